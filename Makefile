@@ -1,0 +1,41 @@
+# Switchboard developer commands. `make run` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint typecheck unit package schemas bench clean
+
+$(STAMP): pyproject.toml sdk/pyproject.toml plugins/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ./sdk -e ./plugins -e '.[dev]'
+	touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/switchboard dev
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+schemas: $(STAMP)
+	$(BIN)/switchboard schemas docs/schemas
+
+package: $(STAMP)
+	$(BIN)/python -m chalicelib.packaging
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/ingest.py
+
+clean:
+	rm -rf dist build .switchboard .pytest_cache .mypy_cache .ruff_cache

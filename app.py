@@ -1,0 +1,68 @@
+"""Switchboard's Chalice edge: routes and event handlers only.
+
+Every function here hands its request or event to ``chalicelib``; the hub behind
+it is built once per container, on first use, so importing this module stays
+cheap (boto3 loads when the first request needs it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Chalice
+from chalice.app import DynamoDBEvent, SQSEvent
+
+from chalicelib.api import TicketApi
+from chalicelib.edge import (
+    WEBHOOK_CONTENT_TYPES,
+    guarded,
+    json_response,
+    provider_response,
+    webhook_from,
+)
+from chalicelib.hub import get_hub
+
+app = Chalice(app_name="switchboard")
+app.api.binary_types.append("multipart/form-data")
+
+# Placeholders: infra/template.json replaces both with Fn::GetAtt of the real
+# resources at package time (chalice needs literals at import, aws/chalice#1882).
+STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/switchboard/stream/placeholder"
+DELIVERY_QUEUE_PLACEHOLDER = "switchboard-deliveries.fifo"
+
+
+@app.route("/health", methods=["GET"])
+def health() -> Any:
+    return json_response({"status": "ok"})
+
+
+@app.route("/hooks/{tenant}/{channel}", methods=["GET", "POST"], content_types=WEBHOOK_CONTENT_TYPES)
+@guarded
+def provider_webhook(tenant: str, channel: str) -> Any:
+    raw = webhook_from(app.current_request, tenant, channel)
+    return provider_response(get_hub().ingestor.handle(raw))
+
+
+@app.route("/v1/tickets", methods=["GET"])
+@guarded
+def list_tickets() -> Any:
+    request = app.current_request
+    api = TicketApi(get_hub().tenants, get_hub().store)
+    return json_response(api.list_tickets(request.headers.get("authorization"), request.query_params or {}))
+
+
+@app.route("/v1/tickets/{ticket_id}", methods=["GET"])
+@guarded
+def get_ticket(ticket_id: str) -> Any:
+    api = TicketApi(get_hub().tenants, get_hub().store)
+    return json_response(api.get_ticket(app.current_request.headers.get("authorization"), ticket_id))
+
+
+@app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON")
+def store_changes(event: DynamoDBEvent) -> dict[str, Any]:
+    return get_hub().stream.process(event.to_dict()["Records"])
+
+
+@app.on_sqs_message(queue=DELIVERY_QUEUE_PLACEHOLDER, batch_size=10)
+def deliveries(event: SQSEvent) -> dict[str, Any]:
+    return get_hub().worker.process(event.to_dict()["Records"])

@@ -1,0 +1,1 @@
+"""The Switchboard hub runtime (everything behind the thin ``app.py`` edge)."""

@@ -1,0 +1,47 @@
+"""AWS clients, created lazily and once per container.
+
+boto3 dominates cold start (DESIGN.md §3), so nothing here runs at import time
+and each client is built on first use. ``endpoint`` points every client at an
+AWS-compatible emulator (moto's server) for the local runtime and tests.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+
+class AwsClients:
+    def __init__(self, *, region: str, endpoint: str | None = None, session: Any = None) -> None:
+        self.region = region
+        self.endpoint = endpoint
+        self._session = session
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def client(self, service: str) -> Any:
+        client = self._clients.get(service)
+        if client is None:
+            with self._lock:  # boto3 sessions are not thread-safe when creating clients
+                client = self._clients.get(service) or self._create(service)
+                self._clients[service] = client
+        return client
+
+    def _create(self, service: str) -> Any:
+        if self._session is None:
+            import boto3
+
+            self._session = boto3.session.Session()
+        return self._session.client(service, region_name=self.region, endpoint_url=self.endpoint)
+
+    @property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @property
+    def sqs(self) -> Any:
+        return self.client("sqs")
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")

@@ -1,0 +1,108 @@
+"""The HTTP edge: Chalice requests in, Chalice responses out, errors mapped once.
+
+Every :class:`SwitchboardError` becomes ``{"error": {"code", "message"}}`` with
+its status; anything else is logged with its stack and answered as a generic
+500 — callers never see a trace.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from chalice import Response
+
+from switchboard_sdk import SwitchboardError, WebhookResponse
+
+from .ingest import RawWebhook
+
+log = logging.getLogger(__name__)
+
+JSON = {"Content-Type": "application/json"}
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Every body a provider might send; Chalice answers 415 to anything not listed.
+WEBHOOK_CONTENT_TYPES = [
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "text/xml",
+    "text/plain",
+    "multipart/form-data",
+    "application/octet-stream",
+]
+
+
+def error_response(err: SwitchboardError) -> Response:
+    return Response(body=json.dumps(err.to_body()), status_code=err.status, headers=dict(JSON))
+
+
+def json_response(body: Any, status: int = 200) -> Response:
+    return Response(body=json.dumps(body), status_code=status, headers=dict(JSON))
+
+
+def guarded(func: F) -> F:
+    """Map errors of a route to JSON responses."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except SwitchboardError as err:
+            if err.status >= 500:
+                log.exception("request failed: %s", err.code)
+            return error_response(err)
+        except Exception:
+            log.exception("unhandled error")
+            return json_response({"error": {"code": "internal_error", "message": "internal error"}}, 500)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def webhook_from(request: Any, tenant_id: str, channel: str) -> RawWebhook:
+    """The parts of a Chalice request a channel plugin may look at."""
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    query = dict(request.query_params or {})
+    return RawWebhook(
+        tenant_id=tenant_id, channel=channel, method=request.method, public_url=public_url(request),
+        headers=headers, query=query, body=request.raw_body or b"",
+        source_ip=(request.context.get("identity") or {}).get("sourceIp", ""),
+    )
+
+
+def public_url(request: Any) -> str:
+    """The URL the provider called, rebuilt from what API Gateway passes on.
+
+    ``X-Forwarded-Proto``/``-Port`` give scheme and port (default ports omitted);
+    the stage prefix is added only on ``execute-api`` hosts (custom domains map
+    it away). Channels whose signature covers the URL may override this with
+    the tenant's configured public base URL.
+    """
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip()
+    host = headers.get("host", "localhost")
+    port = headers.get("x-forwarded-port", "").split(",")[0].strip()
+    if port and ":" not in host and (scheme, port) not in {("https", "443"), ("http", "80")}:
+        host = f"{host}:{port}"
+    path = request.context.get("path") or "/"
+    stage = request.context.get("stage") or ""
+    if ".execute-api." in host and stage and not path.startswith(f"/{stage}/"):
+        path = f"/{stage}{path}"
+    query = request.context.get("querystring") or _query_string(request)
+    return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
+
+
+def _query_string(request: Any) -> str:
+    from urllib.parse import urlencode
+
+    params = getattr(request, "query_params", None) or {}
+    multi = getattr(params, "getlist", None)
+    pairs = [(k, v) for k in params for v in (multi(k) if multi else [params[k]])]
+    return urlencode(pairs)
+
+
+def provider_response(answer: WebhookResponse) -> Response:
+    return Response(body=answer.body, status_code=answer.status_code, headers=dict(answer.headers))

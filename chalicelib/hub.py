@@ -1,0 +1,93 @@
+"""Wiring: one :class:`Hub` per container, built on first use.
+
+Collaborators (AWS clients, HTTP transport, clock) are injected here and nowhere
+else, so tests and the local runtime build a Hub with their own.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
+from switchboard_sdk.transport import Urllib3Transport
+
+from .aws import AwsClients
+from .conversations import ConversationBuilder
+from .dispatch import Dispatcher
+from .ingest import WebhookIngestor
+from .payloads import PayloadArchive
+from .settings import Settings
+from .store import TicketStore
+from .stream import StreamProcessor
+from .tenants import TenantDirectory
+from .worker import DeliveryWorker
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    aws: AwsClients
+    registry: PluginRegistry
+    clock: Callable[[], datetime] = utc_now
+    transport: HttpTransport | None = None
+
+    @functools.cached_property
+    def store(self) -> TicketStore:
+        return TicketStore(self.aws.dynamodb, self.settings.table_name,
+                           index_shards=self.settings.ticket_index_shards)
+
+    @functools.cached_property
+    def tenants(self) -> TenantDirectory:
+        return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry,
+                               cache_seconds=self.settings.tenant_cache_seconds)
+
+    @functools.cached_property
+    def ingestor(self) -> WebhookIngestor:
+        return WebhookIngestor(
+            settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
+            archive=PayloadArchive(self.aws.s3, self.settings.bucket), clock=self.clock,
+        )
+
+    @functools.cached_property
+    def stream(self) -> StreamProcessor:
+        dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
+        return StreamProcessor(ConversationBuilder(self.store), dispatcher)
+
+    @functools.cached_property
+    def worker(self) -> DeliveryWorker:
+        return DeliveryWorker(
+            settings=self.settings, registry=self.registry, tenants=self.tenants, sqs=self.aws.sqs,
+            transport=self.transport or Urllib3Transport(),
+        )
+
+
+def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:
+    settings = settings or Settings.from_env()
+    registry = build_plugin_manager(allowlist=settings.plugin_allowlist)
+    aws = AwsClients(region=settings.region, endpoint=settings.aws_endpoint)
+    return Hub(settings=settings, aws=aws, registry=registry, **overrides)
+
+
+_hub: Hub | None = None
+
+
+def get_hub() -> Hub:
+    """The container's hub (plugins discovered and checked on first call)."""
+    global _hub
+    if _hub is None:
+        _hub = build_hub()
+    return _hub
+
+
+def set_hub(hub: Hub | None) -> None:
+    """Install a hub built elsewhere (local runtime, tests); ``None`` resets."""
+    global _hub
+    _hub = hub

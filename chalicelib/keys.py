@@ -1,0 +1,83 @@
+"""Every DynamoDB key the hub writes, in one place (see docs/storage.md).
+
+Tenant-scoped keys can only be built through :class:`TenantKeys`, whose
+constructor takes the tenant id and validates it; every key it builds starts
+with ``T#<tenant>#``. Tenant ids cannot contain ``#``, so no value placed after
+the prefix can reach into another tenant's key space.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from switchboard_sdk import Identity
+
+TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+KEY_ID = re.compile(r"^[A-Za-z0-9]{8,32}$")
+
+# Key shape: {"pk": {"S": ...}, "sk": {"S": ...}} for the low-level client.
+Key = dict[str, dict[str, str]]
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def valid_tenant_id(tenant_id: str) -> bool:
+    return bool(TENANT_ID.match(tenant_id))
+
+
+def tenant_record_key(tenant_id: str) -> Key:
+    if not valid_tenant_id(tenant_id):
+        raise ValueError("invalid tenant id")
+    return _key(f"TENANT#{tenant_id}", "TENANT")
+
+
+def api_key_record_key(key_id: str) -> Key:
+    if not KEY_ID.match(key_id):
+        raise ValueError("invalid API key id")
+    return _key(f"APIKEY#{key_id}", "APIKEY")
+
+
+def shard_of(ticket_id: str, shards: int) -> int:
+    """A stable shard for a ticket, spreading one tenant's index writes."""
+    return int.from_bytes(hashlib.sha256(ticket_id.encode()).digest()[:4], "big") % shards
+
+
+class TenantKeys:
+    """Key builder bound to one tenant."""
+
+    def __init__(self, tenant_id: str) -> None:
+        if not valid_tenant_id(tenant_id):
+            raise ValueError("invalid tenant id")
+        self.tenant_id = tenant_id
+        self.prefix = f"T#{tenant_id}#"
+
+    def inbound(self, channel: str, provider_message_id: str) -> Key:
+        """The de-duplication record: one per (tenant, channel, provider id)."""
+        return _key(f"{self.prefix}IN#{channel}#{provider_message_id}", "IN")
+
+    def identity(self, identity: Identity) -> Key:
+        return _key(f"{self.prefix}ID#{identity.key}", "ID")
+
+    def customer(self, customer_id: str) -> Key:
+        return _key(f"{self.prefix}CU#{customer_id}", "CUSTOMER")
+
+    def ticket(self, ticket_id: str) -> Key:
+        return _key(f"{self.prefix}TK#{ticket_id}", "TICKET")
+
+    def ticket_partition(self, ticket_id: str) -> str:
+        """Ticket and its messages share a partition: one Query reads both."""
+        return f"{self.prefix}TK#{ticket_id}"
+
+    def message(self, ticket_id: str, received_at: str, message_id: str) -> Key:
+        return _key(self.ticket_partition(ticket_id), f"MSG#{received_at}#{message_id}")
+
+    def activity_index(self, shard: int) -> str:
+        """GSI1 partition: all tickets, newest activity first, sharded."""
+        return f"{self.prefix}TICKETS#{shard}"
+
+    def status_index(self, status: str, shard: int) -> str:
+        """GSI2 partition: tickets of one status, newest activity first, sharded."""
+        return f"{self.prefix}TICKETS#{status}#{shard}"

@@ -1,0 +1,124 @@
+"""Play Lambda's event-source mappings, which ``chalice local`` does not run.
+
+:class:`StreamPump` reads the table's stream and :class:`QueuePump` the delivery
+queue, and both call the same handler functions Lambda would, with
+Lambda-shaped events, honouring ``batchItemFailures`` the way Lambda does.
+Used in threads by the local runtime and synchronously (``drain``) by tests.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The parts of Lambda's context object handlers may touch."""
+
+    function_name: str
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    memory_limit_in_mb: int = 512
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def _failures(result: Any) -> list[str]:
+    if not isinstance(result, dict):
+        return []
+    return [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
+
+
+class StreamPump:
+    def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100) -> None:
+        self._streams = streams
+        self._arn = stream_arn
+        self._handler = handler
+        self._batch = batch_size
+        self._iterators: dict[str, str | None] = {}
+        self._context = LambdaContext("store_changes")
+
+    def _refresh_shards(self) -> None:
+        shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
+        for shard in shards:
+            if shard["ShardId"] not in self._iterators:
+                self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+
+    def poll_once(self) -> int:
+        """One GetRecords per shard, each batch handed to the handler; returns records handled."""
+        self._refresh_shards()
+        handled = 0
+        for shard_id, iterator in list(self._iterators.items()):
+            if iterator is None:
+                continue
+            result = self._streams.get_records(ShardIterator=iterator, Limit=self._batch)
+            records = result.get("Records", [])
+            next_iterator = result.get("NextShardIterator")
+            if records:
+                for record in records:
+                    record.setdefault("eventSourceARN", self._arn)  # moto leaves it out
+                failed = _failures(self._handler({"Records": records}, self._context))
+                if failed:  # like Lambda: retry from the first failed record
+                    next_iterator = self._streams.get_shard_iterator(
+                        StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
+                        SequenceNumber=failed[0],
+                    )["ShardIterator"]
+                    handled -= len(records)
+                handled += len(records)
+            self._iterators[shard_id] = next_iterator
+        return handled
+
+
+class QueuePump:
+    def __init__(self, sqs: Any, queue_url: str, queue_arn: str, handler: Handler, *, batch_size: int = 10) -> None:
+        self._sqs = sqs
+        self._url = queue_url
+        self._arn = queue_arn
+        self._handler = handler
+        self._batch = batch_size
+        self._context = LambdaContext("deliveries")
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch, run the handler, delete what it finished; returns jobs finished."""
+        messages = self._sqs.receive_message(
+            QueueUrl=self._url, MaxNumberOfMessages=self._batch, WaitTimeSeconds=wait_seconds,
+            AttributeNames=["All"], MessageSystemAttributeNames=["All"],
+        ).get("Messages", [])
+        if not messages:
+            return 0
+        records = [self._record(m) for m in messages]
+        failed = set(_failures(self._handler({"Records": records}, self._context)))
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self._sqs.delete_message_batch(QueueUrl=self._url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)
+            ])
+        return len(done)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"], "attributes": message.get("Attributes", {}),
+            "messageAttributes": {}, "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs", "eventSourceARN": self._arn, "awsRegion": "us-east-1",
+        }
+
+
+def drain(pumps: list[Any], *, idle_rounds: int = 2, timeout: float = 30.0) -> None:
+    """Poll until every pump came back empty ``idle_rounds`` times in a row (tests)."""
+    deadline, idle = time.monotonic() + timeout, 0
+    while idle < idle_rounds:
+        if time.monotonic() > deadline:
+            raise TimeoutError("pumps did not drain in time")
+        idle = 0 if sum(p.poll_once() for p in pumps) else idle + 1

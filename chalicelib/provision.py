@@ -1,0 +1,60 @@
+"""Create the stateful resources from ``infra/template.json`` through CloudFormation.
+
+The template also overrides functions that ``chalice package`` generates; those
+entries have no ``Type`` and are not a valid template alone, so only typed
+resources are deployed here (to moto's CloudFormation for the local runtime and
+tests; a real deployment merges the whole file, see README).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from .settings import Settings
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.json"
+
+
+def stateful_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template's typed resources and their outputs."""
+    template = json.loads(path.read_text())
+    resources = {name: spec for name, spec in template["Resources"].items() if "Type" in spec}
+    return {
+        "AWSTemplateFormatVersion": template["AWSTemplateFormatVersion"],
+        "Description": "Switchboard stateful resources",
+        "Resources": resources,
+        "Outputs": template.get("Outputs", {}),
+    }
+
+
+def deploy_stateful(cloudformation: Any, stack_name: str = "switchboard", timeout: float = 60) -> dict[str, str]:
+    """Create (or reuse) the stack and return its outputs."""
+    try:
+        cloudformation.create_stack(StackName=stack_name, TemplateBody=json.dumps(stateful_template()))
+    except Exception as err:
+        if "AlreadyExists" not in str(err):
+            raise
+    deadline = time.monotonic() + timeout
+    while True:
+        stack = cloudformation.describe_stacks(StackName=stack_name)["Stacks"][0]
+        status = stack["StackStatus"]
+        if status.endswith("_COMPLETE") and "ROLLBACK" not in status:
+            return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        if "FAILED" in status or "ROLLBACK" in status or time.monotonic() > deadline:
+            raise RuntimeError(f"stack {stack_name} ended in {status}: {stack.get('StackStatusReason', '')}")
+        time.sleep(0.2)
+
+
+def settings_for(outputs: dict[str, str], base: Settings) -> Settings:
+    """``base`` pointed at the deployed resources."""
+    return replace(
+        base,
+        table_name=outputs["TableName"],
+        queue_url=outputs["DeliveryQueueUrl"],
+        dlq_url=outputs["DeliveryDeadLetterQueueUrl"],
+        bucket=outputs["PayloadBucketName"],
+    )

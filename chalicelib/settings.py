@@ -1,0 +1,62 @@
+"""Deployment settings, read once per container from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from switchboard_sdk.registry import ALLOWLIST_ENV, parse_allowlist
+
+MB = 1024 * 1024
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from err
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Names of the AWS resources and the hub's limits.
+
+    ``aws_endpoint`` points every AWS client at an emulator (moto's server)
+    instead of AWS; unset in production.
+    """
+
+    table_name: str = "switchboard"
+    queue_url: str = ""
+    dlq_url: str = ""
+    bucket: str = ""
+    aws_endpoint: str | None = None
+    region: str = "us-east-1"
+    max_body_bytes: int = MB
+    inline_raw_bytes: int = 32 * 1024
+    plugin_allowlist: frozenset[str] | None = None
+    tenant_cache_seconds: int = 30
+    inbound_retention_days: int = 30
+    max_delivery_attempts: int = 8
+    delivery_timeout_seconds: float = 10.0
+    ticket_index_shards: int = 4
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            table_name=env.get("SWITCHBOARD_TABLE", "switchboard"),
+            queue_url=env.get("SWITCHBOARD_QUEUE_URL", ""),
+            dlq_url=env.get("SWITCHBOARD_DLQ_URL", ""),
+            bucket=env.get("SWITCHBOARD_BUCKET", ""),
+            aws_endpoint=env.get("SWITCHBOARD_AWS_ENDPOINT") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+            max_body_bytes=_int(env, "SWITCHBOARD_MAX_BODY_BYTES", MB),
+            plugin_allowlist=parse_allowlist(env.get(ALLOWLIST_ENV)),
+            tenant_cache_seconds=_int(env, "SWITCHBOARD_TENANT_CACHE_SECONDS", 30),
+            inbound_retention_days=_int(env, "SWITCHBOARD_INBOUND_RETENTION_DAYS", 30),
+            max_delivery_attempts=_int(env, "SWITCHBOARD_MAX_DELIVERY_ATTEMPTS", 8),
+        )

@@ -1,0 +1,54 @@
+"""The table's stream handler: inbound records → conversations; new tickets and
+messages → delivery jobs.
+
+Records arrive at least once and in order per item. On a failure the handler
+reports the failed record's sequence number (``batchItemFailures``) so Lambda
+retries from there; everything before it is not redone, and anything redone is
+idempotent anyway.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from switchboard_sdk import InboundMessage
+
+from .conversations import ConversationBuilder
+from .dispatch import Dispatcher, events_for
+from .items import from_item
+
+log = logging.getLogger(__name__)
+
+
+class StreamProcessor:
+    def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher) -> None:
+        self._conversations = conversations
+        self._dispatcher = dispatcher
+
+    def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        """Handle Lambda-shaped stream records; returns the partial-failure report."""
+        for record in records:
+            try:
+                self._one(record)
+            except Exception:
+                sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
+                log.exception("stream record %s failed; retrying from it", sequence)
+                return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+        return {"batchItemFailures": []}
+
+    def _one(self, record: dict[str, Any]) -> None:
+        if record.get("eventName") != "INSERT":
+            return
+        image = from_item(record["dynamodb"].get("NewImage") or {})
+        if image.get("type") == "inbound":
+            inbound = InboundMessage.model_validate_json(image["doc"])
+            message = self._conversations.absorb(inbound)
+            log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
+                                 "ticket": message.ticket_id, "message": message.id}))
+            return
+        events = events_for(image)
+        if events:
+            self._dispatcher.enqueue(events)

@@ -1,0 +1,131 @@
+"""The delivery worker: one SQS FIFO job → one connector attempt → act on the outcome.
+
+* delivered: the job is acknowledged.
+* retry: the job's visibility is pushed out by an exponential backoff with
+  jitter (or the receiver's Retry-After) and it is reported as a batch item
+  failure, so SQS redelivers it later. Later jobs of the same message group
+  (tenant, ticket, connector) wait behind it: order per ticket is kept.
+* failed, or out of attempts: the job moves to the dead-letter queue with the
+  reason, then is acknowledged. Nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from switchboard_sdk import (
+    DeliveryContext,
+    DeliveryOutcome,
+    EventEnvelope,
+    HttpTransport,
+    NotFound,
+    PluginConfigError,
+    PluginRegistry,
+)
+
+from .settings import Settings
+from .tenants import TenantDirectory
+
+log = logging.getLogger(__name__)
+
+BASE_DELAY_SECONDS = 2.0
+MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
+
+
+def backoff_seconds(attempt: int, retry_after: float | None, rng: Callable[[], float] = random.random) -> int:
+    """Full-jitter exponential backoff, never sooner than the receiver asked."""
+    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempt - 1))
+    delay = ceiling / 2 + rng() * ceiling / 2
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_DELAY_SECONDS))
+    return max(1, round(delay))
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        registry: PluginRegistry,
+        tenants: TenantDirectory,
+        sqs: Any,
+        transport: HttpTransport,
+    ) -> None:
+        self._settings = settings
+        self._registry = registry
+        self._tenants = tenants
+        self._sqs = sqs
+        self._transport = transport
+
+    def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
+        """Handle Lambda-shaped SQS records; returns the partial-failure report."""
+        failures, blocked_groups = [], set()
+        for record in records:
+            group = record.get("attributes", {}).get("MessageGroupId", "")
+            if group in blocked_groups or not self._handle(record):
+                # a FIFO group must not run ahead of a job that will be retried
+                blocked_groups.add(group)
+                failures.append({"itemIdentifier": record["messageId"]})
+        return {"batchItemFailures": failures}
+
+    def _handle(self, record: dict[str, Any]) -> bool:
+        """``True`` when the job is finished (delivered or dead-lettered)."""
+        job = json.loads(record["body"])
+        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
+        connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
+        outcome = self._attempt(connector, event, attempt)
+        _log_attempt(connector, event, attempt, outcome)
+        if outcome.kind == "delivered":
+            return True
+        if outcome.kind == "retry" and attempt < self._settings.max_delivery_attempts:
+            delay = backoff_seconds(attempt, outcome.retry_after_seconds)
+            self._sqs.change_message_visibility(
+                QueueUrl=self._settings.queue_url, ReceiptHandle=record["receiptHandle"],
+                VisibilityTimeout=delay,
+            )
+            return False
+        self._dead_letter(record, job, attempt, outcome)
+        return True
+
+    def _attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
+        try:
+            tenant = self._tenants.get(event.tenant_id)
+            if not tenant.enabled(connector) or self._registry.info(connector, "connector") is None:
+                return DeliveryOutcome.failed(f"connector {connector!r} is not enabled for this tenant")
+            config = self._tenants.plugin_config(tenant, connector)
+        except (NotFound, PluginConfigError) as err:
+            return DeliveryOutcome.failed(err.message)
+        context = DeliveryContext(
+            attempt=attempt, max_attempts=self._settings.max_delivery_attempts, http=self._transport,
+            timeout_seconds=self._settings.delivery_timeout_seconds,
+        )
+        try:
+            return self._registry.deliver(connector, event, config, context)
+        except Exception as err:  # a connector bug must not lose the event: retry, then DLQ
+            log.exception("connector %s raised", connector)
+            return DeliveryOutcome.retry(f"connector error: {type(err).__name__}")
+
+    def _dead_letter(
+        self, record: dict[str, Any], job: dict[str, Any], attempt: int, outcome: DeliveryOutcome
+    ) -> None:
+        body = json.dumps(job | {"dead_letter": {
+            "reason": outcome.reason, "status_code": outcome.status_code, "attempts": attempt,
+        }})
+        attributes = record.get("attributes", {})
+        self._sqs.send_message(
+            QueueUrl=self._settings.dlq_url, MessageBody=body,
+            MessageGroupId=attributes.get("MessageGroupId") or "dead-letters",
+            MessageDeduplicationId=attributes.get("MessageDeduplicationId") or record["messageId"],
+        )
+
+
+def _log_attempt(connector: str, event: EventEnvelope, attempt: int, outcome: DeliveryOutcome) -> None:
+    log.info(json.dumps({
+        "event": "delivery.attempt", "tenant": event.tenant_id, "connector": connector,
+        "event_id": event.id, "ticket": event.ticket_id, "attempt": attempt,
+        "outcome": outcome.kind, "status_code": outcome.status_code, "reason": outcome.reason,
+    }))

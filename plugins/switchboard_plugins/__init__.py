@@ -1,0 +1,1 @@
+"""Switchboard built-in plugins."""

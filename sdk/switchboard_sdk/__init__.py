@@ -1,0 +1,73 @@
+"""switchboard-sdk: the contract between the Switchboard hub and its plugins.
+
+Plugin authors need only this package: hook specifications
+(:mod:`.hookspecs`), models (:mod:`.models`), errors (:mod:`.errors`), request
+and response types (:mod:`.webhooks`), outbound HTTP (:mod:`.transport`),
+Standard Webhooks signing (:mod:`.standard_webhooks`) and the conformance suite
+(:mod:`.testing`).
+"""
+
+from .errors import (
+    BadPayload,
+    Conflict,
+    ConnectorError,
+    Forbidden,
+    NotFound,
+    PayloadTooLarge,
+    PluginConfigError,
+    SwitchboardError,
+    Unauthorized,
+    VerificationFailed,
+)
+from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo, hookimpl
+from .models import (
+    AttachmentRef,
+    Customer,
+    CustomerProfile,
+    DeliveryOutcome,
+    EventEnvelope,
+    Identity,
+    InboundMessage,
+    Message,
+    Ticket,
+)
+from .registry import PluginRegistry, build_plugin_manager
+from .transport import DeliveryContext, HttpResponse, HttpTransport, TransportError
+from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PROJECT_NAME",
+    "AttachmentRef",
+    "BadPayload",
+    "Conflict",
+    "ConnectorError",
+    "Customer",
+    "CustomerProfile",
+    "DeliveryContext",
+    "DeliveryOutcome",
+    "EventEnvelope",
+    "Forbidden",
+    "HttpResponse",
+    "HttpTransport",
+    "Identity",
+    "InboundMessage",
+    "IngestReport",
+    "Message",
+    "NotFound",
+    "PayloadTooLarge",
+    "PluginConfigError",
+    "PluginInfo",
+    "PluginRegistry",
+    "SwitchboardError",
+    "Ticket",
+    "TransportError",
+    "Unauthorized",
+    "VerificationFailed",
+    "WebhookRequest",
+    "WebhookResponse",
+    "build_plugin_manager",
+    "hookimpl",
+]

@@ -1,0 +1,102 @@
+"""The one exception tree of Switchboard.
+
+Every error a plugin or the hub raises on purpose is a :class:`SwitchboardError`.
+HTTP status, a stable machine-readable ``code`` and retryability are class
+attributes; the HTTP edge maps them to responses in one place. ::
+
+    SwitchboardError
+    ├── VerificationFailed        401  the request is not provably from the provider
+    ├── Unauthorized              401  missing or unknown API key
+    ├── Forbidden                 403  the key may not do this
+    ├── BadPayload                400  the body cannot be understood
+    ├── PayloadTooLarge           413  the body is over the configured limit
+    ├── NotFound                  404  unknown tenant, channel, ticket, …
+    ├── Conflict                  409  a write lost a race it cannot merge
+    ├── PluginConfigError         500  a plugin or its tenant config is unusable
+    └── ConnectorError            502  a connector could not deliver (``retryable``)
+
+Messages are safe to show to callers: never put secrets or stack traces in them.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class SwitchboardError(Exception):
+    """Base of every deliberate Switchboard error."""
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    retryable: bool = False
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.code.replace("_", " "))
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def to_body(self) -> dict[str, dict[str, str]]:
+        """The JSON error body every route answers with."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class VerificationFailed(SwitchboardError):
+    """Signature missing, wrong, or outside the replay window."""
+
+    status = 401
+    code = "verification_failed"
+
+
+class Unauthorized(SwitchboardError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(SwitchboardError):
+    status = 403
+    code = "forbidden"
+
+
+class BadPayload(SwitchboardError):
+    """The body is malformed. Raised by ``parse`` after verification, the hub
+    quarantines the raw bytes instead of answering 400 (nothing verified is lost)."""
+
+    status = 400
+    code = "bad_payload"
+
+
+class PayloadTooLarge(SwitchboardError):
+    status = 413
+    code = "payload_too_large"
+
+
+class NotFound(SwitchboardError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(SwitchboardError):
+    status = 409
+    code = "conflict"
+
+
+class PluginConfigError(SwitchboardError):
+    """A plugin is broken (duplicate name, bad hook result) or a tenant's config
+    for it does not validate. Operators fix these; callers only see a 500."""
+
+    status = 500
+    code = "plugin_config_error"
+
+
+class ConnectorError(SwitchboardError):
+    """A connector could not deliver. ``retryable`` says whether trying again
+    later can help (timeouts, 5xx) or not (rejected payload, bad credentials)."""
+
+    status = 502
+    code = "connector_error"
+
+    def __init__(self, message: str = "", *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable

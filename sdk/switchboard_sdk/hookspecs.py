@@ -1,0 +1,159 @@
+"""The Switchboard plugin contract: pluggy hook specifications.
+
+A plugin is an object (module or instance) with ``@hookimpl`` methods, published
+under the entry-point group ``switchboard.plugins``. The hub calls each channel
+and connector hook on **one** plugin at a time — the one the tenant enabled for
+that channel or connector — so every hook below except ``switchboard_plugin_info``
+is ``firstresult``: the first non-None result wins and ``None`` means "not
+implemented". Hooks are grouped by phase:
+
+* start-up: :func:`switchboard_plugin_info`
+* channel, per inbound request: :func:`switchboard_channel_handshake` (GET),
+  :func:`switchboard_channel_verify` → :func:`switchboard_channel_parse` →
+  (hub stores) → :func:`switchboard_channel_respond`
+* connector, per delivery job: :func:`switchboard_connector_deliver`
+
+Plugins raise only :mod:`switchboard_sdk.errors` exceptions; anything else is a
+bug the hub logs and answers with a 500 (or, for connectors, retries).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pluggy
+from pydantic import BaseModel
+
+from .models import DeliveryOutcome, EventEnvelope, InboundMessage
+from .transport import DeliveryContext
+from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+PROJECT_NAME = "switchboard"
+ENTRY_POINT_GROUP = "switchboard.plugins"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What a plugin declares about itself.
+
+    ``name`` is unique across the deployment (``[a-z][a-z0-9_-]*``) and is the
+    ``{channel}`` path segment for channels. ``config_model`` validates a
+    tenant's configuration; mark secret fields as ``pydantic.SecretStr``.
+    """
+
+    name: str
+    kind: Literal["channel", "connector"]
+    config_model: type[BaseModel]
+    version: str = "0"
+    summary: str = ""
+
+
+# -- start-up ---------------------------------------------------------------
+
+
+@hookspec
+def switchboard_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
+    """Describe the plugin. Called once on every plugin when the hub builds its
+    plugin manager, before any request; a duplicate ``name`` fails start-up.
+
+    :returns: the plugin's :class:`PluginInfo`. Results of all plugins are
+        collected (not firstresult).
+    """
+
+
+# -- channels -----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_handshake(
+    request: WebhookRequest, config: BaseModel
+) -> WebhookResponse | None:
+    """Answer a provider's GET on the webhook URL (e.g. WeChat's ``echostr`` check).
+
+    Called for every GET to ``/hooks/{tenant}/{channel}`` of an enabled channel.
+    The plugin must authenticate the GET itself (raise ``VerificationFailed``).
+
+    :param request: the GET request; ``body`` is empty.
+    :param config: the tenant's validated config (an instance of ``config_model``).
+    :returns: the response to send, or ``None`` if the channel has no handshake
+        (the hub answers 405). Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_verify(request: WebhookRequest, config: BaseModel) -> bool | None:
+    """Prove a POST comes from the provider: its signature scheme and replay window.
+
+    Called first for every POST, before anything is parsed or stored. Must
+    compare signatures in constant time.
+
+    :param request: the raw request; ``received_at`` is the hub's clock.
+    :param config: the tenant's validated config, secrets included.
+    :returns: ``True`` when genuine. Raise ``VerificationFailed`` (401) when not,
+        ``BadPayload`` (400) when the request is too malformed to check. Any other
+        result — ``None`` included — is treated as a failure (fail closed).
+        Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_parse(
+    request: WebhookRequest, config: BaseModel
+) -> list[InboundMessage] | None:
+    """Turn a verified request into normalised inbound messages.
+
+    Called after ``switchboard_channel_verify`` returned ``True``. Must be pure
+    and deterministic: a provider retry of the same request yields messages with
+    the same ``provider_message_id`` values (the hub's de-duplication key).
+
+    :param request: the verified request.
+    :param config: the tenant's validated config.
+    :returns: zero or more messages (zero for deliveries with nothing to store,
+        such as status pings). Raise ``BadPayload`` when the body cannot be
+        understood: the hub then quarantines the raw bytes and still answers
+        through ``switchboard_channel_respond``. Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_respond(
+    request: WebhookRequest, config: BaseModel, report: IngestReport
+) -> WebhookResponse | None:
+    """Build the answer the provider expects (TwiML, ``success``, JSON, …).
+
+    Called once per verified POST after the hub stored (or de-duplicated, or
+    quarantined) its messages. A duplicate delivery gets the same answer as the
+    first.
+
+    :param request: the verified request.
+    :param config: the tenant's validated config.
+    :param report: what the hub stored; see :class:`IngestReport`.
+    :returns: the response. ``None`` lets the hub answer ``202`` with a JSON
+        summary. Stops at first non-None result.
+    """
+
+
+# -- connectors -----------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def switchboard_connector_deliver(
+    event: EventEnvelope, config: BaseModel, context: DeliveryContext
+) -> DeliveryOutcome | None:
+    """Deliver one event to the connector's receiver, at least once.
+
+    Called by the delivery worker for each queued job of a tenant that enabled
+    the connector, in order per ticket; the same event may be delivered again
+    (after a retry or a replay), so send ``event.id`` as the receiver's
+    idempotency key.
+
+    :param event: the versioned event envelope.
+    :param config: the tenant's validated config for this connector.
+    :param context: attempt number, injected HTTP transport, clock and timeout.
+    :returns: a classified :class:`DeliveryOutcome` — never raise for a receiver's
+        failure; classify it. Stops at first non-None result.
+    """

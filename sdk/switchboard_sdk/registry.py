@@ -1,0 +1,166 @@
+"""Build the plugin manager: discovery, validation and per-plugin hook callers.
+
+Built-in plugins are found exactly like third-party ones, through the
+``switchboard.plugins`` entry-point group. Start-up fails loudly (with
+:class:`PluginConfigError`) on a misspelt hook, a duplicate plugin name or a
+plugin that does not describe itself — never later, at request time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel
+
+from . import hookspecs
+from .errors import BadPayload, PluginConfigError, SwitchboardError, VerificationFailed
+from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
+from .models import DeliveryOutcome, EventEnvelope, InboundMessage
+from .transport import DeliveryContext
+from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+ALLOWLIST_ENV = "SWITCHBOARD_PLUGINS"
+
+
+def parse_allowlist(value: str | None) -> frozenset[str] | None:
+    """``"web, webhook"`` → ``{"web", "webhook"}``; unset or blank → no allowlist."""
+    names = {part.strip() for part in (value or "").split(",") if part.strip()}
+    return frozenset(names) or None
+
+
+def build_plugin_manager(
+    *,
+    allowlist: Collection[str] | None = None,
+    extra_plugins: Iterable[object] = (),
+    load_entry_points: bool = True,
+) -> PluginRegistry:
+    """Discover, check and register plugins.
+
+    :param allowlist: entry-point names to load; ``None`` loads all.
+    :param extra_plugins: plugin objects registered as if discovered (tests).
+    :param load_entry_points: ``False`` loads ``extra_plugins`` only.
+    """
+    pm = pluggy.PluginManager(PROJECT_NAME)
+    pm.add_hookspecs(hookspecs)
+    candidates = list(extra_plugins)
+    if load_entry_points:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if allowlist is None or ep.name in allowlist:
+                candidates.append(_load(ep))
+    registry = PluginRegistry(pm)
+    for plugin in candidates:
+        registry.add(plugin)
+    pm.check_pending()
+    return registry
+
+
+def _load(ep: Any) -> object:
+    try:
+        return ep.load()
+    except Exception as err:  # a broken third-party package must name itself
+        raise PluginConfigError(f"plugin entry point {ep.name!r} failed to load: {err}") from err
+
+
+class PluginRegistry:
+    """The plugin manager plus typed, cached per-plugin callers."""
+
+    def __init__(self, pm: pluggy.PluginManager) -> None:
+        self.pm = pm
+        self.infos: dict[str, PluginInfo] = {}
+        self._callers: dict[tuple[str, str], Any] = {}
+
+    def add(self, plugin: object) -> None:
+        info = _describe(plugin)
+        if info.name in self.infos:
+            raise PluginConfigError(f"two plugins are named {info.name!r}")
+        self.pm.register(plugin, name=info.name)
+        self.infos[info.name] = info
+
+    def info(self, name: str, kind: str) -> PluginInfo | None:
+        info = self.infos.get(name)
+        return info if info is not None and info.kind == kind else None
+
+    def validate_config(self, name: str, raw: dict[str, Any]) -> BaseModel:
+        """The tenant's config for plugin ``name``, validated by its model."""
+        info = self.infos[name]
+        try:
+            return info.config_model.model_validate(raw)
+        except ValueError as err:
+            raise PluginConfigError(f"invalid config for plugin {name!r}") from err
+
+    def _call(self, name: str, hook: str, **kwargs: Any) -> Any:
+        caller = self._callers.get((name, hook))
+        if caller is None:
+            others = [p for n, p in self.pm.list_name_plugin() if n != name]
+            caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
+            self._callers[(name, hook)] = caller
+        return caller(**kwargs)
+
+    # -- channel hooks, typed ------------------------------------------------
+
+    def handshake(self, name: str, request: WebhookRequest, config: BaseModel) -> WebhookResponse | None:
+        result = self._call(name, "switchboard_channel_handshake", request=request, config=config)
+        return _expect(result, WebhookResponse, name, "handshake", optional=True)
+
+    def verify(self, name: str, request: WebhookRequest, config: BaseModel) -> None:
+        result = self._call(name, "switchboard_channel_verify", request=request, config=config)
+        if result is not True:  # fail closed: only an explicit True verifies
+            raise VerificationFailed("request could not be verified")
+
+    def parse(self, name: str, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        try:
+            result = self._call(name, "switchboard_channel_parse", request=request, config=config)
+        except SwitchboardError:
+            raise
+        except (ValueError, TypeError, KeyError, UnicodeError) as err:
+            # pydantic's ValidationError is a ValueError: a payload that does not
+            # fit the models is the sender's problem, not a crash
+            raise BadPayload(f"payload does not parse: {type(err).__name__}") from err
+        if not isinstance(result, list) or not all(isinstance(m, InboundMessage) for m in result):
+            raise PluginConfigError(f"plugin {name!r} parse hook returned {type(result).__name__}")
+        return result
+
+    def respond(
+        self, name: str, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse | None:
+        result = self._call(
+            name, "switchboard_channel_respond", request=request, config=config, report=report
+        )
+        return _expect(result, WebhookResponse, name, "respond", optional=True)
+
+    # -- connector hooks, typed ----------------------------------------------
+
+    def deliver(
+        self, name: str, event: EventEnvelope, config: BaseModel, context: DeliveryContext
+    ) -> DeliveryOutcome:
+        result = self._call(
+            name, "switchboard_connector_deliver", event=event, config=config, context=context
+        )
+        outcome = _expect(result, DeliveryOutcome, name, "deliver", optional=False)
+        assert outcome is not None
+        return outcome
+
+
+def _describe(plugin: object) -> PluginInfo:
+    hook = getattr(plugin, "switchboard_plugin_info", None)
+    info = hook() if callable(hook) else None
+    if not isinstance(info, PluginInfo):
+        raise PluginConfigError(f"plugin {plugin!r} does not return PluginInfo from switchboard_plugin_info")
+    if not _NAME.match(info.name):
+        raise PluginConfigError(f"plugin name {info.name!r} must match {_NAME.pattern}")
+    if not (isinstance(info.config_model, type) and issubclass(info.config_model, BaseModel)):
+        raise PluginConfigError(f"plugin {info.name!r} config_model is not a pydantic model")
+    return info
+
+
+def _expect(result: Any, kind: type, name: str, hook: str, *, optional: bool) -> Any:
+    if result is None and optional:
+        return None
+    if not isinstance(result, kind):
+        raise PluginConfigError(f"plugin {name!r} {hook} hook returned {type(result).__name__}")
+    return result

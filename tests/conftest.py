@@ -1,0 +1,108 @@
+"""Shared fixtures: moto's in-process AWS, a hub deployed on it from infra/,
+and the pumps that play Lambda's event sources."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Set before boto3 builds any client: fake credentials, and the endpoint mode
+# that lets moto's in-process DynamoDB Streams answer (DESIGN.md §3).
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+)
+for _var in ("AWS_PROFILE", "SWITCHBOARD_AWS_ENDPOINT", "SWITCHBOARD_PLUGINS"):
+    os.environ.pop(_var, None)
+
+from moto import mock_aws  # noqa: E402
+from switchboard_sdk import standard_webhooks  # noqa: E402
+from switchboard_sdk.testing import StatusServer  # noqa: E402
+
+import app as app_module  # noqa: E402
+from chalicelib.aws import AwsClients  # noqa: E402
+from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
+from chalicelib.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
+from chalicelib.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
+from chalicelib.provision import deploy_stateful, settings_for  # noqa: E402
+from chalicelib.settings import Settings  # noqa: E402
+
+
+@pytest.fixture
+def aws() -> Iterator[AwsClients]:
+    with mock_aws():
+        yield AwsClients(region="us-east-1")
+
+
+@pytest.fixture
+def outputs(aws: AwsClients) -> dict[str, str]:
+    return deploy_stateful(aws.client("cloudformation"))
+
+
+@pytest.fixture
+def hub(aws: AwsClients, outputs: dict[str, str]) -> Iterator[Hub]:
+    settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0))
+    built = build_hub(settings)
+    built.aws = aws
+    set_hub(built)
+    yield built
+    set_hub(None)
+
+
+@pytest.fixture
+def receiver() -> Iterator[StatusServer]:
+    with StatusServer(200) as server:
+        yield server
+
+
+@pytest.fixture
+def demo(hub: Hub, receiver: StatusServer) -> DemoTenant:
+    return seed_demo_tenant(hub, hub_url="http://testserver", receiver_url=receiver.url)
+
+
+@dataclass
+class Pipeline:
+    """The stream and queue pumps, calling app.py's handlers like Lambda would."""
+
+    stream: StreamPump
+    queue: QueuePump
+    dlq_url: str
+    sqs: Any
+
+    def drain(self) -> None:
+        drain([self.stream, self.queue])
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        messages = self.sqs.receive_message(
+            QueueUrl=self.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0
+        ).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+
+@pytest.fixture
+def pipeline(hub: Hub, outputs: dict[str, str], aws: AwsClients) -> Pipeline:
+    queue_arn = aws.sqs.get_queue_attributes(
+        QueueUrl=outputs["DeliveryQueueUrl"], AttributeNames=["QueueArn"]
+    )["Attributes"]["QueueArn"]
+    stream = StreamPump(aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
+    queue = QueuePump(aws.sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
+    return Pipeline(stream, queue, outputs["DeliveryDeadLetterQueueUrl"], aws.sqs)
+
+
+def signed_web_headers(secret: str, body: bytes, msg_id: str = "wh_1", at: int | None = None) -> dict[str, str]:
+    timestamp = int(time.time()) if at is None else at
+    return {"content-type": "application/json"} | standard_webhooks.signed_headers(secret, msg_id, timestamp, body)
+
+
+def web_message(text: str = "Hello, my order is late", *, client_id: str = "c-1", **extra: Any) -> bytes:
+    body = {"visitor_id": "v-42", "name": "Ada", "email": "Ada@Example.com", "text": text,
+            "client_message_id": client_id, "page_url": "https://shop.example.com/orders"} | extra
+    return json.dumps(body).encode()
