@@ -1,0 +1,93 @@
+"""The demo receiver: where the demo tenant's ``webhook`` connector delivers.
+
+It verifies each delivery's Standard Webhooks signature, prints one line per
+event, and lists what it received at ``GET /events`` (the end-to-end test reads
+it). Repeats of an event id are acknowledged and marked, as a receiver should.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from switchboard_sdk import SwitchboardError, standard_webhooks
+
+
+class DemoReceiver:
+    def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0, echo: bool = True) -> None:
+        self.secret = secret
+        self.echo = echo
+        self.events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="receiver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> DemoReceiver:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def accept(self, headers: dict[str, str], body: bytes) -> int:
+        """Verify and record one delivery; returns the HTTP status to answer."""
+        try:
+            event_id = standard_webhooks.verify([self.secret], headers, body, now=datetime.now(UTC))
+        except SwitchboardError as err:
+            self._say(f"[receiver] rejected a delivery: {err.message}")
+            return 401
+        event = json.loads(body)
+        with self._lock:
+            repeat = any(e["id"] == event_id for e in self.events)
+            self.events.append({"id": event_id, "type": event.get("type"), "verified": True,
+                                "repeat": repeat, "event": event})
+        self._say(_summary(event, repeat))
+        return 200
+
+    def _say(self, line: str) -> None:
+        if self.echo:
+            print(line, flush=True)
+
+
+def _summary(event: dict[str, Any], repeat: bool) -> str:
+    data = event.get("data", {})
+    text = (data.get("message") or {}).get("text") or (data.get("ticket") or {}).get("subject", "")
+    note = " (repeat, ignored)" if repeat else ""
+    return (f"[receiver] signature ok: {event.get('type')} {event.get('id')} "
+            f"ticket={event.get('ticket_id')} {text[:60]!r}{note}")
+
+
+def _handler_for(receiver: DemoReceiver) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            status = receiver.accept({k.lower(): v for k, v in self.headers.items()}, body)
+            self._reply(status, {"ok": status == 200})
+
+        def do_GET(self) -> None:  # noqa: N802
+            with receiver._lock:
+                events = list(receiver.events)
+            self._reply(200, {"events": events} if self.path == "/events" else {"status": "ok"})
+
+        def _reply(self, status: int, body: dict[str, Any]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler

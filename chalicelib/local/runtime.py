@@ -1,0 +1,149 @@
+"""``switchboard dev``: the whole hub on one machine.
+
+moto's server plays AWS (or ``SWITCHBOARD_AWS_ENDPOINT`` names another
+emulator), the resources come from the same ``infra/template.json`` through its
+CloudFormation, the Chalice app serves HTTP on loopback, and two pump threads
+play Lambda's stream and queue event sources.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from ..aws import AwsClients
+from ..hub import Hub, build_hub, set_hub
+from ..provision import deploy_stateful, settings_for
+from ..settings import Settings
+from .demo import DemoTenant, seed_demo_tenant
+from .pumps import QueuePump, StreamPump
+from .receiver import DemoReceiver
+
+log = logging.getLogger("switchboard.dev")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def import_app() -> Any:
+    """The project's ``app`` module (a console script does not have it on sys.path)."""
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
+    import app
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LocalRuntime:
+    port: int = 8000
+    receiver_port: int = 8001
+    state_dir: Path = Path(".switchboard")
+    aws_endpoint: str | None = None
+    host: str = "127.0.0.1"
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _cleanups: list[Any] = field(default_factory=list)
+
+    def start_aws(self) -> str:
+        """The emulator's endpoint; starts moto's server unless one was given."""
+        if self.aws_endpoint:
+            return self.aws_endpoint
+        from moto.server import ThreadedMotoServer
+
+        for name, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
+            os.environ.setdefault(name, value)  # moto accepts any credentials
+        port = free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        server.start()
+        self._cleanups.append(server.stop)
+        return f"http://127.0.0.1:{port}"
+
+    def build(self) -> tuple[Hub, DemoTenant, DemoReceiver, dict[str, str]]:
+        endpoint = self.start_aws()
+        base = replace(Settings.from_env(), aws_endpoint=endpoint)
+        aws = AwsClients(region=base.region, endpoint=endpoint)
+        outputs = deploy_stateful(aws.client("cloudformation"))
+        hub = build_hub(settings_for(outputs, base))
+        set_hub(hub)
+        receiver = DemoReceiver("", host=self.host, port=self.receiver_port)
+        demo = seed_demo_tenant(hub, hub_url=f"http://{self.host}:{self.port}", receiver_url=receiver.url)
+        receiver.secret = demo.webhook_secret
+        demo.write(self.state_dir / "demo.json")
+        return hub, demo, receiver, outputs
+
+    def start_pumps(self, hub: Hub, outputs: dict[str, str]) -> None:
+        app_module = import_app()  # the same handlers Lambda runs
+        sqs = hub.aws.sqs
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=outputs["DeliveryQueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
+        queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
+        for name, poll in (("stream-pump", lambda: stream.poll_once()), ("queue-pump", lambda: queue.poll_once(1))):
+            threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True).start()
+
+    def _pump_loop(self, name: str, poll: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                if not poll():
+                    self._stop.wait(0.2)
+            except Exception:  # keep pumping: Lambda would retry too
+                log.exception("%s failed; retrying in 1s", name)
+                self._stop.wait(1.0)
+
+    def serve(self) -> None:
+        """Run until interrupted (Ctrl-C or SIGTERM)."""
+        from chalice.config import Config
+        from chalice.local import create_local_server
+
+        app_module = import_app()
+        hub, demo, receiver, outputs = self.build()
+        receiver.start()
+        self._cleanups.append(receiver.stop)
+        self.start_pumps(hub, outputs)
+        server = create_local_server(app_module.app, Config(chalice_stage="dev"), self.host, self.port)
+        signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.server.shutdown).start())
+        print(banner(demo, self.state_dir / "demo.json", hub.settings.aws_endpoint or ""), flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for cleanup in reversed(self._cleanups):
+            cleanup()
+        self._cleanups.clear()
+
+
+def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
+    return "\n".join([
+        "",
+        "Switchboard is running (local runtime)",
+        f"  hub            {demo.hub_url}",
+        f"  demo tenant    {demo.tenant_id}",
+        f"  web channel    POST {demo.web_hook_url}",
+        f"  tickets API    GET  {demo.hub_url}/v1/tickets   (Authorization: Bearer {demo.api_key})",
+        f"  receiver       {demo.receiver_url}   (the demo webhook connector delivers here)",
+        f"  embedded AWS   {endpoint}",
+        f"  secrets        {state_file}",
+        "",
+        "Send a signed test message (in another terminal):",
+        '  .venv/bin/switchboard demo send "Hello, my order has not arrived"',
+        "Then list tickets:",
+        "  .venv/bin/switchboard demo tickets",
+        "",
+    ])
