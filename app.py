@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import DynamoDBEvent, SQSEvent
+from chalice.app import Chalice, DynamoDBEvent, Request, SQSEvent
 
-from chalicelib.api import TicketApi
 from chalicelib.edge import (
     WEBHOOK_CONTENT_TYPES,
     guarded,
@@ -31,6 +29,12 @@ STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/switchbo
 DELIVERY_QUEUE_PLACEHOLDER = "switchboard-deliveries.fifo"
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # Chalice sets it for every route call
+    return request
+
+
 @app.route("/health", methods=["GET"])
 def health() -> Any:
     return json_response({"status": "ok"})
@@ -39,23 +43,23 @@ def health() -> Any:
 @app.route("/hooks/{tenant}/{channel}", methods=["GET", "POST"], content_types=WEBHOOK_CONTENT_TYPES)
 @guarded
 def provider_webhook(tenant: str, channel: str) -> Any:
-    raw = webhook_from(app.current_request, tenant, channel)
+    raw = webhook_from(_request(), tenant, channel)
     return provider_response(get_hub().ingestor.handle(raw))
 
 
 @app.route("/v1/tickets", methods=["GET"])
 @guarded
 def list_tickets() -> Any:
-    request = app.current_request
-    api = TicketApi(get_hub().tenants, get_hub().store)
-    return json_response(api.list_tickets(request.headers.get("authorization"), request.query_params or {}))
+    request = _request()
+    params = dict(request.query_params or {})
+    return json_response(get_hub().api.list_tickets(request.headers.get("authorization"), params))
 
 
 @app.route("/v1/tickets/{ticket_id}", methods=["GET"])
 @guarded
 def get_ticket(ticket_id: str) -> Any:
-    api = TicketApi(get_hub().tenants, get_hub().store)
-    return json_response(api.get_ticket(app.current_request.headers.get("authorization"), ticket_id))
+    authorization = _request().headers.get("authorization")
+    return json_response(get_hub().api.get_ticket(authorization, ticket_id))
 
 
 @app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON")

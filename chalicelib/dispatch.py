@@ -59,7 +59,7 @@ class Dispatcher:
 
     def enqueue(self, events: Iterable[EventEnvelope]) -> int:
         """Queue one job per (event, enabled connector); returns the job count."""
-        entries = []
+        entries: list[dict[str, str]] = []
         for event in events:
             tenant = self._tenants.get(event.tenant_id)
             for name in self._tenants.enabled_of_kind(tenant, "connector"):

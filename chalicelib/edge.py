@@ -13,8 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from chalice import Response
-
+from chalice.app import Response
 from switchboard_sdk import SwitchboardError, WebhookResponse
 
 from .ingest import RawWebhook

@@ -15,6 +15,7 @@ from typing import Any
 from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
 from switchboard_sdk.transport import Urllib3Transport
 
+from .api import TicketApi
 from .aws import AwsClients
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher
@@ -48,6 +49,10 @@ class Hub:
     def tenants(self) -> TenantDirectory:
         return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry,
                                cache_seconds=self.settings.tenant_cache_seconds)
+
+    @functools.cached_property
+    def api(self) -> TicketApi:
+        return TicketApi(self.tenants, self.store)
 
     @functools.cached_property
     def ingestor(self) -> WebhookIngestor:

@@ -17,6 +17,7 @@ from switchboard_sdk import (
     Forbidden,
     InboundMessage,
     IngestReport,
+    MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
     PluginRegistry,
@@ -82,7 +83,7 @@ class WebhookIngestor:
         if raw.method == "GET":
             answer = self._registry.handshake(raw.channel, request, config)
             if answer is None:
-                raise NotFound("this channel has no GET handshake")
+                raise MethodNotAllowed("this channel accepts POST only")
             return answer
         self._registry.verify(raw.channel, request, config)
         report = self._ingest(request, config)

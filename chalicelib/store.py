@@ -171,7 +171,9 @@ class TenantStore:
         cursor = page[-1]["gsi1sk"] if page and more else None
         return [_ticket(item) for item in page], cursor
 
-    def _query_index_shard(self, status: str | None, shard: int, limit: int, before: str | None) -> list[dict[str, Any]]:
+    def _query_index_shard(
+        self, status: str | None, shard: int, limit: int, before: str | None
+    ) -> list[dict[str, Any]]:
         index, pk_name, sk_name = (
             (STATUS_INDEX, "gsi2pk", "gsi2sk") if status else (ACTIVITY_INDEX, "gsi1pk", "gsi1sk")
         )

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-
 from switchboard_sdk import NotFound, PluginConfigError, PluginRegistry, Unauthorized
 
 from .ids import random_token
@@ -105,8 +104,12 @@ class TenantDirectory:
             self._registry.validate_config(name, setting.config)
         item = tenant_record_key(tenant.id) | to_item({"type": "tenant", "doc": tenant.model_dump_json()})
         self._db.put_item(TableName=self._table, Item=item)
-        self._tenants.pop(tenant.id, None)
-        self._configs = {k: v for k, v in self._configs.items() if k[0] != tenant.id}
+        self.forget(tenant.id)
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop this container's cached copy (other containers refresh within the TTL)."""
+        self._tenants.pop(tenant_id, None)
+        self._configs = {k: v for k, v in self._configs.items() if k[0] != tenant_id}
 
     def plugin_config(self, tenant: TenantRecord, plugin: str) -> BaseModel:
         """The tenant's validated config for an enabled plugin (cached with the tenant)."""

@@ -38,7 +38,7 @@ MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within t
 
 def backoff_seconds(attempt: int, retry_after: float | None, rng: Callable[[], float] = random.random) -> int:
     """Full-jitter exponential backoff, never sooner than the receiver asked."""
-    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempt - 1))
+    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** max(0, attempt - 1))
     delay = ceiling / 2 + rng() * ceiling / 2
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_DELAY_SECONDS))

@@ -16,7 +16,7 @@ import pytest
 # that lets moto's in-process DynamoDB Streams answer (DESIGN.md §3).
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
-    AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - moto's fake credentials
+    AWS_SECRET_ACCESS_KEY="testing",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
 )
@@ -106,3 +106,17 @@ def web_message(text: str = "Hello, my order is late", *, client_id: str = "c-1"
     body = {"visitor_id": "v-42", "name": "Ada", "email": "Ada@Example.com", "text": text,
             "client_message_id": client_id, "page_url": "https://shop.example.com/orders"} | extra
     return json.dumps(body).encode()
+
+
+def table_items(hub: Hub, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every item in the table (tests only: the hub itself never scans)."""
+    from chalicelib.items import from_item
+
+    pages = hub.aws.dynamodb.get_paginator("scan").paginate(TableName=hub.settings.table_name)
+    items = [from_item(i) for page in pages for i in page["Items"]]
+    return [i for i in items if kind is None or i.get("type") == kind]
+
+
+def bucket_keys(hub: Hub, prefix: str = "") -> list[str]:
+    listing = hub.aws.s3.list_objects_v2(Bucket=hub.settings.bucket, Prefix=prefix)
+    return [o["Key"] for o in listing.get("Contents", [])]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 from chalice.test import Client
 from switchboard_sdk import standard_webhooks
@@ -10,7 +11,6 @@ from switchboard_sdk.testing import StatusServer
 
 import app as app_module
 from chalicelib.local.demo import DemoTenant
-
 from tests.conftest import Pipeline, signed_web_headers, web_message
 
 
@@ -33,7 +33,6 @@ def test_message_becomes_ticket_and_signed_event(demo: DemoTenant, pipeline: Pip
     assert [m["text"] for m in detail["messages"]] == ["Hello, my order is late"]
     kinds = []
     for _method, _path, headers, body in receiver.requests:
-        standard_webhooks.verify([demo.webhook_secret], headers, body, now=__import__("datetime").datetime.now(
-            __import__("datetime").UTC))
+        standard_webhooks.verify([demo.webhook_secret], headers, body, now=datetime.now(UTC))
         kinds.append(json.loads(body)["type"])
     assert kinds == ["ticket.created", "message.created"]

@@ -19,6 +19,7 @@ from switchboard_sdk import SwitchboardError, standard_webhooks
 class DemoReceiver:
     def __init__(self, secret: str, *, host: str = "127.0.0.1", port: int = 0, echo: bool = True) -> None:
         self.secret = secret
+        self.host = host
         self.echo = echo
         self.events: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -28,8 +29,7 @@ class DemoReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self.host}:{self._server.server_address[1]}"
 
     def start(self) -> DemoReceiver:
         self._thread.start()
@@ -69,12 +69,12 @@ def _summary(event: dict[str, Any], repeat: bool) -> str:
 
 def _handler_for(receiver: DemoReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             status = receiver.accept({k.lower(): v for k, v in self.headers.items()}, body)
             self._reply(status, {"ok": status == 200})
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             with receiver._lock:
                 events = list(receiver.events)
             self._reply(200, {"events": events} if self.path == "/events" else {"status": "ok"})

@@ -11,6 +11,7 @@ attributes; the HTTP edge maps them to responses in one place. ::
     ├── BadPayload                400  the body cannot be understood
     ├── PayloadTooLarge           413  the body is over the configured limit
     ├── NotFound                  404  unknown tenant, channel, ticket, …
+    ├── MethodNotAllowed          405  e.g. a GET to a channel with no handshake
     ├── Conflict                  409  a write lost a race it cannot merge
     ├── PluginConfigError         500  a plugin or its tenant config is unusable
     └── ConnectorError            502  a connector could not deliver (``retryable``)
@@ -75,6 +76,11 @@ class PayloadTooLarge(SwitchboardError):
 class NotFound(SwitchboardError):
     status = 404
     code = "not_found"
+
+
+class MethodNotAllowed(SwitchboardError):
+    status = 405
+    code = "method_not_allowed"
 
 
 class Conflict(SwitchboardError):

@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, TypeVar
 
 import pluggy
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
 from .errors import BadPayload, PluginConfigError, SwitchboardError, VerificationFailed
@@ -25,6 +25,7 @@ from .webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 ALLOWLIST_ENV = "SWITCHBOARD_PLUGINS"
+T = TypeVar("T")
 
 
 def parse_allowlist(value: str | None) -> frozenset[str] | None:
@@ -90,8 +91,14 @@ class PluginRegistry:
         info = self.infos[name]
         try:
             return info.config_model.model_validate(raw)
-        except ValueError as err:
-            raise PluginConfigError(f"invalid config for plugin {name!r}") from err
+        except ValidationError as err:
+            # field locations and messages only: pydantic's own text echoes the
+            # input, and a config holds secrets, so the cause is not chained
+            fields = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or '(config)'}: {e['msg']}"
+                for e in err.errors(include_input=False, include_url=False)
+            )
+            raise PluginConfigError(f"invalid config for plugin {name!r}: {fields}") from None
 
     def _call(self, name: str, hook: str, **kwargs: Any) -> Any:
         caller = self._callers.get((name, hook))
@@ -158,7 +165,7 @@ def _describe(plugin: object) -> PluginInfo:
     return info
 
 
-def _expect(result: Any, kind: type, name: str, hook: str, *, optional: bool) -> Any:
+def _expect(result: object, kind: type[T], name: str, hook: str, *, optional: bool) -> T | None:
     if result is None and optional:
         return None
     if not isinstance(result, kind):
