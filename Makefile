@@ -8,7 +8,6 @@ STAMP  := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml sdk/pyproject.toml plugins/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ./sdk -e ./plugins -e '.[dev]'
 	touch $@
 
