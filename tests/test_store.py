@@ -21,7 +21,9 @@ from tests.conftest import Pipeline, table_items
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def inbound(pid: str, *identities: Identity, tenant: str = "demo", at: datetime = T0, text: str = "hi") -> InboundMessage:
+def inbound(
+    pid: str, *identities: Identity, tenant: str = "demo", at: datetime = T0, text: str = "hi"
+) -> InboundMessage:
     return InboundMessage(
         tenant_id=tenant, channel="web", provider_message_id=pid, text=text, received_at=at,
         customer=CustomerProfile(identities=list(identities), display_name="Ada"),
@@ -84,7 +86,8 @@ def test_concurrent_messages_of_one_new_customer_open_one_ticket(hub: Hub, build
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
-    assert len(results) == 6 and len(set(results)) == 1
+    assert len(results) == 6
+    assert len(set(results)) == 1
     assert len(table_items(hub, "ticket")) == 1
     assert len(table_items(hub, "message")) == 6
 
@@ -136,7 +139,8 @@ def test_every_tenant_key_starts_with_the_tenant_prefix() -> None:
     built = [keys.inbound("web", "x#T#other#"), keys.identity(EMAIL), keys.customer("c"), keys.ticket("t"),
              keys.message("t", "2026", "m")]
     assert all(k["pk"]["S"].startswith("T#acme#") for k in built)
-    assert keys.activity_index(0).startswith("T#acme#") and keys.status_index("open", 1).startswith("T#acme#")
+    assert keys.activity_index(0).startswith("T#acme#")
+    assert keys.status_index("open", 1).startswith("T#acme#")
 
 
 def test_a_redelivered_stream_batch_delivers_each_event_once(
@@ -150,4 +154,5 @@ def test_a_redelivered_stream_batch_delivers_each_event_once(
     doubled = StreamPump(hub.aws.client("dynamodbstreams"), pipeline.stream._arn, twice)
     drain([doubled, pipeline.queue])
     delivered = [h["webhook-id"] for _m, _p, h, _b in receiver.requests]
-    assert len(delivered) == 2 and len(set(delivered)) == 2  # ticket.created + message.created
+    assert len(delivered) == 2  # ticket.created + message.created, each once
+    assert len(set(delivered)) == 2

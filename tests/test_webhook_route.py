@@ -31,7 +31,8 @@ def post(client: Any, tenant: str, body: bytes, headers: dict[str, str], channel
 
 def error_code(response: Any) -> str:
     body = json.loads(response.body)
-    assert set(body) == {"error"} and set(body["error"]) == {"code", "message"}
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
     assert "Traceback" not in response.body.decode()
     return str(body["error"]["code"])
 
@@ -172,7 +173,8 @@ def _reconfigure(hub: Hub, demo: DemoTenant, **changes: Any) -> None:
 
 
 def test_a_disabled_channel_gets_404(client: Any, demo: DemoTenant, hub: Hub) -> None:
-    plugins = hub.tenants.get("demo").plugins | {"web": PluginSetting(enabled=False, config={"secrets": [demo.web_secret]})}
+    disabled = PluginSetting(enabled=False, config={"secrets": [demo.web_secret]})
+    plugins = hub.tenants.get("demo").plugins | {"web": disabled}
     _reconfigure(hub, demo, plugins=plugins)
     body = web_message()
     assert post(client, "demo", body, signed_web_headers(demo.web_secret, body)).status_code == 404
