@@ -113,3 +113,7 @@ def schemas(directory: Path) -> None:
 
     for path in write_schemas(directory):
         click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
