@@ -27,6 +27,11 @@ class AwsClients:
                 self._clients[service] = client
         return client
 
+    def use(self, service: str, client: Any) -> None:
+        """Inject a ready client for ``service`` (tests, instrumentation)."""
+        with self._lock:
+            self._clients[service] = client
+
     def _create(self, service: str) -> Any:
         if self._session is None:
             import boto3

@@ -7,6 +7,7 @@ else, so tests and the local runtime build a Hub with their own.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +77,8 @@ class Hub:
 
 def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:
     settings = settings or Settings.from_env()
+    # Lambda's root logger stops at WARNING; our structured INFO lines matter
+    logging.getLogger("chalicelib").setLevel(settings.log_level)
     registry = build_plugin_manager(allowlist=settings.plugin_allowlist)
     aws = AwsClients(region=settings.region, endpoint=settings.aws_endpoint)
     return Hub(settings=settings, aws=aws, registry=registry, **overrides)

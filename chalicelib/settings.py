@@ -43,6 +43,7 @@ class Settings:
     max_delivery_attempts: int = 8
     delivery_timeout_seconds: float = 10.0
     ticket_index_shards: int = 4
+    log_level: str = "INFO"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -59,4 +60,5 @@ class Settings:
             tenant_cache_seconds=_int(env, "SWITCHBOARD_TENANT_CACHE_SECONDS", 30),
             inbound_retention_days=_int(env, "SWITCHBOARD_INBOUND_RETENTION_DAYS", 30),
             max_delivery_attempts=_int(env, "SWITCHBOARD_MAX_DELIVERY_ATTEMPTS", 8),
+            log_level=env.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
         )

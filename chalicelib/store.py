@@ -83,8 +83,12 @@ class TenantStore:
         or ``candidate_ticket`` when it had none. The choice is one atomic
         ``if_not_exists`` update, so concurrent messages agree on one ticket.
         """
-        customer_id = self._customer_for(profile.identities)
-        self._link_identities(profile.identities, customer_id)
+        known = self._known_identities(profile.identities)
+        customer_id = next(
+            (known[i.key] for i in profile.identities if i.key in known),
+            stable_id("cus", self.tenant_id, profile.identities[0].key),
+        )
+        self._link_identities([i for i in profile.identities if i.key not in known], customer_id)
         result = self._db.update_item(
             TableName=self._table,
             Key=self.keys.customer(customer_id),
@@ -105,12 +109,16 @@ class TenantStore:
         )
         return customer_id, from_item(result["Attributes"])["open_ticket_id"]
 
-    def _customer_for(self, identities: list[Identity]) -> str:
-        for identity in identities:
-            found = self._get(self.keys.identity(identity))
-            if found is not None:
-                return str(found["customer_id"])
-        return stable_id("cus", self.tenant_id, identities[0].key)
+    def _known_identities(self, identities: list[Identity]) -> dict[str, str]:
+        """identity key → customer id, for the identities already linked (one call)."""
+        keys = [self.keys.identity(i) for i in identities]
+        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        while request:
+            result = self._db.batch_get_item(RequestItems=request)
+            found += result.get("Responses", {}).get(self._table, [])
+            request = result.get("UnprocessedKeys") or {}
+        return {item["identity"]: item["customer_id"] for item in map(from_item, found)}
 
     def _link_identities(self, identities: list[Identity], customer_id: str) -> None:
         for identity in identities:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +56,37 @@ def hub(aws: AwsClients, outputs: dict[str, str]) -> Iterator[Hub]:
     set_hub(built)
     yield built
     set_hub(None)
+
+
+class AtomicCalls:
+    """A client proxy that runs one API call at a time.
+
+    DynamoDB applies each single-item call atomically; moto's in-process backend
+    does not lock, so concurrent conditional writes could interleave inside it.
+    Serialising whole calls restores the guarantee the code relies on while the
+    callers still race between calls.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def atomic_dynamodb(hub: Hub) -> None:
+    """Install :class:`AtomicCalls` before the hub builds its store (concurrency tests)."""
+    hub.aws.use("dynamodb", AtomicCalls(hub.aws.dynamodb))
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ PHONE = Identity(kind="phone", value="+14155550100")
 
 
 @pytest.fixture
-def builder(hub: Hub) -> ConversationBuilder:
+def builder(hub: Hub, atomic_dynamodb: None) -> ConversationBuilder:
     return ConversationBuilder(hub.store)
 
 

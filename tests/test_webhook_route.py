@@ -91,6 +91,7 @@ def test_a_replay_is_stored_once_and_answered_the_same(client: Any, demo: DemoTe
     assert len(table_items(hub, "inbound")) == 1
 
 
+@pytest.mark.usefixtures("atomic_dynamodb")
 def test_concurrent_duplicates_store_one_message(demo: DemoTenant, hub: Hub) -> None:
     body = web_message()
     raw = RawWebhook("demo", "web", "POST", "http://testserver/hooks/demo/web",
