@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any
 
-from switchboard_sdk import EventEnvelope, Message, Ticket
+from switchboard_sdk import EventEnvelope, Message, NotFound, Ticket
 
 from .ids import stable_id
 from .tenants import TenantDirectory
 
 SQS_BATCH = 10
+log = logging.getLogger(__name__)
 
 
 def events_for(item: dict[str, Any]) -> list[EventEnvelope]:
@@ -61,7 +63,11 @@ class Dispatcher:
         """Queue one job per (event, enabled connector); returns the job count."""
         entries: list[dict[str, str]] = []
         for event in events:
-            tenant = self._tenants.get(event.tenant_id)
+            try:
+                tenant = self._tenants.get(event.tenant_id)
+            except NotFound:  # tenant removed since: nobody to deliver to
+                log.warning("no tenant %s for event %s; not queued", event.tenant_id, event.id)
+                continue
             for name in self._tenants.enabled_of_kind(tenant, "connector"):
                 entries.append(_entry(len(entries), name, event))
         for start in range(0, len(entries), SQS_BATCH):

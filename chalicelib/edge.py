@@ -90,7 +90,7 @@ def public_url(request: Any) -> str:
     stage = request.context.get("stage") or ""
     if ".execute-api." in host and stage and not path.startswith(f"/{stage}/"):
         path = f"/{stage}{path}"
-    query = request.context.get("querystring") or _query_string(request)
+    query = _query_string(request)
     return f"{scheme}://{host}{path}" + (f"?{query}" if query else "")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel
 from switchboard_sdk import (
     BadPayload,
     Forbidden,
@@ -89,9 +90,9 @@ class WebhookIngestor:
         report = self._ingest(request, config)
         return self._registry.respond(raw.channel, request, config, report) or _default_answer(report)
 
-    def _ingest(self, request: WebhookRequest, config: object) -> IngestReport:
+    def _ingest(self, request: WebhookRequest, config: BaseModel) -> IngestReport:
         try:
-            messages = self._registry.parse(request.channel, request, config)  # type: ignore[arg-type]
+            messages = self._registry.parse(request.channel, request, config)
         except BadPayload as err:
             return self._quarantine(request, err.message)
         stored, ids = 0, []
