@@ -1,0 +1,105 @@
+"""Meta-tests: the plugin contract is documented and tested, the exported JSON
+Schemas are current, and every module says what it is for."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import re
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+import pytest
+from switchboard_sdk import hookspecs
+
+from chalicelib.schemas import rendered_schemas
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMAS = ROOT / "docs" / "schemas"
+SOURCE_PACKAGES = [ROOT / "chalicelib", ROOT / "sdk" / "switchboard_sdk", ROOT / "plugins" / "switchboard_plugins"]
+TEST_DIRS = [ROOT / "tests", ROOT / "plugins" / "tests"]
+SPEC_MARK = f"{hookspecs.PROJECT_NAME}_spec"
+
+
+def _hookspecs() -> dict[str, Any]:
+    return {
+        name: func for name, func in inspect.getmembers(hookspecs, inspect.isfunction)
+        if hasattr(func, SPEC_MARK)
+    }
+
+
+HOOKSPECS = _hookspecs()
+
+
+def _firstresult(name: str) -> bool:
+    return bool(getattr(HOOKSPECS[name], SPEC_MARK)["firstresult"])
+
+
+def test_hookspecs_are_found() -> None:
+    assert {"switchboard_plugin_info", "switchboard_channel_verify", "switchboard_connector_deliver"} <= set(
+        HOOKSPECS
+    )
+    assert all(name.startswith("switchboard_") for name in HOOKSPECS)
+
+
+@pytest.mark.parametrize("name", sorted(HOOKSPECS))
+def test_hookspec_is_documented(name: str) -> None:
+    doc = inspect.getdoc(HOOKSPECS[name]) or ""
+    assert ":returns:" in doc, f"{name} must document what it returns"
+    flat = " ".join(doc.split())
+    if _firstresult(name):
+        assert "Stops at first non-None result" in flat, f"{name} is firstresult: say so"
+    for param in inspect.signature(HOOKSPECS[name]).parameters:
+        assert f":param {param}:" in doc, f"{name} must document its parameter {param!r}"
+
+
+@pytest.mark.parametrize("name", sorted(HOOKSPECS))
+def test_hookspec_is_listed_in_the_module_docstring(name: str) -> None:
+    assert name in (hookspecs.__doc__ or ""), f"add {name} to the phase list in hookspecs.py"
+
+
+def _test_sources() -> dict[Path, str]:
+    files = [path for directory in TEST_DIRS for path in directory.rglob("test_*.py")]
+    return {path: path.read_text() for path in files if path.resolve() != Path(__file__).resolve()}
+
+
+@pytest.mark.parametrize("name", sorted(HOOKSPECS))
+def test_every_hookspec_has_a_test(name: str) -> None:
+    pattern = re.compile(rf"\b{re.escape(name)}\b")
+    users = [path for path, text in _test_sources().items() if pattern.search(text)]
+    assert users, f"no test under tests/ or plugins/tests/ mentions {name}"
+
+
+def test_exported_schemas_are_current() -> None:
+    rendered = rendered_schemas()
+    on_disk = {path.name: path.read_text() for path in SCHEMAS.glob("*.json")}
+    assert sorted(on_disk) == sorted(rendered), "run `make schemas`"
+    stale = [name for name, text in rendered.items() if on_disk[name] != text]
+    assert stale == [], f"run `make schemas`: {stale} differ from the models"
+    for text in on_disk.values():
+        assert json.loads(text)["type"] == "object"
+
+
+def _modules() -> list[Path]:
+    return sorted(path for package in SOURCE_PACKAGES for path in package.rglob("*.py"))
+
+
+def test_modules_are_found() -> None:
+    names = {path.relative_to(ROOT).as_posix() for path in _modules()}
+    assert {"chalicelib/worker.py", "sdk/switchboard_sdk/hookspecs.py", "plugins/switchboard_plugins/web.py"} <= names
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda path: path.relative_to(ROOT).as_posix())
+def test_module_has_a_docstring(path: Path) -> None:
+    docstring = ast.get_docstring(ast.parse(path.read_text()))
+    assert (docstring or "").strip(), f"{path.relative_to(ROOT)} needs a module docstring"
+
+
+def test_every_builtin_plugin_is_documented() -> None:
+    builtins = [ep for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)
+                if ep.value.startswith("switchboard_plugins.")]
+    assert builtins
+    missing = [ep.name for ep in builtins if not (ROOT / "docs" / "plugins" / f"{ep.name}.md").is_file()]
+    assert missing == []
