@@ -46,6 +46,6 @@ class TicketApi:
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return 50
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
         raise BadPayload(f"limit must be an integer from 1 to {MAX_PAGE}")
     return int(raw)

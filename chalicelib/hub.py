@@ -70,8 +70,8 @@ class Hub:
     @functools.cached_property
     def worker(self) -> DeliveryWorker:
         return DeliveryWorker(
-            settings=self.settings, registry=self.registry, tenants=self.tenants, sqs=self.aws.sqs,
-            transport=self.transport or Urllib3Transport(),
+            settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
+            sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,
         )
 
 

@@ -13,8 +13,8 @@ import re
 
 from switchboard_sdk import Identity
 
-TENANT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-KEY_ID = re.compile(r"^[A-Za-z0-9]{8,32}$")
+TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: "$" would admit a trailing newline
+KEY_ID = re.compile(r"[A-Za-z0-9]{8,32}")
 
 # Key shape: {"pk": {"S": ...}, "sk": {"S": ...}} for the low-level client.
 Key = dict[str, dict[str, str]]
@@ -25,7 +25,7 @@ def _key(pk: str, sk: str) -> Key:
 
 
 def valid_tenant_id(tenant_id: str) -> bool:
-    return bool(TENANT_ID.match(tenant_id))
+    return bool(TENANT_ID.fullmatch(tenant_id))
 
 
 def tenant_record_key(tenant_id: str) -> Key:
@@ -35,7 +35,7 @@ def tenant_record_key(tenant_id: str) -> Key:
 
 
 def api_key_record_key(key_id: str) -> Key:
-    if not KEY_ID.match(key_id):
+    if not KEY_ID.fullmatch(key_id):
         raise ValueError("invalid API key id")
     return _key(f"APIKEY#{key_id}", "APIKEY")
 
@@ -73,6 +73,10 @@ class TenantKeys:
 
     def message(self, ticket_id: str, received_at: str, message_id: str) -> Key:
         return _key(self.ticket_partition(ticket_id), f"MSG#{received_at}#{message_id}")
+
+    def delivery(self, connector: str, event_id: str) -> Key:
+        """Failed-attempt count of one event at one connector."""
+        return _key(f"{self.prefix}DL#{connector}#{event_id}", "DELIVERY")
 
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""

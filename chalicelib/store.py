@@ -165,6 +165,25 @@ class TenantStore:
         item = key | to_item({"type": "message", **message.model_dump(mode="json")})
         return self._put_new(item)
 
+    # -- delivery attempts (worker) ---------------------------------------------
+
+    def failed_attempts(self, connector: str, event_id: str) -> int:
+        item = self._get(self.keys.delivery(connector, event_id))
+        return 0 if item is None else int(item["failures"])
+
+    def count_failed_attempt(self, connector: str, event_id: str, *, expires_at: int) -> int:
+        """Add one failed attempt; returns the new total."""
+        result = self._db.update_item(
+            TableName=self._table, Key=self.keys.delivery(connector, event_id),
+            UpdateExpression="SET #t = :t, tenant_id = :tenant, expires_at = :exp ADD failures :one",
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues=to_item(
+                {":t": "delivery", ":tenant": self.tenant_id, ":exp": expires_at, ":one": 1}
+            ),
+            ReturnValues="UPDATED_NEW",
+        )
+        return int(from_item(result["Attributes"])["failures"])
+
     # -- reads ---------------------------------------------------------------
 
     def list_tickets(

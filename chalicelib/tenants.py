@@ -141,7 +141,7 @@ class TenantDirectory:
         scheme, _, token = (authorization or "").partition(" ")
         prefix, _, rest = token.strip().partition("_")
         key_id, _, secret = rest.partition("_")
-        if scheme.lower() != "bearer" or prefix != KEY_PREFIX or not KEY_ID.match(key_id) or not secret:
+        if scheme.lower() != "bearer" or prefix != KEY_PREFIX or not KEY_ID.fullmatch(key_id) or not secret:
             raise Unauthorized("a valid API key is required: Authorization: Bearer sbk_...")
         item = self._db.get_item(TableName=self._table, Key=api_key_record_key(key_id)).get("Item")
         record = from_item(item) if item else None

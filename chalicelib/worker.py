@@ -4,17 +4,26 @@
 * retry: the job's visibility is pushed out by an exponential backoff with
   jitter (or the receiver's Retry-After) and it is reported as a batch item
   failure, so SQS redelivers it later. Later jobs of the same message group
-  (tenant, ticket, connector) wait behind it: order per ticket is kept.
+  (tenant, ticket, connector) are reported failed without an attempt and made
+  visible again at once: FIFO holds them until the retried job is done, so
+  order per ticket is kept without waiting out the queue's visibility timeout.
 * failed, or out of attempts: the job moves to the dead-letter queue with the
   reason, then is acknowledged. Nothing is dropped.
+
+Attempts are counted in the table, not taken from SQS's receive count: a job
+held back behind a retried one is received (and counted by SQS) without being
+attempted. The count is only read when SQS has seen the job before, so a
+first-time delivery costs no table call.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import random
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from switchboard_sdk import (
@@ -28,10 +37,12 @@ from switchboard_sdk import (
 )
 
 from .settings import Settings
+from .store import TicketStore
 from .tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
 
+ATTEMPT_RECORD_SECONDS = 14 * 24 * 3600  # the queue's retention: no job outlives it
 BASE_DELAY_SECONDS = 2.0
 MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
 
@@ -42,7 +53,7 @@ def backoff_seconds(attempt: int, retry_after: float | None, rng: Callable[[], f
     delay = ceiling / 2 + rng() * ceiling / 2
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_DELAY_SECONDS))
-    return max(1, round(delay))
+    return max(1, math.ceil(delay))
 
 
 class DeliveryWorker:
@@ -52,36 +63,45 @@ class DeliveryWorker:
         settings: Settings,
         registry: PluginRegistry,
         tenants: TenantDirectory,
+        store: TicketStore,
         sqs: Any,
         transport: HttpTransport,
+        clock: Callable[[], datetime],
     ) -> None:
         self._settings = settings
         self._registry = registry
         self._tenants = tenants
+        self._store = store
         self._sqs = sqs
         self._transport = transport
+        self._clock = clock
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
-        failures, blocked_groups = [], set()
+        failures: list[dict[str, str]] = []
+        held_back: list[dict[str, Any]] = []
+        blocked_groups: set[str] = set()
         for record in records:
             group = record.get("attributes", {}).get("MessageGroupId", "")
-            if group in blocked_groups or not self._handle(record):
-                # a FIFO group must not run ahead of a job that will be retried
-                blocked_groups.add(group)
-                failures.append({"itemIdentifier": record["messageId"]})
+            if group in blocked_groups:  # must not overtake the job being retried
+                held_back.append(record)
+            elif self._handle(record):
+                continue
+            blocked_groups.add(group)
+            failures.append({"itemIdentifier": record["messageId"]})
+        self._release(held_back)
         return {"batchItemFailures": failures}
 
     def _handle(self, record: dict[str, Any]) -> bool:
         """``True`` when the job is finished (delivered or dead-lettered)."""
         job = json.loads(record["body"])
-        attempt = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
+        attempt = self._attempt_number(record, connector, event)
         outcome = self._attempt(connector, event, attempt)
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True
-        if outcome.kind == "retry" and attempt < self._settings.max_delivery_attempts:
+        if outcome.kind == "retry" and self._count_failure(connector, event) < self._settings.max_delivery_attempts:
             delay = backoff_seconds(attempt, outcome.retry_after_seconds)
             self._sqs.change_message_visibility(
                 QueueUrl=self._settings.queue_url, ReceiptHandle=record["receiptHandle"],
@@ -90,6 +110,24 @@ class DeliveryWorker:
             return False
         self._dead_letter(record, job, attempt, outcome)
         return True
+
+    def _attempt_number(self, record: dict[str, Any], connector: str, event: EventEnvelope) -> int:
+        if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":
+            return 1  # never received before: nothing to look up
+        return 1 + self._store.tenant(event.tenant_id).failed_attempts(connector, event.id)
+
+    def _count_failure(self, connector: str, event: EventEnvelope) -> int:
+        expires = self._clock() + timedelta(seconds=ATTEMPT_RECORD_SECONDS)
+        return self._store.tenant(event.tenant_id).count_failed_attempt(
+            connector, event.id, expires_at=int(expires.timestamp())
+        )
+
+    def _release(self, held_back: list[dict[str, Any]]) -> None:
+        """Make held-back jobs visible now; FIFO still serves them after the retried one."""
+        for start in range(0, len(held_back), 10):
+            entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
+                       for i, r in enumerate(held_back[start : start + 10])]
+            self._sqs.change_message_visibility_batch(QueueUrl=self._settings.queue_url, Entries=entries)
 
     def _attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
         try:

@@ -167,10 +167,6 @@ def test_bad_limit_is_400(client: Client, demo: DemoTenant, limit: str) -> None:
     assert "limit" in body["error"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: api.py _limit checks str.isdigit(), which is True for '²' and other Unicode digits that int() "
-    "rejects, so limit=%C2%B2 raises ValueError and answers 500 instead of 400"
-))
 def test_superscript_limit_is_400_not_500(client: Client, demo: DemoTenant) -> None:
     status, body = get(client, "/v1/tickets?limit=%C2%B2", demo.api_key)
     assert status == 400

@@ -190,11 +190,6 @@ def test_retry_holds_back_its_group_but_not_others(
     assert dead_letters(hub) == []
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: worker.py uses SQS ApproximateReceiveCount as the attempt number, but jobs reported failed "
-    "while held back behind a retried job of their group are received (and counted) too, so a held-back "
-    "job's first real attempt may already count as its last: one transient failure dead-letters it"
-))
 def test_job_held_back_behind_a_retry_keeps_its_attempt_budget(
     hub: Hub, demo: DemoTenant, receiver: StatusServer
 ) -> None:
@@ -262,9 +257,5 @@ def test_backoff_is_at_least_one_second() -> None:
             assert isinstance(backoff_seconds(attempt, retry_after, rng=_low), int)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: backoff_seconds rounds to the nearest second (round()), so a fractional Retry-After "
-    "(e.g. from an HTTP-date) is answered sooner than the receiver asked"
-))
 def test_backoff_is_never_sooner_than_retry_after() -> None:
     assert backoff_seconds(1, 2.4, rng=_low) >= 2.4

@@ -20,7 +20,7 @@ TicketStatus = Literal["open", "pending", "solved", "closed"]
 EventType = Literal["ticket.created", "message.created"]
 
 _PHONE_JUNK = re.compile(r"[\s().\-]")
-_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class _Model(BaseModel):
@@ -48,7 +48,7 @@ class Identity(_Model):
             phone = _PHONE_JUNK.sub("", value)
             if phone.startswith("00"):
                 phone = "+" + phone[2:]
-            if not _E164.match(phone):
+            if not _E164.fullmatch(phone):
                 raise ValueError("phone numbers must be in E.164 form, e.g. +14155550100")
             return phone
         return value

@@ -23,7 +23,8 @@ from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
 from .webhooks import IngestReport, WebhookRequest, WebhookResponse
 
-_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+_NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_KINDS = ("channel", "connector")
 ALLOWLIST_ENV = "SWITCHBOARD_PLUGINS"
 T = TypeVar("T")
 
@@ -56,7 +57,10 @@ def build_plugin_manager(
     registry = PluginRegistry(pm)
     for plugin in candidates:
         registry.add(plugin)
-    pm.check_pending()
+    try:
+        pm.check_pending()
+    except pluggy.PluginValidationError as err:
+        raise PluginConfigError(f"plugin {err.plugin!r} has a hook no spec defines: {err}") from err
     return registry
 
 
@@ -79,8 +83,12 @@ class PluginRegistry:
         info = _describe(plugin)
         if info.name in self.infos:
             raise PluginConfigError(f"two plugins are named {info.name!r}")
-        self.pm.register(plugin, name=info.name)
+        try:
+            self.pm.register(plugin, name=info.name)
+        except pluggy.PluginValidationError as err:
+            raise PluginConfigError(f"plugin {info.name!r} does not fit the hookspecs: {err}") from err
         self.infos[info.name] = info
+        self._callers.clear()  # subset callers exclude the plugins known when built
 
     def info(self, name: str, kind: str) -> PluginInfo | None:
         info = self.infos.get(name)
@@ -158,8 +166,10 @@ def _describe(plugin: object) -> PluginInfo:
     info = hook() if callable(hook) else None
     if not isinstance(info, PluginInfo):
         raise PluginConfigError(f"plugin {plugin!r} does not return PluginInfo from switchboard_plugin_info")
-    if not _NAME.match(info.name):
+    if not _NAME.fullmatch(info.name):
         raise PluginConfigError(f"plugin name {info.name!r} must match {_NAME.pattern}")
+    if info.kind not in _KINDS:
+        raise PluginConfigError(f"plugin {info.name!r} kind must be one of {', '.join(_KINDS)}")
     if not (isinstance(info.config_model, type) and issubclass(info.config_model, BaseModel)):
         raise PluginConfigError(f"plugin {info.name!r} config_model is not a pydantic model")
     return info
