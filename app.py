@@ -43,8 +43,9 @@ def health() -> Any:
 @app.route("/hooks/{tenant}/{channel}", methods=["GET", "POST"], content_types=WEBHOOK_CONTENT_TYPES)
 @guarded
 def provider_webhook(tenant: str, channel: str) -> Any:
-    raw = webhook_from(_request(), tenant, channel)
-    return provider_response(get_hub().ingestor.handle(raw))
+    hub = get_hub()
+    request = webhook_from(_request(), tenant, channel, received_at=hub.clock())
+    return provider_response(hub.ingestor.handle(request))
 
 
 @app.route("/v1/tickets", methods=["GET"])

@@ -18,7 +18,7 @@ Prints ``name=value`` lines on stdout (details on stderr):
     PutItem of a similar-sized item into the same table. Both talk to moto's
     server over loopback HTTP and run interleaved in small blocks (rotating order)
     so machine noise hits both alike. ``hub_direct_overhead_ratio`` is the same
-    with ``hub.ingestor.handle(RawWebhook(...))`` called directly (no Chalice).
+    with ``hub.ingestor.handle(WebhookRequest(...))`` called directly (no Chalice).
 
 ``cold_import_ratio`` (target <= 1.3)
     Whole-process wall time of ``python -c "import app; build_plugin_manager()"``
@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from switchboard_sdk import WebhookRequest
 from switchboard_sdk.standard_webhooks import signed_headers, verify
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -191,10 +192,8 @@ def via_chalice(bench: Bench, body: bytes, headers: dict[str, str]) -> None:
 
 
 def via_ingestor(bench: Bench, body: bytes, headers: dict[str, str]) -> None:
-    from chalicelib.ingest import RawWebhook
-
-    raw = RawWebhook(tenant_id=TENANT, channel="web", method="POST",
-                     public_url=f"http://testserver/hooks/{TENANT}/web", headers=headers, query={}, body=body)
+    raw = WebhookRequest(tenant_id=TENANT, channel="web", method="POST", received_at=bench.hub.clock(),
+                         public_url=f"http://testserver/hooks/{TENANT}/web", headers=headers, query={}, body=body)
     answer = bench.hub.ingestor.handle(raw)
     if answer.status_code != 202:
         raise RuntimeError(f"ingestor answered {answer.status_code}: {answer.body}")

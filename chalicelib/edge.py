@@ -11,12 +11,11 @@ import functools
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from chalice.app import Response
-from switchboard_sdk import SwitchboardError, WebhookResponse
-
-from .ingest import RawWebhook
+from switchboard_sdk import SwitchboardError, WebhookRequest, WebhookResponse
 
 log = logging.getLogger(__name__)
 
@@ -61,13 +60,13 @@ def guarded(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def webhook_from(request: Any, tenant_id: str, channel: str) -> RawWebhook:
+def webhook_from(request: Any, tenant_id: str, channel: str, received_at: datetime) -> WebhookRequest:
     """The parts of a Chalice request a channel plugin may look at."""
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     query = dict(request.query_params or {})
-    return RawWebhook(
+    return WebhookRequest(
         tenant_id=tenant_id, channel=channel, method=request.method, public_url=public_url(request),
-        headers=headers, query=query, body=request.raw_body or b"",
+        headers=headers, query=query, body=request.raw_body or b"", received_at=received_at,
         source_ip=(request.context.get("identity") or {}).get("sourceIp", ""),
     )
 

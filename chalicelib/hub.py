@@ -59,7 +59,7 @@ class Hub:
     def ingestor(self) -> WebhookIngestor:
         return WebhookIngestor(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
-            archive=PayloadArchive(self.aws.s3, self.settings.bucket), clock=self.clock,
+            archive=PayloadArchive(self.aws.s3, self.settings.bucket),
         )
 
     @functools.cached_property

@@ -23,6 +23,7 @@ import logging
 import math
 import random
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -56,25 +57,15 @@ def backoff_seconds(attempt: int, retry_after: float | None, rng: Callable[[], f
     return max(1, math.ceil(delay))
 
 
+@dataclass
 class DeliveryWorker:
-    def __init__(
-        self,
-        *,
-        settings: Settings,
-        registry: PluginRegistry,
-        tenants: TenantDirectory,
-        store: TicketStore,
-        sqs: Any,
-        transport: HttpTransport,
-        clock: Callable[[], datetime],
-    ) -> None:
-        self._settings = settings
-        self._registry = registry
-        self._tenants = tenants
-        self._store = store
-        self._sqs = sqs
-        self._transport = transport
-        self._clock = clock
+    settings: Settings
+    registry: PluginRegistry
+    tenants: TenantDirectory
+    store: TicketStore
+    sqs: Any
+    transport: HttpTransport
+    clock: Callable[[], datetime]
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
@@ -101,10 +92,10 @@ class DeliveryWorker:
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True
-        if outcome.kind == "retry" and self._count_failure(connector, event) < self._settings.max_delivery_attempts:
+        if outcome.kind == "retry" and self._count_failure(connector, event) < self.settings.max_delivery_attempts:
             delay = backoff_seconds(attempt, outcome.retry_after_seconds)
-            self._sqs.change_message_visibility(
-                QueueUrl=self._settings.queue_url, ReceiptHandle=record["receiptHandle"],
+            self.sqs.change_message_visibility(
+                QueueUrl=self.settings.queue_url, ReceiptHandle=record["receiptHandle"],
                 VisibilityTimeout=delay,
             )
             return False
@@ -114,11 +105,11 @@ class DeliveryWorker:
     def _attempt_number(self, record: dict[str, Any], connector: str, event: EventEnvelope) -> int:
         if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":
             return 1  # never received before: nothing to look up
-        return 1 + self._store.tenant(event.tenant_id).failed_attempts(connector, event.id)
+        return 1 + self.store.tenant(event.tenant_id).failed_attempts(connector, event.id)
 
     def _count_failure(self, connector: str, event: EventEnvelope) -> int:
-        expires = self._clock() + timedelta(seconds=ATTEMPT_RECORD_SECONDS)
-        return self._store.tenant(event.tenant_id).count_failed_attempt(
+        expires = self.clock() + timedelta(seconds=ATTEMPT_RECORD_SECONDS)
+        return self.store.tenant(event.tenant_id).count_failed_attempt(
             connector, event.id, expires_at=int(expires.timestamp())
         )
 
@@ -127,22 +118,22 @@ class DeliveryWorker:
         for start in range(0, len(held_back), 10):
             entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
                        for i, r in enumerate(held_back[start : start + 10])]
-            self._sqs.change_message_visibility_batch(QueueUrl=self._settings.queue_url, Entries=entries)
+            self.sqs.change_message_visibility_batch(QueueUrl=self.settings.queue_url, Entries=entries)
 
     def _attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
         try:
-            tenant = self._tenants.get(event.tenant_id)
-            if not tenant.enabled(connector) or self._registry.info(connector, "connector") is None:
+            tenant = self.tenants.get(event.tenant_id)
+            if not tenant.enabled(connector) or self.registry.info(connector, "connector") is None:
                 return DeliveryOutcome.failed(f"connector {connector!r} is not enabled for this tenant")
-            config = self._tenants.plugin_config(tenant, connector)
+            config = self.tenants.plugin_config(tenant, connector)
         except (NotFound, PluginConfigError) as err:
             return DeliveryOutcome.failed(err.message)
         context = DeliveryContext(
-            attempt=attempt, max_attempts=self._settings.max_delivery_attempts, http=self._transport,
-            timeout_seconds=self._settings.delivery_timeout_seconds,
+            attempt=attempt, max_attempts=self.settings.max_delivery_attempts, http=self.transport,
+            timeout_seconds=self.settings.delivery_timeout_seconds,
         )
         try:
-            return self._registry.deliver(connector, event, config, context)
+            return self.registry.deliver(connector, event, config, context)
         except Exception as err:  # a connector bug must not lose the event: retry, then DLQ
             log.exception("connector %s raised", connector)
             return DeliveryOutcome.retry(f"connector error: {type(err).__name__}")
@@ -154,8 +145,8 @@ class DeliveryWorker:
             "reason": outcome.reason, "status_code": outcome.status_code, "attempts": attempt,
         }})
         attributes = record.get("attributes", {})
-        self._sqs.send_message(
-            QueueUrl=self._settings.dlq_url, MessageBody=body,
+        self.sqs.send_message(
+            QueueUrl=self.settings.dlq_url, MessageBody=body,
             MessageGroupId=attributes.get("MessageGroupId") or "dead-letters",
             MessageDeduplicationId=attributes.get("MessageDeduplicationId") or record["messageId"],
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -56,7 +57,9 @@ def test_query_string_is_kept_with_repeated_parameters() -> None:
 
 
 def test_webhook_from_passes_lowercase_headers_raw_body_and_source_ip() -> None:
-    raw = webhook_from(gateway_request("hooks.example.com", "/hooks/acme/web"), "acme", "web")
+    at = datetime(2026, 5, 1, tzinfo=UTC)
+    raw = webhook_from(gateway_request("hooks.example.com", "/hooks/acme/web"), "acme", "web", received_at=at)
+    assert raw.received_at == at
     assert raw.headers["x-forwarded-proto"] == "https"
     assert raw.body == b"a=1"
     assert raw.source_ip == "203.0.113.9"

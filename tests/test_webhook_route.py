@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from switchboard_sdk import WebhookRequest
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.ingest import RawWebhook
 from chalicelib.local.demo import DemoTenant, new_whsec
 from chalicelib.tenants import PluginSetting
 from tests.conftest import bucket_keys, signed_web_headers, table_items, web_message
@@ -94,8 +94,8 @@ def test_a_replay_is_stored_once_and_answered_the_same(client: Any, demo: DemoTe
 @pytest.mark.usefixtures("atomic_dynamodb")
 def test_concurrent_duplicates_store_one_message(demo: DemoTenant, hub: Hub) -> None:
     body = web_message()
-    raw = RawWebhook("demo", "web", "POST", "http://testserver/hooks/demo/web",
-                     signed_web_headers(demo.web_secret, body), {}, body)
+    raw = WebhookRequest("demo", "web", "POST", "http://testserver/hooks/demo/web",
+                         signed_web_headers(demo.web_secret, body), {}, body, hub.clock())
     answers: list[int] = []
     barrier = threading.Barrier(8)
 
