@@ -103,3 +103,12 @@ def test_every_builtin_plugin_is_documented() -> None:
     assert builtins
     missing = [ep.name for ep in builtins if not (ROOT / "docs" / "plugins" / f"{ep.name}.md").is_file()]
     assert missing == []
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "sdk" / "switchboard_sdk").glob("*.py")), ids=lambda p: p.name)
+def test_the_sdk_stands_alone(path: Path) -> None:
+    """Plugin authors install only switchboard-sdk: it may not import the hub or the built-ins."""
+    tree = ast.parse(path.read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {m for m in imported if m.split(".")[0] in {"chalicelib", "switchboard_plugins", "app"}}
