@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalice.app import Chalice, DynamoDBEvent, Request, SQSEvent
+from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
 from chalicelib.edge import (
     WEBHOOK_CONTENT_TYPES,
@@ -27,6 +27,11 @@ app.api.binary_types.append("multipart/form-data")
 # resources at package time (chalice needs literals at import, aws/chalice#1882).
 STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/switchboard/stream/placeholder"
 DELIVERY_QUEUE_PLACEHOLDER = "switchboard-deliveries.fifo"
+# S3 "Object Created" under inbound/ (SES raw MIME); infra/ narrows it to our bucket
+STORED_OBJECT_PATTERN_PLACEHOLDER = {
+    "source": ["aws.s3"], "detail-type": ["Object Created"],
+    "detail": {"object": {"key": [{"prefix": "inbound/"}]}},
+}
 
 
 def _request() -> Request:
@@ -61,6 +66,11 @@ def list_tickets() -> Any:
 def get_ticket(ticket_id: str) -> Any:
     authorization = _request().headers.get("authorization")
     return json_response(get_hub().api.get_ticket(authorization, ticket_id))
+
+
+@app.on_cw_event(event_pattern=STORED_OBJECT_PATTERN_PLACEHOLDER)
+def stored_objects(event: CloudWatchEvent) -> None:
+    get_hub().stored_objects.process(event.to_dict())
 
 
 @app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON")

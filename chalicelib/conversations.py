@@ -5,46 +5,139 @@ convergent: ids derive from the message's de-duplication key, the open ticket is
 chosen by one atomic ``if_not_exists``, and the message write is conditional —
 so a redelivered stream record, or two messages of one customer at once, can
 never produce a second ticket or message.
+
+Threading, in order: the ticket a hint leads to (ticket references, then earlier
+provider messages) — but only when the sender is that ticket's customer, so a
+stranger quoting a ticket reference never lands in it; else the customer's open
+ticket; else a new ticket, unless the message may not open one (auto-replies,
+bounces, provider events), which then stays in its inbound record only.
+
+A follow-up without a sender (a call's recording) takes the thread of the
+message it follows. If that message is not stored yet, the follow-up is parked
+under its id and released when it is — the stream is never held up waiting.
 """
 
 from __future__ import annotations
 
-from switchboard_sdk import InboundMessage, Message, Ticket
+import json
+import logging
+from dataclasses import dataclass
+
+from switchboard_sdk import InboundMessage, Message, Ticket, ticket_id_from_ref
 
 from .ids import stable_id
 from .ingest import message_id_for
-from .store import TicketStore
+from .store import TenantStore, TicketStore
 
 SUBJECT_CHARS = 120
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Placement:
+    customer_id: str
+    ticket_id: str | None
 
 
 class ConversationBuilder:
     def __init__(self, store: TicketStore) -> None:
         self._store = store
 
-    def absorb(self, inbound: InboundMessage) -> Message:
-        """Thread ``inbound`` onto its customer's open ticket (or a new one)."""
+    def absorb(self, inbound: InboundMessage) -> Message | None:
+        """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one."""
         tenant = self._store.tenant(inbound.tenant_id)
-        candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
-        customer_id, ticket_id = tenant.link_customer(inbound.customer, inbound.received_at, candidate)
-        tenant.touch_ticket(
-            Ticket(
-                id=ticket_id, tenant_id=inbound.tenant_id, customer_id=customer_id, channel=inbound.channel,
-                subject=_subject(inbound.text), created_at=inbound.received_at,
-                last_activity_at=inbound.received_at,
-            )
-        )
-        message = Message(
-            id=message_id_for(inbound), tenant_id=inbound.tenant_id, ticket_id=ticket_id,
-            customer_id=customer_id, channel=inbound.channel,
-            provider_message_id=inbound.provider_message_id, text=inbound.text,
-            attachments=inbound.attachments, received_at=inbound.received_at,
-            metadata=inbound.metadata, raw_payload_ref=inbound.raw_payload_ref,
-        )
+        place = self._place(tenant, inbound)
+        if place is None:
+            return None
+        if place.ticket_id is None:
+            log.info(json.dumps({"event": "conversation.unthreaded", "tenant": inbound.tenant_id,
+                                 "channel": inbound.channel, "kind": inbound.kind}))
+            return None
+        tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id))
+        message = _message(inbound, place.ticket_id, place.customer_id)
         tenant.add_message(message)
+        tenant.remember_provider_message(message)
         return message
 
+    def release(self, tenant_id: str, channel: str, provider_message_id: str) -> list[Message]:
+        """Absorb the follow-ups parked until ``provider_message_id`` was stored."""
+        tenant = self._store.tenant(tenant_id)
+        released = []
+        for follow_up in tenant.parked_for(channel, provider_message_id):
+            message = self.absorb(follow_up)
+            if message is not None:
+                tenant.unpark(provider_message_id, follow_up)
+                released.append(message)
+        return released
 
-def _subject(text: str) -> str:
-    first_line = text.strip().splitlines()[0] if text.strip() else ""
-    return first_line[:SUBJECT_CHARS]
+    def _place(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+        if inbound.customer is None:
+            return self._follow_up(tenant, inbound)
+        candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
+        customer_id, open_ticket = tenant.link_customer(
+            inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None
+        )
+        hinted = self._hinted_ticket(tenant, inbound, customer_id)
+        return Placement(customer_id, hinted or open_ticket)
+
+    def _hinted_ticket(self, tenant: TenantStore, inbound: InboundMessage, customer_id: str) -> str | None:
+        """The first hinted ticket that belongs to this sender (the sender check)."""
+        for ref in inbound.thread.ticket_refs:
+            ticket_id = ticket_id_from_ref(ref)
+            if ticket_id and tenant.ticket_customer(ticket_id) == customer_id:
+                return ticket_id
+        for provider_id in inbound.thread.provider_ids:
+            found = tenant.find_provider_message(inbound.channel, provider_id)
+            if found and found[1] == customer_id:
+                return found[0]
+        return None
+
+    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+        """A message without a sender of its own takes the thread of what it follows."""
+        found = self._thread_of(tenant, inbound)
+        if found is not None:
+            return found
+        awaited = inbound.thread.provider_ids[0]
+        tenant.park(awaited, inbound)
+        # the awaited message may have been stored while we parked: look once more,
+        # so a follow-up is never left behind (absorbing twice is harmless)
+        found = self._thread_of(tenant, inbound)
+        if found is not None:
+            tenant.unpark(awaited, inbound)
+        return found
+
+    def _thread_of(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+        for provider_id in inbound.thread.provider_ids:
+            found = tenant.find_provider_message(inbound.channel, provider_id)
+            if found:
+                return Placement(customer_id=found[1], ticket_id=found[0])
+        for ref in inbound.thread.ticket_refs:  # a bounce naming our ticket
+            ticket_id = ticket_id_from_ref(ref)
+            owner = tenant.ticket_customer(ticket_id) if ticket_id else None
+            if ticket_id and owner:
+                return Placement(customer_id=owner, ticket_id=ticket_id)
+        return None
+
+
+def _ticket(inbound: InboundMessage, ticket_id: str, customer_id: str) -> Ticket:
+    return Ticket(
+        id=ticket_id, tenant_id=inbound.tenant_id, customer_id=customer_id, channel=inbound.channel,
+        subject=_subject(inbound), created_at=inbound.received_at, last_activity_at=inbound.received_at,
+    )
+
+
+def _message(inbound: InboundMessage, ticket_id: str, customer_id: str) -> Message:
+    return Message(
+        id=message_id_for(inbound), tenant_id=inbound.tenant_id, ticket_id=ticket_id,
+        customer_id=customer_id, kind=inbound.kind, channel=inbound.channel,
+        provider_message_id=inbound.provider_message_id, subject=inbound.subject, text=inbound.text,
+        attachments=inbound.attachments, received_at=inbound.received_at,
+        metadata=inbound.metadata, raw_payload_ref=inbound.raw_payload_ref,
+    )
+
+
+def _subject(inbound: InboundMessage) -> str:
+    if inbound.subject:
+        return inbound.subject.strip()[:SUBJECT_CHARS]
+    text = inbound.text.strip()
+    return text.splitlines()[0][:SUBJECT_CHARS] if text else ""

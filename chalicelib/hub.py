@@ -20,7 +20,8 @@ from .api import TicketApi
 from .aws import AwsClients
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher
-from .ingest import WebhookIngestor
+from .ingest import Ingestor
+from .objects import StoredObjectHandler
 from .payloads import PayloadArchive
 from .settings import Settings
 from .store import TicketStore
@@ -56,11 +57,15 @@ class Hub:
         return TicketApi(self.tenants, self.store)
 
     @functools.cached_property
-    def ingestor(self) -> WebhookIngestor:
-        return WebhookIngestor(
+    def ingestor(self) -> Ingestor:
+        return Ingestor(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             archive=PayloadArchive(self.aws.s3, self.settings.bucket),
         )
+
+    @functools.cached_property
+    def stored_objects(self) -> StoredObjectHandler:
+        return StoredObjectHandler(self.ingestor, self.aws.s3, self.clock)
 
     @functools.cached_property
     def stream(self) -> StreamProcessor:

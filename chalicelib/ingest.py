@@ -1,7 +1,10 @@
-"""The webhook path: tenant → enabled channel → verify → parse → one write each → answer.
+"""The ingest path: tenant → enabled channel → verify → parse → one write each → answer.
 
-Everything after the durable write (customers, tickets, events) runs behind the
-table's stream, so a provider waits for one conditional PutItem per message.
+Two doors lead in: provider webhooks (:meth:`Ingestor.handle`) and objects an
+AWS service stored for a channel (:meth:`Ingestor.handle_object`, e.g. raw MIME
+from SES). Everything after the durable write (customers, tickets, events) runs
+behind the table's stream, so a provider waits for one conditional PutItem per
+message (plus one PutObject per attachment the plugin hands over as bytes).
 """
 
 from __future__ import annotations
@@ -9,10 +12,11 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from switchboard_sdk import (
+    AttachmentRef,
     BadPayload,
     Forbidden,
     InboundMessage,
@@ -21,6 +25,8 @@ from switchboard_sdk import (
     NotFound,
     PayloadTooLarge,
     PluginRegistry,
+    StoredObject,
+    VerificationFailed,
     WebhookRequest,
     WebhookResponse,
 )
@@ -29,13 +35,26 @@ from .ids import stable_id
 from .payloads import PayloadArchive
 from .settings import Settings
 from .store import TicketStore
-from .tenants import TenantDirectory
+from .tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)
+REPLAY_MEMORY = timedelta(days=2)  # longer than any provider retries with one signature
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """What every door knows of a payload: whose, which channel, its bytes."""
+
+    tenant_id: str
+    channel: str
+    body: bytes
+    received_at: datetime
+    content_type: str = "application/octet-stream"
+    raw_ref: str | None = None  # already stored (an S3 object): neither inline nor copy it
 
 
 @dataclass
-class WebhookIngestor:
+class Ingestor:
     settings: Settings
     registry: PluginRegistry
     tenants: TenantDirectory
@@ -46,54 +65,102 @@ class WebhookIngestor:
         """Answer one provider request (the edge stamps ``received_at``)."""
         if len(request.body) > self.settings.max_body_bytes:
             raise PayloadTooLarge(f"body is over the {self.settings.max_body_bytes} byte limit")
-        tenant = self.tenants.get(request.tenant_id)
-        if tenant.status != "active":
-            raise Forbidden("tenant is suspended")
-        if self.registry.info(request.channel, "channel") is None or not tenant.enabled(request.channel):
-            raise NotFound("no such channel for this tenant")
-        config = self.tenants.plugin_config(tenant, request.channel)
+        config = self._channel_config(self._active_tenant(request.tenant_id), request.channel)
         if request.method == "GET":
             answer = self.registry.handshake(request.channel, request, config)
             if answer is None:
                 raise MethodNotAllowed("this channel accepts POST only")
             return answer
         self.registry.verify(request.channel, request, config)
-        report = self._ingest(request, config)
+        replay_key = self._check_replay(request, config)
+        arrival = Arrival(request.tenant_id, request.channel, request.body, request.received_at,
+                          request.headers.get("content-type", "application/octet-stream"))
+        try:
+            report = self._store_messages(arrival, self.registry.parse(request.channel, request, config))
+        except BadPayload as err:
+            report = self._quarantine(arrival, err.message)
+        if replay_key:
+            self._remember_replay(request, replay_key)
         return self.registry.respond(request.channel, request, config, report) or _default_answer(report)
 
-    def _ingest(self, request: WebhookRequest, config: BaseModel) -> IngestReport:
+    def handle_object(self, obj: StoredObject) -> IngestReport:
+        """Ingest a payload an AWS service stored for ``obj.channel`` (no signature: IAM)."""
+        config = self._channel_config(self._active_tenant(obj.tenant_id), obj.channel)
+        arrival = Arrival(obj.tenant_id, obj.channel, obj.body, obj.received_at, "message/rfc822",
+                          raw_ref=f"s3://{obj.bucket}/{obj.key}")
         try:
-            messages = self.registry.parse(request.channel, request, config)
+            messages = self.registry.parse_object(obj.channel, obj, config)
         except BadPayload as err:
-            return self._quarantine(request, err.message)
+            return self._quarantine(arrival, err.message)
+        if messages is None:
+            raise NotFound(f"channel {obj.channel!r} takes no stored objects")
+        return self._store_messages(arrival, messages)
+
+    def _active_tenant(self, tenant_id: str) -> TenantRecord:
+        tenant = self.tenants.get(tenant_id)
+        if tenant.status != "active":
+            raise Forbidden("tenant is suspended")
+        return tenant
+
+    def _channel_config(self, tenant: TenantRecord, channel: str) -> BaseModel:
+        if self.registry.info(channel, "channel") is None or not tenant.enabled(channel):
+            raise NotFound("no such channel for this tenant")
+        return self.tenants.plugin_config(tenant, channel)
+
+    def _check_replay(self, request: WebhookRequest, config: BaseModel) -> str | None:
+        key = self.registry.replay_key(request.channel, request, config)
+        if key and self.store.tenant(request.tenant_id).replay_seen(request.channel, key):
+            raise VerificationFailed("this request was already received (replayed token)")
+        return key
+
+    def _remember_replay(self, request: WebhookRequest, key: str) -> None:
+        expires = int((request.received_at + REPLAY_MEMORY).timestamp())
+        self.store.tenant(request.tenant_id).remember_replay(request.channel, key, expires_at=expires)
+
+    def _store_messages(self, arrival: Arrival, messages: list[InboundMessage]) -> IngestReport:
         stored, ids = 0, []
-        raw_ref, inline = self._raw(request)
-        expires = int((request.received_at + timedelta(days=self.settings.inbound_retention_days)).timestamp())
-        tenant_store = self.store.tenant(request.tenant_id)
+        raw_ref, inline = self._raw(arrival)
+        expires = int((arrival.received_at + timedelta(days=self.settings.inbound_retention_days)).timestamp())
+        tenant_store = self.store.tenant(arrival.tenant_id)
         for message in messages:
-            if message.tenant_id != request.tenant_id or message.channel != request.channel:
+            if message.tenant_id != arrival.tenant_id or message.channel != arrival.channel:
                 raise BadPayload("plugin produced a message for another tenant or channel")
-            kept = message.model_copy(update={"raw_payload_ref": raw_ref})
+            kept = message.model_copy(update={
+                "raw_payload_ref": raw_ref, "attachments": self._upload(arrival, message.attachments),
+            })
             stored += tenant_store.record_inbound(kept, raw=inline, expires_at=expires)
             ids.append(message_id_for(kept))
-        log.info(json.dumps({"event": "webhook.ingested", "tenant": request.tenant_id,
-                             "channel": request.channel, "messages": len(messages), "new": stored}))
+        log.info(json.dumps({"event": "ingest.stored", "tenant": arrival.tenant_id,
+                             "channel": arrival.channel, "messages": len(messages), "new": stored}))
         return IngestReport(stored=stored, duplicates=len(messages) - stored, message_ids=tuple(ids))
 
-    def _raw(self, request: WebhookRequest) -> tuple[str | None, bytes | None]:
-        """Small bodies ride inside the inbound item; large ones go to S3 first."""
-        if len(request.body) <= self.settings.inline_raw_bytes:
-            return None, request.body
-        keys = self.store.tenant(request.tenant_id).keys
-        return self.archive.keep_raw(keys, request.channel, request.body, request.received_at), None
+    def _upload(self, arrival: Arrival, attachments: list[AttachmentRef]) -> list[AttachmentRef]:
+        """Attachments handed over as bytes go to S3 (content-addressed: repeats overwrite)."""
+        keys = self.store.tenant(arrival.tenant_id).keys
+        return [
+            a if a.content is None else a.model_copy(update={
+                "url": self.archive.keep_attachment(keys, arrival.channel, a.content, a.content_type),
+                "size_bytes": len(a.content), "content": None,
+            })
+            for a in attachments
+        ]
 
-    def _quarantine(self, request: WebhookRequest, reason: str) -> IngestReport:
-        keys = self.store.tenant(request.tenant_id).keys
+    def _raw(self, arrival: Arrival) -> tuple[str | None, bytes | None]:
+        """Small bodies ride inside the inbound item; large ones go to S3 first."""
+        if arrival.raw_ref:
+            return arrival.raw_ref, None
+        if len(arrival.body) <= self.settings.inline_raw_bytes:
+            return None, arrival.body
+        keys = self.store.tenant(arrival.tenant_id).keys
+        return self.archive.keep_raw(keys, arrival.channel, arrival.body, arrival.received_at), None
+
+    def _quarantine(self, arrival: Arrival, reason: str) -> IngestReport:
+        keys = self.store.tenant(arrival.tenant_id).keys
         quarantine_id = self.archive.quarantine(
-            keys, request.channel, request.body, reason, request.received_at, request.headers
+            keys, arrival.channel, arrival.body, reason, arrival.received_at, arrival.content_type
         )
-        log.warning(json.dumps({"event": "webhook.quarantined", "tenant": request.tenant_id,
-                                "channel": request.channel, "quarantine_id": quarantine_id,
+        log.warning(json.dumps({"event": "ingest.quarantined", "tenant": arrival.tenant_id,
+                                "channel": arrival.channel, "quarantine_id": quarantine_id,
                                 "reason": reason}))
         return IngestReport(quarantine_id=quarantine_id, quarantine_reason=reason)
 

@@ -58,8 +58,23 @@ class TenantKeys:
         """The de-duplication record: one per (tenant, channel, provider id)."""
         return _key(f"{self.prefix}IN#{channel}#{provider_message_id}", "IN")
 
+    def replay(self, channel: str, replay_key: str) -> Key:
+        """A one-time token a provider signed (Mailgun's ``token``), once seen."""
+        return _key(f"{self.prefix}RP#{channel}#{replay_key}", "RP")
+
     def identity(self, identity: Identity) -> Key:
         return _key(f"{self.prefix}ID#{identity.key}", "ID")
+
+    def provider_message(self, channel: str, provider_message_id: str) -> Key:
+        """Where a provider message landed (threading by In-Reply-To, CallSid, ...)."""
+        return _key(f"{self.prefix}PM#{channel}#{provider_message_id}", "PM")
+
+    def waiting_partition(self, channel: str, provider_message_id: str) -> str:
+        """Follow-ups parked until the message they follow is stored."""
+        return f"{self.prefix}WAIT#{channel}#{provider_message_id}"
+
+    def waiting(self, channel: str, awaited_id: str, follow_up_id: str) -> Key:
+        return _key(self.waiting_partition(channel, awaited_id), f"IN#{follow_up_id}")
 
     def customer(self, customer_id: str) -> Key:
         return _key(f"{self.prefix}CU#{customer_id}", "CUSTOMER")

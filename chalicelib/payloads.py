@@ -25,14 +25,20 @@ class PayloadArchive:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=body)
         return f"s3://{self._bucket}/{key}"
 
+    def keep_attachment(self, keys: TenantKeys, channel: str, content: bytes, content_type: str | None) -> str:
+        """Store an attachment's bytes; returns its ``s3://`` reference."""
+        key = f"attachments/{keys.tenant_id}/{channel}/{_digest(content)}"
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=content,
+                            ContentType=(content_type or "application/octet-stream")[:200])
+        return f"s3://{self._bucket}/{key}"
+
     def quarantine(
         self, keys: TenantKeys, channel: str, body: bytes, reason: str, received_at: datetime,
-        headers: dict[str, str],
+        content_type: str,
     ) -> str:
         """Keep a verified-but-unparseable body with the reason; returns the quarantine id."""
         quarantine_id = f"q_{_digest(body)[:32]}"
         key = f"quarantine/{keys.tenant_id}/{channel}/{received_at:%Y/%m/%d}/{quarantine_id}"
-        content_type = headers.get("content-type", "application/octet-stream")
         self._s3.put_object(
             Bucket=self._bucket, Key=key, Body=body, ContentType=content_type[:200],
             Metadata={"reason": _ascii(reason)[:1000], "channel": channel,

@@ -74,14 +74,26 @@ class TenantStore:
         )
         return self._put_new(item)
 
+    def replay_seen(self, channel: str, replay_key: str) -> bool:
+        return self._get(self.keys.replay(channel, replay_key)) is not None
+
+    def remember_replay(self, channel: str, replay_key: str, *, expires_at: int) -> None:
+        item = self.keys.replay(channel, replay_key) | to_item(
+            {"type": "replay", "tenant_id": self.tenant_id, "expires_at": expires_at}
+        )
+        self._db.put_item(TableName=self._table, Item=item)
+
     # -- conversation building (stream handler) ------------------------------
 
-    def link_customer(self, profile: CustomerProfile, now: datetime, candidate_ticket: str) -> tuple[str, str]:
+    def link_customer(
+        self, profile: CustomerProfile, now: datetime, candidate_ticket: str | None
+    ) -> tuple[str, str | None]:
         """Resolve the customer behind ``profile`` and its open ticket.
 
         Returns ``(customer_id, ticket_id)``: the customer's existing open ticket,
-        or ``candidate_ticket`` when it had none. The choice is one atomic
-        ``if_not_exists`` update, so concurrent messages agree on one ticket.
+        or ``candidate_ticket`` when it had none (``None`` when no candidate was
+        offered). The choice is one atomic ``if_not_exists`` update, so
+        concurrent messages agree on one ticket.
         """
         known = self._known_identities(profile.identities)
         customer_id = next(
@@ -89,14 +101,14 @@ class TenantStore:
             stable_id("cus", self.tenant_id, profile.identities[0].key),
         )
         self._link_identities([i for i in profile.identities if i.key not in known], customer_id)
+        pick = ", open_ticket_id = if_not_exists(open_ticket_id, :ticket)" if candidate_ticket else ""
         result = self._db.update_item(
             TableName=self._table,
             Key=self.keys.customer(customer_id),
             UpdateExpression=(
                 "SET #t = :t, tenant_id = :tenant, customer_id = :cid,"
                 " created_at = if_not_exists(created_at, :now),"
-                " display_name = if_not_exists(display_name, :name),"
-                " open_ticket_id = if_not_exists(open_ticket_id, :ticket)"
+                f" display_name = if_not_exists(display_name, :name){pick}"
                 " ADD identity_keys :ids"
             ),
             ExpressionAttributeNames={"#t": "type"},
@@ -107,7 +119,43 @@ class TenantStore:
             }),
             ReturnValues="ALL_NEW",
         )
-        return customer_id, from_item(result["Attributes"])["open_ticket_id"]
+        return customer_id, from_item(result["Attributes"]).get("open_ticket_id")
+
+    def remember_provider_message(self, message: Message) -> None:
+        """Map a provider message id to where it landed, for threading later ones."""
+        item = self.keys.provider_message(message.channel, message.provider_message_id) | to_item({
+            "type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
+            "message_id": message.id, "customer_id": message.customer_id,
+        })
+        self._db.put_item(TableName=self._table, Item=item)  # same values on a repeat
+
+    def find_provider_message(self, channel: str, provider_message_id: str) -> tuple[str, str] | None:
+        """``(ticket_id, customer_id)`` of an earlier message, if we hold it."""
+        item = self._get(self.keys.provider_message(channel, provider_message_id))
+        return None if item is None else (str(item["ticket_id"]), str(item["customer_id"]))
+
+    def park(self, awaited_id: str, follow_up: InboundMessage) -> None:
+        """Keep a follow-up until the message ``awaited_id`` (same channel) is stored."""
+        self._check_tenant(follow_up.tenant_id)
+        key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
+        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": follow_up.model_dump_json()})
+        self._db.put_item(TableName=self._table, Item=item)
+
+    def parked_for(self, channel: str, awaited_id: str) -> list[InboundMessage]:
+        result = self._db.query(
+            TableName=self._table, KeyConditionExpression="pk = :p",
+            ExpressionAttributeValues=to_item({":p": self.keys.waiting_partition(channel, awaited_id)}),
+        )
+        return [InboundMessage.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
+
+    def unpark(self, awaited_id: str, follow_up: InboundMessage) -> None:
+        key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
+        self._db.delete_item(TableName=self._table, Key=key)
+
+    def ticket_customer(self, ticket_id: str) -> str | None:
+        """The customer a ticket belongs to, or ``None`` if there is no such ticket."""
+        item = self._get(self.keys.ticket(ticket_id))
+        return None if item is None else str(item["customer_id"])
 
     def _known_identities(self, identities: list[Identity]) -> dict[str, str]:
         """identity key → customer id, for the identities already linked (one call)."""

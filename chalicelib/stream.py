@@ -31,10 +31,10 @@ class StreamProcessor:
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped stream records; returns the partial-failure report."""
         for record in records:
+            sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
             try:
                 self._one(record)
             except Exception:
-                sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
                 log.exception("stream record %s failed; retrying from it", sequence)
                 return {"batchItemFailures": [{"itemIdentifier": sequence}]}
         return {"batchItemFailures": []}
@@ -46,9 +46,21 @@ class StreamProcessor:
         if image.get("type") == "inbound":
             inbound = InboundMessage.model_validate_json(image["doc"])
             message = self._conversations.absorb(inbound)
-            log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
-                                 "ticket": message.ticket_id, "message": message.id}))
+            if message is not None:
+                log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
+                                     "ticket": message.ticket_id, "message": message.id}))
+            return
+        if image.get("type") == "provider_message":  # a message others may be waiting for
+            tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
+            self._conversations.release(tenant_id, channel, provider_id)
             return
         events = events_for(image)
         if events:
             self._dispatcher.enqueue(events)
+
+
+def _provider_key(pk: str) -> tuple[str, str]:
+    """``(channel, provider message id)`` from ``T#<t>#PM#<channel>#<id>``."""
+    _, _, rest = pk.partition("#PM#")
+    channel, _, provider_id = rest.partition("#")
+    return channel, provider_id

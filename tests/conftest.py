@@ -152,3 +152,11 @@ def table_items(hub: Hub, kind: str | None = None) -> list[dict[str, Any]]:
 def bucket_keys(hub: Hub, prefix: str = "") -> list[str]:
     listing = hub.aws.s3.list_objects_v2(Bucket=hub.settings.bucket, Prefix=prefix)
     return [o["Key"] for o in listing.get("Contents", [])]
+
+
+@pytest.fixture
+def object_pump(hub: Hub) -> Any:
+    """S3 puts under inbound/ reach app.py's stored_objects handler, as EventBridge would."""
+    from chalicelib.local.pumps import ObjectPump
+
+    return ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)

@@ -100,10 +100,20 @@ def test_sqs_event_source_uses_the_delivery_queue(package: Package) -> None:
 
 def test_every_function_knows_the_table(package: Package) -> None:
     functions = package.functions()
-    assert set(functions) == {"APIHandler", "StoreChanges", "Deliveries"}
+    assert set(functions) == {"APIHandler", "StoreChanges", "Deliveries", "StoredObjects"}
     for name, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["SWITCHBOARD_TABLE"] == {"Ref": "Table"}, name
+
+
+def test_stored_objects_fire_on_our_bucket_through_eventbridge(package: Package) -> None:
+    template = json.loads((package.out / "sam.json").read_text())
+    bucket = template["Resources"]["PayloadBucket"]["Properties"]
+    assert bucket["NotificationConfiguration"]["EventBridgeConfiguration"]["EventBridgeEnabled"] is True
+    events = package.functions()["StoredObjects"]["Properties"]["Events"]
+    pattern = events["StoredObjectsEvent"]["Properties"]["Pattern"]
+    assert pattern["detail"]["bucket"]["name"] == [{"Ref": "PayloadBucket"}]
+    assert pattern["detail"]["object"]["key"] == [{"prefix": "inbound/"}]
 
 
 def test_template_is_cfn_lint_clean(package: Package) -> None:

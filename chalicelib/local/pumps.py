@@ -56,7 +56,8 @@ class StreamPump:
                 )["ShardIterator"]
 
     def poll_once(self) -> int:
-        """One GetRecords per shard, each batch handed to the handler; returns records handled."""
+        """One GetRecords per shard, each batch handed to the handler; returns records seen
+        (a batch that failed and will be retried counts: work remains)."""
         self._refresh_shards()
         handled = 0
         for shard_id, iterator in list(self._iterators.items()):
@@ -74,7 +75,6 @@ class StreamPump:
                         StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
                         SequenceNumber=failed[0],
                     )["ShardIterator"]
-                    handled -= len(records)
                 handled += len(records)
             self._iterators[shard_id] = next_iterator
         return handled
@@ -112,6 +112,41 @@ class QueuePump:
             "body": message["Body"], "attributes": message.get("Attributes", {}),
             "messageAttributes": {}, "md5OfBody": message.get("MD5OfBody", ""),
             "eventSource": "aws:sqs", "eventSourceARN": self._arn, "awsRegion": "us-east-1",
+        }
+
+
+class ObjectPump:
+    """Plays S3 → EventBridge → Lambda for new objects under a prefix.
+
+    Lists the bucket and hands each key it has not seen to the handler as an
+    EventBridge "Object Created" event. A restarted runtime sees every object
+    again; the handler is idempotent, so that only costs time.
+    """
+
+    def __init__(self, s3: Any, bucket: str, handler: Handler, *, prefix: str = "inbound/") -> None:
+        self._s3 = s3
+        self._bucket = bucket
+        self._handler = handler
+        self._prefix = prefix
+        self._seen: set[str] = set()
+        self._context = LambdaContext("stored_objects")
+
+    def poll_once(self) -> int:
+        pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=self._prefix)
+        fresh = [o for page in pages for o in page.get("Contents", []) if o["Key"] not in self._seen]
+        for obj in fresh:
+            self._handler(self._event(obj), self._context)  # an error propagates: retried next poll
+            self._seen.add(obj["Key"])
+        return len(fresh)
+
+    def _event(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
+            "account": "000000000000", "time": obj["LastModified"].isoformat(), "region": "us-east-1",
+            "resources": [f"arn:aws:s3:::{self._bucket}"],
+            "detail": {"version": "0", "bucket": {"name": self._bucket},
+                       "object": {"key": obj["Key"], "size": obj["Size"], "etag": obj.get("ETag", "")},
+                       "reason": "PutObject"},
         }
 
 

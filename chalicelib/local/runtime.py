@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from ..hub import Hub, build_hub, set_hub
 from ..provision import deploy_stateful, settings_for
 from ..settings import Settings
 from .demo import DemoTenant, seed_demo_tenant
-from .pumps import QueuePump, StreamPump
+from .pumps import ObjectPump, QueuePump, StreamPump
 from .receiver import DemoReceiver
 
 log = logging.getLogger("switchboard.dev")
@@ -90,7 +91,12 @@ class LocalRuntime:
         )["Attributes"]["QueueArn"]
         stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
-        for name, poll in (("stream-pump", lambda: stream.poll_once()), ("queue-pump", lambda: queue.poll_once(1))):
+        objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
+        pumps: list[tuple[str, Callable[[], int]]] = [
+            ("stream-pump", stream.poll_once), ("queue-pump", lambda: queue.poll_once(1)),
+            ("object-pump", objects.poll_once),
+        ]
+        for name, poll in pumps:
             threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True).start()
 
     def _pump_loop(self, name: str, poll: Any) -> None:

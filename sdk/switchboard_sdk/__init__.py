@@ -30,11 +30,15 @@ from .models import (
     Identity,
     InboundMessage,
     Message,
+    MessageKind,
+    ThreadHints,
     Ticket,
+    ticket_id_from_ref,
+    ticket_ref,
 )
 from .registry import PluginRegistry, build_plugin_manager
 from .transport import DeliveryContext, HttpResponse, HttpTransport, TransportError
-from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
 __version__ = "0.1.0"
 
@@ -57,13 +61,16 @@ __all__ = [
     "InboundMessage",
     "IngestReport",
     "Message",
+    "MessageKind",
     "MethodNotAllowed",
     "NotFound",
     "PayloadTooLarge",
     "PluginConfigError",
     "PluginInfo",
     "PluginRegistry",
+    "StoredObject",
     "SwitchboardError",
+    "ThreadHints",
     "Ticket",
     "TransportError",
     "Unauthorized",
@@ -72,4 +79,6 @@ __all__ = [
     "WebhookResponse",
     "build_plugin_manager",
     "hookimpl",
+    "ticket_id_from_ref",
+    "ticket_ref",
 ]

@@ -9,8 +9,9 @@ implemented". Hooks are grouped by phase:
 
 * start-up: :func:`switchboard_plugin_info`
 * channel, per inbound request: :func:`switchboard_channel_handshake` (GET),
-  :func:`switchboard_channel_verify` → :func:`switchboard_channel_parse` →
-  (hub stores) → :func:`switchboard_channel_respond`
+  :func:`switchboard_channel_verify` → :func:`switchboard_channel_replay_key` →
+  :func:`switchboard_channel_parse` → (hub stores) → :func:`switchboard_channel_respond`
+* channel, per object an AWS service stored for it: :func:`switchboard_channel_parse_object`
 * connector, per delivery job: :func:`switchboard_connector_deliver`
 
 Plugins raise only :mod:`switchboard_sdk.errors` exceptions; anything else is a
@@ -27,7 +28,7 @@ from pydantic import BaseModel
 
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
-from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
 PROJECT_NAME = "switchboard"
 ENTRY_POINT_GROUP = "switchboard.plugins"
@@ -101,6 +102,23 @@ def switchboard_channel_verify(request: WebhookRequest, config: BaseModel) -> bo
 
 
 @hookspec(firstresult=True)
+def switchboard_channel_replay_key(request: WebhookRequest, config: BaseModel) -> str | None:
+    """Name the value in a verified request that must never be accepted twice.
+
+    Called after ``switchboard_channel_verify`` for providers whose signature
+    covers a one-time token (Mailgun's ``token``). The hub rejects a request
+    whose key it already saw (401, nothing stored) and remembers the key once
+    the request was stored, so a retry of a request that failed still gets in.
+
+    :param request: the verified request.
+    :param config: the tenant's validated config.
+    :returns: the one-time value, or ``None`` when the channel has none (most
+        channels: their messages are de-duplicated by id instead). Stops at
+        first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
 def switchboard_channel_parse(
     request: WebhookRequest, config: BaseModel
 ) -> list[InboundMessage] | None:
@@ -116,6 +134,24 @@ def switchboard_channel_parse(
         such as status pings). Raise ``BadPayload`` when the body cannot be
         understood: the hub then quarantines the raw bytes and still answers
         through ``switchboard_channel_respond``. Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_parse_object(obj: StoredObject, config: BaseModel) -> list[InboundMessage] | None:
+    """Turn a payload an AWS service stored for this channel into inbound messages.
+
+    Called by the hub's S3 event handler for objects under
+    ``inbound/<tenant>/<channel>/`` (e.g. raw MIME written by an SES receipt
+    rule). There is no signature: the object arrived through the deployment's
+    own bucket under IAM. Same rules as ``switchboard_channel_parse``: pure,
+    deterministic ids, ``BadPayload`` for what cannot be understood (the hub
+    quarantines it).
+
+    :param obj: the object's bytes, bucket, key and metadata.
+    :param config: the tenant's validated config.
+    :returns: zero or more messages, or ``None`` when the channel takes no
+        stored objects. Stops at first non-None result.
     """
 
 

@@ -13,11 +13,18 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IdentityKind = Literal["email", "phone", "visitor", "wechat_openid", "wechat_unionid"]
 TicketStatus = Literal["open", "pending", "solved", "closed"]
 EventType = Literal["ticket.created", "message.created"]
+MessageKind = Literal["message", "call", "voicemail", "transcription", "event", "delivery_failure"]
+""" ``message``: something a customer wrote. ``call``: a phone call. ``voicemail`` /
+``transcription``: what a call left behind. ``event``: a provider notification
+(subscribe, missed call, ...). ``delivery_failure``: a bounce of something we sent."""
+
+TICKET_PREFIX = "tkt_"
+_TICKET_REF = re.compile(r"[A-Z2-7]{26}")
 
 _PHONE_JUNK = re.compile(r"[\s().\-]")
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
@@ -66,13 +73,53 @@ class CustomerProfile(_Model):
     display_name: str | None = Field(default=None, max_length=200)
 
 
-class AttachmentRef(_Model):
-    """An attachment kept elsewhere (provider URL or our S3 key), never inline."""
+def ticket_ref(ticket_id: str) -> str:
+    """The short public reference of a ticket, for subject tags (``[#REF]``) and
+    plus-addresses (``support+REF@``): the ticket id without prefix, upper case."""
+    return ticket_id.removeprefix(TICKET_PREFIX).upper()
 
-    url: str = Field(max_length=2048)
+
+def ticket_id_from_ref(ref: str) -> str | None:
+    """The ticket id a reference names, or ``None`` if it is not one of ours."""
+    ref = ref.strip().upper()
+    return TICKET_PREFIX + ref.lower() if _TICKET_REF.fullmatch(ref) else None
+
+
+class AttachmentRef(_Model):
+    """An attachment: a provider URL, or bytes the hub stores in S3 for you.
+
+    A plugin that has the bytes (an email part) sets ``content`` and leaves ``url``
+    empty; the hub uploads them and fills ``url`` with the ``s3://`` reference
+    before anything is stored. ``content`` is never serialised.
+    """
+
+    url: str | None = Field(default=None, max_length=2048)
     content_type: str | None = None
-    filename: str | None = None
+    filename: str | None = Field(default=None, max_length=512)
     size_bytes: int | None = Field(default=None, ge=0)
+    inline: bool = False
+    content: bytes | None = Field(default=None, exclude=True, repr=False)
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> AttachmentRef:
+        if self.url is None and self.content is None:
+            raise ValueError("an attachment needs a url or content")
+        return self
+
+
+class ThreadHints(_Model):
+    """Clues that a message continues an existing conversation, strongest first.
+
+    ``ticket_refs``: ticket references the hub issued, found in the message
+    (a plus-address token, a subject tag; see :func:`ticket_ref`).
+    ``provider_ids``: provider message ids of earlier messages on the same channel
+    that this one answers or belongs to (email In-Reply-To/References, a CallSid).
+    The hub follows a hint only when the sender is the customer of the ticket it
+    leads to: a stranger quoting a ticket reference never lands in that ticket.
+    """
+
+    ticket_refs: list[str] = Field(default_factory=list, max_length=10)
+    provider_ids: list[str] = Field(default_factory=list, max_length=50)
 
 
 class InboundMessage(_Model):
@@ -81,18 +128,35 @@ class InboundMessage(_Model):
     ``provider_message_id`` is the de-duplication key: the hub stores at most one
     message per (tenant, channel, provider_message_id), so it must be the same on
     every redelivery of the same provider message.
+
+    ``customer`` may be ``None`` only for follow-ups that name what they follow
+    in ``thread.provider_ids`` (a recording callback carries the CallSid, not the
+    caller): the hub then takes customer and ticket from that earlier message.
+    ``opens_ticket=False`` (auto-replies, bounces, provider events) joins a
+    ticket a hint or the customer's open ticket leads to, and otherwise stays in
+    the inbound record only.
     """
 
     tenant_id: str
     channel: str
-    provider_message_id: str = Field(min_length=1, max_length=256)
-    customer: CustomerProfile
+    provider_message_id: str = Field(min_length=1, max_length=512)
+    kind: MessageKind = "message"
+    customer: CustomerProfile | None
+    subject: str | None = Field(default=None, max_length=1000)
     text: str = Field(default="", max_length=100_000)
-    attachments: list[AttachmentRef] = Field(default_factory=list)
+    attachments: list[AttachmentRef] = Field(default_factory=list, max_length=100)
     received_at: datetime
     sent_at: datetime | None = None
+    thread: ThreadHints = Field(default_factory=ThreadHints)
+    opens_ticket: bool = True
     metadata: dict[str, str] = Field(default_factory=dict)
     raw_payload_ref: str | None = None
+
+    @model_validator(mode="after")
+    def _someone_or_something_to_follow(self) -> InboundMessage:
+        if self.customer is None and not self.thread.provider_ids:
+            raise ValueError("a message without a customer must name what it follows in thread.provider_ids")
+        return self
 
 
 class Customer(_Model):
@@ -120,8 +184,10 @@ class Message(_Model):
     ticket_id: str
     customer_id: str
     direction: Literal["inbound", "outbound"] = "inbound"
+    kind: MessageKind = "message"
     channel: str
     provider_message_id: str
+    subject: str | None = None
     text: str = ""
     attachments: list[AttachmentRef] = Field(default_factory=list)
     received_at: datetime
@@ -177,6 +243,7 @@ class DeliveryOutcome(_Model):
 
 EXPORTED_MODELS: tuple[type[BaseModel], ...] = (
     Identity,
+    ThreadHints,
     InboundMessage,
     Customer,
     Ticket,

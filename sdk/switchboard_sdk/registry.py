@@ -21,7 +21,7 @@ from .errors import BadPayload, PluginConfigError, SwitchboardError, Verificatio
 from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
-from .webhooks import IngestReport, WebhookRequest, WebhookResponse
+from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _KINDS = ("channel", "connector")
@@ -127,9 +127,25 @@ class PluginRegistry:
         if result is not True:  # fail closed: only an explicit True verifies
             raise VerificationFailed("request could not be verified")
 
+    def replay_key(self, name: str, request: WebhookRequest, config: BaseModel) -> str | None:
+        result = self._call(name, "switchboard_channel_replay_key", request=request, config=config)
+        return _expect(result, str, name, "replay_key", optional=True)
+
     def parse(self, name: str, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        return self._parsed(name, "switchboard_channel_parse", request=request, config=config)
+
+    def parse_object(self, name: str, obj: StoredObject, config: BaseModel) -> list[InboundMessage] | None:
+        if not self._implements(name, "switchboard_channel_parse_object"):
+            return None
+        return self._parsed(name, "switchboard_channel_parse_object", obj=obj, config=config)
+
+    def _implements(self, name: str, hook: str) -> bool:
+        plugin = self.pm.get_plugin(name)
+        return any(impl.plugin is plugin for impl in getattr(self.pm.hook, hook).get_hookimpls())
+
+    def _parsed(self, name: str, hook: str, **kwargs: Any) -> list[InboundMessage]:
         try:
-            result = self._call(name, "switchboard_channel_parse", request=request, config=config)
+            result = self._call(name, hook, **kwargs)
         except SwitchboardError:
             raise
         except (ValueError, TypeError, KeyError, UnicodeError) as err:
@@ -137,7 +153,7 @@ class PluginRegistry:
             # fit the models is the sender's problem, not a crash
             raise BadPayload(f"payload does not parse: {type(err).__name__}") from err
         if not isinstance(result, list) or not all(isinstance(m, InboundMessage) for m in result):
-            raise PluginConfigError(f"plugin {name!r} parse hook returned {type(result).__name__}")
+            raise PluginConfigError(f"plugin {name!r} {hook} hook returned {type(result).__name__}")
         return result
 
     def respond(

@@ -36,6 +36,21 @@ class WebhookRequest:
 
 
 @dataclass(frozen=True)
+class StoredObject:
+    """A payload an AWS service wrote to the deployment's own bucket for a channel
+    (raw MIME from an SES receipt rule). It arrived under IAM, not over the
+    internet, so there is no provider signature to check."""
+
+    tenant_id: str
+    channel: str
+    bucket: str
+    key: str
+    body: bytes
+    received_at: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class WebhookResponse:
     """What the provider gets back; each provider expects its own format."""
 

@@ -1,0 +1,61 @@
+"""Objects an AWS service stores for a channel: S3 "Object Created" → ingest.
+
+SES receipt rules write raw MIME to ``inbound/<tenant>/<channel>/<anything>`` in
+the payload bucket; EventBridge announces each new object (``chalice package``
+cannot wire ``on_s3_event`` to a bucket in the same stack, so the bucket sends
+events to EventBridge and a rule invokes the handler). Processing is
+idempotent: messages are de-duplicated by their ids, so a repeated event or a
+re-put object stores nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from switchboard_sdk import IngestReport, NotFound, StoredObject
+
+from .ingest import Ingestor
+from .keys import valid_tenant_id
+
+INBOUND_PREFIX = "inbound/"
+_KEY = re.compile(r"inbound/(?P<tenant>[^/]+)/(?P<channel>[^/]+)/.+")
+log = logging.getLogger(__name__)
+
+
+def target_of(key: str) -> tuple[str, str] | None:
+    """``(tenant, channel)`` an object key is addressed to, or ``None``."""
+    match = _KEY.fullmatch(key)
+    if match is None or not valid_tenant_id(match["tenant"]):
+        return None
+    return match["tenant"], match["channel"]
+
+
+class StoredObjectHandler:
+    def __init__(self, ingestor: Ingestor, s3: Any, clock: Callable[[], datetime]) -> None:
+        self._ingestor = ingestor
+        self._s3 = s3
+        self._clock = clock
+
+    def process(self, event: dict[str, Any]) -> IngestReport | None:
+        """Handle one EventBridge "Object Created" event; ``None`` when it is not ours."""
+        detail = event.get("detail") or {}
+        bucket, key = (detail.get("bucket") or {}).get("name", ""), (detail.get("object") or {}).get("key", "")
+        target = target_of(key)
+        if target is None:
+            log.warning(json.dumps({"event": "object.ignored", "bucket": bucket, "key": key}))
+            return None
+        stored = self._s3.get_object(Bucket=bucket, Key=key)
+        obj = StoredObject(
+            tenant_id=target[0], channel=target[1], bucket=bucket, key=key, body=stored["Body"].read(),
+            received_at=self._clock(), metadata=dict(stored.get("Metadata") or {}),
+        )
+        try:
+            return self._ingestor.handle_object(obj)
+        except NotFound as err:  # unknown tenant or channel: keep the object, say so once
+            log.warning(json.dumps({"event": "object.unroutable", "key": key, "reason": err.message}))
+            return None

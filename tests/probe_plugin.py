@@ -1,0 +1,76 @@
+"""A test-only channel whose JSON body spells out the InboundMessages it yields,
+so hub behaviour (threading, follow-ups, attachments, replay keys, stored
+objects) is tested without a provider's format in the way."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from switchboard_sdk import (
+    AttachmentRef,
+    BadPayload,
+    InboundMessage,
+    PluginInfo,
+    StoredObject,
+    VerificationFailed,
+    WebhookRequest,
+    hookimpl,
+)
+
+PROBE_TOKEN = "probe-token"
+
+
+class ProbeConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = PROBE_TOKEN
+
+
+def _messages(tenant_id: str, body: bytes, received_at: Any) -> list[InboundMessage]:
+    try:
+        specs = json.loads(body)
+    except ValueError as err:
+        raise BadPayload("probe bodies are JSON") from err
+    messages = []
+    for spec in specs:
+        attachments = [
+            AttachmentRef(filename=a["filename"], content_type=a["type"], content=base64.b64decode(a["b64"]))
+            for a in spec.pop("attachments_b64", [])
+        ]
+        messages.append(InboundMessage.model_validate(
+            {"tenant_id": tenant_id, "channel": "probe", "received_at": received_at} | spec
+            | {"attachments": attachments}
+        ))
+    return messages
+
+
+class ProbeChannel:
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(name="probe", kind="channel", config_model=ProbeConfig)
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: ProbeConfig) -> bool:
+        if request.header("x-probe-token") != config.token:
+            raise VerificationFailed("bad probe token")
+        return True
+
+    @hookimpl
+    def switchboard_channel_replay_key(self, request: WebhookRequest, config: ProbeConfig) -> str | None:
+        return request.header("x-probe-once")
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: ProbeConfig) -> list[InboundMessage]:
+        return _messages(request.tenant_id, request.body, request.received_at)
+
+    @hookimpl
+    def switchboard_channel_parse_object(self, obj: StoredObject, config: ProbeConfig) -> list[InboundMessage]:
+        return _messages(obj.tenant_id, obj.body, obj.received_at)
+
+
+def spec(pid: str, *, email: str | None = "ada@example.com", **fields: Any) -> dict[str, Any]:
+    """One message spec; ``email=None`` makes a follow-up without a customer."""
+    customer = {"identities": [{"kind": "email", "value": email}]} if email else None
+    return {"provider_message_id": pid, "customer": customer, "text": f"text of {pid}"} | fields
