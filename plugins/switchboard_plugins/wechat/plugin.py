@@ -1,0 +1,66 @@
+"""The ``wechat`` channel's hooks: a WeChat Official Account's message pushes.
+
+GET is WeChat's URL check (``echostr``); POST carries one message or event as
+XML, in clear text or AES-encrypted depending on the account's mode. See
+``docs/channels/wechat.md``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from switchboard_sdk.errors import SwitchboardError
+from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+from . import replies, verification
+from .config import WeChatConfig
+from .messages import NAME, Push, read_push, to_inbound
+
+
+def _push(request: WebhookRequest, config: WeChatConfig) -> Push:
+    # decrypting again is cheap, and keeps parse pure: it needs nothing from verify
+    return read_push(verification.verify(request, config))
+
+
+class WeChatChannel:
+    """The plugin object registered under the ``wechat`` entry point."""
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=NAME,
+            kind="channel",
+            config_model=WeChatConfig,
+            version="0.1.0",
+            summary="WeChat Official Account messages and events (plaintext, compatible or safe mode)",
+        )
+
+    @hookimpl
+    def switchboard_channel_handshake(self, request: WebhookRequest, config: BaseModel) -> WebhookResponse:
+        echostr = verification.echo(request, verification.as_config(config))
+        return WebhookResponse(status_code=200, body=echostr, headers={"Content-Type": "text/plain"})
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        verification.verify(request, verification.as_config(config))
+        return True
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        return [to_inbound(request, _push(request, verification.as_config(config)))]
+
+    @hookimpl
+    def switchboard_channel_respond(
+        self, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse:
+        cfg = verification.as_config(config)
+        if not cfg.auto_ack_text or report.quarantined:
+            return replies.success()
+        try:
+            push = _push(request, cfg)
+            if replies.wants_auto_ack(cfg, report, push):
+                return replies.auto_ack(request, cfg, push)
+        except (SwitchboardError, ValueError):
+            pass  # the answer must not fail: WeChat would retry and show the user an error
+        return replies.success()
