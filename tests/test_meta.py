@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from switchboard_sdk import hookspecs
+from switchboard_sdk import build_plugin_manager, hookspecs
 
 from chalicelib.schemas import rendered_schemas
 
@@ -98,10 +98,13 @@ def test_module_has_a_docstring(path: Path) -> None:
 
 
 def test_every_builtin_plugin_is_documented() -> None:
-    builtins = [ep for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)
+    registry = build_plugin_manager()
+    builtins = [ep.name for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)
                 if ep.value.startswith("switchboard_plugins.")]
     assert builtins
-    missing = [ep.name for ep in builtins if not (ROOT / "docs" / "plugins" / f"{ep.name}.md").is_file()]
+    folders = {"channel": "channels", "connector": "connectors"}
+    missing = [name for name in builtins
+               if not (ROOT / "docs" / folders[registry.infos[name].kind] / f"{name}.md").is_file()]
     assert missing == []
 
 

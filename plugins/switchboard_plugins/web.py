@@ -3,7 +3,7 @@
 Requests are signed per Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature``). The tenant config holds one or more ``whsec_`` secrets so
 a business can rotate without downtime. The channel has no GET handshake, so the
-hub answers a GET with 405. See ``docs/plugins/web.md``.
+hub answers a GET with 405. See ``docs/channels/web.md``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 ``webhook-id`` is the event id, stable across retries and replays, so receivers
 de-duplicate on it. Outcomes are classified from the status code (Airbyte-style
-table below); a receiver's failure is never raised. See ``docs/plugins/webhook.md``.
+table below); a receiver's failure is never raised. See ``docs/connectors/webhook.md``.
 """
 
 from __future__ import annotations
