@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -67,28 +65,75 @@ def _call(request: urllib.request.Request) -> tuple[int, str]:
         raise click.ClickException(f"cannot reach {request.full_url}: {err.reason}") from err
 
 
+def _send(sample: Any) -> None:
+    request = urllib.request.Request(sample.url, data=sample.body, method="POST",  # noqa: S310 - dev URL
+                                     headers=sample.headers)
+    status, answer = _call(request)
+    click.echo(f"{status} {answer}")
+    sys.exit(0 if status < 300 else 1)
+
+
+STATE = click.option("--state-dir", type=click.Path(path_type=Path), default=STATE_DIR, show_default=True)
+
+
 @demo.command("send")
 @click.argument("text")
 @click.option("--email", default="ada@example.com", show_default=True)
 @click.option("--phone", default=None, help="E.164, e.g. +14155550100")
 @click.option("--client-message-id", default=None, help="Re-use one to see de-duplication.")
-@click.option("--state-dir", type=click.Path(path_type=Path), default=STATE_DIR)
+@STATE
 def demo_send(text: str, email: str, phone: str | None, client_message_id: str | None, state_dir: Path) -> None:
-    """Send a correctly signed web-channel message to the demo tenant."""
-    from switchboard_sdk import standard_webhooks
+    """Send a signed web-channel message (Standard Webhooks)."""
+    from .local.samples import web_message
 
     tenant = _demo(state_dir)
-    message = {"visitor_id": "demo-visitor", "name": "Ada Lovelace", "email": email, "phone": phone,
-               "text": text, "client_message_id": client_message_id or f"cli-{uuid.uuid4()}",
-               "page_url": "https://shop.example.com/help"}
-    body = json.dumps({k: v for k, v in message.items() if v is not None}).encode()
-    headers = standard_webhooks.signed_headers(tenant.web_secret, f"msg_{uuid.uuid4().hex}",
-                                               int(time.time()), body)
-    request = urllib.request.Request(tenant.web_hook_url, data=body, method="POST",  # noqa: S310 - dev URL
-                                     headers=headers | {"Content-Type": "application/json"})
-    status, answer = _call(request)
-    click.echo(f"{status} {answer}")
-    sys.exit(0 if status < 300 else 1)
+    _send(web_message(tenant.web_hook_url, tenant.web_secret, text, email=email, phone=phone,
+                      client_message_id=client_message_id))
+
+
+@demo.command("sms")
+@click.argument("text")
+@click.option("--sender", "--from", default="+14155550100", show_default=True, help="E.164 phone number")
+@STATE
+def demo_sms(text: str, sender: str, state_dir: Path) -> None:
+    """Send an SMS as Twilio posts it (X-Twilio-Signature)."""
+    from .local.samples import twilio_sms
+
+    tenant = _demo(state_dir)
+    _send(twilio_sms(tenant.hook_url("twilio"), _secret(tenant, "twilio", "auth_token"), text, sender=sender))
+
+
+@demo.command("call")
+@click.option("--caller", "--from", default="+14155550100", show_default=True, help="E.164 phone number")
+@STATE
+def demo_call(caller: str, state_dir: Path) -> None:
+    """Ring the demo tenant as Twilio Voice does; prints the TwiML answer."""
+    from .local.samples import twilio_call
+
+    tenant = _demo(state_dir)
+    _send(twilio_call(tenant.hook_url("twilio"), _secret(tenant, "twilio", "auth_token"), caller=caller))
+
+
+@demo.command("wechat")
+@click.argument("text")
+@click.option("--openid", default="oDemoUser", show_default=True)
+@STATE
+def demo_wechat(text: str, openid: str, state_dir: Path) -> None:
+    """Push a text message as a WeChat Official Account in safe (AES) mode."""
+    from .local.samples import wechat_text
+
+    tenant = _demo(state_dir)
+    config = tenant.channels.get("wechat") or {}
+    _send(wechat_text(tenant.hook_url("wechat"), token=_secret(tenant, "wechat", "token"),
+                      aes_key=config.get("encoding_aes_key", ""), app_id=config.get("app_id", ""),
+                      text=text, openid=openid))
+
+
+def _secret(tenant: Any, channel: str, name: str) -> str:
+    value = (tenant.channels.get(channel) or {}).get(name)
+    if not value:
+        raise click.ClickException(f"the demo tenant has no {channel} channel (plugin not installed?)")
+    return str(value)
 
 
 @demo.command("tickets")

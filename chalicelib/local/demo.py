@@ -5,8 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..hub import Hub
 from ..tenants import PluginSetting, TenantRecord
@@ -14,6 +15,18 @@ from ..tenants import PluginSetting, TenantRecord
 
 def new_whsec() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def _channel_configs(hub_url: str) -> dict[str, dict[str, Any]]:
+    """Dev configs for the provider channels; their secrets go to demo.json."""
+    return {
+        # public_base_url: the URL the demo "provider" signs is the one it calls
+        "twilio": {"auth_token": secrets.token_hex(16), "public_base_url": hub_url},
+        "wechat": {"token": "demo" + secrets.token_hex(8), "app_id": "wxdemo" + secrets.token_hex(6),
+                   "encoding_aes_key": base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="),
+                   "mode": "safe"},
+        "email": {"mailgun_signing_key": "key-" + secrets.token_hex(16), "support_address": "support@demo.example"},
+    }
 
 
 @dataclass(frozen=True)
@@ -24,36 +37,39 @@ class DemoTenant:
     webhook_secret: str
     hub_url: str
     receiver_url: str
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bucket: str = ""
+    aws_endpoint: str = ""
+
+    def hook_url(self, channel: str) -> str:
+        return f"{self.hub_url}/hooks/{self.tenant_id}/{channel}"
 
     @property
     def web_hook_url(self) -> str:
-        return f"{self.hub_url}/hooks/{self.tenant_id}/web"
+        return self.hook_url("web")
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        data = asdict(self) | {"web_hook_url": self.web_hook_url}
-        path.write_text(json.dumps(data, indent=2) + "\n")
+        path.write_text(json.dumps(asdict(self), indent=2) + "\n")
         path.chmod(0o600)  # dev secrets, but secrets all the same
 
     @classmethod
     def read(cls, path: Path) -> DemoTenant:
-        data = json.loads(path.read_text())
-        data.pop("web_hook_url", None)
-        return cls(**data)
+        return cls(**json.loads(path.read_text()))
 
 
 def seed_demo_tenant(hub: Hub, *, hub_url: str, receiver_url: str, tenant_id: str = "demo") -> DemoTenant:
-    """Create (or replace) the demo tenant with ``web`` and ``webhook`` enabled."""
+    """Create (or replace) the demo tenant with every installed channel and the
+    ``webhook`` connector enabled."""
     web_secret, webhook_secret = new_whsec(), new_whsec()
-    tenant = TenantRecord(
-        id=tenant_id,
-        name="Demo Company",
-        created_at=hub.clock().isoformat(),
-        plugins={
-            "web": PluginSetting(config={"secrets": [web_secret]}),
-            "webhook": PluginSetting(config={"url": receiver_url, "secret": webhook_secret}),
-        },
-    )
+    channels = {name: config for name, config in _channel_configs(hub_url).items()
+                if name in hub.registry.infos}
+    plugins = {
+        "web": PluginSetting(config={"secrets": [web_secret]}),
+        "webhook": PluginSetting(config={"url": receiver_url, "secret": webhook_secret}),
+    } | {name: PluginSetting(config=config) for name, config in channels.items()}
+    tenant = TenantRecord(id=tenant_id, name="Demo Company", created_at=hub.clock().isoformat(), plugins=plugins)
     hub.tenants.put(tenant)
     api_key = hub.tenants.create_api_key(tenant_id, ["tenant-admin"], hub.clock())
-    return DemoTenant(tenant_id, api_key, web_secret, webhook_secret, hub_url, receiver_url)
+    return DemoTenant(tenant_id, api_key, web_secret, webhook_secret, hub_url, receiver_url, channels,
+                      hub.settings.bucket, hub.settings.aws_endpoint or "")

@@ -1,0 +1,93 @@
+"""The ``twilio`` channel: SMS, MMS and WhatsApp messages, and voice calls.
+
+Twilio posts form-encoded webhooks to ``/hooks/{tenant}/twilio`` and signs each
+with ``X-Twilio-Signature`` (HMAC-SHA1 over the URL it called plus the sorted
+POST parameters). Voice calls are answered with TwiML that sends every callback
+back to the same URL with an ``event`` query marker:
+
+* ``?event=recording``: ``<Record recordingStatusCallback>`` (the voicemail)
+* ``?event=recorded``: ``<Record action>`` (the call flow after recording; hangs up)
+* ``?event=transcription``: ``<Record transcribeCallback>``
+* ``?event=status``: ``<Dial action>`` in forward mode, and the number's
+  "call status changes" URL if the tenant sets one
+
+The marker is part of the signed URL, so it cannot be forged. Modules: ``config``
+(tenant settings), ``signing`` (signature, URL Twilio signed), ``inbound`` (parse),
+``twiml`` (answers). See ``docs/channels/twilio.md``.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from switchboard_sdk.errors import PluginConfigError
+from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+from .config import DEFAULT_GREETING, TwilioConfig
+from .inbound import EVENT_PARAM, MARKERS, NAME, WITHHELD_CALLER_IDS, Marker, classify, parse_request
+from .signing import SIGNATURE_HEADER, body_sha256, signature, signed_url, url_variants, verify_request
+from .twiml import EMPTY_TWIML, answer, callback_url, voice_twiml
+
+
+def _as_config(config: BaseModel) -> TwilioConfig:
+    if not isinstance(config, TwilioConfig):
+        raise PluginConfigError("twilio channel called with a config that is not TwilioConfig")
+    return config
+
+
+class TwilioChannel:
+    """The plugin object registered under the ``twilio`` entry point."""
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=NAME,
+            kind="channel",
+            config_model=TwilioConfig,
+            version="0.1.0",
+            summary="Twilio SMS, MMS, WhatsApp and voice (voicemail, transcription, missed calls)",
+        )
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        verify_request(request, _as_config(config))
+        return True
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        _as_config(config)
+        return parse_request(request)
+
+    @hookimpl
+    def switchboard_channel_respond(
+        self, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse:
+        return answer(request, _as_config(config), report)
+
+
+plugin = TwilioChannel()
+
+__all__ = [
+    "DEFAULT_GREETING",
+    "EMPTY_TWIML",
+    "EVENT_PARAM",
+    "MARKERS",
+    "NAME",
+    "SIGNATURE_HEADER",
+    "WITHHELD_CALLER_IDS",
+    "Marker",
+    "TwilioChannel",
+    "TwilioConfig",
+    "answer",
+    "body_sha256",
+    "callback_url",
+    "classify",
+    "parse_request",
+    "plugin",
+    "signature",
+    "signed_url",
+    "url_variants",
+    "verify_request",
+    "voice_twiml",
+]

@@ -1,0 +1,63 @@
+"""The ``twilio`` channel's tenant configuration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from switchboard_sdk.models import Identity
+
+DEFAULT_GREETING = "Thank you for calling. Please leave a message after the beep."
+
+
+def _e164(value: str) -> str:
+    try:
+        return Identity(kind="phone", value=value).value
+    except ValidationError:
+        # re-raised without the SDK error's text: it would echo the input value
+        raise ValueError("must be an E.164 phone number, e.g. +14155550100") from None
+
+
+def _base_url(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    if parts.query or parts.fragment:
+        raise ValueError("must not have a query string or fragment")
+    return urlunsplit(parts).rstrip("/")
+
+
+class TwilioConfig(BaseModel):
+    """A tenant's ``twilio`` channel settings.
+
+    ``public_base_url`` states the URL Twilio calls when it differs from the one the
+    hub rebuilds (custom domain, proxy, base-path mapping): the signed URL is then
+    this base + the path from ``/hooks/`` on + the request's query string.
+    """
+
+    # hide_input: a malformed token must not reach logs through the error text
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+
+    auth_token: SecretStr = Field(min_length=1, max_length=256)
+    previous_auth_token: SecretStr | None = Field(default=None, min_length=1, max_length=256)
+    public_base_url: Annotated[str, AfterValidator(_base_url)] | None = None
+    voice_mode: Literal["voicemail", "forward"] = "voicemail"
+    greeting: str = Field(default=DEFAULT_GREETING, max_length=1000)
+    forward_to: Annotated[str, AfterValidator(_e164)] | None = None
+    max_recording_seconds: int = Field(default=120, ge=5, le=3600)
+    transcribe: bool = True
+    language: str = Field(default="en-US", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+    @model_validator(mode="after")
+    def _forward_needs_a_number(self) -> TwilioConfig:
+        if self.voice_mode == "forward" and self.forward_to is None:
+            raise ValueError("forward_to is required when voice_mode is 'forward'")
+        return self
+
+    def auth_tokens(self) -> list[str]:
+        """The current token, then the one being rotated out."""
+        tokens = [self.auth_token.get_secret_value()]
+        if self.previous_auth_token is not None:
+            tokens.append(self.previous_auth_token.get_secret_value())
+        return tokens
