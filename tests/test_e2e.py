@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 from switchboard_sdk import standard_webhooks
 
+from chalicelib.local import samples
 from chalicelib.local.demo import DemoTenant
 from chalicelib.local.runtime import free_port
+from chalicelib.local.samples import Sample
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,12 +39,27 @@ def wait_for(probe: Callable[[], Any], what: str, timeout: float = 30) -> Any:
 
 
 def call(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    status, text = call_raw(url, body, headers)
+    return status, json.loads(text or "null")
+
+
+def call_raw(url: str, body: bytes | None = None, headers: dict[str, str] | None = None) -> tuple[int, str]:
     request = urllib.request.Request(url, data=body, headers=headers or {}, method="POST" if body else "GET")
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
+            return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
-        return err.code, json.loads(err.read() or b"null")
+        return err.code, err.read().decode()
+
+
+def post(sample: Sample) -> tuple[int, str]:
+    return call_raw(sample.url, sample.body, sample.headers)
+
+
+def delivered_messages(demo: DemoTenant) -> list[dict[str, Any]]:
+    """``message.created`` payloads the receiver got, first delivery of each event only."""
+    return [e["event"]["data"]["message"] for e in receiver_events(demo)
+            if e["type"] == "message.created" and not e["repeat"]]
 
 
 @pytest.fixture(scope="module")
@@ -120,3 +137,38 @@ def test_a_replay_changes_nothing(runtime: DemoTenant) -> None:
     tickets = call(f"{runtime.hub_url}/v1/tickets", headers=auth)[1]["tickets"]
     _, detail = call(f"{runtime.hub_url}/v1/tickets/{tickets[0]['id']}", headers=auth)
     assert [m["text"] for m in detail["messages"]].count("Replay me") == 1
+
+
+def test_an_sms_then_a_call_and_its_voicemail_meet_on_one_ticket(runtime: DemoTenant) -> None:
+    token, url, phone = runtime.channels["twilio"]["auth_token"], runtime.hook_url("twilio"), "+14155550177"
+    status, twiml = post(samples.twilio_sms(url, token, "My parcel is late", sender=phone))
+    assert (status, twiml.endswith("<Response></Response>")) == (200, True)
+    status, twiml = post(samples.twilio_call(url, token, caller=phone, call_sid="CA" + "e2e" * 10 + "ab"))
+    assert status == 200
+    assert "<Record" in twiml
+    assert post(samples.twilio_recording(url, token, call_sid="CA" + "e2e" * 10 + "ab"))[0] == 200
+    def twilio_messages() -> list[dict[str, Any]]:
+        return [m for m in delivered_messages(runtime) if m["channel"] == "twilio"]
+
+    wait_for(lambda: len(twilio_messages()) == 3, "three twilio messages")
+    mine = twilio_messages()
+    assert sorted(m["kind"] for m in mine) == ["call", "message", "voicemail"]
+    assert len({m["ticket_id"] for m in mine}) == 1
+
+
+def test_a_wechat_message_retried_three_times_is_stored_once(runtime: DemoTenant) -> None:
+    config = runtime.channels["wechat"]
+    push = samples.wechat_text(runtime.hook_url("wechat"), token=config["token"],
+                               aes_key=config["encoding_aes_key"], app_id=config["app_id"],
+                               text="重试三次", openid="oRetryUser", msg_id="9223372036854775807")
+    answers = [post(push) for _ in range(3)]  # WeChat's retries: same body, same query
+    assert answers == [(200, "success")] * 3
+    # a marker from the same user: per-ticket order means the retries are in before it
+    marker = samples.wechat_text(runtime.hook_url("wechat"), token=config["token"],
+                                 aes_key=config["encoding_aes_key"], app_id=config["app_id"],
+                                 text="marker", openid="oRetryUser")
+    assert post(marker) == (200, "success")
+    wait_for(lambda: any(m["text"] == "marker" for m in delivered_messages(runtime)), "the marker")
+    retried = [m for m in delivered_messages(runtime) if m["text"] == "重试三次"]
+    assert len(retried) == 1
+    assert retried[0]["provider_message_id"] == "9223372036854775807"

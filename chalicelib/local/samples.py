@@ -83,3 +83,14 @@ def wechat_text(url: str, *, token: str, aes_key: str, app_id: str, text: str, o
     query = {"signature": sign(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
              "openid": openid, "encrypt_type": "aes", "msg_signature": msg_signature}
     return Sample(f"{url}?{urlencode(query)}", body, {"Content-Type": "text/xml"})
+
+
+def twilio_recording(url: str, auth_token: str, *, call_sid: str, recording_sid: str | None = None) -> Sample:
+    """The recording status callback a voicemail triggers (names only its CallSid)."""
+    sid = recording_sid or "RE" + secrets.token_hex(16)
+    return _twilio(f"{url}?event=recording", auth_token, {
+        "AccountSid": "AC" + "0" * 32, "CallSid": call_sid, "RecordingSid": sid,
+        "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/AC{'0' * 32}/Recordings/{sid}",
+        "RecordingStatus": "completed", "RecordingDuration": "7", "RecordingChannels": "1",
+        "RecordingSource": "RecordVerb",
+    })
