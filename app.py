@@ -53,6 +53,12 @@ def provider_webhook(tenant: str, channel: str) -> Any:
     return provider_response(hub.ingestor.handle(request))
 
 
+@app.route("/hooks/{tenant}/{channel}/mime", methods=["POST"], content_types=WEBHOOK_CONTENT_TYPES)
+def provider_webhook_mime(tenant: str, channel: str) -> Any:
+    """The same door: Mailgun posts raw MIME only to URLs that end in ``mime``."""
+    return provider_webhook(tenant, channel)
+
+
 @app.route("/v1/tickets", methods=["GET"])
 @guarded
 def list_tickets() -> Any:
