@@ -129,6 +129,32 @@ def demo_wechat(text: str, openid: str, state_dir: Path) -> None:
                       text=text, openid=openid))
 
 
+@demo.command("email")
+@click.argument("text")
+@click.option("--sender", "--from", default="ada@example.com", show_default=True)
+@click.option("--subject", default="Question about my order", show_default=True)
+@click.option("--in-reply-to", default=None, help="Message-ID (without <>) this mail answers.")
+@click.option("--ses", is_flag=True, help="Deliver as SES does: raw MIME into the bucket, not Mailgun's POST.")
+@STATE
+def demo_email(text: str, sender: str, subject: str, in_reply_to: str | None, ses: bool, state_dir: Path) -> None:
+    """Send an email as a Mailgun route posts it, or (--ses) as SES stores it."""
+    from .local.samples import email_mime, mailgun_mime, ses_object_key
+
+    tenant = _demo(state_dir)
+    raw, message_id = email_mime(text, sender=sender, subject=subject, in_reply_to=in_reply_to)
+    click.echo(f"Message-ID: {message_id}")
+    if not ses:
+        _send(mailgun_mime(tenant.hook_url("email"), _secret(tenant, "email", "mailgun_signing_key"), raw))
+        return
+    import boto3
+
+    key = ses_object_key(tenant.tenant_id)
+    s3 = boto3.client("s3", endpoint_url=tenant.aws_endpoint, region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")  # noqa: S106 - the emulator
+    s3.put_object(Bucket=tenant.bucket, Key=key, Body=raw)
+    click.echo(f"stored s3://{tenant.bucket}/{key}; the hub picks it up within a second")
+
+
 def _secret(tenant: Any, channel: str, name: str) -> str:
     value = (tenant.channels.get(channel) or {}).get(name)
     if not value:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from switchboard_sdk import standard_webhooks
+from switchboard_sdk import standard_webhooks, ticket_ref
 
 from chalicelib.local import samples
 from chalicelib.local.demo import DemoTenant
@@ -172,3 +172,48 @@ def test_a_wechat_message_retried_three_times_is_stored_once(runtime: DemoTenant
     retried = [m for m in delivered_messages(runtime) if m["text"] == "重试三次"]
     assert len(retried) == 1
     assert retried[0]["provider_message_id"] == "9223372036854775807"
+
+
+def _mail(runtime: DemoTenant, text: str, *, sender: str, subject: str, in_reply_to: str | None = None) -> str:
+    raw, message_id = samples.email_mime(text, sender=sender, subject=subject, in_reply_to=in_reply_to)
+    key = runtime.channels["email"]["mailgun_signing_key"]
+    status, answer = post(samples.mailgun_mime(runtime.hook_url("email"), key, raw))
+    assert status == 200, answer
+    return message_id
+
+
+def _landed(runtime: DemoTenant, text: str) -> dict[str, Any]:
+    return dict(wait_for(lambda: next((m for m in delivered_messages(runtime) if m["text"].strip() == text), None),
+                         f"the delivery of {text!r}"))
+
+
+def test_an_email_reply_threads_while_a_strangers_mail_does_not(runtime: DemoTenant) -> None:
+    first_id = _mail(runtime, "My invoice is wrong.", sender="grace@example.com", subject="Invoice 42")
+    first = _landed(runtime, "My invoice is wrong.")
+    tag = f"[#{ticket_ref(first['ticket_id'])}]"
+    _mail(runtime, "Here is the scan.", sender="grace@example.com", subject=f"Re: Invoice 42 {tag}",
+          in_reply_to=first_id)
+    _mail(runtime, "Let me in.", sender="mallory@example.com", subject=f"Re: Invoice 42 {tag}",
+          in_reply_to=first_id)
+    assert _landed(runtime, "Here is the scan.")["ticket_id"] == first["ticket_id"]
+    assert _landed(runtime, "Let me in.")["ticket_id"] != first["ticket_id"]
+
+
+def test_a_replayed_mailgun_post_is_refused(runtime: DemoTenant) -> None:
+    raw, _ = samples.email_mime("once", sender="ada@example.com", subject="Replay")
+    sample = samples.mailgun_mime(runtime.hook_url("email"), runtime.channels["email"]["mailgun_signing_key"], raw)
+    assert post(sample)[0] == 200
+    assert post(sample)[0] == 401
+
+
+def test_an_ses_object_put_in_the_bucket_becomes_a_message(runtime: DemoTenant) -> None:
+    import boto3
+
+    raw, _ = samples.email_mime("Sent through SES.", sender="linus@example.com", subject="Via SES")
+    s3 = boto3.client("s3", endpoint_url=runtime.aws_endpoint, region_name="us-east-1",
+                      aws_access_key_id="local", aws_secret_access_key="local")
+    s3.put_object(Bucket=runtime.bucket, Key=samples.ses_object_key(runtime.tenant_id), Body=raw)
+    landed = _landed(runtime, "Sent through SES.")
+    assert landed["channel"] == "email"
+    assert landed["subject"] == "Via SES"
+    assert landed["raw_payload_ref"].startswith(f"s3://{runtime.bucket}/inbound/{runtime.tenant_id}/email/")

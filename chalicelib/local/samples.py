@@ -94,3 +94,34 @@ def twilio_recording(url: str, auth_token: str, *, call_sid: str, recording_sid:
         "RecordingStatus": "completed", "RecordingDuration": "7", "RecordingChannels": "1",
         "RecordingSource": "RecordVerb",
     })
+
+
+def email_mime(text: str, *, sender: str, subject: str, to: str = "support@demo.example",
+               message_id: str | None = None, in_reply_to: str | None = None) -> tuple[bytes, str]:
+    """A plain RFC 5322 message; returns ``(raw bytes, its Message-ID without <>)``."""
+    from email.message import EmailMessage
+    from email.utils import formatdate
+
+    message_id = message_id or f"{uuid.uuid4().hex}@mail.example.com"
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = sender, to, subject
+    mail["Date"], mail["Message-ID"] = formatdate(localtime=False), f"<{message_id}>"
+    if in_reply_to:
+        mail["In-Reply-To"] = mail["References"] = f"<{in_reply_to}>"
+    mail.set_content(text)
+    return mail.as_bytes(), message_id
+
+
+def mailgun_mime(url: str, signing_key: str, raw: bytes, *, recipient: str = "support@demo.example") -> Sample:
+    """A Mailgun route POST of the "mime" variant (the URL ends in ``/mime``)."""
+    from switchboard_plugins.email.mailgun import mailgun_signature
+
+    timestamp, token = str(int(time.time())), secrets.token_hex(25)
+    form = {"recipient": recipient, "timestamp": timestamp, "token": token,
+            "signature": mailgun_signature(signing_key, timestamp, token), "body-mime": raw.decode("utf-8")}
+    return Sample(f"{url}/mime", urlencode(form).encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def ses_object_key(tenant_id: str) -> str:
+    """Where an SES receipt rule for this tenant writes a message."""
+    return f"inbound/{tenant_id}/email/{uuid.uuid4().hex}"
