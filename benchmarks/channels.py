@@ -38,7 +38,9 @@ def _cases(registry: PluginRegistry) -> dict[str, Case]:
     twilio_token = secrets.token_hex(16)
     wechat: dict[str, object] = {"token": "benchtoken", "app_id": "wxbench0001",
               "encoding_aes_key": base64.b64encode(secrets.token_bytes(32)).decode().rstrip("="), "mode": "safe"}
+    mailgun_key = "key-" + secrets.token_hex(16)
     text = "Hello, my order #1234 has not arrived yet. Could you check?"
+    mime, _ = samples.email_mime(text, sender="ada@example.com", subject="Order #1234")
     built: dict[str, tuple[samples.Sample, dict[str, object]]] = {
         "web": (samples.web_message(f"{BASE}/web", web_secret, text, phone="+14155550100"),
                 {"secrets": [web_secret]}),
@@ -47,6 +49,7 @@ def _cases(registry: PluginRegistry) -> dict[str, Case]:
         "wechat": (samples.wechat_text(f"{BASE}/wechat", token=str(wechat["token"]),
                                        aes_key=str(wechat["encoding_aes_key"]),
                                        app_id=str(wechat["app_id"]), text=text), wechat),
+        "email": (samples.mailgun_mime(f"{BASE}/email", mailgun_key, mime), {"mailgun_signing_key": mailgun_key}),
     }
     return {
         channel: (_request(channel, sample), registry.validate_config(channel, config))
