@@ -1,7 +1,9 @@
 """Wiring: one :class:`Hub` per container, built on first use.
 
 Collaborators (AWS clients, HTTP transport, clock) are injected here and nowhere
-else, so tests and the local runtime build a Hub with their own.
+else, so tests and the local runtime build a Hub with their own. Each part is
+imported when first used: a webhook container never loads the delivery worker,
+a worker never loads the ingest path (cold starts pay only for what they run).
 """
 
 from __future__ import annotations
@@ -11,23 +13,21 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
-from switchboard_sdk.transport import Urllib3Transport
 
-from .api import TicketApi
 from .aws import AwsClients
-from .conversations import ConversationBuilder
-from .dispatch import Dispatcher
-from .ingest import Ingestor
-from .objects import StoredObjectHandler
-from .payloads import PayloadArchive
 from .settings import Settings
-from .store import TicketStore
-from .stream import StreamProcessor
-from .tenants import TenantDirectory
-from .worker import DeliveryWorker
+
+if TYPE_CHECKING:
+    from .api import TicketApi
+    from .ingest import Ingestor
+    from .objects import StoredObjectHandler
+    from .store import TicketStore
+    from .stream import StreamProcessor
+    from .tenants import TenantDirectory
+    from .worker import DeliveryWorker
 
 
 def utc_now() -> datetime:
@@ -44,20 +44,29 @@ class Hub:
 
     @functools.cached_property
     def store(self) -> TicketStore:
+        from .store import TicketStore
+
         return TicketStore(self.aws.dynamodb, self.settings.table_name,
                            index_shards=self.settings.ticket_index_shards)
 
     @functools.cached_property
     def tenants(self) -> TenantDirectory:
+        from .tenants import TenantDirectory
+
         return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry,
                                cache_seconds=self.settings.tenant_cache_seconds)
 
     @functools.cached_property
     def api(self) -> TicketApi:
+        from .api import TicketApi
+
         return TicketApi(self.tenants, self.store)
 
     @functools.cached_property
     def ingestor(self) -> Ingestor:
+        from .ingest import Ingestor
+        from .payloads import PayloadArchive
+
         return Ingestor(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             archive=PayloadArchive(self.aws.s3, self.settings.bucket),
@@ -65,15 +74,25 @@ class Hub:
 
     @functools.cached_property
     def stored_objects(self) -> StoredObjectHandler:
+        from .objects import StoredObjectHandler
+
         return StoredObjectHandler(self.ingestor, self.aws.s3, self.clock)
 
     @functools.cached_property
     def stream(self) -> StreamProcessor:
+        from .conversations import ConversationBuilder
+        from .dispatch import Dispatcher
+        from .stream import StreamProcessor
+
         dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
         return StreamProcessor(ConversationBuilder(self.store), dispatcher)
 
     @functools.cached_property
     def worker(self) -> DeliveryWorker:
+        from switchboard_sdk.transport import Urllib3Transport
+
+        from .worker import DeliveryWorker
+
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,

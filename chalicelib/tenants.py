@@ -29,13 +29,13 @@ Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
 
 
 class PluginSetting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)
 
 
 class TenantRecord(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str
     name: str
     status: Literal["active", "suspended"] = "active"

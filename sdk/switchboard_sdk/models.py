@@ -31,7 +31,9 @@ _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # defer_build: schemas are built on first use, so a function that never
+    # touches a model (the webhook path never builds an EventEnvelope) never pays for it
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class Identity(_Model):
