@@ -35,6 +35,7 @@ package: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/channels.py
 
 clean:
 	rm -rf dist build .switchboard .pytest_cache .mypy_cache .ruff_cache

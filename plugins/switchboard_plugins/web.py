@@ -8,7 +8,6 @@ hub answers a GET with 405. See ``docs/channels/web.md``.
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
@@ -47,7 +46,7 @@ class WebConfig(BaseModel):
     the previous one while senders switch over."""
 
     # hide_input: a malformed secret must not reach logs through the error text
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     secrets: list[WhsecSecret] = Field(min_length=1, max_length=MAX_SECRETS)
     tolerance_seconds: int = Field(default=standard_webhooks.DEFAULT_TOLERANCE_SECONDS, ge=1, le=3600)
@@ -77,8 +76,12 @@ Key = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_
 Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2048), AfterValidator(_http_url)]
 
 
+# Request-body models: defer_build postpones the schema build to the first
+# request; start-up needs only WebConfig.
+
+
 class WebAttachment(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     url: Url
     content_type: Text | None = None
@@ -90,7 +93,7 @@ class WebMessage(BaseModel):
     """The JSON body a business posts. Unknown fields are rejected (a typo such
     as ``phone_number`` would otherwise drop an identity without a word)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     visitor_id: Key
     client_message_id: Key
@@ -204,6 +207,8 @@ def verify_request(request: WebhookRequest, config: WebConfig) -> None:
 
 
 def _json(status: int, body: dict[str, Any]) -> WebhookResponse:
+    import json  # lazy: only answers need it
+
     return WebhookResponse(status_code=status, body=json.dumps(body), headers=dict(_JSON_HEADERS))
 
 

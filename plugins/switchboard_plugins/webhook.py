@@ -34,7 +34,7 @@ class WebhookConfig(BaseModel):
     """Where a tenant's events go and the secret they are signed with."""
 
     # hide_input: a malformed secret must not reach logs through the error text
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     url: AnyHttpUrl
     secret: standard_webhooks.WhsecSecret

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+CHANNEL = "email"  # the plugin's name; here so the hooks need not import the parser
+
 # Mailgun retries a route POST it could not deliver for about 8 hours (intervals of
 # 10 min, 15 min, 30 min, 1 h, 2 h, 4 h) and a retry carries the original
 # timestamp/token/signature. 9 hours accepts the last retry with an hour to spare;
@@ -23,7 +25,7 @@ class EmailConfig(BaseModel):
     """
 
     # hide_input: a malformed signing key must not reach logs through the error text
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     mailgun_signing_key: SecretStr | None = None
     tolerance_seconds: int = Field(default=DEFAULT_TOLERANCE_SECONDS, ge=60, le=MAX_TOLERANCE_SECONDS)

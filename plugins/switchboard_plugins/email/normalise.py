@@ -13,12 +13,11 @@ from switchboard_sdk.errors import BadPayload
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage, ThreadHints
 
 from . import loops, threading
-from .config import DEFAULT_MAX_ATTACHMENT_BYTES
+from .config import CHANNEL, DEFAULT_MAX_ATTACHMENT_BYTES
 from .decoding import header_text
 from .mime import Mail, Part
 from .text import split_reply
 
-CHANNEL = "email"
 MAX_TEXT_CHARS = 100_000
 MAX_SUBJECT_CHARS = 1000
 MAX_NAME_CHARS = 200

@@ -11,9 +11,8 @@ See ``docs/channels/email.md``.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from switchboard_sdk.errors import BadPayload, PluginConfigError
@@ -21,9 +20,15 @@ from switchboard_sdk.hookspecs import PluginInfo, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
-from . import mailgun, mime
-from .config import EmailConfig
-from .normalise import CHANNEL, Options, to_inbound
+from .config import CHANNEL, EmailConfig
+
+if TYPE_CHECKING:
+    from .mailgun import Form
+    from .normalise import Options
+
+# The parser modules (mailgun, mime, normalise, …) pull in the stdlib ``email``
+# parser and ``html.parser`` (~20 ms). The hub imports every plugin at start-up
+# but only needs ``switchboard_plugin_info`` then, so they are imported on first use.
 
 VERSION = "0.1.0"
 # SES writes this object under the rule's prefix when the rule is created, to prove access.
@@ -43,11 +48,16 @@ def parse_mime(
 ) -> InboundMessage:
     """One raw RFC 5322 message as an :class:`InboundMessage` (the parser both
     ingress paths share; also for benchmarks and the demo CLI)."""
-    mail = mime.parse_bytes(raw, envelope_recipients=envelope_recipients)
+    from .mime import parse_bytes  # lazy: see the note at the imports
+    from .normalise import to_inbound
+
+    mail = parse_bytes(raw, envelope_recipients=envelope_recipients)
     return to_inbound(mail, tenant_id=tenant_id, received_at=received_at, options=_options(config))
 
 
 def _options(config: EmailConfig | None) -> Options:
+    from .normalise import Options  # lazy: see the note at the imports
+
     if config is None:
         return Options()
     return Options(support_address=config.support_address, max_attachment_bytes=config.max_attachment_bytes)
@@ -59,13 +69,18 @@ def _as_config(config: BaseModel) -> EmailConfig:
     return config
 
 
-def _form(request: WebhookRequest) -> mailgun.Form:
-    return mailgun.parse_form(request.body, request.header("content-type"))
+def _form(request: WebhookRequest) -> Form:
+    from .mailgun import parse_form  # lazy: see the note at the imports
+
+    return parse_form(request.body, request.header("content-type"))
 
 
 def parse_request(request: WebhookRequest, config: EmailConfig) -> list[InboundMessage]:
     """A verified Mailgun route POST as its one message."""
-    mail = mailgun.mail_from_form(_form(request))
+    from .mailgun import mail_from_form  # lazy: see the note at the imports
+    from .normalise import to_inbound
+
+    mail = mail_from_form(_form(request))
     return [to_inbound(mail, tenant_id=request.tenant_id, received_at=request.received_at, options=_options(config))]
 
 
@@ -84,6 +99,8 @@ def parse_stored(obj: StoredObject, config: EmailConfig) -> list[InboundMessage]
 
 
 def _json(body: dict[str, Any]) -> WebhookResponse:
+    import json  # lazy: only answers need it
+
     return WebhookResponse(status_code=200, body=json.dumps(body), headers=dict(_JSON_HEADERS))
 
 
@@ -111,7 +128,9 @@ class EmailChannel:
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
-        mailgun.verify(_form(request), _as_config(config), request.received_at)
+        from .mailgun import verify  # lazy: see the note at the imports
+
+        verify(_form(request), _as_config(config), request.received_at)
         return True
 
     @hookimpl

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from switchboard_sdk.models import Identity
 
+NAME = "twilio"  # the plugin's name; here so the package need not import the parser
 DEFAULT_GREETING = "Thank you for calling. Please leave a message after the beep."
 
 
@@ -37,7 +38,7 @@ class TwilioConfig(BaseModel):
     """
 
     # hide_input: a malformed token must not reach logs through the error text
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     auth_token: SecretStr = Field(min_length=1, max_length=256)
     previous_auth_token: SecretStr | None = Field(default=None, min_length=1, max_length=256)

@@ -10,9 +10,9 @@ from switchboard_sdk.errors import BadPayload
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage, ThreadHints
 from switchboard_sdk.webhooks import WebhookRequest
 
+from .config import NAME
 from .signing import BODY_HASH_PARAM, is_http_url, query_params
 
-NAME = "twilio"
 EVENT_PARAM = "event"
 Marker = Literal["recording", "recorded", "transcription", "status"]
 MARKERS: tuple[Marker, ...] = ("recording", "recorded", "transcription", "status")

@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator, model_validator
 
+NAME = "wechat"  # the plugin's name; here so the hooks need not import the parser
+
 # What the admin console accepts for the Token: 3-32 letters or digits.
 _TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
 _AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
@@ -43,7 +45,7 @@ class WeChatConfig(BaseModel):
     """
 
     # hide_input: a malformed secret must not reach logs through the error text
-    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     token: SecretStr
     app_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]

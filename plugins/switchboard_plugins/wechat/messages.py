@@ -18,9 +18,9 @@ from switchboard_sdk.errors import BadPayload
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage
 from switchboard_sdk.webhooks import WebhookRequest
 
+from .config import NAME
 from .xmltools import fields, parse_xml
 
-NAME = "wechat"
 MESSAGE_TYPES = frozenset({"text", "image", "voice", "video", "shortvideo", "location", "link"})
 MAX_KEY_IN_ID = 128  # a longer EventKey (a VIEW URL) enters the event id as a hash
 MAX_METADATA_VALUE = 2000

@@ -7,18 +7,28 @@ XML, in clear text or AES-encrypted depending on the account's mode. See
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel
 from switchboard_sdk.errors import SwitchboardError
 from switchboard_sdk.hookspecs import PluginInfo, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
-from . import replies, verification
-from .config import WeChatConfig
-from .messages import NAME, Push, read_push, to_inbound
+from .config import NAME, WeChatConfig
+
+if TYPE_CHECKING:
+    from .messages import Push
+
+# The hooks import .verification, .messages and .replies on first use: they pull in
+# cryptography, defusedxml and xml.etree (~11 ms), and the hub imports every plugin
+# at start-up only to call switchboard_plugin_info.
 
 
 def _push(request: WebhookRequest, config: WeChatConfig) -> Push:
+    from . import verification  # lazy: see the note at the imports
+    from .messages import read_push
+
     # decrypting again is cheap, and keeps parse pure: it needs nothing from verify
     return read_push(verification.verify(request, config))
 
@@ -38,22 +48,31 @@ class WeChatChannel:
 
     @hookimpl
     def switchboard_channel_handshake(self, request: WebhookRequest, config: BaseModel) -> WebhookResponse:
+        from . import verification  # lazy: see the note at the imports
+
         echostr = verification.echo(request, verification.as_config(config))
         return WebhookResponse(status_code=200, body=echostr, headers={"Content-Type": "text/plain"})
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        from . import verification  # lazy: see the note at the imports
+
         verification.verify(request, verification.as_config(config))
         return True
 
     @hookimpl
     def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        from . import verification  # lazy: see the note at the imports
+        from .messages import to_inbound
+
         return [to_inbound(request, _push(request, verification.as_config(config)))]
 
     @hookimpl
     def switchboard_channel_respond(
         self, request: WebhookRequest, config: BaseModel, report: IngestReport
     ) -> WebhookResponse:
+        from . import replies, verification  # lazy: see the note at the imports
+
         cfg = verification.as_config(config)
         if not cfg.auto_ack_text or report.quarantined:
             return replies.success()
