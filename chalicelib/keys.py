@@ -93,6 +93,10 @@ class TenantKeys:
         """Failed-attempt count of one event at one connector."""
         return _key(f"{self.prefix}DL#{connector}#{event_id}", "DELIVERY")
 
+    def external_id(self, connector: str, kind: str, local_id: str) -> Key:
+        """The id a connector's receiver gave one of our records."""
+        return _key(f"{self.prefix}MAP#{connector}#{kind}#{local_id}", "MAP")
+
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{shard}"

@@ -232,6 +232,16 @@ class TenantStore:
         )
         return int(from_item(result["Attributes"])["failures"])
 
+    def external_id(self, connector: str, kind: str, local_id: str) -> str | None:
+        item = self._get(self.keys.external_id(connector, kind, local_id))
+        return None if item is None else str(item["external_id"])
+
+    def remember_external_id(self, connector: str, kind: str, local_id: str, external_id: str) -> None:
+        item = self.keys.external_id(connector, kind, local_id) | to_item(
+            {"type": "external_id", "tenant_id": self.tenant_id, "external_id": external_id}
+        )
+        self._db.put_item(TableName=self._table, Item=item)
+
     # -- reads ---------------------------------------------------------------
 
     def list_tickets(

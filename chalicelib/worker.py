@@ -38,7 +38,7 @@ from switchboard_sdk import (
 )
 
 from .settings import Settings
-from .store import TicketStore
+from .store import TenantStore, TicketStore
 from .tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ class DeliveryWorker:
         context = DeliveryContext(
             attempt=attempt, max_attempts=self.settings.max_delivery_attempts, http=self.transport,
             timeout_seconds=self.settings.delivery_timeout_seconds,
+            external_ids=StoredExternalIds(self.store.tenant(event.tenant_id), connector),
         )
         try:
             return self.registry.deliver(connector, event, config, context)
@@ -150,6 +151,20 @@ class DeliveryWorker:
             MessageGroupId=attributes.get("MessageGroupId") or "dead-letters",
             MessageDeduplicationId=attributes.get("MessageDeduplicationId") or record["messageId"],
         )
+
+
+@dataclass
+class StoredExternalIds:
+    """A connector's receiver-side ids, in the table (read only when asked)."""
+
+    store: TenantStore
+    connector: str
+
+    def get(self, kind: str, local_id: str) -> str | None:
+        return self.store.external_id(self.connector, kind, local_id)
+
+    def put(self, kind: str, local_id: str, external_id: str) -> None:
+        self.store.remember_external_id(self.connector, kind, local_id, external_id)
 
 
 def _log_attempt(connector: str, event: EventEnvelope, attempt: int, outcome: DeliveryOutcome) -> None:

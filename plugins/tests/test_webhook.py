@@ -14,6 +14,7 @@ import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 from switchboard_plugins import webhook
 from switchboard_plugins.webhook import WebhookConfig
+from switchboard_sdk import outcomes
 from switchboard_sdk import standard_webhooks as sw
 from switchboard_sdk.errors import ConnectorError, VerificationFailed
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
@@ -197,7 +198,7 @@ def test_retry_after_http_date_is_honoured(receiver: StatusServer, status: int) 
     ],
 )
 def test_retry_after_parsing(value: str | None, seconds: float | None) -> None:
-    assert webhook.retry_after(value, NOW) == seconds
+    assert outcomes.retry_after(value, NOW) == seconds
 
 
 def test_retry_after_is_ignored_on_permanent_failures(receiver: StatusServer) -> None:
@@ -219,8 +220,8 @@ def test_the_shorter_of_config_and_context_timeouts_wins(receiver: StatusServer)
 
 
 def test_transport_errors_are_classified_by_retryability() -> None:
-    assert webhook._unreachable(TransportError("connection failed: X")).kind == "retry"
-    assert webhook._unreachable(ConnectorError("tls config", retryable=False)).kind == "failed"
+    assert outcomes.unreachable(TransportError("connection failed: X")).kind == "retry"
+    assert outcomes.unreachable(ConnectorError("tls config", retryable=False)).kind == "failed"
 
 
 # -- secrets -----------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from .models import (
     ticket_ref,
 )
 from .registry import PluginRegistry, build_plugin_manager
-from .transport import DeliveryContext, HttpResponse, HttpTransport, TransportError
+from .transport import DeliveryContext, ExternalIds, HttpResponse, HttpTransport, MemoryExternalIds, TransportError
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
 __version__ = "0.1.0"
@@ -54,12 +54,14 @@ __all__ = [
     "DeliveryContext",
     "DeliveryOutcome",
     "EventEnvelope",
+    "ExternalIds",
     "Forbidden",
     "HttpResponse",
     "HttpTransport",
     "Identity",
     "InboundMessage",
     "IngestReport",
+    "MemoryExternalIds",
     "Message",
     "MessageKind",
     "MethodNotAllowed",

@@ -76,6 +76,30 @@ class Urllib3Transport:
         return HttpResponse(status=resp.status, headers=dict(resp.headers), body=resp.data)
 
 
+class ExternalIds(Protocol):
+    """The ids a connector created at its receiver (CRM contact, case, partner),
+    kept by the hub per (tenant, connector), so later events update the same
+    records instead of creating new ones. ``kind`` is the connector's own word
+    ("contact", "ticket", ...); ``local_id`` a Switchboard id."""
+
+    def get(self, kind: str, local_id: str) -> str | None: ...
+
+    def put(self, kind: str, local_id: str, external_id: str) -> None: ...
+
+
+class MemoryExternalIds:
+    """A dict-backed :class:`ExternalIds` (tests, the conformance suite)."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str], str] = {}
+
+    def get(self, kind: str, local_id: str) -> str | None:
+        return self.ids.get((kind, local_id))
+
+    def put(self, kind: str, local_id: str, external_id: str) -> None:
+        self.ids[(kind, local_id)] = external_id
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -89,3 +113,4 @@ class DeliveryContext:
     http: HttpTransport = field(default_factory=Urllib3Transport)
     clock: Callable[[], datetime] = _utc_now
     timeout_seconds: float = 10.0
+    external_ids: ExternalIds = field(default_factory=MemoryExternalIds)
