@@ -74,6 +74,21 @@ def get_ticket(ticket_id: str) -> Any:
     return json_response(get_hub().api.get_ticket(authorization, ticket_id))
 
 
+@app.route("/v1/deliveries", methods=["GET"])
+@guarded
+def list_deliveries() -> Any:
+    request = _request()
+    params = dict(request.query_params or {})
+    return json_response(get_hub().deliveries_api.list_deliveries(request.headers.get("authorization"), params))
+
+
+@app.route("/v1/deliveries/replay", methods=["POST"])
+@guarded
+def replay_deliveries() -> Any:
+    request = _request()
+    return json_response(get_hub().deliveries_api.replay(request.headers.get("authorization"), request.raw_body))
+
+
 @app.on_cw_event(event_pattern=STORED_OBJECT_PATTERN_PLACEHOLDER)
 def stored_objects(event: CloudWatchEvent) -> None:
     get_hub().stored_objects.process(event.to_dict())

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import click
 
@@ -174,6 +175,66 @@ def demo_tickets(state_dir: Path) -> None:
         raise click.ClickException(f"{status} {answer}")
     for ticket in json.loads(answer)["tickets"]:
         click.echo(f"{ticket['id']}  {ticket['status']:<7} {ticket['last_activity_at']}  {ticket['subject']}")
+
+
+@main.group()
+@click.option("--api-url", envvar="SWITCHBOARD_API_URL", default=None,
+              help="Hub URL (default: the local runtime's, from demo.json).")
+@click.option("--api-key", envvar="SWITCHBOARD_API_KEY", default=None,
+              help="A tenant-admin API key (default: the demo tenant's).")
+@STATE
+@click.pass_context
+def deliveries(ctx: click.Context, api_url: str | None, api_key: str | None, state_dir: Path) -> None:
+    """The delivery log and replay, through the API (the key names the tenant)."""
+    if api_url is None or api_key is None:
+        tenant = _demo(state_dir)
+        api_url, api_key = api_url or tenant.hub_url, api_key or tenant.api_key
+    ctx.obj = (api_url.rstrip("/"), {"Authorization": f"Bearer {api_key}"})
+
+
+@deliveries.command("list")
+@click.option("--ticket", "ticket_id", default=None)
+@click.option("--connector", default=None)
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the raw JSON.")
+@click.pass_obj
+def deliveries_list(api: tuple[str, dict[str, str]], ticket_id: str | None, connector: str | None,
+                    limit: int, as_json: bool) -> None:
+    """Delivery attempts of a ticket or a connector, newest first."""
+    query = {k: v for k, v in {"ticket_id": ticket_id, "connector": connector, "limit": str(limit)}.items() if v}
+    status, answer = _call(urllib.request.Request(f"{api[0]}/v1/deliveries?{urlencode(query)}",  # noqa: S310
+                                                  headers=api[1]))
+    if status != 200:
+        raise click.ClickException(f"{status} {answer}")
+    rows = json.loads(answer)["deliveries"]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['at']}  {row['connector']:<10} {row['event_id']}  #{row['attempt']} "
+                   f"{row['outcome']:<9} {row['status_code'] or '-':>3}  {row['reason'][:60]}")
+
+
+@deliveries.command("replay")
+@click.option("--source", type=click.Choice(["dlq", "log"]), default="dlq", show_default=True)
+@click.option("--connector", default=None)
+@click.option("--since", default=None, help="ISO 8601 with offset, e.g. 2026-11-25T00:00:00Z")
+@click.option("--until", default=None)
+@click.option("--event-id", "event_ids", multiple=True)
+@click.pass_obj
+def deliveries_replay(api: tuple[str, dict[str, str]], source: str, connector: str | None, since: str | None,
+                      until: str | None, event_ids: tuple[str, ...]) -> None:
+    """Re-queue dead letters (or logged events) of the tenant; harmless for delivered ones."""
+    body = {"source": source, "connector": connector, "since": since, "until": until,
+            "event_ids": list(event_ids)}
+    request = urllib.request.Request(  # noqa: S310 - the configured hub URL
+        f"{api[0]}/v1/deliveries/replay", method="POST", headers=api[1] | {"Content-Type": "application/json"},
+        data=json.dumps({k: v for k, v in body.items() if v}).encode())
+    status, answer = _call(request)
+    if status != 200:
+        raise click.ClickException(f"{status} {answer}")
+    report = json.loads(answer)
+    click.echo(f"re-queued {report['requeued']} event(s) (looked at {report['scanned']})")
 
 
 @main.command()

@@ -21,7 +21,8 @@ from .aws import AwsClients
 from .settings import Settings
 
 if TYPE_CHECKING:
-    from .api import TicketApi
+    from .api import DeliveryApi, TicketApi
+    from .deliveries import DeliveryLog
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
     from .store import TicketStore
@@ -63,6 +64,15 @@ class Hub:
         return TicketApi(self.tenants, self.store)
 
     @functools.cached_property
+    def deliveries_api(self) -> DeliveryApi:
+        from .api import DeliveryApi
+        from .replay import Replayer
+
+        replayer = Replayer(self.aws.sqs, self.settings.queue_url, self.settings.dlq_url, self.store,
+                            self.delivery_log)
+        return DeliveryApi(self.tenants, self.delivery_log, replayer)
+
+    @functools.cached_property
     def ingestor(self) -> Ingestor:
         from .ingest import Ingestor
         from .payloads import PayloadArchive
@@ -96,7 +106,16 @@ class Hub:
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,
+            log=self.delivery_log,
         )
+
+    @functools.cached_property
+    def delivery_log(self) -> DeliveryLog:
+        from .deliveries import DeliveryLog
+
+        return DeliveryLog(self.aws.dynamodb, self.settings.table_name,
+                           retention_days=self.settings.delivery_log_days,
+                           shards=self.settings.ticket_index_shards)
 
 
 def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:

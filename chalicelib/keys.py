@@ -97,6 +97,17 @@ class TenantKeys:
         """The id a connector's receiver gave one of our records."""
         return _key(f"{self.prefix}MAP#{connector}#{kind}#{local_id}", "MAP")
 
+    def delivery_log(self, ticket_id: str, sort_key: str) -> Key:
+        """One delivery attempt, under its ticket."""
+        return _key(f"{self.prefix}DLOG#TK#{ticket_id}", sort_key)
+
+    def delivery_log_partition(self, ticket_id: str) -> str:
+        return f"{self.prefix}DLOG#TK#{ticket_id}"
+
+    def connector_log_index(self, connector: str, shard: int) -> str:
+        """GSI1 partition: a connector's delivery attempts, newest first, sharded."""
+        return f"{self.prefix}DLOG#CN#{connector}#{shard}"
+
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{shard}"

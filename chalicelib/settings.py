@@ -43,6 +43,7 @@ class Settings:
     max_delivery_attempts: int = 8
     delivery_timeout_seconds: float = 10.0
     ticket_index_shards: int = 4
+    delivery_log_days: int = 30
     log_level: str = "INFO"
 
     @classmethod
@@ -61,4 +62,5 @@ class Settings:
             inbound_retention_days=_int(env, "SWITCHBOARD_INBOUND_RETENTION_DAYS", 30),
             max_delivery_attempts=_int(env, "SWITCHBOARD_MAX_DELIVERY_ATTEMPTS", 8),
             log_level=env.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
+            delivery_log_days=_int(env, "SWITCHBOARD_DELIVERY_LOG_DAYS", 30),
         )

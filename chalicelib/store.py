@@ -215,6 +215,10 @@ class TenantStore:
 
     # -- delivery attempts (worker) ---------------------------------------------
 
+    def reset_failed_attempts(self, connector: str, event_id: str) -> None:
+        """A replayed job starts with a fresh attempt budget."""
+        self._db.delete_item(TableName=self._table, Key=self.keys.delivery(connector, event_id))
+
     def failed_attempts(self, connector: str, event_id: str) -> int:
         item = self._get(self.keys.delivery(connector, event_id))
         return 0 if item is None else int(item["failures"])

@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from switchboard_sdk import (
     PluginRegistry,
 )
 
+from .deliveries import Attempt, DeliveryLog
 from .settings import Settings
 from .store import TenantStore, TicketStore
 from .tenants import TenantDirectory
@@ -66,6 +68,7 @@ class DeliveryWorker:
     sqs: Any
     transport: HttpTransport
     clock: Callable[[], datetime]
+    log: DeliveryLog
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
@@ -88,7 +91,10 @@ class DeliveryWorker:
         job = json.loads(record["body"])
         connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
         attempt = self._attempt_number(record, connector, event)
+        started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        self.log.record(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True

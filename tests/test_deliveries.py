@@ -1,0 +1,127 @@
+"""The delivery log (GET /v1/deliveries) and replay (POST /v1/deliveries/replay):
+every attempt is logged, dead letters go back on the queue with a fresh budget,
+and a tenant only ever sees and replays its own."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from switchboard_sdk.testing import StatusServer
+
+import app as app_module
+from chalicelib.hub import Hub
+from chalicelib.local.demo import DemoTenant
+from chalicelib.tenants import PluginSetting, TenantRecord
+from tests.conftest import Pipeline, signed_web_headers, web_message
+
+
+@pytest.fixture
+def client(demo: DemoTenant) -> Any:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {key}"}
+
+
+def send(client: Any, demo: DemoTenant, text: str, client_id: str) -> None:
+    body = web_message(text, client_id=client_id)
+    assert client.http.post("/hooks/demo/web", body=body, headers=signed_web_headers(demo.web_secret, body)
+                            ).status_code == 202
+
+
+def get(client: Any, key: str, query: str) -> Any:
+    response = client.http.get(f"/v1/deliveries?{query}", headers=auth(key))
+    return response.status_code, json.loads(response.body)
+
+
+def replay(client: Any, key: str, body: dict[str, Any]) -> Any:
+    response = client.http.post("/v1/deliveries/replay", body=json.dumps(body),
+                                headers=auth(key) | {"content-type": "application/json"})
+    return response.status_code, json.loads(response.body)
+
+
+def test_every_attempt_is_logged_by_ticket_and_by_connector(
+    client: Any, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
+) -> None:
+    send(client, demo, "hello", "c-1")
+    pipeline.drain()
+    status, by_connector = get(client, demo.api_key, "connector=webhook")
+    assert status == 200
+    assert [d["event_type"] for d in by_connector["deliveries"]] == ["message.created", "ticket.created"]
+    assert all(d["outcome"] == "delivered" and d["status_code"] == 200 for d in by_connector["deliveries"])
+    ticket = by_connector["deliveries"][0]["ticket_id"]
+    _, by_ticket = get(client, demo.api_key, f"ticket_id={ticket}")
+    assert {d["event_id"] for d in by_ticket["deliveries"]} == {d["event_id"] for d in by_connector["deliveries"]}
+    assert "event" not in by_ticket["deliveries"][0], "the envelope stays in the log, not in the listing"
+
+
+def test_listing_needs_a_ticket_or_a_connector(client: Any, demo: DemoTenant) -> None:
+    status, body = get(client, demo.api_key, "")
+    assert status == 400
+    assert body["error"]["code"] == "bad_payload"
+
+
+def test_dead_letters_are_replayed_once_the_receiver_is_fixed(
+    client: Any, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
+) -> None:
+    receiver.status = 400  # a permanent failure: straight to the DLQ
+    send(client, demo, "hello", "c-1")
+    pipeline.drain()
+    assert len(pipeline.dead_letters()) == 2
+    _, log = get(client, demo.api_key, "connector=webhook")
+    assert {d["outcome"] for d in log["deliveries"]} == {"failed"}
+    receiver.status = 200
+    status, report = replay(client, demo.api_key, {"source": "dlq", "connector": "webhook"})
+    assert (status, report["requeued"]) == (200, 2)
+    pipeline.drain()
+    delivered = [json.loads(body)["type"] for _m, _p, _h, body in receiver.requests[-2:]]
+    assert sorted(delivered) == ["message.created", "ticket.created"]
+    assert pipeline.dead_letters() == []
+
+
+def test_replay_from_the_log_resends_delivered_events_with_the_same_id(
+    client: Any, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
+) -> None:
+    send(client, demo, "hello", "c-1")
+    pipeline.drain()
+    first = [h["webhook-id"] for _m, _p, h, _b in receiver.requests]
+    status, report = replay(client, demo.api_key, {"source": "log", "connector": "webhook"})
+    assert (status, report["requeued"]) == (200, 2)
+    pipeline.drain()
+    again = [h["webhook-id"] for _m, _p, h, _b in receiver.requests[len(first):]]
+    assert sorted(again) == sorted(first), "a receiver de-duplicates the replay by webhook-id"
+
+
+def test_a_tenant_neither_sees_nor_replays_another_tenants_deliveries(
+    client: Any, demo: DemoTenant, hub: Hub, pipeline: Pipeline, receiver: StatusServer
+) -> None:
+    receiver.status = 400
+    send(client, demo, "hello", "c-1")
+    pipeline.drain()
+    hub.tenants.put(TenantRecord(id="other-co", name="Other", plugins={
+        "webhook": PluginSetting(config={"url": receiver.url, "secret": demo.webhook_secret})}))
+    other_key = hub.tenants.create_api_key("other-co", ["tenant-admin"], hub.clock())
+    _, listing = get(client, other_key, "connector=webhook")
+    assert listing["deliveries"] == []
+    status, report = replay(client, other_key, {"source": "dlq"})
+    assert (status, report["requeued"], report["scanned"]) == (200, 0, 2)
+    assert len(pipeline.dead_letters()) == 2, "the other tenant's dead letters are left in place"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [({"source": "tape"}, 400), ({"since": "yesterday"}, 400), ({"source": "log"}, 400), ({"bogus": 1}, 400)],
+)
+def test_bad_replay_requests_get_400(client: Any, demo: DemoTenant, body: dict[str, Any], status: int) -> None:
+    assert replay(client, demo.api_key, body)[0] == status
+
+
+def test_replay_needs_a_tenant_admin_key(client: Any, demo: DemoTenant, hub: Hub) -> None:
+    reader = hub.tenants.create_api_key("demo", ["read-only"], hub.clock())
+    assert replay(client, reader, {})[0] == 403
+    assert get(client, reader, "connector=webhook")[0] == 200
