@@ -101,12 +101,13 @@ class Hub:
     def worker(self) -> DeliveryWorker:
         from switchboard_sdk.transport import Urllib3Transport
 
+        from .breaker import CircuitBreakers
         from .worker import DeliveryWorker
 
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,
-            log=self.delivery_log,
+            log=self.delivery_log, breakers=CircuitBreakers(self.aws.dynamodb, self.settings.table_name, self.clock),
         )
 
     @functools.cached_property

@@ -108,6 +108,10 @@ class TenantKeys:
         """GSI1 partition: a connector's delivery attempts, newest first, sharded."""
         return f"{self.prefix}DLOG#CN#{connector}#{shard}"
 
+    def breaker(self, connector: str) -> Key:
+        """The circuit breaker of this tenant's connector endpoint."""
+        return _key(f"{self.prefix}CB#{connector}", "BREAKER")
+
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{shard}"

@@ -38,6 +38,7 @@ from switchboard_sdk import (
     PluginRegistry,
 )
 
+from .breaker import CircuitBreakers
 from .deliveries import Attempt, DeliveryLog
 from .settings import Settings
 from .store import TenantStore, TicketStore
@@ -47,6 +48,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_RECORD_SECONDS = 14 * 24 * 3600  # the queue's retention: no job outlives it
 BASE_DELAY_SECONDS = 2.0
+MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
 MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
 
 
@@ -69,6 +71,7 @@ class DeliveryWorker:
     transport: HttpTransport
     clock: Callable[[], datetime]
     log: DeliveryLog
+    breakers: CircuitBreakers
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
@@ -90,23 +93,30 @@ class DeliveryWorker:
         """``True`` when the job is finished (delivered or dead-lettered)."""
         job = json.loads(record["body"])
         connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
+        wait = self.breakers.wait_seconds(event.tenant_id, connector)
+        if wait > 0:  # the endpoint is resting: wait without spending an attempt
+            self._postpone(record, math.ceil(wait))
+            return False
         attempt = self._attempt_number(record, connector, event)
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
         self.log.record(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
+        self.breakers.record(event.tenant_id, connector, transient_failure=outcome.kind == "retry")
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True
         if outcome.kind == "retry" and self._count_failure(connector, event) < self.settings.max_delivery_attempts:
-            delay = backoff_seconds(attempt, outcome.retry_after_seconds)
-            self.sqs.change_message_visibility(
-                QueueUrl=self.settings.queue_url, ReceiptHandle=record["receiptHandle"],
-                VisibilityTimeout=delay,
-            )
+            self._postpone(record, backoff_seconds(attempt, outcome.retry_after_seconds))
             return False
         self._dead_letter(record, job, attempt, outcome)
         return True
+
+    def _postpone(self, record: dict[str, Any], seconds: int) -> None:
+        self.sqs.change_message_visibility(
+            QueueUrl=self.settings.queue_url, ReceiptHandle=record["receiptHandle"],
+            VisibilityTimeout=min(seconds, MAX_VISIBILITY_SECONDS),
+        )
 
     def _attempt_number(self, record: dict[str, Any], connector: str, event: EventEnvelope) -> int:
         if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":
