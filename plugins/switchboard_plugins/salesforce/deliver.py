@@ -1,0 +1,130 @@
+"""One delivery: a token, one composite call (REST API guide, "Composite"), outcomes.
+
+A 401 from the API drops the cached token and retries the call once with a new
+one; a second 401 fails with "credentials rejected". Record ids from the composite
+results are remembered in ``context.external_ids``. Every reason is redacted of
+the client secret and the access tokens used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+from switchboard_sdk import outcomes
+from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
+from switchboard_sdk.transport import DeliveryContext, HttpResponse
+
+from . import auth, records, responses
+from .config import SalesforceConfig
+
+USER_AGENT = "Switchboard-Salesforce/0.1"
+
+
+@dataclass
+class Session:
+    """The config, context and tokens of one delivery."""
+
+    config: SalesforceConfig
+    context: DeliveryContext
+    tokens: list[str] = field(default_factory=list)
+
+    @property
+    def timeout(self) -> float:
+        return min(self.config.timeout_seconds, self.context.timeout_seconds)
+
+    def call(self, method: str, path: str, body: bytes) -> HttpResponse | DeliveryOutcome:
+        """One authorised API request; on a 401, once more with a fresh token."""
+        rejected: HttpResponse | None = None
+        for _ in range(2):
+            token = auth.access_token(self.config, self.context, self.timeout)
+            if isinstance(token, DeliveryOutcome):
+                return token
+            self.tokens.append(token)
+            response = self._send(method, path, body, token)
+            if isinstance(response, DeliveryOutcome) or response.status != 401:
+                return response
+            rejected = response
+            auth.forget(self.config)  # expired or revoked: the next loop fetches a new one
+        reason = responses.classify(rejected, self.context.clock()).reason if rejected else "401"
+        return DeliveryOutcome.failed(f"credentials rejected: {reason}", status_code=401)
+
+    def _send(self, method: str, path: str, body: bytes, token: str) -> HttpResponse | DeliveryOutcome:
+        headers = {
+            "authorization": f"Bearer {token}",
+            "content-type": "application/json",
+            "accept": "application/json",
+            "user-agent": USER_AGENT,
+        }
+        url = self.config.instance_url + path
+        try:
+            return self.context.http.request(method, url, headers=headers, body=body, timeout=self.timeout)
+        except ConnectorError as err:  # TransportError: refused, reset, timed out
+            return outcomes.unreachable(err)
+
+
+def deliver(event: EventEnvelope, config: SalesforceConfig, context: DeliveryContext) -> DeliveryOutcome:
+    """Upsert the event's Contact and Case (and add the message's comment), classified."""
+    try:
+        plan = records.plan(event, config, context.external_ids)
+    except (KeyError, TypeError, ValidationError):
+        return DeliveryOutcome.failed(f"event {event.id} has no valid {event.type} data")
+    if plan is None:
+        return DeliveryOutcome.delivered()  # the comment was created by an earlier delivery
+    session = Session(config, context)
+    outcome = _run(plan, session)
+    return outcomes.redact(outcome, [*config.secrets(), *session.tokens])
+
+
+def _run(plan: records.Plan, session: Session) -> DeliveryOutcome:
+    response = session.call("POST", records.data_path(session.config, "composite"), plan.body())
+    if isinstance(response, DeliveryOutcome):
+        return response
+    now = session.context.clock()
+    if not 200 <= response.status < 300:
+        return responses.classify(response, now, "composite request")
+    results = _results(response)
+    if results is None:
+        # allOrNone: either all of it was written or none; the upserts make a retry safe
+        return DeliveryOutcome.retry(f"Salesforce answered {response.status} without composite results")
+    failure = _failure(results, plan, now)
+    if failure is not None:
+        return failure
+    _remember(results, plan, session.context)
+    return DeliveryOutcome.delivered(response.status)
+
+
+def _results(response: HttpResponse) -> list[dict[str, Any]] | None:
+    body = responses.decode(response.body)
+    results = body.get("compositeResponse") if isinstance(body, dict) else None
+    if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
+        return None
+    return results
+
+
+def _failure(results: list[dict[str, Any]], plan: records.Plan, now: datetime) -> DeliveryOutcome | None:
+    failed = [
+        (str(result.get("referenceId", "")), responses.subresponse(result))
+        for result in results
+        if not 200 <= responses.subresponse(result).status < 300
+    ]
+    if not failed:
+        return None
+    # allOrNone marks the others PROCESSING_HALTED: report the step that caused it
+    ref, response = sorted(failed, key=lambda item: responses.halted(item[1]))[0]
+    return responses.classify(response, now, plan.steps.get(ref, ref))
+
+
+def _remember(results: list[dict[str, Any]], plan: records.Plan, context: DeliveryContext) -> None:
+    for result in results:
+        body = result.get("body")
+        record_id = body.get("id") if isinstance(body, dict) else None
+        target = plan.remember.get(str(result.get("referenceId", "")))
+        if target is not None and isinstance(record_id, str) and record_id:
+            context.external_ids.put(*target, record_id)
+
+
+__all__ = ["Session", "deliver"]

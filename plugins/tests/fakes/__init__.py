@@ -1,0 +1,1 @@
+"""Fake third-party APIs (real loopback HTTP servers) for the plugins' tests."""
