@@ -2,7 +2,7 @@
 
 Closed: deliveries flow; each transient failure (retry outcome) adds one to a
 consecutive-failure count in the table, a success resets it. At ``threshold``
-the breaker opens for a cooldown that doubles with each re-opening (capped);
+the breaker opens for a cooldown that doubles with each re-opening (up to 8x);
 jobs that meet an open breaker wait it out without spending an attempt. When
 the cooldown ends, one delivery claims the probe (a conditional write, so one
 container wins); its success closes the breaker, its failure re-opens it.
@@ -23,10 +23,10 @@ from .items import from_item, to_item
 from .keys import Key, TenantKeys
 from .store import iso
 
-THRESHOLD = 5
+# defaults; Settings.breaker_threshold / breaker_cooldown_seconds override them
+THRESHOLD = 10  # consecutive transient failures: a 35%-flaky endpoint almost never trips it
 BASE_COOLDOWN = timedelta(seconds=30)
-MAX_COOLDOWN = timedelta(minutes=10)
-PROBE_WAIT_SECONDS = 10.0  # others wait this long for the probe's verdict
+MAX_DOUBLINGS = 3  # a failed probe doubles the rest, up to 8x: a flaky endpoint is not a dead one
 CACHE_SECONDS = 5.0
 
 
@@ -40,8 +40,10 @@ class BreakerState:
 
 class CircuitBreakers:
     def __init__(self, client: Any, table_name: str, clock: Callable[[], datetime], *,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic, threshold: int = THRESHOLD,
+                 cooldown: timedelta = BASE_COOLDOWN) -> None:
         self._db, self._table, self._clock, self._monotonic = client, table_name, clock, monotonic
+        self._threshold, self._cooldown = threshold, cooldown
         self._cache: dict[tuple[str, str], tuple[float, BreakerState]] = {}
 
     def wait_seconds(self, tenant_id: str, connector: str) -> float:
@@ -52,7 +54,8 @@ class CircuitBreakers:
         remaining = (datetime.fromisoformat(state.open_until.replace("Z", "+00:00")) - now).total_seconds()
         if remaining > 0:
             return remaining
-        return 0.0 if self._claim_probe(tenant_id, connector, state, now) else PROBE_WAIT_SECONDS
+        # the others wait one more cooldown for the probe's verdict
+        return 0.0 if self._claim_probe(tenant_id, connector, state, now) else self._cooldown.total_seconds()
 
     def record(self, tenant_id: str, connector: str, transient_failure: bool) -> None:
         """Count a transient failure, or close the breaker after a success."""
@@ -63,7 +66,7 @@ class CircuitBreakers:
                 self._remember(tenant_id, connector, BreakerState())
             return
         state = self._count_failure(key)
-        if state.failures >= THRESHOLD:
+        if state.failures >= self._threshold:
             state = self._open(key, state)
         self._remember(tenant_id, connector, state)
 
@@ -79,7 +82,7 @@ class CircuitBreakers:
         """Open (or re-open after a failed probe); failures of jobs already in
         flight while it is open do not extend it."""
         now = self._clock()
-        until = iso(now + min(MAX_COOLDOWN, BASE_COOLDOWN * 2 ** min(state.opens, 10)))
+        until = iso(now + self._cooldown * 2 ** min(state.opens, MAX_DOUBLINGS))
         try:
             self._db.update_item(
                 TableName=self._table, Key=key, UpdateExpression="SET open_until = :until ADD opens :one",

@@ -23,7 +23,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from switchboard_sdk import InboundMessage, Message, Ticket, ticket_id_from_ref
+from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
 
 from .ids import stable_id
 from .ingest import message_id_for
@@ -69,6 +69,10 @@ class ConversationBuilder:
                 tenant.unpark(provider_message_id, follow_up)
                 released.append(message)
         return released
+
+    def customer(self, tenant_id: str, customer_id: str) -> Customer | None:
+        """Who a ticket or message belongs to (for event payloads)."""
+        return self._store.tenant(tenant_id).get_customer(customer_id)
 
     def _place(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
         if inbound.customer is None:

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Iterable
 from typing import Any
 
-from switchboard_sdk import EventEnvelope, Message, NotFound, Ticket
+from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket
 
 from .ids import stable_id
 from .tenants import TenantDirectory
@@ -23,19 +23,22 @@ SQS_BATCH = 10
 log = logging.getLogger(__name__)
 
 
-def events_for(item: dict[str, Any]) -> list[EventEnvelope]:
-    """Events announced by a newly inserted store item (deserialised)."""
+def events_for(item: dict[str, Any], customer: Customer | None = None) -> list[EventEnvelope]:
+    """Events announced by a newly inserted store item (deserialised); ``customer``
+    (who the ticket belongs to) rides along so connectors can match CRM contacts
+    by email or phone."""
     kind = item.get("type")
+    extra = {"customer": customer.model_dump(mode="json")} if customer else {}
     if kind == "ticket":
         ticket = Ticket.model_validate(
             {k: v for k, v in item.items() if k in Ticket.model_fields} | {"id": item["ticket_id"]}
         )
         return [_envelope("ticket.created", ticket.tenant_id, ticket.id, ticket.created_at,
-                          {"ticket": ticket.model_dump(mode="json")})]
+                          {"ticket": ticket.model_dump(mode="json")} | extra)]
     if kind == "message":
         message = Message.model_validate({k: v for k, v in item.items() if k in Message.model_fields})
         return [_envelope("message.created", message.tenant_id, message.ticket_id, message.received_at,
-                          {"message": message.model_dump(mode="json")}, object_id=message.id)]
+                          {"message": message.model_dump(mode="json")} | extra, object_id=message.id)]
     return []
 
 

@@ -12,7 +12,7 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
@@ -107,7 +107,10 @@ class Hub:
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,
-            log=self.delivery_log, breakers=CircuitBreakers(self.aws.dynamodb, self.settings.table_name, self.clock),
+            log=self.delivery_log, breakers=CircuitBreakers(
+                self.aws.dynamodb, self.settings.table_name, self.clock, threshold=self.settings.breaker_threshold,
+                cooldown=timedelta(seconds=self.settings.breaker_cooldown_seconds),
+            ),
         )
 
     @functools.cached_property

@@ -21,6 +21,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise ValueError(f"{name} must be an integer, got {raw!r}") from err
 
 
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from err
+
+
 @dataclass(frozen=True)
 class Settings:
     """Names of the AWS resources and the hub's limits.
@@ -44,6 +54,10 @@ class Settings:
     delivery_timeout_seconds: float = 10.0
     ticket_index_shards: int = 4
     delivery_log_days: int = 30
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 900.0
+    breaker_threshold: int = 10
+    breaker_cooldown_seconds: int = 30
     log_level: str = "INFO"
 
     @classmethod
@@ -63,4 +77,9 @@ class Settings:
             max_delivery_attempts=_int(env, "SWITCHBOARD_MAX_DELIVERY_ATTEMPTS", 8),
             log_level=env.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
             delivery_log_days=_int(env, "SWITCHBOARD_DELIVERY_LOG_DAYS", 30),
+            delivery_timeout_seconds=_float(env, "SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS", 10.0),
+            retry_base_seconds=_float(env, "SWITCHBOARD_RETRY_BASE_SECONDS", 2.0),
+            retry_max_seconds=_float(env, "SWITCHBOARD_RETRY_MAX_SECONDS", 900.0),
+            breaker_threshold=_int(env, "SWITCHBOARD_BREAKER_THRESHOLD", 10),
+            breaker_cooldown_seconds=_int(env, "SWITCHBOARD_BREAKER_COOLDOWN_SECONDS", 30),
         )

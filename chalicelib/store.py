@@ -296,9 +296,10 @@ class TenantStore:
 
     def find_customer(self, identity: Identity) -> Customer | None:
         link = self._get(self.keys.identity(identity))
-        if link is None:
-            return None
-        item = self._get(self.keys.customer(str(link["customer_id"])))
+        return None if link is None else self.get_customer(str(link["customer_id"]))
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        item = self._get(self.keys.customer(customer_id))
         return None if item is None else _customer(item)
 
     # -- plumbing --------------------------------------------------------------

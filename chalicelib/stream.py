@@ -54,9 +54,9 @@ class StreamProcessor:
             tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
             return
-        events = events_for(image)
-        if events:
-            self._dispatcher.enqueue(events)
+        if image.get("type") in ("ticket", "message"):
+            customer = self._conversations.customer(image["tenant_id"], image["customer_id"])
+            self._dispatcher.enqueue(events_for(image, customer))
 
 
 def _provider_key(pk: str) -> tuple[str, str]:

@@ -52,12 +52,15 @@ MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
 MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
 
 
-def backoff_seconds(attempt: int, retry_after: float | None, rng: Callable[[], float] = random.random) -> int:
+def backoff_seconds(
+    attempt: int, retry_after: float | None, rng: Callable[[], float] = random.random,
+    base: float = BASE_DELAY_SECONDS, ceiling: float = MAX_DELAY_SECONDS,
+) -> int:
     """Full-jitter exponential backoff, never sooner than the receiver asked."""
-    ceiling = min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** max(0, attempt - 1))
-    delay = ceiling / 2 + rng() * ceiling / 2
+    top = min(ceiling, base * 2.0 ** max(0, attempt - 1))
+    delay = top / 2 + rng() * top / 2
     if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_DELAY_SECONDS))
+        delay = max(delay, min(retry_after, ceiling))
     return max(1, math.ceil(delay))
 
 
@@ -107,7 +110,9 @@ class DeliveryWorker:
         if outcome.kind == "delivered":
             return True
         if outcome.kind == "retry" and self._count_failure(connector, event) < self.settings.max_delivery_attempts:
-            self._postpone(record, backoff_seconds(attempt, outcome.retry_after_seconds))
+            delay = backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
+                                    ceiling=self.settings.retry_max_seconds)
+            self._postpone(record, delay)
             return False
         self._dead_letter(record, job, attempt, outcome)
         return True

@@ -36,3 +36,5 @@ def test_message_becomes_ticket_and_signed_event(demo: DemoTenant, pipeline: Pip
         standard_webhooks.verify([demo.webhook_secret], headers, body, now=datetime.now(UTC))
         kinds.append(json.loads(body)["type"])
     assert kinds == ["ticket.created", "message.created"]
+    customer = json.loads(receiver.requests[-1][3])["data"]["customer"]
+    assert {"kind": "email", "value": "ada@example.com"} in customer["identities"], "connectors match CRM contacts"

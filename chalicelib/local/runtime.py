@@ -12,8 +12,10 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -40,6 +42,27 @@ def import_app() -> Any:
     return app
 
 
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto's server exited with code {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"moto's server did not listen on port {port} within {timeout:g}s")
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -53,6 +76,7 @@ class LocalRuntime:
     state_dir: Path = Path(".switchboard")
     aws_endpoint: str | None = None
     host: str = "127.0.0.1"
+    queue_workers: int = 3  # concurrent delivery-worker invocations, as Lambda would run
     _stop: threading.Event = field(default_factory=threading.Event)
     _cleanups: list[Any] = field(default_factory=list)
 
@@ -60,15 +84,19 @@ class LocalRuntime:
         """The emulator's endpoint; starts moto's server unless one was given."""
         if self.aws_endpoint:
             return self.aws_endpoint
-        from moto.server import ThreadedMotoServer
-
         for name, value in {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}.items():
             os.environ.setdefault(name, value)  # moto accepts any credentials
         port = free_port()
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-        server.start()
-        self._cleanups.append(server.stop)
-        return f"http://127.0.0.1:{port}"
+        # its own process: the emulator gets a core of its own instead of
+        # competing with the hub for this one's interpreter lock
+        server = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        self._cleanups.append(lambda: _end(server))
+        endpoint = f"http://127.0.0.1:{port}"
+        _wait_for_port(port, server)
+        return endpoint
 
     def build(self) -> tuple[Hub, DemoTenant, DemoReceiver, dict[str, str]]:
         endpoint = self.start_aws()
@@ -93,8 +121,9 @@ class LocalRuntime:
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
         objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
         pumps: list[tuple[str, Callable[[], int]]] = [
-            ("stream-pump", stream.poll_once), ("queue-pump", lambda: queue.poll_once(1)),
-            ("object-pump", objects.poll_once),
+            ("stream-pump", stream.poll_once), ("object-pump", objects.poll_once),
+        ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order
+            (f"queue-pump-{n}", lambda: queue.poll_once(1)) for n in range(self.queue_workers)
         ]
         for name, poll in pumps:
             threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True).start()
@@ -108,8 +137,8 @@ class LocalRuntime:
                 log.exception("%s failed; retrying in 1s", name)
                 self._stop.wait(1.0)
 
-    def serve(self) -> None:
-        """Run until interrupted (Ctrl-C or SIGTERM)."""
+    def start(self) -> tuple[Hub, DemoTenant, Any]:
+        """Everything up, the HTTP server not yet serving: ``(hub, demo, server)``."""
         from chalice.config import Config
         from chalice.local import create_local_server
 
@@ -119,6 +148,12 @@ class LocalRuntime:
         self._cleanups.append(receiver.stop)
         self.start_pumps(hub, outputs)
         server = create_local_server(app_module.app, Config(chalice_stage="dev"), self.host, self.port)
+        self._cleanups.append(server.server.server_close)
+        return hub, demo, server
+
+    def serve(self) -> None:
+        """Run until interrupted (Ctrl-C or SIGTERM)."""
+        hub, demo, server = self.start()
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.server.shutdown).start())
         print(banner(demo, self.state_dir / "demo.json", hub.settings.aws_endpoint or ""), flush=True)
         try:
@@ -127,6 +162,13 @@ class LocalRuntime:
             pass
         finally:
             self.stop()
+
+    def serve_in_background(self) -> tuple[Hub, DemoTenant]:
+        """Start and serve from a thread (tests, benchmarks); :meth:`stop` ends it."""
+        hub, demo, server = self.start()
+        threading.Thread(target=server.serve_forever, name="hub-http", daemon=True).start()
+        self._cleanups.append(server.server.shutdown)
+        return hub, demo
 
     def stop(self) -> None:
         self._stop.set()

@@ -33,8 +33,9 @@ class Sample:
 
 
 def web_message(url: str, secret: str, text: str, *, email: str = "ada@example.com",
-                phone: str | None = None, client_message_id: str | None = None) -> Sample:
-    message = {"visitor_id": "demo-visitor", "name": "Ada Lovelace", "email": email, "phone": phone,
+                phone: str | None = None, client_message_id: str | None = None,
+                visitor_id: str = "demo-visitor") -> Sample:
+    message = {"visitor_id": visitor_id, "name": "Ada Lovelace", "email": email, "phone": phone,
                "text": text, "client_message_id": client_message_id or f"cli-{uuid.uuid4()}",
                "page_url": "https://shop.example.com/help"}
     body = json.dumps({k: v for k, v in message.items() if v is not None}).encode()

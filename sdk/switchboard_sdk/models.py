@@ -202,7 +202,8 @@ class EventEnvelope(_Model):
 
     ``id`` is stable: the same store change always yields the same id, so
     receivers de-duplicate on it. ``data`` holds ``{"ticket": Ticket}`` for
-    ``ticket.created`` and ``{"message": Message}`` for ``message.created``.
+    ``ticket.created`` and ``{"message": Message}`` for ``message.created``,
+    each with ``"customer": Customer`` (identities: email, phone, …) when known.
     """
 
     id: str

@@ -52,7 +52,7 @@ class Urllib3Transport:
         import urllib3  # imported lazily: only delivery workers need it
 
         self._urllib3 = urllib3
-        self._pool = urllib3.PoolManager(retries=False)
+        self._pool = urllib3.PoolManager(retries=False, maxsize=16)  # one per concurrent worker thread
 
     def request(
         self,
