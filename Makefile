@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit package schemas bench clean
+.PHONY: install run test lint typecheck unit package schemas bench reliability clean
 
 $(STAMP): pyproject.toml sdk/pyproject.toml plugins/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ package: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/channels.py
+	$(BIN)/python benchmarks/delivery.py
+
+# the delivery reliability test at full size (1,000 events, 50 tickets; several minutes)
+reliability: $(STAMP)
+	SWITCHBOARD_RELIABILITY_SCALE=5 $(BIN)/pytest tests/test_reliability.py
 
 clean:
 	rm -rf dist build .switchboard .pytest_cache .mypy_cache .ruff_cache

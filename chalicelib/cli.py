@@ -56,9 +56,9 @@ def _demo(state_dir: Path) -> Any:
     return DemoTenant.read(path)
 
 
-def _call(request: urllib.request.Request) -> tuple[int, str]:
+def _call(request: urllib.request.Request, timeout: float = 10) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback dev URL
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - loopback dev URL
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
@@ -230,7 +230,7 @@ def deliveries_replay(api: tuple[str, dict[str, str]], source: str, connector: s
     request = urllib.request.Request(  # noqa: S310 - the configured hub URL
         f"{api[0]}/v1/deliveries/replay", method="POST", headers=api[1] | {"Content-Type": "application/json"},
         data=json.dumps({k: v for k, v in body.items() if v}).encode())
-    status, answer = _call(request)
+    status, answer = _call(request, timeout=300)  # a large dead-letter queue takes a while
     if status != 200:
         raise click.ClickException(f"{status} {answer}")
     report = json.loads(answer)

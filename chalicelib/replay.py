@@ -65,16 +65,20 @@ class Replayer:
                                                  AttributeNames=["All"]).get("Messages", [])
             if not messages:
                 break
+            chosen = []
             for message in messages:
                 report.scanned += 1
                 job = json.loads(message["Body"])
                 connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
                 if event.tenant_id != tenant_id or not wanted.matches(connector, event):
                     others.append(message["ReceiptHandle"])
-                    continue
-                self._requeue(connector, event)
-                self._sqs.delete_message(QueueUrl=self._dlq_url, ReceiptHandle=message["ReceiptHandle"])
-                report.requeued.append(event.id)
+                else:
+                    chosen.append((connector, event, message["ReceiptHandle"]))
+            self._requeue_batch([(c, e) for c, e, _ in chosen])
+            if chosen:  # only once they are safely back on the delivery queue
+                self._sqs.delete_message_batch(QueueUrl=self._dlq_url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": r} for i, (_, _, r) in enumerate(chosen)])
+            report.requeued += [e.id for _, e, _ in chosen]
         self._release(others)
         return report
 
@@ -95,12 +99,23 @@ class Replayer:
         return report
 
     def _requeue(self, connector: str, event: EventEnvelope) -> None:
-        self._store.tenant(event.tenant_id).reset_failed_attempts(connector, event.id)
-        # a fresh de-duplication id: the original one may still be inside SQS's 5-minute window
-        dedup = hashlib.sha256(f"{event.id}|{connector}|replay|{uuid.uuid4()}".encode()).hexdigest()
-        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=job_body(connector, event),
-                               MessageGroupId=f"{event.tenant_id}:{event.ticket_id}:{connector}",
-                               MessageDeduplicationId=dedup)
+        self._requeue_batch([(connector, event)])
+
+    def _requeue_batch(self, jobs: list[tuple[str, EventEnvelope]]) -> None:
+        """Up to ten jobs back on the delivery queue, each with a fresh attempt budget."""
+        if not jobs:
+            return
+        for connector, event in jobs:
+            self._store.tenant(event.tenant_id).reset_failed_attempts(connector, event.id)
+        # fresh de-duplication ids: the originals may still be inside SQS's 5-minute window
+        entries = [{
+            "Id": str(i), "MessageBody": job_body(connector, event),
+            "MessageGroupId": f"{event.tenant_id}:{event.ticket_id}:{connector}",
+            "MessageDeduplicationId": hashlib.sha256(f"{event.id}|{connector}|{uuid.uuid4()}".encode()).hexdigest(),
+        } for i, (connector, event) in enumerate(jobs)]
+        failed = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries).get("Failed") or []
+        if failed:  # nothing is deleted from the DLQ unless it is back on the queue
+            raise RuntimeError(f"{len(failed)} jobs could not be re-queued: {failed[0].get('Code')}")
 
     def _release(self, receipts: list[str]) -> None:
         for start in range(0, len(receipts), 10):

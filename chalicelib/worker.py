@@ -94,8 +94,14 @@ class DeliveryWorker:
 
     def _handle(self, record: dict[str, Any]) -> bool:
         """``True`` when the job is finished (delivered or dead-lettered)."""
-        job = json.loads(record["body"])
-        connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
+        try:
+            job = json.loads(record["body"])
+            connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
+        except (ValueError, KeyError, TypeError) as err:  # never a poison pill for the batch
+            log.error("unreadable delivery job %s: %s", record.get("messageId"), type(err).__name__)
+            self._dead_letter(record, {"unreadable": record.get("body", "")[:200_000]}, 0,
+                              DeliveryOutcome.failed(f"unreadable job: {type(err).__name__}"))
+            return True
         wait = self.breakers.wait_seconds(event.tenant_id, connector)
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
             self._postpone(record, math.ceil(wait))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from switchboard_sdk.testing import StatusServer
 
-from chalicelib.breaker import BASE_COOLDOWN, PROBE_WAIT_SECONDS, THRESHOLD, CircuitBreakers
+from chalicelib.breaker import BASE_COOLDOWN, THRESHOLD, CircuitBreakers
 from chalicelib.hub import Hub
 from chalicelib.local.demo import DemoTenant
 from tests.conftest import table_items
@@ -60,7 +60,7 @@ def test_one_probe_after_the_cooldown_then_it_closes_on_success(breakers: Circui
     fail(breakers, THRESHOLD)
     clock.now += BASE_COOLDOWN + timedelta(seconds=1)
     assert breakers.wait_seconds("demo", "webhook") == 0, "the first caller probes"
-    assert breakers.wait_seconds("demo", "webhook") == PROBE_WAIT_SECONDS, "the others wait for its verdict"
+    assert breakers.wait_seconds("demo", "webhook") == BASE_COOLDOWN.total_seconds(), "the others wait for it"
     breakers.record("demo", "webhook", transient_failure=False)
     assert breakers.wait_seconds("demo", "webhook") == 0
 

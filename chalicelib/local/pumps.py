@@ -9,6 +9,7 @@ Used in threads by the local runtime and synchronously (``drain``) by tests.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -88,13 +89,18 @@ class QueuePump:
         self._handler = handler
         self._batch = batch_size
         self._context = LambdaContext("deliveries")
+        # SQS hands a FIFO group to one consumer at a time; moto's server checks
+        # and marks groups without a lock, so concurrent receives could split a
+        # group between two workers. Receives go one at a time; handling does not.
+        self._receiving = threading.Lock()
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch, run the handler, delete what it finished; returns jobs finished."""
-        messages = self._sqs.receive_message(
-            QueueUrl=self._url, MaxNumberOfMessages=self._batch, WaitTimeSeconds=wait_seconds,
-            AttributeNames=["All"], MessageSystemAttributeNames=["All"],
-        ).get("Messages", [])
+        with self._receiving:
+            messages = self._sqs.receive_message(
+                QueueUrl=self._url, MaxNumberOfMessages=self._batch, WaitTimeSeconds=wait_seconds,
+                AttributeNames=["All"], MessageSystemAttributeNames=["All"],
+            ).get("Messages", [])
         if not messages:
             return 0
         records = [self._record(m) for m in messages]

@@ -79,6 +79,7 @@ class LocalRuntime:
     queue_workers: int = 3  # concurrent delivery-worker invocations, as Lambda would run
     _stop: threading.Event = field(default_factory=threading.Event)
     _cleanups: list[Any] = field(default_factory=list)
+    _threads: list[threading.Thread] = field(default_factory=list)
 
     def start_aws(self) -> str:
         """The emulator's endpoint; starts moto's server unless one was given."""
@@ -126,7 +127,9 @@ class LocalRuntime:
             (f"queue-pump-{n}", lambda: queue.poll_once(1)) for n in range(self.queue_workers)
         ]
         for name, poll in pumps:
-            threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True).start()
+            thread = threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def _pump_loop(self, name: str, poll: Any) -> None:
         while not self._stop.is_set():
@@ -172,6 +175,9 @@ class LocalRuntime:
 
     def stop(self) -> None:
         self._stop.set()
+        for thread in self._threads:  # let pumps finish their poll before the emulator goes
+            thread.join(timeout=5)
+        self._threads.clear()
         for cleanup in reversed(self._cleanups):
             cleanup()
         self._cleanups.clear()

@@ -1,0 +1,27 @@
+"""A job the worker cannot read is dead-lettered with a reason; it never fails the
+batch it came in (which would redeliver its neighbours forever)."""
+
+from __future__ import annotations
+
+import json
+
+from switchboard_sdk.testing import StatusServer
+
+from chalicelib.hub import Hub
+from chalicelib.local.demo import DemoTenant
+from tests.conftest import Pipeline
+from tests.helpers import enqueue, event, receive_records
+
+
+def test_an_unreadable_job_is_dead_lettered_and_its_neighbours_delivered(
+    hub: Hub, demo: DemoTenant, receiver: StatusServer, pipeline: Pipeline
+) -> None:
+    enqueue(hub, event(demo.tenant_id, 1, ticket_id="tkt_a"))
+    hub.aws.sqs.send_message(QueueUrl=hub.settings.queue_url, MessageBody="{not json",
+                             MessageGroupId="demo:tkt_b:webhook", MessageDeduplicationId="broken-1")
+    result = hub.worker.process(receive_records(hub))
+    assert result == {"batchItemFailures": []}
+    assert len(receiver.requests) == 1
+    [letter] = pipeline.dead_letters()
+    assert letter["dead_letter"]["reason"] == "unreadable job: JSONDecodeError"
+    assert json.dumps(letter).count("not json") == 1
