@@ -115,13 +115,19 @@ class DeliveryWorker:
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True
-        if outcome.kind == "retry" and self._count_failure(connector, event) < self.settings.max_delivery_attempts:
+        if outcome.kind == "retry" and self._count_failure(connector, event) < self._attempt_limit(connector):
             delay = backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
                                     ceiling=self.settings.retry_max_seconds)
             self._postpone(record, delay)
             return False
         self._dead_letter(record, job, attempt, outcome)
         return True
+
+    def _attempt_limit(self, connector: str) -> int:
+        """The connector's own limit when it declares one, else the hub's."""
+        info = self.registry.info(connector, "connector")
+        declared = info.max_delivery_attempts if info else None
+        return declared or self.settings.max_delivery_attempts
 
     def _postpone(self, record: dict[str, Any], seconds: int) -> None:
         self.sqs.change_message_visibility(
@@ -156,7 +162,7 @@ class DeliveryWorker:
         except (NotFound, PluginConfigError) as err:
             return DeliveryOutcome.failed(err.message)
         context = DeliveryContext(
-            attempt=attempt, max_attempts=self.settings.max_delivery_attempts, http=self.transport,
+            attempt=attempt, max_attempts=self._attempt_limit(connector), http=self.transport,
             timeout_seconds=self.settings.delivery_timeout_seconds,
             external_ids=StoredExternalIds(self.store.tenant(event.tenant_id), connector),
         )

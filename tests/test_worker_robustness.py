@@ -25,3 +25,19 @@ def test_an_unreadable_job_is_dead_lettered_and_its_neighbours_delivered(
     [letter] = pipeline.dead_letters()
     assert letter["dead_letter"]["reason"] == "unreadable job: JSONDecodeError"
     assert json.dumps(letter).count("not json") == 1
+
+
+def test_a_connector_may_declare_its_own_attempt_limit(hub: Hub, demo: DemoTenant, pipeline: Pipeline) -> None:
+    from dataclasses import replace
+
+    from tests.helpers import closed_port_url
+
+    hub.registry.infos["webhook"] = replace(hub.registry.infos["webhook"], max_delivery_attempts=1)
+    tenant = hub.tenants.get("demo")
+    webhook = tenant.plugins["webhook"].model_copy(
+        update={"config": tenant.plugins["webhook"].config | {"url": closed_port_url()}})
+    hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {"webhook": webhook}}))
+    enqueue(hub, event(demo.tenant_id, 1))
+    assert hub.worker.process(receive_records(hub)) == {"batchItemFailures": []}, "one try, then the DLQ"
+    [letter] = pipeline.dead_letters()
+    assert letter["dead_letter"]["attempts"] == 1  # the hub default here is 3

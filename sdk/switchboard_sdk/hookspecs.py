@@ -44,6 +44,8 @@ class PluginInfo:
     ``name`` is unique across the deployment (``[a-z][a-z0-9_-]*``) and is the
     ``{channel}`` path segment for channels. ``config_model`` validates a
     tenant's configuration; mark secret fields as ``pydantic.SecretStr``.
+    ``max_delivery_attempts`` (connectors) overrides the hub's default attempt
+    limit, for receivers whose rate limits call for fewer or more tries.
     """
 
     name: str
@@ -51,6 +53,7 @@ class PluginInfo:
     config_model: type[BaseModel]
     version: str = "0"
     summary: str = ""
+    max_delivery_attempts: int | None = None
 
 
 # -- start-up ---------------------------------------------------------------
