@@ -22,8 +22,8 @@ from pydantic import (
     field_validator,
 )
 from switchboard_sdk import standard_webhooks
-from switchboard_sdk.errors import BadPayload, PluginConfigError, VerificationFailed
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.errors import BadPayload, VerificationFailed
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, IdentityKind, InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
@@ -179,9 +179,7 @@ def to_inbound(request: WebhookRequest, message: WebMessage) -> InboundMessage:
 
 
 def _as_config(config: BaseModel) -> WebConfig:
-    if not isinstance(config, WebConfig):
-        raise PluginConfigError("web channel called with a config that is not WebConfig")
-    return config
+    return expect_config(config, WebConfig)
 
 
 def _check_timestamp_header(request: WebhookRequest) -> None:

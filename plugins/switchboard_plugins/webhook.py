@@ -11,8 +11,8 @@ from datetime import datetime
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from switchboard_sdk import outcomes, standard_webhooks
-from switchboard_sdk.errors import ConnectorError, PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -37,9 +37,7 @@ class WebhookConfig(BaseModel):
 
 
 def _as_config(config: BaseModel) -> WebhookConfig:
-    if not isinstance(config, WebhookConfig):
-        raise PluginConfigError("webhook connector called with a config that is not WebhookConfig")
-    return config
+    return expect_config(config, WebhookConfig)
 
 
 # -- request ------------------------------------------------------------------

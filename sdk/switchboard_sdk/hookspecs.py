@@ -21,11 +21,12 @@ bug the hub logs and answers with a 500 (or, for connectors, retries).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 import pluggy
 from pydantic import BaseModel
 
+from .errors import PluginConfigError
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
@@ -54,6 +55,17 @@ class PluginInfo:
     version: str = "0"
     summary: str = ""
     max_delivery_attempts: int | None = None
+
+
+ConfigT = TypeVar("ConfigT", bound=BaseModel)
+
+
+def expect_config(config: BaseModel, model: type[ConfigT]) -> ConfigT:
+    """``config`` as the plugin's own config model; the hub always passes one, so
+    anything else is a wiring bug (:class:`PluginConfigError`), not bad input."""
+    if not isinstance(config, model):
+        raise PluginConfigError(f"expected a {model.__name__}, got {type(config).__name__}")
+    return config
 
 
 # -- start-up ---------------------------------------------------------------

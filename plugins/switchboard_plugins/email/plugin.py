@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import BadPayload, PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.errors import BadPayload
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
@@ -64,9 +64,7 @@ def _options(config: EmailConfig | None) -> Options:
 
 
 def _as_config(config: BaseModel) -> EmailConfig:
-    if not isinstance(config, EmailConfig):
-        raise PluginConfigError("email channel called with a config that is not EmailConfig")
-    return config
+    return expect_config(config, EmailConfig)
 
 
 def _form(request: WebhookRequest) -> Form:

@@ -12,8 +12,7 @@ See ``docs/connectors/hubspot.md``.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -24,9 +23,7 @@ from .config import NAME, HubSpotConfig
 
 
 def _as_config(config: BaseModel) -> HubSpotConfig:
-    if not isinstance(config, HubSpotConfig):
-        raise PluginConfigError("hubspot connector called with a config that is not HubSpotConfig")
-    return config
+    return expect_config(config, HubSpotConfig)
 
 
 class HubSpotConnector:

@@ -11,8 +11,7 @@ and falls back to the legacy JSON-RPC API on older servers. Modules: ``config``
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -20,9 +19,7 @@ from .config import NAME, OdooConfig
 
 
 def _as_config(config: BaseModel) -> OdooConfig:
-    if not isinstance(config, OdooConfig):
-        raise PluginConfigError("odoo connector called with a config that is not OdooConfig")
-    return config
+    return expect_config(config, OdooConfig)
 
 
 class OdooConnector:

@@ -17,8 +17,7 @@ settings), ``auth`` (tokens, cached per container), ``records`` (the subrequests
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -29,9 +28,7 @@ from .config import NAME, SalesforceConfig
 
 
 def _as_config(config: BaseModel) -> SalesforceConfig:
-    if not isinstance(config, SalesforceConfig):
-        raise PluginConfigError("salesforce connector called with a config that is not SalesforceConfig")
-    return config
+    return expect_config(config, SalesforceConfig)
 
 
 class SalesforceConnector:

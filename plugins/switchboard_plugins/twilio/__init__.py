@@ -22,8 +22,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import PluginConfigError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
@@ -72,9 +71,7 @@ def __dir__() -> list[str]:
 
 
 def _as_config(config: BaseModel) -> TwilioConfig:
-    if not isinstance(config, TwilioConfig):
-        raise PluginConfigError("twilio channel called with a config that is not TwilioConfig")
-    return config
+    return expect_config(config, TwilioConfig)
 
 
 class TwilioChannel:
