@@ -35,7 +35,7 @@ WEBHOOK_CONTENT_TYPES = [
 
 
 def error_response(err: SwitchboardError) -> Response:
-    return Response(body=json.dumps(err.to_body()), status_code=err.status, headers=dict(JSON))
+    return Response(body=json.dumps(err.to_body()), status_code=err.status, headers=JSON | err.headers())
 
 
 def json_response(body: Any, status: int = 200) -> Response:

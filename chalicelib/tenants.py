@@ -32,6 +32,9 @@ class PluginSetting(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     enabled: bool = True
     config: dict[str, Any] = Field(default_factory=dict)
+    # connectors: this tenant's delivery attempts before the DLQ (None: the
+    # connector's declared limit, else the hub's SWITCHBOARD_MAX_DELIVERY_ATTEMPTS)
+    max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
 
 
 class TenantRecord(BaseModel):

@@ -115,7 +115,8 @@ class DeliveryWorker:
         _log_attempt(connector, event, attempt, outcome)
         if outcome.kind == "delivered":
             return True
-        if outcome.kind == "retry" and self._count_failure(connector, event) < self._attempt_limit(connector):
+        limit = self._attempt_limit(connector, event.tenant_id)
+        if outcome.kind == "retry" and self._count_failure(connector, event) < limit:
             delay = backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
                                     ceiling=self.settings.retry_max_seconds)
             self._postpone(record, delay)
@@ -123,8 +124,14 @@ class DeliveryWorker:
         self._dead_letter(record, job, attempt, outcome)
         return True
 
-    def _attempt_limit(self, connector: str) -> int:
-        """The connector's own limit when it declares one, else the hub's."""
+    def _attempt_limit(self, connector: str, tenant_id: str) -> int:
+        """The tenant's limit for this connector, else the connector's own, else the hub's."""
+        try:
+            setting = self.tenants.get(tenant_id).plugins.get(connector)
+        except NotFound:
+            setting = None
+        if setting is not None and setting.max_delivery_attempts:
+            return setting.max_delivery_attempts
         info = self.registry.info(connector, "connector")
         declared = info.max_delivery_attempts if info else None
         return declared or self.settings.max_delivery_attempts
@@ -162,7 +169,7 @@ class DeliveryWorker:
         except (NotFound, PluginConfigError) as err:
             return DeliveryOutcome.failed(err.message)
         context = DeliveryContext(
-            attempt=attempt, max_attempts=self._attempt_limit(connector), http=self.transport,
+            attempt=attempt, max_attempts=self._attempt_limit(connector, event.tenant_id), http=self.transport,
             timeout_seconds=self.settings.delivery_timeout_seconds,
             external_ids=StoredExternalIds(self.store.tenant(event.tenant_id), connector),
         )

@@ -41,3 +41,25 @@ def test_a_connector_may_declare_its_own_attempt_limit(hub: Hub, demo: DemoTenan
     assert hub.worker.process(receive_records(hub)) == {"batchItemFailures": []}, "one try, then the DLQ"
     [letter] = pipeline.dead_letters()
     assert letter["dead_letter"]["attempts"] == 1  # the hub default here is 3
+
+
+def test_a_tenant_may_set_its_own_attempt_limit_above_the_connectors(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline
+) -> None:
+    from dataclasses import replace
+
+    from tests.helpers import closed_port_url
+
+    hub.registry.infos["webhook"] = replace(hub.registry.infos["webhook"], max_delivery_attempts=1)
+    tenant = hub.tenants.get("demo")
+    webhook = tenant.plugins["webhook"].model_copy(update={
+        "config": tenant.plugins["webhook"].config | {"url": closed_port_url()}, "max_delivery_attempts": 2})
+    hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {"webhook": webhook}}))
+    enqueue(hub, event(demo.tenant_id, 1))
+    records = receive_records(hub)
+    assert len(hub.worker.process(records)["batchItemFailures"]) == 1, "the tenant allows a second try"
+    hub.aws.sqs.change_message_visibility(QueueUrl=hub.settings.queue_url,
+                                          ReceiptHandle=records[0]["receiptHandle"], VisibilityTimeout=0)
+    assert hub.worker.process(receive_records(hub)) == {"batchItemFailures": []}
+    [letter] = pipeline.dead_letters()
+    assert letter["dead_letter"]["attempts"] == 2

@@ -21,7 +21,7 @@ Messages are safe to show to callers: never put secrets or stack traces in them.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class SwitchboardError(Exception):
@@ -38,9 +38,13 @@ class SwitchboardError(Exception):
     def message(self) -> str:
         return str(self.args[0])
 
-    def to_body(self) -> dict[str, dict[str, str]]:
+    def to_body(self) -> dict[str, dict[str, Any]]:
         """The JSON error body every route answers with."""
         return {"error": {"code": self.code, "message": self.message}}
+
+    def headers(self) -> dict[str, str]:
+        """Extra response headers (``Retry-After`` on 429)."""
+        return {}
 
 
 class VerificationFailed(SwitchboardError):
@@ -66,6 +70,38 @@ class BadPayload(SwitchboardError):
 
     status = 400
     code = "bad_payload"
+
+
+class InvalidInput(SwitchboardError):
+    """A request the hub understood but refuses, with the reason per field
+    (``[{"field": "config.url", "message": "..."}]``); never echoes values."""
+
+    status = 422
+    code = "invalid_input"
+
+    def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.fields = fields or []
+
+    def to_body(self) -> dict[str, dict[str, Any]]:
+        body = super().to_body()
+        body["error"]["fields"] = self.fields
+        return body
+
+
+class RateLimited(SwitchboardError):
+    """Too many requests for this tenant; try again after ``retry_after_seconds``."""
+
+    status = 429
+    code = "rate_limited"
+    retryable = True
+
+    def __init__(self, message: str = "", *, retry_after_seconds: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = max(1, retry_after_seconds)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class PayloadTooLarge(SwitchboardError):
