@@ -14,9 +14,9 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from switchboard_sdk import NotFound, PluginConfigError, PluginRegistry, Unauthorized
 
 from .ids import random_token
@@ -37,12 +37,42 @@ class PluginSetting(BaseModel):
     max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
 
 
+# Retention choices map one-to-one to the bucket's lifecycle rules (by object tag)
+RetentionDays = Literal[7, 30, 90, 180, 365, 730, 1095, 2555]
+RETENTION_DAYS: tuple[int, ...] = get_args(RetentionDays)
+
+
+class TenantSettings(BaseModel):
+    """What a tenant admin may change about the tenant as a whole."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    public_base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    # messages, tickets' personal data and their attachments
+    message_retention_days: RetentionDays = 365
+    # raw provider payloads and quarantined bodies
+    raw_retention_days: RetentionDays = 30
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    time_zone: str = Field(default="UTC", max_length=64)
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (ValueError, KeyError) as err:  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError("an IANA time zone such as Europe/Berlin") from err
+        return value
+
+
 class TenantRecord(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
     id: str
     name: str
     status: Literal["active", "suspended"] = "active"
     plugins: dict[str, PluginSetting] = Field(default_factory=dict)
+    settings: TenantSettings = Field(default_factory=TenantSettings)
     created_at: str = ""
 
     def enabled(self, plugin: str) -> bool:
