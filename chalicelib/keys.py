@@ -119,3 +119,7 @@ class TenantKeys:
     def status_index(self, status: str, shard: int) -> str:
         """GSI2 partition: tickets of one status, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{status}#{shard}"
+
+    def rate_window(self, bucket: str, window_start: int) -> Key:
+        """Requests admitted in one rate-limit window (``window_start``: epoch seconds)."""
+        return _key(f"{self.prefix}RL#{bucket}#{window_start}", "RATE")

@@ -58,6 +58,9 @@ class Settings:
     retry_max_seconds: float = 900.0
     breaker_threshold: int = 10
     breaker_cooldown_seconds: int = 30
+    webhook_rate: float = 100.0  # requests/s per tenant (chalicelib/ratelimit.py, docs/limits.md)
+    api_rate: float = 20.0
+    audit_retention_days: int = 3 * 365 + 1
     log_level: str = "INFO"
 
     @classmethod
@@ -82,4 +85,7 @@ class Settings:
             retry_max_seconds=_float(env, "SWITCHBOARD_RETRY_MAX_SECONDS", 900.0),
             breaker_threshold=_int(env, "SWITCHBOARD_BREAKER_THRESHOLD", 10),
             breaker_cooldown_seconds=_int(env, "SWITCHBOARD_BREAKER_COOLDOWN_SECONDS", 30),
+            webhook_rate=_float(env, "SWITCHBOARD_WEBHOOK_RATE", 100.0),
+            api_rate=_float(env, "SWITCHBOARD_API_RATE", 20.0),
+            audit_retention_days=_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 3 * 365 + 1),
         )
