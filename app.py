@@ -11,8 +11,10 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
+from chalicelib.calls import ApiCall
 from chalicelib.edge import (
     WEBHOOK_CONTENT_TYPES,
+    api_call,
     guarded,
     json_response,
     provider_response,
@@ -59,34 +61,169 @@ def provider_webhook_mime(tenant: str, channel: str) -> Any:
     return provider_webhook(tenant, channel)
 
 
+def _call() -> ApiCall:
+    return api_call(_request())
+
+
+@app.route("/openapi.json", methods=["GET"])
+@guarded
+def openapi_document() -> Any:
+    from chalicelib.openapi import document
+
+    return json_response(document())
+
+
+# -- tickets and deliveries (any tenant key with a read scope) ----------------------
+
+
 @app.route("/v1/tickets", methods=["GET"])
 @guarded
 def list_tickets() -> Any:
-    request = _request()
-    params = dict(request.query_params or {})
-    return json_response(get_hub().api.list_tickets(request.headers.get("authorization"), params))
+    return json_response(get_hub().api.list_tickets(_call()))
 
 
 @app.route("/v1/tickets/{ticket_id}", methods=["GET"])
 @guarded
 def get_ticket(ticket_id: str) -> Any:
-    authorization = _request().headers.get("authorization")
-    return json_response(get_hub().api.get_ticket(authorization, ticket_id))
+    return json_response(get_hub().api.get_ticket(_call(), ticket_id))
 
 
 @app.route("/v1/deliveries", methods=["GET"])
 @guarded
 def list_deliveries() -> Any:
-    request = _request()
-    params = dict(request.query_params or {})
-    return json_response(get_hub().deliveries_api.list_deliveries(request.headers.get("authorization"), params))
+    return json_response(get_hub().deliveries_api.list_deliveries(_call()))
 
 
 @app.route("/v1/deliveries/replay", methods=["POST"])
 @guarded
 def replay_deliveries() -> Any:
-    request = _request()
-    return json_response(get_hub().deliveries_api.replay(request.headers.get("authorization"), request.raw_body))
+    return json_response(get_hub().deliveries_api.replay(_call()))
+
+
+# -- the tenant's own administration (tenant-admin keys; reads also agent/read-only) --
+
+
+@app.route("/v1/plugins", methods=["GET"])
+@guarded
+def list_plugins() -> Any:
+    return json_response(get_hub().tenant_admin_api.list_plugins(_call()))
+
+
+@app.route("/v1/plugins/{name}", methods=["GET"])
+@guarded
+def get_plugin(name: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.get_plugin(_call(), name))
+
+
+@app.route("/v1/plugins/{name}/enable", methods=["POST"])
+@guarded
+def enable_plugin(name: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.enable_plugin(_call(), name))
+
+
+@app.route("/v1/plugins/{name}/disable", methods=["POST"])
+@guarded
+def disable_plugin(name: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.disable_plugin(_call(), name))
+
+
+@app.route("/v1/plugins/{name}/config", methods=["PUT"])
+@guarded
+def configure_plugin(name: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.configure_plugin(_call(), name))
+
+
+@app.route("/v1/keys", methods=["GET"])
+@guarded
+def list_keys() -> Any:
+    return json_response(get_hub().tenant_admin_api.list_keys(_call()))
+
+
+@app.route("/v1/keys", methods=["POST"])
+@guarded
+def create_key() -> Any:
+    return json_response(get_hub().tenant_admin_api.create_key(_call()), 201)
+
+
+@app.route("/v1/keys/{key_id}", methods=["DELETE"])
+@guarded
+def revoke_key(key_id: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.revoke_key(_call(), key_id))
+
+
+@app.route("/v1/settings", methods=["GET"])
+@guarded
+def get_settings() -> Any:
+    return json_response(get_hub().tenant_admin_api.get_settings(_call()))
+
+
+@app.route("/v1/settings", methods=["PATCH"])
+@guarded
+def update_settings() -> Any:
+    return json_response(get_hub().tenant_admin_api.update_settings(_call()))
+
+
+@app.route("/v1/audit", methods=["GET"])
+@guarded
+def list_audit() -> Any:
+    return json_response(get_hub().tenant_admin_api.list_audit(_call()))
+
+
+@app.route("/v1/customers/{customer_id}", methods=["DELETE"])
+@guarded
+def erase_customer(customer_id: str) -> Any:
+    return json_response(get_hub().tenant_admin_api.erase_customer(_call(), customer_id))
+
+
+# -- the platform operator (platform-admin keys) --------------------------------------
+
+
+@app.route("/v1/admin/tenants", methods=["POST"])
+@guarded
+def create_tenant() -> Any:
+    return json_response(get_hub().platform_api.create_tenant(_call()), 201)
+
+
+@app.route("/v1/admin/tenants", methods=["GET"])
+@guarded
+def list_tenants() -> Any:
+    return json_response(get_hub().platform_api.list_tenants(_call()))
+
+
+@app.route("/v1/admin/tenants/{tenant_id}", methods=["GET"])
+@guarded
+def get_tenant(tenant_id: str) -> Any:
+    return json_response(get_hub().platform_api.get_tenant(_call(), tenant_id))
+
+
+@app.route("/v1/admin/tenants/{tenant_id}", methods=["PATCH"])
+@guarded
+def update_tenant(tenant_id: str) -> Any:
+    return json_response(get_hub().platform_api.update_tenant(_call(), tenant_id))
+
+
+@app.route("/v1/admin/tenants/{tenant_id}/keys", methods=["POST"])
+@guarded
+def create_tenant_key(tenant_id: str) -> Any:
+    return json_response(get_hub().platform_api.create_tenant_key(_call(), tenant_id), 201)
+
+
+@app.route("/v1/admin/keys", methods=["GET"])
+@guarded
+def list_platform_keys() -> Any:
+    return json_response(get_hub().platform_api.list_platform_keys(_call()))
+
+
+@app.route("/v1/admin/keys", methods=["POST"])
+@guarded
+def create_platform_key() -> Any:
+    return json_response(get_hub().platform_api.create_platform_key(_call()), 201)
+
+
+@app.route("/v1/admin/keys/{key_id}", methods=["DELETE"])
+@guarded
+def revoke_platform_key(key_id: str) -> Any:
+    return json_response(get_hub().platform_api.revoke_platform_key(_call(), key_id))
 
 
 @app.on_cw_event(event_pattern=STORED_OBJECT_PATTERN_PLACEHOLDER)

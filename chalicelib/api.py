@@ -1,38 +1,32 @@
-"""The tenant API: tickets (``/v1/tickets``) and deliveries (``/v1/deliveries``),
-authorised by tenant API keys.
+"""The tenant API: tickets (``/v1/tickets``) and deliveries (``/v1/deliveries``).
 
-The tenant always comes from the key, never from the URL or the query.
+Every method starts at :class:`~chalicelib.access.Access`: the tenant always
+comes from the key, never from the URL or the query.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
-from switchboard_sdk import BadPayload, Forbidden
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from switchboard_sdk import BadPayload
 
+from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
 from .deliveries import DeliveryLog
 from .replay import Replayer, ReplayFilter
 from .store import MAX_PAGE, TicketStore
-from .tenants import TenantDirectory
 
-READ_SCOPES = {"tenant-admin", "agent", "read-only"}
 STATUSES = {"open", "pending", "solved", "closed"}
 
 
 class TicketApi:
-    def __init__(self, tenants: TenantDirectory, store: TicketStore) -> None:
-        self._tenants = tenants
+    def __init__(self, access: Access, store: TicketStore) -> None:
+        self._access = access
         self._store = store
 
-    def _tenant_store(self, authorization: str | None) -> Any:
-        key = self._tenants.authenticate(authorization)
-        if not READ_SCOPES & set(key.scopes):
-            raise Forbidden("this key may not read tickets")
-        return self._store.tenant(key.tenant_id)
-
-    def list_tickets(self, authorization: str | None, params: dict[str, str]) -> dict[str, Any]:
-        store = self._tenant_store(authorization)
+    def list_tickets(self, call: ApiCall) -> dict[str, Any]:
+        params = call.query
+        store = self._store.tenant(self._access.tenant(call).tenant_id)
         status = params.get("status") or None
         if status is not None and status not in STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
@@ -40,40 +34,28 @@ class TicketApi:
         tickets, cursor = store.list_tickets(status=status, limit=limit, before=params.get("cursor") or None)
         return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
 
-    def get_ticket(self, authorization: str | None, ticket_id: str) -> dict[str, Any]:
-        store = self._tenant_store(authorization)
+    def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
+        store = self._store.tenant(self._access.tenant(call).tenant_id)
         ticket, messages = store.get_ticket(ticket_id)
         return {"ticket": ticket.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in messages]}
 
 
 def _limit(raw: str | None) -> int:
-    if raw is None or raw == "":
-        return 50
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:
-        raise BadPayload(f"limit must be an integer from 1 to {MAX_PAGE}")
-    return int(raw)
-
-
-ADMIN_SCOPES = {"tenant-admin"}
+    return page_limit(raw, MAX_PAGE)
 
 
 class DeliveryApi:
     """``/v1/deliveries``: the delivery log (read scopes) and replay (tenant-admin)."""
 
-    def __init__(self, tenants: TenantDirectory, log: DeliveryLog, replayer: Replayer) -> None:
-        self._tenants = tenants
+    def __init__(self, access: Access, log: DeliveryLog, replayer: Replayer) -> None:
+        self._access = access
         self._log = log
         self._replayer = replayer
 
-    def _tenant(self, authorization: str | None, scopes: set[str]) -> str:
-        key = self._tenants.authenticate(authorization)
-        if not scopes & set(key.scopes):
-            raise Forbidden("this key may not do that")
-        return key.tenant_id
-
-    def list_deliveries(self, authorization: str | None, params: dict[str, str]) -> dict[str, Any]:
-        tenant_id = self._tenant(authorization, READ_SCOPES)
+    def list_deliveries(self, call: ApiCall) -> dict[str, Any]:
+        params = call.query
+        tenant_id = self._access.tenant(call).tenant_id
         limit, cursor = _limit(params.get("limit")), params.get("cursor") or None
         if params.get("ticket_id"):
             page, next_cursor = self._log.by_ticket(tenant_id, params["ticket_id"], limit=limit, before=cursor)
@@ -83,9 +65,9 @@ class DeliveryApi:
             raise BadPayload("give ticket_id or connector")
         return {"deliveries": page, "next_cursor": next_cursor}
 
-    def replay(self, authorization: str | None, body: bytes | str | None) -> dict[str, Any]:
-        tenant_id = self._tenant(authorization, ADMIN_SCOPES)
-        request = _replay_request(body or b"{}")
+    def replay(self, call: ApiCall) -> dict[str, Any]:
+        tenant_id = self._access.tenant(call, ADMIN_SCOPES).tenant_id
+        request = call.json(ReplayRequest)
         if request.source == "log":
             if request.filter.connector is None:
                 raise BadPayload("replay from the log needs a connector")
@@ -106,11 +88,3 @@ class ReplayRequest(BaseModel):
     @property
     def filter(self) -> ReplayFilter:
         return ReplayFilter(self.connector, self.since, self.until, frozenset(self.event_ids))
-
-
-def _replay_request(body: bytes | str) -> ReplayRequest:
-    try:
-        return ReplayRequest.model_validate_json(body)
-    except ValidationError as err:
-        fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in err.errors(include_input=False))
-        raise BadPayload(f"invalid replay request: {fields}") from None

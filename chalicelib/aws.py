@@ -50,3 +50,17 @@ class AwsClients:
     @property
     def s3(self) -> Any:
         return self.client("s3")
+
+    @property
+    def ssm(self) -> Any:
+        return self.client("ssm")
+
+
+def error_code(err: Exception) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``""`` for anything else)."""
+    response = getattr(err, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def is_condition_failure(err: Exception) -> bool:
+    return error_code(err) == "ConditionalCheckFailedException"

@@ -247,5 +247,14 @@ def schemas(directory: Path) -> None:
         click.echo(f"wrote {path}")
 
 
+def _register_admin_commands() -> None:
+    from .admin_commands import COMMANDS
+
+    for command in COMMANDS:
+        main.add_command(command)
+
+
+_register_admin_commands()
+
 if __name__ == "__main__":
     main()

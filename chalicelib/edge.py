@@ -15,7 +15,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from chalice.app import Response
+from pydantic import BaseModel
 from switchboard_sdk import SwitchboardError, WebhookRequest, WebhookResponse
+
+from .calls import ApiCall
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +38,28 @@ WEBHOOK_CONTENT_TYPES = [
 
 
 def error_response(err: SwitchboardError) -> Response:
-    return Response(body=json.dumps(err.to_body()), status_code=err.status, headers=JSON | err.headers())
+    headers: dict[str, str | list[str]] = {**JSON, **err.headers()}
+    return Response(body=json.dumps(err.to_body()), status_code=err.status, headers=headers)
 
 
 def json_response(body: Any, status: int = 200) -> Response:
+    if isinstance(body, BaseModel):
+        body = body.model_dump(mode="json")
     return Response(body=json.dumps(body), status_code=status, headers=dict(JSON))
+
+
+def api_call(request: Any) -> ApiCall:
+    """The parts of a Chalice request the API layer may use."""
+    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    base = public_url(request).split("/v1/", 1)[0]
+    return ApiCall(
+        authorization=headers.get("authorization"), source_ip=_source_ip(request),
+        query=dict(request.query_params or {}), body=request.raw_body or b"", base_url=base,
+    )
+
+
+def _source_ip(request: Any) -> str:
+    return str((request.context.get("identity") or {}).get("sourceIp", ""))
 
 
 def guarded(func: F) -> F:
@@ -67,7 +87,7 @@ def webhook_from(request: Any, tenant_id: str, channel: str, received_at: dateti
     return WebhookRequest(
         tenant_id=tenant_id, channel=channel, method=request.method, public_url=public_url(request),
         headers=headers, query=query, body=request.raw_body or b"", received_at=received_at,
-        source_ip=(request.context.get("identity") or {}).get("sourceIp", ""),
+        source_ip=_source_ip(request),
     )
 
 

@@ -21,12 +21,17 @@ from .aws import AwsClients
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from .access import Access
+    from .admin import PlatformApi
     from .api import DeliveryApi, TicketApi
+    from .apikeys import ApiKeys
+    from .audit import AuditLog
     from .deliveries import DeliveryLog
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
     from .store import TicketStore
     from .stream import StreamProcessor
+    from .tenant_admin import TenantAdminApi
     from .tenants import TenantDirectory
     from .worker import DeliveryWorker
 
@@ -58,10 +63,45 @@ class Hub:
                                cache_seconds=self.settings.tenant_cache_seconds)
 
     @functools.cached_property
+    def api_keys(self) -> ApiKeys:
+        from .apikeys import ApiKeys
+
+        return ApiKeys(self.aws.dynamodb, self.settings.table_name, self.clock)
+
+    @functools.cached_property
+    def audit(self) -> AuditLog:
+        from .audit import AuditLog
+
+        return AuditLog(self.aws.dynamodb, self.settings.table_name, self.clock,
+                        retention_days=self.settings.audit_retention_days)
+
+    @functools.cached_property
+    def access(self) -> Access:
+        from .access import Access
+
+        return Access(self.api_keys, self.tenants)
+
+    @functools.cached_property
     def api(self) -> TicketApi:
         from .api import TicketApi
 
-        return TicketApi(self.tenants, self.store)
+        return TicketApi(self.access, self.store)
+
+    @functools.cached_property
+    def platform_api(self) -> PlatformApi:
+        from .admin import PlatformApi
+
+        return PlatformApi(self.access, self.tenants, self.api_keys, self.audit, self.clock)
+
+    @functools.cached_property
+    def tenant_admin_api(self) -> TenantAdminApi:
+        from .tenant_admin import TenantAdminApi
+
+        return TenantAdminApi(self.access, self.tenants, self.registry, self.api_keys, self.audit,
+                              eraser=self.erase_customer)
+
+    def erase_customer(self, tenant_id: str, customer_id: str) -> dict[str, Any]:
+        raise NotImplementedError  # wired to chalicelib.erasure below
 
     @functools.cached_property
     def deliveries_api(self) -> DeliveryApi:
@@ -70,7 +110,7 @@ class Hub:
 
         replayer = Replayer(self.aws.sqs, self.settings.queue_url, self.settings.dlq_url, self.store,
                             self.delivery_log)
-        return DeliveryApi(self.tenants, self.delivery_log, replayer)
+        return DeliveryApi(self.access, self.delivery_log, replayer)
 
     @functools.cached_property
     def ingestor(self) -> Ingestor:

@@ -40,6 +40,15 @@ def api_key_record_key(key_id: str) -> Key:
     return _key(f"APIKEY#{key_id}", "APIKEY")
 
 
+PLATFORM_KEY_INDEX = "PLATFORM#APIKEYS"  # GSI1 partition: platform-admin keys
+PLATFORM_AUDIT = "PLATFORM#AUDIT"  # platform actions that concern no single tenant
+
+
+def tenants_index() -> str:
+    """GSI1 partition listing every tenant record (operators only)."""
+    return "TENANTS"
+
+
 def shard_of(ticket_id: str, shards: int) -> int:
     """A stable shard for a ticket, spreading one tenant's index writes."""
     return int.from_bytes(hashlib.sha256(ticket_id.encode()).digest()[:4], "big") % shards
@@ -107,6 +116,14 @@ class TenantKeys:
     def connector_log_index(self, connector: str, shard: int) -> str:
         """GSI1 partition: a connector's delivery attempts, newest first, sharded."""
         return f"{self.prefix}DLOG#CN#{connector}#{shard}"
+
+    def api_key_index(self) -> str:
+        """GSI1 partition: this tenant's API keys, oldest first."""
+        return f"{self.prefix}APIKEYS"
+
+    def audit_partition(self) -> str:
+        """The tenant's audit log: one partition, append-only, newest last."""
+        return f"{self.prefix}AUDIT"
 
     def breaker(self, connector: str) -> Key:
         """The circuit breaker of this tenant's connector endpoint."""

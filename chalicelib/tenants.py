@@ -1,31 +1,21 @@
-"""Tenants, the plugins each one enabled, and their API keys.
+"""Tenants and the plugins each one enabled.
 
 Tenant records are read on every webhook, so they are cached per container for
 ``cache_seconds`` (the bound on how long a config change takes to apply).
-API keys look like ``sbk_<key id>_<secret>``: the key id finds the record with
-one GetItem and only a SHA-256 of the secret is stored.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from switchboard_sdk import NotFound, PluginConfigError, PluginRegistry, Unauthorized
+from switchboard_sdk import Conflict, NotFound, PluginConfigError, PluginRegistry
 
-from .ids import random_token
+from .aws import is_condition_failure
 from .items import from_item, to_item
-from .keys import KEY_ID, api_key_record_key, tenant_record_key
-from .store import iso
-
-KEY_PREFIX = "sbk"
-Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
+from .keys import tenant_record_key, tenants_index
 
 
 class PluginSetting(BaseModel):
@@ -83,12 +73,6 @@ class TenantRecord(BaseModel):
         return sorted(name for name, setting in self.plugins.items() if setting.enabled)
 
 
-class ApiKey(BaseModel):
-    key_id: str
-    tenant_id: str
-    scopes: list[Scope]
-
-
 class TenantDirectory:
     """Reads and writes tenant records and API keys, with a per-container cache."""
 
@@ -129,15 +113,34 @@ class TenantDirectory:
         item = self._db.get_item(TableName=self._table, Key=key).get("Item")
         return None if item is None else TenantRecord.model_validate_json(from_item(item)["doc"])
 
-    def put(self, tenant: TenantRecord) -> None:
-        """Save a tenant after validating every enabled plugin's config."""
+    def put(self, tenant: TenantRecord, *, new: bool = False) -> None:
+        """Save a tenant after validating every plugin's config; ``new``: refuse
+        (:class:`Conflict`) when the id is taken."""
         for name, setting in tenant.plugins.items():
             if name not in self._registry.infos:
                 raise PluginConfigError(f"no plugin named {name!r} is installed")
             self._registry.validate_config(name, setting.config)
-        item = tenant_record_key(tenant.id) | to_item({"type": "tenant", "doc": tenant.model_dump_json()})
-        self._db.put_item(TableName=self._table, Item=item)
+        item = tenant_record_key(tenant.id) | to_item({
+            "type": "tenant", "doc": tenant.model_dump_json(), "gsi1pk": tenants_index(), "gsi1sk": tenant.id,
+        })
+        condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, **condition)
+        except Exception as err:
+            if is_condition_failure(err):
+                raise Conflict(f"a tenant with id {tenant.id!r} exists") from None
+            raise
         self.forget(tenant.id)
+
+    def list_tenants(self, *, limit: int = 50, after: str | None = None) -> tuple[list[TenantRecord], str | None]:
+        """Tenants by id (operators only); ``after`` is the last id of the previous page."""
+        condition = "gsi1pk = :p" + (" AND gsi1sk > :after" if after else "")
+        values = {":p": tenants_index()} | ({":after": after} if after else {})
+        result = self._db.query(TableName=self._table, IndexName="gsi1", KeyConditionExpression=condition,
+                                ExpressionAttributeValues=to_item(values), Limit=limit)
+        tenants = [TenantRecord.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
+        more = "LastEvaluatedKey" in result and len(tenants) == limit
+        return tenants, tenants[-1].id if more else None
 
     def forget(self, tenant_id: str) -> None:
         """Drop this container's cached copy (other containers refresh within the TTL)."""
@@ -156,34 +159,3 @@ class TenantDirectory:
     def enabled_of_kind(self, tenant: TenantRecord, kind: str) -> list[str]:
         """Names of the installed plugins of ``kind`` the tenant enabled."""
         return [name for name in tenant.enabled_plugins() if self._registry.info(name, kind)]
-
-    # -- API keys ---------------------------------------------------------------
-
-    def create_api_key(self, tenant_id: str, scopes: list[Scope], now: datetime) -> str:
-        """Issue a key; the returned plain key is shown once and never stored."""
-        key_id, secret = secrets.token_hex(8), random_token(24)
-        item = api_key_record_key(key_id) | to_item({
-            "type": "apikey", "key_id": key_id, "tenant_id": tenant_id, "scopes": scopes,
-            "secret_sha256": _digest(secret), "created_at": iso(now),
-        })
-        self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
-        return f"{KEY_PREFIX}_{key_id}_{secret}"
-
-    def authenticate(self, authorization: str | None) -> ApiKey:
-        """Resolve ``Authorization: Bearer sbk_...`` to its key; :class:`Unauthorized` otherwise."""
-        scheme, _, token = (authorization or "").partition(" ")
-        prefix, _, rest = token.strip().partition("_")
-        key_id, _, secret = rest.partition("_")
-        if scheme.lower() != "bearer" or prefix != KEY_PREFIX or not KEY_ID.fullmatch(key_id) or not secret:
-            raise Unauthorized("a valid API key is required: Authorization: Bearer sbk_...")
-        item = self._db.get_item(TableName=self._table, Key=api_key_record_key(key_id)).get("Item")
-        record = from_item(item) if item else None
-        if record is None or record.get("revoked") or not hmac.compare_digest(
-            record["secret_sha256"], _digest(secret)
-        ):
-            raise Unauthorized("a valid API key is required: Authorization: Bearer sbk_...")
-        return ApiKey(key_id=key_id, tenant_id=record["tenant_id"], scopes=record["scopes"])
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()

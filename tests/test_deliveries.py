@@ -105,7 +105,7 @@ def test_a_tenant_neither_sees_nor_replays_another_tenants_deliveries(
     pipeline.drain()
     hub.tenants.put(TenantRecord(id="other-co", name="Other", plugins={
         "webhook": PluginSetting(config={"url": receiver.url, "secret": demo.webhook_secret})}))
-    other_key = hub.tenants.create_api_key("other-co", ["tenant-admin"], hub.clock())
+    other_key = hub.api_keys.create("other-co", ["tenant-admin"])[1]
     _, listing = get(client, other_key, "connector=webhook")
     assert listing["deliveries"] == []
     status, report = replay(client, other_key, {"source": "dlq"})
@@ -115,13 +115,17 @@ def test_a_tenant_neither_sees_nor_replays_another_tenants_deliveries(
 
 @pytest.mark.parametrize(
     ("body", "status"),
-    [({"source": "tape"}, 400), ({"since": "yesterday"}, 400), ({"source": "log"}, 400), ({"bogus": 1}, 400)],
+    [({"source": "tape"}, 422), ({"since": "yesterday"}, 422), ({"source": "log"}, 400), ({"bogus": 1}, 422)],
 )
-def test_bad_replay_requests_get_400(client: Any, demo: DemoTenant, body: dict[str, Any], status: int) -> None:
-    assert replay(client, demo.api_key, body)[0] == status
+def test_bad_replay_requests_are_refused(client: Any, demo: DemoTenant, body: dict[str, Any], status: int) -> None:
+    """Field errors are 422 with the fields named; a request that cannot work is 400."""
+    answer = replay(client, demo.api_key, body)
+    assert answer[0] == status
+    if status == 422:
+        assert answer[1]["error"]["fields"][0]["field"] == next(iter(body))
 
 
 def test_replay_needs_a_tenant_admin_key(client: Any, demo: DemoTenant, hub: Hub) -> None:
-    reader = hub.tenants.create_api_key("demo", ["read-only"], hub.clock())
+    reader = hub.api_keys.create("demo", ["read-only"])[1]
     assert replay(client, reader, {})[0] == 403
     assert get(client, reader, "connector=webhook")[0] == 200

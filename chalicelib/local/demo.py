@@ -40,6 +40,7 @@ class DemoTenant:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     bucket: str = ""
     aws_endpoint: str = ""
+    table: str = ""
 
     def hook_url(self, channel: str) -> str:
         return f"{self.hub_url}/hooks/{self.tenant_id}/{channel}"
@@ -70,6 +71,6 @@ def seed_demo_tenant(hub: Hub, *, hub_url: str, receiver_url: str, tenant_id: st
     } | {name: PluginSetting(config=config) for name, config in channels.items()}
     tenant = TenantRecord(id=tenant_id, name="Demo Company", created_at=hub.clock().isoformat(), plugins=plugins)
     hub.tenants.put(tenant)
-    api_key = hub.tenants.create_api_key(tenant_id, ["tenant-admin"], hub.clock())
+    api_key = hub.api_keys.create(tenant_id, ["tenant-admin"])[1]
     return DemoTenant(tenant_id, api_key, web_secret, webhook_secret, hub_url, receiver_url, channels,
-                      hub.settings.bucket, hub.settings.aws_endpoint or "")
+                      hub.settings.bucket, hub.settings.aws_endpoint or "", hub.settings.table_name)

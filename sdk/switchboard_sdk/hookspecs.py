@@ -47,6 +47,10 @@ class PluginInfo:
     tenant's configuration; mark secret fields as ``pydantic.SecretStr``.
     ``max_delivery_attempts`` (connectors) overrides the hub's default attempt
     limit, for receivers whose rate limits call for fewer or more tries.
+    ``setup_steps`` (channels) tell a business what to do on the provider's side
+    once the channel is enabled; ``{webhook_url}`` in a step is replaced by the
+    tenant's URL. ``webhook_paths`` are the URL suffixes the channel listens on
+    besides the plain one (e.g. ``("/mime",)``).
     """
 
     name: str
@@ -55,6 +59,8 @@ class PluginInfo:
     version: str = "0"
     summary: str = ""
     max_delivery_attempts: int | None = None
+    setup_steps: tuple[str, ...] = ()
+    webhook_paths: tuple[str, ...] = ()
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

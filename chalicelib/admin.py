@@ -1,0 +1,152 @@
+"""The platform operator's API (``/v1/admin/...``): tenants and their first keys.
+
+Only platform-admin keys get here. Every change is written to the audit log of
+the tenant it concerns, so the tenant's admins see who set them up and when.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from switchboard_sdk import BadPayload
+
+from .access import Access, ApiCall, page_limit
+from .apikeys import ApiKeyInfo, ApiKeys, Scope
+from .audit import AuditLog
+from .keys import TENANT_ID
+from .store import iso
+from .tenants import TenantDirectory, TenantRecord, TenantSettings
+
+MAX_TENANT_PAGE = 100
+STATUS_ACTIONS = {"suspended": "tenant.suspend", "active": "tenant.resume"}
+
+
+class CreateTenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=TENANT_ID.pattern, description="Lowercase letters, digits and '-'; 2-63 characters.")
+    name: str = Field(min_length=1, max_length=200)
+    settings: TenantSettings = Field(default_factory=TenantSettings)
+
+
+class UpdateTenant(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    status: Literal["active", "suspended"] | None = None
+
+
+class CreateKey(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scopes: list[Scope] = Field(min_length=1, max_length=4)
+    name: str = Field(default="", max_length=100)
+    expires_at: AwareDatetime | None = None
+
+
+class TenantView(BaseModel):
+    id: str
+    name: str
+    status: Literal["active", "suspended"]
+    settings: TenantSettings
+    enabled_plugins: list[str]
+    created_at: str
+
+
+class TenantPage(BaseModel):
+    tenants: list[TenantView]
+    next_cursor: str | None = None
+
+
+class KeyCreated(ApiKeyInfo):
+    key: str = Field(description="The API key itself. Shown this once; only a hash is kept.")
+
+
+class KeyList(BaseModel):
+    keys: list[ApiKeyInfo]
+
+
+def tenant_view(tenant: TenantRecord) -> TenantView:
+    return TenantView(id=tenant.id, name=tenant.name, status=tenant.status, settings=tenant.settings,
+                      enabled_plugins=tenant.enabled_plugins(), created_at=tenant.created_at)
+
+
+class PlatformApi:
+    def __init__(self, access: Access, tenants: TenantDirectory, keys: ApiKeys, audit: AuditLog,
+                 clock: Callable[[], datetime]) -> None:
+        self._clock = clock
+        self._access = access
+        self._tenants = tenants
+        self._keys = keys
+        self._audit = audit
+
+    def create_tenant(self, call: ApiCall) -> TenantView:
+        caller = self._access.platform(call)
+        request = call.json(CreateTenant)
+        tenant = TenantRecord(id=request.id, name=request.name, settings=request.settings,
+                              created_at=iso(self._clock()))
+        self._tenants.put(tenant, new=True)
+        view = tenant_view(tenant)
+        self._audit.record(tenant.id, caller.actor, "tenant.create", f"tenant/{tenant.id}",
+                           after=view.model_dump(mode="json"))
+        return view
+
+    def list_tenants(self, call: ApiCall) -> TenantPage:
+        self._access.platform(call)
+        limit = page_limit(call.query.get("limit"), MAX_TENANT_PAGE)
+        after = call.query.get("cursor") or None
+        if after is not None and not TENANT_ID.fullmatch(after):
+            raise BadPayload("cursor is not one this API returned")
+        tenants, cursor = self._tenants.list_tenants(limit=limit, after=after)
+        return TenantPage(tenants=[tenant_view(t) for t in tenants], next_cursor=cursor)
+
+    def get_tenant(self, call: ApiCall, tenant_id: str) -> TenantView:
+        self._access.platform(call)
+        return tenant_view(self._fresh(tenant_id))
+
+    def update_tenant(self, call: ApiCall, tenant_id: str) -> TenantView:
+        """Rename, suspend (webhooks answer 403, keys stop working) or resume."""
+        caller = self._access.platform(call)
+        request = call.json(UpdateTenant)
+        before = self._fresh(tenant_id)
+        changes = request.model_dump(exclude_none=True)
+        after = before.model_copy(update=changes)
+        self._tenants.put(after)
+        action = STATUS_ACTIONS.get(changes.get("status", ""), "tenant.update")
+        self._audit.record(tenant_id, caller.actor, action, f"tenant/{tenant_id}",
+                           before=tenant_view(before).model_dump(mode="json"),
+                           after=tenant_view(after).model_dump(mode="json"))
+        return tenant_view(after)
+
+    def create_tenant_key(self, call: ApiCall, tenant_id: str) -> KeyCreated:
+        """Issue a key of a tenant (its first tenant-admin key, typically)."""
+        caller = self._access.platform(call)
+        request = call.json(CreateKey)
+        self._fresh(tenant_id)
+        info, plain = self._keys.create(tenant_id, request.scopes, name=request.name,
+                                        created_by=caller.key.key_id, expires_at=request.expires_at)
+        self._audit.record(tenant_id, caller.actor, "key.create", f"key/{info.key_id}",
+                           after=info.model_dump(mode="json"))
+        return KeyCreated(**info.model_dump(), key=plain)
+
+    def create_platform_key(self, call: ApiCall) -> KeyCreated:
+        caller = self._access.platform(call)
+        request = call.json(CreateKey)
+        info, plain = self._keys.create(None, request.scopes, name=request.name,
+                                        created_by=caller.key.key_id, expires_at=request.expires_at)
+        self._audit.record(None, caller.actor, "key.create", f"key/{info.key_id}", after=info.model_dump(mode="json"))
+        return KeyCreated(**info.model_dump(), key=plain)
+
+    def list_platform_keys(self, call: ApiCall) -> KeyList:
+        self._access.platform(call)
+        return KeyList(keys=self._keys.list(None))
+
+    def revoke_platform_key(self, call: ApiCall, key_id: str) -> ApiKeyInfo:
+        caller = self._access.platform(call)
+        info = self._keys.revoke(None, key_id)
+        self._audit.record(None, caller.actor, "key.revoke", f"key/{key_id}", after=info.model_dump(mode="json"))
+        return info
+
+    def _fresh(self, tenant_id: str) -> TenantRecord:
+        self._tenants.forget(tenant_id)  # operators act on the stored record, not a cached one
+        return self._tenants.get(tenant_id)

@@ -1,0 +1,211 @@
+"""The OpenAPI 3.1 document of the whole HTTP API, built from the same pydantic
+models the routes validate and answer with.
+
+Served at ``/openapi.json`` and kept in ``docs/openapi.json`` (``make openapi``);
+tests fail when a Chalice route is missing here, when the copy in docs/ is
+stale, and (schemathesis) when a response does not match its schema.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+from pydantic.json_schema import models_json_schema
+from switchboard_sdk import Message, Ticket
+
+from .admin import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
+from .api import ReplayRequest
+from .apikeys import ApiKeyInfo
+from .audit import AuditPage
+from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
+
+VERSION = "1.0.0"
+REF = "#/components/schemas/"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, machine-readable: unauthorized, forbidden, not_found, invalid_input, ...")
+    message: str
+    fields: list[dict[str, str]] | None = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class TicketPage(BaseModel):
+    tickets: list[Ticket]
+    next_cursor: str | None
+
+
+class TicketDetail(BaseModel):
+    ticket: Ticket
+    messages: list[Message]
+
+
+class DeliveryAttempt(BaseModel):
+    connector: str
+    event_id: str
+    event_type: str
+    ticket_id: str
+    attempt: int
+    outcome: Literal["delivered", "retry", "failed"]
+    status_code: int | None
+    reason: str
+    latency_ms: int
+    at: str
+
+
+class DeliveryPage(BaseModel):
+    deliveries: list[DeliveryAttempt]
+    next_cursor: str | None
+
+
+class ReplayReport(BaseModel):
+    requeued: int
+    event_ids: list[str]
+    scanned: int
+
+
+class ErasureReport(BaseModel):
+    customer_id: str
+    erased: dict[str, int] = Field(description="Items and objects removed or redacted, by kind.")
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    schema: dict[str, Any]
+    description: str = ""
+
+
+LIMIT = Query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (default 50).")
+CURSOR = Query("cursor", {"type": "string", "maxLength": 200}, "`next_cursor` of the previous page.")
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    tag: str
+    response: type[BaseModel]
+    status: int = 200
+    body: type[BaseModel] | None = None
+    query: tuple[Query, ...] = ()
+    scopes: tuple[str, ...] = ("tenant-admin", "agent", "read-only")
+    errors: tuple[int, ...] = field(default=(400, 401, 403, 429))
+
+
+TENANT_ADMIN = ("tenant-admin",)
+PLATFORM = ("platform-admin",)
+OPERATIONS: tuple[Operation, ...] = (
+    Operation("get", "/health", "health", "Liveness", "meta", Health, scopes=(), errors=()),
+    Operation("get", "/v1/tickets", "list_tickets", "List tickets, newest activity first", "tickets", TicketPage,
+              query=(Query("status", {"type": "string", "enum": ["open", "pending", "solved", "closed"]}),
+                     LIMIT, CURSOR)),
+    Operation("get", "/v1/tickets/{ticket_id}", "get_ticket", "A ticket and its messages", "tickets",
+              TicketDetail, errors=(401, 403, 404, 429)),
+    Operation("get", "/v1/deliveries", "list_deliveries", "Delivery attempts of a ticket or a connector",
+              "deliveries", DeliveryPage,
+              query=(Query("ticket_id", {"type": "string", "maxLength": 100}),
+                     Query("connector", {"type": "string", "maxLength": 64}), LIMIT, CURSOR)),
+    Operation("post", "/v1/deliveries/replay", "replay_deliveries", "Re-queue dead letters or logged events",
+              "deliveries", ReplayReport, body=ReplayRequest, scopes=TENANT_ADMIN, errors=(400, 401, 403, 422, 429)),
+    Operation("get", "/v1/plugins", "list_plugins", "Installed plugins, with this tenant's settings",
+              "plugins", PluginList),
+    Operation("get", "/v1/plugins/{name}", "get_plugin", "One plugin, with this tenant's settings", "plugins",
+              PluginView, errors=(401, 403, 404, 429)),
+    Operation("post", "/v1/plugins/{name}/enable", "enable_plugin", "Enable (and optionally configure) a plugin",
+              "plugins", PluginView, body=ConfigurePlugin, scopes=TENANT_ADMIN, errors=(401, 403, 404, 422, 429)),
+    Operation("post", "/v1/plugins/{name}/disable", "disable_plugin", "Disable a plugin (its config is kept)",
+              "plugins", PluginView, body=ConfigurePlugin, scopes=TENANT_ADMIN, errors=(401, 403, 404, 422, 429)),
+    Operation("put", "/v1/plugins/{name}/config", "configure_plugin", "Replace a plugin's config", "plugins",
+              PluginView, body=ConfigurePlugin, scopes=TENANT_ADMIN, errors=(401, 403, 404, 422, 429)),
+    Operation("get", "/v1/keys", "list_keys", "This tenant's API keys", "keys", KeyList, scopes=TENANT_ADMIN),
+    Operation("post", "/v1/keys", "create_key", "Issue an API key (shown once)", "keys", KeyCreated, status=201,
+              body=CreateKey, scopes=TENANT_ADMIN, errors=(401, 403, 422, 429)),
+    Operation("delete", "/v1/keys/{key_id}", "revoke_key", "Revoke an API key", "keys", ApiKeyInfo,
+              scopes=TENANT_ADMIN, errors=(401, 403, 404, 429)),
+    Operation("get", "/v1/settings", "get_settings", "This tenant and its settings", "settings", TenantView),
+    Operation("patch", "/v1/settings", "update_settings", "Change the tenant's name or settings", "settings",
+              TenantView, body=SettingsUpdate, scopes=TENANT_ADMIN, errors=(401, 403, 422, 429)),
+    Operation("get", "/v1/audit", "list_audit", "The tenant's audit log, newest first", "audit", AuditPage,
+              query=(Query("action", {"type": "string", "maxLength": 64}), LIMIT, CURSOR), scopes=TENANT_ADMIN),
+    Operation("delete", "/v1/customers/{customer_id}", "erase_customer", "Erase a customer's personal data",
+              "customers", ErasureReport, scopes=TENANT_ADMIN, errors=(401, 403, 404, 429)),
+    Operation("post", "/v1/admin/tenants", "create_tenant", "Create a tenant", "platform", TenantView, status=201,
+              body=CreateTenant, scopes=PLATFORM, errors=(401, 403, 409, 422)),
+    Operation("get", "/v1/admin/tenants", "list_tenants", "List tenants by id", "platform", TenantPage,
+              query=(LIMIT, CURSOR), scopes=PLATFORM),
+    Operation("get", "/v1/admin/tenants/{tenant_id}", "get_tenant", "One tenant", "platform", TenantView,
+              scopes=PLATFORM, errors=(401, 403, 404)),
+    Operation("patch", "/v1/admin/tenants/{tenant_id}", "update_tenant", "Rename, suspend or resume a tenant",
+              "platform", TenantView, body=UpdateTenant, scopes=PLATFORM, errors=(401, 403, 404, 422)),
+    Operation("post", "/v1/admin/tenants/{tenant_id}/keys", "create_tenant_key", "Issue a key of a tenant",
+              "platform", KeyCreated, status=201, body=CreateKey, scopes=PLATFORM, errors=(401, 403, 404, 422)),
+    Operation("get", "/v1/admin/keys", "list_platform_keys", "Platform-admin keys", "platform", KeyList,
+              scopes=PLATFORM, errors=(401, 403)),
+    Operation("post", "/v1/admin/keys", "create_platform_key", "Issue a platform-admin key (shown once)",
+              "platform", KeyCreated, status=201, body=CreateKey, scopes=PLATFORM, errors=(401, 403, 422)),
+    Operation("delete", "/v1/admin/keys/{key_id}", "revoke_platform_key", "Revoke a platform-admin key",
+              "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
+)
+PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63}
+ERROR_TEXT = {400: "Bad request", 401: "No valid API key", 403: "The key may not do this", 404: "Not found",
+              409: "Conflict", 422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}
+
+
+@functools.cache
+def document() -> dict[str, Any]:
+    """The whole OpenAPI document (built once per container)."""
+    models = {m for op in OPERATIONS for m in (op.response, op.body) if m is not None} | {ErrorBody}
+    _, schemas = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
+                                    ref_template=REF + "{model}")
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchboard API", "version": VERSION,
+                 "description": "Tenant and platform administration, tickets and deliveries. Every request "
+                                "but /health and /openapi.json needs `Authorization: Bearer sbk_...`; the key "
+                                "decides the tenant."},
+        "paths": paths,
+        "components": {"schemas": schemas.get("$defs", {}),
+                       "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
+                                                      "description": "sbk_<key id>_<secret>"}}},
+    }
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    spec: dict[str, Any] = {
+        "operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
+        "responses": {str(op.status): _json(op.response.__name__, "Success")}
+        | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in op.errors},
+    }
+    if op.scopes:
+        spec["security"] = [{"apiKey": []}]
+        spec["description"] = f"Scopes: {', '.join(op.scopes)}."
+    params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": size}}
+              for name, size in PATH_PARAMS.items() if f"{{{name}}}" in op.path]
+    params += [{"name": q.name, "in": "query", "required": False, "schema": q.schema, "description": q.description}
+               for q in op.query]
+    if params:
+        spec["parameters"] = params
+    if op.body is not None:
+        spec["requestBody"] = {"required": op.method in ("put", "patch") or op.operation_id.startswith("create"),
+                               "content": {"application/json": {"schema": {"$ref": REF + op.body.__name__}}}}
+    return spec
+
+
+def _json(model: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": REF + model}}}}
