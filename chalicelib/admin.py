@@ -26,7 +26,7 @@ STATUS_ACTIONS = {"suspended": "tenant.suspend", "active": "tenant.resume"}
 
 class CreateTenant(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=TENANT_ID.pattern, description="Lowercase letters, digits and '-'; 2-63 characters.")
+    id: str = Field(pattern=f"^{TENANT_ID.pattern}$", description="Lowercase letters, digits and '-'; 2-63 characters.")
     name: str = Field(min_length=1, max_length=200)
     settings: TenantSettings = Field(default_factory=TenantSettings)
 

@@ -240,11 +240,16 @@ def deliveries_replay(api: tuple[str, dict[str, str]], source: str, connector: s
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=Path("docs/schemas"))
 def schemas(directory: Path) -> None:
-    """Write the JSON Schemas of the SDK's models into DIRECTORY."""
+    """Write the JSON Schemas of the SDK's models into DIRECTORY, and the API's
+    OpenAPI document next to it (docs/openapi.json)."""
+    from .openapi import rendered
     from .schemas import write_schemas
 
     for path in write_schemas(directory):
         click.echo(f"wrote {path}")
+    openapi = directory.parent / "openapi.json"
+    openapi.write_text(rendered())
+    click.echo(f"wrote {openapi}")
 
 
 def _register_admin_commands() -> None:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .deliveries import DeliveryLog
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
+    from .ratelimit import RateLimiter
     from .store import TicketStore
     from .stream import StreamProcessor
     from .tenant_admin import TenantAdminApi
@@ -76,10 +77,18 @@ class Hub:
                         retention_days=self.settings.audit_retention_days)
 
     @functools.cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from .ratelimit import RateLimiter
+
+        return RateLimiter(self.aws.dynamodb, self.settings.table_name, self.clock)
+
+    @functools.cached_property
     def access(self) -> Access:
         from .access import Access
 
-        return Access(self.api_keys, self.tenants)
+        api_rate = self.settings.api_rate
+        return Access(self.api_keys, self.tenants,
+                      limit=lambda tenant_id: self.rate_limiter.check(tenant_id, "api", api_rate))
 
     @functools.cached_property
     def api(self) -> TicketApi:

@@ -9,10 +9,11 @@ stale, and (schemathesis) when a response does not match its schema.
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 from switchboard_sdk import Message, Ticket
 
@@ -20,6 +21,7 @@ from .admin import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, Ten
 from .api import ReplayRequest
 from .apikeys import ApiKeyInfo
 from .audit import AuditPage
+from .edge import WEBHOOK_CONTENT_TYPES
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
 
 VERSION = "1.0.0"
@@ -79,6 +81,13 @@ class Health(BaseModel):
     status: Literal["ok"]
 
 
+class OpenApiDocument(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    paths: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class Query:
     name: str
@@ -103,12 +112,22 @@ class Operation:
     query: tuple[Query, ...] = ()
     scopes: tuple[str, ...] = ("tenant-admin", "agent", "read-only")
     errors: tuple[int, ...] = field(default=(400, 401, 403, 429))
+    provider: bool = False  # a provider's webhook: its own body formats and answers
 
 
+WEBHOOK_ERRORS = (400, 401, 403, 404, 405, 413, 429)
 TENANT_ADMIN = ("tenant-admin",)
 PLATFORM = ("platform-admin",)
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/health", "health", "Liveness", "meta", Health, scopes=(), errors=()),
+    Operation("get", "/openapi.json", "openapi_document", "This document", "meta", OpenApiDocument,
+              scopes=(), errors=()),
+    Operation("get", "/hooks/{tenant}/{channel}", "provider_handshake", "A provider's URL check (WeChat echostr)",
+              "webhooks", Health, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
+    Operation("post", "/hooks/{tenant}/{channel}", "provider_webhook", "A provider's signed webhook", "webhooks",
+              Health, status=202, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
+    Operation("post", "/hooks/{tenant}/{channel}/mime", "provider_webhook_mime", "Mailgun's raw-MIME route",
+              "webhooks", Health, status=202, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
     Operation("get", "/v1/tickets", "list_tickets", "List tickets, newest activity first", "tickets", TicketPage,
               query=(Query("status", {"type": "string", "enum": ["open", "pending", "solved", "closed"]}),
                      LIMIT, CURSOR)),
@@ -159,9 +178,13 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", "/v1/admin/keys/{key_id}", "revoke_platform_key", "Revoke a platform-admin key",
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
 )
-PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63}
-ERROR_TEXT = {400: "Bad request", 401: "No valid API key", 403: "The key may not do this", 404: "Not found",
-              409: "Conflict", 422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}
+PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
+               "channel": 64}
+ERROR_TEXT = {400: "Bad request", 401: "No valid API key or signature", 403: "Not allowed, or tenant suspended",
+              404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large",
+              422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}
+PROVIDER_BODY = {"description": "The provider's own format (JSON, form, XML, MIME, ...), signed its way.",
+                 "content": {t: {"schema": {}} for t in WEBHOOK_CONTENT_TYPES}}
 
 
 @functools.cache
@@ -186,12 +209,23 @@ def document() -> dict[str, Any]:
     }
 
 
+def rendered() -> str:
+    """The document as kept in docs/openapi.json."""
+    return json.dumps(document(), indent=2, sort_keys=True) + "\n"
+
+
 def _operation(op: Operation) -> dict[str, Any]:
+    success = _json(op.response.__name__, "Success") if not op.provider else {
+        "description": "The answer the provider expects (TwiML, `success`, JSON, ...)",
+        "content": {"*/*": {"schema": {}}}}
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
-        "responses": {str(op.status): _json(op.response.__name__, "Success")}
+        "responses": {str(op.status): success}
         | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in op.errors},
     }
+    if op.provider and op.method == "post":
+        spec["requestBody"] = PROVIDER_BODY
+        spec["responses"]["200"] = success
     if op.scopes:
         spec["security"] = [{"apiKey": []}]
         spec["description"] = f"Scopes: {', '.join(op.scopes)}."
