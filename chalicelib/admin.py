@@ -38,7 +38,7 @@ class UpdateTenant(BaseModel):
 
 
 class CreateKey(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     scopes: list[Scope] = Field(min_length=1, max_length=4)
     name: str = Field(default="", max_length=100)
     expires_at: AwareDatetime | None = None
@@ -94,7 +94,7 @@ class PlatformApi:
     def list_tenants(self, call: ApiCall) -> TenantPage:
         self._access.platform(call)
         limit = page_limit(call.query.get("limit"), MAX_TENANT_PAGE)
-        after = call.query.get("cursor") or None
+        after = call.param("cursor")
         if after is not None and not TENANT_ID.fullmatch(after):
             raise BadPayload("cursor is not one this API returned")
         tenants, cursor = self._tenants.list_tenants(limit=limit, after=after)

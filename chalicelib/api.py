@@ -27,11 +27,11 @@ class TicketApi:
     def list_tickets(self, call: ApiCall) -> dict[str, Any]:
         params = call.query
         store = self._store.tenant(self._access.tenant(call).tenant_id)
-        status = params.get("status") or None
+        status = call.param("status", 16)
         if status is not None and status not in STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
         limit = _limit(params.get("limit"))
-        tickets, cursor = store.list_tickets(status=status, limit=limit, before=params.get("cursor") or None)
+        tickets, cursor = store.list_tickets(status=status, limit=limit, before=call.param("cursor"))
         return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
 
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
@@ -56,18 +56,19 @@ class DeliveryApi:
     def list_deliveries(self, call: ApiCall) -> dict[str, Any]:
         params = call.query
         tenant_id = self._access.tenant(call).tenant_id
-        limit, cursor = _limit(params.get("limit")), params.get("cursor") or None
-        if params.get("ticket_id"):
-            page, next_cursor = self._log.by_ticket(tenant_id, params["ticket_id"], limit=limit, before=cursor)
-        elif params.get("connector"):
-            page, next_cursor = self._log.by_connector(tenant_id, params["connector"], limit=limit, before=cursor)
+        limit, cursor = _limit(params.get("limit")), call.param("cursor")
+        ticket_id, connector = call.param("ticket_id", 100), call.param("connector", 64)
+        if ticket_id:
+            page, next_cursor = self._log.by_ticket(tenant_id, ticket_id, limit=limit, before=cursor)
+        elif connector:
+            page, next_cursor = self._log.by_connector(tenant_id, connector, limit=limit, before=cursor)
         else:
             raise BadPayload("give ticket_id or connector")
         return {"deliveries": page, "next_cursor": next_cursor}
 
     def replay(self, call: ApiCall) -> dict[str, Any]:
         tenant_id = self._access.tenant(call, ADMIN_SCOPES).tenant_id
-        request = call.json(ReplayRequest)
+        request = call.optional_json(ReplayRequest)
         if request.source == "log":
             if request.filter.connector is None:
                 raise BadPayload("replay from the log needs a connector")
@@ -78,7 +79,7 @@ class DeliveryApi:
 
 
 class ReplayRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     source: Literal["dlq", "log"] = "dlq"
     connector: str | None = Field(default=None, max_length=64)
     since: AwareDatetime | None = None

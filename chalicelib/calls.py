@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
-from switchboard_sdk import InvalidInput
+from switchboard_sdk import BadPayload, InvalidInput
 
 M = TypeVar("M", bound=BaseModel)
+CURSOR_CHARS = 200  # as documented in the OpenAPI document
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,23 @@ class ApiCall:
 
     def json(self, model: type[M]) -> M:
         """The body as ``model``; field-level errors (never the values) on failure."""
+        if not self.body:
+            raise InvalidInput("a JSON body is required", [{"field": "(body)", "message": "missing"}])
         try:
-            return model.model_validate_json(self.body or b"{}")
+            return model.model_validate_json(self.body)
         except ValidationError as err:
             raise invalid(err, "invalid request body") from None
+
+    def optional_json(self, model: type[M]) -> M:
+        """The body as ``model``, or the model's defaults when there is none."""
+        return self.json(model) if self.body else model()
+
+    def param(self, name: str, max_length: int = CURSOR_CHARS) -> str | None:
+        """A query parameter (``None`` when absent or empty), refused when too long."""
+        value = self.query.get(name) or None
+        if value is not None and len(value) > max_length:
+            raise BadPayload(f"{name} must be at most {max_length} characters")
+        return value
 
 
 def invalid(err: ValidationError, message: str, prefix: str = "") -> InvalidInput:

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from chalice.app import Response
 from pydantic import BaseModel
-from switchboard_sdk import SwitchboardError, WebhookRequest, WebhookResponse
+from switchboard_sdk import BadPayload, SwitchboardError, WebhookRequest, WebhookResponse
 
 from .calls import ApiCall
 
@@ -50,11 +50,17 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def api_call(request: Any) -> ApiCall:
     """The parts of a Chalice request the API layer may use."""
+    from .openapi import query_names
+
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+    query = dict(request.query_params or {})
+    unknown = sorted(set(query) - query_names(request.method, request.context.get("resourcePath", "")))
+    if unknown:  # a typo in a filter must not silently widen the answer
+        raise BadPayload(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
     base = public_url(request).split("/v1/", 1)[0]
     return ApiCall(
         authorization=headers.get("authorization"), source_ip=_source_ip(request),
-        query=dict(request.query_params or {}), body=request.raw_body or b"", base_url=base,
+        query=query, body=request.raw_body or b"", base_url=base,
     )
 
 

@@ -209,6 +209,12 @@ def document() -> dict[str, Any]:
     }
 
 
+@functools.cache
+def query_names(method: str, path: str) -> frozenset[str]:
+    """The query parameters an operation takes (unknown ones are refused)."""
+    return frozenset(q.name for op in OPERATIONS if (op.method, op.path) == (method.lower(), path) for q in op.query)
+
+
 def rendered() -> str:
     """The document as kept in docs/openapi.json."""
     return json.dumps(document(), indent=2, sort_keys=True) + "\n"

@@ -93,7 +93,7 @@ class TenantAdminApi:
     def _change(self, call: ApiCall, name: str, action: str, *, enabled: bool | None) -> PluginView:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         self._installed(name)
-        request = call.json(ConfigurePlugin) if call.body else ConfigurePlugin()
+        request = call.optional_json(ConfigurePlugin)
         before, after = self._tenants.configure(
             caller.tenant_id, name, enabled=enabled, config=request.config,
             max_delivery_attempts=request.max_delivery_attempts,
@@ -183,8 +183,8 @@ class TenantAdminApi:
     def list_audit(self, call: ApiCall) -> AuditPage:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         limit = page_limit(call.query.get("limit"), MAX_AUDIT_PAGE)
-        return self._audit.list(caller.tenant_id, limit=limit, before=call.query.get("cursor") or None,
-                                action=call.query.get("action") or None)
+        return self._audit.list(caller.tenant_id, limit=limit, before=call.param("cursor"),
+                                action=call.param("action", 64))
 
     def erase_customer(self, call: ApiCall, customer_id: str) -> dict[str, Any]:
         """Erase a customer's personal data; the audit record names only the id."""
