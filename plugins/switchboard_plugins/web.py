@@ -25,6 +25,7 @@ from switchboard_sdk import standard_webhooks
 from switchboard_sdk.errors import BadPayload, VerificationFailed
 from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, IdentityKind, InboundMessage
+from switchboard_sdk.secret_fields import rotates_into
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 NAME = "web"
@@ -43,12 +44,15 @@ WhsecSecret = standard_webhooks.WhsecSecret
 
 class WebConfig(BaseModel):
     """A tenant's ``web`` channel settings. List the current secret first; keep
-    the previous one while senders switch over."""
+    the previous one while senders switch over (a secret dropped from the list
+    stays valid at its end for the hub's grace period)."""
 
     # hide_input: a malformed secret must not reach logs through the error text
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
-    secrets: list[WhsecSecret] = Field(min_length=1, max_length=MAX_SECRETS)
+    secrets: list[WhsecSecret] = Field(
+        min_length=1, max_length=MAX_SECRETS, json_schema_extra=rotates_into("secrets")
+    )
     tolerance_seconds: int = Field(default=standard_webhooks.DEFAULT_TOLERANCE_SECONDS, ge=1, le=3600)
 
 

@@ -14,6 +14,7 @@ from switchboard_sdk import outcomes, standard_webhooks
 from switchboard_sdk.errors import ConnectorError
 from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
+from switchboard_sdk.secret_fields import rotates_into
 from switchboard_sdk.transport import DeliveryContext
 
 NAME = "webhook"
@@ -26,14 +27,24 @@ USER_AGENT = "Switchboard-Webhooks/0.1"
 
 
 class WebhookConfig(BaseModel):
-    """Where a tenant's events go and the secret they are signed with."""
+    """Where a tenant's events go and the secret they are signed with. During a
+    rotation each request is signed with ``secret`` and ``previous_secret``, so
+    the receiver may verify with either while it switches over."""
 
     # hide_input: a malformed secret must not reach logs through the error text
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     url: AnyHttpUrl
-    secret: standard_webhooks.WhsecSecret
+    secret: standard_webhooks.WhsecSecret = Field(json_schema_extra=rotates_into("previous_secret"))
+    previous_secret: standard_webhooks.WhsecSecret | None = None
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0)
+
+    def signing_secrets(self) -> list[str]:
+        """The current secret, then the one being rotated out."""
+        secrets = [self.secret.get_secret_value()]
+        if self.previous_secret is not None:
+            secrets.append(self.previous_secret.get_secret_value())
+        return secrets
 
 
 def _as_config(config: BaseModel) -> WebhookConfig:
@@ -46,8 +57,8 @@ def _as_config(config: BaseModel) -> WebhookConfig:
 def build_request(event: EventEnvelope, config: WebhookConfig, now: datetime) -> tuple[dict[str, str], bytes]:
     """The signed headers and body of one delivery attempt."""
     body = event.model_dump_json().encode()
-    secret = config.secret.get_secret_value()
-    headers = standard_webhooks.signed_headers(secret, event.id, int(now.timestamp()), body)
+    current, *previous = config.signing_secrets()
+    headers = standard_webhooks.signed_headers(current, event.id, int(now.timestamp()), body, previous=previous)
     headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
     return headers, body
 
@@ -69,9 +80,10 @@ def build_request(event: EventEnvelope, config: WebhookConfig, now: datetime) ->
 
 
 
-def _redact(outcome: DeliveryOutcome, secret: str) -> DeliveryOutcome:
+def _redact(outcome: DeliveryOutcome, secrets: list[str]) -> DeliveryOutcome:
     # belt and braces: a receiver echoing our secret back must not show it to the tenant
-    return outcomes.redact(outcome, [secret, secret.removeprefix(standard_webhooks.SECRET_PREFIX)])
+    prefix = standard_webhooks.SECRET_PREFIX
+    return outcomes.redact(outcome, [form for s in secrets for form in (s, s.removeprefix(prefix))])
 
 
 # -- delivery ----------------------------------------------------------------------
@@ -86,7 +98,7 @@ def deliver(event: EventEnvelope, config: WebhookConfig, context: DeliveryContex
         response = context.http.request("POST", str(config.url), headers=headers, body=body, timeout=timeout)
     except ConnectorError as err:  # TransportError: refused, reset, timed out
         return outcomes.unreachable(err)
-    return _redact(outcomes.classify(response, now), config.secret.get_secret_value())
+    return _redact(outcomes.classify(response, now), config.signing_secrets())
 
 
 class WebhookConnector:

@@ -153,3 +153,15 @@ def test_a_sender_signing_with_both_secrets_passes_either_receiver() -> None:
     both = " ".join(sw.sign(s, FIRST["msg_id"], FIRST["timestamp"], body) for s in (new, old))
     for receiver in ([old], [new]):
         assert _verify(FIRST, both, secrets=receiver) == FIRST["msg_id"]
+
+
+def test_signed_headers_sign_with_previous_secrets_too() -> None:
+    old, new = CASES[0]["secret"], CASES[1]["secret"]
+    body = FIRST["payload"].encode()
+    headers = sw.signed_headers(new, FIRST["msg_id"], FIRST["timestamp"], body, previous=[old])
+    assert headers["webhook-signature"].split(" ") == [
+        sw.sign(new, FIRST["msg_id"], FIRST["timestamp"], body),
+        FIRST["expected_signature"],
+    ]
+    for receiver in ([old], [new]):
+        assert _verify(FIRST, headers["webhook-signature"], secrets=receiver) == FIRST["msg_id"]

@@ -116,6 +116,34 @@ def test_another_secret_does_not_verify(receiver: StatusServer) -> None:
         sw.verify([other], headers, body, now=NOW)
 
 
+def test_during_a_rotation_both_secrets_sign(receiver: StatusServer) -> None:
+    new = "whsec_" + base64.b64encode(b"n" * 32).decode()
+    config = WebhookConfig.model_validate({"url": receiver.url, "secret": new, "previous_secret": SECRET})
+    context = DeliveryContext(http=TRANSPORT, clock=lambda: NOW)
+    assert webhook.deliver(sample_event(), config, context).kind == "delivered"
+    ((_, _, headers, body),) = receiver.requests
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    # a receiver still on the old secret, one already on the new: both accept
+    assert sw.verify([SECRET], headers, body, now=NOW) == sw.verify([new], headers, body, now=NOW)
+    other = "whsec_" + base64.b64encode(b"x" * 32).decode()
+    with pytest.raises(VerificationFailed):
+        sw.verify([other], headers, body, now=NOW)
+
+
+def test_without_a_previous_secret_one_signature_is_sent(receiver: StatusServer) -> None:
+    deliver(receiver.url)
+    ((_, _, headers, _),) = receiver.requests
+    assert " " not in headers["webhook-signature"]
+
+
+def test_the_secret_fields_rotate() -> None:
+    from switchboard_sdk.secret_fields import SECRET_ROTATION
+
+    extra = WebhookConfig.model_fields["secret"].json_schema_extra
+    assert isinstance(extra, dict)
+    assert extra[SECRET_ROTATION] == "previous_secret"
+
+
 # -- classification -----------------------------------------------------------------
 
 
@@ -248,6 +276,17 @@ def test_the_secret_is_hidden_in_failures_without_a_response() -> None:
 def test_the_config_hides_its_secret() -> None:
     config = make_config("https://example.com/hook")
     assert RAW_KEY not in repr(config) + str(config) + config.model_dump_json()
+
+
+def test_the_previous_secret_never_reaches_a_reason(receiver: StatusServer) -> None:
+    old_key = base64.b64encode(b"previous-webhook-secret-32-byte!").decode()
+    config = WebhookConfig.model_validate(
+        {"url": receiver.url, "secret": SECRET, "previous_secret": "whsec_" + old_key}
+    )
+    receiver.status, receiver.body = 400, f"rejected {old_key}".encode()
+    outcome = webhook.deliver(sample_event(), config, DeliveryContext(http=TRANSPORT, clock=lambda: NOW))
+    assert old_key not in outcome.model_dump_json()
+    assert "[redacted]" in outcome.reason
 
 
 # -- config ------------------------------------------------------------------------------

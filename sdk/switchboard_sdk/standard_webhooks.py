@@ -65,12 +65,17 @@ def sign(secret: str, msg_id: str, timestamp: int | str, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def signed_headers(secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers a sender attaches."""
+def signed_headers(
+    secret: str, msg_id: str, timestamp: int, body: bytes, *, previous: Iterable[str] = ()
+) -> dict[str, str]:
+    """The three headers a sender attaches. With ``previous`` secrets (a rotation)
+    the signature header carries one space-separated signature per secret, so a
+    receiver verifying with either the new or an old secret accepts it."""
+    signatures = [sign(key, msg_id, timestamp, body) for key in (secret, *previous)]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(signatures),
     }
 
 

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from switchboard_sdk.models import Identity
+from switchboard_sdk.secret_fields import rotates_into
 
 NAME = "twilio"  # the plugin's name; here so the package need not import the parser
 DEFAULT_GREETING = "Thank you for calling. Please leave a message after the beep."
@@ -40,7 +41,8 @@ class TwilioConfig(BaseModel):
     # hide_input: a malformed token must not reach logs through the error text
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
-    auth_token: SecretStr = Field(min_length=1, max_length=256)
+    # a replaced token stays valid as previous_auth_token for the hub's grace period
+    auth_token: SecretStr = Field(min_length=1, max_length=256, json_schema_extra=rotates_into("previous_auth_token"))
     previous_auth_token: SecretStr | None = Field(default=None, min_length=1, max_length=256)
     public_base_url: Annotated[str, AfterValidator(_base_url)] | None = None
     voice_mode: Literal["voicemail", "forward"] = "voicemail"
