@@ -4,6 +4,12 @@ Event ids derive from the changed record, so a redelivered stream record yields
 the same ids, and the FIFO queue's de-duplication id (event id + connector)
 drops the repeat. Jobs of one ticket and connector share a message group, so
 they are delivered in order and a failing connector never blocks another.
+
+The stream handler collects the jobs of a whole stream batch in an
+:class:`Outbox`, which sends them ten per ``SendMessageBatch`` in record order;
+when a send fails it names the first record whose jobs were not all queued, and
+the batch is retried from there (the repeats it sends again are dropped by
+their de-duplication ids).
 """
 
 from __future__ import annotations
@@ -56,14 +62,61 @@ def job_body(connector: str, event: EventEnvelope) -> str:
     return json.dumps({"connector": connector, "event": event.model_dump(mode="json")})
 
 
+class NotQueued(RuntimeError):
+    """Some delivery jobs were not queued; ``owner`` added the first of them."""
+
+    def __init__(self, owner: str, detail: str) -> None:
+        super().__init__(f"delivery jobs of {owner or 'a record'} were not queued: {detail}")
+        self.owner = owner
+
+
+class Outbox:
+    """Delivery jobs waiting to be queued, sent ten per ``SendMessageBatch`` in the
+    order they were added; each job remembers who added it (a stream record)."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._pending: list[tuple[str, dict[str, str]]] = []
+        self.queued = 0
+
+    def add(self, owner: str, entries: Iterable[dict[str, str]]) -> None:
+        """Hold ``entries`` for ``owner``; full batches go out at once."""
+        self._pending += [(owner, entry) for entry in entries]
+        while len(self._pending) >= SQS_BATCH:
+            self._send()
+
+    def flush(self) -> None:
+        """Queue everything held; :class:`NotQueued` names the first owner not fully queued."""
+        while self._pending:
+            self._send()
+
+    def _send(self) -> None:
+        chunk = self._pending[:SQS_BATCH]
+        entries = [entry | {"Id": str(i)} for i, (_, entry) in enumerate(chunk)]
+        try:
+            result = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except Exception as err:
+            raise NotQueued(chunk[0][0], type(err).__name__) from err
+        failed = result.get("Failed") or []
+        if failed:  # the batch is retried from the first of them; de-duplication ids make it safe
+            first = min(int(f["Id"]) for f in failed)
+            raise NotQueued(chunk[first][0], f"{len(failed)} failed, e.g. {failed[0].get('Code')}")
+        del self._pending[: len(chunk)]
+        self.queued += len(chunk)
+
+
 class Dispatcher:
     def __init__(self, tenants: TenantDirectory, sqs: Any, queue_url: str) -> None:
         self._tenants = tenants
         self._sqs = sqs
         self._queue_url = queue_url
 
-    def enqueue(self, events: Iterable[EventEnvelope]) -> int:
-        """Queue one job per (event, enabled connector); returns the job count."""
+    def outbox(self) -> Outbox:
+        return Outbox(self._sqs, self._queue_url)
+
+    def jobs(self, events: Iterable[EventEnvelope]) -> list[dict[str, str]]:
+        """``SendMessageBatch`` entries (without ``Id``): one per (event, enabled connector)."""
         entries: list[dict[str, str]] = []
         for event in events:
             try:
@@ -71,23 +124,20 @@ class Dispatcher:
             except NotFound:  # tenant removed since: nobody to deliver to
                 log.warning("no tenant %s for event %s; not queued", event.tenant_id, event.id)
                 continue
-            for name in self._tenants.enabled_of_kind(tenant, "connector"):
-                entries.append(_entry(len(entries), name, event))
-        for start in range(0, len(entries), SQS_BATCH):
-            self._send(entries[start : start + SQS_BATCH])
-        return len(entries)
+            entries += [_entry(name, event) for name in self._tenants.enabled_of_kind(tenant, "connector")]
+        return entries
 
-    def _send(self, entries: list[dict[str, str]]) -> None:
-        result = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-        failed = result.get("Failed") or []
-        if failed:  # raise so the stream batch is retried; de-duplication ids make it safe
-            raise RuntimeError(f"{len(failed)} delivery jobs were not queued: {failed[0].get('Code')}")
+    def enqueue(self, events: Iterable[EventEnvelope]) -> int:
+        """Queue the jobs of ``events`` now; returns the job count."""
+        outbox = self.outbox()
+        outbox.add("", self.jobs(events))
+        outbox.flush()
+        return outbox.queued
 
 
-def _entry(index: int, connector: str, event: EventEnvelope) -> dict[str, str]:
+def _entry(connector: str, event: EventEnvelope) -> dict[str, str]:
     dedup = hashlib.sha256(f"{event.id}|{connector}".encode()).hexdigest()
     return {
-        "Id": str(index),
         "MessageBody": job_body(connector, event),
         "MessageGroupId": f"{event.tenant_id}:{event.ticket_id}:{connector}",
         "MessageDeduplicationId": dedup,

@@ -1,0 +1,153 @@
+"""The stream handler's delivery jobs: batched across the stream batch (ten per
+SendMessageBatch, one customer read per customer), and on a failed send retried
+from the first record whose jobs were not queued — nothing lost, nothing twice."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+from switchboard_sdk import Identity
+
+from chalicelib.conversations import ConversationBuilder
+from chalicelib.dispatch import Dispatcher
+from chalicelib.hub import Hub
+from chalicelib.local.demo import DemoTenant
+from chalicelib.stream import StreamProcessor
+from tests.conftest import Pipeline
+from tests.test_store import EMAIL, T0, inbound
+
+BOB = Identity(kind="email", value="bob@example.com")
+
+
+class CountingSqs:
+    """The SQS client, counting SendMessageBatch calls; ``fail_call`` (1-based)
+    makes that call raise, or with ``fail_ids`` answer those entries as failed."""
+
+    def __init__(self, sqs: Any, fail_call: int = 0, fail_ids: tuple[str, ...] = ()) -> None:
+        self._sqs, self.fail_call, self.fail_ids = sqs, fail_call, fail_ids
+        self.batches: list[int] = []
+
+    def send_message_batch(self, **kwargs: Any) -> Any:
+        self.batches.append(len(kwargs["Entries"]))
+        if len(self.batches) == self.fail_call and not self.fail_ids:
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "down"}}, "SendMessageBatch")
+        if len(self.batches) == self.fail_call:
+            kept = [e for e in kwargs["Entries"] if e["Id"] not in self.fail_ids]
+            result = self._sqs.send_message_batch(**kwargs | {"Entries": kept})
+            return result | {"Failed": [{"Id": i, "Code": "InternalError", "SenderFault": False}
+                                        for i in self.fail_ids]}
+        return self._sqs.send_message_batch(**kwargs)
+
+
+def stream_records(hub: Hub, pipeline: Pipeline) -> list[dict[str, Any]]:
+    """Every record in the table's stream so far, Lambda-shaped."""
+    streams = hub.aws.client("dynamodbstreams")
+    [shard] = streams.describe_stream(StreamArn=pipeline.stream._arn)["StreamDescription"]["Shards"]
+    iterator = streams.get_shard_iterator(StreamArn=pipeline.stream._arn, ShardId=shard["ShardId"],
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    return list(streams.get_records(ShardIterator=iterator, Limit=1000)["Records"])
+
+
+def queued_jobs(hub: Hub) -> list[dict[str, Any]]:
+    """Every job in the delivery queue (received and deleted), in receive order."""
+    jobs = []
+    while messages := hub.aws.sqs.receive_message(QueueUrl=hub.settings.queue_url, MaxNumberOfMessages=10,
+                                                  VisibilityTimeout=0).get("Messages", []):
+        jobs += [json.loads(m["Body"]) for m in messages]
+        hub.aws.sqs.delete_message_batch(QueueUrl=hub.settings.queue_url, Entries=[
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+    return jobs
+
+
+def conversation(hub: Hub) -> list[str]:
+    """Two customers, one message each, then five more each: 2 tickets + 12 messages."""
+    builder = ConversationBuilder(hub.store)
+    texts = []
+    for n in range(6):
+        for who, identity in (("ada", EMAIL), ("bob", BOB)):
+            text = f"{who}-{n}"
+            builder.absorb(inbound(f"{who}{n}", identity, at=T0 + timedelta(seconds=n), text=text))
+            texts.append(text)
+    return texts
+
+
+def processor(hub: Hub, sqs: CountingSqs) -> StreamProcessor:
+    return StreamProcessor(ConversationBuilder(hub.store), Dispatcher(hub.tenants, sqs, hub.settings.queue_url))
+
+
+def customer_reads(hub: Hub) -> list[str]:
+    reads: list[str] = []
+
+    def count(params: dict[str, Any], **_: Any) -> None:
+        if "#CU#" in params["Key"]["pk"]["S"]:
+            reads.append(params["Key"]["pk"]["S"])
+
+    hub.aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.GetItem", count)
+    return reads
+
+
+def assert_each_job_once_in_order(jobs: list[dict[str, Any]], texts: list[str]) -> None:
+    events = [job["event"] for job in jobs]
+    assert len({e["id"] for e in events}) == len(events) == len(texts) + 2, "every event once"
+    by_ticket: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for e in events:
+        by_ticket[e["ticket_id"]].append(e)
+    assert len(by_ticket) == 2
+    for mine in by_ticket.values():
+        assert mine[0]["type"] == "ticket.created"
+        said = [e["data"]["message"]["text"] for e in mine[1:]]
+        assert said == [t for t in texts if t[:3] == said[0][:3]], "in order"
+
+
+def test_a_batchs_jobs_go_out_ten_per_call_with_one_read_per_customer(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline
+) -> None:
+    texts = conversation(hub)
+    sqs, reads = CountingSqs(hub.aws.sqs), customer_reads(hub)
+    result = processor(hub, sqs).process(stream_records(hub, pipeline))
+    assert result == {"batchItemFailures": []}
+    assert sqs.batches == [10, 4], "14 jobs (2 tickets + 12 messages) in two calls"
+    assert len(reads) == len(set(reads)) == 2, "each customer read once"
+    assert_each_job_once_in_order(queued_jobs(hub), texts)
+
+
+@pytest.mark.parametrize("fail_ids", [(), ("9",)], ids=["call-fails", "entry-fails"])
+def test_a_failed_send_retries_from_the_first_record_not_queued(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline, fail_ids: tuple[str, ...]
+) -> None:
+    texts = conversation(hub)
+    records = stream_records(hub, pipeline)
+    sqs = CountingSqs(hub.aws.sqs, fail_call=1, fail_ids=fail_ids)
+    result = processor(hub, sqs).process(records)
+    [failure] = result["batchItemFailures"]
+    dispatching = [r for r in records if r["eventName"] == "INSERT"
+                   and r["dynamodb"]["NewImage"].get("type", {}).get("S") in ("ticket", "message")]
+    first_unsent = dispatching[int(fail_ids[0]) if fail_ids else 0]
+    assert failure["itemIdentifier"] == first_unsent["dynamodb"]["SequenceNumber"]
+    assert sqs.batches == [10], "nothing after a failed send goes out of order"
+    start = next(i for i, r in enumerate(records) if r["dynamodb"]["SequenceNumber"] == failure["itemIdentifier"])
+    retried = processor(hub, CountingSqs(hub.aws.sqs)).process(records[start:])  # what Lambda does
+    assert retried == {"batchItemFailures": []}
+    assert_each_job_once_in_order(queued_jobs(hub), texts)
+
+
+def test_a_failing_record_reports_itself_after_queueing_what_came_before(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline
+) -> None:
+    texts = conversation(hub)
+    records = stream_records(hub, pipeline)
+    broken = copy.deepcopy(records[-1])
+    broken["eventName"] = "INSERT"
+    broken["dynamodb"]["NewImage"] = {"type": {"S": "inbound"}, "doc": {"S": "not json"}}
+    broken["dynamodb"]["SequenceNumber"] = "9" * 21
+    sqs = CountingSqs(hub.aws.sqs)
+    result = processor(hub, sqs).process([*records, broken])
+    assert result == {"batchItemFailures": [{"itemIdentifier": "9" * 21}]}
+    assert sum(sqs.batches) == 14, "the records before it are done: their jobs are queued"
+    assert_each_job_once_in_order(queued_jobs(hub), texts)
