@@ -58,9 +58,11 @@ class Hub:
 
     @functools.cached_property
     def tenants(self) -> TenantDirectory:
+        from .secrets import SecretVault
         from .tenants import TenantDirectory
 
-        return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry,
+        vault = SecretVault(self.aws.ssm, prefix=self.settings.secret_prefix, clock=self.clock)
+        return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry, vault,
                                cache_seconds=self.settings.tenant_cache_seconds)
 
     @functools.cached_property

@@ -61,6 +61,7 @@ class Settings:
     webhook_rate: float = 100.0  # requests/s per tenant (chalicelib/ratelimit.py, docs/limits.md)
     api_rate: float = 20.0
     audit_retention_days: int = 3 * 365 + 1
+    secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
 
     @classmethod
@@ -88,4 +89,5 @@ class Settings:
             webhook_rate=_float(env, "SWITCHBOARD_WEBHOOK_RATE", 100.0),
             api_rate=_float(env, "SWITCHBOARD_API_RATE", 20.0),
             audit_retention_days=_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 3 * 365 + 1),
+            secret_prefix=env.get("SWITCHBOARD_SECRET_PREFIX", "/switchboard"),
         )

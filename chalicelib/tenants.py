@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from switchboard_sdk import Conflict, NotFound, PluginConfigError, PluginRegistry
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from switchboard_sdk import Conflict, InvalidInput, NotFound, PluginRegistry
 
 from .aws import is_condition_failure
+from .calls import invalid
 from .items import from_item, to_item
 from .keys import tenant_record_key, tenants_index
+
+if TYPE_CHECKING:  # the vault is passed in; its module loads with the hub part that builds it
+    from .secrets import SecretVault
 
 
 class PluginSetting(BaseModel):
@@ -81,6 +85,7 @@ class TenantDirectory:
         client: Any,
         table_name: str,
         registry: PluginRegistry,
+        vault: SecretVault,
         *,
         cache_seconds: float = 30,
         monotonic: Callable[[], float] = time.monotonic,
@@ -88,6 +93,7 @@ class TenantDirectory:
         self._db = client
         self._table = table_name
         self._registry = registry
+        self._vault = vault
         self._ttl = cache_seconds
         self._now = monotonic
         self._tenants: dict[str, tuple[float, TenantRecord | None]] = {}
@@ -113,15 +119,18 @@ class TenantDirectory:
         item = self._db.get_item(TableName=self._table, Key=key).get("Item")
         return None if item is None else TenantRecord.model_validate_json(from_item(item)["doc"])
 
-    def put(self, tenant: TenantRecord, *, new: bool = False) -> None:
-        """Save a tenant after validating every plugin's config; ``new``: refuse
-        (:class:`Conflict`) when the id is taken."""
-        for name, setting in tenant.plugins.items():
-            if name not in self._registry.infos:
-                raise PluginConfigError(f"no plugin named {name!r} is installed")
-            self._registry.validate_config(name, setting.config)
+    def put(self, tenant: TenantRecord, *, new: bool = False) -> TenantRecord:
+        """Save a tenant; returns it as stored. Every plugin config is validated by
+        its plugin's model (:class:`InvalidInput` listing the fields) and its
+        secrets go to the vault — the table holds references only. Configs may
+        carry secrets in clear, redaction markers or stored references (kept).
+        ``new``: refuse (:class:`Conflict`) when the id is taken."""
+        stored = None if new else self._load(tenant.id)
+        sealed = {name: setting.model_copy(update={"config": self._seal(tenant.id, name, setting, stored)})
+                  for name, setting in tenant.plugins.items()}
+        saved = tenant.model_copy(update={"plugins": sealed})
         item = tenant_record_key(tenant.id) | to_item({
-            "type": "tenant", "doc": tenant.model_dump_json(), "gsi1pk": tenants_index(), "gsi1sk": tenant.id,
+            "type": "tenant", "doc": saved.model_dump_json(), "gsi1pk": tenants_index(), "gsi1sk": tenant.id,
         })
         condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
         try:
@@ -131,6 +140,49 @@ class TenantDirectory:
                 raise Conflict(f"a tenant with id {tenant.id!r} exists") from None
             raise
         self.forget(tenant.id)
+        for name in (stored.plugins if stored else {}):  # secrets no config refers to any more
+            after = saved.plugins.get(name)
+            self._vault.prune(tenant.id, name, _stored_config(stored, name), after.config if after else None)
+        return saved
+
+    def configure(
+        self, tenant_id: str, plugin: str, *, enabled: bool | None, config: dict[str, Any] | None,
+        max_delivery_attempts: int | None = None,
+    ) -> tuple[TenantRecord, TenantRecord]:
+        """Enable, disable or (re)configure one plugin; returns the record before and after.
+        ``None`` leaves that part as it is (a first enable without a config validates ``{}``)."""
+        self.forget(tenant_id)
+        before = self.get(tenant_id)
+        current = before.plugins.get(plugin) or PluginSetting(enabled=False)
+        changes: dict[str, Any] = {"config": current.config if config is None else config}
+        if enabled is not None:
+            changes["enabled"] = enabled
+        if max_delivery_attempts is not None:
+            changes["max_delivery_attempts"] = max_delivery_attempts
+        wanted = before.model_copy(update={"plugins": before.plugins | {plugin: current.model_copy(update=changes)}})
+        return before, self.put(wanted)
+
+    def redacted_config(self, tenant: TenantRecord, plugin: str) -> dict[str, Any] | None:
+        """The plugin's stored config as API reads show it: secrets masked."""
+        setting = tenant.plugins.get(plugin)
+        if setting is None or plugin not in self._registry.infos:
+            return None
+        return self._vault.redact(self._registry.infos[plugin].config_model, setting.config)
+
+    def _seal(self, tenant_id: str, plugin: str, setting: PluginSetting, stored: TenantRecord | None) -> dict[str, Any]:
+        info = self._registry.infos.get(plugin)
+        if info is None:
+            raise InvalidInput(f"no plugin named {plugin!r} is installed",
+                               [{"field": f"plugins.{plugin}", "message": "not installed"}])
+
+        def validate(raw: dict[str, Any]) -> BaseModel:
+            try:
+                return info.config_model.model_validate(raw)
+            except ValidationError as err:
+                raise invalid(err, f"invalid config for plugin {plugin!r}", prefix="config.") from None
+
+        return self._vault.submit(tenant_id, plugin, info.config_model, setting.config,
+                                  _stored_config(stored, plugin), validate)
 
     def list_tenants(self, *, limit: int = 50, after: str | None = None) -> tuple[list[TenantRecord], str | None]:
         """Tenants by id (operators only); ``after`` is the last id of the previous page."""
@@ -151,7 +203,7 @@ class TenantDirectory:
         """The tenant's validated config for an enabled plugin (cached with the tenant)."""
         cached = self._configs.get((tenant.id, plugin))
         if cached is None or self._now() - cached[0] > self._ttl:
-            raw = tenant.plugins[plugin].config
+            raw = self._vault.unseal(tenant.id, plugin, tenant.plugins[plugin].config)
             cached = (self._now(), self._registry.validate_config(plugin, raw))
             self._configs[(tenant.id, plugin)] = cached
         return cached[1]
@@ -159,3 +211,8 @@ class TenantDirectory:
     def enabled_of_kind(self, tenant: TenantRecord, kind: str) -> list[str]:
         """Names of the installed plugins of ``kind`` the tenant enabled."""
         return [name for name in tenant.enabled_plugins() if self._registry.info(name, kind)]
+
+
+def _stored_config(stored: TenantRecord | None, plugin: str) -> dict[str, Any] | None:
+    setting = stored.plugins.get(plugin) if stored else None
+    return setting.config if setting else None

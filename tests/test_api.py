@@ -152,8 +152,9 @@ def test_other_tenant_cannot_read_or_list_a_ticket(
 def test_query_cannot_choose_the_tenant(client: Client, hub: Hub, demo: DemoTenant, tickets: list[str]) -> None:
     other_key = other_tenant_key(hub)
     status, body = get(client, f"/v1/tickets?tenant_id={demo.tenant_id}&tenant={demo.tenant_id}", other_key)
-    assert status == 200
-    assert body["tickets"] == []
+    assert status == 400, "unknown parameters are refused, never silently ignored"
+    assert "tenant, tenant_id" in body["error"]["message"]
+    assert get(client, "/v1/tickets", other_key)[1]["tickets"] == []
 
 
 # -- query validation ------------------------------------------------------------------------

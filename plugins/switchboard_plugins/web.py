@@ -236,6 +236,11 @@ class WebChannel:
             config_model=WebConfig,
             version="0.1.0",
             summary="Signed JSON messages from a business's own site or app (Standard Webhooks)",
+            setup_steps=(
+                "Have your server POST each message as JSON to {webhook_url}",
+                "Sign every request per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) "
+                "with the whsec_ secret you configured; see docs/channels/web.md",
+            ),
         )
 
     @hookimpl

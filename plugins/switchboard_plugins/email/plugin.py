@@ -122,6 +122,13 @@ class EmailChannel:
             config_model=EmailConfig,
             version=VERSION,
             summary="Inbound email: Mailgun route POSTs and SES receipt rules (raw MIME in S3)",
+            webhook_paths=("/mime",),
+            setup_steps=(
+                "Mailgun: Receiving > Create Route, match your support address, action forward() to "
+                "{webhook_url}/mime (raw MIME); set mailgun_signing_key to the HTTP webhook signing key",
+                "Or SES: a receipt rule for your support address with an S3 action writing to the hub's "
+                "bucket under inbound/<tenant>/email/ (see docs/channels/email.md)",
+            ),
         )
 
     @hookimpl

@@ -85,6 +85,13 @@ class TwilioChannel:
             config_model=TwilioConfig,
             version="0.1.0",
             summary="Twilio SMS, MMS, WhatsApp and voice (voicemail, transcription, missed calls)",
+            setup_steps=(
+                "Twilio Console > Phone Numbers > your number: set 'A message comes in' to Webhook, "
+                "HTTP POST, {webhook_url}",
+                "On the same page set 'A call comes in' to Webhook, HTTP POST, {webhook_url}",
+                "For WhatsApp senders set the same URL as the incoming-message webhook",
+                "Configure auth_token with the account's Auth Token (it signs X-Twilio-Signature)",
+            ),
         )
 
     @hookimpl

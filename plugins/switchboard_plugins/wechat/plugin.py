@@ -44,6 +44,13 @@ class WeChatChannel:
             config_model=WeChatConfig,
             version="0.1.0",
             summary="WeChat Official Account messages and events (plaintext, compatible or safe mode)",
+            setup_steps=(
+                "WeChat Official Accounts Platform > Settings and Development > Basic Configuration > "
+                "Server Configuration: set URL to {webhook_url}",
+                "Enter the same Token and EncodingAESKey you configured here and pick the same message "
+                "encryption mode, then Submit: WeChat checks the URL with a signed GET",
+                "Enable the server configuration",
+            ),
         )
 
     @hookimpl
