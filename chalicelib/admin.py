@@ -7,13 +7,14 @@ the tenant it concerns, so the tenant's admins see who set them up and when.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
-from .access import Access, ApiCall, page_limit
+from .access import Access, ApiCall, Caller, page_limit
 from .apikeys import ApiKeyInfo, ApiKeys, Scope
 from .audit import AuditLog
 from .keys import TENANT_ID
@@ -66,6 +67,27 @@ class KeyList(BaseModel):
     keys: list[ApiKeyInfo]
 
 
+@dataclass(frozen=True)
+class KeyDesk:
+    """Issues and revokes keys of one owner (a tenant, or the platform: ``None``),
+    writing each to the owner's audit log."""
+
+    keys: ApiKeys
+    audit: AuditLog
+
+    def issue(self, caller: Caller, owner: str | None, call: ApiCall) -> KeyCreated:
+        request = call.json(CreateKey)
+        info, plain = self.keys.create(owner, request.scopes, name=request.name,
+                                       created_by=caller.key.key_id, expires_at=request.expires_at)
+        self.audit.record(owner, caller.actor, "key.create", f"key/{info.key_id}", after=info.model_dump(mode="json"))
+        return KeyCreated(**info.model_dump(), key=plain)
+
+    def revoke(self, caller: Caller, owner: str | None, key_id: str) -> ApiKeyInfo:
+        info = self.keys.revoke(owner, key_id)
+        self.audit.record(owner, caller.actor, "key.revoke", f"key/{key_id}", after=info.model_dump(mode="json"))
+        return info
+
+
 def tenant_view(tenant: TenantRecord) -> TenantView:
     return TenantView(id=tenant.id, name=tenant.name, status=tenant.status, settings=tenant.settings,
                       enabled_plugins=tenant.enabled_plugins(), created_at=tenant.created_at)
@@ -79,6 +101,7 @@ class PlatformApi:
         self._tenants = tenants
         self._keys = keys
         self._audit = audit
+        self._desk = KeyDesk(keys, audit)
 
     def create_tenant(self, call: ApiCall) -> TenantView:
         caller = self._access.platform(call)
@@ -121,31 +144,18 @@ class PlatformApi:
     def create_tenant_key(self, call: ApiCall, tenant_id: str) -> KeyCreated:
         """Issue a key of a tenant (its first tenant-admin key, typically)."""
         caller = self._access.platform(call)
-        request = call.json(CreateKey)
         self._fresh(tenant_id)
-        info, plain = self._keys.create(tenant_id, request.scopes, name=request.name,
-                                        created_by=caller.key.key_id, expires_at=request.expires_at)
-        self._audit.record(tenant_id, caller.actor, "key.create", f"key/{info.key_id}",
-                           after=info.model_dump(mode="json"))
-        return KeyCreated(**info.model_dump(), key=plain)
+        return self._desk.issue(caller, tenant_id, call)
 
     def create_platform_key(self, call: ApiCall) -> KeyCreated:
-        caller = self._access.platform(call)
-        request = call.json(CreateKey)
-        info, plain = self._keys.create(None, request.scopes, name=request.name,
-                                        created_by=caller.key.key_id, expires_at=request.expires_at)
-        self._audit.record(None, caller.actor, "key.create", f"key/{info.key_id}", after=info.model_dump(mode="json"))
-        return KeyCreated(**info.model_dump(), key=plain)
+        return self._desk.issue(self._access.platform(call), None, call)
 
     def list_platform_keys(self, call: ApiCall) -> KeyList:
         self._access.platform(call)
         return KeyList(keys=self._keys.list(None))
 
     def revoke_platform_key(self, call: ApiCall, key_id: str) -> ApiKeyInfo:
-        caller = self._access.platform(call)
-        info = self._keys.revoke(None, key_id)
-        self._audit.record(None, caller.actor, "key.revoke", f"key/{key_id}", after=info.model_dump(mode="json"))
-        return info
+        return self._desk.revoke(self._access.platform(call), None, key_id)
 
     def _fresh(self, tenant_id: str) -> TenantRecord:
         self._tenants.forget(tenant_id)  # operators act on the stored record, not a cached one

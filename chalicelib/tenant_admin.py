@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from switchboard_sdk import NotFound, PluginRegistry
 
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
-from .admin import CreateKey, KeyCreated, KeyList, TenantView, tenant_view
+from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_view
 from .apikeys import ApiKeyInfo, ApiKeys
 from .audit import AuditLog, AuditPage
 from .tenants import RetentionDays, TenantDirectory, TenantRecord
@@ -68,6 +68,7 @@ class TenantAdminApi:
         self._registry = registry
         self._keys = keys
         self._audit = audit
+        self._desk = KeyDesk(keys, audit)
         self._erase = eraser
 
     # -- plugins ---------------------------------------------------------------
@@ -144,19 +145,11 @@ class TenantAdminApi:
 
     def create_key(self, call: ApiCall) -> KeyCreated:
         caller = self._access.tenant(call, ADMIN_SCOPES)
-        request = call.json(CreateKey)
-        info, plain = self._keys.create(caller.tenant_id, request.scopes, name=request.name,
-                                        created_by=caller.key.key_id, expires_at=request.expires_at)
-        self._audit.record(caller.tenant_id, caller.actor, "key.create", f"key/{info.key_id}",
-                           after=info.model_dump(mode="json"))
-        return KeyCreated(**info.model_dump(), key=plain)
+        return self._desk.issue(caller, caller.tenant_id, call)
 
     def revoke_key(self, call: ApiCall, key_id: str) -> ApiKeyInfo:
         caller = self._access.tenant(call, ADMIN_SCOPES)
-        info = self._keys.revoke(caller.tenant_id, key_id)
-        self._audit.record(caller.tenant_id, caller.actor, "key.revoke", f"key/{key_id}",
-                           after=info.model_dump(mode="json"))
-        return info
+        return self._desk.revoke(caller, caller.tenant_id, key_id)
 
     # -- settings, audit, erasure ------------------------------------------------
 
