@@ -14,6 +14,12 @@ Attempts are counted in the table, not taken from SQS's receive count: a job
 held back behind a retried one is received (and counted by SQS) without being
 attempted. The count is only read when SQS has seen the job before, so a
 first-time delivery costs no table call.
+
+A batch's visibility changes and dead letters are made together at its end
+(ten per ChangeMessageVisibilityBatch / SendMessageBatch). A dead letter that
+could not be sent leaves its job unfinished (reported as a failure, tried
+again); a visibility change that failed only means the job waits out the
+queue's visibility timeout instead.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +56,7 @@ ATTEMPT_RECORD_SECONDS = 14 * 24 * 3600  # the queue's retention: no job outlive
 BASE_DELAY_SECONDS = 2.0
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
 MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
+SQS_BATCH = 10
 
 
 def backoff_seconds(
@@ -78,51 +85,56 @@ class DeliveryWorker:
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
-        failures: list[dict[str, str]] = []
-        held_back: list[dict[str, Any]] = []
+        failures: list[dict[str, Any]] = []
+        settle = _Settlement()
         blocked_groups: set[str] = set()
         for record in records:
             group = record.get("attributes", {}).get("MessageGroupId", "")
-            if group in blocked_groups:  # must not overtake the job being retried
-                held_back.append(record)
-            elif self._handle(record):
+            if group in blocked_groups:  # must not overtake the job being retried: visible again at once,
+                settle.visibility.append((record, 0))  # FIFO still serves it after the retried one
+            elif (delay := self._handle(record, settle)) is None:
                 continue
+            else:
+                settle.visibility.append((record, delay))
             blocked_groups.add(group)
-            failures.append({"itemIdentifier": record["messageId"]})
-        self._release(held_back)
-        return {"batchItemFailures": failures}
+            failures.append(record)
+        failures += self._settle(settle)
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failures]}
 
-    def _handle(self, record: dict[str, Any]) -> bool:
-        """``True`` when the job is finished (delivered or dead-lettered)."""
+    def _handle(self, record: dict[str, Any], settle: _Settlement) -> int | None:
+        """``None`` when the job is finished (delivered or dead-lettered), else the
+        seconds until it may be tried again."""
         try:
             job = json.loads(record["body"])
             connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
         except (ValueError, KeyError, TypeError) as err:  # never a poison pill for the batch
             log.error("unreadable delivery job %s: %s", record.get("messageId"), type(err).__name__)
-            self._dead_letter(record, {"unreadable": record.get("body", "")[:200_000]}, 0,
-                              DeliveryOutcome.failed(f"unreadable job: {type(err).__name__}"))
-            return True
+            settle.dead_letter(record, {"unreadable": record.get("body", "")[:200_000]}, 0,
+                               DeliveryOutcome.failed(f"unreadable job: {type(err).__name__}"))
+            return None
         wait = self.breakers.wait_seconds(event.tenant_id, connector)
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
-            self._postpone(record, math.ceil(wait))
-            return False
+            return math.ceil(wait)
         attempt = self._attempt_number(record, connector, event)
+        outcome = self._logged_attempt(connector, event, attempt)
+        if outcome.kind == "delivered":
+            return None
+        limit = self._attempt_limit(connector, event.tenant_id)
+        if outcome.kind == "retry" and self._count_failure(connector, event) < limit:
+            return backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
+                                   ceiling=self.settings.retry_max_seconds)
+        settle.dead_letter(record, job, attempt, outcome)
+        return None
+
+    def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
+        """One attempt, recorded in the delivery log and the endpoint's breaker."""
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
         self.log.record(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
         self.breakers.record(event.tenant_id, connector, transient_failure=outcome.kind == "retry")
         _log_attempt(connector, event, attempt, outcome)
-        if outcome.kind == "delivered":
-            return True
-        limit = self._attempt_limit(connector, event.tenant_id)
-        if outcome.kind == "retry" and self._count_failure(connector, event) < limit:
-            delay = backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
-                                    ceiling=self.settings.retry_max_seconds)
-            self._postpone(record, delay)
-            return False
-        self._dead_letter(record, job, attempt, outcome)
-        return True
+        return outcome
 
     def _attempt_limit(self, connector: str, tenant_id: str) -> int:
         """The tenant's limit for this connector, else the connector's own, else the hub's."""
@@ -136,12 +148,6 @@ class DeliveryWorker:
         declared = info.max_delivery_attempts if info else None
         return declared or self.settings.max_delivery_attempts
 
-    def _postpone(self, record: dict[str, Any], seconds: int) -> None:
-        self.sqs.change_message_visibility(
-            QueueUrl=self.settings.queue_url, ReceiptHandle=record["receiptHandle"],
-            VisibilityTimeout=min(seconds, MAX_VISIBILITY_SECONDS),
-        )
-
     def _attempt_number(self, record: dict[str, Any], connector: str, event: EventEnvelope) -> int:
         if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":
             return 1  # never received before: nothing to look up
@@ -153,12 +159,36 @@ class DeliveryWorker:
             connector, event.id, expires_at=int(expires.timestamp())
         )
 
-    def _release(self, held_back: list[dict[str, Any]]) -> None:
-        """Make held-back jobs visible now; FIFO still serves them after the retried one."""
-        for start in range(0, len(held_back), 10):
-            entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"], "VisibilityTimeout": 0}
-                       for i, r in enumerate(held_back[start : start + 10])]
-            self.sqs.change_message_visibility_batch(QueueUrl=self.settings.queue_url, Entries=entries)
+    def _settle(self, settle: _Settlement) -> list[dict[str, Any]]:
+        """Send the dead letters, then change visibilities; returns the records whose
+        dead letter was not sent (unfinished: they are tried again)."""
+        unsent = []
+        for start in range(0, len(settle.dead), SQS_BATCH):
+            chunk = settle.dead[start : start + SQS_BATCH]
+            letters: list[dict[str, Any]] = [entry | {"Id": str(i)} for i, (_, entry) in enumerate(chunk)]
+            failed = self._batch_call(self.sqs.send_message_batch, self.settings.dlq_url, letters)
+            unsent += [chunk[i][0] for i in failed]
+        for start in range(0, len(settle.visibility), SQS_BATCH):
+            changes: list[dict[str, Any]] = [
+                {"Id": str(i), "ReceiptHandle": record["receiptHandle"],
+                 "VisibilityTimeout": min(seconds, MAX_VISIBILITY_SECONDS)}
+                for i, (record, seconds) in enumerate(settle.visibility[start : start + SQS_BATCH])
+            ]
+            self._batch_call(self.sqs.change_message_visibility_batch, self.settings.queue_url, changes)
+        return unsent
+
+    def _batch_call(self, call: Callable[..., Any], queue_url: str, entries: list[dict[str, Any]]) -> list[int]:
+        """One SQS batch call; returns the positions of the entries that failed."""
+        try:
+            result = call(QueueUrl=queue_url, Entries=entries)
+        except Exception:
+            log.exception("SQS batch call failed for %d entries", len(entries))
+            return list(range(len(entries)))
+        failed = [int(f["Id"]) for f in result.get("Failed") or []]
+        if failed:
+            log.error("SQS batch call: %d of %d entries failed (%s)", len(failed), len(entries),
+                      (result["Failed"][0].get("Code")))
+        return failed
 
     def _attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
         try:
@@ -179,18 +209,24 @@ class DeliveryWorker:
             log.exception("connector %s raised", connector)
             return DeliveryOutcome.retry(f"connector error: {type(err).__name__}")
 
-    def _dead_letter(
-        self, record: dict[str, Any], job: dict[str, Any], attempt: int, outcome: DeliveryOutcome
-    ) -> None:
+@dataclass
+class _Settlement:
+    """What a batch leaves for its end: visibility changes (record, seconds) and
+    dead letters (record, SendMessageBatch entry without ``Id``)."""
+
+    visibility: list[tuple[dict[str, Any], int]] = field(default_factory=list)
+    dead: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
+
+    def dead_letter(self, record: dict[str, Any], job: dict[str, Any], attempt: int,
+                    outcome: DeliveryOutcome) -> None:
         body = json.dumps(job | {"dead_letter": {
             "reason": outcome.reason, "status_code": outcome.status_code, "attempts": attempt,
         }})
         attributes = record.get("attributes", {})
-        self.sqs.send_message(
-            QueueUrl=self.settings.dlq_url, MessageBody=body,
-            MessageGroupId=attributes.get("MessageGroupId") or "dead-letters",
-            MessageDeduplicationId=attributes.get("MessageDeduplicationId") or record["messageId"],
-        )
+        self.dead.append((record, {
+            "MessageBody": body, "MessageGroupId": attributes.get("MessageGroupId") or "dead-letters",
+            "MessageDeduplicationId": attributes.get("MessageDeduplicationId") or record["messageId"],
+        }))
 
 
 @dataclass
