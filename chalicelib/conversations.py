@@ -15,6 +15,11 @@ bounces, provider events), which then stays in its inbound record only.
 A follow-up without a sender (a call's recording) takes the thread of the
 message it follows. If that message is not stored yet, the follow-up is parked
 under its id and released when it is — the stream is never held up waiting.
+
+Expiry: everything written here expires a message-retention period after the
+message (the tenant's ``message_retention_days``, from ``retention``, which
+reads the cached tenant directory); a ticket's and a customer's expiry move
+with their newest message. Without ``retention`` nothing expires.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id
 
 from .ids import stable_id
 from .ingest import message_id_for
+from .retention import RetentionSource
 from .store import TenantStore, TicketStore
 
 SUBJECT_CHARS = 120
@@ -40,24 +46,31 @@ class Placement:
 
 
 class ConversationBuilder:
-    def __init__(self, store: TicketStore) -> None:
+    def __init__(self, store: TicketStore, retention: RetentionSource | None = None) -> None:
         self._store = store
+        self._retention = retention
 
     def absorb(self, inbound: InboundMessage) -> Message | None:
         """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one."""
         tenant = self._store.tenant(inbound.tenant_id)
-        place = self._place(tenant, inbound)
+        expires = self._expiry(inbound)
+        place = self._place(tenant, inbound, expires)
         if place is None:
             return None
         if place.ticket_id is None:
             log.info(json.dumps({"event": "conversation.unthreaded", "tenant": inbound.tenant_id,
                                  "channel": inbound.channel, "kind": inbound.kind}))
             return None
-        tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id))
+        tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id), expires_at=expires)
         message = _message(inbound, place.ticket_id, place.customer_id)
-        tenant.add_message(message)
-        tenant.remember_provider_message(message)
+        tenant.add_message(message, expires_at=expires)
+        tenant.remember_provider_message(message, expires_at=expires)
         return message
+
+    def _expiry(self, inbound: InboundMessage) -> int | None:
+        if self._retention is None:
+            return None
+        return self._retention.for_tenant(inbound.tenant_id).message_expiry(inbound.received_at)
 
     def release(self, tenant_id: str, channel: str, provider_message_id: str) -> list[Message]:
         """Absorb the follow-ups parked until ``provider_message_id`` was stored."""
@@ -74,12 +87,13 @@ class ConversationBuilder:
         """Who a ticket or message belongs to (for event payloads)."""
         return self._store.tenant(tenant_id).get_customer(customer_id)
 
-    def _place(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+    def _place(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None) -> Placement | None:
         if inbound.customer is None:
-            return self._follow_up(tenant, inbound)
+            return self._follow_up(tenant, inbound, expires)
         candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
         customer_id, open_ticket = tenant.link_customer(
-            inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None
+            inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None,
+            expires_at=expires,
         )
         hinted = self._hinted_ticket(tenant, inbound, customer_id)
         return Placement(customer_id, hinted or open_ticket)
@@ -96,13 +110,13 @@ class ConversationBuilder:
                 return found[0]
         return None
 
-    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None) -> Placement | None:
         """A message without a sender of its own takes the thread of what it follows."""
         found = self._thread_of(tenant, inbound)
         if found is not None:
             return found
         awaited = inbound.thread.provider_ids[0]
-        tenant.park(awaited, inbound)
+        tenant.park(awaited, inbound, expires_at=expires)
         # the awaited message may have been stored while we parked: look once more,
         # so a follow-up is never left behind (absorbing twice is harmless)
         found = self._thread_of(tenant, inbound)

@@ -3,7 +3,8 @@
 One item per attempt under its ticket (``T#<t>#DLOG#TK#<ticket>``), also
 indexed by connector in GSI1 (sharded like the ticket index), with the event
 envelope so a delivered event can be replayed from the log. Items expire after
-``Settings.delivery_log_days`` through TTL.
+``Settings.delivery_log_days`` through TTL, or sooner when the tenant keeps
+messages for less (the envelope carries the message and the customer).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from switchboard_sdk import DeliveryOutcome, EventEnvelope
 
 from .items import from_item, to_item
 from .keys import TenantKeys, shard_of
+from .retention import RetentionSource
 from .store import ACTIVITY_INDEX, MAX_PAGE, iso
 
 
@@ -31,11 +33,20 @@ class Attempt:
 
 
 class DeliveryLog:
-    def __init__(self, client: Any, table_name: str, *, retention_days: int, shards: int = 4) -> None:
+    def __init__(self, client: Any, table_name: str, *, retention_days: int, shards: int = 4,
+                 retention: RetentionSource | None = None) -> None:
         self._db = client
         self._table = table_name
-        self._retention = timedelta(days=retention_days)
+        self._days = retention_days
         self._shards = shards
+        self._tenant_retention = retention
+
+    def _kept_for(self, tenant_id: str) -> timedelta:
+        """The log's own retention, shortened to the tenant's message retention."""
+        days = self._days
+        if self._tenant_retention is not None:
+            days = min(days, self._tenant_retention.for_tenant(tenant_id).message_days)
+        return timedelta(days=days)
 
     def record(self, attempt: Attempt) -> None:
         """One PutItem per attempt (keys are unique per attempt: a repeat overwrites)."""
@@ -48,7 +59,7 @@ class DeliveryLog:
             "status_code": attempt.outcome.status_code, "reason": attempt.outcome.reason,
             "latency_ms": attempt.latency_ms, "at": iso(attempt.at), "event": event.model_dump_json(),
             "gsi1pk": keys.connector_log_index(attempt.connector, shard_of(event.id, self._shards)),
-            "gsi1sk": sort_key, "expires_at": int((attempt.at + self._retention).timestamp()),
+            "gsi1sk": sort_key, "expires_at": int((attempt.at + self._kept_for(event.tenant_id)).timestamp()),
         })
         self._db.put_item(TableName=self._table, Item=item)
 

@@ -16,6 +16,9 @@ from switchboard_sdk import Identity
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: "$" would admit a trailing newline
 KEY_ID = re.compile(r"[A-Za-z0-9]{8,32}")
 
+CUSTOMER_TICKET = "TK#"  # sort-key prefix of the ticket links in a customer partition
+MESSAGE = "MSG#"  # sort-key prefix of the messages in a ticket partition
+
 # Key shape: {"pk": {"S": ...}, "sk": {"S": ...}} for the low-level client.
 Key = dict[str, dict[str, str]]
 
@@ -86,7 +89,15 @@ class TenantKeys:
         return _key(self.waiting_partition(channel, awaited_id), f"IN#{follow_up_id}")
 
     def customer(self, customer_id: str) -> Key:
-        return _key(f"{self.prefix}CU#{customer_id}", "CUSTOMER")
+        return _key(self.customer_partition(customer_id), "CUSTOMER")
+
+    def customer_partition(self, customer_id: str) -> str:
+        """The customer item and one link per ticket of theirs (erasure starts here)."""
+        return f"{self.prefix}CU#{customer_id}"
+
+    def customer_ticket(self, customer_id: str, ticket_id: str) -> Key:
+        """A customer's ticket, listed under the customer without scanning the tenant."""
+        return _key(self.customer_partition(customer_id), f"{CUSTOMER_TICKET}{ticket_id}")
 
     def ticket(self, ticket_id: str) -> Key:
         return _key(f"{self.prefix}TK#{ticket_id}", "TICKET")
@@ -96,7 +107,7 @@ class TenantKeys:
         return f"{self.prefix}TK#{ticket_id}"
 
     def message(self, ticket_id: str, received_at: str, message_id: str) -> Key:
-        return _key(self.ticket_partition(ticket_id), f"MSG#{received_at}#{message_id}")
+        return _key(self.ticket_partition(ticket_id), f"{MESSAGE}{received_at}#{message_id}")
 
     def delivery(self, connector: str, event_id: str) -> Key:
         """Failed-attempt count of one event at one connector."""

@@ -6,6 +6,12 @@ cannot wire ``on_s3_event`` to a bucket in the same stack, so the bucket sends
 events to EventBridge and a rule invokes the handler). Processing is
 idempotent: messages are de-duplicated by their ids, so a repeated event or a
 re-put object stores nothing new.
+
+SES puts objects without tags, so the bucket's retention rules (by tag) would
+not expire them: the ingestor tags each with the tenant's retention for raw
+payloads (never longer than its message retention) before parsing it, and
+objects that cannot be routed (unknown tenant or channel, a key outside
+``inbound/<tenant>/<channel>/``) with the deployment's default.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ class StoredObjectHandler:
         target = target_of(key)
         if target is None:
             log.warning(json.dumps({"event": "object.ignored", "bucket": bucket, "key": key}))
+            self._ingestor.expire_unrouted(f"s3://{bucket}/{key}")
             return None
         stored = self._s3.get_object(Bucket=bucket, Key=key)
         obj = StoredObject(

@@ -5,6 +5,11 @@ builds keys through :class:`~chalicelib.keys.TenantKeys`, so it cannot read or
 write another tenant's items. Every write is conditional or convergent (the
 same call twice leaves the same item), so stream redeliveries are harmless.
 Layout and access patterns: docs/storage.md.
+
+Expiry (``expires_at``, DynamoDB TTL) is passed in by the caller, derived from
+the tenant's message retention. The customer partition (the customer item and
+one link per ticket) always outlives what erasure finds through it: the
+customer item outlives its identities, and each ticket link its ticket.
 """
 
 from __future__ import annotations
@@ -23,13 +28,20 @@ from switchboard_sdk import (
     Ticket,
 )
 
+from .aws import is_condition_failure
 from .ids import stable_id
 from .items import from_item, to_item
-from .keys import Key, TenantKeys, shard_of
+from .keys import TenantKeys, shard_of
+from .table import TenantTable
 
 ACTIVITY_INDEX = "gsi1"
 STATUS_INDEX = "gsi2"
 MAX_PAGE = 100
+DAY = 24 * 3600
+CUSTOMER_GRACE = 7 * DAY  # the customer item outlives its newest message by this much
+IDENTITY_GRACE = 1 * DAY  # identities: refreshed at most once a day, never past the customer
+LINK_GRACE = 7 * DAY  # a customer→ticket link outlives its ticket by up to this much
+ERASED = "erased"  # the customer id of a ticket whose customer was erased
 
 
 def iso(moment: datetime) -> str:
@@ -37,11 +49,6 @@ def iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("timestamps must be timezone-aware")
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _is_condition_failure(err: Exception) -> bool:
-    response = getattr(err, "response", None) or {}
-    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 class TicketStore:
@@ -54,23 +61,26 @@ class TicketStore:
         return TenantStore(self, TenantKeys(tenant_id))
 
 
-class TenantStore:
+class TenantStore(TenantTable):
     def __init__(self, store: TicketStore, keys: TenantKeys) -> None:
+        super().__init__(store.client, store.table_name, keys)
         self._store = store
-        self._db = store.client
-        self._table = store.table_name
-        self.keys = keys
-        self.tenant_id = keys.tenant_id
 
     # -- the webhook path: one conditional write -----------------------------
 
-    def record_inbound(self, message: InboundMessage, *, raw: bytes | None, expires_at: int) -> bool:
-        """Durably accept an inbound message; ``False`` if it was already held."""
+    def record_inbound(
+        self, message: InboundMessage, *, raw: bytes | None, expires_at: int, batch: list[str] | None = None
+    ) -> bool:
+        """Durably accept an inbound message; ``False`` if it was already held.
+
+        ``batch``: provider ids of the other messages parsed from the same inline
+        ``raw`` body (their records hold a copy of it, which erasure strips).
+        """
         self._check_tenant(message.tenant_id)
         key = self.keys.inbound(message.channel, message.provider_message_id)
         item = key | to_item(
             {"type": "inbound", "tenant_id": self.tenant_id, "doc": message.model_dump_json(),
-             "raw": raw, "expires_at": expires_at}
+             "raw": raw, "expires_at": expires_at, "batch": batch or None}
         )
         return self._put_new(item)
 
@@ -86,7 +96,8 @@ class TenantStore:
     # -- conversation building (stream handler) ------------------------------
 
     def link_customer(
-        self, profile: CustomerProfile, now: datetime, candidate_ticket: str | None
+        self, profile: CustomerProfile, now: datetime, candidate_ticket: str | None,
+        *, expires_at: int | None = None,
     ) -> tuple[str, str | None]:
         """Resolve the customer behind ``profile`` and its open ticket.
 
@@ -94,21 +105,37 @@ class TenantStore:
         or ``candidate_ticket`` when it had none (``None`` when no candidate was
         offered). The choice is one atomic ``if_not_exists`` update, so
         concurrent messages agree on one ticket.
+
+        ``expires_at`` is the message's expiry: the customer is kept
+        :data:`CUSTOMER_GRACE` longer, its identities up to :data:`IDENTITY_GRACE`.
         """
         known = self._known_identities(profile.identities)
         customer_id = next(
-            (known[i.key] for i in profile.identities if i.key in known),
+            (known[i.key]["customer_id"] for i in profile.identities if i.key in known),
             stable_id("cus", self.tenant_id, profile.identities[0].key),
         )
-        self._link_identities([i for i in profile.identities if i.key not in known], customer_id)
+        grace = None if expires_at is None else expires_at + IDENTITY_GRACE
+        self._link_identities([i for i in profile.identities if i.key not in known], customer_id, grace)
+        if expires_at is not None:  # known identities: rewritten only when about to fall behind
+            self._extend_identities([
+                i for i in profile.identities if i.key in known and known[i.key]["customer_id"] == customer_id
+                and int(known[i.key].get("expires_at", 0)) < expires_at
+            ], customer_id, expires_at + IDENTITY_GRACE)
+        return customer_id, self._update_customer(profile, now, customer_id, candidate_ticket, expires_at)
+
+    def _update_customer(
+        self, profile: CustomerProfile, now: datetime, customer_id: str, candidate_ticket: str | None,
+        expires_at: int | None,
+    ) -> str | None:
         pick = ", open_ticket_id = if_not_exists(open_ticket_id, :ticket)" if candidate_ticket else ""
+        expiry = ", expires_at = :exp" if expires_at is not None else ""
         result = self._db.update_item(
             TableName=self._table,
             Key=self.keys.customer(customer_id),
             UpdateExpression=(
                 "SET #t = :t, tenant_id = :tenant, customer_id = :cid,"
                 " created_at = if_not_exists(created_at, :now),"
-                f" display_name = if_not_exists(display_name, :name){pick}"
+                f" display_name = if_not_exists(display_name, :name){pick}{expiry}"
                 " ADD identity_keys :ids"
             ),
             ExpressionAttributeNames={"#t": "type"},
@@ -116,16 +143,18 @@ class TenantStore:
                 ":t": "customer", ":tenant": self.tenant_id, ":cid": customer_id, ":now": iso(now),
                 ":name": profile.display_name or "", ":ticket": candidate_ticket,
                 ":ids": {i.key for i in profile.identities},
+                ":exp": None if expires_at is None else expires_at + CUSTOMER_GRACE,
             }),
             ReturnValues="ALL_NEW",
         )
-        return customer_id, from_item(result["Attributes"]).get("open_ticket_id")
+        open_ticket = from_item(result["Attributes"]).get("open_ticket_id")
+        return None if open_ticket is None else str(open_ticket)
 
-    def remember_provider_message(self, message: Message) -> None:
+    def remember_provider_message(self, message: Message, *, expires_at: int | None = None) -> None:
         """Map a provider message id to where it landed, for threading later ones."""
         item = self.keys.provider_message(message.channel, message.provider_message_id) | to_item({
             "type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
-            "message_id": message.id, "customer_id": message.customer_id,
+            "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at,
         })
         self._db.put_item(TableName=self._table, Item=item)  # same values on a repeat
 
@@ -134,11 +163,12 @@ class TenantStore:
         item = self._get(self.keys.provider_message(channel, provider_message_id))
         return None if item is None else (str(item["ticket_id"]), str(item["customer_id"]))
 
-    def park(self, awaited_id: str, follow_up: InboundMessage) -> None:
+    def park(self, awaited_id: str, follow_up: InboundMessage, *, expires_at: int | None = None) -> None:
         """Keep a follow-up until the message ``awaited_id`` (same channel) is stored."""
         self._check_tenant(follow_up.tenant_id)
         key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
-        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": follow_up.model_dump_json()})
+        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": follow_up.model_dump_json(),
+                              "expires_at": expires_at})
         self._db.put_item(TableName=self._table, Item=item)
 
     def parked_for(self, channel: str, awaited_id: str) -> list[InboundMessage]:
@@ -153,12 +183,13 @@ class TenantStore:
         self._db.delete_item(TableName=self._table, Key=key)
 
     def ticket_customer(self, ticket_id: str) -> str | None:
-        """The customer a ticket belongs to, or ``None`` if there is no such ticket."""
+        """The customer a ticket belongs to, or ``None`` if there is no such ticket
+        (or its customer was erased: nothing may join it any more)."""
         item = self._get(self.keys.ticket(ticket_id))
-        return None if item is None else str(item["customer_id"])
+        return None if item is None or "erased_at" in item else str(item["customer_id"])
 
-    def _known_identities(self, identities: list[Identity]) -> dict[str, str]:
-        """identity key → customer id, for the identities already linked (one call)."""
+    def _known_identities(self, identities: list[Identity]) -> dict[str, dict[str, Any]]:
+        """identity key → identity item, for the identities already linked (one call)."""
         keys = [self.keys.identity(i) for i in identities]
         request = {self._table: {"Keys": keys, "ConsistentRead": True}}
         found: list[dict[str, Any]] = []
@@ -166,24 +197,34 @@ class TenantStore:
             result = self._db.batch_get_item(RequestItems=request)
             found += result.get("Responses", {}).get(self._table, [])
             request = result.get("UnprocessedKeys") or {}
-        return {item["identity"]: item["customer_id"] for item in map(from_item, found)}
+        return {item["identity"]: item for item in map(from_item, found)}
 
-    def _link_identities(self, identities: list[Identity], customer_id: str) -> None:
+    def _link_identities(self, identities: list[Identity], customer_id: str, expires_at: int | None) -> None:
         for identity in identities:
             item = self.keys.identity(identity) | to_item(
                 {"type": "identity", "tenant_id": self.tenant_id, "customer_id": customer_id,
-                 "identity": identity.key}
+                 "identity": identity.key, "expires_at": expires_at}
             )
             # an identity already linked keeps its customer (merging comes later)
             self._put_new(item)
 
-    def touch_ticket(self, ticket: Ticket) -> None:
-        """Create the ticket if new and move its activity forward (never back)."""
+    def _extend_identities(self, identities: list[Identity], customer_id: str, expires_at: int) -> None:
+        for identity in identities:
+            self._update_if(self.keys.identity(identity), "SET expires_at = :exp", "customer_id = :cid",
+                            {":exp": expires_at, ":cid": customer_id})
+
+    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> None:
+        """Create the ticket if new and move its activity forward (never back).
+
+        ``expires_at`` moves with the activity: a ticket expires a retention
+        period after its last message. The customer's link to the ticket is
+        written (or pushed out) after the ticket, and marked on it only then.
+        """
         self._check_tenant(ticket.tenant_id)
         activity = iso(ticket.last_activity_at)
         shard = shard_of(ticket.id, self._store.index_shards)
         try:
-            self._db.update_item(
+            result = self._db.update_item(
                 TableName=self._table,
                 Key=self.keys.ticket(ticket.id),
                 UpdateExpression=(
@@ -192,6 +233,7 @@ class TenantStore:
                     " subject = if_not_exists(subject, :subj), created_at = if_not_exists(created_at, :at),"
                     " last_activity_at = :at, gsi1pk = :g1, gsi1sk = :gsk,"
                     " gsi2pk = if_not_exists(gsi2pk, :g2), gsi2sk = :gsk"
+                    + (", expires_at = :exp" if expires_at is not None else "")
                 ),
                 ConditionExpression="attribute_not_exists(last_activity_at) OR last_activity_at <= :at",
                 ExpressionAttributeNames={"#t": "type", "#ch": "channel", "#st": "status"},
@@ -199,18 +241,47 @@ class TenantStore:
                     ":t": "ticket", ":tenant": self.tenant_id, ":id": ticket.id, ":cid": ticket.customer_id,
                     ":ch": ticket.channel, ":st": ticket.status, ":subj": ticket.subject, ":at": activity,
                     ":g1": self.keys.activity_index(shard), ":gsk": f"{activity}#{ticket.id}",
-                    ":g2": self.keys.status_index(ticket.status, shard),
+                    ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
                 }),
+                ReturnValues="ALL_OLD",
             )
         except Exception as err:
-            if not _is_condition_failure(err):  # newer activity already recorded
+            if not is_condition_failure(err):  # newer activity already recorded (and linked)
                 raise
+            return
+        self._link_ticket(ticket, from_item(result.get("Attributes") or {}).get("link_expires_at"), expires_at)
 
-    def add_message(self, message: Message) -> bool:
+    def _link_ticket(self, ticket: Ticket, linked_until: int | None, expires_at: int | None) -> None:
+        """List the ticket under its customer for at least as long as the ticket lives.
+
+        ``linked_until`` is what the ticket says its link lasts (``0``: no expiry,
+        ``None``: not linked yet). The link is rewritten only when the ticket's
+        expiry passes it, i.e. at most once per :data:`LINK_GRACE` of activity; it
+        is marked on the ticket only after it was written, so a retry after a
+        failure in between writes it again.
+        """
+        if linked_until is not None and (expires_at is None or linked_until >= expires_at):
+            return
+        until = None if expires_at is None else expires_at + LINK_GRACE
+        link = self.keys.customer_ticket(ticket.customer_id, ticket.id) | to_item({
+            "type": "customer_ticket", "tenant_id": self.tenant_id, "customer_id": ticket.customer_id,
+            "ticket_id": ticket.id, "expires_at": until,
+        })
+        if until is None:
+            self._db.put_item(TableName=self._table, Item=link)
+        else:  # never shorten a link a concurrent message pushed further out
+            self._put_if(link, "attribute_not_exists(expires_at) OR expires_at < :exp", {":exp": until})
+        self._update_if(
+            self.keys.ticket(ticket.id), "SET link_expires_at = :until",
+            "attribute_exists(pk) AND (attribute_not_exists(link_expires_at) OR link_expires_at < :until)",
+            {":until": until or 0},
+        )
+
+    def add_message(self, message: Message, *, expires_at: int | None = None) -> bool:
         """Append a message to its ticket; ``False`` if it is already there."""
         self._check_tenant(message.tenant_id)
         key = self.keys.message(message.ticket_id, iso(message.received_at), message.id)
-        item = key | to_item({"type": "message", **message.model_dump(mode="json")})
+        item = key | to_item({"type": "message", **message.model_dump(mode="json"), "expires_at": expires_at})
         return self._put_new(item)
 
     # -- delivery attempts (worker) ---------------------------------------------
@@ -301,27 +372,6 @@ class TenantStore:
     def get_customer(self, customer_id: str) -> Customer | None:
         item = self._get(self.keys.customer(customer_id))
         return None if item is None else _customer(item)
-
-    # -- plumbing --------------------------------------------------------------
-
-    def _check_tenant(self, tenant_id: str) -> None:
-        if tenant_id != self.tenant_id:
-            raise PermissionError("record belongs to another tenant")
-
-    def _get(self, key: Key) -> dict[str, Any] | None:
-        result = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-        return from_item(result["Item"]) if "Item" in result else None
-
-    def _put_new(self, item: dict[str, Any]) -> bool:
-        try:
-            self._db.put_item(
-                TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-            )
-        except Exception as err:
-            if _is_condition_failure(err):
-                return False
-            raise
-        return True
 
 
 _TICKET_FIELDS = set(Ticket.model_fields)

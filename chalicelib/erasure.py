@@ -1,0 +1,156 @@
+"""Erasure: remove one customer's personal data from the table and the bucket.
+
+Entry point: ``CustomerEraser(store, archive, clock).erase(tenant_id, customer_id)``
+returns an :class:`ErasureReport` (``as_dict()``: counts per kind), or raises
+:class:`~switchboard_sdk.NotFound` when the tenant holds no such customer.
+
+Everything is found from the customer partition, without scanning the tenant:
+the customer item (identities, open ticket) and one link per ticket
+(``T#<t>#CU#<customer>`` / ``TK#<ticket>``, written by the store when a ticket
+is touched). Per ticket, page by page of messages: the S3 objects the messages
+and their inbound records reference, the parked follow-ups waiting on them, the
+inline raw copy other records of a batched body hold, the inbound records (they
+hold the raw message), the provider-message maps, then the messages themselves.
+Then the ticket's delivery log (event envelopes carry the message and the
+customer) and failed-attempt counters; then the ticket is redacted to a
+tombstone (id, status, channel, times — so CRM mappings and audit records still
+name something) and taken out of the ticket lists. Last the links, the
+identities still pointing at the customer, and the customer item.
+
+Each step deletes what the next run would need only after everything found
+through it is gone, so a call that fails part-way is finished by calling again;
+a call after a complete erasure finds nothing and raises ``NotFound``.
+What is *not* reached: docs/storage.md, "Erasure".
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import chain
+from typing import Any
+
+from switchboard_sdk import Identity, NotFound
+
+from .keys import TenantKeys
+from .payloads import PayloadArchive
+from .purge import TenantPurge, key_of
+from .store import ERASED, TicketStore
+
+log = logging.getLogger(__name__)
+CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)
+KINDS = (
+    "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
+    "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
+    "failed_attempt_counters", "objects",
+)
+
+
+@dataclass
+class ErasureReport:
+    customer_id: str
+    counts: Counter[str] = field(default_factory=Counter)
+    ticket_ids: list[str] = field(default_factory=list)  # the customer's tickets (tombstones now), for the audit
+    looked_at: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, kind: str, count: int = 1) -> None:
+        self.counts[kind] += count
+
+    def as_dict(self) -> dict[str, Any]:
+        """``{"customer_id": ..., "erased": {kind: count}}`` (ids only, no personal data)."""
+        return {"customer_id": self.customer_id, "erased": {kind: self.counts[kind] for kind in KINDS}}
+
+
+class CustomerEraser:
+    def __init__(self, store: TicketStore, archive: PayloadArchive, clock: Callable[[], datetime], *,
+                 sleep: Callable[[float], None] | None = None) -> None:
+        self._store = store
+        self._archive = archive
+        self._clock = clock
+        self._sleep = sleep
+
+    def erase(self, tenant_id: str, customer_id: str) -> ErasureReport:
+        """Erase one customer of ``tenant_id``; repeatable until it has completed once."""
+        purge = self._purge(tenant_id)
+        customer = purge.customer(customer_id) if CUSTOMER_ID.fullmatch(customer_id) else None
+        links = purge.ticket_links(customer_id) if CUSTOMER_ID.fullmatch(customer_id) else iter(())
+        first = next(links, [])
+        if customer is None and not first:
+            raise NotFound("no such customer")
+        report = ErasureReport(customer_id)
+        if customer and customer.get("open_ticket_id"):
+            self._ticket(purge, str(customer["open_ticket_id"]), customer_id, report)
+        for page in chain([first], links):
+            for link in page:
+                self._ticket(purge, str(link["ticket_id"]), customer_id, report)
+            report.add("ticket_links", purge.delete(key_of(link) for link in page))
+        if customer:
+            self._identities(purge, customer, report)
+            report.add("customer", purge.delete([purge.keys.customer(customer_id)]))
+        log.info(json.dumps({"event": "customer.erased", "tenant": tenant_id, "customer": customer_id,
+                             "tickets": len(report.ticket_ids), "erased": dict(report.counts)}))
+        return report
+
+    def _purge(self, tenant_id: str) -> TenantPurge:
+        keys = TenantKeys(tenant_id)
+        if self._sleep is None:
+            return TenantPurge(self._store.client, self._store.table_name, keys)
+        return TenantPurge(self._store.client, self._store.table_name, keys, sleep=self._sleep)
+
+    def _ticket(self, purge: TenantPurge, ticket_id: str, customer_id: str, report: ErasureReport) -> None:
+        if ticket_id in report.looked_at:
+            return
+        report.looked_at.add(ticket_id)
+        ticket = purge.ticket(ticket_id)
+        if ticket is not None and ticket.get("customer_id") not in (customer_id, ERASED):
+            log.warning(json.dumps({"event": "erasure.foreign_ticket", "tenant": purge.tenant_id,
+                                    "customer": customer_id, "ticket": ticket_id}))
+            return  # never touch another customer's ticket
+        for page in purge.messages(ticket_id):
+            self._messages(purge, page, report)
+        for page in purge.delivery_log(ticket_id):
+            counters = [purge.keys.delivery(str(i["connector"]), str(i["event_id"])) for i in page]
+            report.add("failed_attempt_counters", purge.delete_existing(counters))
+            report.add("delivery_log_items", purge.delete(key_of(i) for i in page))
+        if purge.redact_ticket(ticket_id, self._clock()):
+            report.add("tickets_redacted")
+        if ticket is not None:
+            report.ticket_ids.append(ticket_id)
+
+    def _messages(self, purge: TenantPurge, page: list[dict[str, Any]], report: ErasureReport) -> None:
+        """One page of a ticket's messages and everything that hangs off them."""
+        keys = purge.keys
+        sources = [(str(m["channel"]), str(m["provider_message_id"])) for m in page]
+        inbound = purge.existing(keys.inbound(channel, pid) for channel, pid in sources)
+        docs = [json.loads(str(i["doc"])) for i in inbound]
+        report.add("objects", self._archive.forget(keys, _refs(page) | _refs(docs)))
+        report.add("parked_follow_ups", sum(purge.delete(purge.parked(channel, pid)) for channel, pid in sources))
+        # messages parsed from the same body hold a copy of it: theirs goes, their message stays
+        batch = [keys.inbound(str(doc["channel"]), str(pid)) for doc, i in zip(docs, inbound, strict=True)
+                 for pid in i.get("batch") or ()]
+        report.add("shared_raw_bodies", purge.strip_raw(batch))
+        report.add("inbound_records", purge.delete(key_of(i) for i in inbound))
+        maps = [keys.provider_message(channel, pid) for channel, pid in sources]
+        report.add("provider_message_maps", purge.delete_existing(maps))
+        report.add("messages", purge.delete(key_of(m) for m in page))
+
+    def _identities(self, purge: TenantPurge, customer: dict[str, Any], report: ErasureReport) -> None:
+        """The customer's identity links, except those another customer holds."""
+        candidates = [purge.keys.identity(Identity(kind=kind, value=value))
+                      for kind, _, value in (k.partition(":") for k in customer.get("identity_keys") or ())]
+        ours = [i for i in purge.existing(candidates) if i.get("customer_id") == customer["customer_id"]]
+        report.add("identities", purge.delete(key_of(i) for i in ours))
+
+
+def _refs(docs: Iterable[dict[str, Any]]) -> set[str]:
+    """Raw payload and attachment references of messages or inbound documents."""
+    refs: set[str] = set()
+    for doc in docs:
+        refs |= {str(doc["raw_payload_ref"])} if doc.get("raw_payload_ref") else set()
+        refs |= {str(a["url"]) for a in doc.get("attachments") or () if a.get("url")}
+    return refs
