@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
     from .ratelimit import RateLimiter
+    from .retention import TenantRetention
     from .store import TicketStore
     from .stream import StreamProcessor
     from .tenant_admin import TenantAdminApi
@@ -112,7 +113,12 @@ class Hub:
                               eraser=self.erase_customer)
 
     def erase_customer(self, tenant_id: str, customer_id: str) -> dict[str, Any]:
-        raise NotImplementedError  # wired to chalicelib.erasure below
+        """Erase one customer's personal data (chalicelib.erasure); the report counts by kind."""
+        from .erasure import CustomerEraser
+        from .payloads import PayloadArchive
+
+        eraser = CustomerEraser(self.store, PayloadArchive(self.aws.s3, self.settings.bucket), self.clock)
+        return eraser.erase(tenant_id, customer_id).as_dict()
 
     @functools.cached_property
     def deliveries_api(self) -> DeliveryApi:
@@ -128,9 +134,11 @@ class Hub:
         from .ingest import Ingestor
         from .payloads import PayloadArchive
 
+        rate = self.settings.webhook_rate
         return Ingestor(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
             archive=PayloadArchive(self.aws.s3, self.settings.bucket),
+            rate_limit=lambda tenant_id: self.rate_limiter.check(tenant_id, "webhook", rate),
         )
 
     @functools.cached_property
@@ -146,7 +154,7 @@ class Hub:
         from .stream import StreamProcessor
 
         dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
-        return StreamProcessor(ConversationBuilder(self.store), dispatcher)
+        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher)
 
     @functools.cached_property
     def worker(self) -> DeliveryWorker:
@@ -170,7 +178,13 @@ class Hub:
 
         return DeliveryLog(self.aws.dynamodb, self.settings.table_name,
                            retention_days=self.settings.delivery_log_days,
-                           shards=self.settings.ticket_index_shards)
+                           shards=self.settings.ticket_index_shards, retention=self.retention)
+
+    @functools.cached_property
+    def retention(self) -> TenantRetention:
+        from .retention import TenantRetention
+
+        return TenantRetention(self.tenants)
 
 
 def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:

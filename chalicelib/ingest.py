@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,9 @@ class Ingestor:
     tenants: TenantDirectory
     store: TicketStore
     archive: PayloadArchive
+    # per-tenant webhook rate (raises RateLimited); checked after the signature,
+    # so forged requests cannot spend a tenant's budget
+    rate_limit: Callable[[str], None] | None = None
 
     def handle(self, request: WebhookRequest) -> WebhookResponse:
         """Answer one provider request (the edge stamps ``received_at``)."""
@@ -78,6 +82,8 @@ class Ingestor:
                 raise MethodNotAllowed("this channel accepts POST only")
             return answer
         self.registry.verify(request.channel, request, config)
+        if self.rate_limit is not None:
+            self.rate_limit(request.tenant_id)
         replay_key = self._check_replay(request, config)
         arrival = Arrival(request.tenant_id, request.channel, request.body, request.received_at,
                           Retention.of(tenant.settings),

@@ -13,12 +13,7 @@ from typing import Any
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.conversations import ConversationBuilder
-from chalicelib.deliveries import DeliveryLog
-from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.retention import TenantRetention
-from chalicelib.stream import StreamProcessor
 from chalicelib.tenants import PluginSetting, TenantSettings
 from tests.probe_plugin import PROBE_TOKEN, ProbeChannel
 
@@ -29,16 +24,6 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-
-def wire_retention(hub: Hub) -> None:
-    """What hub.py is to do: the stream and the delivery log read the tenant's retention."""
-    retention = TenantRetention(hub.tenants)
-    hub.stream = StreamProcessor(ConversationBuilder(hub.store, retention),  # type: ignore[misc]
-                                 Dispatcher(hub.tenants, hub.aws.sqs, hub.settings.queue_url))
-    hub.delivery_log = DeliveryLog(hub.aws.dynamodb, hub.settings.table_name,  # type: ignore[misc]
-                                   retention_days=hub.settings.delivery_log_days,
-                                   shards=hub.settings.ticket_index_shards, retention=retention)
 
 
 def set_retention(hub: Hub, *, message_days: int, raw_days: int) -> None:
@@ -58,7 +43,6 @@ def probe_client(hub: Hub) -> Iterator[tuple[Client, Clock]]:
     tenant = hub.tenants.get("demo")
     hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {"probe": PluginSetting()}}))
     set_retention(hub, message_days=90, raw_days=30)
-    wire_retention(hub)
     with Client(app_module.app) as client:
         yield client, clock
 

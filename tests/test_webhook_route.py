@@ -231,3 +231,28 @@ def test_unexpected_errors_are_a_generic_500_without_trace(client: Any, demo: De
     assert response.status_code == 500
     assert error_code(response) == "plugin_config_error"
     assert demo.web_secret not in response.body.decode()
+
+
+def test_a_tenant_over_its_webhook_rate_gets_429_and_nothing_is_stored(
+    client: Any, demo: DemoTenant, hub: Hub
+) -> None:
+    from dataclasses import replace
+
+    from chalicelib.ratelimit import RateLimiter
+
+    frozen = hub.clock()  # one rate window for the whole test
+    hub.settings = replace(hub.settings, webhook_rate=2)
+    hub.__dict__["rate_limiter"] = RateLimiter(hub.aws.dynamodb, hub.settings.table_name, lambda: frozen)
+    hub.__dict__.pop("ingestor", None)
+    answers = []
+    for n in range(3):
+        body = web_message(f"burst {n}", client_id=f"burst-{n}")
+        answers.append(post(client, "demo", body, signed_web_headers(demo.web_secret, body, msg_id=f"wh_b{n}")))
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert error_code(answers[2]) == "rate_limited"
+    assert int(answers[2].headers["Retry-After"]) >= 1
+    assert len(table_items(hub, "inbound")) == 2, "the refused one was not stored: the provider retries it"
+    forged = web_message("forged", client_id="forged")
+    # the budget is spent, so a 429 here would mean the limiter ran first
+    forged_answer = post(client, "demo", forged, signed_web_headers(new_whsec(), forged))
+    assert forged_answer.status_code == 401, "signatures are checked before the limiter: forgeries spend nothing"
