@@ -211,3 +211,24 @@ def test_a_tenant_over_its_api_rate_gets_429_with_retry_after(client: Client, hu
     assert [r.status_code for r in statuses] == [200, 200, 200, 429]
     assert json.loads(statuses[-1].body)["error"]["code"] == "rate_limited"
     assert int(statuses[-1].headers["Retry-After"]) >= 1
+
+
+def test_erasing_a_customer_through_the_api_leaves_an_audit_record_naming_only_the_id(
+    client: Client, hub: Hub, demo: DemoTenant, pipeline: Any
+) -> None:
+    body = web_message("my address is 1 Secret Lane", client_id="e-1", email="erase.me@example.com")
+    assert client.http.post("/hooks/demo/web", body=body,
+                            headers=signed_web_headers(demo.web_secret, body)).status_code == 202
+    pipeline.drain()
+    [ticket] = call(client, "GET", "/v1/tickets", demo.api_key)[1]["tickets"]
+    reader = hub.api_keys.create("demo", ["agent"])[1]
+    assert call(client, "DELETE", f"/v1/customers/{ticket['customer_id']}", reader)[0] == 403
+    status, report = call(client, "DELETE", f"/v1/customers/{ticket['customer_id']}", demo.api_key)
+    assert status == 200
+    assert report["erased"]["messages"] == 1
+    detail = call(client, "GET", f"/v1/tickets/{ticket['id']}", demo.api_key)[1]
+    assert "Secret Lane" not in json.dumps(detail)
+    assert call(client, "DELETE", f"/v1/customers/{ticket['customer_id']}", demo.api_key)[0] == 404
+    [record] = call(client, "GET", "/v1/audit?action=customer.erase", demo.api_key)[1]["records"]
+    assert record["target"] == f"customer/{ticket['customer_id']}"
+    assert "erase.me" not in json.dumps(record)
