@@ -75,6 +75,8 @@ def test_an_operator_sets_up_a_tenant_with_the_cli_alone(runtime: tuple[Hub, Dem
                                                       "plugin.enable"]
     assert web_secret not in json.dumps(audit)
     assert hook_secret not in json.dumps(audit)
+    assert {r["actor"]["source_ip"] for r in audit} == {"127.0.0.1"}
+    assert audit[0]["actor"]["key_id"] == created["key_id"], "the tenant admin's own key did the last step"
     table = ok(cli(state, "audit", key=admin))
     assert table.splitlines()[0].split() == ["AT", "ACTION", "TARGET", "KEY", "IP"]
 
