@@ -36,17 +36,19 @@ class Caller:
 
 class Access:
     def __init__(self, keys: ApiKeys, tenants: TenantDirectory,
-                 limit: Callable[[str], None] | None = None) -> None:
+                 limit: Callable[[str, str], None] | None = None) -> None:
         self._keys = keys
         self._tenants = tenants
-        self._limit = limit  # per-tenant API rate check; raises RateLimited
+        # per-tenant API rate check (tenant, bucket); raises RateLimited. Admin keys
+        # have their own bucket so a runaway reader cannot starve key revocation.
+        self._limit = limit
 
     def platform(self, call: ApiCall) -> Caller:
         """A platform-admin key, or :class:`Forbidden`."""
         key = self._keys.authenticate(call.authorization)
         if key.tenant_id is not None or "platform-admin" not in key.scopes:
             raise Forbidden("this route needs a platform-admin key")
-        return Caller(key, Actor(key_id=key.key_id, source_ip=call.source_ip))
+        return Caller(key, _actor(key, call))
 
     def tenant(self, call: ApiCall, scopes: frozenset[str] = READ_SCOPES) -> Caller:
         """A key of an active tenant holding one of ``scopes``, within its rate."""
@@ -55,15 +57,19 @@ class Access:
             raise Forbidden("platform keys own no tenant data; issue a tenant key")
         if not key.allows(scopes):
             raise Forbidden(f"this route needs one of the scopes: {', '.join(sorted(scopes))}")
-        try:
-            tenant = self._tenants.get(key.tenant_id)
+        try:  # read now, not from the cache: a suspension applies to the next API call
+            tenant = self._tenants.load(key.tenant_id)
         except NotFound:
             raise Forbidden("this key's tenant no longer exists") from None
         if tenant.status != "active":
             raise Forbidden("this tenant is suspended")
         if self._limit is not None:
-            self._limit(key.tenant_id)
-        return Caller(key, Actor(key_id=key.key_id, source_ip=call.source_ip))
+            self._limit(key.tenant_id, "api-admin" if "tenant-admin" in key.scopes else "api")
+        return Caller(key, _actor(key, call))
+
+
+def _actor(key: ApiKey, call: ApiCall) -> Actor:
+    return Actor(key_id=key.key_id, key_name=key.name, scopes=list(key.scopes), source_ip=call.source_ip)
 
 
 def page_limit(raw: str | None, maximum: int, default: int = 50) -> int:

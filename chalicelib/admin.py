@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
@@ -19,7 +19,7 @@ from .apikeys import ApiKeyInfo, ApiKeys, Scope
 from .audit import AuditLog
 from .keys import TENANT_ID
 from .store import iso
-from .tenants import TenantDirectory, TenantRecord, TenantSettings
+from .tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
 
 MAX_TENANT_PAGE = 100
 STATUS_ACTIONS = {"suspended": "tenant.suspend", "active": "tenant.resume"}
@@ -77,20 +77,34 @@ class KeyDesk:
 
     def issue(self, caller: Caller, owner: str | None, call: ApiCall) -> KeyCreated:
         request = call.json(CreateKey)
-        info, plain = self.keys.create(owner, request.scopes, name=request.name,
-                                       created_by=caller.key.key_id, expires_at=request.expires_at)
-        self.audit.record(owner, caller.actor, "key.create", f"key/{info.key_id}", after=info.model_dump(mode="json"))
+        info, plain = self.keys.create(owner, request.scopes, name=request.name, created_by=caller.key.key_id,
+                                       expires_at=request.expires_at, audit=self._entry(caller, owner, "key.create"))
         return KeyCreated(**info.model_dump(), key=plain)
 
     def revoke(self, caller: Caller, owner: str | None, key_id: str) -> ApiKeyInfo:
-        info = self.keys.revoke(owner, key_id)
-        self.audit.record(owner, caller.actor, "key.revoke", f"key/{key_id}", after=info.model_dump(mode="json"))
-        return info
+        return self.keys.revoke(owner, key_id, audit=self._entry(caller, owner, "key.revoke"))
+
+    def _entry(self, caller: Caller, owner: str | None, action: str) -> Callable[[ApiKeyInfo], dict[str, Any]]:
+        def entry(info: ApiKeyInfo) -> dict[str, Any]:
+            return self.audit.entry(owner, caller.actor, action, f"key/{info.key_id}",
+                                    after=info.model_dump(mode="json"))[1]
+
+        return entry
 
 
 def tenant_view(tenant: TenantRecord) -> TenantView:
     return TenantView(id=tenant.id, name=tenant.name, status=tenant.status, settings=tenant.settings,
                       enabled_plugins=tenant.enabled_plugins(), created_at=tenant.created_at)
+
+
+def tenant_audit(audit: AuditLog, caller: Caller, action: str) -> AuditHook:
+    """The audit record of a change to a tenant record (views, no plugin configs)."""
+    def entry(before: TenantRecord | None, after: TenantRecord) -> dict[str, Any]:
+        return audit.entry(after.id, caller.actor, action, f"tenant/{after.id}",
+                           before=tenant_view(before).model_dump(mode="json") if before else None,
+                           after=tenant_view(after).model_dump(mode="json"))[1]
+
+    return entry
 
 
 class PlatformApi:
@@ -108,11 +122,7 @@ class PlatformApi:
         request = call.json(CreateTenant)
         tenant = TenantRecord(id=request.id, name=request.name, settings=request.settings,
                               created_at=iso(self._clock()))
-        self._tenants.put(tenant, new=True)
-        view = tenant_view(tenant)
-        self._audit.record(tenant.id, caller.actor, "tenant.create", f"tenant/{tenant.id}",
-                           after=view.model_dump(mode="json"))
-        return view
+        return tenant_view(self._tenants.create(tenant, audit=tenant_audit(self._audit, caller, "tenant.create")))
 
     def list_tenants(self, call: ApiCall) -> TenantPage:
         self._access.platform(call)
@@ -125,26 +135,21 @@ class PlatformApi:
 
     def get_tenant(self, call: ApiCall, tenant_id: str) -> TenantView:
         self._access.platform(call)
-        return tenant_view(self._fresh(tenant_id))
+        return tenant_view(self._tenants.load(tenant_id))
 
     def update_tenant(self, call: ApiCall, tenant_id: str) -> TenantView:
         """Rename, suspend (webhooks answer 403, keys stop working) or resume."""
         caller = self._access.platform(call)
-        request = call.json(UpdateTenant)
-        before = self._fresh(tenant_id)
-        changes = request.model_dump(exclude_none=True)
-        after = before.model_copy(update=changes)
-        self._tenants.put(after)
+        changes = call.json(UpdateTenant).model_dump(exclude_none=True)
         action = STATUS_ACTIONS.get(changes.get("status", ""), "tenant.update")
-        self._audit.record(tenant_id, caller.actor, action, f"tenant/{tenant_id}",
-                           before=tenant_view(before).model_dump(mode="json"),
-                           after=tenant_view(after).model_dump(mode="json"))
+        _, after = self._tenants.update(tenant_id, lambda tenant: tenant.model_copy(update=changes),
+                                        audit=tenant_audit(self._audit, caller, action))
         return tenant_view(after)
 
     def create_tenant_key(self, call: ApiCall, tenant_id: str) -> KeyCreated:
         """Issue a key of a tenant (its first tenant-admin key, typically)."""
         caller = self._access.platform(call)
-        self._fresh(tenant_id)
+        self._tenants.load(tenant_id)
         return self._desk.issue(caller, tenant_id, call)
 
     def create_platform_key(self, call: ApiCall) -> KeyCreated:
@@ -156,7 +161,3 @@ class PlatformApi:
 
     def revoke_platform_key(self, call: ApiCall, key_id: str) -> ApiKeyInfo:
         return self._desk.revoke(self._access.platform(call), None, key_id)
-
-    def _fresh(self, tenant_id: str) -> TenantRecord:
-        self._tenants.forget(tenant_id)  # operators act on the stored record, not a cached one
-        return self._tenants.get(tenant_id)

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
-from switchboard_sdk import InvalidInput, NotFound, Unauthorized
+from switchboard_sdk import Conflict, InvalidInput, NotFound, Unauthorized
 
-from .aws import is_condition_failure
+from .aws import write_together
 from .ids import random_token
 from .items import from_item, to_item
 from .keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key
@@ -29,6 +29,7 @@ KEY_PREFIX = "sbk"
 Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
 TENANT_SCOPES: frozenset[str] = frozenset({"tenant-admin", "agent", "read-only"})
 CLEANUP_AFTER_EXPIRY = timedelta(days=30)  # expired records linger, then TTL removes them
+MAX_LIFETIME = timedelta(days=5 * 366)
 _REFUSED = "a valid API key is required: Authorization: Bearer sbk_..."
 
 
@@ -66,14 +67,16 @@ class ApiKeys:
 
     def create(
         self, tenant_id: str | None, scopes: list[Scope], *, name: str = "", created_by: str = "",
-        expires_at: datetime | None = None,
+        expires_at: datetime | None = None, audit: Callable[[ApiKeyInfo], dict[str, Any]] | None = None,
     ) -> tuple[ApiKeyInfo, str]:
         """Issue a key for a tenant (or the platform when ``tenant_id`` is None);
-        returns its listing and the plain key, which is shown once and never stored."""
+        returns its listing and the plain key, which is shown once and never stored.
+        ``audit`` makes the record of it, written in the same transaction."""
         _check_scopes(tenant_id, scopes)
         now = self._clock()
-        if expires_at is not None and expires_at <= now:
-            raise InvalidInput("the key would already be expired", [{"field": "expires_at", "message": "in the past"}])
+        if expires_at is not None and not now < expires_at <= now + MAX_LIFETIME:
+            message = f"must be in the future and within {MAX_LIFETIME.days} days"
+            raise InvalidInput(f"expires_at {message}", [{"field": "expires_at", "message": message}])
         key_id, secret = secrets.token_hex(8), random_token(24)
         info = ApiKeyInfo(key_id=key_id, prefix=f"{KEY_PREFIX}_{key_id}", name=name, scopes=scopes,
                           created_at=iso(now), created_by=created_by,
@@ -83,7 +86,9 @@ class ApiKeys:
             "gsi1pk": _index(tenant_id), "gsi1sk": f"{info.created_at}#{key_id}",
             "expires_at": int((expires_at + CLEANUP_AFTER_EXPIRY).timestamp()) if expires_at else None,
         })
-        self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        put = {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+        if not all(write_together(self._db, [put] + ([audit(info)] if audit else []))):
+            raise Conflict("key id collision; try again")  # 64 random bits: never in practice
         return info, f"{KEY_PREFIX}_{key_id}_{secret}"
 
     def list(self, tenant_id: str | None) -> list[ApiKeyInfo]:
@@ -100,24 +105,30 @@ class ApiKeys:
                 return keys
             kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
 
-    def revoke(self, tenant_id: str | None, key_id: str) -> ApiKeyInfo:
-        """Revoke one of the owner's keys at once; another owner's key is :class:`NotFound`."""
-        if not KEY_ID.fullmatch(key_id):
+    def revoke(self, tenant_id: str | None, key_id: str,
+               audit: Callable[[ApiKeyInfo], dict[str, Any]] | None = None) -> ApiKeyInfo:
+        """Revoke one of the owner's keys at once; another owner's key, or one
+        already revoked, is :class:`NotFound`. ``audit``: as for :meth:`create`."""
+        record = self._owned(tenant_id, key_id)
+        revoked = record.model_copy(update={"revoked_at": iso(self._clock())})
+        update = {"Update": {
+            "TableName": self._table, "Key": api_key_record_key(key_id),
+            "UpdateExpression": "SET revoked_at = :now",
+            "ConditionExpression": "#o = :owner AND attribute_not_exists(revoked_at)",
+            "ExpressionAttributeNames": {"#o": "gsi1pk"},
+            "ExpressionAttributeValues": to_item({":now": revoked.revoked_at, ":owner": _index(tenant_id)}),
+        }}
+        if not all(write_together(self._db, [update] + ([audit(revoked)] if audit else []))):
             raise NotFound("no such API key")
-        owner = {"#o": "gsi1pk"}
-        try:
-            result = self._db.update_item(
-                TableName=self._table, Key=api_key_record_key(key_id),
-                UpdateExpression="SET revoked_at = if_not_exists(revoked_at, :now)",
-                ConditionExpression="#o = :owner", ExpressionAttributeNames=owner,
-                ExpressionAttributeValues=to_item({":now": iso(self._clock()), ":owner": _index(tenant_id)}),
-                ReturnValues="ALL_NEW",
-            )
-        except Exception as err:
-            if is_condition_failure(err):
-                raise NotFound("no such API key") from None
-            raise
-        return _info(from_item(result["Attributes"]))
+        return revoked
+
+    def _owned(self, tenant_id: str | None, key_id: str) -> ApiKeyInfo:
+        item = self._db.get_item(TableName=self._table, Key=api_key_record_key(key_id), ConsistentRead=True).get(
+            "Item") if KEY_ID.fullmatch(key_id) else None
+        record = from_item(item) if item else None
+        if record is None or record.get("gsi1pk") != _index(tenant_id) or record.get("revoked_at"):
+            raise NotFound("no such API key")
+        return _info(record)
 
     def authenticate(self, authorization: str | None) -> ApiKey:
         """``Authorization: Bearer sbk_...`` → its key; :class:`Unauthorized` when

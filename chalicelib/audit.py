@@ -31,9 +31,13 @@ REDACTED = "[redacted]"
 
 
 class Actor(BaseModel):
-    """Who acted: an API key (``key_id``) or the operator's own AWS credentials (``"aws"``)."""
+    """Who acted: an API key (``key_id``, with its name and scopes as they were, so
+    the record still says who after the key is gone) or the operator's own AWS
+    credentials (``"aws"``)."""
 
     key_id: str
+    key_name: str = ""
+    scopes: list[str] = Field(default_factory=list)
     source_ip: str = ""
     via: str = "api"
 
@@ -68,7 +72,17 @@ class AuditLog:
         self, tenant_id: str | None, actor: Actor, action: str, target: str, *,
         before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     ) -> AuditRecord:
-        """Append one record (``tenant_id`` None: a platform-wide action)."""
+        """Append one record on its own (``tenant_id`` None: a platform-wide action)."""
+        record, put = self.entry(tenant_id, actor, action, target, before=before, after=after)
+        self._db.put_item(**put["Put"])
+        return record
+
+    def entry(
+        self, tenant_id: str | None, actor: Actor, action: str, target: str, *,
+        before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
+    ) -> tuple[AuditRecord, dict[str, Any]]:
+        """A record and its conditional Put, for a ``TransactWriteItems`` with the
+        change it describes: both are written, or neither."""
         now = self._clock()
         record = AuditRecord(
             id=f"aud_{secrets.token_hex(10)}", at=iso(now), tenant_id=tenant_id, action=action,
@@ -77,9 +91,8 @@ class AuditLog:
         item = {"pk": _partition(tenant_id), "sk": f"{record.at}#{record.id}", "type": "audit",
                 "action": action, "doc": record.model_dump_json(),
                 "expires_at": int((now + self._retention).timestamp())}
-        self._db.put_item(TableName=self._table, Item=to_item(item),
-                          ConditionExpression="attribute_not_exists(pk)")
-        return record
+        return record, {"Put": {"TableName": self._table, "Item": to_item(item),
+                                "ConditionExpression": "attribute_not_exists(pk)"}}
 
     def list(self, tenant_id: str | None, *, limit: int = 50, before: str | None = None,
              action: str | None = None) -> AuditPage:

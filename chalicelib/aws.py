@@ -64,3 +64,25 @@ def error_code(err: Exception) -> str:
 
 def is_condition_failure(err: Exception) -> bool:
     return error_code(err) == "ConditionalCheckFailedException"
+
+
+def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
+    """``TransactWriteItems``: every write or none. Returns, per item, whether its
+    condition held; all ``True`` means written. Other failures propagate."""
+    if len(items) == 1:  # one conditional write needs no transaction
+        op, request = next(iter(items[0].items()))
+        try:
+            {"Put": client.put_item, "Update": client.update_item}[op](**request)
+        except Exception as err:
+            if is_condition_failure(err):
+                return [False]
+            raise
+        return [True]
+    try:
+        client.transact_write_items(TransactItems=items)
+    except Exception as err:
+        reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
+        if error_code(err) == "TransactionCanceledException" and reasons:
+            return [r.get("Code") != "ConditionalCheckFailed" for r in reasons]
+        raise
+    return [True] * len(items)

@@ -91,7 +91,7 @@ class Hub:
 
         api_rate = self.settings.api_rate
         return Access(self.api_keys, self.tenants,
-                      limit=lambda tenant_id: self.rate_limiter.check(tenant_id, "api", api_rate))
+                      limit=lambda tenant_id, bucket: self.rate_limiter.check(tenant_id, bucket, api_rate))
 
     @functools.cached_property
     def api(self) -> TicketApi:

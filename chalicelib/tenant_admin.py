@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from switchboard_sdk import NotFound, PluginRegistry
 
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
-from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_view
+from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
 from .apikeys import ApiKeyInfo, ApiKeys
 from .audit import AuditLog, AuditPage
 from .tenants import RetentionDays, TenantDirectory, TenantRecord
@@ -74,13 +74,13 @@ class TenantAdminApi:
     # -- plugins ---------------------------------------------------------------
 
     def list_plugins(self, call: ApiCall) -> PluginList:
-        caller = self._access.tenant(call)
-        tenant = self._fresh(caller)
+        caller = self._access.tenant(call, ADMIN_SCOPES)
+        tenant = self._stored(caller)
         return PluginList(plugins=[self._view(tenant, name, call) for name in sorted(self._registry.infos)])
 
     def get_plugin(self, call: ApiCall, name: str) -> PluginView:
-        caller = self._access.tenant(call)
-        return self._view(self._fresh(caller), self._installed(name), call)
+        caller = self._access.tenant(call, ADMIN_SCOPES)
+        return self._view(self._stored(caller), self._installed(name), call)
 
     def enable_plugin(self, call: ApiCall, name: str) -> PluginView:
         return self._change(call, name, "plugin.enable", enabled=True)
@@ -94,13 +94,17 @@ class TenantAdminApi:
     def _change(self, call: ApiCall, name: str, action: str, *, enabled: bool | None) -> PluginView:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         self._installed(name)
-        request = call.optional_json(ConfigurePlugin)
-        before, after = self._tenants.configure(
+        # PUT replaces: a body is required; enable/disable may come without one
+        request = call.json(ConfigurePlugin) if enabled is None else call.optional_json(ConfigurePlugin)
+
+        def entry(before: TenantRecord | None, after: TenantRecord) -> dict[str, Any]:
+            return self._audit.entry(caller.tenant_id, caller.actor, action, f"plugin/{name}",
+                                     before=self._audit_view(before, name), after=self._audit_view(after, name))[1]
+
+        _, after = self._tenants.configure(
             caller.tenant_id, name, enabled=enabled, config=request.config,
-            max_delivery_attempts=request.max_delivery_attempts,
+            max_delivery_attempts=request.max_delivery_attempts, audit=entry,
         )
-        self._audit.record(caller.tenant_id, caller.actor, action, f"plugin/{name}",
-                           before=self._audit_view(before, name), after=self._audit_view(after, name))
         return self._view(after, name, call)
 
     def _view(self, tenant: TenantRecord, name: str, call: ApiCall) -> PluginView:
@@ -121,10 +125,11 @@ class TenantAdminApi:
         url = f"{base}/hooks/{tenant.id}/{name}"
         return [url] + [url + path for path in self._registry.infos[name].webhook_paths]
 
-    def _audit_view(self, tenant: TenantRecord, name: str) -> dict[str, Any] | None:
-        setting = tenant.plugins.get(name)
+    def _audit_view(self, tenant: TenantRecord | None, name: str) -> dict[str, Any] | None:
+        setting = tenant.plugins.get(name) if tenant else None
         if setting is None:
             return None
+        assert tenant is not None  # a setting comes from a tenant
         return {"enabled": setting.enabled, "config": self._tenants.redacted_config(tenant, name),
                 "max_delivery_attempts": setting.max_delivery_attempts}
 
@@ -133,9 +138,8 @@ class TenantAdminApi:
             raise NotFound(f"no plugin named {name!r} is installed")
         return name
 
-    def _fresh(self, caller: Caller) -> TenantRecord:
-        self._tenants.forget(caller.tenant_id)  # admins see what is stored, not a cached copy
-        return self._tenants.get(caller.tenant_id)
+    def _stored(self, caller: Caller) -> TenantRecord:
+        return self._tenants.load(caller.tenant_id)  # what is stored; this container's cache is left alone
 
     # -- keys ------------------------------------------------------------------
 
@@ -154,23 +158,23 @@ class TenantAdminApi:
     # -- settings, audit, erasure ------------------------------------------------
 
     def get_settings(self, call: ApiCall) -> TenantView:
-        caller = self._access.tenant(call)
-        return tenant_view(self._fresh(caller))
+        caller = self._access.tenant(call, ADMIN_SCOPES)
+        return tenant_view(self._stored(caller))
 
     def update_settings(self, call: ApiCall) -> TenantView:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         changes = call.json(SettingsUpdate).model_dump(exclude_unset=True)
-        before = self._fresh(caller)
-        name = changes.pop("name", None) or before.name
-        try:
-            settings = before.settings.model_validate(before.settings.model_dump() | changes)
-        except ValidationError as err:
-            raise invalid(err, "invalid settings") from None
-        after = before.model_copy(update={"name": name, "settings": settings})
-        self._tenants.put(after)
-        self._audit.record(caller.tenant_id, caller.actor, "settings.update", "settings",
-                           before=tenant_view(before).model_dump(mode="json"),
-                           after=tenant_view(after).model_dump(mode="json"))
+        name = changes.pop("name", None)
+
+        def change(tenant: TenantRecord) -> TenantRecord:
+            try:
+                settings = tenant.settings.model_validate(tenant.settings.model_dump() | changes)
+            except ValidationError as err:
+                raise invalid(err, "invalid settings") from None
+            return tenant.model_copy(update={"name": name or tenant.name, "settings": settings})
+
+        _, after = self._tenants.update(caller.tenant_id, change,
+                                        audit=tenant_audit(self._audit, caller, "settings.update"))
         return tenant_view(after)
 
     def list_audit(self, call: ApiCall) -> AuditPage:

@@ -6,6 +6,7 @@ Tenant records are read on every webhook, so they are cached per container for
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, get_args
@@ -13,10 +14,12 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from switchboard_sdk import Conflict, InvalidInput, NotFound, PluginRegistry
 
-from .aws import is_condition_failure
+from .aws import write_together
 from .calls import invalid
 from .items import from_item, to_item
 from .keys import tenant_record_key, tenants_index
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the vault is passed in; its module loads with the hub part that builds it
     from .secrets import SecretVault
@@ -68,6 +71,7 @@ class TenantRecord(BaseModel):
     plugins: dict[str, PluginSetting] = Field(default_factory=dict)
     settings: TenantSettings = Field(default_factory=TenantSettings)
     created_at: str = ""
+    version: int = 0  # bumped by every write; a write must name the version it read
 
     def enabled(self, plugin: str) -> bool:
         setting = self.plugins.get(plugin)
@@ -77,8 +81,18 @@ class TenantRecord(BaseModel):
         return sorted(name for name, setting in self.plugins.items() if setting.enabled)
 
 
+# the audit record of a change, given the record before (None: created) and as saved;
+# written in the same transaction as the change
+AuditHook = Callable[["TenantRecord | None", "TenantRecord"], dict[str, Any]]
+WRITE_ATTEMPTS = 3
+
+
 class TenantDirectory:
-    """Reads and writes tenant records and API keys, with a per-container cache."""
+    """Reads and writes tenant records, with a per-container cache.
+
+    Writes are optimistic: each names the version it read and fails if another
+    writer came first, so a suspension and a plugin change made at once can
+    never silently undo each other. :meth:`update` re-reads and retries."""
 
     def __init__(
         self,
@@ -116,51 +130,98 @@ class TenantDirectory:
             key = tenant_record_key(tenant_id)
         except ValueError:
             return None
-        item = self._db.get_item(TableName=self._table, Key=key).get("Item")
+        item = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True).get("Item")
         return None if item is None else TenantRecord.model_validate_json(from_item(item)["doc"])
 
-    def put(self, tenant: TenantRecord, *, new: bool = False) -> TenantRecord:
-        """Save a tenant; returns it as stored. Every plugin config is validated by
-        its plugin's model (:class:`InvalidInput` listing the fields) and its
-        secrets go to the vault — the table holds references only. Configs may
-        carry secrets in clear, redaction markers or stored references (kept).
-        ``new``: refuse (:class:`Conflict`) when the id is taken."""
-        stored = None if new else self._load(tenant.id)
-        sealed = {name: setting.model_copy(update={"config": self._seal(tenant.id, name, setting, stored)})
-                  for name, setting in tenant.plugins.items()}
-        saved = tenant.model_copy(update={"plugins": sealed})
-        item = tenant_record_key(tenant.id) | to_item({
-            "type": "tenant", "doc": saved.model_dump_json(), "gsi1pk": tenants_index(), "gsi1sk": tenant.id,
-        })
-        condition = {"ConditionExpression": "attribute_not_exists(pk)"} if new else {}
-        try:
-            self._db.put_item(TableName=self._table, Item=item, **condition)
-        except Exception as err:
-            if is_condition_failure(err):
-                raise Conflict(f"a tenant with id {tenant.id!r} exists") from None
-            raise
-        self.forget(tenant.id)
-        for name in (stored.plugins if stored else {}):  # secrets no config refers to any more
-            after = saved.plugins.get(name)
-            self._vault.prune(tenant.id, name, _stored_config(stored, name), after.config if after else None)
-        return saved
+    def load(self, tenant_id: str) -> TenantRecord:
+        """The stored record, read now (admin paths; the cache is left alone)."""
+        tenant = self._load(tenant_id)
+        if tenant is None:
+            raise NotFound("unknown tenant")
+        return tenant
+
+    def create(self, tenant: TenantRecord, *, audit: AuditHook | None = None) -> TenantRecord:
+        """Save a new tenant; :class:`Conflict` when the id is taken."""
+        if not self._write(tenant, None, audit):
+            raise Conflict(f"a tenant with id {tenant.id!r} exists")
+        return self.load(tenant.id)
+
+    def put(self, tenant: TenantRecord) -> TenantRecord:
+        """Create or replace a tenant as given (seeding, tests); returns it as stored."""
+        return self.update(tenant.id, lambda _: tenant, missing_ok=True)[1]
+
+    def update(
+        self, tenant_id: str, change: Callable[[TenantRecord], TenantRecord], *,
+        audit: AuditHook | None = None, missing_ok: bool = False,
+    ) -> tuple[TenantRecord, TenantRecord]:
+        """Apply ``change`` to the stored record and save it, re-reading and retrying
+        when another writer came first; returns ``(before, after)``. A change that
+        changes nothing writes nothing (and audits nothing)."""
+        for _ in range(WRITE_ATTEMPTS):
+            stored = self._load(tenant_id)
+            if stored is None and not missing_ok:
+                raise NotFound("unknown tenant")
+            wanted = change(stored or TenantRecord(id=tenant_id, name=tenant_id))
+            if stored is not None and wanted.model_copy(update={"version": stored.version}) == stored:
+                return stored, stored
+            if self._write(wanted, stored, audit):
+                return stored or wanted, self.load(tenant_id)
+        raise Conflict("the tenant kept changing while this change was saved; try again")
 
     def configure(
         self, tenant_id: str, plugin: str, *, enabled: bool | None, config: dict[str, Any] | None,
-        max_delivery_attempts: int | None = None,
+        max_delivery_attempts: int | None = None, audit: AuditHook | None = None,
     ) -> tuple[TenantRecord, TenantRecord]:
         """Enable, disable or (re)configure one plugin; returns the record before and after.
         ``None`` leaves that part as it is (a first enable without a config validates ``{}``)."""
-        self.forget(tenant_id)
-        before = self.get(tenant_id)
-        current = before.plugins.get(plugin) or PluginSetting(enabled=False)
-        changes: dict[str, Any] = {"config": current.config if config is None else config}
-        if enabled is not None:
-            changes["enabled"] = enabled
-        if max_delivery_attempts is not None:
-            changes["max_delivery_attempts"] = max_delivery_attempts
-        wanted = before.model_copy(update={"plugins": before.plugins | {plugin: current.model_copy(update=changes)}})
-        return before, self.put(wanted)
+        def change(tenant: TenantRecord) -> TenantRecord:
+            current = tenant.plugins.get(plugin) or PluginSetting(enabled=False)
+            changes: dict[str, Any] = {"config": current.config if config is None else config}
+            if enabled is not None:
+                changes["enabled"] = enabled
+            if max_delivery_attempts is not None:
+                changes["max_delivery_attempts"] = max_delivery_attempts
+            return tenant.model_copy(update={"plugins": tenant.plugins | {plugin: current.model_copy(update=changes)}})
+
+        return self.update(tenant_id, change, audit=audit)
+
+    def _write(self, wanted: TenantRecord, stored: TenantRecord | None, audit: AuditHook | None) -> bool:
+        """One conditional write of ``wanted`` over ``stored`` (with its audit record);
+        ``False`` when another writer came first. Only changed plugin configs are
+        validated and sealed: the others are kept as stored."""
+        plugins = {name: setting.model_copy(update={"config": self._sealed(wanted.id, name, setting, stored)})
+                   for name, setting in wanted.plugins.items()}
+        saved = wanted.model_copy(update={"plugins": plugins, "version": (stored.version if stored else 0) + 1})
+        item = tenant_record_key(saved.id) | to_item({
+            "type": "tenant", "doc": saved.model_dump_json(), "version": saved.version,
+            "gsi1pk": tenants_index(), "gsi1sk": saved.id,
+        })
+        condition: dict[str, Any] = {"ConditionExpression": "attribute_not_exists(pk)"} if stored is None else {
+            "ConditionExpression": "version = :v OR (attribute_not_exists(version) AND :v = :zero)",
+            "ExpressionAttributeValues": to_item({":v": stored.version, ":zero": 0})}
+        put = {"Put": {"TableName": self._table, "Item": item, **condition}}
+        if not all(write_together(self._db, [put] + ([audit(stored, saved)] if audit else []))):
+            return False
+        self.forget(saved.id)
+        self._prune(stored, saved)
+        return True
+
+    def _sealed(
+        self, tenant_id: str, plugin: str, setting: PluginSetting, stored: TenantRecord | None,
+    ) -> dict[str, Any]:
+        before = _stored_config(stored, plugin)
+        if before is not None and setting.config == before:
+            return before  # unchanged: no SSM call, no validation against a model that may have moved on
+        return self._seal(tenant_id, plugin, setting, stored)
+
+    def _prune(self, stored: TenantRecord | None, saved: TenantRecord) -> None:
+        """Delete secrets no config refers to any more; best effort, after the commit."""
+        for name in (stored.plugins if stored else {}):
+            after = saved.plugins.get(name)
+            try:
+                self._vault.prune(saved.id, name, _stored_config(stored, name), after.config if after else None)
+            except Exception:  # the change is saved; an orphaned parameter is only clutter
+                log.warning("could not prune old secrets of %s/%s", saved.id, name, exc_info=True)
 
     def redacted_config(self, tenant: TenantRecord, plugin: str) -> dict[str, Any] | None:
         """The plugin's stored config as API reads show it: secrets masked."""

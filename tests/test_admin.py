@@ -232,3 +232,55 @@ def test_erasing_a_customer_through_the_api_leaves_an_audit_record_naming_only_t
     [record] = call(client, "GET", "/v1/audit?action=customer.erase", demo.api_key)[1]["records"]
     assert record["target"] == f"customer/{ticket['customer_id']}"
     assert "erase.me" not in json.dumps(record)
+
+
+def test_a_suspension_during_a_plugin_change_is_not_undone(client: Client, hub: Hub, demo: DemoTenant) -> None:
+    """Two writers read the same record; the second write must not silently win."""
+    from chalicelib.audit import Actor
+    from chalicelib.tenants import TenantRecord
+
+    seen: list[int] = []
+
+    def slow_change(tenant: TenantRecord) -> TenantRecord:
+        seen.append(tenant.version)
+        if len(seen) == 1:  # the operator suspends while this change is being prepared
+            hub.tenants.update("demo", lambda t: t.model_copy(update={"status": "suspended"}))
+        return tenant.model_copy(update={"name": "Renamed"})
+
+    hub.tenants.update("demo", slow_change, audit=lambda b, a: hub.audit.entry(
+        "demo", Actor(key_id="test"), "tenant.update", "tenant/demo")[1])
+    stored = hub.tenants.load("demo")
+    assert (stored.status, stored.name) == ("suspended", "Renamed"), "the retry applied the change on top"
+    assert seen[1] == seen[0] + 1, "the change was re-applied to the record the suspension wrote"
+    assert [r.action for r in hub.audit.list("demo").records] == ["tenant.update"], "one record: one write"
+
+
+def test_a_change_that_changes_nothing_writes_and_audits_nothing(client: Client, demo: DemoTenant) -> None:
+    before = call(client, "GET", "/v1/settings", demo.api_key)[1]
+    assert call(client, "PATCH", "/v1/settings", demo.api_key, {"language": before["settings"]["language"]})[0] == 200
+    assert call(client, "GET", "/v1/audit", demo.api_key)[1]["records"] == []
+
+
+def test_an_audit_write_that_fails_takes_the_key_with_it(client: Client, hub: Hub, demo: DemoTenant) -> None:
+    """Key and audit record are one transaction: no unaudited key survives."""
+    from chalicelib.audit import AuditLog
+
+    class BrokenAudit(AuditLog):
+        def entry(self, *args: Any, **kwargs: Any) -> Any:
+            record, put = super().entry(*args, **kwargs)
+            put["Put"]["ConditionExpression"] = "attribute_exists(pk)"  # can never hold for a new record
+            return record, put
+
+    hub.tenant_admin_api._desk = type(hub.tenant_admin_api._desk)(hub.api_keys, BrokenAudit(
+        hub.aws.dynamodb, hub.settings.table_name, hub.clock))
+    keys_before = call(client, "GET", "/v1/keys", demo.api_key)[1]["keys"]
+    status, _ = call(client, "POST", "/v1/keys", demo.api_key, {"scopes": ["agent"], "name": "ghost"})
+    assert status == 409
+    assert call(client, "GET", "/v1/keys", demo.api_key)[1]["keys"] == keys_before
+
+
+def test_far_future_expiry_is_refused_not_a_500(client: Client, demo: DemoTenant) -> None:
+    status, answer = call(client, "POST", "/v1/keys", demo.api_key,
+                          {"scopes": ["agent"], "expires_at": "9999-12-31T00:00:00Z"})
+    assert status == 422
+    assert answer["error"]["fields"][0]["field"] == "expires_at"
