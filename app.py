@@ -208,6 +208,24 @@ def create_tenant_key(tenant_id: str) -> Any:
     return json_response(get_hub().platform_api.create_tenant_key(_call(), tenant_id), 201)
 
 
+@app.route("/v1/admin/tenants/{tenant_id}/keys", methods=["GET"])
+@guarded
+def list_tenant_keys(tenant_id: str) -> Any:
+    return json_response(get_hub().platform_api.list_tenant_keys(_call(), tenant_id))
+
+
+@app.route("/v1/admin/tenants/{tenant_id}/keys/{key_id}", methods=["DELETE"])
+@guarded
+def revoke_tenant_key(tenant_id: str, key_id: str) -> Any:
+    return json_response(get_hub().platform_api.revoke_tenant_key(_call(), tenant_id, key_id))
+
+
+@app.route("/v1/admin/audit", methods=["GET"])
+@guarded
+def platform_audit() -> Any:
+    return json_response(get_hub().platform_api.platform_audit(_call()))
+
+
 @app.route("/v1/admin/keys", methods=["GET"])
 @guarded
 def list_platform_keys() -> Any:

@@ -16,7 +16,7 @@ from switchboard_sdk import BadPayload
 
 from .access import Access, ApiCall, Caller, page_limit
 from .apikeys import ApiKeyInfo, ApiKeys, Scope
-from .audit import AuditLog
+from .audit import AuditLog, AuditPage
 from .keys import TENANT_ID
 from .store import iso
 from .tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
@@ -151,6 +151,23 @@ class PlatformApi:
         caller = self._access.platform(call)
         self._tenants.load(tenant_id)
         return self._desk.issue(caller, tenant_id, call)
+
+    def list_tenant_keys(self, call: ApiCall, tenant_id: str) -> KeyList:
+        self._access.platform(call)
+        self._tenants.load(tenant_id)
+        return KeyList(keys=self._keys.list(tenant_id))
+
+    def revoke_tenant_key(self, call: ApiCall, tenant_id: str, key_id: str) -> ApiKeyInfo:
+        """An operator's brake: revoke a tenant's leaked key even when its admins cannot."""
+        caller = self._access.platform(call)
+        self._tenants.load(tenant_id)
+        return self._desk.revoke(caller, tenant_id, key_id)
+
+    def platform_audit(self, call: ApiCall) -> AuditPage:
+        """Platform-wide actions (platform keys issued and revoked), newest first."""
+        self._access.platform(call)
+        limit = page_limit(call.query.get("limit"), MAX_TENANT_PAGE)
+        return self._audit.list(None, limit=limit, before=call.param("cursor"), action=call.param("action", 64))
 
     def create_platform_key(self, call: ApiCall) -> KeyCreated:
         return self._desk.issue(self._access.platform(call), None, call)
