@@ -5,18 +5,27 @@ Every command but ``bootstrap`` talks to the hub's API with an API key
 for which tenant. ``bootstrap`` writes the first platform-admin key straight to
 the table with the operator's AWS credentials — the one step that cannot go
 through the API. Output is a table for people, ``--json`` for scripts. Exit
-codes: 0 done, 1 refused by the hub (4xx), 2 usage, 3 hub unreachable or 5xx.
+codes: 0 done, 1 refused by the hub (4xx, or a redirect), 2 usage, 3 hub
+unreachable or 5xx.
+
+The key travels as a bearer token, so the client never lets it go astray: it
+does not follow redirects (urllib would re-send ``Authorization`` to wherever
+the ``Location`` points, even another host), and it sends the key over plain
+``http://`` only to a loopback address (the local runtime); anything else must
+be ``https://``.
 """
 
 from __future__ import annotations
 
+import http.client
+import ipaddress
 import json
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlencode
+from typing import IO, Any
+from urllib.parse import quote, urlencode, urlsplit
 
 import click
 
@@ -29,22 +38,82 @@ class HubUnavailable(click.ClickException):
 
 @dataclass(frozen=True)
 class ApiClient:
+    """The hub's API at ``url``, called with ``key``; refuses an unsafe ``url`` when built."""
+
     url: str
     key: str | None
 
+    def __post_init__(self) -> None:
+        require_safe_url(self.url)
+
     def call(self, method: str, path: str, body: dict[str, Any] | None = None,
              query: dict[str, str] | None = None) -> Any:
-        url = self.url.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
-        headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {self.key}"} if self.key else {})
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - the hub URL
+        request = self._request(method, path, body, query)
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            with _opener(self.url).open(request, timeout=60) as response:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as err:
+            if 300 <= err.code < 400:
+                raise _redirected(err.code, err.headers.get("Location")) from None
             raise _refusal(err.code, err.read()) from None
         except urllib.error.URLError as err:
             raise HubUnavailable(f"cannot reach {self.url}: {err.reason}") from None
+        except (OSError, http.client.HTTPException) as err:  # a reset or timeout after connecting
+            raise HubUnavailable(f"cannot reach {self.url}: {err!r}") from None
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None,
+                 query: dict[str, str] | None) -> urllib.request.Request:
+        url = self.url.rstrip("/") + path + (f"?{urlencode(query)}" if query else "")
+        headers = {"Content-Type": "application/json"} | ({"Authorization": f"Bearer {self.key}"} if self.key else {})
+        data = json.dumps(body).encode() if body is not None else None
+        return urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310 - checked URL
+
+
+def require_safe_url(url: str) -> None:
+    """``https://`` anywhere, plain ``http://`` only to loopback; else a usage error (exit 2)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        raise click.UsageError(f"not a URL: {url!r}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise click.UsageError("the hub URL must look like https://<host>/... (--api-url or SWITCHBOARD_API_URL)")
+    if parts.scheme == "http" and not is_loopback(host):
+        raise click.UsageError(f"refusing to send the API key in clear to {host}: use https:// "
+                               "(plain http:// only to 127.0.0.1, ::1 or localhost)")
+
+
+def is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1 (``host`` as :func:`urllib.parse.urlsplit` gives it)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Declines every redirect, so the 3xx reaches :meth:`ApiClient.call` as an ``HTTPError``."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: IO[bytes], code: int, msg: str,
+                         headers: http.client.HTTPMessage, newurl: str) -> None:
+        return None
+
+
+def _opener(url: str) -> urllib.request.OpenerDirector:
+    """No redirects; and no proxy for a loopback hub, which a proxy would reach in clear."""
+    handlers: list[urllib.request.BaseHandler] = [_NoRedirects()]
+    host = urlsplit(url).hostname or ""
+    if is_loopback(host):
+        handlers.append(urllib.request.ProxyHandler({}))
+    return urllib.request.build_opener(*handlers)
+
+
+def _redirected(status: int, location: str | None) -> click.ClickException:
+    return click.ClickException(
+        f"{status} redirect to {location or '(no Location)'}: not followed, it would carry the API key; "
+        "give the final hub URL with --api-url")
 
 
 def _refusal(status: int, raw: bytes) -> click.ClickException:

@@ -9,6 +9,8 @@ attributes; the HTTP edge maps them to responses in one place. ::
     ├── Unauthorized              401  missing or unknown API key
     ├── Forbidden                 403  the key may not do this
     ├── BadPayload                400  the body cannot be understood
+    ├── InvalidInput              422  understood but refused; ``fields`` lists the reason per field
+    ├── RateLimited               429  over the tenant's rate; ``Retry-After`` says when to come back
     ├── PayloadTooLarge           413  the body is over the configured limit
     ├── NotFound                  404  unknown tenant, channel, ticket, …
     ├── MethodNotAllowed          405  e.g. a GET to a channel with no handshake
