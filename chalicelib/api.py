@@ -12,6 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
+from .audit import AuditLog
 from .deliveries import DeliveryLog
 from .replay import Replayer, ReplayFilter
 from .store import MAX_PAGE, TicketStore
@@ -48,8 +49,9 @@ def _limit(raw: str | None) -> int:
 class DeliveryApi:
     """``/v1/deliveries``: the delivery log (read scopes) and replay (tenant-admin)."""
 
-    def __init__(self, access: Access, log: DeliveryLog, replayer: Replayer) -> None:
+    def __init__(self, access: Access, log: DeliveryLog, replayer: Replayer, audit: AuditLog) -> None:
         self._access = access
+        self._audit = audit
         self._log = log
         self._replayer = replayer
 
@@ -67,15 +69,19 @@ class DeliveryApi:
         return {"deliveries": page, "next_cursor": next_cursor}
 
     def replay(self, call: ApiCall) -> dict[str, Any]:
-        tenant_id = self._access.tenant(call, ADMIN_SCOPES).tenant_id
+        """Re-send events (customer data) to connectors: an admin action, audited."""
+        caller = self._access.tenant(call, ADMIN_SCOPES)
         request = call.optional_json(ReplayRequest)
         if request.source == "log":
             if request.filter.connector is None:
                 raise BadPayload("replay from the log needs a connector")
-            report = self._replayer.from_log(tenant_id, request.filter.connector, request.filter)
+            report = self._replayer.from_log(caller.tenant_id, request.filter.connector, request.filter)
         else:
-            report = self._replayer.from_dead_letters(tenant_id, request.filter)
-        return report.as_dict()
+            report = self._replayer.from_dead_letters(caller.tenant_id, request.filter)
+        answer = report.as_dict()
+        self._audit.record(caller.tenant_id, caller.actor, "deliveries.replay", f"deliveries/{request.source}",
+                           after={"request": request.model_dump(mode="json"), "requeued": answer["requeued"]})
+        return answer
 
 
 class ReplayRequest(BaseModel):

@@ -28,6 +28,7 @@ from .store import iso
 DEFAULT_RETENTION_DAYS = 3 * 365 + 1
 SECRET_WORDS = ("secret", "token", "password", "api_key", "aes_key", "signing_key")
 REDACTED = "[redacted]"
+MAX_PAGES_PER_CALL = 10
 
 
 class Actor(BaseModel):
@@ -108,15 +109,18 @@ class AuditLog:
             values[":a"] = action
         kwargs["ExpressionAttributeValues"] = to_item(values)
         records: list[AuditRecord] = []
-        while len(records) <= limit:
+        for _ in range(MAX_PAGES_PER_CALL):  # a rare action must not scan years in one request
             result = self._db.query(**kwargs)
             records += [AuditRecord.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
-            if "LastEvaluatedKey" not in result:
+            last = result.get("LastEvaluatedKey")
+            if last is None or len(records) > limit:
                 break
-            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+            kwargs["ExclusiveStartKey"] = last
         page = records[:limit]
-        cursor = f"{page[-1].at}#{page[-1].id}" if len(records) > limit else None
-        return AuditPage(records=page, next_cursor=cursor)
+        if len(records) > limit:
+            return AuditPage(records=page, next_cursor=f"{page[-1].at}#{page[-1].id}")
+        # fewer than asked: either the end, or the scan budget ran out (carry on from there)
+        return AuditPage(records=page, next_cursor=from_item(last)["sk"] if last else None)
 
 
 def _partition(tenant_id: str | None) -> str:

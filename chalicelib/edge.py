@@ -78,6 +78,9 @@ def guarded(func: F) -> F:
         except SwitchboardError as err:
             if err.status >= 500:
                 log.exception("request failed: %s", err.code)
+            elif err.status in (401, 403):  # refusals leave a trace (never the key itself)
+                log.warning(json.dumps({"event": "request.refused", "status": err.status, "code": err.code,
+                                        "route": func.__name__}))
             return error_response(err)
         except Exception:
             log.exception("unhandled error")

@@ -127,7 +127,7 @@ class Hub:
 
         replayer = Replayer(self.aws.sqs, self.settings.queue_url, self.settings.dlq_url, self.store,
                             self.delivery_log)
-        return DeliveryApi(self.access, self.delivery_log, replayer)
+        return DeliveryApi(self.access, self.delivery_log, replayer, self.audit)
 
     @functools.cached_property
     def ingestor(self) -> Ingestor:

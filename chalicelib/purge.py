@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
+from switchboard_sdk import Unavailable
+
 from .items import from_item, to_item
 from .keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
 from .store import ERASED, iso
@@ -28,7 +30,7 @@ ATTEMPTS = 8
 BASE_DELAY = 0.05  # seconds; doubles per attempt (0.05 ... 6.4 s)
 
 
-class BatchIncomplete(RuntimeError):
+class BatchIncomplete(Unavailable):
     """DynamoDB kept leaving items unprocessed; calling again finishes the work."""
 
 

@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from switchboard_sdk.registry import ALLOWLIST_ENV, parse_allowlist
 
 MB = 1024 * 1024
+AUDIT_DAYS = 3 * 365 + 1  # the audit log is kept at least three years
+
+
+def _at_least(value: int, minimum: int, name: str) -> int:
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -60,7 +67,7 @@ class Settings:
     breaker_cooldown_seconds: int = 30
     webhook_rate: float = 100.0  # requests/s per tenant (chalicelib/ratelimit.py, docs/limits.md)
     api_rate: float = 20.0
-    audit_retention_days: int = 3 * 365 + 1
+    audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
 
@@ -88,6 +95,7 @@ class Settings:
             breaker_cooldown_seconds=_int(env, "SWITCHBOARD_BREAKER_COOLDOWN_SECONDS", 30),
             webhook_rate=_float(env, "SWITCHBOARD_WEBHOOK_RATE", 100.0),
             api_rate=_float(env, "SWITCHBOARD_API_RATE", 20.0),
-            audit_retention_days=_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", 3 * 365 + 1),
+            audit_retention_days=_at_least(_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", AUDIT_DAYS), AUDIT_DAYS,
+                                           "SWITCHBOARD_AUDIT_RETENTION_DAYS"),
             secret_prefix=env.get("SWITCHBOARD_SECRET_PREFIX", "/switchboard"),
         )

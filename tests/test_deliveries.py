@@ -67,7 +67,7 @@ def test_listing_needs_a_ticket_or_a_connector(client: Any, demo: DemoTenant) ->
 
 
 def test_dead_letters_are_replayed_once_the_receiver_is_fixed(
-    client: Any, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
+    client: Any, hub: Hub, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
 ) -> None:
     receiver.status = 400  # a permanent failure: straight to the DLQ
     send(client, demo, "hello", "c-1")
@@ -82,6 +82,9 @@ def test_dead_letters_are_replayed_once_the_receiver_is_fixed(
     delivered = [json.loads(body)["type"] for _m, _p, _h, body in receiver.requests[-2:]]
     assert sorted(delivered) == ["message.created", "ticket.created"]
     assert pipeline.dead_letters() == []
+    [record] = hub.audit.list("demo", action="deliveries.replay").records
+    assert record.after == {"request": {"source": "dlq", "connector": "webhook", "since": None, "until": None,
+                                        "event_ids": []}, "requeued": 2}
 
 
 def test_replay_from_the_log_resends_delivered_events_with_the_same_id(
@@ -129,3 +132,4 @@ def test_replay_needs_a_tenant_admin_key(client: Any, demo: DemoTenant, hub: Hub
     reader = hub.api_keys.create("demo", ["read-only"])[1]
     assert replay(client, reader, {})[0] == 403
     assert get(client, reader, "connector=webhook")[0] == 200
+

@@ -20,6 +20,7 @@ from .errors import (
     RateLimited,
     SwitchboardError,
     Unauthorized,
+    Unavailable,
     VerificationFailed,
 )
 from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo, hookimpl
@@ -80,6 +81,7 @@ __all__ = [
     "Ticket",
     "TransportError",
     "Unauthorized",
+    "Unavailable",
     "VerificationFailed",
     "WebhookRequest",
     "WebhookResponse",

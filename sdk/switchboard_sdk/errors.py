@@ -126,6 +126,15 @@ class Conflict(SwitchboardError):
     code = "conflict"
 
 
+class Unavailable(SwitchboardError):
+    """A dependency (DynamoDB, SSM, ...) did not finish the work this time;
+    the same call again continues where this one stopped."""
+
+    status = 503
+    code = "unavailable"
+    retryable = True
+
+
 class PluginConfigError(SwitchboardError):
     """A plugin is broken (duplicate name, bad hook result) or a tenant's config
     for it does not validate. Operators fix these; callers only see a 500."""
