@@ -15,6 +15,7 @@ attributes; the HTTP edge maps them to responses in one place. ::
     ├── NotFound                  404  unknown tenant, channel, ticket, …
     ├── MethodNotAllowed          405  e.g. a GET to a channel with no handshake
     ├── Conflict                  409  a write lost a race it cannot merge
+    ├── Unavailable               503  a dependency left the work unfinished; call again (``retryable``)
     ├── PluginConfigError         500  a plugin or its tenant config is unusable
     └── ConnectorError            502  a connector could not deliver (``retryable``)
 
