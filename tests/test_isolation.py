@@ -1,13 +1,19 @@
 """Tenant isolation over every route of the OpenAPI document.
 
 Tenant A (``demo``) and tenant B (``other``) each have tickets, messages,
-deliveries, keys, plugins and audit records. For each operation, A's
-tenant-admin key is pointed at B's resources (B's ids in the path, B's id
-wherever a tenant could be named). Operations that name a resource must answer
-404 or 403; listings must not contain a single id of B's. Afterwards B's items
-in the table, B's objects in the bucket and B's secrets are byte-for-byte what
-they were. The parametrisation is derived from the document, so a new route is
+deliveries, keys, plugins and audit records. For each operation, a key of A's is
+pointed at B's resources (B's ids in the path, B's id wherever a tenant could be
+named): A's tenant-admin key on every route, A's agent and read-only keys on the
+routes they can reach, the reads and the writes naming a resource, and a
+platform-admin key on every tenant route (which it must be refused: platform
+keys own no tenant data). Operations that name a resource must answer 404 or
+403; listings must not contain a single id of B's. Afterwards B's items in the
+table, B's objects in the bucket and B's secrets are byte-for-byte what they
+were. The parametrisation is derived from the document, so a new route is
 covered (or the test fails for want of an id to try) without editing this file.
+
+Webhooks: a message signed with A's web secret is refused at B's URL, and B's
+secret at A's, before anything is stored.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
 from chalicelib.local.demo import DemoTenant, new_whsec
 from chalicelib.openapi import OPERATIONS, Operation
@@ -61,7 +68,7 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
     info, key = hub.api_keys.create(B, ["tenant-admin"], name="b-admin")
     hub.audit.record(B, _actor(), "key.create", f"key/{info.key_id}")
     return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id,
-            "name": "webhook", "tenant_id": B, "key": key}
+            "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret}
 
 
 def _actor() -> Any:
@@ -86,8 +93,22 @@ def snapshot(hub: Hub) -> dict[str, Any]:
 
 
 def _belongs_to_b(item: dict[str, Any]) -> bool:
-    pk = item["pk"]["S"]
+    pk = str(item["pk"]["S"])
     return pk.startswith((f"T#{B}#", f"TENANT#{B}")) or item.get("tenant_id", {}).get("S") == B
+
+
+def whole_state(hub: Hub) -> dict[str, Any]:
+    """Every table item, bucket object and secret parameter, of every tenant and the platform."""
+    items = []
+    for page in hub.aws.dynamodb.get_paginator("scan").paginate(TableName=hub.settings.table_name):
+        items += [json.dumps(i, sort_keys=True, default=repr) for i in page["Items"]]
+    objects = []
+    for page in hub.aws.s3.get_paginator("list_objects_v2").paginate(Bucket=hub.settings.bucket):
+        objects += [(o["Key"], o["ETag"]) for o in page.get("Contents", [])]
+    params = []
+    for page in hub.aws.ssm.get_paginator("describe_parameters").paginate():
+        params += [(p["Name"], p.get("Version")) for p in page["Parameters"]]
+    return {"items": sorted(items), "objects": sorted(objects), "secrets": sorted(params)}
 
 
 def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tuple[int, str]:
@@ -99,25 +120,72 @@ def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tup
     body = BODIES.get(op.operation_id)
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     response = client.http.request(op.method.upper(), path + query, headers=headers,
-                                   body=json.dumps(body) if body is not None else None)
+                                   body=json.dumps(body).encode() if body is not None else b"")
     return response.status_code, response.body.decode()
 
 
-TENANT_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider]
+def names_a_resource(op: Operation) -> bool:
+    return any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id"))
 
 
-@pytest.mark.parametrize("op", TENANT_ROUTES, ids=[f"{o.method.upper()} {o.path}" for o in TENANT_ROUTES])
+API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider]
+TENANT_ROUTES = [op for op in API_ROUTES if not op.path.startswith("/v1/admin/")]
+# A's tenant-admin key everywhere; A's lesser keys where they get in (the real test of
+# isolation for them), on every read and on every write naming one of B's resources; a
+# platform key on every tenant route. Platform routes legitimately reach B with a platform key.
+CASES: list[tuple[Operation, Scope]] = (
+    [(op, "tenant-admin") for op in API_ROUTES]
+    + [(op, kind) for kind in ("agent", "read-only") for op in TENANT_ROUTES
+       if kind in op.scopes or op.method == "get" or names_a_resource(op)]
+    + [(op, "platform-admin") for op in TENANT_ROUTES]
+)
+
+
+def key_of_a(hub: Hub, demo: DemoTenant, kind: Scope) -> str:
+    if kind == "tenant-admin":
+        return demo.api_key
+    return hub.api_keys.create(None if kind == "platform-admin" else demo.tenant_id, [kind], name=kind)[1]
+
+
+@pytest.mark.parametrize(("op", "kind"), CASES, ids=[f"{o.method.upper()} {o.path} as {k}" for o, k in CASES])
 def test_tenant_a_can_neither_read_nor_change_tenant_b(
-    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation
+    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation, kind: Scope
 ) -> None:
     ids = other_tenant(client, hub, pipeline)
-    before = snapshot(hub)
-    status, body = request(client, op, demo.api_key, ids)
-    names_a_resource = any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id"))
-    if names_a_resource or op.path.startswith("/v1/admin/"):
-        assert status in (403, 404), f"{op.method} {op.path} answered {status}: {body[:300]}"
+    key = key_of_a(hub, demo, kind)
+    before, everything_before = snapshot(hub), whole_state(hub)
+    status, body = request(client, op, key, ids)
+    where = f"{op.method.upper()} {op.path} as {kind}"
+    if kind not in op.scopes:
+        assert status == 403, f"{where} answered {status}: {body[:300]}"
+        assert whole_state(hub) == everything_before, f"a refused {where} changed something"
+    elif names_a_resource(op) or op.path.startswith("/v1/admin/"):
+        assert status in (403, 404), f"{where} answered {status}: {body[:300]}"
     else:
         assert status < 500, body[:300]
     for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], "B's private message", "Other Co"):
-        assert value not in body, f"{op.method} {op.path} leaked {value!r}"
-    assert snapshot(hub) == before, f"{op.method} {op.path} changed tenant B's data"
+        assert value not in body, f"{where} leaked {value!r}"
+    assert snapshot(hub) == before, f"{where} changed tenant B's data"
+
+
+# -- webhooks: a tenant's secret opens only its own URL ------------------------------------
+
+
+@pytest.mark.parametrize("direction", ["A's secret at B's URL", "B's secret at A's URL"])
+def test_a_web_message_signed_with_another_tenants_secret_is_refused(
+    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, direction: str
+) -> None:
+    ids = other_tenant(client, hub, pipeline)
+    tenant, secret = (B, demo.web_secret) if direction.startswith("A's") else (demo.tenant_id, ids["web_secret"])
+    before = whole_state(hub)
+    body = web_message("Forged: refund me", client_id="forged-1", email="mallory@example.com")
+    response = client.http.post(f"/hooks/{tenant}/web", body=body,
+                                headers=signed_web_headers(secret, body, msg_id="wh_forged"))
+    assert response.status_code == 401, response.body
+    pipeline.drain()
+    assert whole_state(hub) == before, "a refused webhook stored something"
+    # and the secret that belongs there still opens the door (the refusal was the signature's)
+    right = ids["web_secret"] if tenant == B else demo.web_secret
+    response = client.http.post(f"/hooks/{tenant}/web", body=body,
+                                headers=signed_web_headers(right, body, msg_id="wh_forged"))
+    assert response.status_code == 202, response.body
