@@ -48,6 +48,7 @@ class Access:
         key = self._keys.authenticate(call.authorization)
         if key.tenant_id is not None or "platform-admin" not in key.scopes:
             raise Forbidden("this route needs a platform-admin key")
+        call.refuse_unknown_query()
         return Caller(key, _actor(key, call))
 
     def tenant(self, call: ApiCall, scopes: frozenset[str] = READ_SCOPES) -> Caller:
@@ -65,6 +66,7 @@ class Access:
             raise Forbidden("this tenant is suspended")
         if self._limit is not None:
             self._limit(key.tenant_id, "api-admin" if "tenant-admin" in key.scopes else "api")
+        call.refuse_unknown_query()
         return Caller(key, _actor(key, call))
 
 

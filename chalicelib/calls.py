@@ -21,6 +21,14 @@ class ApiCall:
     base_url: str = "http://localhost"  # scheme://host[/stage] the caller reached us at
     query: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
+    allowed_query: frozenset[str] | None = None  # None: any (calls built outside the edge)
+
+    def refuse_unknown_query(self) -> None:
+        """400 for query parameters the route does not take: a typo in a filter
+        must not silently widen the answer. Checked once the caller is known."""
+        unknown = sorted(set(self.query) - self.allowed_query) if self.allowed_query is not None else []
+        if unknown:
+            raise BadPayload(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
 
     def json(self, model: type[M]) -> M:
         """The body as ``model``; field-level errors (never the values) on failure."""

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from chalice.app import Response
 from pydantic import BaseModel
-from switchboard_sdk import BadPayload, SwitchboardError, WebhookRequest, WebhookResponse
+from switchboard_sdk import SwitchboardError, WebhookRequest, WebhookResponse
 
 from .calls import ApiCall
 
@@ -54,13 +54,11 @@ def api_call(request: Any) -> ApiCall:
 
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     query = dict(request.query_params or {})
-    unknown = sorted(set(query) - query_names(request.method, request.context.get("resourcePath", "")))
-    if unknown:  # a typo in a filter must not silently widen the answer
-        raise BadPayload(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
     base = public_url(request).split("/v1/", 1)[0]
     return ApiCall(
         authorization=headers.get("authorization"), source_ip=_source_ip(request),
         query=query, body=request.raw_body or b"", base_url=base,
+        allowed_query=query_names(request.method, request.context.get("resourcePath", "")),
     )
 
 

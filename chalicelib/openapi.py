@@ -232,10 +232,12 @@ def _operation(op: Operation) -> dict[str, Any]:
     success = _json(op.response.__name__, "Success") if not op.provider else {
         "description": "The answer the provider expects (TwiML, `success`, JSON, ...)",
         "content": {"*/*": {"schema": {}}}}
+    # every keyed route answers 400 to a query parameter it does not take
+    errors = sorted(set(op.errors) | ({400} if op.scopes else set()))
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
         "responses": {str(op.status): success}
-        | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in op.errors},
+        | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in errors},
     }
     if op.provider and op.method == "post":
         spec["requestBody"] = PROVIDER_BODY

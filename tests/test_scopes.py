@@ -28,7 +28,7 @@ import app as app_module
 from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
 from chalicelib.local.demo import DemoTenant
-from chalicelib.openapi import OPERATIONS, PATH_PARAMS, Operation
+from chalicelib.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, whole_state
 
@@ -184,11 +184,6 @@ def test_without_a_valid_key_every_route_answers_401_and_changes_nothing(
     assert call(client, op, ids, f"Bearer {good}")[0] == op.status, "the key the refused ones imitate works"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "BUG chalicelib/edge.py api_call(): unknown query parameters are refused (400 bad_payload) before the key "
-    "is looked at, so a caller without a key gets 400, not 401 - also on the 18 routes whose documented errors "
-    "have no 400 (e.g. GET /v1/tickets/{ticket_id}, DELETE /v1/keys/{key_id}, GET /v1/admin/keys); bodies, "
-    "by contrast, are only read after authentication"))
 def test_a_caller_without_a_key_gets_401_whatever_its_query(client: Client, hub: Hub, demo: DemoTenant) -> None:
     ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
            "ticket_id": "tkt_unknown", "customer_id": "cus_unknown"}
@@ -198,4 +193,20 @@ def test_a_caller_without_a_key_gets_401_whatever_its_query(client: Client, hub:
         response = client.http.request(op.method.upper(), url + ("&" if "?" in url else "?") + "unknown=1",
                                        headers={"content-type": "application/json"}, body=b"")
         answers[op_id(op)] = response.status_code
-    assert answers == dict.fromkeys(answers, 401)
+    assert answers == dict.fromkeys(answers, 401), "the key is checked before the query"
+
+
+def test_an_unknown_query_parameter_is_a_documented_400_for_a_valid_key(
+    client: Client, hub: Hub, demo: DemoTenant
+) -> None:
+    platform = hub.api_keys.create(None, ["platform-admin"])[1]
+    ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
+           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown"}
+    for op in AUTHENTICATED:
+        key = platform if op.path.startswith("/v1/admin/") else demo.api_key
+        url = url_of(op, ids)
+        response = client.http.request(op.method.upper(), url + ("&" if "?" in url else "?") + "unknown=1",
+                                       headers={"content-type": "application/json", "authorization": f"Bearer {key}"},
+                                       body=b"")
+        assert response.status_code == 400, op_id(op)
+        assert "400" in document()["paths"][op.path][op.method]["responses"], f"{op_id(op)}: 400 undocumented"
