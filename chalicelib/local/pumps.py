@@ -40,15 +40,23 @@ def _failures(result: Any) -> list[str]:
 
 
 class StreamPump:
-    def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100) -> None:
+    def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100,
+                 refresh_seconds: float = 10.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._streams = streams
         self._arn = stream_arn
         self._handler = handler
         self._batch = batch_size
         self._iterators: dict[str, str | None] = {}
         self._context = LambdaContext("store_changes")
+        self._refresh_seconds, self._monotonic = refresh_seconds, monotonic
+        self._refreshed_at: float | None = None
 
     def _refresh_shards(self) -> None:
+        """Look for new shards now and then (like Lambda), not on every poll."""
+        now = self._monotonic()
+        if self._refreshed_at is not None and now - self._refreshed_at < self._refresh_seconds:
+            return
+        self._refreshed_at = now
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
             if shard["ShardId"] not in self._iterators:
@@ -154,6 +162,13 @@ class ObjectPump:
                        "object": {"key": obj["Key"], "size": obj["Size"], "etag": obj.get("ETag", "")},
                        "reason": "PutObject"},
         }
+
+
+def idle_wait(idle_polls: int, *, first: float = 0.05, most: float = 0.5) -> float:
+    """How long a pump rests after ``idle_polls`` empty polls in a row: doubling from
+    ``first`` up to ``most``, so an idle runtime stops hammering the emulator while a
+    busy one never waits."""
+    return min(most, first * 2.0 ** max(0, idle_polls - 1))
 
 
 def drain(pumps: list[Any], *, idle_rounds: int = 2, timeout: float = 30.0) -> None:

@@ -26,7 +26,7 @@ from ..hub import Hub, build_hub, set_hub
 from ..provision import deploy_stateful, settings_for
 from ..settings import Settings
 from .demo import DemoTenant, seed_demo_tenant
-from .pumps import ObjectPump, QueuePump, StreamPump
+from .pumps import ObjectPump, QueuePump, StreamPump, idle_wait
 from .receiver import DemoReceiver
 
 log = logging.getLogger("switchboard.dev")
@@ -123,8 +123,10 @@ class LocalRuntime:
         objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
         pumps: list[tuple[str, Callable[[], int]]] = [
             ("stream-pump", stream.poll_once), ("object-pump", objects.poll_once),
-        ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order
-            (f"queue-pump-{n}", lambda: queue.poll_once(1)) for n in range(self.queue_workers)
+        ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order.
+            # Short polls: moto's long poll spins while the only visible jobs are in groups
+            # another worker holds (a retried job's), starving the calls that do work
+            (f"queue-pump-{n}", queue.poll_once) for n in range(self.queue_workers)
         ]
         for name, poll in pumps:
             thread = threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True)
@@ -132,10 +134,12 @@ class LocalRuntime:
             self._threads.append(thread)
 
     def _pump_loop(self, name: str, poll: Any) -> None:
+        idle = 0
         while not self._stop.is_set():
             try:
-                if not poll():
-                    self._stop.wait(0.2)
+                idle = 0 if poll() else idle + 1
+                if idle:
+                    self._stop.wait(idle_wait(idle))
             except Exception:  # keep pumping: Lambda would retry too
                 log.exception("%s failed; retrying in 1s", name)
                 self._stop.wait(1.0)

@@ -1,0 +1,41 @@
+"""The local event-source pumps: the stream pump looks for shards now and then, not
+on every poll, and an idle pump rests longer the longer it stays idle."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from chalicelib.hub import Hub
+from chalicelib.local.pumps import StreamPump, idle_wait
+from tests.conftest import Pipeline
+
+
+class CountingStreams:
+    def __init__(self, streams: Any) -> None:
+        self._streams, self.calls = streams, Counter[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return getattr(self._streams, name)(**kwargs)
+
+        return call
+
+
+def test_the_stream_pump_describes_the_stream_once_per_refresh_period(hub: Hub, pipeline: Pipeline) -> None:
+    streams, now = CountingStreams(hub.aws.client("dynamodbstreams")), [0.0]
+    pump = StreamPump(streams, pipeline.stream._arn, lambda event, context: None, refresh_seconds=10.0,
+                      monotonic=lambda: now[0])
+    for _ in range(5):
+        pump.poll_once()
+    assert streams.calls["describe_stream"] == 1
+    assert streams.calls["get_records"] == 5
+    now[0] = 10.0
+    pump.poll_once()
+    assert streams.calls["describe_stream"] == 2, "new shards are found after the period"
+
+
+def test_an_idle_pump_backs_off_to_a_ceiling() -> None:
+    assert [idle_wait(n) for n in range(1, 7)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
+    assert idle_wait(3, first=0.1, most=1.0) == 0.4
