@@ -151,29 +151,47 @@ class TenantStore(TenantTable):
         return None if open_ticket is None else str(open_ticket)
 
     def remember_provider_message(self, message: Message, *, expires_at: int | None = None) -> None:
-        """Map a provider message id to where it landed, for threading later ones."""
-        item = self.keys.provider_message(message.channel, message.provider_message_id) | to_item({
-            "type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
-            "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at,
-        })
-        self._db.put_item(TableName=self._table, Item=item)  # same values on a repeat
+        """Map a provider message id to where it landed, for threading later ones.
+        An update, not a put: a parked follow-up's mark on the item must survive."""
+        values = {"type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
+                  "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at}
+        kept = [(name, value) for name, value in values.items() if value is not None]
+        self._db.update_item(  # same values on a repeat
+            TableName=self._table, Key=self.keys.provider_message(message.channel, message.provider_message_id),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(kept)))
+            + ("" if expires_at is not None else " REMOVE expires_at"),
+            ExpressionAttributeNames={f"#a{i}": name for i, (name, _) in enumerate(kept)},
+            ExpressionAttributeValues=to_item({f":v{i}": value for i, (_, value) in enumerate(kept)}),
+        )
 
     def find_provider_message(self, channel: str, provider_message_id: str) -> tuple[str, str] | None:
         """``(ticket_id, customer_id)`` of an earlier message, if we hold it."""
         item = self._get(self.keys.provider_message(channel, provider_message_id))
-        return None if item is None else (str(item["ticket_id"]), str(item["customer_id"]))
+        if item is None or "ticket_id" not in item:  # only a follow-up's mark: not stored yet
+            return None
+        return str(item["ticket_id"]), str(item["customer_id"])
 
     def park(self, awaited_id: str, follow_up: InboundMessage, *, expires_at: int | None = None) -> None:
-        """Keep a follow-up until the message ``awaited_id`` (same channel) is stored."""
+        """Keep a follow-up until the message ``awaited_id`` (same channel) is stored,
+        and mark that message's map item (a stub until it is stored), so the stream
+        handler releases follow-ups only for marked messages (:func:`has_parked_follow_ups`)."""
         self._check_tenant(follow_up.tenant_id)
         key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
         item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": follow_up.model_dump_json(),
                               "expires_at": expires_at})
         self._db.put_item(TableName=self._table, Item=item)
+        expiry = "" if expires_at is None else ", expires_at = if_not_exists(expires_at, :exp)"
+        self._db.update_item(  # after the put: whoever sees the mark finds the parked item
+            TableName=self._table, Key=self.keys.provider_message(follow_up.channel, awaited_id),
+            UpdateExpression=f"SET #t = if_not_exists(#t, :stub), tenant_id = :tenant, parked = :yes{expiry}",
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues=to_item(
+                {":stub": "awaited", ":tenant": self.tenant_id, ":yes": True, ":exp": expires_at}),
+        )
 
     def parked_for(self, channel: str, awaited_id: str) -> list[InboundMessage]:
         result = self._db.query(
-            TableName=self._table, KeyConditionExpression="pk = :p",
+            TableName=self._table, KeyConditionExpression="pk = :p", ConsistentRead=True,
             ExpressionAttributeValues=to_item({":p": self.keys.waiting_partition(channel, awaited_id)}),
         )
         return [InboundMessage.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
@@ -376,6 +394,12 @@ class TenantStore(TenantTable):
 
 _TICKET_FIELDS = set(Ticket.model_fields)
 _MESSAGE_FIELDS = set(Message.model_fields)
+
+
+def has_parked_follow_ups(image: dict[str, Any]) -> bool:
+    """Whether a stored provider message's map item (a stream image, deserialised)
+    carries the mark :meth:`TenantStore.park` leaves: follow-ups may wait for it."""
+    return image.get("type") == "provider_message" and bool(image.get("parked"))
 
 
 def _ticket(item: dict[str, Any]) -> Ticket:

@@ -6,6 +6,10 @@ reports the failed record's sequence number (``batchItemFailures``) so Lambda
 retries from there; everything before it is not redone, and anything redone is
 idempotent anyway.
 
+Parked follow-ups are released when the message they wait for is stored, read
+from that message's provider-message record: only one that a parked follow-up
+marked (``TenantStore.park``) costs a read; every other message costs none.
+
 Delivery jobs are batched across the stream batch: they wait in an
 :class:`~chalicelib.dispatch.Outbox` that sends them ten at a time in record
 order, and each customer is read once per batch. Before reporting a failure the
@@ -26,6 +30,7 @@ from switchboard_sdk import Customer, InboundMessage
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .items import from_item
+from .store import has_parked_follow_ups
 
 log = logging.getLogger(__name__)
 
@@ -61,19 +66,19 @@ class StreamProcessor:
         return _retry_from(unsent) if unsent is not None else {"batchItemFailures": []}
 
     def _one(self, record: dict[str, Any], sequence: str, batch: _Batch) -> None:
+        image = from_item(record["dynamodb"].get("NewImage") or {})
+        if has_parked_follow_ups(image):  # stored and marked (INSERT or MODIFY, whichever came last)
+            tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
+            self._conversations.release(tenant_id, channel, provider_id)
+            return
         if record.get("eventName") != "INSERT":
             return
-        image = from_item(record["dynamodb"].get("NewImage") or {})
         if image.get("type") == "inbound":
             inbound = InboundMessage.model_validate_json(image["doc"])
             message = self._conversations.absorb(inbound)
             if message is not None:
                 log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
                                      "ticket": message.ticket_id, "message": message.id}))
-            return
-        if image.get("type") == "provider_message":  # a message others may be waiting for
-            tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
-            self._conversations.release(tenant_id, channel, provider_id)
             return
         if image.get("type") in ("ticket", "message"):
             customer = self._customer(batch, image["tenant_id"], image["customer_id"])

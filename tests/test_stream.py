@@ -1,6 +1,8 @@
 """The stream handler's delivery jobs: batched across the stream batch (ten per
 SendMessageBatch, one customer read per customer), and on a failed send retried
-from the first record whose jobs were not queued — nothing lost, nothing twice."""
+from the first record whose jobs were not queued — nothing lost, nothing twice.
+Parked follow-ups: released when what they wait for is stored, however the two
+race, at the cost of one read only for messages a follow-up waits for."""
 
 from __future__ import annotations
 
@@ -12,14 +14,15 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from switchboard_sdk import Identity
+from switchboard_sdk import Identity, InboundMessage, ThreadHints
 
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
 from chalicelib.local.demo import DemoTenant
+from chalicelib.store import TenantStore
 from chalicelib.stream import StreamProcessor
-from tests.conftest import Pipeline
+from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, T0, inbound
 
 BOB = Identity(kind="email", value="bob@example.com")
@@ -151,3 +154,57 @@ def test_a_failing_record_reports_itself_after_queueing_what_came_before(
     assert result == {"batchItemFailures": [{"itemIdentifier": "9" * 21}]}
     assert sum(sqs.batches) == 14, "the records before it are done: their jobs are queued"
     assert_each_job_once_in_order(queued_jobs(hub), texts)
+
+
+# -- parked follow-ups: released by the awaited message's record, read only when marked
+
+
+def queries(hub: Hub) -> list[str]:
+    made: list[str] = []
+    hub.aws.dynamodb.meta.events.register(
+        "before-parameter-build.dynamodb.Query", lambda params, **_: made.append(params["KeyConditionExpression"]))
+    return made
+
+
+def test_messages_nobody_waits_for_cost_no_release_read(hub: Hub, demo: DemoTenant, pipeline: Pipeline) -> None:
+    conversation(hub)
+    made = queries(hub)
+    assert processor(hub, CountingSqs(hub.aws.sqs)).process(stream_records(hub, pipeline)) == {"batchItemFailures": []}
+    assert made == []
+
+
+def call(pid: str) -> InboundMessage:
+    return inbound(pid, EMAIL).model_copy(update={"kind": "call"})
+
+
+def recording(of: str) -> InboundMessage:
+    return inbound(f"{of}:recording", EMAIL).model_copy(
+        update={"customer": None, "kind": "voicemail", "thread": ThreadHints(provider_ids=[of])})
+
+
+@pytest.mark.parametrize("stored", ["before-it-parks", "after-it-parks", "later"])
+def test_a_follow_up_is_never_left_behind_however_it_races_what_it_follows(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch, stored: str
+) -> None:
+    """The call is stored after the recording's first look: just before the recording
+    parks, just after (before its second look), or once it has parked."""
+    builder, park = ConversationBuilder(hub.store), TenantStore.park
+
+    def racing_park(store: TenantStore, awaited_id: str, follow_up: InboundMessage, **kwargs: Any) -> None:
+        if stored == "before-it-parks":
+            builder.absorb(call("CA1"))
+        park(store, awaited_id, follow_up, **kwargs)
+        if stored == "after-it-parks":
+            builder.absorb(call("CA1"))
+
+    monkeypatch.setattr(TenantStore, "park", racing_park)
+    builder.absorb(recording("CA1"))
+    if stored == "later":
+        builder.absorb(call("CA1"))
+    made = queries(hub)
+    assert processor(hub, CountingSqs(hub.aws.sqs)).process(stream_records(hub, pipeline)) == {"batchItemFailures": []}
+    messages = {m["provider_message_id"]: m for m in table_items(hub, "message")}
+    assert set(messages) == {"CA1", "CA1:recording"}
+    assert messages["CA1:recording"]["ticket_id"] == messages["CA1"]["ticket_id"]
+    assert table_items(hub, "waiting") == []
+    assert len(made) == 1, "one release read: the marked call's"
