@@ -147,14 +147,13 @@ class LocalRuntime:
     def start(self) -> tuple[Hub, DemoTenant, Any]:
         """Everything up, the HTTP server not yet serving: ``(hub, demo, server)``."""
         from chalice.config import Config
-        from chalice.local import create_local_server
 
         app_module = import_app()
         hub, demo, receiver, outputs = self.build()
         receiver.start()
         self._cleanups.append(receiver.stop)
         self.start_pumps(hub, outputs)
-        server = create_local_server(app_module.app, Config(chalice_stage="dev"), self.host, self.port)
+        server = _local_server(app_module.app, Config(chalice_stage="dev"), self.host, self.port)
         self._cleanups.append(server.server.server_close)
         return hub, demo, server
 
@@ -185,6 +184,17 @@ class LocalRuntime:
         for cleanup in reversed(self._cleanups):
             cleanup()
         self._cleanups.clear()
+
+
+def _local_server(app: Any, config: Any, host: str, port: int) -> Any:
+    """chalice's dev server; it rebases the app's class onto its own, which fails
+    with an inheritance cycle when a second runtime starts in the same process
+    (tests), so a class rebased before is first put back."""
+    from chalice.local import CustomLocalChalice, create_local_server
+
+    if isinstance(app, CustomLocalChalice):
+        app.__class__ = CustomLocalChalice.__bases__[-1]
+    return create_local_server(app, config, host, port)
 
 
 def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
