@@ -10,6 +10,8 @@ messages for less (the envelope carries the message and the customer).
 from __future__ import annotations
 
 import heapq
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +22,10 @@ from .items import from_item, to_item
 from .keys import TenantKeys, shard_of
 from .retention import RetentionSource
 from .store import ACTIVITY_INDEX, MAX_PAGE, iso
+
+WRITE_BATCH = 25  # BatchWriteItem's limit
+UNPROCESSED_TRIES = 5
+UNPROCESSED_PAUSE_SECONDS = 0.05  # doubling
 
 
 @dataclass(frozen=True)
@@ -34,8 +40,9 @@ class Attempt:
 
 class DeliveryLog:
     def __init__(self, client: Any, table_name: str, *, retention_days: int, shards: int = 4,
-                 retention: RetentionSource | None = None) -> None:
+                 retention: RetentionSource | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         self._db = client
+        self._sleep = sleep
         self._table = table_name
         self._days = retention_days
         self._shards = shards
@@ -48,11 +55,26 @@ class DeliveryLog:
             days = min(days, self._tenant_retention.for_tenant(tenant_id).message_days)
         return timedelta(days=days)
 
-    def record(self, attempt: Attempt) -> None:
-        """One PutItem per attempt (keys are unique per attempt: a repeat overwrites)."""
+    def record_all(self, attempts: Sequence[Attempt]) -> None:
+        """A worker batch's attempts, 25 per BatchWriteItem (keys are unique per attempt:
+        a repeat overwrites); what DynamoDB leaves unprocessed is sent again after a
+        short pause, a few times, then this raises."""
+        items = {(i["pk"]["S"], i["sk"]["S"]): i for i in map(self._item, attempts)}  # a repeat overwrites
+        puts = [{"PutRequest": {"Item": item}} for item in items.values()]
+        for start in range(0, len(puts), WRITE_BATCH):
+            request: dict[str, Any] = {self._table: puts[start : start + WRITE_BATCH]}
+            for tries in range(UNPROCESSED_TRIES):
+                request = self._db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+                if not request:
+                    break
+                self._sleep(UNPROCESSED_PAUSE_SECONDS * 2**tries)
+            else:
+                raise RuntimeError("DynamoDB left delivery-log items unprocessed")
+
+    def _item(self, attempt: Attempt) -> dict[str, Any]:
         keys, event = TenantKeys(attempt.event.tenant_id), attempt.event
         sort_key = f"{iso(attempt.at)}#{attempt.connector}#{event.id}#{attempt.attempt:03d}"
-        item = keys.delivery_log(event.ticket_id, sort_key) | to_item({
+        return keys.delivery_log(event.ticket_id, sort_key) | to_item({
             "type": "delivery_log", "tenant_id": event.tenant_id, "connector": attempt.connector,
             "event_id": event.id, "event_type": event.type, "ticket_id": event.ticket_id,
             "attempt": attempt.attempt, "outcome": attempt.outcome.kind,
@@ -61,7 +83,6 @@ class DeliveryLog:
             "gsi1pk": keys.connector_log_index(attempt.connector, shard_of(event.id, self._shards)),
             "gsi1sk": sort_key, "expires_at": int((attempt.at + self._kept_for(event.tenant_id)).timestamp()),
         })
-        self._db.put_item(TableName=self._table, Item=item)
 
     def by_ticket(self, tenant_id: str, ticket_id: str, *, limit: int = 50,
                   before: str | None = None) -> tuple[list[dict[str, Any]], str | None]:

@@ -15,11 +15,13 @@ held back behind a retried one is received (and counted by SQS) without being
 attempted. The count is only read when SQS has seen the job before, so a
 first-time delivery costs no table call.
 
-A batch's visibility changes and dead letters are made together at its end
-(ten per ChangeMessageVisibilityBatch / SendMessageBatch). A dead letter that
-could not be sent leaves its job unfinished (reported as a failure, tried
-again); a visibility change that failed only means the job waits out the
-queue's visibility timeout instead.
+A batch's delivery-log entries, visibility changes and dead letters are
+written together at its end (one BatchWriteItem; ten per
+ChangeMessageVisibilityBatch / SendMessageBatch). If the log cannot be
+written the batch fails as a whole, as an attempt's log write failing did
+before. A dead letter that could not be sent leaves its job unfinished
+(reported as a failure, tried again); a visibility change that failed only
+means the job waits out the queue's visibility timeout instead.
 """
 
 from __future__ import annotations
@@ -98,6 +100,7 @@ class DeliveryWorker:
                 settle.visibility.append((record, delay))
             blocked_groups.add(group)
             failures.append(record)
+        self.log.record_all(settle.attempts)  # before any job is finished: a failure here fails the batch
         failures += self._settle(settle)
         return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failures]}
 
@@ -116,7 +119,7 @@ class DeliveryWorker:
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
             return math.ceil(wait)
         attempt = self._attempt_number(record, connector, event)
-        outcome = self._logged_attempt(connector, event, attempt)
+        outcome = self._logged_attempt(connector, event, attempt, settle)
         if outcome.kind == "delivered":
             return None
         limit = self._attempt_limit(connector, event.tenant_id)
@@ -126,12 +129,13 @@ class DeliveryWorker:
         settle.dead_letter(record, job, attempt, outcome)
         return None
 
-    def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int) -> DeliveryOutcome:
-        """One attempt, recorded in the delivery log and the endpoint's breaker."""
+    def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int,
+                        settle: _Settlement) -> DeliveryOutcome:
+        """One attempt, recorded in the endpoint's breaker and (at the batch's end) the delivery log."""
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
-        self.log.record(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
+        settle.attempts.append(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
         self.breakers.record(event.tenant_id, connector, transient_failure=outcome.kind == "retry")
         _log_attempt(connector, event, attempt, outcome)
         return outcome
@@ -211,11 +215,13 @@ class DeliveryWorker:
 
 @dataclass
 class _Settlement:
-    """What a batch leaves for its end: visibility changes (record, seconds) and
-    dead letters (record, SendMessageBatch entry without ``Id``)."""
+    """What a batch leaves for its end: its attempts (for the delivery log),
+    visibility changes (record, seconds) and dead letters (record,
+    SendMessageBatch entry without ``Id``)."""
 
     visibility: list[tuple[dict[str, Any], int]] = field(default_factory=list)
     dead: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)  # for the delivery log
 
     def dead_letter(self, record: dict[str, Any], job: dict[str, Any], attempt: int,
                     outcome: DeliveryOutcome) -> None:

@@ -1,6 +1,7 @@
 """A job the worker cannot read is dead-lettered with a reason; it never fails the
 batch it came in (which would redeliver its neighbours forever). SQS calls that
-fail at a batch's end leave unfinished only the jobs they concern."""
+fail at a batch's end leave unfinished only the jobs they concern; a batch's
+attempts reach the delivery log in one write."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 from collections import Counter
 from typing import Any
 
+import pytest
 from botocore.exceptions import ClientError
 from switchboard_sdk.testing import StatusServer
 
@@ -125,3 +127,37 @@ def test_a_failed_visibility_change_fails_nothing_else(hub: Hub, demo: DemoTenan
         "retried after the queue's visibility timeout instead")
     receiver.status = 200
     assert hub.worker.process(records[1:]) == {"batchItemFailures": []}
+
+
+class CountingDb:
+    """The DynamoDB client, counting calls; ``unprocessed`` BatchWriteItem answers
+    first leave their last item unprocessed (as DynamoDB may under load)."""
+
+    def __init__(self, db: Any, unprocessed: int = 0) -> None:
+        self._db, self.unprocessed, self.calls = db, unprocessed, Counter[str]()
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls[name] += 1
+            if name == "batch_write_item" and self.unprocessed:
+                self.unprocessed -= 1
+                (table, puts), = kwargs["RequestItems"].items()
+                if puts[:-1]:
+                    self._db.batch_write_item(RequestItems={table: puts[:-1]})
+                return {"UnprocessedItems": {table: puts[-1:]}}
+            return getattr(self._db, name)(**kwargs)
+
+        return call
+
+
+@pytest.mark.parametrize("unprocessed", [0, 2])
+def test_a_batchs_attempts_are_logged_in_one_write(
+    hub: Hub, demo: DemoTenant, receiver: StatusServer, unprocessed: int
+) -> None:
+    enqueue(hub, *[event(demo.tenant_id, n, ticket_id=f"tkt_{n}") for n in range(6)])
+    hub.delivery_log._db = db = CountingDb(hub.aws.dynamodb, unprocessed)
+    hub.delivery_log._sleep = lambda seconds: None
+    assert hub.worker.process(receive_records(hub)) == {"batchItemFailures": []}
+    assert db.calls == Counter({"batch_write_item": 1 + unprocessed}), "what DynamoDB left is sent again"
+    logged, _ = hub.delivery_log.by_connector(demo.tenant_id, "webhook")
+    assert len(logged) == 6
