@@ -1,12 +1,15 @@
-"""The local event-source pumps: the stream pump looks for shards now and then, not
-on every poll, and an idle pump rests longer the longer it stays idle."""
+"""The local runtime's parts: the stream pump looks for shards now and then, not
+on every poll; an idle pump rests longer the longer it stays idle; the emulator
+answers one call at a time."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from typing import Any
 
 from chalicelib.hub import Hub
+from chalicelib.local.emulator import OneCallAtATime
 from chalicelib.local.pumps import StreamPump, idle_wait
 from tests.conftest import Pipeline
 
@@ -39,3 +42,27 @@ def test_the_stream_pump_describes_the_stream_once_per_refresh_period(hub: Hub, 
 def test_an_idle_pump_backs_off_to_a_ceiling() -> None:
     assert [idle_wait(n) for n in range(1, 7)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
     assert idle_wait(3, first=0.1, most=1.0) == 0.4
+
+
+def test_the_emulator_answers_one_call_at_a_time() -> None:
+    """Calls arriving together run one after another inside the emulator (as AWS
+    applies each atomically), never interleaved."""
+    inside, most, lock = [0], [0], threading.Lock()
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        threading.Event().wait(0.01)  # long enough for the others to arrive
+        with lock:
+            inside[0] -= 1
+        start_response("200 OK", [])
+        return [b"ok"]
+
+    serialised = OneCallAtATime(app)
+    calls = [threading.Thread(target=serialised, args=({}, lambda *_: None)) for _ in range(8)]
+    for call in calls:
+        call.start()
+    for call in calls:
+        call.join()
+    assert most[0] == 1

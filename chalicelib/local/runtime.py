@@ -31,6 +31,7 @@ from .receiver import DemoReceiver
 
 log = logging.getLogger("switchboard.dev")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+STREAM_POLL_SECONDS = 0.25  # Lambda polls each stream shard four times a second
 
 
 def import_app() -> Any:
@@ -89,9 +90,10 @@ class LocalRuntime:
             os.environ.setdefault(name, value)  # moto accepts any credentials
         port = free_port()
         # its own process: the emulator gets a core of its own instead of
-        # competing with the hub for this one's interpreter lock
+        # competing with the hub for this one's interpreter lock; one call at a
+        # time, as AWS applies each atomically (chalicelib/local/emulator.py)
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "chalicelib.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self._cleanups.append(lambda: _end(server))
@@ -121,25 +123,28 @@ class LocalRuntime:
         stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
         objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
-        pumps: list[tuple[str, Callable[[], int]]] = [
-            ("stream-pump", stream.poll_once), ("object-pump", objects.poll_once),
+        pumps: list[tuple[str, Callable[[], int], float]] = [
+            ("stream-pump", stream.poll_once, STREAM_POLL_SECONDS), ("object-pump", objects.poll_once, 0.0),
         ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order.
-            # Short polls: moto's long poll spins while the only visible jobs are in groups
-            # another worker holds (a retried job's), starving the calls that do work
-            (f"queue-pump-{n}", queue.poll_once) for n in range(self.queue_workers)
+            # Short polls: the emulator answers one call at a time (a long poll would hold it)
+            (f"queue-pump-{n}", queue.poll_once, 0.0) for n in range(self.queue_workers)
         ]
-        for name, poll in pumps:
-            thread = threading.Thread(target=self._pump_loop, args=(name, poll), name=name, daemon=True)
+        for name, poll, every in pumps:
+            thread = threading.Thread(target=self._pump_loop, args=(name, poll, every), name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _pump_loop(self, name: str, poll: Any) -> None:
+    def _pump_loop(self, name: str, poll: Any, every: float) -> None:
+        """Poll until stopped: no more often than ``every`` seconds, and resting
+        longer the longer the source stays idle."""
         idle = 0
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 idle = 0 if poll() else idle + 1
-                if idle:
-                    self._stop.wait(idle_wait(idle))
+                rest = max(idle_wait(idle) if idle else 0.0, every - (time.monotonic() - started))
+                if rest > 0:
+                    self._stop.wait(rest)
             except Exception:  # keep pumping: Lambda would retry too
                 log.exception("%s failed; retrying in 1s", name)
                 self._stop.wait(1.0)
