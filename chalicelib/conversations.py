@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
@@ -83,9 +84,9 @@ class ConversationBuilder:
                 released.append(message)
         return released
 
-    def customer(self, tenant_id: str, customer_id: str) -> Customer | None:
-        """Who a ticket or message belongs to (for event payloads)."""
-        return self._store.tenant(tenant_id).get_customer(customer_id)
+    def customers(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """Whom tickets and messages belong to (for event payloads), in one read."""
+        return self._store.tenant(tenant_id).get_customers(customer_ids)
 
     def _place(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None) -> Placement | None:
         if inbound.customer is None:

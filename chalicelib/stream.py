@@ -12,9 +12,9 @@ marked (``TenantStore.park``) costs a read; every other message costs none.
 
 Delivery jobs are batched across the stream batch: they wait in an
 :class:`~chalicelib.dispatch.Outbox` that sends them ten at a time in record
-order, and each customer is read once per batch. Before reporting a failure the
-handler queues what earlier records produced; if that fails too, it reports the
-first record whose jobs were not all queued.
+order, and the customers they name are read in one call per tenant. Before
+reporting a failure the handler queues what earlier records produced; if that
+fails too, it reports the first record whose jobs were not all queued.
 """
 
 from __future__ import annotations
@@ -37,10 +37,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Batch:
-    """What one stream batch shares: its delivery jobs and the customers read."""
+    """What one stream batch shares: its delivery jobs, and whom its new tickets and
+    messages belong to (tenant → customer ids), read once per tenant when first needed."""
 
     outbox: Outbox
-    customers: dict[tuple[str, str], Customer | None] = field(default_factory=dict)
+    wanted: dict[str, set[str]]
+    customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
 
 
 class StreamProcessor:
@@ -50,11 +52,12 @@ class StreamProcessor:
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped stream records; returns the partial-failure report."""
-        batch = _Batch(self._dispatcher.outbox())
-        for record in records:
+        changes = [(record, from_item(record.get("dynamodb", {}).get("NewImage") or {})) for record in records]
+        batch = _Batch(self._dispatcher.outbox(), _customers_wanted(changes))
+        for record, image in changes:
             sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
             try:
-                self._one(record, sequence, batch)
+                self._one(record, image, sequence, batch)
             except NotQueued as err:
                 log.exception("delivery jobs not queued; retrying from record %s", err.owner)
                 return _retry_from(err.owner)
@@ -65,8 +68,7 @@ class StreamProcessor:
         unsent = _flush(batch.outbox)
         return _retry_from(unsent) if unsent is not None else {"batchItemFailures": []}
 
-    def _one(self, record: dict[str, Any], sequence: str, batch: _Batch) -> None:
-        image = from_item(record["dynamodb"].get("NewImage") or {})
+    def _one(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
         if has_parked_follow_ups(image):  # stored and marked (INSERT or MODIFY, whichever came last)
             tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
@@ -80,16 +82,31 @@ class StreamProcessor:
                 log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
                                      "ticket": message.ticket_id, "message": message.id}))
             return
-        if image.get("type") in ("ticket", "message"):
+        if _dispatched(record, image):
             customer = self._customer(batch, image["tenant_id"], image["customer_id"])
             batch.outbox.add(sequence, self._dispatcher.jobs(events_for(image, customer)))
 
     def _customer(self, batch: _Batch, tenant_id: str, customer_id: str) -> Customer | None:
-        """Who a ticket or message belongs to, read once per batch."""
-        key = (tenant_id, customer_id)
-        if key not in batch.customers:
-            batch.customers[key] = self._conversations.customer(tenant_id, customer_id)
-        return batch.customers[key]
+        """Who a ticket or message belongs to: the first time a tenant's customer is
+        needed, all of that tenant's customers in the batch are read in one call."""
+        wanted = batch.wanted.pop(tenant_id, set())
+        if wanted:
+            found = self._conversations.customers(tenant_id, wanted)
+            batch.customers |= {(tenant_id, cid): customer for cid, customer in found.items()}
+        return batch.customers.get((tenant_id, customer_id))
+
+
+def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
+    """A new ticket or message: it announces an event."""
+    return record.get("eventName") == "INSERT" and image.get("type") in ("ticket", "message")
+
+
+def _customers_wanted(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, set[str]]:
+    wanted: dict[str, set[str]] = {}
+    for record, image in changes:
+        if _dispatched(record, image):
+            wanted.setdefault(image["tenant_id"], set()).add(image["customer_id"])
+    return wanted
 
 
 def _flush(outbox: Outbox) -> str | None:

@@ -1,5 +1,5 @@
 """The stream handler's delivery jobs: batched across the stream batch (ten per
-SendMessageBatch, one customer read per customer), and on a failed send retried
+SendMessageBatch, the customers they name in one read), and on a failed send retried
 from the first record whose jobs were not queued — nothing lost, nothing twice.
 Parked follow-ups: released when what they wait for is stored, however the two
 race, at the cost of one read only for messages a follow-up waits for."""
@@ -84,14 +84,21 @@ def processor(hub: Hub, sqs: CountingSqs) -> StreamProcessor:
     return StreamProcessor(ConversationBuilder(hub.store), Dispatcher(hub.tenants, sqs, hub.settings.queue_url))
 
 
-def customer_reads(hub: Hub) -> list[str]:
-    reads: list[str] = []
+def customer_reads(hub: Hub) -> list[list[str]]:
+    """The customer keys of each read call, as they are made."""
+    reads: list[list[str]] = []
 
-    def count(params: dict[str, Any], **_: Any) -> None:
+    def one(params: dict[str, Any], **_: Any) -> None:
         if "#CU#" in params["Key"]["pk"]["S"]:
-            reads.append(params["Key"]["pk"]["S"])
+            reads.append([params["Key"]["pk"]["S"]])
 
-    hub.aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.GetItem", count)
+    def batch(params: dict[str, Any], **_: Any) -> None:
+        keys = [k["pk"]["S"] for request in params["RequestItems"].values() for k in request["Keys"]]
+        if any("#CU#" in k for k in keys):
+            reads.append(keys)
+
+    hub.aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.GetItem", one)
+    hub.aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.BatchGetItem", batch)
     return reads
 
 
@@ -108,7 +115,7 @@ def assert_each_job_once_in_order(jobs: list[dict[str, Any]], texts: list[str]) 
         assert said == [t for t in texts if t[:3] == said[0][:3]], "in order"
 
 
-def test_a_batchs_jobs_go_out_ten_per_call_with_one_read_per_customer(
+def test_a_batchs_jobs_go_out_ten_per_call_with_one_read_for_its_customers(
     hub: Hub, demo: DemoTenant, pipeline: Pipeline
 ) -> None:
     texts = conversation(hub)
@@ -116,7 +123,8 @@ def test_a_batchs_jobs_go_out_ten_per_call_with_one_read_per_customer(
     result = processor(hub, sqs).process(stream_records(hub, pipeline))
     assert result == {"batchItemFailures": []}
     assert sqs.batches == [10, 4], "14 jobs (2 tickets + 12 messages) in two calls"
-    assert len(reads) == len(set(reads)) == 2, "each customer read once"
+    [read] = reads
+    assert len(read) == len(set(read)) == 2, "both customers in one read, each once"
     assert_each_job_once_in_order(queued_jobs(hub), texts)
 
 
