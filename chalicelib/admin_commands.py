@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .admin_cli import STATE_DIR, api_options, client, parse_settings, path_part, show
+from .admin_cli import STATE_DIR, HubUnavailable, api_options, client, parse_settings, path_part, show
 
 KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at")
 SCOPES = click.Choice(["platform-admin", "tenant-admin", "agent", "read-only"])
@@ -278,22 +279,32 @@ def customers_erase(customer_id: str, yes: bool, **api: Any) -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=STATE_DIR, hidden=True)
 def bootstrap(name: str, table: str | None, aws_endpoint: str | None, state_dir: Path) -> None:
     """Issue a platform-admin key with your AWS credentials (the first key)."""
-    from .apikeys import ApiKeys
+    from .apikeys import ApiKeyInfo, ApiKeys
     from .audit import Actor, AuditLog
     from .aws import AwsClients
     from .hub import utc_now
     from .settings import Settings
 
     local = state_dir / "demo.json"
-    if table is None and local.exists():  # the local runtime's emulator
+    if table is None and local.exists():  # the local runtime's emulator takes any credentials
         state = json.loads(local.read_text())
         table, aws_endpoint = state["table"], aws_endpoint or state["aws_endpoint"]
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(variable, "local")
     if table is None:
         raise click.UsageError("give --table (or SWITCHBOARD_TABLE)")
     db = AwsClients(region=Settings.from_env().region, endpoint=aws_endpoint).dynamodb
-    info, plain = ApiKeys(db, table, utc_now).create(None, ["platform-admin"], name=name, created_by="aws")
-    AuditLog(db, table, utc_now).record(None, Actor(key_id="aws", via="cli"), "key.create", f"key/{info.key_id}",
-                                        after=info.model_dump(mode="json"))
+    audit = AuditLog(db, table, utc_now)
+
+    def entry(info: ApiKeyInfo) -> dict[str, Any]:
+        return audit.entry(None, Actor(key_id="aws", via="cli"), "key.create", f"key/{info.key_id}",
+                           after=info.model_dump(mode="json"))[1]
+
+    try:
+        info, plain = ApiKeys(db, table, utc_now).create(None, ["platform-admin"], name=name, created_by="aws",
+                                                         audit=entry)
+    except Exception as err:  # credentials, table name, network: say which, no trace
+        raise HubUnavailable(f"could not write the key to table {table}: {type(err).__name__}: {err}") from None
     click.echo(plain)
     click.echo(f"platform key {info.key_id} issued; export SWITCHBOARD_API_KEY=<the key above>", err=True)
 

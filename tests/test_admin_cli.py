@@ -37,7 +37,8 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, Dem
 
 
 def cli(state: Path, *args: str, key: str | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SWITCHBOARD_")}
+    # a fresh shell: no AWS credentials either (the local emulator needs none)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "AWS_"))}
     env |= {"SWITCHBOARD_API_KEY": key} if key else {}
     return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args, "--state-dir", str(state)],
                           cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False)
@@ -92,3 +93,11 @@ def test_errors_are_clear_and_exit_codes_say_who_is_at_fault(runtime: tuple[Hub,
     unreachable = cli(state, "plugins", "list", "--api-url", "http://127.0.0.1:9", key=demo.api_key)
     assert unreachable.returncode == 3
     assert "cannot reach" in unreachable.stderr
+
+
+def test_bootstrap_against_a_table_that_is_not_there_fails_clearly(runtime: tuple[Hub, DemoTenant, Path]) -> None:
+    _, demo, state = runtime
+    failed = cli(state, "bootstrap", "--table", "no-such-table", "--aws-endpoint", demo.aws_endpoint)
+    assert failed.returncode == 3
+    assert "could not write the key to table no-such-table" in failed.stderr
+    assert "Traceback" not in failed.stderr
