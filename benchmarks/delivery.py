@@ -84,12 +84,23 @@ def send(demo: DemoTenant, customers: int, messages: int) -> None:
         thread.join(timeout=300)
 
 
-def _post(sample: samples.Sample) -> None:
+def _post(sample: samples.Sample, tries: int = 30) -> None:
+    """POST until accepted; a 429 (the tenant's webhook rate limit) is sent again after
+    its Retry-After, as providers do."""
+    import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(sample.url, data=sample.body, headers=sample.headers, method="POST")
-    with urllib.request.urlopen(request, timeout=30) as response:
-        response.read()
+    for _ in range(tries):
+        request = urllib.request.Request(sample.url, data=sample.body, headers=sample.headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                response.read()
+                return
+        except urllib.error.HTTPError as err:
+            if err.code != 429:
+                raise
+            time.sleep(float(err.headers.get("Retry-After") or 1))
+    raise RuntimeError(f"still rate limited after {tries} tries")
 
 
 def main() -> None:
