@@ -8,6 +8,7 @@ return a secret; a client may send the redacted value back to keep it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -58,6 +59,12 @@ class SettingsUpdate(BaseModel):
     raw_retention_days: RetentionDays | None = None
     language: str | None = None
     time_zone: str | None = None
+
+
+@functools.cache
+def config_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A plugin config model's JSON Schema: built once per container, not per request."""
+    return model.model_json_schema()
 
 
 class TenantAdminApi:
@@ -116,7 +123,7 @@ class TenantAdminApi:
             enabled=bool(setting and setting.enabled), configured=setting is not None,
             config=self._tenants.redacted_config(tenant, name),
             max_delivery_attempts=setting.max_delivery_attempts if setting else None,
-            config_schema=info.config_model.model_json_schema(), webhook_urls=urls,
+            config_schema=config_schema(info.config_model), webhook_urls=urls,
             setup_steps=[step.replace("{webhook_url}", urls[0]) for step in info.setup_steps] if urls else [],
         )
 
