@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,20 +12,10 @@ from switchboard_plugins.odoo import OdooConfig, rpc
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.testing import StatusServer, sample_event
 from switchboard_sdk.transport import MemoryExternalIds
-from test_odoo import deliver, make_config, message_event, ticket_event
+from test_odoo import _fresh_caches, deliver, fake, make_config, message_event, ticket_event
 
-
-@pytest.fixture(autouse=True)
-def _fresh_caches() -> Iterator[None]:
-    rpc.clear_caches()
-    yield
-    rpc.clear_caches()
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeOdoo]:
-    with FakeOdoo() as server:
-        yield server
+# the fake server and the cache reset are test_odoo's fixtures (the latter autouse)
+__all__ = ["_fresh_caches", "fake"]
 
 
 def assert_key_hidden(outcome: DeliveryOutcome) -> None:
