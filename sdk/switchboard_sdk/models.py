@@ -137,6 +137,12 @@ class InboundMessage(_Model):
     ``opens_ticket=False`` (auto-replies, bounces, provider events) joins a
     ticket a hint or the customer's open ticket leads to, and otherwise stays in
     the inbound record only.
+
+    ``sender_authenticated`` is the provider's verdict on ``customer``: ``True``
+    when it proved the sender (email: DMARC, or SPF/DKIM aligned with From),
+    ``False`` when the check failed — the identity may be forged, so the hub never
+    adds such a message to an existing ticket — and ``None`` when the channel
+    cannot say.
     """
 
     tenant_id: str
@@ -153,6 +159,7 @@ class InboundMessage(_Model):
     opens_ticket: bool = True
     metadata: dict[str, str] = Field(default_factory=dict)
     raw_payload_ref: str | None = None
+    sender_authenticated: bool | None = None
 
     @model_validator(mode="after")
     def _someone_or_something_to_follow(self) -> InboundMessage:
