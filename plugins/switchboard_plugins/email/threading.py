@@ -44,9 +44,19 @@ def message_ids(value: str | None) -> list[str]:
     return [i for i in found if len(i) <= MAX_ID_CHARS]
 
 
+def address_pairs(raw_values: Iterable[str]) -> list[tuple[str, str]]:
+    """``(display name, address)`` pairs of raw address-list header values. The stdlib
+    recurses once per nested comment, so ``From: ((((…`` raises RecursionError; such a
+    header holds no address we could trust anyway."""
+    try:
+        return getaddresses(list(raw_values))
+    except RecursionError:
+        return []
+
+
 def addresses(raw_values: Iterable[str]) -> list[str]:
     """Bare addresses (lower-case) from raw address-list header values."""
-    return [addr.strip().lower() for _, addr in getaddresses(list(raw_values)) if "@" in addr]
+    return [addr.strip().lower() for _, addr in address_pairs(raw_values) if "@" in addr]
 
 
 def _canonical(token: str) -> str | None:
