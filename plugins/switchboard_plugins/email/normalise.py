@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import getaddresses, parsedate_to_datetime
+from email.utils import parsedate_to_datetime
 
 from pydantic import ValidationError
 from switchboard_sdk.errors import BadPayload
@@ -38,6 +39,10 @@ _VERDICT_HEADERS = {
 }
 _DMARC = re.compile(r"\bdmarc\s*=\s*([a-z]+)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
+
+
+# The ingress path's reading of its provider's verdict on the From address (see .authenticity)
+Authenticator = Callable[[Mail, str], bool | None]
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def customer(mail: Mail) -> CustomerProfile | None:
     """The ``From`` address — not ``Reply-To``: receivers check SPF/DKIM/DMARC
     against From, while Reply-To is whatever the sender typed, and the hub's
     sender check trusts this identity."""
-    for name, address in getaddresses(mail.raw("from")):
+    for name, address in threading.address_pairs(mail.raw("from")):
         try:
             identity = Identity(kind="email", value=address)
         except ValidationError:
@@ -179,12 +184,15 @@ def _base(mail: Mail, *, tenant_id: str, received_at: datetime, options: Options
     }
 
 
-def _message(mail: Mail, base: dict[str, object], options: Options) -> InboundMessage:
+def _message(
+    mail: Mail, base: dict[str, object], options: Options, authenticate: Authenticator | None
+) -> InboundMessage:
     sender = customer(mail)
     if sender is None:
         # never customer=None here: the hub would take the customer from the ticket
         # an In-Reply-To points at, which is exactly what a spoofer wants
         raise BadPayload("the message has no usable From address")
+    authenticated = authenticate(mail, sender.identities[0].value) if authenticate else None
     refs = threading.ticket_refs(
         mail.headers, extra_recipients=mail.envelope_recipients, support_address=options.support_address
     )
@@ -201,6 +209,7 @@ def _message(mail: Mail, base: dict[str, object], options: Options) -> InboundMe
             "thread": threading.hints(refs, threading.provider_ids(mail.headers)),
             "opens_ticket": not auto,
             "metadata": extra,
+            "sender_authenticated": authenticated,
         }
     )
 
@@ -246,14 +255,23 @@ def _bounce_metadata(bounce: loops.Bounce) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
-def to_inbound(mail: Mail, *, tenant_id: str, received_at: datetime, options: Options) -> InboundMessage:
+def to_inbound(
+    mail: Mail,
+    *,
+    tenant_id: str,
+    received_at: datetime,
+    options: Options,
+    authenticate: Authenticator | None = None,
+) -> InboundMessage:
     """The normalised message: a bounce becomes ``delivery_failure``, an auto-reply
-    a message that opens no ticket."""
+    a message that opens no ticket. ``authenticate`` reads the provider's verdict on
+    From into ``sender_authenticated``; a bounce's From is the reporting server, not
+    a customer, so bounces keep ``None``."""
     base = _base(mail, tenant_id=tenant_id, received_at=received_at, options=options)
     try:
         if loops.is_bounce(mail):
             return _delivery_failure(mail, base, options)
-        return _message(mail, base, options)
+        return _message(mail, base, options, authenticate)
     except ValidationError as err:
         # field names only: pydantic's text would echo parts of the mail into logs
         fields = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors(include_input=False)})

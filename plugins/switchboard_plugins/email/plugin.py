@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from switchboard_sdk.errors import BadPayload
+from switchboard_sdk.errors import BadPayload, VerificationFailed
 from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
@@ -24,7 +24,7 @@ from .config import CHANNEL, EmailConfig
 
 if TYPE_CHECKING:
     from .mailgun import Form
-    from .normalise import Options
+    from .normalise import Authenticator, Options
 
 # The parser modules (mailgun, mime, normalise, …) pull in the stdlib ``email``
 # parser and ``html.parser`` (~20 ms). The hub imports every plugin at start-up
@@ -45,14 +45,20 @@ def parse_mime(
     received_at: datetime,
     config: EmailConfig | None = None,
     envelope_recipients: list[str] | None = None,
+    authenticate: Authenticator | None = None,
 ) -> InboundMessage:
     """One raw RFC 5322 message as an :class:`InboundMessage` (the parser both
-    ingress paths share; also for benchmarks and the demo CLI)."""
+    ingress paths share; also for benchmarks and the demo CLI). ``authenticate``
+    reads the provider's SPF/DKIM/DMARC verdict (:mod:`.authenticity`); without it
+    ``sender_authenticated`` is ``None``: headers alone prove nothing."""
     from .mime import parse_bytes  # lazy: see the note at the imports
     from .normalise import to_inbound
 
     mail = parse_bytes(raw, envelope_recipients=envelope_recipients)
-    return to_inbound(mail, tenant_id=tenant_id, received_at=received_at, options=_options(config))
+    options = _options(config)
+    return to_inbound(
+        mail, tenant_id=tenant_id, received_at=received_at, options=options, authenticate=authenticate
+    )
 
 
 def _options(config: EmailConfig | None) -> Options:
@@ -67,19 +73,26 @@ def _as_config(config: BaseModel) -> EmailConfig:
     return expect_config(config, EmailConfig)
 
 
-def _form(request: WebhookRequest) -> Form:
+def _form(request: WebhookRequest, *, verifying: bool = False) -> Form:
     from .mailgun import parse_form  # lazy: see the note at the imports
 
-    return parse_form(request.body, request.header("content-type"))
+    unreadable = VerificationFailed if verifying else BadPayload
+    return parse_form(request.body, request.header("content-type"), unreadable=unreadable)
 
 
 def parse_request(request: WebhookRequest, config: EmailConfig) -> list[InboundMessage]:
     """A verified Mailgun route POST as its one message."""
-    from .mailgun import mail_from_form  # lazy: see the note at the imports
+    from .mailgun import authenticator, mail_from_form  # lazy: see the note at the imports
     from .normalise import to_inbound
 
-    mail = mail_from_form(_form(request))
-    return [to_inbound(mail, tenant_id=request.tenant_id, received_at=request.received_at, options=_options(config))]
+    form = _form(request)
+    mail = mail_from_form(form)
+    options = _options(config)
+    message = to_inbound(
+        mail, tenant_id=request.tenant_id, received_at=request.received_at, options=options,
+        authenticate=authenticator(form),
+    )
+    return [message]
 
 
 def _encrypted(obj: StoredObject) -> bool:
@@ -92,7 +105,11 @@ def parse_stored(obj: StoredObject, config: EmailConfig) -> list[InboundMessage]
         return []
     if _encrypted(obj):
         raise BadPayload("SES encrypted this message client-side (KMS); turn that off and use bucket encryption")
-    message = parse_mime(obj.body, tenant_id=obj.tenant_id, received_at=obj.received_at, config=config)
+    from .authenticity import ses_verdict  # lazy: see the note at the imports
+
+    message = parse_mime(
+        obj.body, tenant_id=obj.tenant_id, received_at=obj.received_at, config=config, authenticate=ses_verdict
+    )
     return [message.model_copy(update={"raw_payload_ref": f"s3://{obj.bucket}/{obj.key}"})]
 
 
@@ -135,7 +152,7 @@ class EmailChannel:
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
         from .mailgun import verify  # lazy: see the note at the imports
 
-        verify(_form(request), _as_config(config), request.received_at)
+        verify(_form(request, verifying=True), _as_config(config), request.received_at)
         return True
 
     @hookimpl
