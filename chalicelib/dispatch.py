@@ -6,26 +6,36 @@ drops the repeat. Jobs of one ticket and connector share a message group, so
 they are delivered in order and a failing connector never blocks another.
 
 The stream handler collects the jobs of a whole stream batch in an
-:class:`Outbox`, which sends them ten per ``SendMessageBatch`` in record order;
-when a send fails it names the first record whose jobs were not all queued, and
+:class:`Outbox`, which sends them in record order, as many per
+``SendMessageBatch`` as SQS's limits allow (ten; 256 KiB); when a send fails for
+a passing reason it names the first record whose jobs were not all queued, and
 the batch is retried from there (the repeats it sends again are dropped by
-their de-duplication ids).
+their de-duplication ids). Jobs SQS refuses for what they carry are reported
+per record instead, so the stream handler sets that record aside.
+
+Jobs (:mod:`chalicelib.jobs`) carry their event while it is small and a
+reference to the stored item otherwise; :class:`StoredEvents` rebuilds a
+referenced event for the worker.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket
+from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, Unavailable
 
+from .aws import error_code
 from .ids import stable_id
+from .jobs import SQS_BATCH_ENTRIES, EventRef, JobRefused, entry_size, fitting, job_for
+from .keys import Key
+from .setaside import is_transient
+from .store import TicketStore
+from .table import TenantTable
 from .tenants import TenantDirectory
 
-SQS_BATCH = 10
 log = logging.getLogger(__name__)
 
 
@@ -58,52 +68,91 @@ def _envelope(
     )
 
 
-def job_body(connector: str, event: EventEnvelope) -> str:
-    return json.dumps({"connector": connector, "event": event.model_dump(mode="json")})
-
-
-class NotQueued(RuntimeError):
-    """Some delivery jobs were not queued; ``owner`` added the first of them."""
+class NotQueued(Unavailable):
+    """Some delivery jobs were not queued for a passing reason; ``owner`` added the
+    first of them (retry from it)."""
 
     def __init__(self, owner: str, detail: str) -> None:
         super().__init__(f"delivery jobs of {owner or 'a record'} were not queued: {detail}")
         self.owner = owner
 
 
+@dataclass(frozen=True)
+class _Held:
+    owner: str
+    entry: dict[str, str]
+    size: int
+
+
 class Outbox:
-    """Delivery jobs waiting to be queued, sent ten per ``SendMessageBatch`` in the
-    order they were added; each job remembers who added it (a stream record)."""
+    """Delivery jobs waiting to be queued, sent in the order they were added, as
+    many per ``SendMessageBatch`` as SQS takes (:func:`~chalicelib.jobs.fitting`:
+    ten, and 256 KiB in all); each job remembers who added it (a stream record).
+
+    Jobs SQS refuses for what they carry cannot be queued by trying again: their
+    owner's jobs are dropped and the owner is listed in :attr:`rejected` with the
+    reason, and the others go on. Anything else that leaves jobs unsent raises
+    :class:`NotQueued`."""
 
     def __init__(self, sqs: Any, queue_url: str) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
-        self._pending: list[tuple[str, dict[str, str]]] = []
+        self._pending: list[_Held] = []
         self.queued = 0
+        self.rejected: dict[str, str] = {}
 
     def add(self, owner: str, entries: Iterable[dict[str, str]]) -> None:
         """Hold ``entries`` for ``owner``; full batches go out at once."""
-        self._pending += [(owner, entry) for entry in entries]
-        while len(self._pending) >= SQS_BATCH:
-            self._send()
+        self._pending += [_Held(owner, entry, entry_size(entry)) for entry in entries]
+        while self._pending:
+            count = self._fitting()
+            if count == len(self._pending) and count < SQS_BATCH_ENTRIES:
+                return  # room for more in this batch
+            self._send(count)
 
     def flush(self) -> None:
         """Queue everything held; :class:`NotQueued` names the first owner not fully queued."""
         while self._pending:
-            self._send()
+            self._send(self._fitting())
 
-    def _send(self) -> None:
-        chunk = self._pending[:SQS_BATCH]
-        entries = [entry | {"Id": str(i)} for i, (_, entry) in enumerate(chunk)]
+    def _fitting(self) -> int:
+        return fitting([held.size for held in self._pending[:SQS_BATCH_ENTRIES]])
+
+    def _send(self, count: int) -> None:
+        chunk = self._pending[:count]
+        entries = [held.entry | {"Id": str(i)} for i, held in enumerate(chunk)]
         try:
             result = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
         except Exception as err:
-            raise NotQueued(chunk[0][0], type(err).__name__) from err
+            if is_transient(err):
+                raise NotQueued(chunk[0].owner, error_code(err) or type(err).__name__) from err
+            self._refused_call(chunk, err)
+            return
         failed = result.get("Failed") or []
-        if failed:  # the batch is retried from the first of them; de-duplication ids make it safe
-            first = min(int(f["Id"]) for f in failed)
-            raise NotQueued(chunk[first][0], f"{len(failed)} failed, e.g. {failed[0].get('Code')}")
+        refused = {int(f["Id"]): f for f in failed if f.get("SenderFault")}
         del self._pending[: len(chunk)]
-        self.queued += len(chunk)
+        self.queued += len(chunk) - len(failed)
+        for position, failure in refused.items():
+            self._reject(chunk[position].owner, f"SQS refused its job: {failure.get('Code')}")
+        passing = [int(f["Id"]) for f in failed if not f.get("SenderFault")]
+        if passing:  # the batch is retried from the first of them; de-duplication ids make it safe
+            first = chunk[min(passing)].owner
+            raise NotQueued(first, f"{len(passing)} failed, e.g. {failed[0].get('Code')}")
+
+    def _refused_call(self, chunk: list[_Held], err: Exception) -> None:
+        """SQS refused a whole batch: one at a time, to find whose job it was."""
+        if len(chunk) == 1:
+            del self._pending[:1]
+            self._reject(chunk[0].owner, f"SQS refused its job: {error_code(err) or type(err).__name__}")
+            return
+        for _ in chunk:
+            if self._pending:
+                self._send(1)
+
+    def _reject(self, owner: str, reason: str) -> None:
+        log.error("delivery jobs of record %s cannot be queued: %s", owner, reason)
+        self.rejected.setdefault(owner, reason)
+        self._pending = [held for held in self._pending if held.owner != owner]
 
 
 class Dispatcher:
@@ -115,8 +164,9 @@ class Dispatcher:
     def outbox(self) -> Outbox:
         return Outbox(self._sqs, self._queue_url)
 
-    def jobs(self, events: Iterable[EventEnvelope]) -> list[dict[str, str]]:
-        """``SendMessageBatch`` entries (without ``Id``): one per (event, enabled connector)."""
+    def jobs(self, events: Iterable[EventEnvelope], *, by_reference: bool = False) -> list[dict[str, str]]:
+        """``SendMessageBatch`` entries (without ``Id``): one per (event, enabled connector).
+        :class:`~chalicelib.jobs.JobTooLarge` if an event can be neither inlined nor referenced."""
         entries: list[dict[str, str]] = []
         for event in events:
             try:
@@ -124,7 +174,8 @@ class Dispatcher:
             except NotFound:  # tenant removed since: nobody to deliver to
                 log.warning("no tenant %s for event %s; not queued", event.tenant_id, event.id)
                 continue
-            entries += [_entry(name, event) for name in self._tenants.enabled_of_kind(tenant, "connector")]
+            entries += [job_for(name, event, by_reference=by_reference).entry()
+                        for name in self._tenants.enabled_of_kind(tenant, "connector")]
         return entries
 
     def enqueue(self, events: Iterable[EventEnvelope]) -> int:
@@ -132,13 +183,42 @@ class Dispatcher:
         outbox = self.outbox()
         outbox.add("", self.jobs(events))
         outbox.flush()
+        if outbox.rejected:
+            raise JobRefused(outbox.rejected[""])
         return outbox.queued
 
 
-def _entry(connector: str, event: EventEnvelope) -> dict[str, str]:
-    dedup = hashlib.sha256(f"{event.id}|{connector}".encode()).hexdigest()
-    return {
-        "MessageBody": job_body(connector, event),
-        "MessageGroupId": f"{event.tenant_id}:{event.ticket_id}:{connector}",
-        "MessageDeduplicationId": dedup,
-    }
+class StoredEvents:
+    """Rebuilds a referenced event (:class:`~chalicelib.jobs.EventRef`) from the table:
+    the item that announced it (a message in full, put back together from its parts
+    if it is large) and its customer, two consistent reads. The worker needs this
+    only for jobs too large to carry their event."""
+
+    def __init__(self, store: TicketStore) -> None:
+        self._store = store
+
+    def rebuild(self, ref: EventRef) -> EventEnvelope:
+        """:class:`NotFound` when the item is gone (erased or expired) or no longer announces the event."""
+        tenant = self._store.tenant(ref.tenant_id)
+        if ref.type == "message.created" and ref.message_id and ref.received_at:
+            message = tenant.get_message(ref.ticket_id, ref.received_at, ref.message_id)
+            item: dict[str, Any] | None = {"type": "message", **message.model_dump(mode="json")}
+        elif ref.type == "ticket.created":
+            items = _Items(self._store.client, self._store.table_name, tenant.keys)
+            item = items.get(tenant.keys.ticket(ref.ticket_id))
+        else:
+            raise NotFound(f"event {ref.id} ({ref.type}) names no stored item")
+        if item is None:
+            raise NotFound(f"the item of event {ref.id} is no longer stored (erased or expired)")
+        customer = tenant.get_customer(str(item.get("customer_id", "")))
+        found = [event for event in events_for(item, customer) if event.id == ref.id]
+        if not found:
+            raise NotFound(f"the stored item no longer announces event {ref.id}")
+        return found[0]
+
+
+class _Items(TenantTable):
+    """One tenant's items by key (reads only)."""
+
+    def get(self, key: Key) -> dict[str, Any] | None:
+        return self._get(key)

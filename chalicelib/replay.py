@@ -5,21 +5,23 @@ Replaying an event that was already delivered is harmless: receivers
 de-duplicate on the event id (``webhook-id``, CRM external ids). A replayed job
 starts with a fresh attempt budget. Only the calling tenant's events are ever
 touched: dead letters of other tenants are left in place, untouched.
+
+Dead letters hold their job as it was queued (:mod:`chalicelib.jobs`): with its
+event inline, or with a reference to the stored item for a large event; either
+goes back as it is, and the worker reads a referenced event when it delivers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from switchboard_sdk import EventEnvelope
+from switchboard_sdk import EventEnvelope, Unavailable
 
 from .deliveries import DeliveryLog
-from .dispatch import job_body
+from .jobs import BadJob, EventRef, Job, batches, decode, job_for
 from .store import TicketStore
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
@@ -33,7 +35,7 @@ class ReplayFilter:
     until: datetime | None = None
     event_ids: frozenset[str] = frozenset()
 
-    def matches(self, connector: str, event: EventEnvelope) -> bool:
+    def matches(self, connector: str, event: EventRef) -> bool:
         return (
             (self.connector is None or connector == self.connector)
             and (self.since is None or event.occurred_at >= self.since)
@@ -57,7 +59,9 @@ class Replayer:
         self._store, self._log = store, log
 
     def from_dead_letters(self, tenant_id: str, wanted: ReplayFilter) -> ReplayReport:
-        """Move the tenant's matching dead letters back onto the delivery queue."""
+        """Move the tenant's matching dead letters back onto the delivery queue.
+        Dead letters whose job cannot be read (``unreadable``) belong to no one we
+        can tell: they stay where they are."""
         report, others = ReplayReport(), []
         while report.scanned < SCAN_LIMIT:
             messages = self._sqs.receive_message(QueueUrl=self._dlq_url, MaxNumberOfMessages=10,
@@ -68,17 +72,16 @@ class Replayer:
             chosen = []
             for message in messages:
                 report.scanned += 1
-                job = json.loads(message["Body"])
-                connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
-                if event.tenant_id != tenant_id or not wanted.matches(connector, event):
+                job = _decoded(message["Body"])
+                if job is None or job.ref.tenant_id != tenant_id or not wanted.matches(job.connector, job.ref):
                     others.append(message["ReceiptHandle"])
                 else:
-                    chosen.append((connector, event, message["ReceiptHandle"]))
-            self._requeue_batch([(c, e) for c, e, _ in chosen])
+                    chosen.append((job, message["ReceiptHandle"]))
+            self._requeue_batch([job for job, _ in chosen])
             if chosen:  # only once they are safely back on the delivery queue
                 self._sqs.delete_message_batch(QueueUrl=self._dlq_url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": r} for i, (_, _, r) in enumerate(chosen)])
-            report.requeued += [e.id for _, e, _ in chosen]
+                    {"Id": str(i), "ReceiptHandle": r} for i, (_, r) in enumerate(chosen)])
+            report.requeued += [job.ref.id for job, _ in chosen]
         self._release(others)
         return report
 
@@ -90,35 +93,37 @@ class Replayer:
             for item in page:
                 report.scanned += 1
                 event = EventEnvelope.model_validate_json(item["event"])
-                if event.id not in seen and wanted.matches(connector, event):
+                if event.id not in seen and wanted.matches(connector, EventRef.of(event)):
                     seen.add(event.id)
-                    self._requeue(connector, event)
+                    self._requeue_batch([job_for(connector, event)])
                     report.requeued.append(event.id)
             if cursor is None:
                 break
         return report
 
-    def _requeue(self, connector: str, event: EventEnvelope) -> None:
-        self._requeue_batch([(connector, event)])
-
-    def _requeue_batch(self, jobs: list[tuple[str, EventEnvelope]]) -> None:
+    def _requeue_batch(self, jobs: list[Job]) -> None:
         """Up to ten jobs back on the delivery queue, each with a fresh attempt budget."""
         if not jobs:
             return
-        for connector, event in jobs:
-            self._store.tenant(event.tenant_id).reset_failed_attempts(connector, event.id)
+        for job in jobs:
+            self._store.tenant(job.ref.tenant_id).reset_failed_attempts(job.connector, job.ref.id)
         # fresh de-duplication ids: the originals may still be inside SQS's 5-minute window
-        entries = [{
-            "Id": str(i), "MessageBody": job_body(connector, event),
-            "MessageGroupId": f"{event.tenant_id}:{event.ticket_id}:{connector}",
-            "MessageDeduplicationId": hashlib.sha256(f"{event.id}|{connector}|{uuid.uuid4()}".encode()).hexdigest(),
-        } for i, (connector, event) in enumerate(jobs)]
-        failed = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries).get("Failed") or []
-        if failed:  # nothing is deleted from the DLQ unless it is back on the queue
-            raise RuntimeError(f"{len(failed)} jobs could not be re-queued: {failed[0].get('Code')}")
+        entries = [job.entry(salt=str(uuid.uuid4())) for job in jobs]
+        for positions in batches(entries):
+            chunk = [entries[p] | {"Id": str(i)} for i, p in enumerate(positions)]
+            failed = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=chunk).get("Failed") or []
+            if failed:  # nothing is deleted from the DLQ unless it is back on the queue
+                raise Unavailable(f"{len(failed)} jobs could not be re-queued: {failed[0].get('Code')}")
 
     def _release(self, receipts: list[str]) -> None:
         for start in range(0, len(receipts), 10):
             entries = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0}
                        for i, r in enumerate(receipts[start : start + 10])]
             self._sqs.change_message_visibility_batch(QueueUrl=self._dlq_url, Entries=entries)
+
+
+def _decoded(body: str) -> Job | None:
+    try:
+        return decode(body)
+    except BadJob:
+        return None

@@ -15,9 +15,15 @@ held back behind a retried one is received (and counted by SQS) without being
 attempted. The count is only read when SQS has seen the job before, so a
 first-time delivery costs no table call.
 
+A job carries its event, or, when the event is too large to ride in a job, a
+reference to the stored item (:mod:`chalicelib.jobs`): the worker then reads the
+event back from the table (two reads) before the attempt. Typical jobs carry
+their event and cost no read.
+
 A batch's delivery-log entries, visibility changes and dead letters are
 written together at its end (one BatchWriteItem; ten per
-ChangeMessageVisibilityBatch / SendMessageBatch). If the log cannot be
+ChangeMessageVisibilityBatch / SendMessageBatch, dead letters also within
+SQS's 256 KiB per batch). If the log cannot be
 written the batch fails as a whole, as an attempt's log write failing did
 before. A dead letter that could not be sent leaves its job unfinished
 (reported as a failure, tried again); a visibility change that failed only
@@ -48,6 +54,9 @@ from switchboard_sdk import (
 
 from .breaker import CircuitBreakers
 from .deliveries import Attempt, DeliveryLog
+from .dispatch import StoredEvents
+from .jobs import BadJob, Job, batches, decode, unreadable_dead_letter
+from .setaside import describe, is_transient
 from .settings import Settings
 from .store import TenantStore, TicketStore
 from .tenants import TenantDirectory
@@ -84,6 +93,7 @@ class DeliveryWorker:
     clock: Callable[[], datetime]
     log: DeliveryLog
     breakers: CircuitBreakers
+    events: StoredEvents | None = None  # reads referenced events back; built from ``store`` unless given
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
@@ -108,16 +118,18 @@ class DeliveryWorker:
         """``None`` when the job is finished (delivered or dead-lettered), else the
         seconds until it may be tried again."""
         try:
-            job = json.loads(record["body"])
-            connector, event = job["connector"], EventEnvelope.model_validate(job["event"])
-        except (ValueError, KeyError, TypeError) as err:  # never a poison pill for the batch
-            log.error("unreadable delivery job %s: %s", record.get("messageId"), type(err).__name__)
-            settle.dead_letter(record, {"unreadable": record.get("body", "")[:200_000]}, 0,
-                               DeliveryOutcome.failed(f"unreadable job: {type(err).__name__}"))
+            job = decode(record["body"])
+        except BadJob as err:  # never a poison pill for the batch
+            log.error("unreadable delivery job %s: %s", record.get("messageId"), err.message)
+            settle.dead_letter(record, unreadable_dead_letter(record.get("body", ""), err.message))
             return None
-        wait = self.breakers.wait_seconds(event.tenant_id, connector)
+        connector, ref = job.connector, job.ref
+        wait = self.breakers.wait_seconds(ref.tenant_id, connector)
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
             return math.ceil(wait)
+        event = job.event or self._rebuilt(record, job, settle)
+        if event is None or isinstance(event, int):
+            return event
         attempt = self._attempt_number(record, connector, event)
         outcome = self._logged_attempt(connector, event, attempt, settle)
         if outcome.kind == "delivered":
@@ -126,8 +138,24 @@ class DeliveryWorker:
         if outcome.kind == "retry" and self._count_failure(connector, event) < limit:
             return backoff_seconds(attempt, outcome.retry_after_seconds, base=self.settings.retry_base_seconds,
                                    ceiling=self.settings.retry_max_seconds)
-        settle.dead_letter(record, job, attempt, outcome)
+        settle.dead_letter(record, job.dead_letter(outcome.reason, outcome.status_code, attempt))
         return None
+
+    def _rebuilt(self, record: dict[str, Any], job: Job, settle: _Settlement) -> EventEnvelope | int | None:
+        """A referenced event, read back from the table (only jobs too large to carry
+        it); ``None`` when it is dead-lettered, seconds to wait when the table did not answer."""
+        try:
+            if self.events is None:
+                self.events = StoredEvents(self.store)
+            return self.events.rebuild(job.ref)
+        except Exception as err:
+            if is_transient(err):  # no attempt was made: none is counted
+                log.warning("event %s not read back (%s); trying again", job.ref.id, describe(err))
+                return backoff_seconds(1, None, base=self.settings.retry_base_seconds,
+                                       ceiling=self.settings.retry_max_seconds)
+            log.error("event %s cannot be rebuilt: %s", job.ref.id, describe(err))
+            settle.dead_letter(record, job.dead_letter(f"event not available: {describe(err)}", None, 0))
+            return None
 
     def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int,
                         settle: _Settlement) -> DeliveryOutcome:
@@ -167,11 +195,11 @@ class DeliveryWorker:
         """Send the dead letters, then change visibilities; returns the records whose
         dead letter was not sent (unfinished: they are tried again)."""
         unsent = []
-        for start in range(0, len(settle.dead), SQS_BATCH):
-            chunk = settle.dead[start : start + SQS_BATCH]
-            letters: list[dict[str, Any]] = [entry | {"Id": str(i)} for i, (_, entry) in enumerate(chunk)]
-            failed = self._batch_call(self.sqs.send_message_batch, self.settings.dlq_url, letters)
-            unsent += [chunk[i][0] for i in failed]
+        letters = [entry for _, entry in settle.dead]
+        for positions in batches(letters):  # ten, and within SQS's size limit, per call
+            chunk: list[dict[str, Any]] = [letters[p] | {"Id": str(i)} for i, p in enumerate(positions)]
+            failed = self._batch_call(self.sqs.send_message_batch, self.settings.dlq_url, chunk)
+            unsent += [settle.dead[positions[i]][0] for i in failed]
         for start in range(0, len(settle.visibility), SQS_BATCH):
             changes: list[dict[str, Any]] = [
                 {"Id": str(i), "ReceiptHandle": record["receiptHandle"],
@@ -223,11 +251,8 @@ class _Settlement:
     dead: list[tuple[dict[str, Any], dict[str, str]]] = field(default_factory=list)
     attempts: list[Attempt] = field(default_factory=list)  # for the delivery log
 
-    def dead_letter(self, record: dict[str, Any], job: dict[str, Any], attempt: int,
-                    outcome: DeliveryOutcome) -> None:
-        body = json.dumps(job | {"dead_letter": {
-            "reason": outcome.reason, "status_code": outcome.status_code, "attempts": attempt,
-        }})
+    def dead_letter(self, record: dict[str, Any], body: str) -> None:
+        """``body``: the job's dead letter (:mod:`chalicelib.jobs`)."""
         attributes = record.get("attributes", {})
         self.dead.append((record, {
             "MessageBody": body, "MessageGroupId": attributes.get("MessageGroupId") or "dead-letters",

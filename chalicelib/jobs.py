@@ -1,0 +1,207 @@
+"""Delivery jobs and dead letters: the one format dispatch, the worker and replay share.
+
+A job names a connector and an event. The event rides inline while the job's
+encoded size (UTF-8 bytes; non-ASCII text is not escaped, so a CJK character
+costs 3 bytes, not 6) is at most :data:`INLINE_JOB_BYTES` — nearly every job,
+so a typical delivery costs no table read. A larger event (a long mail, a chat
+message of 100,000 characters) is replaced by a reference: the event's identity
+(id, type, tenant, ticket, time) and the key of the stored item that announced
+it; the worker rebuilds the event from the table before calling the connector
+(:class:`~chalicelib.dispatch.StoredEvents`). Nothing in a job grows without
+bound, so every job is far below SQS's message limit and any ten fit one
+``SendMessageBatch`` (ten of 24 KiB < 256 KiB); :func:`fitting` still cuts
+batches by size, so a batch stays within SQS's classic limits (10 entries,
+256 KiB) whatever the jobs are.
+
+Wire format (JSON)::
+
+    {"connector": "webhook", "event": {...the EventEnvelope...}}          inline
+    {"connector": "webhook", "ref": {"id", "type", "tenant_id", "ticket_id",
+                                     "occurred_at", "message_id"?, "received_at"?}}
+
+The inline form is the one jobs had before references existed, so jobs and
+dead letters written then still decode. A dead letter is its job plus
+``{"dead_letter": {"reason", "status_code", "attempts"}}``; one whose body could
+not be read keeps the start of it under ``"unreadable"`` instead.
+
+SQS accepts only XML characters in a body: JSON escapes control characters, and
+:func:`dumps` escapes the rest SQS refuses (lone surrogates, U+FFFE, U+FFFF).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
+
+from .store import iso
+
+INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
+SQS_BATCH_ENTRIES = 10
+SQS_BATCH_BYTES = 256 * 1024  # SQS's classic limit per message and per batch (conservative: 1 MiB since 2025)
+UNREADABLE_KEEP_BYTES = 64 * 1024  # of an unreadable body, kept in its dead letter
+REASON_CHARS = 2000
+
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+class BadJob(BadPayload):
+    """A job body that cannot be understood."""
+
+
+class JobTooLarge(PayloadTooLarge):
+    """An event too large to ride inline that names no stored item to refer to."""
+
+
+class JobRefused(BadPayload):
+    """SQS refused jobs for what they carry (not for a passing condition)."""
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON that SQS accepts, non-ASCII kept as it is."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _NOT_XML.sub(lambda found: f"\\u{ord(found.group()):04x}", text)
+
+
+def utf8_size(text: str) -> int:
+    return len(text.encode())
+
+
+class EventRef(BaseModel):
+    """What identifies an event without its data, and where its stored item is:
+    ``message_id`` and ``received_at`` (the message's sort-key time) for
+    ``message.created``; the ticket id alone for ``ticket.created``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    tenant_id: str
+    ticket_id: str
+    occurred_at: datetime
+    message_id: str | None = None
+    received_at: str | None = None
+
+    @classmethod
+    def of(cls, event: EventEnvelope) -> EventRef:
+        return cls(id=event.id, type=event.type, tenant_id=event.tenant_id, ticket_id=event.ticket_id,
+                   occurred_at=event.occurred_at)
+
+    @classmethod
+    def to_stored(cls, event: EventEnvelope) -> EventRef:
+        """A reference the worker can follow back to the table; :class:`JobTooLarge` if there is none."""
+        if event.type == "ticket.created":
+            return cls.of(event)
+        message = event.data.get("message")
+        if event.type == "message.created" and isinstance(message, dict):
+            received = datetime.fromisoformat(str(message["received_at"]))
+            return cls.of(event).model_copy(update={"message_id": str(message["id"]),
+                                                    "received_at": iso(received)})
+        raise JobTooLarge(f"event {event.id} ({event.type}) is too large to queue and names no stored item")
+
+
+@dataclass(frozen=True)
+class Job:
+    """One delivery job: ``event`` when it rides inline, else only ``ref``."""
+
+    connector: str
+    ref: EventRef
+    event: EventEnvelope | None = None
+
+    @functools.cached_property
+    def body(self) -> str:
+        return dumps(self._wire())
+
+    def _wire(self) -> dict[str, Any]:
+        if self.event is not None:
+            return {"connector": self.connector, "event": self.event.model_dump(mode="json")}
+        return {"connector": self.connector, "ref": self.ref.model_dump(mode="json", exclude_none=True)}
+
+    @property
+    def group_id(self) -> str:
+        """The FIFO group: one ticket at one connector, delivered in order."""
+        return f"{self.ref.tenant_id}:{self.ref.ticket_id}:{self.connector}"
+
+    def entry(self, salt: str = "") -> dict[str, str]:
+        """A ``SendMessageBatch`` entry without ``Id``. The de-duplication id is the
+        event's and connector's, so a repeat is dropped; ``salt`` makes a fresh one
+        (replay: the original may still be inside SQS's five-minute window)."""
+        dedup = f"{self.ref.id}|{self.connector}" + (f"|{salt}" if salt else "")
+        return {"MessageBody": self.body, "MessageGroupId": self.group_id,
+                "MessageDeduplicationId": hashlib.sha256(dedup.encode()).hexdigest()}
+
+    def dead_letter(self, reason: str, status_code: int | None, attempts: int) -> str:
+        return dumps(self._wire() | _verdict(reason, status_code, attempts))
+
+
+def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False) -> Job:
+    """The job delivering ``event`` to ``connector``: inline when small, else (or when
+    ``by_reference``: the event is not all there, its item keeps the rest apart) a reference."""
+    inline = Job(connector, EventRef.of(event), event)
+    if not by_reference and utf8_size(inline.body) <= INLINE_JOB_BYTES:
+        return inline
+    referenced = Job(connector, EventRef.to_stored(event))
+    if utf8_size(referenced.body) > INLINE_JOB_BYTES:  # only ids in it: never in practice
+        raise JobTooLarge(f"the reference to event {event.id} is too large to queue")
+    return referenced
+
+
+def decode(body: str) -> Job:
+    """A job, or a dead letter's job, from its body; :class:`BadJob` if unreadable."""
+    try:
+        wire = json.loads(body)
+        connector = wire["connector"]
+        if not isinstance(connector, str):
+            raise TypeError("connector is not a string")
+        if "event" in wire:
+            event = EventEnvelope.model_validate(wire["event"])
+            return Job(connector, EventRef.of(event), event)
+        return Job(connector, EventRef.model_validate(wire["ref"]))
+    except (ValueError, KeyError, TypeError) as err:  # pydantic's ValidationError is a ValueError
+        raise BadJob(f"unreadable job: {type(err).__name__}") from err
+
+
+def unreadable_dead_letter(body: str, reason: str) -> str:
+    """The dead letter of a body :func:`decode` refused: its start, and why."""
+    kept = body.encode()[:UNREADABLE_KEEP_BYTES].decode(errors="ignore")
+    return dumps({"unreadable": kept} | _verdict(reason, None, 0))
+
+
+def _verdict(reason: str, status_code: int | None, attempts: int) -> dict[str, Any]:
+    return {"dead_letter": {"reason": reason[:REASON_CHARS], "status_code": status_code, "attempts": attempts}}
+
+
+def entry_size(entry: Mapping[str, Any]) -> int:
+    """What an entry counts towards SQS's batch limit: its body (no attributes are sent)."""
+    return utf8_size(str(entry["MessageBody"]))
+
+
+def fitting(sizes: Sequence[int]) -> int:
+    """How many of the leading entries (their sizes) one ``SendMessageBatch`` takes:
+    at most :data:`SQS_BATCH_ENTRIES` and :data:`SQS_BATCH_BYTES` in all; at least one
+    (an entry too large alone is then refused by SQS, not silently held)."""
+    count, total = 0, 0
+    for size in sizes[:SQS_BATCH_ENTRIES]:
+        if count and total + size > SQS_BATCH_BYTES:
+            break
+        count, total = count + 1, total + size
+    return count
+
+
+def batches(entries: Sequence[Mapping[str, Any]]) -> list[list[int]]:
+    """Positions of ``entries`` grouped into ``SendMessageBatch`` calls, in order."""
+    sizes = [entry_size(e) for e in entries]
+    groups, start = [], 0
+    while start < len(entries):
+        count = fitting(sizes[start:])
+        groups.append(list(range(start, start + count)))
+        start += count
+    return groups
