@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .objects import StoredObjectHandler
     from .ratelimit import RateLimiter
     from .retention import TenantRetention
+    from .setaside import SetAside
     from .store import TicketStore
     from .stream import StreamProcessor
     from .tenant_admin import TenantAdminApi
@@ -154,7 +155,15 @@ class Hub:
         from .stream import StreamProcessor
 
         dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
-        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher)
+        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher, self.set_aside)
+
+    @functools.cached_property
+    def set_aside(self) -> SetAside:
+        """Stream records that can never be processed, per tenant: list and replay
+        (``set_aside.replay(tenant_id, hub.stream.process)``)."""
+        from .setaside import SetAside
+
+        return SetAside(self.aws.dynamodb, self.settings.table_name, self.clock)
 
     @functools.cached_property
     def worker(self) -> DeliveryWorker:

@@ -1,20 +1,26 @@
 """The table's stream handler: inbound records → conversations; new tickets and
 messages → delivery jobs.
 
-Records arrive at least once and in order per item. On a failure the handler
-reports the failed record's sequence number (``batchItemFailures``) so Lambda
-retries from there; everything before it is not redone, and anything redone is
-idempotent anyway.
+Records arrive at least once and in order per item. A record that fails for a
+passing reason (throttling, a service unavailable, jobs not queued:
+:func:`~chalicelib.setaside.is_transient`) is reported by its sequence number
+(``batchItemFailures``) so Lambda retries from there; everything before it is
+not redone, and anything redone is idempotent anyway. A record that would fail
+every time (it does not validate, its jobs can never be queued, a bug) is set
+aside in its tenant's partition (:class:`~chalicelib.setaside.SetAside`: the
+reason and the record's keys, replayable) and the handler goes on with the next
+record, so it never holds back anyone else's.
 
 Parked follow-ups are released when the message they wait for is stored, read
 from that message's provider-message record: only one that a parked follow-up
 marked (``TenantStore.park``) costs a read; every other message costs none.
 
 Delivery jobs are batched across the stream batch: they wait in an
-:class:`~chalicelib.dispatch.Outbox` that sends them ten at a time in record
-order, and the customers they name are read in one call per tenant. Before
-reporting a failure the handler queues what earlier records produced; if that
-fails too, it reports the first record whose jobs were not all queued.
+:class:`~chalicelib.dispatch.Outbox` that sends them in record order, up to ten
+(and 256 KiB) at a time, and the customers they name are read in one call per
+tenant. Before reporting a failure the handler queues what earlier records
+produced; if that fails too, it reports the first record whose jobs were not all
+queued. Records whose jobs SQS refuses for what they carry are set aside.
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from switchboard_sdk import Customer, InboundMessage
+from switchboard_sdk import BadPayload, Customer, InboundMessage
 
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .items import from_item
+from .setaside import SetAside, describe, is_transient
 from .store import has_parked_follow_ups
 
 log = logging.getLogger(__name__)
+Change = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its new image (None: unreadable)
 
 
 @dataclass
@@ -46,29 +54,60 @@ class _Batch:
 
 
 class StreamProcessor:
-    def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher) -> None:
+    def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside) -> None:
         self._conversations = conversations
         self._dispatcher = dispatcher
+        self._shelf = shelf
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped stream records; returns the partial-failure report."""
-        changes = [(record, from_item(record.get("dynamodb", {}).get("NewImage") or {})) for record in records]
+        changes = [(record, _image(record)) for record in records]
         batch = _Batch(self._dispatcher.outbox(), _customers_wanted(changes))
+        retry_at = self._run(changes, batch)
+        retry_at = self._shelve_rejected(changes, batch.outbox.rejected, retry_at)
+        return {"batchItemFailures": [] if retry_at is None else [{"itemIdentifier": retry_at}]}
+
+    def _run(self, changes: list[Change], batch: _Batch) -> str | None:
+        """Each record in turn; the sequence number to retry from, or ``None``."""
         for record, image in changes:
-            sequence = record.get("dynamodb", {}).get("SequenceNumber", "")
+            sequence = _sequence(record)
             try:
+                if image is None:
+                    raise BadPayload("the record's new image cannot be read")
                 self._one(record, image, sequence, batch)
             except NotQueued as err:
                 log.exception("delivery jobs not queued; retrying from record %s", err.owner)
-                return _retry_from(err.owner)
-            except Exception:
-                log.exception("stream record %s failed; retrying from it", sequence)
-                unsent = _flush(batch.outbox)
-                return _retry_from(sequence if unsent is None else unsent)
-        unsent = _flush(batch.outbox)
-        return _retry_from(unsent) if unsent is not None else {"batchItemFailures": []}
+                return err.owner
+            except Exception as err:
+                if is_transient(err) or not self._set_aside(record, image, describe(err)):
+                    log.exception("stream record %s failed; retrying from it", sequence)
+                    unsent = _flush(batch.outbox)
+                    return sequence if unsent is None else unsent
+                log.warning("stream record %s set aside", sequence, exc_info=True)
+        return _flush(batch.outbox)
+
+    def _set_aside(self, record: dict[str, Any], image: dict[str, Any] | None, reason: str) -> bool:
+        """``False`` if it could not be: the record must then be retried."""
+        try:
+            self._shelf.put(record, image or {}, reason)
+        except Exception:
+            log.exception("stream record %s could not be set aside", _sequence(record))
+            return False
+        return True
+
+    def _shelve_rejected(self, changes: list[Change], rejected: dict[str, str], retry_at: str | None) -> str | None:
+        """Set aside the records whose jobs SQS refused (those before the retry point:
+        the rest are redone); returns the retry point, earlier if one could not be."""
+        for record, image in changes:
+            sequence = _sequence(record)
+            if sequence == retry_at:
+                break
+            if sequence in rejected and not self._set_aside(record, image, rejected[sequence]):
+                return sequence
+        return retry_at
 
     def _one(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
+        """Process one record; an exception says why it failed (retried or set aside)."""
         if has_parked_follow_ups(image):  # stored and marked (INSERT or MODIFY, whichever came last)
             tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
@@ -84,16 +123,30 @@ class StreamProcessor:
             return
         if _dispatched(record, image):
             customer = self._customer(batch, image["tenant_id"], image["customer_id"])
-            batch.outbox.add(sequence, self._dispatcher.jobs(events_for(image, customer)))
+            # a large message's item keeps its text in parts: its event is rebuilt from the table
+            events = events_for(image, customer)
+            batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference="parts" in image))
 
     def _customer(self, batch: _Batch, tenant_id: str, customer_id: str) -> Customer | None:
         """Who a ticket or message belongs to: the first time a tenant's customer is
         needed, all of that tenant's customers in the batch are read in one call."""
-        wanted = batch.wanted.pop(tenant_id, set())
+        wanted = batch.wanted.get(tenant_id)
         if wanted:
-            found = self._conversations.customers(tenant_id, wanted)
+            try:
+                found = self._conversations.customers(tenant_id, wanted)
+            except Exception:  # the next record reads without this one's customer, in case it is the cause
+                wanted.discard(customer_id)
+                raise
             batch.customers |= {(tenant_id, cid): customer for cid, customer in found.items()}
+            del batch.wanted[tenant_id]
         return batch.customers.get((tenant_id, customer_id))
+
+
+def _image(record: dict[str, Any]) -> dict[str, Any] | None:
+    try:
+        return from_item(record.get("dynamodb", {}).get("NewImage") or {})
+    except (TypeError, ValueError, ArithmeticError):  # an attribute value DynamoDB JSON cannot hold
+        return None
 
 
 def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
@@ -101,11 +154,11 @@ def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
     return record.get("eventName") == "INSERT" and image.get("type") in ("ticket", "message")
 
 
-def _customers_wanted(changes: list[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, set[str]]:
+def _customers_wanted(changes: list[Change]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for record, image in changes:
-        if _dispatched(record, image):
-            wanted.setdefault(image["tenant_id"], set()).add(image["customer_id"])
+        if image is not None and _dispatched(record, image) and {"tenant_id", "customer_id"} <= image.keys():
+            wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["customer_id"]))
     return wanted
 
 
@@ -119,8 +172,8 @@ def _flush(outbox: Outbox) -> str | None:
     return None
 
 
-def _retry_from(sequence: str) -> dict[str, list[dict[str, str]]]:
-    return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+def _sequence(record: dict[str, Any]) -> str:
+    return str(record.get("dynamodb", {}).get("SequenceNumber", ""))
 
 
 def _provider_key(pk: str) -> tuple[str, str]:

@@ -80,8 +80,32 @@ def conversation(hub: Hub) -> list[str]:
     return texts
 
 
-def processor(hub: Hub, sqs: CountingSqs) -> StreamProcessor:
-    return StreamProcessor(ConversationBuilder(hub.store), Dispatcher(hub.tenants, sqs, hub.settings.queue_url))
+def processor(hub: Hub, sqs: CountingSqs, conversations: ConversationBuilder | None = None) -> StreamProcessor:
+    return StreamProcessor(conversations or ConversationBuilder(hub.store),
+                           Dispatcher(hub.tenants, sqs, hub.settings.queue_url), hub.set_aside)
+
+
+class Throttled(ConversationBuilder):
+    """Conversation building that DynamoDB throttles for one provider message id."""
+
+    def __init__(self, hub: Hub, provider_id: str) -> None:
+        super().__init__(hub.store)
+        self.provider_id = provider_id
+
+    def absorb(self, inbound: InboundMessage) -> Any:
+        if inbound.provider_message_id == self.provider_id:
+            raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}},
+                              "UpdateItem")
+        return super().absorb(inbound)
+
+
+def inbound_record(like: dict[str, Any], doc: str, sequence: str) -> dict[str, Any]:
+    """A new inbound record with ``doc``, keyed like the stream record ``like``."""
+    record = copy.deepcopy(like)
+    record["eventName"] = "INSERT"
+    record["dynamodb"]["NewImage"] = {"type": {"S": "inbound"}, "tenant_id": {"S": "demo"}, "doc": {"S": doc}}
+    record["dynamodb"]["SequenceNumber"] = sequence
+    return record
 
 
 def customer_reads(hub: Hub) -> list[list[str]]:
@@ -153,15 +177,31 @@ def test_a_failing_record_reports_itself_after_queueing_what_came_before(
 ) -> None:
     texts = conversation(hub)
     records = stream_records(hub, pipeline)
-    broken = copy.deepcopy(records[-1])
-    broken["eventName"] = "INSERT"
-    broken["dynamodb"]["NewImage"] = {"type": {"S": "inbound"}, "doc": {"S": "not json"}}
-    broken["dynamodb"]["SequenceNumber"] = "9" * 21
+    throttled = inbound_record(records[-1], inbound("slow", EMAIL).model_dump_json(), "9" * 21)
     sqs = CountingSqs(hub.aws.sqs)
-    result = processor(hub, sqs).process([*records, broken])
+    result = processor(hub, sqs, Throttled(hub, "slow")).process([*records, throttled])
     assert result == {"batchItemFailures": [{"itemIdentifier": "9" * 21}]}
     assert sum(sqs.batches) == 14, "the records before it are done: their jobs are queued"
     assert_each_job_once_in_order(queued_jobs(hub), texts)
+    assert hub.set_aside.entries("demo") == [], "a passing failure is retried, not set aside"
+
+
+def test_a_record_that_can_never_be_processed_is_set_aside_and_the_rest_go_on(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline
+) -> None:
+    texts = conversation(hub)
+    records = stream_records(hub, pipeline)
+    broken = inbound_record(records[-1], "not json", "0" * 21)
+    sqs = CountingSqs(hub.aws.sqs)
+    result = processor(hub, sqs).process([broken, *records])
+    assert result == {"batchItemFailures": []}, "nothing is retried: the batch moves on"
+    assert sum(sqs.batches) == 14, "every record after it is processed"
+    assert_each_job_once_in_order(queued_jobs(hub), texts)
+    [entry] = hub.set_aside.entries("demo")
+    assert entry["sequence"] == "0" * 21
+    assert entry["event_name"] == "INSERT"
+    assert entry["reason"].startswith("ValidationError")
+    assert entry["record_keys"] == {k: v["S"] for k, v in records[-1]["dynamodb"]["Keys"].items()}
 
 
 # -- parked follow-ups: released by the awaited message's record, read only when marked

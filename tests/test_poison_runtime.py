@@ -1,0 +1,71 @@
+"""Through the local runtime (moto's server, the real pumps, the HTTP app): one
+tenant's unprocessable stream record is set aside with its reason, and another
+tenant's messages sent right after it are delivered to the demo receiver."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from chalicelib.hub import Hub, set_hub
+from chalicelib.items import to_item
+from chalicelib.keys import TenantKeys
+from chalicelib.local import samples
+from chalicelib.local.demo import DemoTenant
+from chalicelib.local.runtime import LocalRuntime, free_port
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+
+@pytest.fixture(scope="module")
+def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, DemoTenant]]:
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("SWITCHBOARD_AWS_ENDPOINT", raising=False)
+        local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=tmp_path_factory.mktemp("state"))
+        hub, demo = local.serve_in_background()
+        try:
+            yield hub, demo
+        finally:
+            local.stop()
+            set_hub(None)
+
+
+def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (found := probe()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+    return found
+
+
+def delivered_texts(demo: DemoTenant) -> set[str]:
+    with urllib.request.urlopen(f"{demo.receiver_url}/events", timeout=10) as response:
+        events = json.loads(response.read())["events"]
+    return {e["event"]["data"]["message"]["text"] for e in events if e["type"] == "message.created"}
+
+
+def test_one_tenants_poison_record_is_set_aside_and_holds_back_no_one_else(
+    runtime: tuple[Hub, DemoTenant],
+) -> None:
+    hub, demo = runtime
+    poison = TenantKeys("tenant-a").inbound("web", "poison-1") | to_item(
+        {"type": "inbound", "tenant_id": "tenant-a", "doc": '{"schema": "from the future"}'})
+    hub.aws.dynamodb.put_item(TableName=hub.settings.table_name, Item=poison)
+    texts = {f"after the poison {n}" for n in range(3)}
+    for text in sorted(texts):
+        sample = samples.web_message(demo.web_hook_url, demo.web_secret, text, email="b@example.com")
+        request = urllib.request.Request(sample.url, data=sample.body, headers=sample.headers, method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 202
+
+    wait_for(lambda: texts <= delivered_texts(demo), "tenant B's deliveries")
+    [entry] = hub.set_aside.entries("tenant-a")
+    assert entry["reason"].startswith("ValidationError")
+    assert entry["record_keys"]["pk"] == poison["pk"]["S"]
+    assert hub.set_aside.entries(demo.tenant_id) == []
