@@ -174,7 +174,9 @@ class Hub:
 
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
-            sqs=self.aws.sqs, transport=self.transport or Urllib3Transport(), clock=self.clock,
+            sqs=self.aws.sqs, clock=self.clock,
+            # tenants choose the URLs: the transport refuses internal addresses unless the operator allowed them
+            transport=self.transport or Urllib3Transport(policy=self.settings.outbound_policy),
             log=self.delivery_log, breakers=CircuitBreakers(
                 self.aws.dynamodb, self.settings.table_name, self.clock, threshold=self.settings.breaker_threshold,
                 cooldown=timedelta(seconds=self.settings.breaker_cooldown_seconds),

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from switchboard_sdk.netguard import OUTBOUND_ALLOW_ENV, OutboundPolicy
 from switchboard_sdk.registry import ALLOWLIST_ENV, parse_allowlist
 
 MB = 1024 * 1024
@@ -70,6 +71,9 @@ class Settings:
     audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
+    # where connectors may call: public addresses, plus what the operator allows for local
+    # development (SWITCHBOARD_OUTBOUND_ALLOW="loopback,10.1.0.0/16"; sdk/switchboard_sdk/netguard.py)
+    outbound_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -98,4 +102,5 @@ class Settings:
             audit_retention_days=_at_least(_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", AUDIT_DAYS), AUDIT_DAYS,
                                            "SWITCHBOARD_AUDIT_RETENTION_DAYS"),
             secret_prefix=env.get("SWITCHBOARD_SECRET_PREFIX", "/switchboard"),
+            outbound_policy=OutboundPolicy.parse(env.get(OUTBOUND_ALLOW_ENV)),
         )

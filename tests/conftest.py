@@ -20,12 +20,17 @@ os.environ.update(
     AWS_SECRET_ACCESS_KEY="testing",
     AWS_DEFAULT_REGION="us-east-1",
     AWS_ACCOUNT_ID_ENDPOINT_MODE="disabled",
+    # the receivers and fakes here are loopback servers: the operator's allowance for local
+    # development, read when connector configs are validated (the hub fixture's transport gets
+    # the same; tests/test_ssrf.py builds hubs with the production policy)
+    SWITCHBOARD_OUTBOUND_ALLOW="loopback",
 )
 for _var in ("AWS_PROFILE", "SWITCHBOARD_AWS_ENDPOINT", "SWITCHBOARD_PLUGINS"):
     os.environ.pop(_var, None)
 
 from moto import mock_aws  # noqa: E402
 from switchboard_sdk import standard_webhooks  # noqa: E402
+from switchboard_sdk.netguard import LOOPBACK, OutboundPolicy  # noqa: E402
 from switchboard_sdk.testing import StatusServer  # noqa: E402
 
 import app as app_module  # noqa: E402
@@ -50,7 +55,8 @@ def outputs(aws: AwsClients) -> dict[str, str]:
 
 @pytest.fixture
 def hub(aws: AwsClients, outputs: dict[str, str]) -> Iterator[Hub]:
-    settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0))
+    settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0,
+                                              outbound_policy=OutboundPolicy.parse(LOOPBACK)))
     built = build_hub(settings)
     built.aws = aws
     set_hub(built)

@@ -10,6 +10,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 import pytest
+from fakes import loopback_allowed, loopback_transport
 from fakes.hubspot_server import FakeHubSpot
 from pydantic import BaseModel, ValidationError
 from switchboard_plugins import hubspot
@@ -19,11 +20,12 @@ from switchboard_sdk.hookspecs import ENTRY_POINT_GROUP
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope, Message
 from switchboard_sdk.registry import build_plugin_manager
 from switchboard_sdk.testing import ConnectorConformance, sample_event
-from switchboard_sdk.transport import DeliveryContext, MemoryExternalIds, Urllib3Transport
+from switchboard_sdk.transport import DeliveryContext, MemoryExternalIds
 
 TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"  # noqa: S105 -- a made-up private-app token the fake expects
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-TRANSPORT = Urllib3Transport()
+__all__ = ["loopback_allowed"]  # autouse: configs may name the loopback fakes (see fakes/__init__.py)
+TRANSPORT = loopback_transport()  # the fakes are loopback servers, refused by default
 
 
 def make_config(base_url: str, **overrides: Any) -> HubSpotConfig:

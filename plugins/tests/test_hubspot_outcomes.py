@@ -8,16 +8,18 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
+from fakes import loopback_allowed, loopback_transport
 from fakes.hubspot_server import FakeHubSpot
 from switchboard_plugins.hubspot import HubSpotConfig
 from switchboard_plugins.hubspot.client import rate_limit_wait
 from switchboard_plugins.hubspot.delivery import deliver as hubspot_deliver
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
-from switchboard_sdk.transport import DeliveryContext, HttpResponse, MemoryExternalIds, Urllib3Transport
+from switchboard_sdk.transport import DeliveryContext, HttpResponse, MemoryExternalIds
 
 TOKEN = "pat-na1-aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee"  # noqa: S105 -- a made-up private-app token the fake expects
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-TRANSPORT = Urllib3Transport()
+__all__ = ["loopback_allowed"]  # autouse: configs may name the loopback fakes (see fakes/__init__.py)
+TRANSPORT = loopback_transport()  # the fakes are loopback servers, refused by default
 
 
 def ticket_event(ticket_id: str = "tkt_1") -> EventEnvelope:

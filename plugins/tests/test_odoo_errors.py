@@ -12,10 +12,10 @@ from switchboard_plugins.odoo import OdooConfig, rpc
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.testing import StatusServer, sample_event
 from switchboard_sdk.transport import MemoryExternalIds
-from test_odoo import _fresh_caches, deliver, fake, make_config, message_event, ticket_event
+from test_odoo import _fresh_caches, deliver, fake, loopback_allowed, make_config, message_event, ticket_event
 
-# the fake server and the cache reset are test_odoo's fixtures (the latter autouse)
-__all__ = ["_fresh_caches", "fake"]
+# the fake server, the cache reset and the loopback allowance are test_odoo's fixtures (the latter two autouse)
+__all__ = ["_fresh_caches", "fake", "loopback_allowed"]
 
 
 def assert_key_hidden(outcome: DeliveryOutcome) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fakes import loopback_allowed, loopback_transport
 from fakes.salesforce_server import CLIENT_ID, CLIENT_SECRET, FakeSalesforce
 from pydantic import BaseModel
 from switchboard_plugins import salesforce
@@ -18,10 +19,11 @@ from switchboard_plugins.salesforce.deliver import deliver as sf_deliver
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.registry import build_plugin_manager
 from switchboard_sdk.testing import ConnectorConformance
-from switchboard_sdk.transport import DeliveryContext, MemoryExternalIds, Urllib3Transport
+from switchboard_sdk.transport import DeliveryContext, MemoryExternalIds
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-TRANSPORT = Urllib3Transport()
+__all__ = ["loopback_allowed"]  # autouse: configs may name the loopback fakes (see fakes/__init__.py)
+TRANSPORT = loopback_transport()  # the fakes are loopback servers, refused by default
 COMPOSITE = "/services/data/v60.0/composite"
 WRONG_SECRET = "someone-elses-guess"  # noqa: S105 -- a made-up wrong secret
 

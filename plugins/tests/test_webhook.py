@@ -11,6 +11,7 @@ from email.utils import format_datetime
 from typing import Any
 
 import pytest
+from fakes import loopback_allowed, loopback_transport
 from pydantic import BaseModel, SecretStr, ValidationError
 from switchboard_plugins import webhook
 from switchboard_plugins.webhook import WebhookConfig
@@ -20,12 +21,13 @@ from switchboard_sdk.errors import ConnectorError, VerificationFailed
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.registry import build_plugin_manager
 from switchboard_sdk.testing import ConnectorConformance, StatusServer, sample_event
-from switchboard_sdk.transport import DeliveryContext, TransportError, Urllib3Transport
+from switchboard_sdk.transport import DeliveryContext, TransportError
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 RAW_KEY = base64.b64encode(b"tenant-webhook-secret-32-bytes!!").decode()
 SECRET = "whsec_" + RAW_KEY
-TRANSPORT = Urllib3Transport()
+__all__ = ["loopback_allowed"]  # autouse: configs may name the loopback fakes (see fakes/__init__.py)
+TRANSPORT = loopback_transport()  # the fakes are loopback servers, refused by default
 
 
 def make_config(url: str, *, timeout: float = 10.0) -> WebhookConfig:

@@ -3,8 +3,8 @@
 Plugin authors need only this package: hook specifications
 (:mod:`.hookspecs`), models (:mod:`.models`), errors (:mod:`.errors`), request
 and response types (:mod:`.webhooks`), outbound HTTP (:mod:`.transport`),
-Standard Webhooks signing (:mod:`.standard_webhooks`) and the conformance suite
-(:mod:`.testing`).
+the destinations it may reach (:mod:`.netguard`), Standard Webhooks signing
+(:mod:`.standard_webhooks`) and the conformance suite (:mod:`.testing`).
 """
 
 from .errors import (
@@ -39,6 +39,7 @@ from .models import (
     ticket_id_from_ref,
     ticket_ref,
 )
+from .netguard import OUTBOUND_URL, DestinationRefused, NetGuard, OutboundPolicy
 from .registry import PluginRegistry, build_plugin_manager
 from .transport import DeliveryContext, ExternalIds, HttpResponse, HttpTransport, MemoryExternalIds, TransportError
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
@@ -47,6 +48,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ENTRY_POINT_GROUP",
+    "OUTBOUND_URL",
     "PROJECT_NAME",
     "AttachmentRef",
     "BadPayload",
@@ -56,6 +58,7 @@ __all__ = [
     "CustomerProfile",
     "DeliveryContext",
     "DeliveryOutcome",
+    "DestinationRefused",
     "EventEnvelope",
     "ExternalIds",
     "Forbidden",
@@ -69,7 +72,9 @@ __all__ = [
     "Message",
     "MessageKind",
     "MethodNotAllowed",
+    "NetGuard",
     "NotFound",
+    "OutboundPolicy",
     "PayloadTooLarge",
     "PluginConfigError",
     "PluginInfo",

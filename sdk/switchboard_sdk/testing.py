@@ -33,6 +33,7 @@ from pydantic import BaseModel
 
 from .errors import BadPayload, SwitchboardError, VerificationFailed
 from .models import DeliveryOutcome, EventEnvelope
+from .netguard import LOOPBACK, OutboundPolicy
 from .registry import PluginRegistry, build_plugin_manager
 from .transport import DeliveryContext, Urllib3Transport
 from .webhooks import IngestReport, WebhookRequest, WebhookResponse
@@ -224,7 +225,10 @@ class ConnectorConformance:
     """What every connector plugin must do with a failing or absent receiver.
 
     Override ``healthy_server`` when the connector needs more than a 200 ``{}``
-    (a CRM fake that returns record ids).
+    (a CRM fake that returns record ids). ``make_config`` gets loopback URLs: if
+    your model marks them ``OUTBOUND_URL``, validate with
+    ``context=netguard.validation_context(OutboundPolicy.parse("loopback"))``.
+    Deliveries here allow loopback; production transports do not.
     """
 
     plugin: ClassVar[object]
@@ -239,7 +243,9 @@ class ConnectorConformance:
 
     def _deliver(self, base_url: str, *, timeout: float = 2.0) -> DeliveryOutcome:
         hooks = _registry(self.plugin).pm.hook
-        context = DeliveryContext(http=Urllib3Transport(), timeout_seconds=timeout)
+        # the suite's receivers are loopback servers, which the default policy refuses
+        transport = Urllib3Transport(policy=OutboundPolicy.parse(LOOPBACK))
+        context = DeliveryContext(http=transport, timeout_seconds=timeout)
         outcome = hooks.switchboard_connector_deliver(
             event=sample_event(), config=self.make_config(base_url), context=context
         )
