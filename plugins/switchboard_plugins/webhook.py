@@ -8,12 +8,14 @@ table below); a receiver's failure is never raised. See ``docs/connectors/webhoo
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from switchboard_sdk import outcomes, standard_webhooks
 from switchboard_sdk.errors import ConnectorError
 from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
+from switchboard_sdk.netguard import OUTBOUND_URL
 from switchboard_sdk.secret_fields import rotates_into
 from switchboard_sdk.transport import DeliveryContext
 
@@ -34,7 +36,8 @@ class WebhookConfig(BaseModel):
     # hide_input: a malformed secret must not reach logs through the error text
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
-    url: AnyHttpUrl
+    # the tenant chooses it: no loopback, private or metadata addresses (checked again on every call)
+    url: Annotated[AnyHttpUrl, OUTBOUND_URL]
     secret: standard_webhooks.WhsecSecret = Field(json_schema_extra=rotates_into("previous_secret"))
     previous_secret: standard_webhooks.WhsecSecret | None = None
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0)

@@ -7,11 +7,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fakes import LOOPBACK_ALLOWED
 from pydantic import ValidationError
 from switchboard_plugins.salesforce import records, responses
 from switchboard_plugins.salesforce.config import DEFAULT_CASE_STATUS, SalesforceConfig
 from switchboard_plugins.salesforce.responses import SalesforceError
 from switchboard_sdk.models import Message
+from switchboard_sdk.netguard import OutboundPolicy, validation_context
 from switchboard_sdk.transport import HttpResponse
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -150,8 +152,12 @@ def test_config_merges_the_status_map_and_keeps_a_given_token_url() -> None:
 
 
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8080", "http://localhost:1234"])
-def test_config_allows_http_on_loopback_only(url: str) -> None:
-    assert config(instance_url=url).token_url == url + "/services/oauth2/token"
+def test_config_allows_http_on_loopback_only_where_the_operator_allows_loopback(url: str) -> None:
+    raw = {"instance_url": url, "client_id": "3MVG9", "client_secret": SECRET}
+    allowed = SalesforceConfig.model_validate(raw, context=validation_context(LOOPBACK_ALLOWED))
+    assert allowed.token_url == url + "/services/oauth2/token"
+    with pytest.raises(ValidationError, match="is not allowed \\(loopback\\)"):
+        SalesforceConfig.model_validate(raw, context=validation_context(OutboundPolicy()))
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,11 @@ record can be found again when the connector's own id mapping is lost.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from switchboard_sdk.models import TicketStatus
+from switchboard_sdk.netguard import OUTBOUND_URL
 
 NAME = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
@@ -28,7 +31,8 @@ class HubSpotConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
     access_token: SecretStr = Field(min_length=1, max_length=500)
-    base_url: AnyHttpUrl = AnyHttpUrl(DEFAULT_BASE_URL)
+    # the tenant may change it (tests point it at a fake): public addresses only, like every outbound URL
+    base_url: Annotated[AnyHttpUrl, OUTBOUND_URL] = AnyHttpUrl(DEFAULT_BASE_URL)
     pipeline: str = Field(default=DEFAULT_PIPELINE, min_length=1, max_length=100)
     stage_by_status: dict[TicketStatus, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0)

@@ -6,16 +6,16 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
+from switchboard_sdk.netguard import OUTBOUND_URL, is_loopback_host
 
 NAME = "odoo"  # the plugin's name; here so the package need not import the client
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 def _base_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute https URL, e.g. https://mycompany.odoo.com")
-    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError("must use https (plain http is allowed for localhost only)")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("must not carry a query string, fragment or credentials")
@@ -35,7 +35,8 @@ class OdooConfig(BaseModel):
     # hide_input: a malformed API key must not reach logs through the error text
     model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True, defer_build=True)
 
-    base_url: Annotated[str, AfterValidator(_base_url)]
+    # public addresses only, like every URL a tenant sets (checked again on every call)
+    base_url: Annotated[str, AfterValidator(_base_url), OUTBOUND_URL]
     database: str | None = Field(default=None, min_length=1, max_length=128)
     api_key: SecretStr = Field(min_length=1, max_length=512)
     login: str | None = Field(default=None, min_length=1, max_length=320)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from switchboard_sdk.models import TicketStatus
+from switchboard_sdk.netguard import OUTBOUND_URL, is_loopback_host
 
 NAME = "salesforce"  # the plugin's name; here so the package need not import the delivery code
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path, not a password
 MIN_API_VERSION = 46  # upsert answers 200 with the record id on update from v46.0 on (204, no body, before)
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 DEFAULT_CASE_STATUS: dict[TicketStatus, str] = {
     "open": "New",
     "pending": "Working",
@@ -31,7 +31,7 @@ def _salesforce_url(value: str) -> str:
     parts = urlsplit(value.strip())
     if not parts.hostname or parts.username is not None or parts.password is not None:
         raise ValueError("must be an absolute URL with a host and no credentials")
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS):
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback_host(parts.hostname)):
         raise ValueError("must use https (http only for 127.0.0.1 / localhost)")
     if parts.query or parts.fragment:
         raise ValueError("must not have a query string or fragment")
@@ -45,7 +45,8 @@ def _bare_origin(value: str) -> str:
     return value
 
 
-SalesforceUrl = Annotated[str, AfterValidator(_salesforce_url)]
+# both URLs are called with the client secret or a token: public addresses only (checked again on every call)
+SalesforceUrl = Annotated[str, AfterValidator(_salesforce_url), OUTBOUND_URL]
 
 
 class SalesforceConfig(BaseModel):
