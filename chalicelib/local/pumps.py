@@ -8,12 +8,14 @@ Used in threads by the local runtime and synchronously (``drain``) by tests.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -39,9 +41,30 @@ def _failures(result: Any) -> list[str]:
     return [f["itemIdentifier"] for f in result.get("batchItemFailures", [])]
 
 
+@dataclass
+class OnFailureQueue:
+    """An event source mapping's on-failure destination: an SQS queue that gets a
+    description of each record given up on (never the record itself)."""
+
+    sqs: Any
+    url: str
+
+    def __call__(self, failure: dict[str, Any]) -> None:
+        self.sqs.send_message(QueueUrl=self.url, MessageBody=json.dumps(failure))
+
+
 class StreamPump:
+    """Plays the table's stream event source mapping (infra/template.json):
+    ``batchItemFailures`` retry from the first failed record; a handler that
+    raises has its batch halved before the next try (BisectBatchOnFunctionError),
+    so a bad record ends up alone; a record that still fails after
+    ``max_retries`` retries is given up on, described to ``on_failure`` (the
+    mapping's OnFailure destination; logged when there is none), and the pump
+    goes on after it (MaximumRetryAttempts)."""
+
     def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100,
-                 refresh_seconds: float = 10.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 refresh_seconds: float = 10.0, monotonic: Callable[[], float] = time.monotonic,
+                 max_retries: int = 5, on_failure: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._streams = streams
         self._arn = stream_arn
         self._handler = handler
@@ -50,6 +73,9 @@ class StreamPump:
         self._context = LambdaContext("store_changes")
         self._refresh_seconds, self._monotonic = refresh_seconds, monotonic
         self._refreshed_at: float | None = None
+        self._max_retries, self._on_failure = max_retries, on_failure
+        self._limits: dict[str, int] = {}  # shard → batch size while bisecting
+        self._retries: dict[str, tuple[str, int]] = {}  # shard → (failing sequence number, failures)
 
     def _refresh_shards(self) -> None:
         """Look for new shards now and then (like Lambda), not on every poll."""
@@ -72,21 +98,68 @@ class StreamPump:
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
-            result = self._streams.get_records(ShardIterator=iterator, Limit=self._batch)
+            result = self._streams.get_records(ShardIterator=iterator, Limit=self._limits.get(shard_id, self._batch))
             records = result.get("Records", [])
             next_iterator = result.get("NextShardIterator")
             if records:
                 for record in records:
                     record.setdefault("eventSourceARN", self._arn)  # moto leaves it out
-                failed = _failures(self._handler({"Records": records}, self._context))
+                failed, raised = self._invoke(records)
                 if failed:  # like Lambda: retry from the first failed record
-                    next_iterator = self._streams.get_shard_iterator(
-                        StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="AT_SEQUENCE_NUMBER",
-                        SequenceNumber=failed[0],
-                    )["ShardIterator"]
+                    next_iterator = self._after_failure(shard_id, records, failed[0], raised)
+                else:
+                    self._limits.pop(shard_id, None)
+                    self._retries.pop(shard_id, None)
                 handled += len(records)
             self._iterators[shard_id] = next_iterator
         return handled
+
+    def _invoke(self, records: list[dict[str, Any]]) -> tuple[list[str], bool]:
+        """The sequence numbers the handler reports failed, and whether it raised
+        (then the whole batch failed, from its first record)."""
+        try:
+            return _failures(self._handler({"Records": records}, self._context)), False
+        except Exception:
+            log.exception("store_changes raised on a batch of %d records", len(records))
+            return [records[0]["dynamodb"]["SequenceNumber"]], True
+
+    def _after_failure(self, shard_id: str, records: list[dict[str, Any]], first: str, raised: bool) -> str | None:
+        """The iterator to go on with: at ``first`` to retry it, or after it once given up."""
+        if raised and len(records) > 1:  # bisect; a split is not a retry (as Lambda counts)
+            self._limits[shard_id] = max(1, len(records) // 2)
+            return self._iterator(shard_id, "AT_SEQUENCE_NUMBER", first)
+        failing, count = self._retries.get(shard_id, ("", 0))
+        count = count + 1 if failing == first else 1
+        if count <= self._max_retries:
+            self._retries[shard_id] = (first, count)
+            return self._iterator(shard_id, "AT_SEQUENCE_NUMBER", first)
+        record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == first)
+        self._give_up(shard_id, record, count)
+        self._retries.pop(shard_id, None)
+        self._limits.pop(shard_id, None)
+        return self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", first)
+
+    def _give_up(self, shard_id: str, record: dict[str, Any], invocations: int) -> None:
+        """Describe the record as Lambda's on-failure record does (where to find it, not what it holds)."""
+        sequence, at = record["dynamodb"]["SequenceNumber"], record["dynamodb"].get("ApproximateCreationDateTime")
+        arrival = at.isoformat() if hasattr(at, "isoformat") else str(at or "")
+        failure = {
+            "requestContext": {"requestId": self._context.aws_request_id, "functionArn": self._context.function_name,
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": invocations},
+            "version": "1.0", "timestamp": datetime.now(UTC).isoformat(),
+            "DDBStreamBatchInfo": {"shardId": shard_id, "startSequenceNumber": sequence,
+                                   "endSequenceNumber": sequence, "approximateArrivalOfFirstRecord": arrival,
+                                   "approximateArrivalOfLastRecord": arrival, "batchSize": 1,
+                                   "streamArn": self._arn},
+        }
+        log.error("stream record %s failed %d times; given up on: %s", sequence, invocations, json.dumps(failure))
+        if self._on_failure is not None:
+            self._on_failure(failure)
+
+    def _iterator(self, shard_id: str, kind: str, sequence: str) -> str | None:
+        result = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=kind,
+                                                  SequenceNumber=sequence)
+        return str(result["ShardIterator"])
 
 
 class QueuePump:

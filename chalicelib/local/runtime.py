@@ -26,7 +26,7 @@ from ..hub import Hub, build_hub, set_hub
 from ..provision import deploy_stateful, settings_for
 from ..settings import Settings
 from .demo import DemoTenant, seed_demo_tenant
-from .pumps import ObjectPump, QueuePump, StreamPump, idle_wait
+from .pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, idle_wait
 from .receiver import DemoReceiver
 
 log = logging.getLogger("switchboard.dev")
@@ -120,7 +120,8 @@ class LocalRuntime:
         queue_arn = sqs.get_queue_attributes(
             QueueUrl=outputs["DeliveryQueueUrl"], AttributeNames=["QueueArn"]
         )["Attributes"]["QueueArn"]
-        stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
+        stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes,
+                            on_failure=OnFailureQueue(sqs, outputs["StreamFailureQueueUrl"]))  # as the mapping's
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
         objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
         pumps: list[tuple[str, Callable[[], int], float]] = [
