@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from switchboard_sdk.netguard import LOOPBACK, OUTBOUND_ALLOW_ENV
+
 from ..aws import AwsClients
 from ..hub import Hub, build_hub, set_hub
 from ..provision import deploy_stateful, settings_for
@@ -103,6 +105,10 @@ class LocalRuntime:
 
     def build(self) -> tuple[Hub, DemoTenant, DemoReceiver, dict[str, str]]:
         endpoint = self.start_aws()
+        # everything here is on loopback (the demo receiver, fakes): let connectors call it unless
+        # the developer chose otherwise. In the environment, not only in Settings, because the
+        # connector configs' URL check reads the same setting (sdk/switchboard_sdk/netguard.py)
+        os.environ.setdefault(OUTBOUND_ALLOW_ENV, LOOPBACK)
         base = replace(Settings.from_env(), aws_endpoint=endpoint)
         aws = AwsClients(region=base.region, endpoint=endpoint)
         outputs = deploy_stateful(aws.client("cloudformation"))
