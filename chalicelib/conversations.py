@@ -10,7 +10,9 @@ Threading, in order: the ticket a hint leads to (ticket references, then earlier
 provider messages) — but only when the sender is that ticket's customer, so a
 stranger quoting a ticket reference never lands in it; else the customer's open
 ticket; else a new ticket, unless the message may not open one (auto-replies,
-bounces, provider events), which then stays in its inbound record only.
+bounces, provider events), which then stays in its inbound record only. A message
+whose sender the provider failed to authenticate (``sender_authenticated=False``:
+a forged From) joins no existing ticket: it gets its own, flagged ``sender_unverified``.
 
 A follow-up without a sender (a call's recording) takes the thread of the
 message it follows. If that message is not stored yet, the follow-up is parked
@@ -37,6 +39,7 @@ from .retention import RetentionSource
 from .store import TenantStore, TicketStore
 
 SUBJECT_CHARS = 120
+UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender
 log = logging.getLogger(__name__)
 
 
@@ -92,6 +95,12 @@ class ConversationBuilder:
         if inbound.customer is None:
             return self._follow_up(tenant, inbound, expires)
         candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
+        if inbound.sender_authenticated is False:
+            # the provider says the sender is not who From claims (Zammad #5064): no
+            # existing ticket, not even the customer's open one; a ticket of its own,
+            # which does not become their open ticket either (flagged in _message)
+            customer_id, _ = tenant.link_customer(inbound.customer, inbound.received_at, None, expires_at=expires)
+            return Placement(customer_id, candidate if inbound.opens_ticket else None)
         customer_id, open_ticket = tenant.link_customer(
             inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None,
             expires_at=expires,
@@ -151,7 +160,8 @@ def _message(inbound: InboundMessage, ticket_id: str, customer_id: str) -> Messa
         customer_id=customer_id, kind=inbound.kind, channel=inbound.channel,
         provider_message_id=inbound.provider_message_id, subject=inbound.subject, text=inbound.text,
         attachments=inbound.attachments, received_at=inbound.received_at,
-        metadata=inbound.metadata, raw_payload_ref=inbound.raw_payload_ref,
+        metadata=inbound.metadata | ({UNVERIFIED: "true"} if inbound.sender_authenticated is False else {}),
+        raw_payload_ref=inbound.raw_payload_ref,
     )
 
 

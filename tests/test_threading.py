@@ -129,3 +129,46 @@ def test_a_token_is_remembered_only_after_the_request_was_kept(probe: Any, hub: 
     # unparseable: quarantined, which is kept too, so the token counts as used
     assert send(probe, {"bad": "spec"}, **{"x-probe-once": "tok-q"}).status_code == 202
     assert send(probe, spec("m1"), **{"x-probe-once": "tok-q"}).status_code == 401
+
+
+def test_an_unauthenticated_sender_never_joins_an_existing_ticket(probe: Any, hub: Hub, pipeline: Pipeline) -> None:
+    # Zammad #5064: the sender check trusts From, which anyone can write; a message
+    # whose provider failed SPF/DKIM/DMARC must not reach the customer's ticket
+    send(probe, spec("m1", subject="Refund for order 1042", sender_authenticated=True))
+    pipeline.drain()
+    ticket = messages(hub)["m1"]["ticket_id"]
+    spoof = spec("spoof", subject="Re: Refund for order 1042", sender_authenticated=False,
+                 thread={"ticket_refs": [ticket_ref(ticket)], "provider_ids": ["m1"]})
+    send(probe, spoof)
+    pipeline.drain()
+    stored = messages(hub)
+    assert stored["spoof"]["ticket_id"] != ticket, "neither the hinted ticket nor the customer's open one"
+    assert stored["spoof"]["customer_id"] == stored["m1"]["customer_id"], "kept under the identity it claims"
+    assert stored["spoof"]["metadata"]["sender_unverified"] == "true"
+    assert "sender_unverified" not in stored["m1"]["metadata"]
+    assert len(table_items(hub, "ticket")) == 2
+
+
+def test_an_unauthenticated_ticket_does_not_become_the_customers_open_ticket(
+    probe: Any, hub: Hub, pipeline: Pipeline
+) -> None:
+    send(probe, spec("spoof", sender_authenticated=False))
+    pipeline.drain()
+    send(probe, spec("real"))  # the customer writes for real: a ticket of their own, not the forger's
+    pipeline.drain()
+    stored = messages(hub)
+    assert stored["real"]["ticket_id"] != stored["spoof"]["ticket_id"]
+    send(probe, spec("again", sender_authenticated=None))  # a channel that cannot say threads as before
+    pipeline.drain()
+    assert messages(hub)["again"]["ticket_id"] == stored["real"]["ticket_id"]
+
+
+def test_an_unauthenticated_auto_reply_opens_nothing_and_joins_nothing(
+    probe: Any, hub: Hub, pipeline: Pipeline
+) -> None:
+    send(probe, spec("m1"))
+    pipeline.drain()
+    send(probe, spec("auto", sender_authenticated=False, opens_ticket=False, thread={"provider_ids": ["m1"]}))
+    pipeline.drain()
+    assert "auto" not in messages(hub)
+    assert len(table_items(hub, "ticket")) == 1
