@@ -20,7 +20,8 @@ Wire format (JSON)::
                                      "occurred_at", "message_id"?, "received_at"?}}
 
 The inline form is the one jobs had before references existed, so jobs and
-dead letters written then still decode. A dead letter is its job plus
+dead letters written then still decode. The delivery log keeps a large event as its reference too (:func:`logged`).
+A dead letter is its job plus
 ``{"dead_letter": {"reason", "status_code", "attempts"}}``; one whose body could
 not be read keeps the start of it under ``"unreadable"`` instead.
 
@@ -49,6 +50,7 @@ SQS_BATCH_ENTRIES = 10
 SQS_BATCH_BYTES = 256 * 1024  # SQS's classic limit per message and per batch (conservative: 1 MiB since 2025)
 UNREADABLE_KEEP_BYTES = 64 * 1024  # of an unreadable body, kept in its dead letter
 REASON_CHARS = 2000
+STORED = "switchboard:stored"  # the data of a logged event that stayed in the table: its reference
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -152,6 +154,23 @@ def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False)
     if utf8_size(referenced.body) > INLINE_JOB_BYTES:  # only ids in it: never in practice
         raise JobTooLarge(f"the reference to event {event.id} is too large to queue")
     return referenced
+
+
+def logged(job: Job, event: EventEnvelope) -> EventEnvelope:
+    """What the delivery log keeps of a delivered event: the event when its job
+    carried it, else only its reference (under :data:`STORED`): a large event would
+    not fit a log item (DynamoDB's 400 KB), and the table holds it anyway."""
+    if job.event is not None:
+        return event
+    return event.model_copy(update={"data": {STORED: job.ref.model_dump(mode="json", exclude_none=True)}})
+
+
+def job_from_log(connector: str, event: EventEnvelope) -> Job:
+    """The job replaying a logged event (:func:`logged`)."""
+    stored = event.data.get(STORED)
+    if isinstance(stored, dict):
+        return Job(connector, EventRef.model_validate(stored))
+    return job_for(connector, event)
 
 
 def decode(body: str) -> Job:

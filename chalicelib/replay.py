@@ -21,7 +21,7 @@ from typing import Any
 from switchboard_sdk import EventEnvelope, Unavailable
 
 from .deliveries import DeliveryLog
-from .jobs import BadJob, EventRef, Job, batches, decode, job_for
+from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
 from .store import TicketStore
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
@@ -95,7 +95,7 @@ class Replayer:
                 event = EventEnvelope.model_validate_json(item["event"])
                 if event.id not in seen and wanted.matches(connector, EventRef.of(event)):
                     seen.add(event.id)
-                    self._requeue_batch([job_for(connector, event)])
+                    self._requeue_batch([job_from_log(connector, event)])
                     report.requeued.append(event.id)
             if cursor is None:
                 break

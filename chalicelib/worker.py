@@ -55,7 +55,7 @@ from switchboard_sdk import (
 from .breaker import CircuitBreakers
 from .deliveries import Attempt, DeliveryLog
 from .dispatch import StoredEvents
-from .jobs import BadJob, Job, batches, decode, unreadable_dead_letter
+from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
 from .settings import Settings
 from .store import TenantStore, TicketStore
@@ -131,7 +131,7 @@ class DeliveryWorker:
         if event is None or isinstance(event, int):
             return event
         attempt = self._attempt_number(record, connector, event)
-        outcome = self._logged_attempt(connector, event, attempt, settle)
+        outcome = self._logged_attempt(connector, event, attempt, settle, logged(job, event))
         if outcome.kind == "delivered":
             return None
         limit = self._attempt_limit(connector, event.tenant_id)
@@ -158,12 +158,13 @@ class DeliveryWorker:
             return None
 
     def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int,
-                        settle: _Settlement) -> DeliveryOutcome:
-        """One attempt, recorded in the endpoint's breaker and (at the batch's end) the delivery log."""
+                        settle: _Settlement, log_as: EventEnvelope) -> DeliveryOutcome:
+        """One attempt, recorded in the endpoint's breaker and (at the batch's end) the
+        delivery log, which keeps ``log_as`` (a large event's reference: :func:`~chalicelib.jobs.logged`)."""
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
-        settle.attempts.append(Attempt(connector, event, attempt, outcome, clock_started, latency_ms))
+        settle.attempts.append(Attempt(connector, log_as, attempt, outcome, clock_started, latency_ms))
         self.breakers.record(event.tenant_id, connector, transient_failure=outcome.kind == "retry")
         _log_attempt(connector, event, attempt, outcome)
         return outcome

@@ -18,6 +18,7 @@ from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
 from chalicelib.jobs import INLINE_JOB_BYTES, decode, dumps, fitting, job_for
 from chalicelib.local.demo import DemoTenant
+from chalicelib.replay import Replayer, ReplayFilter
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline
 from tests.helpers import dead_letters, receive_records
@@ -69,6 +70,35 @@ def test_huge_messages_are_queued_within_sqs_limits_and_delivered_whole(
     assert dead_letters(hub) == []
     texts = delivered_texts(receiver)
     assert sorted(texts.values()) == sorted(sent), "every character arrives"
+
+
+def test_a_large_event_is_replayed_whole_from_the_dead_letters_and_from_the_log(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline, receiver: StatusServer
+) -> None:
+    assert ConversationBuilder(hub.store).absorb(inbound("emoji", EMAIL, text=EMOJI)) is not None
+    receiver.status = 404  # a removed endpoint: dead-lettered at once
+    pipeline.drain()
+    letters = dead_letters(hub)
+    assert [letter["ref"]["type"] for letter in letters if "ref" in letter] == ["message.created"]
+    logged = hub.delivery_log.by_connector_raw("demo", "webhook")[0]
+    assert max(len(item["event"]) for item in logged) < INLINE_JOB_BYTES, "the log keeps the reference"
+
+    receiver.status, receiver.requests[:] = 200, []
+    replayer = Replayer(hub.aws.sqs, hub.settings.queue_url, hub.settings.dlq_url, hub.store, hub.delivery_log)
+    assert len(replayer.from_dead_letters("demo", ReplayFilter()).requeued) == 2
+    pipeline.drain()
+    assert list(delivered_texts(receiver).values()) == [EMOJI]
+
+    receiver.requests[:] = []
+    replayer.from_log("demo", "webhook", ReplayFilter(event_ids=frozenset(logged_message_events(hub))))
+    pipeline.drain()
+    assert list(delivered_texts(receiver).values()) == [EMOJI]
+
+
+def logged_message_events(hub: Hub) -> list[str]:
+    """Event ids of the logged message.created attempts."""
+    items = hub.delivery_log.by_connector_raw("demo", "webhook")[0]
+    return [item["event_id"] for item in items if item["event_type"] == "message.created"]
 
 
 def test_a_small_event_rides_inline_and_costs_the_worker_no_table_read(
