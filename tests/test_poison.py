@@ -126,8 +126,14 @@ def failures_sent(hub: Hub, url: str) -> list[dict[str, Any]]:
 def run_pump(hub: Hub, pipeline: Pipeline, outputs: dict[str, str], handler: Handler) -> None:
     for name in ("a", "b", "poison", "c", "d"):
         put_marker(hub, name)
+    now = [0.0]  # the pump's clock: each poll moves it on a second, so retries come without waiting
+
+    def tick() -> float:
+        now[0] += 1.0
+        return now[0]
+
     pump = StreamPump(hub.aws.client("dynamodbstreams"), pipeline.stream._arn, handler, max_retries=2,
-                      on_failure=OnFailureQueue(hub.aws.sqs, outputs["StreamFailureQueueUrl"]))
+                      on_failure=OnFailureQueue(hub.aws.sqs, outputs["StreamFailureQueueUrl"]), monotonic=tick)
     drain([pump])
 
 

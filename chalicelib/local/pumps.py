@@ -57,14 +57,16 @@ class StreamPump:
     """Plays the table's stream event source mapping (infra/template.json):
     ``batchItemFailures`` retry from the first failed record; a handler that
     raises has its batch halved before the next try (BisectBatchOnFunctionError),
-    so a bad record ends up alone; a record that still fails after
-    ``max_retries`` retries is given up on, described to ``on_failure`` (the
-    mapping's OnFailure destination; logged when there is none), and the pump
-    goes on after it (MaximumRetryAttempts)."""
+    so a bad record ends up alone; a failing record is retried after a pause
+    doubling from ``retry_base_seconds`` (up to 8 s, so a passing hiccup is
+    ridden out), and one that still fails after ``max_retries`` retries is given
+    up on, described to ``on_failure`` (the mapping's OnFailure destination;
+    logged when there is none), and the pump goes on after it (MaximumRetryAttempts)."""
 
     def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100,
                  refresh_seconds: float = 10.0, monotonic: Callable[[], float] = time.monotonic,
-                 max_retries: int = 5, on_failure: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 max_retries: int = 5, on_failure: Callable[[dict[str, Any]], None] | None = None,
+                 retry_base_seconds: float = 0.5) -> None:
         self._streams = streams
         self._arn = stream_arn
         self._handler = handler
@@ -76,6 +78,8 @@ class StreamPump:
         self._max_retries, self._on_failure = max_retries, on_failure
         self._limits: dict[str, int] = {}  # shard → batch size while bisecting
         self._retries: dict[str, tuple[str, int]] = {}  # shard → (failing sequence number, failures)
+        self._retry_base = retry_base_seconds
+        self._resume_at: dict[str, float] = {}  # shard → when its failed record may be retried
 
     def _refresh_shards(self) -> None:
         """Look for new shards now and then (like Lambda), not on every poll."""
@@ -98,6 +102,9 @@ class StreamPump:
         for shard_id, iterator in list(self._iterators.items()):
             if iterator is None:
                 continue
+            if self._monotonic() < self._resume_at.get(shard_id, 0.0):
+                handled += 1  # a failed record waits for its retry: work remains
+                continue
             result = self._streams.get_records(ShardIterator=iterator, Limit=self._limits.get(shard_id, self._batch))
             records = result.get("Records", [])
             next_iterator = result.get("NextShardIterator")
@@ -108,8 +115,8 @@ class StreamPump:
                 if failed:  # like Lambda: retry from the first failed record
                     next_iterator = self._after_failure(shard_id, records, failed[0], raised)
                 else:
-                    self._limits.pop(shard_id, None)
-                    self._retries.pop(shard_id, None)
+                    for state in (self._limits, self._retries, self._resume_at):
+                        state.pop(shard_id, None)
                 handled += len(records)
             self._iterators[shard_id] = next_iterator
         return handled
@@ -132,11 +139,12 @@ class StreamPump:
         count = count + 1 if failing == first else 1
         if count <= self._max_retries:
             self._retries[shard_id] = (first, count)
+            self._resume_at[shard_id] = self._monotonic() + min(8.0, self._retry_base * 2.0 ** (count - 1))
             return self._iterator(shard_id, "AT_SEQUENCE_NUMBER", first)
         record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == first)
         self._give_up(shard_id, record, count)
-        self._retries.pop(shard_id, None)
-        self._limits.pop(shard_id, None)
+        for state in (self._limits, self._retries, self._resume_at):
+            state.pop(shard_id, None)
         return self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", first)
 
     def _give_up(self, shard_id: str, record: dict[str, Any], invocations: int) -> None:
