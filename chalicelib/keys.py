@@ -4,6 +4,15 @@ Tenant-scoped keys can only be built through :class:`TenantKeys`, whose
 constructor takes the tenant id and validates it; every key it builds starts
 with ``T#<tenant>#``. Tenant ids cannot contain ``#``, so no value placed after
 the prefix can reach into another tenant's key space.
+
+Every value placed in a key passes through :func:`component`, which keeps it
+short: a value over :data:`MAX_COMPONENT_BYTES` UTF-8 bytes (a 512-emoji
+Message-ID, a hostile In-Reply-To) becomes ``h:<sha256 hex>``. No key the hub
+builds can therefore pass DynamoDB's limits (2,048 bytes of partition key,
+1,024 of sort key), whatever a provider sends; the full value stays in the
+item's attributes. The digest form is itself short, so applying
+:func:`component` to a key read back from the table (the stream handler parses
+provider ids out of ``PM#`` keys) gives the same key again.
 """
 
 from __future__ import annotations
@@ -21,6 +30,34 @@ MESSAGE = "MSG#"  # sort-key prefix of the messages in a ticket partition
 
 # Key shape: {"pk": {"S": ...}, "sk": {"S": ...}} for the low-level client.
 Key = dict[str, dict[str, str]]
+
+# A key holds at most three variable components (external_id): 3 x 512 plus the
+# prefixes stays far below the 2,048-byte partition-key limit, and a sort key
+# (one component) below 1,024.
+MAX_COMPONENT_BYTES = 512
+SORT_KEY_BYTES = 1024  # DynamoDB's sort-key limit (a delivery-log sort key is built whole elsewhere)
+HASHED = "h:"  # prefix of a component replaced by its digest
+PART = "#P"  # a message part's sort key: the message's, then #P<nn>
+
+
+def component(value: str, limit: int = MAX_COMPONENT_BYTES) -> str:
+    """``value`` as it may appear in a key: unchanged when it is at most
+    :data:`MAX_COMPONENT_BYTES` UTF-8 bytes, else ``h:`` + its SHA-256 (hex).
+
+    Idempotent (the digest form is short), so a component parsed back out of a
+    stored key maps to the same key again. A value that cannot be encoded as
+    UTF-8 (a lone surrogate) is hashed too: DynamoDB would refuse it as it is.
+    """
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        size = limit + 1
+    if size <= limit:
+        return value
+    return HASHED + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_c = component
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -68,65 +105,80 @@ class TenantKeys:
 
     def inbound(self, channel: str, provider_message_id: str) -> Key:
         """The de-duplication record: one per (tenant, channel, provider id)."""
-        return _key(f"{self.prefix}IN#{channel}#{provider_message_id}", "IN")
+        return _key(f"{self.prefix}IN#{_c(channel)}#{_c(provider_message_id)}", "IN")
 
     def replay(self, channel: str, replay_key: str) -> Key:
         """A one-time token a provider signed (Mailgun's ``token``), once seen."""
-        return _key(f"{self.prefix}RP#{channel}#{replay_key}", "RP")
+        return _key(f"{self.prefix}RP#{_c(channel)}#{_c(replay_key)}", "RP")
 
     def identity(self, identity: Identity) -> Key:
-        return _key(f"{self.prefix}ID#{identity.key}", "ID")
+        return _key(f"{self.prefix}ID#{_c(identity.key)}", "ID")
 
     def provider_message(self, channel: str, provider_message_id: str) -> Key:
         """Where a provider message landed (threading by In-Reply-To, CallSid, ...)."""
-        return _key(f"{self.prefix}PM#{channel}#{provider_message_id}", "PM")
+        return _key(f"{self.prefix}PM#{_c(channel)}#{_c(provider_message_id)}", "PM")
 
     def waiting_partition(self, channel: str, provider_message_id: str) -> str:
         """Follow-ups parked until the message they follow is stored."""
-        return f"{self.prefix}WAIT#{channel}#{provider_message_id}"
+        return f"{self.prefix}WAIT#{_c(channel)}#{_c(provider_message_id)}"
 
     def waiting(self, channel: str, awaited_id: str, follow_up_id: str) -> Key:
-        return _key(self.waiting_partition(channel, awaited_id), f"IN#{follow_up_id}")
+        return _key(self.waiting_partition(channel, awaited_id), f"IN#{_c(follow_up_id)}")
 
     def customer(self, customer_id: str) -> Key:
         return _key(self.customer_partition(customer_id), "CUSTOMER")
 
     def customer_partition(self, customer_id: str) -> str:
         """The customer item and one link per ticket of theirs (erasure starts here)."""
-        return f"{self.prefix}CU#{customer_id}"
+        return f"{self.prefix}CU#{_c(customer_id)}"
 
     def customer_ticket(self, customer_id: str, ticket_id: str) -> Key:
         """A customer's ticket, listed under the customer without scanning the tenant."""
-        return _key(self.customer_partition(customer_id), f"{CUSTOMER_TICKET}{ticket_id}")
+        return _key(self.customer_partition(customer_id), f"{CUSTOMER_TICKET}{_c(ticket_id)}")
 
     def ticket(self, ticket_id: str) -> Key:
-        return _key(f"{self.prefix}TK#{ticket_id}", "TICKET")
+        return _key(self.ticket_partition(ticket_id), "TICKET")
 
     def ticket_partition(self, ticket_id: str) -> str:
         """Ticket and its messages share a partition: one Query reads both."""
-        return f"{self.prefix}TK#{ticket_id}"
+        return f"{self.prefix}TK#{_c(ticket_id)}"
 
     def message(self, ticket_id: str, received_at: str, message_id: str) -> Key:
-        return _key(self.ticket_partition(ticket_id), f"{MESSAGE}{received_at}#{message_id}")
+        return _key(self.ticket_partition(ticket_id), self.message_sort_key(received_at, message_id))
+
+    def message_sort_key(self, received_at: str, message_id: str) -> str:
+        """A message's sort key; its parts (a large message, see the store) sort right after it."""
+        return f"{MESSAGE}{_c(received_at)}#{_c(message_id)}"
+
+    def message_part(self, ticket_id: str, received_at: str, message_id: str, number: int) -> Key:
+        """Part ``number`` of a large message's document, beside the message: erasure's
+        ``MSG#`` query finds it, and one Query reads the message with its parts."""
+        sort_key = f"{self.message_sort_key(received_at, message_id)}{PART}{number:02d}"
+        return _key(self.ticket_partition(ticket_id), sort_key)
+
+    def inbound_part(self, channel: str, provider_message_id: str, number: int) -> Key:
+        """Part ``number`` of a large inbound message's document. Each part has a
+        partition of its own, so one message's parts never crowd one partition."""
+        return _key(f"{self.prefix}INP#{_c(channel)}#{_c(provider_message_id)}#{number}", "PART")
 
     def delivery(self, connector: str, event_id: str) -> Key:
         """Failed-attempt count of one event at one connector."""
-        return _key(f"{self.prefix}DL#{connector}#{event_id}", "DELIVERY")
+        return _key(f"{self.prefix}DL#{_c(connector)}#{_c(event_id)}", "DELIVERY")
 
     def external_id(self, connector: str, kind: str, local_id: str) -> Key:
         """The id a connector's receiver gave one of our records."""
-        return _key(f"{self.prefix}MAP#{connector}#{kind}#{local_id}", "MAP")
+        return _key(f"{self.prefix}MAP#{_c(connector)}#{_c(kind)}#{_c(local_id)}", "MAP")
 
     def delivery_log(self, ticket_id: str, sort_key: str) -> Key:
         """One delivery attempt, under its ticket."""
-        return _key(f"{self.prefix}DLOG#TK#{ticket_id}", sort_key)
+        return _key(self.delivery_log_partition(ticket_id), component(sort_key, SORT_KEY_BYTES))
 
     def delivery_log_partition(self, ticket_id: str) -> str:
-        return f"{self.prefix}DLOG#TK#{ticket_id}"
+        return f"{self.prefix}DLOG#TK#{_c(ticket_id)}"
 
     def connector_log_index(self, connector: str, shard: int) -> str:
         """GSI1 partition: a connector's delivery attempts, newest first, sharded."""
-        return f"{self.prefix}DLOG#CN#{connector}#{shard}"
+        return f"{self.prefix}DLOG#CN#{_c(connector)}#{shard}"
 
     def api_key_index(self) -> str:
         """GSI1 partition: this tenant's API keys, oldest first."""
@@ -138,7 +190,7 @@ class TenantKeys:
 
     def breaker(self, connector: str) -> Key:
         """The circuit breaker of this tenant's connector endpoint."""
-        return _key(f"{self.prefix}CB#{connector}", "BREAKER")
+        return _key(f"{self.prefix}CB#{_c(connector)}", "BREAKER")
 
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""
@@ -146,8 +198,8 @@ class TenantKeys:
 
     def status_index(self, status: str, shard: int) -> str:
         """GSI2 partition: tickets of one status, newest activity first, sharded."""
-        return f"{self.prefix}TICKETS#{status}#{shard}"
+        return f"{self.prefix}TICKETS#{_c(status)}#{shard}"
 
     def rate_window(self, bucket: str, window_start: int) -> Key:
         """Requests admitted in one rate-limit window (``window_start``: epoch seconds)."""
-        return _key(f"{self.prefix}RL#{bucket}#{window_start}", "RATE")
+        return _key(f"{self.prefix}RL#{_c(bucket)}#{window_start}", "RATE")
