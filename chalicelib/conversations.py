@@ -36,7 +36,7 @@ from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id
 from .ids import stable_id
 from .ingest import message_id_for
 from .retention import RetentionSource
-from .store import TenantStore, TicketStore
+from .store import PartsMissing, TenantStore, TicketStore
 
 SUBJECT_CHARS = 120
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender
@@ -55,10 +55,15 @@ class ConversationBuilder:
         self._retention = retention
 
     def absorb(self, inbound: InboundMessage) -> Message | None:
-        """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one."""
+        """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one.
+
+        ``inbound`` is what its record holds: for a large message a stub, read back
+        whole here (:meth:`~chalicelib.store.TenantStore.complete_inbound`; a parked
+        follow-up keeps the stub)."""
         tenant = self._store.tenant(inbound.tenant_id)
+        stored, inbound = inbound, tenant.complete_inbound(inbound)
         expires = self._expiry(inbound)
-        place = self._place(tenant, inbound, expires)
+        place = self._place(tenant, inbound, expires, stored)
         if place is None:
             return None
         if place.ticket_id is None:
@@ -81,7 +86,13 @@ class ConversationBuilder:
         tenant = self._store.tenant(tenant_id)
         released = []
         for follow_up in tenant.parked_for(channel, provider_message_id):
-            message = self.absorb(follow_up)
+            try:
+                message = self.absorb(follow_up)
+            except PartsMissing:  # it waited longer than its record was kept: nothing left to place
+                log.warning(json.dumps({"event": "conversation.follow_up_expired", "tenant": tenant_id,
+                                        "channel": channel}))
+                tenant.unpark(provider_message_id, follow_up)
+                continue
             if message is not None:
                 tenant.unpark(provider_message_id, follow_up)
                 released.append(message)
@@ -91,9 +102,10 @@ class ConversationBuilder:
         """Whom tickets and messages belong to (for event payloads), in one read."""
         return self._store.tenant(tenant_id).get_customers(customer_ids)
 
-    def _place(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None) -> Placement | None:
+    def _place(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None,
+               stored: InboundMessage) -> Placement | None:
         if inbound.customer is None:
-            return self._follow_up(tenant, inbound, expires)
+            return self._follow_up(tenant, inbound, expires, stored)
         candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
         if inbound.sender_authenticated is False:
             # the provider says the sender is not who From claims (Zammad #5064): no
@@ -120,13 +132,15 @@ class ConversationBuilder:
                 return found[0]
         return None
 
-    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None) -> Placement | None:
-        """A message without a sender of its own takes the thread of what it follows."""
+    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None,
+                   stored: InboundMessage) -> Placement | None:
+        """A message without a sender of its own takes the thread of what it follows.
+        It is parked as ``stored``, its record's form (small even for a large message)."""
         found = self._thread_of(tenant, inbound)
         if found is not None:
             return found
         awaited = inbound.thread.provider_ids[0]
-        tenant.park(awaited, inbound, expires_at=expires)
+        tenant.park(awaited, stored, expires_at=expires)
         # the awaited message may have been stored while we parked: look once more,
         # so a follow-up is never left behind (absorbing twice is harmless)
         found = self._thread_of(tenant, inbound)

@@ -4,7 +4,22 @@ Two doors lead in: provider webhooks (:meth:`Ingestor.handle`) and objects an
 AWS service stored for a channel (:meth:`Ingestor.handle_object`, e.g. raw MIME
 from SES). Everything after the durable write (customers, tickets, events) runs
 behind the table's stream, so a provider waits for one conditional PutItem per
-message (plus one PutObject per attachment the plugin hands over as bytes).
+message (plus one PutObject per attachment the plugin hands over as bytes; a
+message too large for one item goes in one transaction with its parts).
+
+A verified payload is never lost to a parser: ``BadPayload`` — or any other
+exception a plugin's parse raises — quarantines the body (S3) and the provider
+gets its normal answer, so a plugin bug never turns into a 500 the provider
+retries for hours.
+
+One-time tokens (``replay_key``) are claimed before anything is stored, in one
+conditional write that records the request's fingerprint (its messages' ids, or
+the body's SHA-256 when it did not parse): a replay with another body is refused,
+the provider's own retry after a failure gets in and is de-duplicated.
+
+Rate: for channels whose provider retries (``PluginInfo.retries_webhooks``) a
+request over the tenant's webhook rate is refused (429) before anything is
+stored; for the others it is stored first and counted after, never refused.
 
 Retention: the tenant's record is at hand here, so inbound records expire and
 stored objects are tagged by the tenant's choices (:mod:`chalicelib.retention`).
@@ -12,8 +27,10 @@ stored objects are tagged by the tenant's choices (:mod:`chalicelib.retention`).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -28,8 +45,11 @@ from switchboard_sdk import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    PluginConfigError,
     PluginRegistry,
+    RateLimited,
     StoredObject,
+    SwitchboardError,
     VerificationFailed,
     WebhookRequest,
     WebhookResponse,
@@ -39,11 +59,12 @@ from .ids import stable_id
 from .payloads import PayloadArchive
 from .retention import Retention, allowed_days, expires_at
 from .settings import Settings
-from .store import TicketStore
+from .store import RESERVED_METADATA, InboundWrite, TicketStore
 from .tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)
 REPLAY_MEMORY = timedelta(days=2)  # longer than any provider retries with one signature
+PARSE_CRASHED = "the channel could not read this payload"  # the reason kept with a crashed parse
 
 
 @dataclass(frozen=True)
@@ -82,18 +103,20 @@ class Ingestor:
                 raise MethodNotAllowed("this channel accepts POST only")
             return answer
         self.registry.verify(request.channel, request, config)
-        if self.rate_limit is not None:
-            self.rate_limit(request.tenant_id)
-        replay_key = self._check_replay(request, config)
+        info = self.registry.info(request.channel, "channel")
+        retries = info is None or info.retries_webhooks
+        replay_key = self.registry.replay_key(request.channel, request, config)
         arrival = Arrival(request.tenant_id, request.channel, request.body, request.received_at,
                           Retention.of(tenant.settings),
                           request.headers.get("content-type", "application/octet-stream"))
-        try:
-            report = self._store_messages(arrival, self.registry.parse(request.channel, request, config))
-        except BadPayload as err:
-            report = self._quarantine(arrival, err.message)
+        parsed = self._parse(arrival, lambda: self.registry.parse(request.channel, request, config))
         if replay_key:
-            self._remember_replay(request, replay_key)
+            self._claim(request, replay_key, parsed)
+        if self.rate_limit is not None and retries:
+            self.rate_limit(request.tenant_id)  # refused before anything is stored: the provider comes back
+        report = self._keep(arrival, parsed)
+        if self.rate_limit is not None and not retries:
+            _count_stored(self.rate_limit, request.tenant_id)
         return self.registry.respond(request.channel, request, config, report) or _default_answer(report)
 
     def handle_object(self, obj: StoredObject) -> IngestReport:
@@ -114,13 +137,13 @@ class Ingestor:
         arrival = Arrival(obj.tenant_id, obj.channel, obj.body, obj.received_at, Retention.of(tenant.settings),
                           "message/rfc822", raw_ref=ref)
         self.archive.set_retention(ref, arrival.retention.inbound_days)
-        try:
-            messages = self.registry.parse_object(obj.channel, obj, config)
-        except BadPayload as err:
-            return self._quarantine(arrival, err.message)
-        if messages is None:
+        parsed = self._parse(arrival, lambda: self.registry.parse_object(obj.channel, obj, config))
+        if parsed.messages is None and parsed.problem is None:
             raise NotFound(f"channel {obj.channel!r} takes no stored objects")
-        return self._store_messages(arrival, messages)
+        try:
+            return self._keep(arrival, parsed)
+        except PayloadTooLarge as err:  # nobody to answer: keep it aside, say why
+            return self._quarantine(arrival, err.message)
 
     def expire_unrouted(self, ref: str) -> None:
         """A stored object nobody ingests still expires: the deployment's default retention."""
@@ -137,31 +160,70 @@ class Ingestor:
             raise NotFound("no such channel for this tenant")
         return self.tenants.plugin_config(tenant, channel)
 
-    def _check_replay(self, request: WebhookRequest, config: BaseModel) -> str | None:
-        key = self.registry.replay_key(request.channel, request, config)
-        if key and self.store.tenant(request.tenant_id).replay_seen(request.channel, key):
-            raise VerificationFailed("this request was already received (replayed token)")
-        return key
+    def _parse(self, arrival: Arrival, parse: Callable[[], list[InboundMessage] | None]) -> Parsed:
+        """Run a plugin's parse of a verified payload. What it cannot read is a
+        reason to quarantine, never a crash: ``BadPayload`` keeps the plugin's
+        reason; any other exception (a plugin bug) a generic one, and the log
+        names the exception's type and where it was raised (not its message,
+        which may quote the payload). Deliberate answers (401, 503, ...) pass."""
+        try:
+            return Parsed(parse(), None)
+        except BadPayload as err:
+            return Parsed(None, err.message)
+        except SwitchboardError as err:
+            if not isinstance(err, PluginConfigError):  # a plugin's broken result is its bug: quarantine
+                raise
+            problem: Exception = err
+        except Exception as err:
+            problem = err
+        frames = traceback.extract_tb(problem.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        log.error(json.dumps({"event": "ingest.parse_crashed", "tenant": arrival.tenant_id,
+                              "channel": arrival.channel, "error_type": type(problem).__name__, "at": where}))
+        return Parsed(None, PARSE_CRASHED)
 
-    def _remember_replay(self, request: WebhookRequest, key: str) -> None:
+    def _claim(self, request: WebhookRequest, replay_key: str, parsed: Parsed) -> None:
+        """Claim the request's one-time token before anything is stored (one
+        conditional PutItem); refused when another request claimed it."""
         expires = int((request.received_at + REPLAY_MEMORY).timestamp())
-        self.store.tenant(request.tenant_id).remember_replay(request.channel, key, expires_at=expires)
+        claimed = self.store.tenant(request.tenant_id).claim_replay(
+            request.channel, replay_key, parsed.fingerprint(request.body), expires_at=expires)
+        if not claimed:
+            log.warning(json.dumps({"event": "ingest.replay_refused", "tenant": request.tenant_id,
+                                    "channel": request.channel}))
+            raise VerificationFailed("this request was already received (replayed token)")
+
+    def _keep(self, arrival: Arrival, parsed: Parsed) -> IngestReport:
+        """Store the parsed messages, or quarantine what did not parse."""
+        if parsed.messages is None:
+            return self._quarantine(arrival, parsed.problem or PARSE_CRASHED)
+        try:
+            return self._store_messages(arrival, parsed.messages)
+        except BadPayload as err:
+            return self._quarantine(arrival, err.message)
 
     def _store_messages(self, arrival: Arrival, messages: list[InboundMessage]) -> IngestReport:
-        stored, ids = 0, []
+        """Every message of the payload, or none: all are checked and their writes
+        built before the first is stored."""
+        for message in messages:
+            if message.tenant_id != arrival.tenant_id or message.channel != arrival.channel:
+                raise BadPayload("plugin produced a message for another tenant or channel")
+            if any(name.startswith(RESERVED_METADATA) for name in message.metadata):
+                raise BadPayload(f"plugin produced metadata named {RESERVED_METADATA}*, which is the hub's")
         raw_ref, inline = self._raw(arrival)
         expires = expires_at(arrival.received_at, arrival.retention.inbound_days)
         tenant_store = self.store.tenant(arrival.tenant_id)
         batch = [m.provider_message_id for m in messages] if inline is not None and len(messages) > 1 else []
+        writes: list[InboundWrite] = []
+        ids = []
         for message in messages:
-            if message.tenant_id != arrival.tenant_id or message.channel != arrival.channel:
-                raise BadPayload("plugin produced a message for another tenant or channel")
             kept = message.model_copy(update={
                 "raw_payload_ref": raw_ref, "attachments": self._upload(arrival, message),
             })
             others = [pid for pid in batch if pid != message.provider_message_id]
-            stored += tenant_store.record_inbound(kept, raw=inline, expires_at=expires, batch=others)
+            writes.append(tenant_store.inbound_write(kept, raw=inline, expires_at=expires, batch=others))
             ids.append(message_id_for(kept))
+        stored = sum(tenant_store.put_inbound(write) for write in writes)
         log.info(json.dumps({"event": "ingest.stored", "tenant": arrival.tenant_id,
                              "channel": arrival.channel, "messages": len(messages), "new": stored}))
         return IngestReport(stored=stored, duplicates=len(messages) - stored, message_ids=tuple(ids))
@@ -198,6 +260,33 @@ class Ingestor:
                                 "channel": arrival.channel, "quarantine_id": quarantine_id,
                                 "reason": reason}))
         return IngestReport(quarantine_id=quarantine_id, quarantine_reason=reason)
+
+
+def _count_stored(rate_limit: Callable[[str], None], tenant_id: str) -> None:
+    """Count a request of a channel whose provider does not retry, after it was
+    stored: it spends the tenant's budget (so channels that can wait are held
+    back sooner) but is never refused; over the rate it is only logged."""
+    try:
+        rate_limit(tenant_id)
+    except RateLimited:
+        log.warning(json.dumps({"event": "ingest.over_rate_kept", "tenant": tenant_id}))
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A plugin's parse: its messages (``None``: nothing to store, see ``problem``)."""
+
+    messages: list[InboundMessage] | None
+    problem: str | None  # why the payload is quarantined
+
+    def fingerprint(self, body: bytes) -> str:
+        """What makes two requests with one token the same delivery: the ids of the
+        messages (a provider's retry may encode the body differently, e.g. a new
+        multipart boundary), or the body itself when it did not parse."""
+        if self.messages is None:
+            return "body:" + hashlib.sha256(body).hexdigest()
+        ids = "\x1f".join(sorted(m.provider_message_id for m in self.messages))
+        return "ids:" + hashlib.sha256(ids.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def message_id_for(message: InboundMessage) -> str:

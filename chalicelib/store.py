@@ -10,29 +10,47 @@ Expiry (``expires_at``, DynamoDB TTL) is passed in by the caller, derived from
 the tenant's message retention. The customer partition (the customer item and
 one link per ticket) always outlives what erasure finds through it: the
 customer item outlives its identities, and each ticket link its ticket.
+
+Large documents: an item never grows past :data:`INLINE_DOCUMENT_BYTES` plus
+small fixed fields, far below DynamoDB's 400 KB. A message whose JSON is
+larger (100,000 characters of text JSON-escape to 600 KB) is compressed and
+kept in parts of at most :data:`PART_BYTES` beside a small item: an inbound
+record keeps a *stub* (``metadata[SPILLED] = "<parts>:<sha256>"``) written in
+one transaction with its parts (one call on the webhook path), and a message
+item keeps its fields without ``text`` and ``metadata`` plus ``parts`` (its
+parts sort right after it in the ticket partition). Reads put them back
+together: :meth:`TenantStore.complete_inbound`, :meth:`TenantStore.get_ticket`,
+:meth:`TenantStore.get_message`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import heapq
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from switchboard_sdk import (
+    AttachmentRef,
     Customer,
     CustomerProfile,
     Identity,
     InboundMessage,
     Message,
     NotFound,
+    PayloadTooLarge,
+    ThreadHints,
     Ticket,
+    Unavailable,
 )
 
-from .aws import is_condition_failure
+from .aws import error_code, is_condition_failure
 from .ids import stable_id
 from .items import from_item, to_item
-from .keys import TenantKeys, shard_of
+from .keys import PART, Key, TenantKeys, shard_of
 from .table import TenantTable
 
 ACTIVITY_INDEX = "gsi1"
@@ -44,6 +62,11 @@ CUSTOMER_GRACE = 7 * DAY  # the customer item outlives its newest message by thi
 IDENTITY_GRACE = 1 * DAY  # identities: refreshed at most once a day, never past the customer
 LINK_GRACE = 7 * DAY  # a customer→ticket link outlives its ticket by up to this much
 ERASED = "erased"  # the customer id of a ticket whose customer was erased
+INLINE_DOCUMENT_BYTES = 64 * 1024  # a message whose JSON is larger is kept in parts
+PART_BYTES = 128 * 1024  # at most this much of the compressed document per part item
+MAX_DOCUMENT_BYTES = 3 * 1024 * 1024  # compressed; one TransactWriteItems carries at most 4 MB
+RESERVED_METADATA = "switchboard:"  # metadata keys with this prefix are the hub's, never a plugin's
+SPILLED = RESERVED_METADATA + "parts"  # an inbound stub's marker: "<parts>:<sha256 of the compressed document>"
 
 
 def iso(moment: datetime) -> str:
@@ -53,11 +76,17 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+class PartsMissing(NotFound):
+    """A large message's parts are gone (expired with its record) or do not match."""
+
+
 class TicketStore:
-    def __init__(self, client: Any, table_name: str, *, index_shards: int = 4) -> None:
+    def __init__(self, client: Any, table_name: str, *, index_shards: int = 4,
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
         self.client = client
         self.table_name = table_name
         self.index_shards = index_shards
+        self.max_document_bytes = max_document_bytes
 
     def tenant(self, tenant_id: str) -> TenantStore:
         return TenantStore(self, TenantKeys(tenant_id))
@@ -78,22 +107,74 @@ class TenantStore(TenantTable):
         ``batch``: provider ids of the other messages parsed from the same inline
         ``raw`` body (their records hold a copy of it, which erasure strips).
         """
+        return self.put_inbound(self.inbound_write(message, raw=raw, expires_at=expires_at, batch=batch))
+
+    def inbound_write(
+        self, message: InboundMessage, *, raw: bytes | None, expires_at: int, batch: list[str] | None = None
+    ) -> InboundWrite:
+        """The items :meth:`put_inbound` writes for ``message``, built without a call, so
+        a caller can refuse a whole request (:class:`PayloadTooLarge`: a message whose
+        compressed document is over ``max_document_bytes``) before storing any of it."""
         self._check_tenant(message.tenant_id)
         key = self.keys.inbound(message.channel, message.provider_message_id)
-        item = key | to_item(
-            {"type": "inbound", "tenant_id": self.tenant_id, "doc": message.model_dump_json(),
-             "raw": raw, "expires_at": expires_at, "batch": batch or None}
-        )
-        return self._put_new(item)
+        values = {"type": "inbound", "tenant_id": self.tenant_id, "raw": raw, "expires_at": expires_at,
+                  "batch": batch or None}
+        doc = message.model_dump_json()
+        if not _large(doc):
+            return InboundWrite(key | to_item(values | {"doc": doc}), [])
+        packed = _pack(doc, self._store.max_document_bytes)
+        stub = _inbound_stub(message, packed)
+        parts = [
+            self.keys.inbound_part(message.channel, message.provider_message_id, number) | to_item(
+                {"type": "inbound_part", "tenant_id": self.tenant_id, "blob": chunk, "expires_at": expires_at})
+            for number, chunk in enumerate(packed.parts)
+        ]
+        return InboundWrite(key | to_item(values | {"doc": stub.model_dump_json(), "parts": len(parts)}), parts)
 
-    def replay_seen(self, channel: str, replay_key: str) -> bool:
-        return self._get(self.keys.replay(channel, replay_key)) is not None
+    def put_inbound(self, write: InboundWrite) -> bool:
+        """One conditional write (a transaction with the parts of a large message);
+        ``False`` when the record was already there (nothing is written then)."""
+        if not write.parts:
+            return self._put_new(write.item)
+        puts = [{"Put": {"TableName": self._table, "Item": write.item,
+                         "ConditionExpression": "attribute_not_exists(pk)"}}]
+        puts += [{"Put": {"TableName": self._table, "Item": part}} for part in write.parts]
+        try:
+            self._db.transact_write_items(TransactItems=puts)
+        except Exception as err:
+            if error_code(err) != "TransactionCanceledException":
+                raise
+            reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            # a concurrent write of the same record (TransactionConflict): nothing was written
+            raise Unavailable("the message was not stored this time; send it again") from err
+        return True
 
-    def remember_replay(self, channel: str, replay_key: str, *, expires_at: int) -> None:
+    def complete_inbound(self, message: InboundMessage) -> InboundMessage:
+        """The whole message behind an inbound record's document: ``message`` itself,
+        or, for a stub (a large message), the message read back from its parts
+        (one consistent ``BatchGetItem``). :class:`PartsMissing` when they are gone."""
+        marker = message.metadata.get(SPILLED)
+        if marker is None:
+            return message
+        count, _, digest = marker.partition(":")
+        if not count.isdigit():
+            raise PartsMissing("the message's parts are not named")
+        keys = [self.keys.inbound_part(message.channel, message.provider_message_id, n) for n in range(int(count))]
+        found = {(str(i["pk"]), str(i["sk"])): i for i in self._get_many(keys)}
+        chunks = [found.get((k["pk"]["S"], k["sk"]["S"]), {}).get("blob") for k in keys]
+        return InboundMessage.model_validate_json(_unpack(chunks, digest))
+
+    def claim_replay(self, channel: str, replay_key: str, fingerprint: str, *, expires_at: int) -> bool:
+        """Claim a one-time token for the request ``fingerprint`` names, in one
+        conditional ``PutItem``: ``True`` for the first claim and for a repeat of
+        the same request (a provider retrying after a failure), ``False`` when
+        another request already claimed the token (a replay)."""
         item = self.keys.replay(channel, replay_key) | to_item(
-            {"type": "replay", "tenant_id": self.tenant_id, "expires_at": expires_at}
+            {"type": "replay", "tenant_id": self.tenant_id, "fingerprint": fingerprint, "expires_at": expires_at}
         )
-        self._db.put_item(TableName=self._table, Item=item)
+        return self._put_if(item, "attribute_not_exists(pk) OR fingerprint = :f", {":f": fingerprint})
 
     # -- conversation building (stream handler) ------------------------------
 
@@ -156,7 +237,8 @@ class TenantStore(TenantTable):
         """Map a provider message id to where it landed, for threading later ones.
         An update, not a put: a parked follow-up's mark on the item must survive."""
         values = {"type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
-                  "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at}
+                  "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at,
+                  "provider_message_id": message.provider_message_id}  # the key may hold its digest
         kept = [(name, value) for name, value in values.items() if value is not None]
         self._db.update_item(  # same values on a repeat
             TableName=self._table, Key=self.keys.provider_message(message.channel, message.provider_message_id),
@@ -176,11 +258,15 @@ class TenantStore(TenantTable):
     def park(self, awaited_id: str, follow_up: InboundMessage, *, expires_at: int | None = None) -> None:
         """Keep a follow-up until the message ``awaited_id`` (same channel) is stored,
         and mark that message's map item (a stub until it is stored), so the stream
-        handler releases follow-ups only for marked messages (:func:`has_parked_follow_ups`)."""
+        handler releases follow-ups only for marked messages (:func:`has_parked_follow_ups`).
+        A large follow-up is parked as its inbound record's stub (read back whole by
+        :meth:`complete_inbound` when it is released)."""
         self._check_tenant(follow_up.tenant_id)
+        doc = follow_up.model_dump_json()
+        if _large(doc):  # the stub of a large message names its inbound parts: park that
+            raise ValueError("park a large message by its inbound record's stub")
         key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
-        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": follow_up.model_dump_json(),
-                              "expires_at": expires_at})
+        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": doc, "expires_at": expires_at})
         self._db.put_item(TableName=self._table, Item=item)
         expiry = "" if expires_at is None else ", expires_at = if_not_exists(expires_at, :exp)"
         self._db.update_item(  # after the put: whoever sees the mark finds the parked item
@@ -207,6 +293,17 @@ class TenantStore(TenantTable):
         (or its customer was erased: nothing may join it any more)."""
         item = self._get(self.keys.ticket(ticket_id))
         return None if item is None or "erased_at" in item else str(item["customer_id"])
+
+    def _get_many(self, keys: list[Key]) -> list[dict[str, Any]]:
+        """The items behind ``keys`` that exist (consistent ``BatchGetItem``, 100 keys a call)."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET):
+            request = {self._table: {"Keys": keys[start : start + BATCH_GET], "ConsistentRead": True}}
+            while request:
+                result = self._db.batch_get_item(RequestItems=request)
+                found += result.get("Responses", {}).get(self._table, [])
+                request = result.get("UnprocessedKeys") or {}
+        return [from_item(i) for i in found]
 
     def _known_identities(self, identities: list[Identity]) -> dict[str, dict[str, Any]]:
         """identity key → identity item, for the identities already linked (one call)."""
@@ -298,11 +395,31 @@ class TenantStore(TenantTable):
         )
 
     def add_message(self, message: Message, *, expires_at: int | None = None) -> bool:
-        """Append a message to its ticket; ``False`` if it is already there."""
+        """Append a message to its ticket; ``False`` if it is already there.
+
+        A large message is written as its parts (plain puts: a repeat writes the
+        same bytes again), then its item, conditionally, so whoever sees the item
+        (the stream, a reader) finds the parts."""
         self._check_tenant(message.tenant_id)
-        key = self.keys.message(message.ticket_id, iso(message.received_at), message.id)
-        item = key | to_item({"type": "message", **message.model_dump(mode="json"), "expires_at": expires_at})
-        return self._put_new(item)
+        stamp = iso(message.received_at)
+        key = self.keys.message(message.ticket_id, stamp, message.id)
+        doc = message.model_dump_json()
+        if not _large(doc):
+            return self._put_new(key | to_item(
+                {"type": "message", **message.model_dump(mode="json"), "expires_at": expires_at}))
+        packed = _pack(doc, self._store.max_document_bytes)
+        for number, chunk in enumerate(packed.parts):
+            part = self.keys.message_part(message.ticket_id, stamp, message.id, number) | to_item({
+                "type": "message_part", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
+                "message_id": message.id, "channel": message.channel,
+                "provider_message_id": message.provider_message_id, "blob": chunk, "expires_at": expires_at,
+            })
+            self._db.put_item(TableName=self._table, Item=part)
+        skeleton = message.model_copy(update={"text": "", "metadata": {}, "attachments": _ours(message.attachments)})
+        return self._put_new(key | to_item({
+            "type": "message", **skeleton.model_dump(mode="json"), "parts": len(packed.parts),
+            "parts_digest": packed.digest, "expires_at": expires_at,
+        }))
 
     # -- delivery attempts (worker) ---------------------------------------------
 
@@ -367,13 +484,14 @@ class TenantStore(TenantTable):
         return [from_item(item) for item in result.get("Items", [])]
 
     def get_ticket(self, ticket_id: str, *, message_limit: int = 1000) -> tuple[Ticket, list[Message]]:
-        """A ticket and its messages in order (one Query over the ticket partition)."""
+        """A ticket and its messages in order, text in full (one Query over the ticket
+        partition: a large message's parts come with it)."""
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :p",
             "ExpressionAttributeValues": to_item({":p": self.keys.ticket_partition(ticket_id)}),
         }
-        while len(items) <= message_limit:
+        while sum(1 for i in items if i["type"] == "message") <= message_limit:
             result = self._db.query(**kwargs)
             items += [from_item(i) for i in result.get("Items", [])]
             if "LastEvaluatedKey" not in result:
@@ -382,8 +500,41 @@ class TenantStore(TenantTable):
         tickets = [i for i in items if i["type"] == "ticket"]
         if not tickets:
             raise NotFound("no such ticket")
-        messages = [_message(i) for i in items if i["type"] == "message"][:message_limit]
-        return _ticket(tickets[0]), messages
+        parts = _parts_by_owner(items)
+        found = [i for i in items if i["type"] == "message"][:message_limit]
+        return _ticket(tickets[0]), [self._whole_message(i, parts.get(str(i["sk"]), {})) for i in found]
+
+    def get_message(self, ticket_id: str, received_at: datetime | str, message_id: str) -> Message:
+        """One message by its key, text in full (one consistent Query: the item and,
+        for a large message, its parts). ``received_at``: the message's, as a
+        datetime or ISO 8601 text (a stream image's). :class:`NotFound` if absent."""
+        moment = received_at if isinstance(received_at, datetime) else datetime.fromisoformat(received_at)
+        sort_key = self.keys.message_sort_key(iso(moment), message_id)
+        result = self._db.query(
+            TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)", ConsistentRead=True,
+            ExpressionAttributeValues=to_item({":p": self.keys.ticket_partition(ticket_id), ":s": sort_key}),
+        )
+        items = [from_item(i) for i in result.get("Items", [])]
+        main = next((i for i in items if i["sk"] == sort_key and i.get("type") == "message"), None)
+        if main is None:
+            raise NotFound("no such message")
+        return self._whole_message(main, _parts_by_owner(items).get(sort_key, {}))
+
+    def _whole_message(self, item: dict[str, Any], parts: dict[int, Any]) -> Message:
+        """A message item as a Message; a large one put back together from its parts
+        (read again if the Query that found the item stopped before them)."""
+        count = int(item.get("parts") or 0)
+        if not count:
+            return _message(item)
+        if len(parts) < count:
+            result = self._db.query(
+                TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                ConsistentRead=True,
+                ExpressionAttributeValues=to_item({":p": str(item["pk"]), ":s": f"{item['sk']}{PART}"}),
+            )
+            parts = _parts_by_owner([from_item(i) for i in result.get("Items", [])]).get(str(item["sk"]), {})
+        chunks = [parts.get(n) for n in range(count)]
+        return Message.model_validate_json(_unpack(chunks, str(item.get("parts_digest", ""))))
 
     def find_customer(self, identity: Identity) -> Customer | None:
         link = self._get(self.keys.identity(identity))
@@ -395,15 +546,95 @@ class TenantStore(TenantTable):
 
     def get_customers(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
         """Customers by id, 100 per consistent BatchGetItem; unknown ids are left out."""
-        keys = [self.keys.customer(c) for c in dict.fromkeys(customer_ids)]
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), BATCH_GET):
-            request = {self._table: {"Keys": keys[start : start + BATCH_GET], "ConsistentRead": True}}
-            while request:
-                result = self._db.batch_get_item(RequestItems=request)
-                found += result.get("Responses", {}).get(self._table, [])
-                request = result.get("UnprocessedKeys") or {}
-        return {customer.id: customer for customer in (_customer(from_item(i)) for i in found)}
+        found = self._get_many([self.keys.customer(c) for c in dict.fromkeys(customer_ids)])
+        return {customer.id: customer for customer in map(_customer, found)}
+
+
+@dataclass(frozen=True)
+class InboundWrite:
+    """An inbound record ready to write: its item and, for a large message, its parts."""
+
+    item: dict[str, Any]
+    parts: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class _Packed:
+    parts: list[bytes]
+    digest: str  # SHA-256 (hex) of the compressed document
+
+    @property
+    def marker(self) -> str:
+        return f"{len(self.parts)}:{self.digest}"
+
+
+def _large(doc: str) -> bool:
+    """Whether a document is kept in parts (UTF-8 bytes over :data:`INLINE_DOCUMENT_BYTES`)."""
+    return len(doc) > INLINE_DOCUMENT_BYTES // 4 and len(doc.encode("utf-8")) > INLINE_DOCUMENT_BYTES
+
+
+def _pack(doc: str, limit: int) -> _Packed:
+    blob = zlib.compress(doc.encode("utf-8"))
+    if len(blob) > limit:
+        raise PayloadTooLarge(f"the message is too large to store ({len(blob)} bytes compressed, "
+                              f"at most {limit})")
+    parts = [blob[start : start + PART_BYTES] for start in range(0, len(blob), PART_BYTES)]
+    return _Packed(parts, hashlib.sha256(blob).hexdigest())
+
+
+def _unpack(chunks: list[Any], digest: str) -> str:
+    """The document the parts hold; :class:`PartsMissing` if one is gone or they do not match."""
+    if any(chunk is None for chunk in chunks):
+        raise PartsMissing("a part of the message is gone")
+    blob = b"".join(bytes(getattr(chunk, "value", chunk)) for chunk in chunks)
+    if hashlib.sha256(blob).hexdigest() != digest:
+        raise PartsMissing("the message's parts do not match it")
+    return zlib.decompress(blob).decode("utf-8")
+
+
+def _ours(attachments: list[AttachmentRef]) -> list[AttachmentRef]:
+    """Attachments in the hub's bucket, by reference only (what erasure must find)."""
+    return [AttachmentRef(url=a.url) for a in attachments if a.url and a.url.startswith("s3://")]
+
+
+def _inbound_stub(message: InboundMessage, packed: _Packed) -> InboundMessage:
+    """What the inbound record of a large message holds: its keys and references
+    (erasure reads ``raw_payload_ref`` and the attachments), the marker naming its
+    parts, and just enough to stay a valid message; all else is in the parts."""
+    customer = message.customer
+    return message.model_copy(update={
+        "customer": None if customer is None else CustomerProfile(identities=customer.identities[:1]),
+        "thread": ThreadHints(provider_ids=message.thread.provider_ids[:1] if customer is None else []),
+        "subject": None, "text": "", "metadata": {SPILLED: packed.marker},
+        "attachments": _ours(message.attachments),
+    })
+
+
+def _parts_by_owner(items: list[dict[str, Any]]) -> dict[str, dict[int, Any]]:
+    """Message parts of a Query's items: owner sort key -> part number -> bytes."""
+    parts: dict[str, dict[int, Any]] = {}
+    for item in items:
+        if item.get("type") == "message_part":
+            owner, _, number = str(item["sk"]).rpartition(PART)
+            parts.setdefault(owner, {})[int(number)] = item["blob"]
+    return parts
+
+
+def inbound_part_keys(keys: TenantKeys, record: dict[str, Any]) -> list[Key]:
+    """The keys of an inbound record's parts (a large message; none for others),
+    from the record as read (deserialised): what erasure deletes with the record."""
+    count = int(record.get("parts") or 0)
+    if not count:
+        return []
+    stub = InboundMessage.model_validate_json(str(record["doc"]))
+    return [keys.inbound_part(stub.channel, stub.provider_message_id, n) for n in range(count)]
+
+
+def is_spilled(image: dict[str, Any]) -> bool:
+    """Whether a stored message item (a stream image, deserialised) holds its fields
+    without ``text`` and ``metadata``, which are in parts: read it whole with
+    :meth:`TenantStore.get_message`."""
+    return image.get("type") == "message" and bool(image.get("parts"))
 
 
 _TICKET_FIELDS = set(Ticket.model_fields)

@@ -15,7 +15,9 @@ implemented". Hooks are grouped by phase:
 * connector, per delivery job: :func:`switchboard_connector_deliver`
 
 Plugins raise only :mod:`switchboard_sdk.errors` exceptions; anything else is a
-bug the hub logs and answers with a 500 (or, for connectors, retries).
+bug the hub logs and answers with a 500 (or, for connectors, retries) — except in
+``parse`` and ``parse_object``: there the request is verified, so the hub keeps
+the body in quarantine and gives the provider its normal answer.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ class PluginInfo:
     ``setup_steps`` (channels) tell a business what to do on the provider's side
     once the channel is enabled; ``{webhook_url}`` in a step is replaced by the
     tenant's URL. ``webhook_paths`` are the URL suffixes the channel listens on
-    besides the plain one (e.g. ``("/mime",)``).
+    besides the plain one (e.g. ``("/mime",)``). ``retries_webhooks`` (channels)
+    says whether the provider sends a webhook again after a 429 or 5xx answer:
+    when it does not (Twilio), the hub stores the channel's requests before it
+    counts them against the tenant's rate, and never answers them 429.
     """
 
     name: str
@@ -61,6 +66,7 @@ class PluginInfo:
     max_delivery_attempts: int | None = None
     setup_steps: tuple[str, ...] = ()
     webhook_paths: tuple[str, ...] = ()
+    retries_webhooks: bool = True
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)
@@ -127,9 +133,11 @@ def switchboard_channel_replay_key(request: WebhookRequest, config: BaseModel) -
     """Name the value in a verified request that must never be accepted twice.
 
     Called after ``switchboard_channel_verify`` for providers whose signature
-    covers a one-time token (Mailgun's ``token``). The hub rejects a request
-    whose key it already saw (401, nothing stored) and remembers the key once
-    the request was stored, so a retry of a request that failed still gets in.
+    covers a one-time token (Mailgun's ``token``). Before anything is stored the
+    hub claims the key for this request in one conditional write: a request
+    with a key another request claimed is refused (401, nothing stored), while
+    the same request again (a provider retrying after a failure: same messages,
+    or the same body when it did not parse) is let through and de-duplicated.
 
     :param request: the verified request.
     :param config: the tenant's validated config.

@@ -85,6 +85,7 @@ class TwilioChannel:
             config_model=TwilioConfig,
             version="0.1.0",
             summary="Twilio SMS, MMS, WhatsApp and voice (voicemail, transcription, missed calls)",
+            retries_webhooks=False,  # a refused messaging webhook is not sent again: never answer it 429
             setup_steps=(
                 "Twilio Console > Phone Numbers > your number: set 'A message comes in' to Webhook, "
                 "HTTP POST, {webhook_url}",
