@@ -74,7 +74,8 @@ def is_transient(err: BaseException) -> bool:
         return code.rsplit(".", 1)[-1] not in REQUEST_REFUSED
     if type(err).__module__.startswith("botocore"):  # connections, timeouts, credentials
         return type(err).__name__ not in CLIENT_REFUSED
-    return isinstance(err, OSError)  # sockets, timeouts
+    # a connection or a timeout; not every OSError: PermissionError is one (a record of another tenant)
+    return isinstance(err, (ConnectionError, TimeoutError))
 
 
 def describe(err: BaseException) -> str:
@@ -146,6 +147,8 @@ class SetAside:
 
     def _replay_one(self, entry: dict[str, Any], process: Process, report: ReplayReport) -> None:
         keys = to_item(entry["record_keys"])
+        if not str(entry["record_keys"].get("pk", "")).startswith(TenantKeys(entry["tenant_id"]).prefix):
+            raise PermissionError("a set-aside entry names another tenant's item")  # put() never writes one
         found = self._db.get_item(TableName=self._table, Key=keys, ConsistentRead=True).get("Item")
         if found is None:
             self._forget(entry)

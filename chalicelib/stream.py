@@ -36,7 +36,7 @@ from switchboard_sdk import BadPayload, Customer, InboundMessage
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .items import from_item
-from .setaside import SetAside, describe, is_transient
+from .setaside import SetAside, describe, is_transient, tenant_of
 from .store import has_parked_follow_ups
 
 log = logging.getLogger(__name__)
@@ -109,20 +109,21 @@ class StreamProcessor:
     def _one(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
         """Process one record; an exception says why it failed (retried or set aside)."""
         if has_parked_follow_ups(image):  # stored and marked (INSERT or MODIFY, whichever came last)
-            tenant_id, (channel, provider_id) = image["tenant_id"], _provider_key(image["pk"])
+            tenant_id, (channel, provider_id) = _owned(record, image["tenant_id"]), _provider_key(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
             return
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":
             inbound = InboundMessage.model_validate_json(image["doc"])
+            _owned(record, inbound.tenant_id)
             message = self._conversations.absorb(inbound)
             if message is not None:
                 log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
                                      "ticket": message.ticket_id, "message": message.id}))
             return
         if _dispatched(record, image):
-            customer = self._customer(batch, image["tenant_id"], image["customer_id"])
+            customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])
             # a large message's item keeps its text in parts: its event is rebuilt from the table
             events = events_for(image, customer)
             batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference="parts" in image))
@@ -140,6 +141,14 @@ class StreamProcessor:
             batch.customers |= {(tenant_id, cid): customer for cid, customer in found.items()}
             del batch.wanted[tenant_id]
         return batch.customers.get((tenant_id, customer_id))
+
+
+def _owned(record: dict[str, Any], tenant_id: str) -> str:
+    """``tenant_id``, if the record's item lives in that tenant's key space: a corrupted
+    item must not make the handler write to another tenant's."""
+    if tenant_of(record) != tenant_id:
+        raise PermissionError("the record names a tenant other than the one whose key space holds it")
+    return tenant_id
 
 
 def _image(record: dict[str, Any]) -> dict[str, Any] | None:

@@ -8,19 +8,48 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
+from switchboard_sdk import BadPayload, RateLimited
 from switchboard_sdk.testing import StatusServer
 
 from chalicelib.conversations import ConversationBuilder
-from chalicelib.dispatch import Dispatcher
+from chalicelib.dispatch import Dispatcher, NotQueued
 from chalicelib.hub import Hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
 from chalicelib.local.demo import DemoTenant
 from chalicelib.local.pumps import OnFailureQueue, StreamPump, drain
+from chalicelib.setaside import is_transient
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import conversation, queued_jobs, stream_records
+
+
+def aws_error(code: str) -> ClientError:
+    return ClientError({"Error": {"Code": code, "Message": code}}, "Operation")
+
+
+@pytest.mark.parametrize(("err", "transient"), [
+    (aws_error("ProvisionedThroughputExceededException"), True),
+    (aws_error("ThrottlingException"), True),
+    (aws_error("InternalServerError"), True),
+    (aws_error("AccessDeniedException"), True),  # would fail every record alike: not set aside
+    (aws_error("ValidationException"), False),  # e.g. an item over 400 KB
+    (aws_error("AWS.SimpleQueueService.BatchRequestTooLong"), False),
+    (EndpointConnectionError(endpoint_url="http://127.0.0.1:1"), True),
+    (ConnectionResetError(), True),
+    (NotQueued("1", "ServiceUnavailable"), True),
+    (RateLimited(), True),
+    (ParamValidationError(report="bad"), False),
+    (BadPayload("unreadable"), False),
+    (ValueError("does not validate"), False),
+    (KeyError("tenant_id"), False),
+    (PermissionError("another tenant's record"), False),
+])
+def test_what_is_retried_and_what_is_set_aside(err: BaseException, transient: bool) -> None:
+    assert is_transient(err) is transient
 
 
 def write_inbound(hub: Hub, tenant_id: str, provider_id: str, doc: str) -> None:
@@ -56,6 +85,17 @@ def test_a_set_aside_record_is_replayed_once_its_item_is_repaired(
     assert hub.set_aside.entries("demo") == []
     pipeline.drain()
     assert delivered_texts(receiver) == ["repaired"]
+
+
+def test_a_record_naming_another_tenant_is_set_aside_in_its_own_and_writes_nothing(
+    hub: Hub, demo: DemoTenant, pipeline: Pipeline
+) -> None:
+    write_inbound(hub, "tenant-a", "p-1", inbound("p-1", EMAIL).model_dump_json())  # its document says "demo"
+    pipeline.drain()
+    [entry] = hub.set_aside.entries("tenant-a")
+    assert entry["reason"].startswith("PermissionError")
+    assert table_items(hub, "message") == []
+    assert hub.set_aside.entries("demo") == []
 
 
 class RefusingSqs:
