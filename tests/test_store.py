@@ -156,3 +156,107 @@ def test_a_redelivered_stream_batch_delivers_each_event_once(
     delivered = [h["webhook-id"] for _m, _p, h, _b in receiver.requests]
     assert len(delivered) == 2  # ticket.created + message.created, each once
     assert len(set(delivered)) == 2
+
+
+# -- large messages: kept in parts, read back whole ------------------------------------------
+
+
+def big(pid: str, *identities: Identity, chars: int = 100_000, at: datetime = T0) -> InboundMessage:
+    """A message at the documented maximum of text: JSON-escaped, 600 KB."""
+    return inbound(pid, *identities, at=at, text="\u0001" * (chars - 1) + pid[-1])
+
+
+def test_a_large_inbound_message_is_one_transaction_and_a_duplicate_writes_nothing(hub: Hub) -> None:
+    tenant, message = hub.store.tenant("demo"), big("p1", EMAIL)
+    calls: list[str] = []
+    hub.aws.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
+    assert tenant.record_inbound(message, raw=None, expires_at=0)
+    other = message.model_copy(update={"text": "\u0002" * 100_000})  # same id, other text: a duplicate
+    assert not tenant.record_inbound(other, raw=None, expires_at=0)
+    assert calls == ["TransactWriteItems", "TransactWriteItems"], "one call each, the repeat writes nothing"
+    [record] = table_items(hub, "inbound")
+    assert len(table_items(hub, "inbound_part")) == record["parts"] == 1
+    stub = InboundMessage.model_validate_json(record["doc"])
+    assert tenant.complete_inbound(stub) == message, "the first one, whole"
+
+
+def test_a_large_message_reads_back_whole_by_ticket_and_by_key(hub: Hub, builder: ConversationBuilder) -> None:
+    first = builder.absorb(big("p1", EMAIL))
+    second = builder.absorb(inbound("p2", EMAIL, at=T0 + timedelta(seconds=1), text="small"))
+    assert first is not None
+    assert second is not None
+    tenant = hub.store.tenant("demo")
+    _, messages = tenant.get_ticket(first.ticket_id)
+    assert [m.text for m in messages] == [first.text, "small"]
+    [item] = [i for i in table_items(hub, "message") if i["id"] == first.id]
+    assert item["text"] == "", "the item holds no text: it is in the part"
+    assert item["parts"] == 1
+    assert tenant.get_message(first.ticket_id, item["received_at"], first.id) == first
+    assert tenant.get_message(first.ticket_id, T0, first.id).text == first.text
+    with pytest.raises(NotFound):
+        tenant.get_message(first.ticket_id, T0, "msg_nosuchmessage")
+
+
+def test_a_page_that_stops_before_a_messages_parts_reads_them(hub: Hub, builder: ConversationBuilder) -> None:
+    first = builder.absorb(big("p1", EMAIL))
+    builder.absorb(big("p2", EMAIL, at=T0 + timedelta(seconds=1)))
+    assert first is not None
+    _, messages = hub.store.tenant("demo").get_ticket(first.ticket_id, message_limit=1)
+    assert [m.text for m in messages] == [first.text]
+
+
+def test_a_large_follow_up_is_parked_as_its_stub_and_released_whole(hub: Hub, builder: ConversationBuilder) -> None:
+    follow_up = InboundMessage(tenant_id="demo", channel="web", provider_message_id="rec-1", customer=None,
+                               kind="transcription", text="\u0001" * 100_000, received_at=T0,
+                               thread={"provider_ids": ["call-1"]})
+    tenant = hub.store.tenant("demo")
+    assert tenant.record_inbound(follow_up, raw=None, expires_at=0)
+    stub = InboundMessage.model_validate_json(table_items(hub, "inbound")[0]["doc"])
+    assert builder.absorb(stub) is None, "parked: the call is not stored yet"
+    [parked] = table_items(hub, "waiting")
+    assert len(parked["doc"]) < 2000
+    with pytest.raises(ValueError, match="stub"):
+        tenant.park("call-1", follow_up)
+    call = builder.absorb(inbound("call-1", PHONE))
+    assert call is not None
+    [released] = builder.release("demo", "web", "call-1")
+    assert released.text == follow_up.text
+    assert released.ticket_id == call.ticket_id
+
+
+def test_parts_that_are_gone_are_reported_not_invented(hub: Hub) -> None:
+    from chalicelib.store import PartsMissing
+
+    tenant = hub.store.tenant("demo")
+    assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
+    [record] = table_items(hub, "inbound")
+    for part in table_items(hub, "inbound_part"):
+        hub.aws.dynamodb.delete_item(TableName=hub.settings.table_name,
+                                     Key={"pk": {"S": part["pk"]}, "sk": {"S": part["sk"]}})
+    with pytest.raises(PartsMissing):
+        tenant.complete_inbound(InboundMessage.model_validate_json(record["doc"]))
+
+
+def test_inbound_part_keys_name_every_part_for_erasure(hub: Hub) -> None:
+    from chalicelib.store import inbound_part_keys
+
+    tenant = hub.store.tenant("demo")
+    assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
+    assert tenant.record_inbound(inbound("p2", EMAIL), raw=None, expires_at=0)
+    records = {json_pid(r): r for r in table_items(hub, "inbound")}
+    parts = {(p["pk"], p["sk"]) for p in table_items(hub, "inbound_part")}
+    assert {(k["pk"]["S"], k["sk"]["S"]) for k in inbound_part_keys(tenant.keys, records["p1"])} == parts
+    assert inbound_part_keys(tenant.keys, records["p2"]) == []
+
+
+def json_pid(record: dict[str, Any]) -> str:
+    return InboundMessage.model_validate_json(record["doc"]).provider_message_id
+
+
+def test_one_time_tokens_are_claimed_once_per_request(hub: Hub) -> None:
+    tenant = hub.store.tenant("demo")
+    assert tenant.claim_replay("email", "tok-1", "ids:a", expires_at=0)
+    assert tenant.claim_replay("email", "tok-1", "ids:a", expires_at=0), "the same request again: a retry"
+    assert not tenant.claim_replay("email", "tok-1", "ids:b", expires_at=0), "another request: a replay"
+    assert tenant.claim_replay("email", "tok-2", "ids:b", expires_at=0)
+    assert hub.store.tenant("other").claim_replay("email", "tok-1", "ids:b", expires_at=0), "per tenant"

@@ -10,10 +10,22 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from switchboard_sdk import WebhookRequest
+from pydantic import BaseModel, ConfigDict
+from switchboard_sdk import (
+    InboundMessage,
+    IngestReport,
+    PluginInfo,
+    StoredObject,
+    Unavailable,
+    VerificationFailed,
+    WebhookRequest,
+    WebhookResponse,
+    hookimpl,
+)
 
 import app as app_module
 from chalicelib.hub import Hub
+from chalicelib.ingest import PARSE_CRASHED
 from chalicelib.local.demo import DemoTenant, new_whsec
 from chalicelib.tenants import PluginSetting
 from tests.conftest import bucket_keys, signed_web_headers, table_items, web_message
@@ -256,3 +268,99 @@ def test_a_tenant_over_its_webhook_rate_gets_429_and_nothing_is_stored(
     # the budget is spent, so a 429 here would mean the limiter ran first
     forged_answer = post(client, "demo", forged, signed_web_headers(new_whsec(), forged))
     assert forged_answer.status_code == 401, "signatures are checked before the limiter: forgeries spend nothing"
+
+
+# -- a plugin whose parse crashes: the verified body is quarantined, never a 500 ---------------
+
+
+class CrashingChannel:
+    """A channel that verifies requests, then fails to read them with ``error``
+    (``None``: it hands back something that is not a list of messages)."""
+
+    def __init__(self, error: BaseException | None) -> None:
+        self.error = error
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(name="crashy", kind="channel", config_model=CrashyConfig)
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        if request.header("x-crashy") != "genuine":
+            raise VerificationFailed("not from the provider")
+        return True
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        return self._read()
+
+    @hookimpl
+    def switchboard_channel_parse_object(self, obj: StoredObject, config: BaseModel) -> list[InboundMessage]:
+        return self._read()
+
+    def _read(self) -> Any:
+        if self.error is None:
+            return "not a list of messages"
+        raise self.error
+
+    @hookimpl
+    def switchboard_channel_respond(
+        self, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse:
+        return WebhookResponse(200, "OK", {"Content-Type": "text/plain"})  # what this provider expects
+
+
+class CrashyConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def crashy(hub: Hub, error: BaseException | None) -> None:
+    hub.registry.add(CrashingChannel(error))
+    tenant = hub.tenants.get("demo")
+    hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {"crashy": PluginSetting()}}))
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        pytest.param(AttributeError("'NoneType' object has no attribute 'text' (ada@example.com)"), id="bug"),
+        pytest.param(ZeroDivisionError("division by zero"), id="arithmetic"),
+        pytest.param(RecursionError("maximum recursion depth exceeded"), id="recursion"),
+        pytest.param(None, id="not-a-list"),
+    ],
+)
+def test_a_parse_that_crashes_quarantines_the_body_and_answers_as_usual(
+    client: Any, demo: DemoTenant, hub: Hub, error: BaseException | None, caplog: pytest.LogCaptureFixture
+) -> None:
+    crashy(hub, error)
+    body = b'{"what": "the provider sent"}'
+    response = client.http.post("/hooks/demo/crashy", body=body,
+                                headers={"x-crashy": "genuine", "content-type": "application/json"})
+    assert (response.status_code, response.body) == (200, b"OK"), "the provider's normal answer: no retry storm"
+    assert table_items(hub, "inbound") == []
+    [key] = bucket_keys(hub, "quarantine/demo/crashy/")
+    kept = hub.aws.s3.get_object(Bucket=hub.settings.bucket, Key=key)
+    assert kept["Body"].read() == body
+    assert kept["Metadata"]["reason"] == PARSE_CRASHED, "a generic reason: the error may quote the payload"
+    [logged] = [json.loads(r.getMessage()) for r in caplog.records if "ingest.parse_crashed" in r.getMessage()]
+    assert logged["error_type"] == ("PluginConfigError" if error is None else type(error).__name__)
+    assert "ada@example.com" not in caplog.text
+
+
+def test_a_deliberate_error_from_parse_keeps_its_answer(client: Any, demo: DemoTenant, hub: Hub) -> None:
+    crashy(hub, Unavailable("the provider's media API is down"))
+    response = client.http.post("/hooks/demo/crashy", body=b"{}", headers={"x-crashy": "genuine"})
+    assert response.status_code == 503
+    assert error_code(response) == "unavailable"
+    assert bucket_keys(hub, "quarantine/") == []
+
+
+def test_a_parse_of_a_stored_object_that_crashes_quarantines_it(demo: DemoTenant, hub: Hub) -> None:
+    crashy(hub, KeyError("Content-Type"))
+    obj = StoredObject(tenant_id="demo", channel="crashy", bucket=hub.settings.bucket, key="inbound/demo/crashy/1",
+                       body=b"raw mime", received_at=hub.clock(), metadata={})
+    hub.aws.s3.put_object(Bucket=hub.settings.bucket, Key=obj.key, Body=obj.body)
+    report = hub.ingestor.handle_object(obj)
+    assert report.quarantined
+    [key] = bucket_keys(hub, "quarantine/demo/crashy/")
+    assert hub.aws.s3.get_object(Bucket=hub.settings.bucket, Key=key)["Body"].read() == b"raw mime"
