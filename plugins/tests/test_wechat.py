@@ -213,7 +213,7 @@ def test_a_text_message_in_full() -> None:
         "tenant_id": "t-acme", "channel": "wechat", "provider_message_id": "6054768590064713728",
         "kind": "message", "subject": None, "text": "Where is my order #1042?", "attachments": [],
         "sent_at": NOW, "thread": {"ticket_refs": [], "provider_ids": []}, "opens_ticket": True,
-        "metadata": {"to_user": ACCOUNT, "msg_type": "text"}, "raw_payload_ref": None,
+        "metadata": {"to_user": ACCOUNT, "msg_type": "text"}, "raw_payload_ref": None, "sender_authenticated": None,
     }
 
 

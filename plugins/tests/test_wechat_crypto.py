@@ -1,8 +1,10 @@
-"""WeChat signatures and AES safe mode against the official vectors (vectors/wechat/)."""
+"""WeChat signatures and AES safe mode against the official vectors (vectors/wechat/), and
+genuine pushes whose message is not UTF-8 (quarantined, not refused)."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,8 +14,8 @@ import pytest
 from switchboard_plugins.wechat import WeChatConfig, plugin
 from switchboard_plugins.wechat.crypto import AppIdMismatch, CryptoError, WeChatCrypto, sign, signature_matches
 from switchboard_plugins.wechat.xmltools import cdata
-from switchboard_sdk.errors import VerificationFailed
-from switchboard_sdk.webhooks import WebhookRequest
+from switchboard_sdk.errors import BadPayload, VerificationFailed
+from switchboard_sdk.webhooks import IngestReport, WebhookRequest
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors/wechat/crypto_vectors.json").read_text("utf-8"))
 
@@ -195,3 +197,78 @@ def test_encrypted_request_helper_round_trips() -> None:
     encrypt = body.decode().split("<Encrypt><![CDATA[")[1].split("]]>")[0]
     assert msg_signature == sign(box.token, "1700000000", "42", encrypt)
     assert box.decrypt(encrypt) == "<xml><Content>hi</Content></xml>"
+
+
+# -- genuine pushes whose message is not UTF-8 (vectors/wechat/non_utf8_vectors.json) ----
+
+NON_UTF8: dict[str, Any] = json.loads(
+    (Path(__file__).parent / "vectors/wechat/non_utf8_vectors.json").read_text("utf-8"))
+QUARANTINED = IngestReport(quarantine_id="q1", quarantine_reason="bad_payload")
+
+
+def _non_utf8_request(case: dict[str, Any], mode: str) -> WebhookRequest:
+    """The push as WeChat would send it in ``mode``: safe mode carries only
+    ``Encrypt``; compatible mode the clear message (undecodable too) beside it;
+    plaintext mode the message alone, signed over the query only."""
+    message = bytes.fromhex(case["plaintext_hex"])
+    encrypt = cdata(case["encrypt"]).encode()
+    query = {"signature": case["signature"], "timestamp": NON_UTF8["timestamp"], "nonce": NON_UTF8["nonce"],
+             "openid": "oyORnuP8q7ou2gfYjqLzSIWZf0rs"}
+    if mode != "plaintext":
+        query |= {"encrypt_type": "aes", "msg_signature": case["msg_signature"]}
+    body = {
+        "safe": b"<xml><ToUserName><![CDATA[gh_10f6c3c3ac5a]]></ToUserName><Encrypt>" + encrypt + b"</Encrypt></xml>",
+        "compatible": message.replace(b"</xml>", b"<Encrypt>" + encrypt + b"</Encrypt></xml>"),
+        "plaintext": message,
+    }[mode]
+    return WebhookRequest(
+        tenant_id="t-vec", channel="wechat", method="POST", public_url="https://hub.example.com/hooks/t-vec/wechat",
+        headers={"content-type": "text/xml"}, query=query, body=body,
+        received_at=datetime.fromtimestamp(int(NON_UTF8["timestamp"]), UTC),
+    )
+
+
+@pytest.mark.parametrize("case", NON_UTF8["cases"], ids=lambda c: c["name"])
+def test_non_utf8_vectors_decrypt_to_their_exact_bytes(case: dict[str, Any]) -> None:
+    box = crypto(NON_UTF8)
+    message = bytes.fromhex(case["plaintext_hex"])
+    with pytest.raises(UnicodeDecodeError):
+        message.decode("utf-8")
+    unpacked = box.unpack(case["encrypt"])
+    assert (unpacked.random16, unpacked.body, unpacked.app_id) == (
+        NON_UTF8["random16"].encode(), message, NON_UTF8["appid"])
+    assert box.decrypt_bytes(case["encrypt"]) == message
+    assert box.msg_signature(NON_UTF8["timestamp"], NON_UTF8["nonce"], case["encrypt"]) == case["msg_signature"]
+    # sealing the same bytes with the same random16 gives the vector back
+    assert box.encrypt(message, NON_UTF8["random16"].encode()) == case["encrypt"]
+    with pytest.raises(CryptoError, match="UTF-8"):  # the text API cannot hand it out
+        box.decrypt(case["encrypt"])
+
+
+@pytest.mark.parametrize("mode", ["safe", "compatible", "plaintext"])
+@pytest.mark.parametrize("case", NON_UTF8["cases"], ids=lambda c: c["name"])
+def test_a_genuine_push_that_is_not_utf8_verifies_and_is_a_bad_payload(case: dict[str, Any], mode: str) -> None:
+    """It is WeChat's (signed, padded, for this AppID), so it is no failed
+    verification (401, retried by WeChat): the hub quarantines it and answers
+    ``success``, as for any message it cannot read."""
+    request, cfg = _non_utf8_request(case, mode), _config(NON_UTF8, mode, auto_ack_text="Thanks!")
+    assert plugin.switchboard_channel_verify(request=request, config=cfg) is True
+    with pytest.raises(BadPayload, match="not UTF-8"):
+        plugin.switchboard_channel_parse(request=request, config=cfg)
+    for report in (QUARANTINED, IngestReport(stored=1, message_ids=("m1",))):
+        answer = plugin.switchboard_channel_respond(request=request, config=cfg, report=report)
+        assert (answer.status_code, answer.body) == (200, "success")
+
+
+@pytest.mark.parametrize("mode", ["safe", "compatible", "plaintext"])
+@pytest.mark.parametrize("case", NON_UTF8["cases"][:1], ids=lambda c: c["name"])
+def test_a_forged_push_that_is_not_utf8_still_fails_verification(case: dict[str, Any], mode: str) -> None:
+    request, cfg = _non_utf8_request(case, mode), _config(NON_UTF8, mode)
+    signature = "msg_signature" if mode != "plaintext" else "signature"
+    forged = replace(request, query={**request.query, signature: "0" * 40})
+    with pytest.raises(VerificationFailed, match="signature"):
+        plugin.switchboard_channel_verify(request=forged, config=cfg)
+    if mode != "plaintext":
+        other_key = _config({**NON_UTF8, "encoding_aes_key": "A" * 43}, mode)
+        with pytest.raises(VerificationFailed, match="EncodingAESKey"):  # still: a wrong key is no bad payload
+            plugin.switchboard_channel_verify(request=request, config=other_key)

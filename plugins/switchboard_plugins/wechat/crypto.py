@@ -49,11 +49,28 @@ def signature_matches(given: str | None, *parts: str) -> bool:
 
 @dataclass(frozen=True)
 class Decrypted:
-    """The pieces of a decrypted ``Encrypt`` value."""
+    """The pieces of a decrypted ``Encrypt`` value.
+
+    ``body`` stays bytes: once padding and app id check out the message is
+    genuine, and whether it is readable (UTF-8 XML) is the parser's question,
+    not the cipher's.
+    """
 
     random16: bytes
-    message: str
-    app_id: str
+    body: bytes
+    app_id_bytes: bytes
+
+    @property
+    def message(self) -> str:
+        """``body`` as text; :class:`CryptoError` when it is not UTF-8."""
+        try:
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CryptoError("Encrypt does not hold UTF-8 text") from None
+
+    @property
+    def app_id(self) -> str:
+        return self.app_id_bytes.decode("utf-8", "replace")
 
 
 class WeChatCrypto:
@@ -69,11 +86,13 @@ class WeChatCrypto:
 
     # -- encrypt ------------------------------------------------------------------
 
-    def encrypt(self, xml: str, random16: bytes) -> str:
-        """The base64 ``Encrypt`` value for ``xml``; ``random16`` must be 16 bytes."""
+    def encrypt(self, xml: str | bytes, random16: bytes) -> str:
+        """The base64 ``Encrypt`` value for ``xml`` (text is sent as UTF-8; bytes as
+        they are, so tests can seal what WeChat should never send); ``random16``
+        must be 16 bytes."""
         if len(random16) != 16:
             raise ValueError("random16 must be exactly 16 bytes")
-        body = xml.encode("utf-8")
+        body = xml if isinstance(xml, bytes) else xml.encode("utf-8")
         plain = random16 + _LENGTH.pack(len(body)) + body + self.app_id.encode("utf-8")
         pad = BLOCK - len(plain) % BLOCK
         encryptor = self._cipher().encryptor()
@@ -96,7 +115,7 @@ class WeChatCrypto:
         )
 
     def encrypted_request(
-        self, xml: str, *, timestamp: str, nonce: str, random16: bytes, to_user: str
+        self, xml: str | bytes, *, timestamp: str, nonce: str, random16: bytes, to_user: str
     ) -> tuple[bytes, str]:
         """A safe-mode push as WeChat sends it: ``(POST body, msg_signature)``.
         For tests, benchmarks and demos; the hub never sends these."""
@@ -122,20 +141,24 @@ class WeChatCrypto:
         (length,) = _LENGTH.unpack_from(content, 16)
         if 20 + length > len(content):
             raise CryptoError("Encrypt names a message longer than itself")
-        try:
-            message = content[20 : 20 + length].decode("utf-8")
-            app_id = content[20 + length :].decode("utf-8")
-        except UnicodeDecodeError:
-            raise CryptoError("Encrypt does not hold UTF-8 text") from None
-        return Decrypted(random16=content[:16], message=message, app_id=app_id)
+        return Decrypted(random16=content[:16], body=content[20 : 20 + length], app_id_bytes=content[20 + length :])
+
+    def decrypt_bytes(self, encrypt_b64: str) -> bytes:
+        """The message inside ``encrypt_b64`` as sent, text or not;
+        :class:`AppIdMismatch` when it was encrypted for another account,
+        :class:`CryptoError` when it does not decrypt to a well-formed message."""
+        unpacked = self.unpack(encrypt_b64)
+        if not hmac.compare_digest(unpacked.app_id_bytes, self.app_id.encode("utf-8")):
+            raise AppIdMismatch("the message was encrypted for another app id")
+        return unpacked.body
 
     def decrypt(self, encrypt_b64: str) -> str:
-        """The message inside ``encrypt_b64``; :class:`AppIdMismatch` when it was
-        encrypted for another account, :class:`CryptoError` when it is malformed."""
-        unpacked = self.unpack(encrypt_b64)
-        if not hmac.compare_digest(unpacked.app_id.encode("utf-8"), self.app_id.encode("utf-8")):
-            raise AppIdMismatch("the message was encrypted for another app id")
-        return unpacked.message
+        """:meth:`decrypt_bytes` as text; :class:`CryptoError` also when it is not UTF-8."""
+        message = self.decrypt_bytes(encrypt_b64)
+        try:
+            return message.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CryptoError("Encrypt does not hold UTF-8 text") from None
 
 
 def _unpad(plain: bytes) -> bytes:

@@ -50,7 +50,14 @@ class Push:
 
 
 def read_push(xml: bytes | str) -> Push:
-    """The push in ``xml``; :class:`BadPayload` when the envelope is incomplete."""
+    """The push in ``xml``; :class:`BadPayload` when it is not UTF-8 (WeChat sends
+    nothing else; an XML declaration cannot say otherwise) or the envelope is
+    incomplete."""
+    if isinstance(xml, bytes):
+        try:
+            xml = xml.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BadPayload("the message is not UTF-8 text") from None
     found = fields(parse_xml(xml, "message"))
     missing = [name for name in _REQUIRED if not found.get(name, "").strip()]
     if missing:

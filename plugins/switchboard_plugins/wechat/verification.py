@@ -84,13 +84,32 @@ def _encrypt_text(envelope: Element) -> str:
     return (node.text or "").strip()
 
 
+def _envelope(body: bytes) -> Element:
+    """The body's XML, parsed to refuse hostile documents and find ``<Encrypt>``.
+
+    A body that is not UTF-8 is read with its bad bytes replaced: what it says is
+    not trusted here (only the signed, base64 ``Encrypt`` is, and a plaintext
+    push's signature covers just the query), and refusing it now would answer a
+    genuine push 400 instead of quarantining it once the signature holds; the
+    message parser refuses such a message after verification.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return parse_xml(body.decode("utf-8", "replace"))
+    return parse_xml(body)
+
+
 def verify(request: WebhookRequest, config: WeChatConfig) -> bytes:
     """Check ``request`` and return the message XML it carries (decrypted if need be).
 
     The envelope is parsed first, so a hostile body (XXE, billion laughs) is
-    refused with :class:`BadPayload` before anything else looks at it.
+    refused with :class:`BadPayload` before anything else looks at it. The bytes
+    returned are the message as sent, UTF-8 or not: a verified push that cannot
+    be read is the parser's :class:`BadPayload` (quarantined), never a failed
+    verification.
     """
-    envelope = parse_xml(request.body)
+    envelope = _envelope(request.body)
     timestamp = _fresh_timestamp(request, config)
     if not config.encrypted:
         if is_encrypted(request):
@@ -106,7 +125,9 @@ def verify(request: WebhookRequest, config: WeChatConfig) -> bytes:
     if not signature_matches(request.query.get("msg_signature"), crypto.token, timestamp, nonce, encrypt):
         raise VerificationFailed("msg_signature does not match")
     try:
-        return crypto.decrypt(encrypt).encode("utf-8")
+        # bytes as decrypted: a genuine push whose XML is not UTF-8 is not a failed
+        # verification but a bad payload, for the parser to refuse (quarantined)
+        return crypto.decrypt_bytes(encrypt)
     except AppIdMismatch:
         raise VerificationFailed("the push was encrypted for another AppID") from None
     except CryptoError:
