@@ -121,8 +121,16 @@ def public_url(request: Any) -> str:
 
 
 def _query_string(request: Any) -> str:
+    """The query string as the client sent it, when the event carries it (HTTP API
+    events' ``rawQueryString``; the local runtime adds it too). API Gateway's REST
+    events pass only the parsed parameters, so then it is rebuilt; URL-signing
+    channels must allow for other spellings of it (Twilio's ``query_forms``)."""
     from urllib.parse import urlencode
 
+    original = getattr(request, "to_original_event", None)
+    raw = (original() or {}).get("rawQueryString") if callable(original) else None
+    if isinstance(raw, str):
+        return raw
     params = getattr(request, "query_params", None) or {}
     multi = getattr(params, "getlist", None)
     pairs = [(k, v) for k in params for v in (multi(k) if multi else [params[k]])]

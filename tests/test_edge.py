@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from chalice.app import Request
@@ -13,7 +14,7 @@ from chalicelib.edge import public_url, webhook_from
 
 def gateway_request(
     host: str, path: str, *, stage: str = "dev", proto: str = "https", port: str = "443",
-    query: dict[str, list[str]] | None = None,
+    query: dict[str, list[str]] | None = None, raw_query: str | None = None,
 ) -> Request:
     event: dict[str, Any] = {
         "httpMethod": "POST",
@@ -26,6 +27,8 @@ def gateway_request(
         "body": "a=1",
         "isBase64Encoded": False,
     }
+    if raw_query is not None:  # HTTP API events, and the local runtime's
+        event["rawQueryString"] = raw_query
     return Request(event)
 
 
@@ -54,6 +57,22 @@ def test_public_url_shapes(host: str, path: str, stage: str, proto: str, port: s
 def test_query_string_is_kept_with_repeated_parameters() -> None:
     request = gateway_request("hooks.example.com", "/hooks/acme/web", query={"a": ["1", "2"], "b": ["x y"]})
     assert public_url(request) == "https://hooks.example.com/hooks/acme/web?a=1&a=2&b=x+y"
+
+
+@pytest.mark.parametrize("raw", ["note=a%20b&t=%7E1&flag", "a=1&b=2&a=3", "x=1%2B2&y=a+b", "e=caf%C3%A9", ""])
+def test_the_query_string_as_sent_is_used_when_the_event_has_it(raw: str) -> None:
+    """Twilio signs the query as configured; rebuilding it from the parsed
+    parameters changes %20, %7E, a bare flag and the order of repeated keys."""
+    parsed: dict[str, list[str]] = {}
+    for key, value in parse_qsl(raw, keep_blank_values=True):
+        parsed.setdefault(key, []).append(value)
+    request = gateway_request("hooks.example.com", "/hooks/acme/twilio", query=parsed or None, raw_query=raw)
+    assert public_url(request) == "https://hooks.example.com/hooks/acme/twilio" + (f"?{raw}" if raw else "")
+
+
+def test_without_the_raw_query_it_is_rebuilt_from_the_parsed_parameters() -> None:
+    request = gateway_request("hooks.example.com", "/hooks/acme/twilio", query={"note": ["a b"], "flag": [""]})
+    assert public_url(request) == "https://hooks.example.com/hooks/acme/twilio?note=a+b&flag="
 
 
 def test_webhook_from_passes_lowercase_headers_raw_body_and_source_ip() -> None:

@@ -8,13 +8,14 @@ import json
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from switchboard_plugins import twilio
 from switchboard_plugins.twilio import TwilioConfig
+from switchboard_plugins.twilio.signing import MAX_QUERY_FORMS
 from switchboard_sdk.errors import BadPayload, SwitchboardError, VerificationFailed
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest
 from test_twilio import (
@@ -211,6 +212,59 @@ def test_url_variants() -> None:
     assert twilio.url_variants("https://a.example/x?y=1") == ["https://a.example/x?y=1", "https://a.example:443/x?y=1"]
     assert twilio.url_variants("http://a.example:80/x") == ["http://a.example:80/x", "http://a.example/x"]
     assert twilio.url_variants("https://a.example:bad/x") == ["https://a.example:bad/x"]
+
+
+# -- query strings: as Twilio signed them, as API Gateway's REST events rebuild them -------
+
+SPELLED = ["note=a%20b", "note=a+b", "t=%7Ex", "t=~x", "flag", "flag=", "a=1&a=2", "x=1%2B2", "e=caf%C3%A9",
+           "event=status&note=a%20b&t=%7E1&flag&a=1&a=2", "flag&other&t=~&n=%20"]
+
+
+def rebuilt(url: str) -> str:
+    """``url`` as the edge rebuilds it from API Gateway's parsed parameters (no raw
+    query): urlencode, so "+" for a space, "~" as is, "flag=" for an empty value."""
+    head, _, query = url.partition("?")
+    return f"{head}?{urlencode(parse_qsl(query, keep_blank_values=True))}"
+
+
+@pytest.mark.parametrize("query", SPELLED)
+@pytest.mark.parametrize("params", [SMS, INBOUND_CALL], ids=["sms", "call"])
+def test_a_query_verifies_as_sent_and_as_rebuilt_from_parsed_parameters(query: str, params: Params) -> None:
+    signed_for = f"{HOOK}?{query}"
+    assert verify(form_request(params, url=signed_for))
+    assert verify(form_request(params, url=rebuilt(signed_for), signed_for=signed_for))
+
+
+@pytest.mark.parametrize(
+    ("signed", "sent"),
+    [("note=a%20b", "note=a%20c"), ("note=a%20b", "note=a%2520b"), ("flag", "flag=0"), ("a=1", "a=1&a=2"),
+     ("a=1&a=2", "a=1"), ("t=~x", "t=%7Ey"), ("x=1%2B2", "x=1+2"), ("event=status", "event=recording")],
+)
+def test_a_signature_over_another_query_fails_in_every_spelling(signed: str, sent: str) -> None:
+    signed_for = f"{HOOK}?{signed}"
+    for url in (f"{HOOK}?{sent}", rebuilt(f"{HOOK}?{sent}")):
+        with pytest.raises(VerificationFailed):
+            verify(form_request(SMS, url=url, signed_for=signed_for))
+
+
+def test_a_forged_signature_fails_for_an_oddly_spelled_query() -> None:
+    signed_for = f"{HOOK}?note=a%20b&t=%7E1&flag"
+    with pytest.raises(VerificationFailed):
+        verify(form_request(SMS, url=rebuilt(signed_for), signed_for=signed_for, key="another-account-token"))
+
+
+def test_query_forms_start_with_the_url_as_given_and_are_bounded() -> None:
+    assert twilio.query_forms(HOOK) == [HOOK]
+    assert twilio.query_forms(f"{HOOK}?event=status") == [f"{HOOK}?event=status"]
+    assert twilio.query_forms(f"{HOOK}?note=a+b") == [f"{HOOK}?note=a+b", f"{HOOK}?note=a%20b"]
+    # every variation at once, spelled unlike any of them: still at most eight
+    odd = f"{HOOK}?note=a%20b&t=~1&flag&next=/x"
+    forms = twilio.query_forms(odd)
+    assert forms[0] == odd
+    assert len(forms) == MAX_QUERY_FORMS == 8
+    assert len(set(forms)) == len(forms)
+    assert {tuple(parse_qsl(f.partition("?")[2], keep_blank_values=True)) for f in forms} == {
+        (("note", "a b"), ("t", "~1"), ("flag", ""), ("next", "/x"))}
 
 
 # -- rejections ------------------------------------------------------------------

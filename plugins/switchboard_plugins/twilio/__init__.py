@@ -30,7 +30,15 @@ from .config import DEFAULT_GREETING, NAME, TwilioConfig
 
 if TYPE_CHECKING:
     from .inbound import EVENT_PARAM, MARKERS, WITHHELD_CALLER_IDS, Marker, classify, parse_request
-    from .signing import SIGNATURE_HEADER, body_sha256, signature, signed_url, url_variants, verify_request
+    from .signing import (
+        SIGNATURE_HEADER,
+        body_sha256,
+        query_forms,
+        signature,
+        signed_url,
+        url_variants,
+        verify_request,
+    )
     from .twiml import EMPTY_TWIML, answer, callback_url, voice_twiml
 
 # The hub imports every plugin at start-up only to call switchboard_plugin_info, so
@@ -46,6 +54,7 @@ _LAZY = {
     "parse_request": ".inbound",
     "SIGNATURE_HEADER": ".signing",
     "body_sha256": ".signing",
+    "query_forms": ".signing",
     "signature": ".signing",
     "signed_url": ".signing",
     "url_variants": ".signing",
@@ -137,6 +146,7 @@ __all__ = [
     "classify",
     "parse_request",
     "plugin",
+    "query_forms",
     "signature",
     "signed_url",
     "url_variants",

@@ -6,7 +6,8 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from itertools import product
+from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
 
 from switchboard_sdk.errors import VerificationFailed
 from switchboard_sdk.webhooks import WebhookRequest
@@ -16,6 +17,7 @@ from .config import TwilioConfig
 SIGNATURE_HEADER = "x-twilio-signature"
 BODY_HASH_PARAM = "bodySHA256"
 _DEFAULT_PORTS = {"https": "443", "http": "80"}
+MAX_QUERY_FORMS = 8  # spellings of one query tried; each costs an HMAC per token and port
 
 
 def _param_string(params: Mapping[str, list[str]] | None, *, distinct: bool) -> str:
@@ -65,6 +67,40 @@ def url_variants(url: str) -> list[str]:
     elif parts.scheme in _DEFAULT_PORTS:
         variants.append(urlunsplit(parts._replace(netloc=f"{parts.netloc}:{_DEFAULT_PORTS[parts.scheme]}")))
     return list(dict.fromkeys(variants))
+
+
+def query_forms(url: str) -> list[str]:
+    """``url`` as given, then with its query spelled the other ways a webhook URL is
+    commonly written: space as ``%20`` or ``+``, ``~`` as is or ``%7E``, an empty
+    value as ``flag`` or ``flag=``. At most :data:`MAX_QUERY_FORMS`.
+
+    Twilio signs the query exactly as configured, but API Gateway's REST events
+    carry it parsed, so where the edge had no raw query it rebuilt one
+    (``urlencode``: ``+``, ``~``, ``flag=``) that need not be the signed spelling.
+    Every form decodes to the same parameters, so accepting a signature made
+    over another of them accepts nothing Twilio did not send; a repeated key
+    keeps its values' order, and keys stay in the order of ``url``.
+    """
+    head, mark, query = url.partition("?")
+    query, hash_mark, fragment = query.partition("#")
+    pairs = parse_qsl(query, keep_blank_values=True)
+    if not mark or not pairs:
+        return [url]
+    forms = [query]
+    for plus, tilde_escaped, bare in product((True, False), (False, True), (False, True)):
+        forms.append(_spell(pairs, plus=plus, tilde_escaped=tilde_escaped, bare=bare))
+    unique = list(dict.fromkeys(forms))[:MAX_QUERY_FORMS]
+    return [f"{head}?{form}{hash_mark}{fragment}" for form in unique]
+
+
+def _spell(pairs: list[tuple[str, str]], *, plus: bool, tilde_escaped: bool, bare: bool) -> str:
+    def encode(text: str) -> str:
+        # quote() leaves only letters, digits and "_.-~" as they are (RFC 3986's
+        # unreserved set); "+" for a space is the HTML form spelling (quote_plus)
+        spelled = quote(text, safe=" " if plus else "").replace(" ", "+")
+        return spelled.replace("~", "%7E") if tilde_escaped else spelled
+
+    return "&".join(encode(key) if bare and not value else f"{encode(key)}={encode(value)}" for key, value in pairs)
 
 
 def signed_url(request: WebhookRequest, config: TwilioConfig) -> str:
@@ -120,8 +156,9 @@ def verify_request(request: WebhookRequest, config: TwilioConfig) -> None:
     given_bytes = given.strip().encode("utf-8", "replace")
     url = signed_url(request, config)
     suffixes = _signed_suffixes(request, url)
+    urls = [variant for form in query_forms(url) for variant in url_variants(form)]
     for token in config.auth_tokens():
-        for variant in url_variants(url):
+        for variant in urls:
             for suffix in suffixes:
                 if hmac.compare_digest(_hmac(token, variant + suffix).encode(), given_bytes):
                     return
