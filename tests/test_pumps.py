@@ -4,13 +4,17 @@ answers one call at a time."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from typing import Any
 
+import pytest
+
 from chalicelib.hub import Hub
 from chalicelib.local.emulator import OneCallAtATime
 from chalicelib.local.pumps import StreamPump, idle_wait
+from chalicelib.local.runtime import LocalRuntime
 from tests.conftest import Pipeline
 
 
@@ -42,6 +46,33 @@ def test_the_stream_pump_describes_the_stream_once_per_refresh_period(hub: Hub, 
 def test_an_idle_pump_backs_off_to_a_ceiling() -> None:
     assert [idle_wait(n) for n in range(1, 7)] == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
     assert idle_wait(3, first=0.1, most=1.0) == 0.4
+
+
+def test_the_backoff_stays_at_its_ceiling_however_long_the_pump_idles() -> None:
+    # 2.0 ** 1024 overflows a float: the wait once raised after ~1,025 idle polls
+    assert {idle_wait(n) for n in (1_024, 1_025, 1_026, 5_000, 10**12)} == {0.5}
+    assert idle_wait(10**12, first=1e-300, most=1.0) == 1.0
+    assert idle_wait(0) == idle_wait(1) == 0.05
+
+
+def test_an_idle_pump_loop_keeps_resting_past_a_thousand_empty_polls(caplog: pytest.LogCaptureFixture) -> None:
+    """The runtime's pump loop over 3,000 empty polls, resting through an injected
+    pause instead of the clock: it never fails, and rests at the ceiling."""
+    runtime, polls, rests = LocalRuntime(), [0], list[float]()
+
+    def empty_poll() -> int:
+        polls[0] += 1
+        if polls[0] == 3_000:
+            runtime._stop.set()
+        return 0
+
+    with caplog.at_level(logging.ERROR):
+        runtime._pump_loop("idle-pump", empty_poll, 0.0, pause=rests.append)
+    assert polls[0] == 3_000
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert rests[:5] == [0.05, 0.1, 0.2, 0.4, 0.5]
+    assert set(rests[4:]) == {0.5}
+    assert len(rests) == 3_000
 
 
 def test_the_emulator_answers_one_call_at_a_time() -> None:

@@ -249,7 +249,13 @@ def idle_wait(idle_polls: int, *, first: float = 0.05, most: float = 0.5) -> flo
     """How long a pump rests after ``idle_polls`` empty polls in a row: doubling from
     ``first`` up to ``most``, so an idle runtime stops hammering the emulator while a
     busy one never waits."""
-    return min(most, first * 2.0 ** max(0, idle_polls - 1))
+    # The pump's idle count grows without bound and 2.0 ** n overflows a float past
+    # n = 1023, so no power is taken: the wait doubles only until it reaches the
+    # ceiling, a handful of steps whatever the count.
+    wait, doublings = max(0.0, first), idle_polls - 1
+    while doublings > 0 and 0 < wait < most:
+        wait, doublings = wait * 2, doublings - 1
+    return min(wait, most)
 
 
 def drain(pumps: list[Any], *, idle_rounds: int = 2, timeout: float = 30.0) -> None:

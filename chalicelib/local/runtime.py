@@ -8,6 +8,7 @@ play Lambda's stream and queue event sources.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
@@ -18,9 +19,20 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    LocalGateway,
+    LocalGatewayException,
+    ThreadedHTTPServer,
+)
+from switchboard_sdk.errors import NotFound
 from switchboard_sdk.netguard import LOOPBACK, OUTBOUND_ALLOW_ENV
 
 from ..aws import AwsClients
@@ -141,9 +153,11 @@ class LocalRuntime:
             thread.start()
             self._threads.append(thread)
 
-    def _pump_loop(self, name: str, poll: Any, every: float) -> None:
+    def _pump_loop(self, name: str, poll: Any, every: float, pause: Callable[[float], object] | None = None) -> None:
         """Poll until stopped: no more often than ``every`` seconds, and resting
-        longer the longer the source stays idle."""
+        longer the longer the source stays idle. ``pause`` rests (default: a wait
+        that :meth:`stop` cuts short); tests pass their own to run many polls fast."""
+        rest_for = pause or self._stop.wait
         idle = 0
         while not self._stop.is_set():
             started = time.monotonic()
@@ -151,10 +165,10 @@ class LocalRuntime:
                 idle = 0 if poll() else idle + 1
                 rest = max(idle_wait(idle) if idle else 0.0, every - (time.monotonic() - started))
                 if rest > 0:
-                    self._stop.wait(rest)
+                    rest_for(rest)
             except Exception:  # keep pumping: Lambda would retry too
                 log.exception("%s failed; retrying in 1s", name)
-                self._stop.wait(1.0)
+                rest_for(1.0)
 
     def start(self) -> tuple[Hub, DemoTenant, Any]:
         """Everything up, the HTTP server not yet serving: ``(hub, demo, server)``."""
@@ -198,15 +212,60 @@ class LocalRuntime:
         self._cleanups.clear()
 
 
-def _local_server(app: Any, config: Any, host: str, port: int) -> Any:
-    """chalice's dev server; it rebases the app's class onto its own, which fails
-    with an inheritance cycle when a second runtime starts in the same process
-    (tests), so a class rebased before is first put back."""
-    from chalice.local import CustomLocalChalice, create_local_server
+class RouteNotFound(LocalGatewayException):
+    """A path no route matches: 404 in the API's error shape.
 
+    chalice answers it 403 and, mimicking API Gateway's SigV4 parser, quotes the
+    request's ``Authorization`` header back in the body, which would put a
+    caller's ``sbk_`` key into whatever logs or caches the response.
+    """
+
+    CODE = 404
+
+    def __init__(self) -> None:
+        body = NotFound("no route matches this path").to_body()
+        super().__init__({"Content-Type": "application/json"}, json.dumps(body).encode())
+
+
+class _Gateway(LocalGateway):
+    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: bytes | None) -> Any:
+        try:
+            event = super()._generate_lambda_event(method, path, headers, body)
+        except ValueError:  # chalice's route matcher: no route for this path
+            raise RouteNotFound from None
+        # The query string as the client sent it (``path`` is the request target);
+        # HTTP APIs call it rawQueryString. URL-signing providers (Twilio) signed
+        # these bytes, which the parsed parameters cannot always give back.
+        event["rawQueryString"] = path.partition("?")[2]
+        return event
+
+
+class _RequestHandler(ChaliceRequestHandler):
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
+        self.local_gateway = _Gateway(app_object, config)
+        BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+
+class _HTTPServer(ThreadedHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of more clients than that
+    # overflows the accept queue before the serving thread gets to them, and the
+    # kernel drops or resets the surplus. The kernel caps this at somaxconn.
+    request_queue_size = 1024
+
+
+def _local_server(app: Any, config: Any, host: str, port: int) -> Any:
+    """chalice's dev server, with a listen backlog for bursts of clients, unknown
+    paths answered 404, and the raw query string in the event.
+
+    chalice rebases the app's class onto its own, which fails with an
+    inheritance cycle when a second runtime starts in the same process (tests),
+    so a class rebased before is first put back.
+    """
     if isinstance(app, CustomLocalChalice):
         app.__class__ = CustomLocalChalice.__bases__[-1]
-    return create_local_server(app, config, host, port)
+    CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)  # as chalice's create_local_server
+    app.__class__ = CustomLocalChalice
+    return LocalDevServer(app, config, host, port, handler_cls=_RequestHandler, server_cls=_HTTPServer)
 
 
 def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
