@@ -13,6 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from switchboard_plugins.email import EmailConfig, parse_mime
 from switchboard_plugins.email.decoding import codec_for, decode_bytes, header_text
+from switchboard_plugins.email.mime import (
+    MAX_MULTIPARTS,
+    MAX_PARAMETER_CHARS,
+    MAX_PARAMETER_HEADER_CHARS,
+    MAX_PARAMETERS,
+    bounded_parameters,
+)
 from switchboard_sdk.errors import BadPayload, SwitchboardError
 from switchboard_sdk.models import InboundMessage
 
@@ -399,3 +406,62 @@ def test_mutated_mime_raises_only_sdk_errors(seed: bytes, edits: list[tuple[floa
 @given(value=st.text(max_size=200))
 def test_header_text_never_raises(value: str) -> None:
     assert isinstance(header_text(value), str)
+
+
+# -- MIME parameters in bounded shape -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "bounded"),
+    [
+        ("text/plain; charset=utf-8", "text/plain; charset=utf-8"),
+        ("text/plain (a comment); ;; ;charset=\"utf-8\"", 'text/plain; charset="utf-8"'),
+        ("text/plain" + ";" * 60_000, "text/plain"),
+        ('attachment; filename="a;b.pdf"', "attachment; filename*=utf-8''a%3Bb.pdf"),
+        ("", ""),
+    ],
+)
+def test_parameter_headers_are_cut_to_a_bounded_shape(value: str, bounded: str) -> None:
+    assert bounded_parameters(value) == bounded
+
+
+def test_parameter_headers_keep_at_most_the_limits() -> None:
+    many = bounded_parameters("text/plain; " + "; ".join(f"p{i}={'v' * 900}" for i in range(200)))
+    assert many.count(";") <= MAX_PARAMETERS
+    assert len(many) <= MAX_PARAMETER_HEADER_CHARS
+    one = bounded_parameters('attachment; filename="' + "x" * 50_000)
+    assert len(one) <= MAX_PARAMETER_CHARS + len("attachment; ")
+
+
+def test_a_quoted_file_name_with_semicolons_survives_the_rewrite() -> None:
+    body = (b'--b\nContent-Type: text/plain\n\nsee attached\n--b\nContent-Type: application/pdf\n'
+            b'Content-Disposition: attachment; filename="Rechnung; M\\"uller.pdf"\n\n%PDF\n--b--\n')
+    message = parse(mail(body, content_type='multipart/mixed; boundary="b"'))
+    assert [a.filename for a in message.attachments] == ['Rechnung; M"uller.pdf']
+
+
+def test_a_content_type_of_20000_semicolons_reads_as_its_type() -> None:
+    message = parse(mail(b"Hello", content_type="text/plain" + ";" * 20_000))
+    assert message.text == "Hello"
+
+
+def test_a_transfer_encoding_with_trailing_blanks_or_comments_still_decodes() -> None:
+    for cte in ("base64 ", "base64 (sic)", "BASE64"):
+        assert parse(mail(base64.b64encode(b"Hallo"), cte=cte)).text == "Hallo"
+
+
+def test_multipart_declarations_past_the_limit_become_opaque_attachments() -> None:
+    inner = "".join(
+        f"--o\nContent-Type: multipart/mixed; boundary=i{i}\n\n--i{i}\nContent-Type: text/plain\n\nx\n--i{i}--\n"
+        for i in range(MAX_MULTIPARTS + 5)
+    )
+    message = parse(mail((inner + "--o--\n").encode(), content_type="multipart/mixed; boundary=o"))
+    opaque = [a for a in message.attachments if a.content_type == "x-multipart/mixed"]
+    assert len(opaque) == 6  # the outer container is the first of the 32
+    assert int(message.metadata["mime_defects"]) >= 6
+
+
+def test_nested_comments_in_from_are_no_usable_address() -> None:
+    raw = mail(base="From: " + "(" * 5000 + " <ada@example.com>\nSubject: Hi\n")
+    with pytest.raises(BadPayload, match="no usable From"):
+        parse(raw)

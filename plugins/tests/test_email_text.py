@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from switchboard_plugins.email.text import QUOTED_HISTORY_CAP, html_to_text, split_reply
+from switchboard_plugins.email.text import QUOTED_HISTORY_CAP, _is_attribution, html_to_text, split_reply
 
 SPLITS = [
     (
@@ -116,6 +118,20 @@ HTML = [
     ("unclosed tags", "<div><p>open <b>bold", "open bold"),
     ("script with html inside", "<script>document.write('<p>x</p>')</script>y", "y"),
     ("nested svg skipped", "<svg><svg><text>no</text></svg><text>no</text></svg>yes", "yes"),
+    # what html.parser got wrong: AssertionError, ValueError, or a wrong reading
+    ("mso conditional", "<![if !mso]><p>x</p><![endif]><!--[if mso]>no<![endif]-->", "x"),
+    ("mso conditional with spaces", "<![ if !mso]>x<![ endif ]>", "x"),
+    ("cdata outside svg is a bogus comment", "a<![CDATA[no]]>b", "ab"),
+    ("decimal reference past 4,300 digits", "a&#" + "1" * 5000 + ";b", "a\ufffdb"),
+    ("leading zeros", "&#0000000065;&#x0041;&#x110000;", "AA\ufffd"),
+    ("legacy reference without ;", "&copy 2026 &ampx", "© 2026 &x"),
+    ("unfinished attribute quote ends the input", "ok<a x='<p>lost", "ok"),
+    ("> inside a quoted attribute", '<p title="a>b">t</p>', "t"),
+    ("lone < is text", "1 < 2 <3 <", "1 < 2 <3 <"),
+    ("textarea content is text", "<textarea><b>&lt;x</textarea>", "<b><x"),
+    ("head left open ends at body", "<head><title>T</title><body>shown", "shown"),
+    ("quote depth is capped", "<blockquote>" * 30 + "deep", "> " * 10 + "deep"),
+    ("abrupt comments", "<!-->a<!--->b", "ab"),
 ]
 
 
@@ -124,8 +140,31 @@ def test_html_to_text(html: str, text: str) -> None:
     assert html_to_text(html) == text
 
 
+# The attribution pattern before it was rewritten as position checks: the reference.
+_OLD_ATTRIBUTION = re.compile(
+    r"^\s*(?:"
+    r"On\b.{0,300}\bwrote\s*:"
+    r"|Le\b.{0,300}\ba\s+écrit\s*:"
+    r"|Am\b.{0,300}\bschrieb\b.{0,100}:"
+    r"|El\b.{0,300}\bescribió\s*:"
+    r"|[在于].{0,300}写道\s*[:\uff1a]"
+    r"|.{0,300}於.{0,300}寫道\s*[:\uff1a]"
+    r")\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_PIECES = ["On", "ON ", "Le", "Am", "El", " ", "\u3000", "wrote", " a ", "écrit", "schrieb", "escribió", ":", "：",
+           "在", "于", "写道", "於", "寫道", "x", "x" * 40, "x" * 150, "é", "\t"]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=16).map("".join))
+def test_attribution_checks_match_the_old_pattern(line: str) -> None:
+    assert _is_attribution(line) == bool(_OLD_ATTRIBUTION.match(line))
+
+
 @settings(max_examples=200, deadline=None)
-@given(st.text(max_size=500))
+@given(st.text(max_size=500) | st.lists(st.sampled_from(["<", ">", "!", "[", "-", "'", '"', "=", "/", "&#", "a", ";"]),
+                                        max_size=60).map("".join))
 def test_text_functions_never_raise(value: str) -> None:
     assert isinstance(html_to_text(value), str)
     visible, history = split_reply(value)

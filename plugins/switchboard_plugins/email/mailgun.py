@@ -84,8 +84,9 @@ def _unquote(value: bytes) -> bytes:
     return unquote_to_bytes(value.replace(b"+", b" "))
 
 
-class _TooManyFields(ValueError):
-    """Raised inside the parser's callback; reported like the parser's own errors."""
+class _Unreadable(ValueError):
+    """Our own refusals inside the parse (some in python-multipart's callbacks),
+    reported like the parser's errors: ``unreadable`` in :func:`parse_form`."""
 
 
 class _FormBuilder:
@@ -102,7 +103,7 @@ class _FormBuilder:
     def begin(self) -> None:
         self.count += 1
         if self.count > MAX_FORM_FIELDS:
-            raise _TooManyFields(f"more than {MAX_FORM_FIELDS} form fields")
+            raise _Unreadable(f"more than {MAX_FORM_FIELDS} form fields")
         self.name, self.value, self.headers = [], [], {}
 
     def name_part(self, data: bytes, start: int, end: int) -> None:
@@ -178,7 +179,7 @@ def _multipart(body: bytes, content_type: str) -> Form:
     _, params = parse_options_header(content_type)
     boundary = params.get(b"boundary")
     if not boundary:
-        raise BadPayload("multipart/form-data without a boundary")
+        raise _Unreadable("multipart/form-data without a boundary")
     builder = _FormBuilder()
     parser = MultipartParser(
         boundary,
