@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.hub import Hub
 from chalicelib.local.emulator import OneCallAtATime
-from chalicelib.local.pumps import StreamPump, idle_wait
+from chalicelib.local.pumps import ObjectPump, StreamPump, idle_wait
 from chalicelib.local.runtime import LocalRuntime
 from tests.conftest import Pipeline
 
@@ -97,3 +97,29 @@ def test_the_emulator_answers_one_call_at_a_time() -> None:
     for call in calls:
         call.join()
     assert most[0] == 1
+
+
+def test_an_object_that_keeps_failing_never_holds_back_the_ones_after_it(hub: Hub) -> None:
+    """The object pump plays Lambda's asynchronous invocation: retried twice on later
+    polls, then described to the on-failure destination and left behind."""
+    for key in ("inbound/demo/email/a-poison", "inbound/demo/email/b-fine"):
+        hub.aws.s3.put_object(Bucket=hub.settings.bucket, Key=key, Body=b"x")
+    handled: list[str] = []
+    given_up: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        key = event["detail"]["object"]["key"]
+        if "poison" in key:
+            raise ValueError("cannot be processed")
+        handled.append(key)
+
+    pump = ObjectPump(hub.aws.s3, hub.settings.bucket, handler, max_retries=2, on_failure=given_up.append)
+    pump.poll_once()
+    assert handled == ["inbound/demo/email/b-fine"]  # on the first poll, behind the failing one
+    assert given_up == []
+    pump.poll_once()
+    pump.poll_once()
+    assert [f["requestPayload"]["detail"]["object"]["key"] for f in given_up] == ["inbound/demo/email/a-poison"]
+    assert given_up[0]["requestContext"] == {"condition": "RetriesExhausted", "approximateInvokeCount": 3}
+    assert pump.poll_once() == 0  # given up on: not tried again
+    assert handled == ["inbound/demo/email/b-fine"]

@@ -211,28 +211,58 @@ class QueuePump:
 
 
 class ObjectPump:
-    """Plays S3 → EventBridge → Lambda for new objects under a prefix.
+    """Plays S3 → EventBridge → Lambda (an asynchronous invocation) for new objects
+    under a prefix.
 
     Lists the bucket and hands each key it has not seen to the handler as an
-    EventBridge "Object Created" event. A restarted runtime sees every object
-    again; the handler is idempotent, so that only costs time.
+    EventBridge "Object Created" event. Like Lambda's asynchronous invocation
+    (infra/template.json ``StoredObjectsInvokeConfig``), an object whose handler
+    raises is tried again on later polls, ``max_retries`` times, then described
+    to ``on_failure`` (the OnFailure destination) and left: one object never holds
+    back the ones after it. A restarted runtime sees every object again; the
+    handler is idempotent, so that only costs time.
     """
 
-    def __init__(self, s3: Any, bucket: str, handler: Handler, *, prefix: str = "inbound/") -> None:
+    def __init__(self, s3: Any, bucket: str, handler: Handler, *, prefix: str = "inbound/",
+                 max_retries: int = 2, on_failure: Callable[[dict[str, Any]], None] | None = None) -> None:
         self._s3 = s3
         self._bucket = bucket
         self._handler = handler
         self._prefix = prefix
+        self._max_retries = max_retries
+        self._on_failure = on_failure
         self._seen: set[str] = set()
+        self._failures: dict[str, int] = {}
         self._context = LambdaContext("stored_objects")
 
     def poll_once(self) -> int:
         pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=self._prefix)
         fresh = [o for page in pages for o in page.get("Contents", []) if o["Key"] not in self._seen]
         for obj in fresh:
-            self._handler(self._event(obj), self._context)  # an error propagates: retried next poll
-            self._seen.add(obj["Key"])
+            self._invoke(obj)
         return len(fresh)
+
+    def _invoke(self, obj: dict[str, Any]) -> None:
+        event = self._event(obj)
+        try:
+            self._handler(event, self._context)
+        except Exception as err:
+            failures = self._failures[obj["Key"]] = self._failures.get(obj["Key"], 0) + 1
+            if failures <= self._max_retries:
+                log.warning("object %s failed (%s); tried again on the next poll", obj["Key"], type(err).__name__)
+                return
+            log.exception("object %s failed %d times; sent to the on-failure destination", obj["Key"], failures)
+            self._give_up(event, err)
+        self._failures.pop(obj["Key"], None)
+        self._seen.add(obj["Key"])
+
+    def _give_up(self, event: dict[str, Any], err: Exception) -> None:
+        """What Lambda sends an asynchronous invocation's OnFailure destination."""
+        failure = {"version": "1.0", "requestContext": {"condition": "RetriesExhausted",
+                                                        "approximateInvokeCount": self._max_retries + 1},
+                   "requestPayload": event, "responsePayload": {"errorType": type(err).__name__}}
+        if self._on_failure is not None:
+            self._on_failure(failure)
 
     def _event(self, obj: dict[str, Any]) -> dict[str, Any]:
         return {

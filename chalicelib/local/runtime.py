@@ -141,7 +141,8 @@ class LocalRuntime:
         stream = StreamPump(hub.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes,
                             on_failure=OnFailureQueue(sqs, outputs["StreamFailureQueueUrl"]))  # as the mapping's
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
-        objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)
+        objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects,
+                             on_failure=OnFailureQueue(sqs, outputs["ObjectFailureQueueUrl"]))
         pumps: list[tuple[str, Callable[[], int], float]] = [
             ("stream-pump", stream.poll_once, STREAM_POLL_SECONDS), ("object-pump", objects.poll_once, 0.0),
         ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order.
