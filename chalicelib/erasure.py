@@ -40,13 +40,13 @@ from switchboard_sdk import Identity, NotFound
 from .keys import TenantKeys
 from .payloads import PayloadArchive
 from .purge import TenantPurge, key_of
-from .store import ERASED, TicketStore
+from .store import ERASED, TicketStore, inbound_part_keys
 
 log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)
 KINDS = (
     "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
-    "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
+    "inbound_record_parts", "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
     "failed_attempt_counters", "objects",
 )
 
@@ -134,6 +134,7 @@ class CustomerEraser:
         batch = [keys.inbound(str(doc["channel"]), str(pid)) for doc, i in zip(docs, inbound, strict=True)
                  for pid in i.get("batch") or ()]
         report.add("shared_raw_bodies", purge.strip_raw(batch))
+        report.add("inbound_record_parts", purge.delete(k for i in inbound for k in inbound_part_keys(keys, i)))
         report.add("inbound_records", purge.delete(key_of(i) for i in inbound))
         maps = [keys.provider_message(channel, pid) for channel, pid in sources]
         report.add("provider_message_maps", purge.delete_existing(maps))

@@ -119,7 +119,8 @@ def test_nothing_of_the_customer_remains_and_others_keep_theirs(
                          for i in bob_before], "Bob's items untouched but for the body Zelda's message shared"
     counts = report.as_dict()["erased"]
     assert counts == {"customer": 1, "identities": 2, "ticket_links": 2, "tickets_redacted": 2, "messages": 3,
-                      "inbound_records": 3, "provider_message_maps": 3, "parked_follow_ups": 1,
+                      "inbound_records": 3, "inbound_record_parts": 0, "provider_message_maps": 3,
+                      "parked_follow_ups": 1,
                       "shared_raw_bodies": 1,  # Bob's inbound record held the body both came in
                       "delivery_log_items": 5,  # ticket.created twice, message.created thrice
                       "failed_attempt_counters": 1,

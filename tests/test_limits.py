@@ -334,10 +334,12 @@ def test_erasing_the_customer_removes_a_large_messages_parts(
                             headers=signed_web_headers(demo.web_secret, body)).status_code == 202
     run_stream(pipeline)
     assert table_items(hub, "message_part") != []
+    assert table_items(hub, "inbound_part") != []
     [message] = table_items(hub, "message")
     hub.erase_customer("demo", message["customer_id"])
     assert table_items(hub, "message") == []
     assert table_items(hub, "message_part") == []
+    assert table_items(hub, "inbound_part") == [], "the inbound record's parts go with it"
 
 
 # -- load shedding: providers that do not retry are never refused ------------------------------
