@@ -78,6 +78,7 @@ def fake_aws_environment() -> None:
     os.environ.update(FAKE_AWS)
     for var in ("AWS_PROFILE", "SWITCHBOARD_AWS_ENDPOINT", "SWITCHBOARD_PLUGINS"):
         os.environ.pop(var, None)
+    os.environ["SWITCHBOARD_OUTBOUND_ALLOW"] = "loopback"  # the demo tenant's webhook points at loopback
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))  # for ``import app``
 

@@ -199,11 +199,23 @@ def test_an_email_reply_threads_while_a_strangers_mail_does_not(runtime: DemoTen
     assert _landed(runtime, "Let me in.")["ticket_id"] != first["ticket_id"]
 
 
-def test_a_replayed_mailgun_post_is_refused(runtime: DemoTenant) -> None:
-    raw, _ = samples.email_mime("once", sender="ada@example.com", subject="Replay")
+def test_a_mailgun_token_admits_its_own_request_again_and_no_other(runtime: DemoTenant) -> None:
+    """Mailgun sends the same signed request again after a 5xx or a timeout: it gets in
+    (and is stored once); a captured token with another body is refused."""
+    from dataclasses import replace
+    from urllib.parse import parse_qsl, urlencode
+
+    raw, _ = samples.email_mime("Only once, please.", sender="ada@example.com", subject="Replay")
     sample = samples.mailgun_mime(runtime.hook_url("email"), runtime.channels["email"]["mailgun_signing_key"], raw)
     assert post(sample)[0] == 200
-    assert post(sample)[0] == 401
+    assert post(sample)[0] == 200
+    forged_raw, _ = samples.email_mime("A captured token.", sender="ada@example.com", subject="Replay")
+    form = dict(parse_qsl(sample.body.decode())) | {"body-mime": forged_raw.decode()}
+    assert post(replace(sample, body=urlencode(form).encode()))[0] == 401
+    _landed(runtime, "Only once, please.")
+    texts = [m["text"].strip() for m in delivered_messages(runtime)]
+    assert texts.count("Only once, please.") == 1
+    assert "A captured token." not in texts
 
 
 def test_an_ses_object_put_in_the_bucket_becomes_a_message(runtime: DemoTenant) -> None:

@@ -44,6 +44,9 @@ class WeChatChannel:
             config_model=WeChatConfig,
             version="0.1.0",
             summary="WeChat Official Account messages and events (plaintext, compatible or safe mode)",
+            # WeChat retries only a push that got no answer in 5 s; an error answer is final
+            # (the follower sees "该公众号暂时无法提供服务"), so a 429 would lose the message
+            retries_webhooks=False,
             setup_steps=(
                 "WeChat Official Accounts Platform > Settings and Development > Basic Configuration > "
                 "Server Configuration: set URL to {webhook_url}",
