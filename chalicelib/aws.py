@@ -82,7 +82,11 @@ def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
         client.transact_write_items(TransactItems=items)
     except Exception as err:
         reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
-        if error_code(err) == "TransactionCanceledException" and reasons:
-            return [r.get("Code") != "ConditionalCheckFailed" for r in reasons]
+        codes = [r.get("Code") or "None" for r in reasons]
+        # only failed conditions are an answer; a conflict or throttle cancelled
+        # a transaction whose conditions may all hold: that is for the caller to retry
+        if error_code(err) == "TransactionCanceledException" and codes \
+                and set(codes) <= {"None", "ConditionalCheckFailed"}:
+            return [code != "ConditionalCheckFailed" for code in codes]
         raise
     return [True] * len(items)
