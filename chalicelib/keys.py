@@ -192,6 +192,15 @@ class TenantKeys:
         """The circuit breaker of this tenant's connector endpoint."""
         return _key(f"{self.prefix}CB#{_c(connector)}", "BREAKER")
 
+    def set_aside_partition(self) -> str:
+        """Stream records and stored objects the hub could not process, set aside
+        to be listed and replayed (chalicelib/setaside.py): one partition per tenant."""
+        return f"{self.prefix}ASIDE"
+
+    def set_aside(self, entry_id: str) -> Key:
+        """One set-aside entry (ids are short digests; a longer one is hashed like any component)."""
+        return _key(self.set_aside_partition(), component(entry_id, SORT_KEY_BYTES))
+
     def activity_index(self, shard: int) -> str:
         """GSI1 partition: all tickets, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{shard}"
