@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import (
+    CONTRACT_VERSION,
     AttachmentRef,
     BadPayload,
     InboundMessage,
@@ -49,7 +50,7 @@ def _messages(tenant_id: str, body: bytes, received_at: Any) -> list[InboundMess
 class ProbeChannel:
     @hookimpl
     def switchboard_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="probe", kind="channel", config_model=ProbeConfig)
+        return PluginInfo(name="probe", kind="channel", config_model=ProbeConfig, contract_version=CONTRACT_VERSION)
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: ProbeConfig) -> bool:

@@ -3,14 +3,18 @@ and the typed per-plugin hook wrappers (fail-closed verify, parse errors)."""
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime
-from importlib.metadata import entry_points
+from importlib.metadata import EntryPoint, entry_points, version
 from typing import Any
 
 import pytest
+import switchboard_sdk
 from pydantic import BaseModel
 from switchboard_sdk import (
+    CONTRACT_VERSION,
     BadPayload,
+    ContractWarning,
     CustomerProfile,
     DeliveryContext,
     DeliveryOutcome,
@@ -41,8 +45,8 @@ class Channel:
     """A channel plugin that records each hook call and answers what the test set."""
 
     def __init__(self, name: str, *, verify: Any = True, parse: Any = None, respond: Any = None,
-                 handshake: Any = None, kind: str = "channel") -> None:
-        self.name, self.kind = name, kind
+                 handshake: Any = None, kind: str = "channel", contract: Any = CONTRACT_VERSION) -> None:
+        self.name, self.kind, self.contract = name, kind, contract
         self.answers = {"verify": verify, "parse": parse, "respond": respond, "handshake": handshake}
         self.calls: list[str] = []
 
@@ -55,7 +59,8 @@ class Channel:
 
     @hookimpl
     def switchboard_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self.name, kind=self.kind, config_model=EmptyConfig)  # type: ignore[arg-type]
+        return PluginInfo(name=self.name, kind=self.kind, config_model=EmptyConfig,  # type: ignore[arg-type]
+                          contract_version=self.contract)
 
     @hookimpl
     def switchboard_channel_handshake(self, request: WebhookRequest, config: BaseModel) -> Any:
@@ -81,7 +86,8 @@ class Connector:
 
     @hookimpl
     def switchboard_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name=self.name, kind="connector", config_model=EmptyConfig)
+        return PluginInfo(name=self.name, kind="connector", config_model=EmptyConfig,
+                          contract_version=CONTRACT_VERSION)
 
     @hookimpl
     def switchboard_connector_deliver(self, event: Any, config: BaseModel, context: DeliveryContext) -> Any:
@@ -159,7 +165,8 @@ def test_config_model_must_be_a_pydantic_model() -> None:
     class BadModel(Channel):
         @hookimpl
         def switchboard_plugin_info(self) -> PluginInfo:
-            return PluginInfo(name="a", kind="channel", config_model=dict)  # type: ignore[arg-type]
+            return PluginInfo(name="a", kind="channel", config_model=dict,  # type: ignore[arg-type]
+                              contract_version=CONTRACT_VERSION)
 
     with pytest.raises(PluginConfigError, match="config_model"):
         registry_of(BadModel("a"))
@@ -184,6 +191,120 @@ def test_name_with_trailing_newline_fails() -> None:
 def test_unknown_plugin_kind_fails_at_start_up() -> None:
     with pytest.raises(PluginConfigError):
         registry_of(Channel("a", kind="channels"))
+
+
+# -- the contract version -------------------------------------------------------------
+
+MAJOR, MINOR = (int(part) for part in CONTRACT_VERSION.split("."))
+
+
+def test_the_sdk_release_carries_its_contract_version() -> None:
+    assert version("switchboard-sdk").startswith(f"{CONTRACT_VERSION}.")
+    assert switchboard_sdk.__version__ == version("switchboard-sdk")
+
+
+@pytest.mark.parametrize("built_for", [f"{MAJOR + 1}.0", f"{MAJOR - 1}.{MINOR + 3}", f"{MAJOR + 1}.{MINOR}"])
+def test_a_plugin_built_for_another_major_is_refused(built_for: str) -> None:
+    with pytest.raises(PluginConfigError) as refused:
+        registry_of(Channel("acme-chat", contract=built_for))
+    message = str(refused.value)
+    assert "'acme-chat'" in message
+    assert f"contract {built_for}" in message
+    assert f"contract {CONTRACT_VERSION}" in message
+
+
+def test_a_plugin_built_for_a_newer_minor_loads_with_a_warning() -> None:
+    newer = f"{MAJOR}.{MINOR + 1}"
+    with pytest.warns(ContractWarning) as warned:
+        registry = registry_of(Channel("acme-chat", contract=newer))
+    assert set(registry.infos) == {"acme-chat"}
+    [warning] = warned.list
+    assert "'acme-chat'" in str(warning.message)
+    assert newer in str(warning.message)
+    assert CONTRACT_VERSION in str(warning.message)
+
+
+def test_a_newer_minor_hook_marked_optional_loads_on_this_hub() -> None:
+    class Future(Channel):
+        @hookimpl(optionalhook=True)
+        def switchboard_channel_hook_of_a_later_minor(self, request: WebhookRequest) -> None:
+            raise AssertionError("this hub never calls it")
+
+    with pytest.warns(ContractWarning):
+        assert set(registry_of(Future("acme-chat", contract=f"{MAJOR}.{MINOR + 1}")).infos) == {"acme-chat"}
+
+
+def test_a_plugin_built_for_this_contract_loads_silently() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert set(registry_of(Channel("acme-chat", contract=CONTRACT_VERSION)).infos) == {"acme-chat"}
+
+
+@pytest.mark.parametrize("declared", ["", "1", f"{CONTRACT_VERSION}.0", f"v{CONTRACT_VERSION}", " 1.0", "01.0",
+                                      "1.x", 1.0, None])
+def test_a_malformed_contract_version_is_refused(declared: Any) -> None:
+    with pytest.raises(PluginConfigError, match="'acme-chat' declares contract_version"):
+        registry_of(Channel("acme-chat", contract=declared))
+
+
+def test_a_plugin_that_predates_contract_versions_is_refused_by_name() -> None:
+    class Unversioned:
+        @hookimpl
+        def switchboard_plugin_info(self) -> PluginInfo:
+            return PluginInfo(name="old", kind="channel", config_model=EmptyConfig)  # type: ignore[call-arg]
+
+    with pytest.raises(PluginConfigError, match=r"switchboard_plugin_info raised TypeError.*contract_version"):
+        registry_of(Unversioned())
+
+
+def test_every_builtin_declares_this_contract() -> None:
+    infos = build_plugin_manager().infos
+    assert infos
+    assert {info.contract_version for info in infos.values()} == {CONTRACT_VERSION}
+
+
+# -- entry-point names ------------------------------------------------------------------
+
+# Module-level plugin objects, published below under made-up entry points the way an
+# installed distribution publishes them (importlib.metadata loads "module:attribute").
+ACME_CHAT = Channel("acme-chat")
+NEWER_MINOR_CHAT = Channel("future-chat", contract=f"{MAJOR}.{MINOR + 1}")
+OTHER_MAJOR_CHAT = Channel("ancient-chat", contract=f"{MAJOR - 1}.9")
+
+
+def publish(monkeypatch: pytest.MonkeyPatch, **published: str) -> None:
+    """Make entry-point discovery find exactly ``name=attribute`` of this module."""
+    found = [EntryPoint(name, f"{__name__}:{attribute}", ENTRY_POINT_GROUP) for name, attribute in published.items()]
+    monkeypatch.setattr("switchboard_sdk.registry.entry_points", lambda group: found if group == ENTRY_POINT_GROUP
+                        else [])
+
+
+def test_an_entry_point_named_like_its_plugin_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(monkeypatch, **{"acme-chat": "ACME_CHAT"})
+    assert build_plugin_manager().infos["acme-chat"] is not None
+
+
+def test_an_entry_point_named_unlike_its_plugin_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(monkeypatch, chat="ACME_CHAT")
+    with pytest.raises(PluginConfigError) as refused:
+        build_plugin_manager()
+    message = str(refused.value)
+    assert "entry point 'chat'" in message
+    assert "plugin named 'acme-chat'" in message
+
+
+def test_the_allowlist_matches_entry_point_names_which_are_plugin_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(monkeypatch, **{"acme-chat": "ACME_CHAT", "future-chat": "NEWER_MINOR_CHAT"})
+    assert set(build_plugin_manager(allowlist={"acme-chat"}).infos) == {"acme-chat"}
+
+
+def test_a_discovered_plugin_is_checked_for_its_contract(monkeypatch: pytest.MonkeyPatch) -> None:
+    publish(monkeypatch, **{"future-chat": "NEWER_MINOR_CHAT"})
+    with pytest.warns(ContractWarning, match="'future-chat'"):
+        assert set(build_plugin_manager().infos) == {"future-chat"}
+    publish(monkeypatch, **{"ancient-chat": "OTHER_MAJOR_CHAT"})
+    with pytest.raises(PluginConfigError, match=f"'ancient-chat' was built for plugin contract {MAJOR - 1}.9"):
+        build_plugin_manager()
 
 
 # -- allowlist and entry points ----------------------------------------------------
@@ -355,7 +476,8 @@ def test_a_plugin_with_no_impl_of_a_hook_gets_none_not_another_plugins_answer() 
     class VerifyOnly:
         @hookimpl
         def switchboard_plugin_info(self) -> PluginInfo:
-            return PluginInfo(name="quiet", kind="channel", config_model=EmptyConfig)
+            return PluginInfo(name="quiet", kind="channel", config_model=EmptyConfig,
+                              contract_version=CONTRACT_VERSION)
 
     loud = Channel("loud", handshake=WebhookResponse(body="loud"))
     registry = registry_of(VerifyOnly(), loud)

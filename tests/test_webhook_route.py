@@ -12,6 +12,7 @@ import pytest
 from chalice.test import Client
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import (
+    CONTRACT_VERSION,
     InboundMessage,
     IngestReport,
     PluginInfo,
@@ -282,7 +283,7 @@ class CrashingChannel:
 
     @hookimpl
     def switchboard_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="crashy", kind="channel", config_model=CrashyConfig)
+        return PluginInfo(name="crashy", kind="channel", config_model=CrashyConfig, contract_version=CONTRACT_VERSION)
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:

@@ -23,7 +23,7 @@ from pydantic import (
 )
 from switchboard_sdk import standard_webhooks
 from switchboard_sdk.errors import BadPayload, VerificationFailed
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, IdentityKind, InboundMessage
 from switchboard_sdk.secret_fields import rotates_into
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
@@ -233,6 +233,7 @@ class WebChannel:
         return PluginInfo(
             name=NAME,
             kind="channel",
+            contract_version=CONTRACT_VERSION,
             config_model=WebConfig,
             version="0.1.0",
             summary="Signed JSON messages from a business's own site or app (Standard Webhooks)",

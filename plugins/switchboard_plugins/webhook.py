@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from switchboard_sdk import outcomes, standard_webhooks
 from switchboard_sdk.errors import ConnectorError
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.netguard import OUTBOUND_URL
 from switchboard_sdk.secret_fields import rotates_into
@@ -112,6 +112,7 @@ class WebhookConnector:
         return PluginInfo(
             name=NAME,
             kind="connector",
+            contract_version=CONTRACT_VERSION,
             config_model=WebhookConfig,
             version="0.1.0",
             summary="POST every event to a URL, signed per Standard Webhooks",

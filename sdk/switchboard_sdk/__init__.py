@@ -1,7 +1,8 @@
 """switchboard-sdk: the contract between the Switchboard hub and its plugins.
 
-Plugin authors need only this package: hook specifications
-(:mod:`.hookspecs`), models (:mod:`.models`), errors (:mod:`.errors`), request
+The contract is versioned ``major.minor`` (:data:`CONTRACT_VERSION`; this
+distribution's version starts with it). Plugin authors need only this package:
+hook specifications (:mod:`.hookspecs`), models (:mod:`.models`), errors (:mod:`.errors`), request
 and response types (:mod:`.webhooks`), outbound HTTP (:mod:`.transport`),
 the destinations it may reach (:mod:`.netguard`), Standard Webhooks signing
 (:mod:`.standard_webhooks`) and the conformance suite (:mod:`.testing`).
@@ -23,7 +24,7 @@ from .errors import (
     Unavailable,
     VerificationFailed,
 )
-from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo, hookimpl
+from .hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo, hookimpl
 from .models import (
     AttachmentRef,
     Customer,
@@ -40,13 +41,14 @@ from .models import (
     ticket_ref,
 )
 from .netguard import OUTBOUND_URL, DestinationRefused, NetGuard, OutboundPolicy
-from .registry import PluginRegistry, build_plugin_manager
+from .registry import ContractWarning, PluginRegistry, build_plugin_manager
 from .transport import DeliveryContext, ExternalIds, HttpResponse, HttpTransport, MemoryExternalIds, TransportError
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
-__version__ = "0.1.0"
+__version__ = "1.0.0"  # contract 1.0; keep in step with sdk/pyproject.toml
 
 __all__ = [
+    "CONTRACT_VERSION",
     "ENTRY_POINT_GROUP",
     "OUTBOUND_URL",
     "PROJECT_NAME",
@@ -54,6 +56,7 @@ __all__ = [
     "BadPayload",
     "Conflict",
     "ConnectorError",
+    "ContractWarning",
     "Customer",
     "CustomerProfile",
     "DeliveryContext",

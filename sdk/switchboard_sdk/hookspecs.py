@@ -14,6 +14,11 @@ implemented". Hooks are grouped by phase:
 * channel, per object an AWS service stored for it: :func:`switchboard_channel_parse_object`
 * connector, per delivery job: :func:`switchboard_connector_deliver`
 
+The contract is versioned: :data:`CONTRACT_VERSION` here, and
+``PluginInfo.contract_version`` in each plugin; the registry refuses a plugin
+built for another major version (see ``docs/plugins.md``, "Compatibility
+promise").
+
 Plugins raise only :mod:`switchboard_sdk.errors` exceptions; anything else is a
 bug the hub logs and answers with a 500 (or, for connectors, retries) — except in
 ``parse`` and ``parse_object``: there the request is verified, so the hub keeps
@@ -22,7 +27,7 @@ the body in quarantine and gives the provider its normal answer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
 import pluggy
@@ -35,6 +40,11 @@ from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookRespons
 
 PROJECT_NAME = "switchboard"
 ENTRY_POINT_GROUP = "switchboard.plugins"
+# The version of the contract in this module, ``major.minor`` (docs/plugins.md,
+# "Compatibility promise"): a minor release only adds (an optional hook, a field
+# with a default); a major one may remove or change. The distribution's version
+# starts with it: switchboard-sdk 1.0.x implements contract 1.0.
+CONTRACT_VERSION = "1.0"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -56,11 +66,22 @@ class PluginInfo:
     says whether the provider sends a webhook again after a 429 or 5xx answer:
     when it does not (Twilio), the hub stores the channel's requests before it
     counts them against the tenant's rate, and never answers them 429.
+
+    ``contract_version`` (required, keyword-only) is the plugin contract the
+    plugin was written and tested against, ``"major.minor"`` — a literal in a
+    third-party plugin, never ``switchboard_sdk.CONTRACT_VERSION``: the point is
+    to compare what the plugin expects with what the hub it is loaded into
+    provides. The hub refuses a plugin of another major version at start-up and
+    warns about one of a newer minor. Plugins shipped with the SDK (the
+    built-ins) declare the constant, since they are released together.
     """
 
     name: str
     kind: Literal["channel", "connector"]
     config_model: type[BaseModel]
+    # no default: a default would be whatever SDK is installed, so every plugin
+    # would look compatible with every hub
+    contract_version: str = field(kw_only=True)
     version: str = "0"
     summary: str = ""
     max_delivery_attempts: int | None = None
@@ -86,7 +107,9 @@ def expect_config(config: BaseModel, model: type[ConfigT]) -> ConfigT:
 @hookspec
 def switchboard_plugin_info() -> PluginInfo:  # type: ignore[empty-body]
     """Describe the plugin. Called once on every plugin when the hub builds its
-    plugin manager, before any request; a duplicate ``name`` fails start-up.
+    plugin manager, before any request. Start-up fails on a duplicate ``name``,
+    a ``name`` that differs from the plugin's entry-point name, or a
+    ``contract_version`` of another major version than :data:`CONTRACT_VERSION`.
 
     :returns: the plugin's :class:`PluginInfo`. Results of all plugins are
         collected (not firstresult).

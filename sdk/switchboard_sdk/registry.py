@@ -2,13 +2,17 @@
 
 Built-in plugins are found exactly like third-party ones, through the
 ``switchboard.plugins`` entry-point group. Start-up fails loudly (with
-:class:`PluginConfigError`) on a misspelt hook, a duplicate plugin name or a
-plugin that does not describe itself — never later, at request time.
+:class:`PluginConfigError`) on a misspelt hook, a duplicate plugin name, a
+plugin that does not describe itself, an entry point whose name is not the
+plugin's ``PluginInfo.name``, or a plugin built for another major version of the
+contract — never later, at request time. A plugin built for a newer minor
+version loads with a :class:`ContractWarning`.
 """
 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Collection, Iterable
 from importlib.metadata import entry_points
 from typing import Any, TypeVar
@@ -18,12 +22,13 @@ from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
 from .errors import BadPayload, PluginConfigError, SwitchboardError, VerificationFailed
-from .hookspecs import ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
+from .hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
+_VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
 _KINDS = ("channel", "connector")
 ALLOWLIST_ENV = "SWITCHBOARD_PLUGINS"
 T = TypeVar("T")
@@ -49,14 +54,16 @@ def build_plugin_manager(
     """
     pm = pluggy.PluginManager(PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
-    candidates = list(extra_plugins)
+    discovered: list[tuple[str, object]] = []
     if load_entry_points:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if allowlist is None or ep.name in allowlist:
-                candidates.append(_load(ep))
+                discovered.append((ep.name, _load(ep)))
     registry = PluginRegistry(pm)
-    for plugin in candidates:
+    for plugin in extra_plugins:
         registry.add(plugin)
+    for name, plugin in discovered:
+        registry.add(plugin, entry_point=name)
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as err:
@@ -71,6 +78,46 @@ def _load(ep: Any) -> object:
         raise PluginConfigError(f"plugin entry point {ep.name!r} failed to load: {err}") from err
 
 
+class ContractWarning(UserWarning):
+    """A plugin was built for a newer minor version of the contract than the
+    installed SDK's: it loads, but may rely on a hook or field this hub lacks.
+    ``PYTHONWARNINGS=error::switchboard_sdk.registry.ContractWarning`` makes it fatal."""
+
+
+def contract_version(value: object, plugin: str) -> tuple[int, int]:
+    """``"1.2"`` → ``(1, 2)``; anything else is the plugin's mistake (:class:`PluginConfigError`)."""
+    match = _VERSION.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        raise PluginConfigError(
+            f"plugin {plugin!r} declares contract_version {value!r}; expected 'major.minor' such as "
+            f"{CONTRACT_VERSION!r}"
+        )
+    return int(match[1]), int(match[2])
+
+
+def check_contract(info: PluginInfo) -> None:
+    """Refuse a plugin built for another major version of the contract; warn about
+    a newer minor one (see docs/plugins.md, "Compatibility promise")."""
+    major, minor = contract_version(info.contract_version, info.name)
+    ours_major, ours_minor = contract_version(CONTRACT_VERSION, "switchboard-sdk")
+    if major != ours_major:
+        # older majors relied on something since removed or changed; newer ones on
+        # something this SDK does not have: either way it would fail at request time
+        raise PluginConfigError(
+            f"plugin {info.name!r} was built for plugin contract {info.contract_version}, but the installed "
+            f"switchboard-sdk implements contract {CONTRACT_VERSION}: major versions differ, so it cannot be "
+            f"loaded; install a release of the plugin built for contract {ours_major}.x"
+        )
+    if minor > ours_minor:
+        warnings.warn(
+            f"plugin {info.name!r} was built for plugin contract {info.contract_version}, newer than the "
+            f"installed switchboard-sdk's contract {CONTRACT_VERSION}: it may rely on a hook or field this "
+            f"hub does not have; upgrade switchboard-sdk to {major}.{minor} or later",
+            ContractWarning,
+            stacklevel=4,  # the caller of build_plugin_manager
+        )
+
+
 class PluginRegistry:
     """The plugin manager plus typed, cached per-plugin callers."""
 
@@ -79,8 +126,18 @@ class PluginRegistry:
         self.infos: dict[str, PluginInfo] = {}
         self._callers: dict[tuple[str, str], Any] = {}
 
-    def add(self, plugin: object) -> None:
-        info = _describe(plugin)
+    def add(self, plugin: object, *, entry_point: str | None = None) -> None:
+        """Check and register ``plugin``; ``entry_point`` is the name it was
+        published under, which must equal its ``PluginInfo.name``."""
+        info = _describe(plugin, entry_point)
+        if entry_point is not None and entry_point != info.name:
+            # SWITCHBOARD_PLUGINS names entry points while tenants enable plugin
+            # names: they must be one name, or the allowlist would not mean what it says
+            raise PluginConfigError(
+                f"entry point {entry_point!r} (group {ENTRY_POINT_GROUP!r}) publishes a plugin named "
+                f"{info.name!r}; the entry-point name must equal PluginInfo.name"
+            )
+        check_contract(info)
         if info.name in self.infos:
             raise PluginConfigError(f"two plugins are named {info.name!r}")
         try:
@@ -177,11 +234,18 @@ class PluginRegistry:
         return outcome
 
 
-def _describe(plugin: object) -> PluginInfo:
+def _describe(plugin: object, entry_point: str | None) -> PluginInfo:
+    label = repr(entry_point) if entry_point is not None else repr(plugin)
     hook = getattr(plugin, "switchboard_plugin_info", None)
-    info = hook() if callable(hook) else None
+    try:
+        info = hook() if callable(hook) else None
+    except Exception as err:
+        # e.g. a plugin written before contract_version existed: TypeError from PluginInfo()
+        raise PluginConfigError(
+            f"plugin {label}: switchboard_plugin_info raised {type(err).__name__}: {err}"
+        ) from err
     if not isinstance(info, PluginInfo):
-        raise PluginConfigError(f"plugin {plugin!r} does not return PluginInfo from switchboard_plugin_info")
+        raise PluginConfigError(f"plugin {label} does not return PluginInfo from switchboard_plugin_info")
     if not _NAME.fullmatch(info.name):
         raise PluginConfigError(f"plugin name {info.name!r} must match {_NAME.pattern}")
     if info.kind not in _KINDS:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from switchboard_sdk.errors import BadPayload, VerificationFailed
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
@@ -136,6 +136,7 @@ class EmailChannel:
         return PluginInfo(
             name=CHANNEL,
             kind="channel",
+            contract_version=CONTRACT_VERSION,
             config_model=EmailConfig,
             version=VERSION,
             summary="Inbound email: Mailgun route POSTs and SES receipt rules (raw MIME in S3)",

@@ -12,7 +12,7 @@ See ``docs/connectors/hubspot.md``.
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -34,6 +34,7 @@ class HubSpotConnector:
         return PluginInfo(
             name=NAME,
             kind="connector",
+            contract_version=CONTRACT_VERSION,
             config_model=HubSpotConfig,
             version="0.1.0",
             summary="HubSpot CRM: a ticket per Switchboard ticket, a note per message, contacts upserted",

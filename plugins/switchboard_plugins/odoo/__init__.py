@@ -11,7 +11,7 @@ and falls back to the legacy JSON-RPC API on older servers. Modules: ``config``
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -30,6 +30,7 @@ class OdooConnector:
         return PluginInfo(
             name=NAME,
             kind="connector",
+            contract_version=CONTRACT_VERSION,
             config_model=OdooConfig,
             version="0.1.0",
             summary="Tickets into Odoo Helpdesk (or CRM leads), messages into their chatter",

@@ -17,7 +17,7 @@ settings), ``auth`` (tokens, cached per container), ``records`` (the subrequests
 from __future__ import annotations
 
 from pydantic import BaseModel
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
@@ -39,6 +39,7 @@ class SalesforceConnector:
         return PluginInfo(
             name=NAME,
             kind="connector",
+            contract_version=CONTRACT_VERSION,
             config_model=SalesforceConfig,
             version="0.1.0",
             summary="Salesforce Service Cloud: a Contact and Case per ticket, a comment per message",

@@ -22,7 +22,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
-from switchboard_sdk.hookspecs import PluginInfo, expect_config, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
@@ -91,6 +91,7 @@ class TwilioChannel:
         return PluginInfo(
             name=NAME,
             kind="channel",
+            contract_version=CONTRACT_VERSION,
             config_model=TwilioConfig,
             version="0.1.0",
             summary="Twilio SMS, MMS, WhatsApp and voice (voicemail, transcription, missed calls)",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from switchboard_sdk.errors import SwitchboardError
-from switchboard_sdk.hookspecs import PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, hookimpl
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
@@ -41,6 +41,7 @@ class WeChatChannel:
         return PluginInfo(
             name=NAME,
             kind="channel",
+            contract_version=CONTRACT_VERSION,
             config_model=WeChatConfig,
             version="0.1.0",
             summary="WeChat Official Account messages and events (plaintext, compatible or safe mode)",
