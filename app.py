@@ -29,6 +29,9 @@ app.api.binary_types.append("multipart/form-data")
 # resources at package time (chalice needs literals at import, aws/chalice#1882).
 STREAM_ARN_PLACEHOLDER = "arn:aws:dynamodb:us-east-1:000000000000:table/switchboard/stream/placeholder"
 DELIVERY_QUEUE_PLACEHOLDER = "switchboard-deliveries.fifo"
+# the on-failure destinations of the stream mapping and of stored_objects (infra/ names the real queues)
+STREAM_FAILURE_QUEUE_PLACEHOLDER = "switchboard-stream-failures"
+OBJECT_FAILURE_QUEUE_PLACEHOLDER = "switchboard-object-failures"
 # S3 "Object Created" under inbound/ (SES raw MIME); infra/ narrows it to our bucket
 STORED_OBJECT_PATTERN_PLACEHOLDER = {
     "source": ["aws.s3"], "detail-type": ["Object Created"],
@@ -98,6 +101,18 @@ def list_deliveries() -> Any:
 @guarded
 def replay_deliveries() -> Any:
     return json_response(get_hub().deliveries_api.replay(_call()))
+
+
+@app.route("/v1/stream/aside", methods=["GET"])
+@guarded
+def list_aside() -> Any:
+    return json_response(get_hub().aside_api.list_entries(_call()))
+
+
+@app.route("/v1/stream/aside/replay", methods=["POST"])
+@guarded
+def replay_aside() -> Any:
+    return json_response(get_hub().aside_api.replay(_call()))
 
 
 # -- the tenant's own administration (tenant-admin keys; reads also agent/read-only) --
@@ -257,3 +272,13 @@ def store_changes(event: DynamoDBEvent) -> dict[str, Any]:
 @app.on_sqs_message(queue=DELIVERY_QUEUE_PLACEHOLDER, batch_size=10)
 def deliveries(event: SQSEvent) -> dict[str, Any]:
     return get_hub().worker.process(event.to_dict()["Records"])
+
+
+@app.on_sqs_message(queue=STREAM_FAILURE_QUEUE_PLACEHOLDER, batch_size=10)
+def stream_failures(event: SQSEvent) -> dict[str, Any]:
+    return get_hub().stream_failures.process(event.to_dict()["Records"])
+
+
+@app.on_sqs_message(queue=OBJECT_FAILURE_QUEUE_PLACEHOLDER, batch_size=10)
+def object_failures(event: SQSEvent) -> dict[str, Any]:
+    return get_hub().object_failures.process(event.to_dict()["Records"])

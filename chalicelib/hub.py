@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from .admin import PlatformApi
     from .api import DeliveryApi, TicketApi
     from .apikeys import ApiKeys
+    from .aside_api import AsideApi
     from .audit import AuditLog
     from .deliveries import DeliveryLog
+    from .failures import ObjectFailures, StreamFailures
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
     from .ratelimit import RateLimiter
@@ -159,11 +161,34 @@ class Hub:
 
     @functools.cached_property
     def set_aside(self) -> SetAside:
-        """Stream records that can never be processed, per tenant: list and replay
-        (``set_aside.replay(tenant_id, hub.stream.process)``)."""
+        """Stream records and stored objects that can never be processed, per tenant: list
+        and replay (``set_aside.replay(tenant_id, hub.stream.process, objects=hub.stored_objects.process)``)."""
         from .setaside import SetAside
 
         return SetAside(self.aws.dynamodb, self.settings.table_name, self.clock)
+
+    @functools.cached_property
+    def stream_failures(self) -> StreamFailures:
+        """StreamFailureQueue's consumer: stream batches Lambda gave up on, read back and set aside."""
+        from .failures import StreamFailures
+
+        return StreamFailures(self.aws.client("dynamodbstreams"), self.set_aside)
+
+    @functools.cached_property
+    def object_failures(self) -> ObjectFailures:
+        """ObjectFailureQueue's consumer: stored objects Lambda gave up on, set aside."""
+        from .failures import ObjectFailures
+
+        return ObjectFailures(self.set_aside)
+
+    @functools.cached_property
+    def aside_api(self) -> AsideApi:
+        """``/v1/stream/aside``: list, and replay through the stream and stored-object handlers."""
+        from .aside_api import AsideApi
+
+        return AsideApi(self.access, self.set_aside, self.audit,
+                        stream=lambda records: self.stream.process(records),
+                        objects=lambda event: self.stored_objects.process(event))
 
     @functools.cached_property
     def worker(self) -> DeliveryWorker:

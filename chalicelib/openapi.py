@@ -20,6 +20,7 @@ from switchboard_sdk import Message, Ticket
 from .admin import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
 from .api import ReplayRequest
 from .apikeys import ApiKeyInfo
+from .aside_api import AsidePage, AsideReplayReport, AsideReplayRequest
 from .audit import AuditPage
 from .edge import WEBHOOK_CONTENT_TYPES
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
@@ -139,6 +140,11 @@ OPERATIONS: tuple[Operation, ...] = (
                      Query("connector", {"type": "string", "maxLength": 64}), LIMIT, CURSOR)),
     Operation("post", "/v1/deliveries/replay", "replay_deliveries", "Re-queue dead letters or logged events",
               "deliveries", ReplayReport, body=ReplayRequest, scopes=TENANT_ADMIN, errors=(400, 401, 403, 422, 429)),
+    Operation("get", "/v1/stream/aside", "list_aside", "Stream records and stored objects set aside, by id",
+              "stream", AsidePage, query=(LIMIT, CURSOR)),
+    Operation("post", "/v1/stream/aside/replay", "replay_aside", "Run the handlers again on set-aside entries",
+              "stream", AsideReplayReport, body=AsideReplayRequest, scopes=TENANT_ADMIN,
+              errors=(400, 401, 403, 422, 429)),
     Operation("get", "/v1/plugins", "list_plugins", "Installed plugins, with this tenant's settings",
               "plugins", PluginList, scopes=TENANT_ADMIN),
     Operation("get", "/v1/plugins/{name}", "get_plugin", "One plugin, with this tenant's settings", "plugins",

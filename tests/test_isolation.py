@@ -36,7 +36,7 @@ from tests.conftest import Pipeline, signed_web_headers, web_message
 B = "other"
 PUBLIC = {"/health", "/openapi.json"}
 BODIES: dict[str, Any] = {
-    "replay_deliveries": {"source": "log", "connector": "webhook"},
+    "replay_deliveries": {"source": "log", "connector": "webhook"}, "replay_aside": {},
     "enable_plugin": {}, "disable_plugin": {},
     "configure_plugin": {"config": {"url": "https://attacker.example/hook", "secret": new_whsec()}},
     "create_key": {"scopes": ["tenant-admin"]}, "update_settings": {"name": "Taken over"},

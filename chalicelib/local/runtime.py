@@ -46,6 +46,7 @@ from .receiver import DemoReceiver
 log = logging.getLogger("switchboard.dev")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STREAM_POLL_SECONDS = 0.25  # Lambda polls each stream shard four times a second
+FAILURE_POLL_SECONDS = 1.0  # the on-failure queues
 
 
 def import_app() -> Any:
@@ -76,6 +77,10 @@ def _end(process: subprocess.Popen[bytes]) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def _queue_arn(sqs: Any, url: str) -> str:
+    return str(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
 
 
 def free_port() -> int:
@@ -143,12 +148,18 @@ class LocalRuntime:
         queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
         objects = ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects,
                              on_failure=OnFailureQueue(sqs, outputs["ObjectFailureQueueUrl"]))
+        # the on-failure queues' consumers (app.py stream_failures, object_failures): they set aside
+        # what ran out of retries; mostly idle, so polled once a second
+        failures = [(name, QueuePump(sqs, outputs[output], _queue_arn(sqs, outputs[output]), handler))
+                     for name, output, handler in (
+                         ("stream-failure-pump", "StreamFailureQueueUrl", app_module.stream_failures),
+                         ("object-failure-pump", "ObjectFailureQueueUrl", app_module.object_failures))]
         pumps: list[tuple[str, Callable[[], int], float]] = [
             ("stream-pump", stream.poll_once, STREAM_POLL_SECONDS), ("object-pump", objects.poll_once, 0.0),
         ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order.
             # Short polls: the emulator answers one call at a time (a long poll would hold it)
             (f"queue-pump-{n}", queue.poll_once, 0.0) for n in range(self.queue_workers)
-        ]
+        ] + [(name, pump.poll_once, FAILURE_POLL_SECONDS) for name, pump in failures]
         for name, poll, every in pumps:
             thread = threading.Thread(target=self._pump_loop, args=(name, poll, every), name=name, daemon=True)
             thread.start()
