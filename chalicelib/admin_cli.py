@@ -1,4 +1,4 @@
-"""``switchboard tenants|plugins|keys|settings|audit|customers|bootstrap``.
+"""``switchboard tenants|plugins|keys|settings|audit|customers|aside|bootstrap``.
 
 Every command but ``bootstrap`` talks to the hub's API with an API key
 (``--api-key`` or ``SWITCHBOARD_API_KEY``); the key decides what it may do and

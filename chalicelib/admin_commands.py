@@ -269,6 +269,64 @@ def customers_erase(customer_id: str, yes: bool, **api: Any) -> None:
     show(client(*_api(api)).call("DELETE", f"/v1/customers/{path_part(customer_id)}"), api["as_json"])
 
 
+# -- what the hub set aside ----------------------------------------------------------------
+
+ASIDE_COLUMNS = ("id", "kind", "at", "error", "reason", "names")
+ASIDE_BATCH = 100  # ids per replay call (the API's limit)
+
+
+@click.group()
+def aside() -> None:
+    """Stream records and stored objects the hub could not process (list: any tenant key;
+    replay: tenant-admin key)."""
+
+
+@aside.command("list")
+@api_options
+def aside_list(**api: Any) -> None:
+    """Every set-aside entry of the key's tenant: what it names and why it failed."""
+    hub, rows, cursor = client(*_api(api)), [], None
+    while True:
+        page = hub.call("GET", "/v1/stream/aside", query={"limit": "100"} | ({"cursor": cursor} if cursor else {}))
+        rows += page["entries"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    show(rows, api["as_json"], [row | {"names": _names(row)} for row in rows], ASIDE_COLUMNS)
+
+
+def _names(entry: dict[str, Any]) -> str:
+    if entry.get("object_key"):
+        return str(entry["object_key"])
+    keys = entry.get("record_keys") or {}
+    return " ".join(f"{name}={keys[name]}" for name in sorted(keys))
+
+
+@aside.command("replay")
+@click.option("--id", "ids", multiple=True, metavar="ID", help="Only this entry (repeat for several); default: all.")
+@api_options
+def aside_replay(ids: tuple[str, ...], **api: Any) -> None:
+    """Run the stream (or stored-object) handler again on set-aside entries; those it
+    takes are forgotten, those still failing stay with their reason."""
+    hub = client(*_api(api))
+    totals, results = {"replayed": 0, "still_failing": 0, "gone": 0}, []
+    bodies = iter([{"ids": list(ids[i:i + ASIDE_BATCH])} for i in range(0, len(ids), ASIDE_BATCH)] if ids else [{}])
+    body = next(bodies, None)
+    while body is not None:
+        report = hub.call("POST", "/v1/stream/aside/replay", body)
+        totals = {k: n + report[k] for k, n in totals.items()}
+        results += report["results"]
+        # all of them: go on after the last entry looked at (those still failing stay behind)
+        body = {"cursor": report["next_cursor"]} if not ids and report["next_cursor"] else next(bodies, None)
+    if api["as_json"]:
+        show(totals | {"results": results}, True)
+        return
+    click.echo(f"replayed {totals['replayed']}, still failing {totals['still_failing']}, gone {totals['gone']}")
+    failing = [r for r in results if r["outcome"] == "still_failing"]
+    if failing:
+        show(failing, False, failing, ("id", "reason"))
+
+
 # -- bootstrap (AWS credentials, no API key) ----------------------------------------------
 
 
@@ -313,4 +371,4 @@ def _api(api: dict[str, Any]) -> tuple[str | None, str | None, Path]:
     return api["api_url"], api["api_key"], api["state_dir"]
 
 
-COMMANDS = (tenants, plugins, keys, settings, audit, customers, bootstrap)
+COMMANDS = (tenants, plugins, keys, settings, audit, customers, aside, bootstrap)
