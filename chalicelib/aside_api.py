@@ -9,6 +9,7 @@ writes only that tenant's partition.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
@@ -20,7 +21,8 @@ from .setaside import ObjectProcess, Process, SetAside
 
 MAX_PAGE = 100
 REPLAY_PAGE = 100  # entries one replay call takes on (a call must end within API Gateway's 29 s)
-EntryId = Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+ENTRY_ID = r"^asd_[a-z2-7]{26}$"  # setaside.stream_entry_id / object_entry_id
+EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID)]
 
 
 class AsideEntry(BaseModel):
@@ -45,8 +47,7 @@ class AsideReplayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     ids: list[EntryId] = Field(default_factory=list, max_length=REPLAY_PAGE,
                                description="Only these entries (default: all, a page at a time).")
-    cursor: str | None = Field(default=None, max_length=200,
-                               description="`next_cursor` of the previous replay: go on after it.")
+    cursor: EntryId | None = Field(default=None, description="`next_cursor` of the previous replay: go on after it.")
 
 
 class AsideOutcome(BaseModel):
@@ -83,7 +84,7 @@ class AsideApi:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         request = call.optional_json(AsideReplayRequest)
         report = self._shelf.replay(caller.tenant_id, self._stream, objects=self._objects, only=request.ids,
-                                    limit=REPLAY_PAGE, after=_cursor(request.cursor)).as_dict()
+                                    limit=REPLAY_PAGE, after=request.cursor).as_dict()
         counts = {k: report[k] for k in ("replayed", "still_failing", "gone")}
         self._audit.record(caller.tenant_id, caller.actor, "aside.replay", "stream/aside",
                            after={"request": request.model_dump(mode="json"), **counts})
@@ -91,11 +92,8 @@ class AsideApi:
 
 
 def _cursor(raw: str | None) -> str | None:
-    """A cursor as a sort key: it must be text DynamoDB can hold."""
-    if raw is not None:
-        try:
-            raw.encode("utf-8")
-        except UnicodeEncodeError:
-            raise BadPayload("cursor is not one this API returned") from None
+    """A cursor is the id of the last entry of a page."""
+    if raw is not None and not re.fullmatch(ENTRY_ID, raw):
+        raise BadPayload("cursor is not one this API returned")
     return raw
 

@@ -121,10 +121,14 @@ def test_replay_of_named_entries_leaves_the_others_alone(
     repair(hub, "demo", "one")
     repair(hub, "demo", "two")
     status, report = call(client, "POST", "/v1/stream/aside/replay", demo.api_key,
-                          {"ids": [ids["one"], "asd_nosuchentry"]})
+                          {"ids": [ids["one"], "asd_" + "a" * 26]})
     assert status == 200, report
     assert (report["replayed"], report["still_failing"], report["gone"]) == (1, 0, 1)
     assert [e["id"] for e in hub.set_aside.entries("demo")] == [ids["two"]]
+    status, body = call(client, "POST", "/v1/stream/aside/replay", demo.api_key, {"ids": ["not-an-id"]})
+    assert (status, body["error"]["code"]) == (422, "invalid_input")
+    status, body = call(client, "GET", "/v1/stream/aside?cursor=T%23other%23IN", demo.api_key)
+    assert (status, body["error"]["code"]) == (400, "bad_payload")
 
 
 def test_replay_goes_through_all_entries_a_page_at_a_time(
