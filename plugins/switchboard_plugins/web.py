@@ -22,7 +22,7 @@ from pydantic import (
     field_validator,
 )
 from switchboard_sdk import standard_webhooks
-from switchboard_sdk.errors import BadPayload, VerificationFailed
+from switchboard_sdk.errors import BadPayload, VerificationFailed, describe_validation_error
 from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, IdentityKind, InboundMessage
 from switchboard_sdk.secret_fields import rotates_into
@@ -30,7 +30,6 @@ from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookRespon
 
 NAME = "web"
 MAX_SECRETS = 5
-MAX_ERRORS_SHOWN = 5
 _JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -120,23 +119,13 @@ class WebMessage(BaseModel):
         return None if value is None else _identity_value("phone", value)
 
 
-def _describe(err: ValidationError) -> str:
-    """Field locations and pydantic's messages; never the offending input."""
-    problems = []
-    for detail in err.errors(include_input=False, include_url=False, include_context=False):
-        where = ".".join(str(part) for part in detail["loc"]) or "body"
-        problems.append(f"{where}: {detail['msg']}")
-    extra = len(problems) - MAX_ERRORS_SHOWN
-    shown = "; ".join(problems[:MAX_ERRORS_SHOWN])
-    return f"invalid web message: {shown}" + (f" (and {extra} more)" if extra > 0 else "")
-
-
 def parse_body(body: bytes) -> WebMessage:
     """The request body as a :class:`WebMessage`, or :class:`BadPayload`."""
     try:
         return WebMessage.model_validate_json(body)
     except ValidationError as err:
-        raise BadPayload(_describe(err)) from None
+        # field locations and pydantic's messages; never the offending input
+        raise BadPayload(f"invalid web message: {describe_validation_error(err, root='body')}") from None
 
 
 # -- normalisation --------------------------------------------------------------

@@ -12,12 +12,12 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from switchboard_sdk import outcomes, standard_webhooks
-from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.errors import ConnectorError, OutcomeReached
 from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.netguard import OUTBOUND_URL
 from switchboard_sdk.secret_fields import rotates_into
-from switchboard_sdk.transport import DeliveryContext
+from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
 NAME = "webhook"
 USER_AGENT = "Switchboard-Webhooks/0.1"
@@ -92,16 +92,21 @@ def _redact(outcome: DeliveryOutcome, secrets: list[str]) -> DeliveryOutcome:
 # -- delivery ----------------------------------------------------------------------
 
 
-def deliver(event: EventEnvelope, config: WebhookConfig, context: DeliveryContext) -> DeliveryOutcome:
-    """One signed POST, classified."""
-    now = context.clock()
+def send(event: EventEnvelope, config: WebhookConfig, context: DeliveryContext, now: datetime) -> HttpResponse:
+    """One signed POST; ``OutcomeReached`` when no answer came (refused, reset, timed out)."""
     headers, body = build_request(event, config, now)
     timeout = min(config.timeout_seconds, context.timeout_seconds)
     try:
-        response = context.http.request("POST", str(config.url), headers=headers, body=body, timeout=timeout)
-    except ConnectorError as err:  # TransportError: refused, reset, timed out
-        return outcomes.unreachable(err)
-    return _redact(outcomes.classify(response, now), config.signing_secrets())
+        return context.http.request("POST", str(config.url), headers=headers, body=body, timeout=timeout)
+    except ConnectorError as err:  # TransportError
+        raise OutcomeReached(outcomes.unreachable(err)) from err
+
+
+def deliver(event: EventEnvelope, config: WebhookConfig, context: DeliveryContext) -> DeliveryOutcome:
+    """One signed POST, classified."""
+    now = context.clock()
+    outcome = outcomes.settle(lambda: outcomes.classify(send(event, config, context, now), now))
+    return _redact(outcome, config.signing_secrets())
 
 
 class WebhookConnector:

@@ -2,10 +2,12 @@
 
 The contract is versioned ``major.minor`` (:data:`CONTRACT_VERSION`; this
 distribution's version starts with it). Plugin authors need only this package:
-hook specifications (:mod:`.hookspecs`), models (:mod:`.models`), errors (:mod:`.errors`), request
-and response types (:mod:`.webhooks`), outbound HTTP (:mod:`.transport`),
-the destinations it may reach (:mod:`.netguard`), Standard Webhooks signing
-(:mod:`.standard_webhooks`) and the conformance suite (:mod:`.testing`).
+hook specifications (:mod:`.hookspecs`), models (:mod:`.models`), errors
+(:mod:`.errors`), request and response types (:mod:`.webhooks`), outbound HTTP
+(:mod:`.transport`), the destinations it may reach (:mod:`.netguard`), HTTP
+results as delivery outcomes (:mod:`.outcomes`), Standard Webhooks signing
+(:mod:`.standard_webhooks`), secret rotation (:mod:`.secret_fields`) and the
+conformance suite and fakes (:mod:`.testing`).
 """
 
 from .errors import (
@@ -16,6 +18,7 @@ from .errors import (
     InvalidInput,
     MethodNotAllowed,
     NotFound,
+    OutcomeReached,
     PayloadTooLarge,
     PluginConfigError,
     RateLimited,
@@ -23,6 +26,7 @@ from .errors import (
     Unauthorized,
     Unavailable,
     VerificationFailed,
+    describe_validation_error,
 )
 from .hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo, hookimpl
 from .models import (
@@ -78,6 +82,7 @@ __all__ = [
     "NetGuard",
     "NotFound",
     "OutboundPolicy",
+    "OutcomeReached",
     "PayloadTooLarge",
     "PluginConfigError",
     "PluginInfo",
@@ -94,6 +99,7 @@ __all__ = [
     "WebhookRequest",
     "WebhookResponse",
     "build_plugin_manager",
+    "describe_validation_error",
     "hookimpl",
     "ticket_id_from_ref",
     "ticket_ref",

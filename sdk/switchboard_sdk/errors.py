@@ -18,13 +18,55 @@ attributes; the HTTP edge maps them to responses in one place. ::
     ├── Unavailable               503  a dependency left the work unfinished; call again (``retryable``)
     ├── PluginConfigError         500  a plugin or its tenant config is unusable
     └── ConnectorError            502  a connector could not deliver (``retryable``)
+        └── OutcomeReached             ends a delivery with its classified outcome (never an HTTP answer)
 
 Messages are safe to show to callers: never put secrets or stack traces in them.
+A pydantic ``ValidationError`` becomes one through :meth:`InvalidInput.from_validation_error`
+or :func:`describe_validation_error`, which name fields and pydantic's messages but
+never the refused input.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # only its errors() is used: importing errors stays free of pydantic
+    from pydantic import ValidationError
+
+    from .models import DeliveryOutcome
+
+MAX_FIELDS_SHOWN = 5  # in a message; InvalidInput.fields lists them all
+
+
+def validation_fields(err: ValidationError, *, prefix: str = "", root: str = "(body)") -> list[dict[str, str]]:
+    """``[{"field": "config.url", "message": "..."}]`` for each error in ``err``.
+
+    The location is joined with dots after ``prefix`` (``root`` when the error is
+    about the whole value); the message is pydantic's, asked for without the input
+    value, URL or context: a refused value may be a secret or a customer's words.
+    """
+    return [
+        {"field": prefix + (".".join(str(part) for part in detail["loc"]) or root), "message": detail["msg"]}
+        for detail in err.errors(include_input=False, include_url=False, include_context=False)
+    ]
+
+
+def describe_validation_error(
+    err: ValidationError, *, prefix: str = "", root: str = "(body)", messages: bool = True
+) -> str:
+    """One line for an error message: ``"a: msg; b: msg (and 3 more)"``.
+
+    ``messages=False`` names the fields only (``"a, b"``, sorted, each once), for
+    models whose validators may quote what they refused, such as a customer's text.
+    """
+    fields = validation_fields(err, prefix=prefix, root=root)
+    if messages:
+        parts, separator = [f"{field['field']}: {field['message']}" for field in fields], "; "
+    else:
+        parts, separator = sorted({field["field"] for field in fields}), ", "
+    shown = separator.join(parts[:MAX_FIELDS_SHOWN])
+    extra = len(parts) - MAX_FIELDS_SHOWN
+    return shown + (f" (and {extra} more)" if extra > 0 else "")
 
 
 class SwitchboardError(Exception):
@@ -85,6 +127,17 @@ class InvalidInput(SwitchboardError):
     def __init__(self, message: str, fields: list[dict[str, str]] | None = None) -> None:
         super().__init__(message)
         self.fields = fields or []
+
+    @classmethod
+    def from_validation_error(
+        cls, err: ValidationError, message: str = "invalid input", *, prefix: str = "", root: str = "(body)"
+    ) -> InvalidInput:
+        """``err`` as a 422: ``"<message>: a: msg; b: msg"`` and every field in ``fields``.
+
+        Raise it ``from None``: pydantic's own text (the chained cause) quotes the input.
+        """
+        fields = validation_fields(err, prefix=prefix, root=root)
+        return cls(f"{message}: {describe_validation_error(err, prefix=prefix, root=root)}", fields)
 
     def to_body(self) -> dict[str, dict[str, Any]]:
         body = super().to_body()
@@ -154,3 +207,18 @@ class ConnectorError(SwitchboardError):
     def __init__(self, message: str = "", *, retryable: bool = False) -> None:
         super().__init__(message)
         self.retryable = retryable
+
+
+class OutcomeReached(ConnectorError):
+    """Ends a delivery with ``outcome``, from however deep in the connector it
+    became known (a 401 in a record lookup, the time budget spent between calls).
+
+    The one way a connector stops early: raise it anywhere inside the delivery
+    and run the delivery through :func:`switchboard_sdk.outcomes.settle`, which
+    returns the outcome (and the hub treats one that escapes the hook the same
+    way). Ordinary results are returned, not raised.
+    """
+
+    def __init__(self, outcome: DeliveryOutcome) -> None:
+        super().__init__(outcome.reason, retryable=outcome.kind == "retry")
+        self.outcome = outcome

@@ -243,5 +243,9 @@ def switchboard_connector_deliver(
     :param config: the tenant's validated config for this connector.
     :param context: attempt number, injected HTTP transport, clock and timeout.
     :returns: a classified :class:`DeliveryOutcome` — never raise for a receiver's
-        failure; classify it. Stops at first non-None result.
+        failure; classify it. To stop early from deep inside, raise
+        :class:`~switchboard_sdk.errors.OutcomeReached` and return
+        :func:`switchboard_sdk.outcomes.settle` of the delivery (the hub also
+        reads an ``OutcomeReached`` that escapes this hook as its outcome).
+        Stops at first non-None result.
     """

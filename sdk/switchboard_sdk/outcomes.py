@@ -10,15 +10,24 @@ answers 200 with an error body, a 401 that a token refresh fixes). ::
 
 Reasons are shown to tenants: they carry the status and a short, printable body
 excerpt, never request headers; :func:`redact` removes secrets a receiver echoed.
+
+Stopping early: code deep inside a delivery that knows the outcome raises
+:class:`OutcomeReached` (``raise OutcomeReached(classify(response, now))``), and the
+connector's deliver function returns ``redact(settle(lambda: run(...)), secrets)``;
+no other exception, flag or union return carries an outcome. ::
+
+    def deliver(event, config, context):
+        outcome = outcomes.settle(lambda: sync(event, Client(config, context)))
+        return outcomes.redact(outcome, [config.api_key.get_secret_value()])
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from .errors import ConnectorError
+from .errors import ConnectorError, OutcomeReached
 from .models import DeliveryOutcome
 from .transport import HttpResponse
 
@@ -82,6 +91,16 @@ def unreachable(err: ConnectorError) -> DeliveryOutcome:
     """No response at all (refused, reset, timed out): retried when it may pass."""
     text = f"receiver unreachable: {err.message}"[: MAX_REASON_DETAIL + 50]
     return DeliveryOutcome.retry(text) if err.retryable else DeliveryOutcome.failed(text)
+
+
+def settle(run: Callable[[], DeliveryOutcome]) -> DeliveryOutcome:
+    """The outcome of one delivery: what ``run`` returns, or what the
+    :class:`OutcomeReached` raised inside it carries. Other exceptions pass: they
+    are bugs, which the hub logs and retries."""
+    try:
+        return run()
+    except OutcomeReached as stop:
+        return stop.outcome
 
 
 def redact(outcome: DeliveryOutcome, secrets: Iterable[str]) -> DeliveryOutcome:

@@ -21,7 +21,14 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
-from .errors import BadPayload, PluginConfigError, SwitchboardError, VerificationFailed
+from .errors import (
+    BadPayload,
+    OutcomeReached,
+    PluginConfigError,
+    SwitchboardError,
+    VerificationFailed,
+    describe_validation_error,
+)
 from .hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .transport import DeliveryContext
@@ -159,10 +166,7 @@ class PluginRegistry:
         except ValidationError as err:
             # field locations and messages only: pydantic's own text echoes the
             # input, and a config holds secrets, so the cause is not chained
-            fields = "; ".join(
-                f"{'.'.join(map(str, e['loc'])) or '(config)'}: {e['msg']}"
-                for e in err.errors(include_input=False, include_url=False)
-            )
+            fields = describe_validation_error(err, root="(config)")
             raise PluginConfigError(f"invalid config for plugin {name!r}: {fields}") from None
 
     def _call(self, name: str, hook: str, **kwargs: Any) -> Any:
@@ -226,9 +230,12 @@ class PluginRegistry:
     def deliver(
         self, name: str, event: EventEnvelope, config: BaseModel, context: DeliveryContext
     ) -> DeliveryOutcome:
-        result = self._call(
-            name, "switchboard_connector_deliver", event=event, config=config, context=context
-        )
+        try:
+            result = self._call(
+                name, "switchboard_connector_deliver", event=event, config=config, context=context
+            )
+        except OutcomeReached as stop:  # the connector stopped early without settling: same outcome
+            result = stop.outcome
         outcome = _expect(result, DeliveryOutcome, name, "deliver", optional=False)
         assert outcome is not None
         return outcome

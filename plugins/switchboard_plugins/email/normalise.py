@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from pydantic import ValidationError
-from switchboard_sdk.errors import BadPayload
+from switchboard_sdk.errors import BadPayload, describe_validation_error
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage, ThreadHints
 
 from . import loops, threading
@@ -274,8 +274,8 @@ def to_inbound(
         return _message(mail, base, options, authenticate)
     except ValidationError as err:
         # field names only: pydantic's text would echo parts of the mail into logs
-        fields = sorted({".".join(str(p) for p in e["loc"]) for e in err.errors(include_input=False)})
-        raise BadPayload(f"the message does not fit the inbound model: {', '.join(fields)}") from None
+        fields = describe_validation_error(err, messages=False)
+        raise BadPayload(f"the message does not fit the inbound model: {fields}") from None
 
 
 __all__ = ["CHANNEL", "Options", "fallback_message_id", "to_inbound"]

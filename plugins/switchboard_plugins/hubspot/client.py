@@ -1,9 +1,9 @@
 """HTTP to HubSpot's CRM v3 API: bearer auth, one time budget per delivery, JSON,
 and HubSpot's failure quirks on top of the shared outcome table.
 
-A call that does not succeed raises :class:`HubSpotFailure` carrying the classified
-:class:`DeliveryOutcome`; ``delivery.deliver`` catches it, so the record logic reads
-as the happy path. Quirks over :mod:`switchboard_sdk.outcomes`::
+A call that does not succeed raises :class:`~switchboard_sdk.errors.OutcomeReached`
+carrying the classified :class:`DeliveryOutcome`; ``delivery.deliver`` settles it,
+so the record logic reads as the happy path. Quirks over :mod:`switchboard_sdk.outcomes`::
 
     401   failed: the private-app token was rejected (never retried: it will not heal)
     403   failed, hinting at the private app's scopes
@@ -21,21 +21,13 @@ from datetime import datetime
 from typing import Any
 
 from switchboard_sdk import outcomes
-from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.errors import ConnectorError, OutcomeReached
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
 from .config import HubSpotConfig
 
 USER_AGENT = "Switchboard-HubSpot/0.1"
-
-
-class HubSpotFailure(ConnectorError):
-    """Stops a delivery with an outcome that is already classified."""
-
-    def __init__(self, outcome: DeliveryOutcome) -> None:
-        super().__init__(outcome.reason, retryable=outcome.kind == "retry")
-        self.outcome = outcome
 
 
 @dataclass(frozen=True)
@@ -64,21 +56,21 @@ class HubSpotClient:
         self.last_status = response.status
         if 200 <= response.status < 300 or response.status in allow:
             return Reply(response.status, _json_object(response))
-        raise HubSpotFailure(failure(response, self.context.clock()))
+        raise OutcomeReached(failure(response, self.context.clock()))
 
     def _send(self, method: str, path: str, body: dict[str, Any] | None) -> HttpResponse:
         # rounded: the transport quotes the timeout in its reason ("no response within 0.2s")
         timeout = round(min(self.config.timeout_seconds, self.deadline - time.monotonic()), 2)
         if timeout <= 0:
             budget = f"{self.context.timeout_seconds:g}s"
-            raise HubSpotFailure(DeliveryOutcome.retry(f"HubSpot calls did not finish within {budget}"))
+            raise OutcomeReached(DeliveryOutcome.retry(f"HubSpot calls did not finish within {budget}"))
         payload = None if body is None else json.dumps(body, separators=(",", ":")).encode()
         try:
             return self.context.http.request(
                 method, self.config.api_root + path, headers=self._headers(), body=payload, timeout=timeout
             )
         except ConnectorError as err:  # TransportError: refused, reset, timed out
-            raise HubSpotFailure(outcomes.unreachable(err)) from err
+            raise OutcomeReached(outcomes.unreachable(err)) from err
 
     def _headers(self) -> dict[str, str]:
         return {
@@ -97,7 +89,7 @@ def _json_object(response: HttpResponse) -> dict[str, Any]:
     if not isinstance(data, dict):
         # a proxy's HTML page on a 2xx: nothing to act on, but nothing proves it permanent
         note = outcomes.reason(response, "not a JSON object")
-        raise HubSpotFailure(DeliveryOutcome.retry(note, status_code=response.status))
+        raise OutcomeReached(DeliveryOutcome.retry(note, status_code=response.status))
     return data
 
 

@@ -18,23 +18,25 @@ from switchboard_sdk.transport import DeliveryContext
 
 from . import records
 from .bodies import CustomerRef
-from .client import HubSpotClient, HubSpotFailure
+from .client import HubSpotClient
 from .config import HubSpotConfig
 
 
 def deliver(event: EventEnvelope, config: HubSpotConfig, context: DeliveryContext) -> DeliveryOutcome:
     """Sync one event; every failure is classified, none raised."""
     client = HubSpotClient.start(config, context)
+    outcome = outcomes.settle(lambda: _sync(client, event))
+    return outcomes.redact(outcome, [config.access_token.get_secret_value()])
+
+
+def _sync(client: HubSpotClient, event: EventEnvelope) -> DeliveryOutcome:
     handler = _HANDLERS.get(event.type)
     try:
         if handler is not None:  # an event type this connector does not know has nothing to sync
             handler(client, event)
-        outcome = DeliveryOutcome.delivered(client.last_status)
-    except HubSpotFailure as stop:
-        outcome = stop.outcome
     except ValidationError as err:  # a replay carries the same data: retrying cannot help
-        outcome = DeliveryOutcome.failed(f"{event.type} event data is malformed ({err.error_count()} errors)")
-    return outcomes.redact(outcome, [config.access_token.get_secret_value()])
+        return DeliveryOutcome.failed(f"{event.type} event data is malformed ({err.error_count()} errors)")
+    return DeliveryOutcome.delivered(client.last_status)
 
 
 def _ticket_created(client: HubSpotClient, event: EventEnvelope) -> None:

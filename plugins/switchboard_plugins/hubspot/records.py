@@ -12,11 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from switchboard_sdk.errors import OutcomeReached
 from switchboard_sdk.models import DeliveryOutcome, Message, Ticket
 
 from . import bodies
 from .bodies import CustomerRef
-from .client import HubSpotClient, HubSpotFailure
+from .client import HubSpotClient
 from .config import EVENT_ID_PROPERTY, TICKET_ID_PROPERTY
 
 OBJECTS = "/crm/v3/objects"
@@ -48,7 +49,7 @@ def create(client: HubSpotClient, object_type: str, body: dict[str, Any], lookup
     found = existing.group(1) if existing else find(client, object_type, lookups)
     if found is None:
         # HubSpot's search index lags its writes by seconds: the next attempt will see it
-        raise HubSpotFailure(DeliveryOutcome.retry(f"HubSpot says the {object_type[:-1]} exists but search does "
+        raise OutcomeReached(DeliveryOutcome.retry(f"HubSpot says the {object_type[:-1]} exists but search does "
                                                    "not return it yet", status_code=409))
     return found
 
@@ -56,7 +57,7 @@ def create(client: HubSpotClient, object_type: str, body: dict[str, Any], lookup
 def _id_of(record: Any) -> str:
     record_id = record.get("id") if isinstance(record, dict) else None
     if not isinstance(record_id, str | int) or not str(record_id):
-        raise HubSpotFailure(DeliveryOutcome.retry("HubSpot answered without a record id"))
+        raise OutcomeReached(DeliveryOutcome.retry("HubSpot answered without a record id"))
     return str(record_id)
 
 

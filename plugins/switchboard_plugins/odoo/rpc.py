@@ -2,8 +2,8 @@
 
 Both clients expose ``call(model, method, params, ids=None)``: ``params`` are the
 method's keyword arguments (JSON-2 names every argument), ``ids`` the records a
-record method runs on. Failures end the delivery by raising :class:`OdooStop`
-with an already classified outcome::
+record method runs on. Failures end the delivery by raising
+:class:`~switchboard_sdk.errors.OutcomeReached` with an already classified outcome::
 
     JSON-2      non-2xx                      outcomes.classify (5xx/429 retry, 4xx failed)
     JSON-RPC    non-2xx                      outcomes.classify
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from switchboard_sdk import outcomes
-from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.errors import ConnectorError, OutcomeReached
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
@@ -45,14 +45,6 @@ def clear_caches() -> None:
     """Forget every cached decision (tests; a tenant who changed their Odoo)."""
     for cache in (PROTOCOLS, UIDS, MODELS):
         cache.clear()
-
-
-class OdooStop(Exception):
-    """Ends a delivery early with ``outcome``; caught by the delivery, never raised to the hub."""
-
-    def __init__(self, outcome: DeliveryOutcome) -> None:
-        super().__init__(outcome.reason)
-        self.outcome = outcome
 
 
 class Rpc(Protocol):
@@ -80,7 +72,7 @@ class Wire:
     def post(self, path: str, payload: Any, headers: dict[str, str]) -> HttpResponse:
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise OdooStop(DeliveryOutcome.retry("Odoo did not finish within the delivery timeout"))
+            raise OutcomeReached(DeliveryOutcome.retry("Odoo did not finish within the delivery timeout"))
         all_headers = {"content-type": "application/json; charset=utf-8", "user-agent": USER_AGENT} | headers
         body = json.dumps(payload).encode()
         try:
@@ -88,15 +80,15 @@ class Wire:
                 "POST", self.config.base_url + path, headers=all_headers, body=body, timeout=remaining
             )
         except ConnectorError as err:  # TransportError: refused, reset, timed out
-            raise OdooStop(outcomes.unreachable(err)) from err
+            raise OutcomeReached(outcomes.unreachable(err)) from err
 
-    def http_failure(self, response: HttpResponse) -> OdooStop:
+    def http_failure(self, response: HttpResponse) -> OutcomeReached:
         outcome = outcomes.classify(response, self.context.clock())
         name, message = _error_fields(response.body)
         if name:  # Odoo's JSON error object: its exception name says more than the body excerpt
             detail = f"receiver answered {response.status}; {name}: {message}"[: outcomes.MAX_REASON_DETAIL + 50]
             outcome = outcome.model_copy(update={"reason": detail})
-        return OdooStop(outcome)
+        return OutcomeReached(outcome)
 
 
 def _error_fields(body: bytes) -> tuple[str, str]:
@@ -115,7 +107,7 @@ def json_body(response: HttpResponse) -> Any:
         return json.loads(response.body)
     except ValueError:
         reason = outcomes.reason(response, "not JSON: is base_url the Odoo server?")
-        raise OdooStop(DeliveryOutcome.failed(reason, status_code=response.status)) from None
+        raise OutcomeReached(DeliveryOutcome.failed(reason, status_code=response.status)) from None
 
 
 # -- JSON-2 ----------------------------------------------------------------------------
@@ -179,14 +171,14 @@ class JsonRpc:
             raise self.wire.http_failure(response)
         answer = json_body(response)
         if not isinstance(answer, dict):
-            raise OdooStop(DeliveryOutcome.failed("Odoo answered JSON-RPC with something that is not an object"))
+            raise OutcomeReached(DeliveryOutcome.failed("Odoo answered JSON-RPC with something that is not an object"))
         if answer.get("error") is not None:
-            raise OdooStop(rpc_error(answer["error"]))
+            raise OutcomeReached(rpc_error(answer["error"]))
         return answer.get("result")
 
     def _database(self) -> str:
         if not self.wire.config.database or not self.wire.config.login:
-            raise OdooStop(DeliveryOutcome.failed(
+            raise OutcomeReached(DeliveryOutcome.failed(
                 "this Odoo has no JSON-2 API (before Odoo 19): set login and database to use JSON-RPC"
             ))
         return self.wire.config.database
@@ -197,7 +189,7 @@ class JsonRpc:
         if key not in UIDS:
             uid = self._rpc("common", "authenticate", [key[1], key[2], config.api_key.get_secret_value(), {}])
             if isinstance(uid, bool) or not isinstance(uid, int):  # False: login or key refused
-                raise OdooStop(DeliveryOutcome.failed("Odoo refused the login and API key (authenticate failed)"))
+                raise OutcomeReached(DeliveryOutcome.failed("Odoo refused the login and API key (authenticate failed)"))
             UIDS[key] = uid
         return UIDS[key]
 
@@ -223,7 +215,7 @@ class AutoRpc:
         try:
             result = Json2(self.wire).call(model, method, params, ids)
             chosen = "json2"
-        except OdooStop as stop:
+        except OutcomeReached as stop:
             if stop.outcome.status_code != 404:
                 raise
             result = JsonRpc(self.wire).call(model, method, params, ids)

@@ -19,11 +19,12 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from switchboard_sdk import outcomes
+from switchboard_sdk.errors import OutcomeReached
 from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket, ticket_ref
 from switchboard_sdk.transport import DeliveryContext, ExternalIds
 
 from .config import OdooConfig
-from .rpc import MODELS, OdooStop, Rpc, connect
+from .rpc import MODELS, Rpc, connect
 
 HELPDESK, CRM = "helpdesk.ticket", "crm.lead"
 NOTE = {"message_type": "comment", "subtype_xmlid": "mail.mt_note"}  # internal note: no mail to followers
@@ -164,7 +165,8 @@ class Odoo:
         for model in (HELPDESK, CRM):
             if model in installed:
                 return model
-        raise OdooStop(DeliveryOutcome.failed("neither Helpdesk (helpdesk.ticket) nor CRM (crm.lead) is installed"))
+        missing = "neither Helpdesk (helpdesk.ticket) nor CRM (crm.lead) is installed"
+        raise OutcomeReached(DeliveryOutcome.failed(missing))
 
     def record(self, ticket: TicketFacts) -> tuple[str, int]:
         """The ticket's helpdesk ticket or lead, found or created."""
@@ -215,7 +217,7 @@ class Odoo:
     def _create(self, model: str, vals: dict[str, Any]) -> int:
         record_id = an_id(self.rpc.call(model, "create", {"vals_list": [vals]}))
         if record_id is None:
-            raise OdooStop(DeliveryOutcome.failed(f"Odoo answered {model}.create without a record id"))
+            raise OutcomeReached(DeliveryOutcome.failed(f"Odoo answered {model}.create without a record id"))
         return record_id
 
 
@@ -230,7 +232,7 @@ def _parse(model: type[_M], raw: Any) -> _M:
     try:
         return model.model_validate(raw)
     except ValidationError:  # not quoted: the error text would echo customer data
-        raise OdooStop(DeliveryOutcome.failed(f"event data holds no valid {model.__name__}")) from None
+        raise OutcomeReached(DeliveryOutcome.failed(f"event data holds no valid {model.__name__}")) from None
 
 
 def event_customer(event: EventEnvelope) -> Customer | None:
@@ -242,19 +244,18 @@ def event_customer(event: EventEnvelope) -> Customer | None:
         return None  # optional extra: a partner is still found by ref or created
 
 
-def apply(event: EventEnvelope, odoo: Odoo) -> None:
+def apply(event: EventEnvelope, odoo: Odoo) -> DeliveryOutcome:
+    """The event's records in Odoo; a failure on the way raises ``OutcomeReached``."""
     customer = event_customer(event)
     if event.type == "ticket.created":
         odoo.record(TicketFacts.of_ticket(_parse(Ticket, event.data.get("ticket")), customer))
     else:
         odoo.post(_parse(Message, event.data.get("message")), customer)
+    return DeliveryOutcome.delivered(200)
 
 
 def deliver(event: EventEnvelope, config: OdooConfig, context: DeliveryContext) -> DeliveryOutcome:
     """One event into Odoo, classified; the API key never reaches a reason."""
     odoo = Odoo(connect(config, context), config, context.external_ids)
-    try:
-        apply(event, odoo)
-    except OdooStop as stop:
-        return outcomes.redact(stop.outcome, [config.api_key.get_secret_value()])
-    return DeliveryOutcome.delivered(200)
+    outcome = outcomes.settle(lambda: apply(event, odoo))
+    return outcomes.redact(outcome, [config.api_key.get_secret_value()])

@@ -17,7 +17,7 @@ import hashlib
 from urllib.parse import urlencode
 
 from switchboard_sdk import outcomes
-from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.errors import ConnectorError, OutcomeReached
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.transport import DeliveryContext
 
@@ -50,22 +50,21 @@ def clear() -> None:
     _TOKENS.clear()
 
 
-def access_token(config: SalesforceConfig, context: DeliveryContext, timeout: float) -> str | DeliveryOutcome:
-    """The cached token, or a new one from the token endpoint; an outcome when none was issued."""
+def access_token(config: SalesforceConfig, context: DeliveryContext, timeout: float) -> str:
+    """The cached token, or a new one from the token endpoint; ``OutcomeReached`` when none was issued."""
     key = cache_key(config)
     cached = _TOKENS.get(key)
     if cached is not None:
         return cached
     fetched = fetch_token(config, context, timeout)
-    if isinstance(fetched, str):
-        if len(_TOKENS) >= MAX_CACHED_TOKENS:
-            _TOKENS.clear()
-        _TOKENS[key] = fetched
+    if len(_TOKENS) >= MAX_CACHED_TOKENS:
+        _TOKENS.clear()
+    _TOKENS[key] = fetched
     return fetched
 
 
-def fetch_token(config: SalesforceConfig, context: DeliveryContext, timeout: float) -> str | DeliveryOutcome:
-    """One client credentials grant."""
+def fetch_token(config: SalesforceConfig, context: DeliveryContext, timeout: float) -> str:
+    """One client credentials grant; ``OutcomeReached`` when the endpoint issues no token."""
     form = {
         "grant_type": "client_credentials",
         "client_id": config.client_id,
@@ -77,14 +76,14 @@ def fetch_token(config: SalesforceConfig, context: DeliveryContext, timeout: flo
             "POST", config.token_url, headers=headers, body=urlencode(form).encode(), timeout=timeout
         )
     except ConnectorError as err:  # TransportError: refused, reset, timed out
-        return outcomes.unreachable(err)
+        raise OutcomeReached(outcomes.unreachable(err)) from err
     if not 200 <= response.status < 300:
-        return responses.oauth_error(response, context.clock())
+        raise OutcomeReached(responses.oauth_error(response, context.clock()))
     body = responses.decode(response.body)
     token = body.get("access_token") if isinstance(body, dict) else None
     if not isinstance(token, str) or not token:
-        return DeliveryOutcome.failed(
+        raise OutcomeReached(DeliveryOutcome.failed(
             f"token endpoint answered {response.status} without an access_token; check token_url",
             status_code=response.status,
-        )
+        ))
     return token

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from switchboard_sdk import outcomes
-from switchboard_sdk.errors import ConnectorError
+from switchboard_sdk.errors import ConnectorError, OutcomeReached
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
@@ -36,23 +36,22 @@ class Session:
     def timeout(self) -> float:
         return min(self.config.timeout_seconds, self.context.timeout_seconds)
 
-    def call(self, method: str, path: str, body: bytes) -> HttpResponse | DeliveryOutcome:
-        """One authorised API request; on a 401, once more with a fresh token."""
+    def call(self, method: str, path: str, body: bytes) -> HttpResponse:
+        """One authorised API request; on a 401, once more with a fresh token.
+        No token, no answer or a second 401 raise ``OutcomeReached``."""
         rejected: HttpResponse | None = None
         for _ in range(2):
             token = auth.access_token(self.config, self.context, self.timeout)
-            if isinstance(token, DeliveryOutcome):
-                return token
             self.tokens.append(token)
             response = self._send(method, path, body, token)
-            if isinstance(response, DeliveryOutcome) or response.status != 401:
+            if response.status != 401:
                 return response
             rejected = response
             auth.forget(self.config)  # expired or revoked: the next loop fetches a new one
         reason = responses.classify(rejected, self.context.clock()).reason if rejected else "401"
-        return DeliveryOutcome.failed(f"credentials rejected: {reason}", status_code=401)
+        raise OutcomeReached(DeliveryOutcome.failed(f"credentials rejected: {reason}", status_code=401))
 
-    def _send(self, method: str, path: str, body: bytes, token: str) -> HttpResponse | DeliveryOutcome:
+    def _send(self, method: str, path: str, body: bytes, token: str) -> HttpResponse:
         headers = {
             "authorization": f"Bearer {token}",
             "content-type": "application/json",
@@ -63,7 +62,7 @@ class Session:
         try:
             return self.context.http.request(method, url, headers=headers, body=body, timeout=self.timeout)
         except ConnectorError as err:  # TransportError: refused, reset, timed out
-            return outcomes.unreachable(err)
+            raise OutcomeReached(outcomes.unreachable(err)) from err
 
 
 def deliver(event: EventEnvelope, config: SalesforceConfig, context: DeliveryContext) -> DeliveryOutcome:
@@ -75,14 +74,13 @@ def deliver(event: EventEnvelope, config: SalesforceConfig, context: DeliveryCon
     if plan is None:
         return DeliveryOutcome.delivered()  # the comment was created by an earlier delivery
     session = Session(config, context)
-    outcome = _run(plan, session)
+    outcome = outcomes.settle(lambda: _run(plan, session))
+    # after the run: the tokens it used are known only now
     return outcomes.redact(outcome, [*config.secrets(), *session.tokens])
 
 
 def _run(plan: records.Plan, session: Session) -> DeliveryOutcome:
     response = session.call("POST", records.data_path(session.config, "composite"), plan.body())
-    if isinstance(response, DeliveryOutcome):
-        return response
     now = session.context.clock()
     if not 200 <= response.status < 300:
         return responses.classify(response, now, "composite request")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Literal
 
 from pydantic import ValidationError
-from switchboard_sdk.errors import BadPayload
+from switchboard_sdk.errors import BadPayload, describe_validation_error
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage, ThreadHints
 from switchboard_sdk.webhooks import WebhookRequest
 
@@ -35,7 +35,6 @@ _OUTBOUND_FAILED = frozenset({"failed", "undelivered"})
 WITHHELD_CALLER_IDS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"})
 _MAX_MEDIA = 100
 _MAX_NAME = 200
-MAX_ERRORS_SHOWN = 5
 
 
 def event_marker(request: WebhookRequest) -> Marker | None:
@@ -273,15 +272,6 @@ _PARSERS: dict[Kind, Callable[[WebhookRequest, Mapping[str, str]], list[InboundM
 }
 
 
-def _describe(err: ValidationError) -> str:
-    """Field locations and pydantic's messages; never the offending input."""
-    problems = [
-        ".".join(str(part) for part in detail["loc"]) + f": {detail['msg']}"
-        for detail in err.errors(include_input=False, include_url=False, include_context=False)
-    ]
-    return "invalid twilio webhook: " + "; ".join(problems[:MAX_ERRORS_SHOWN])
-
-
 def parse_request(request: WebhookRequest) -> list[InboundMessage]:
     """The normalised messages of a verified request, or :class:`BadPayload`."""
     marker = event_marker(request)
@@ -289,4 +279,5 @@ def parse_request(request: WebhookRequest) -> list[InboundMessage]:
     try:
         return _PARSERS[classify(marker, params)](request, params)
     except ValidationError as err:
-        raise BadPayload(_describe(err)) from None
+        # field locations and pydantic's messages; never the offending input
+        raise BadPayload(f"invalid twilio webhook: {describe_validation_error(err)}") from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import ValidationError
-from switchboard_sdk.errors import BadPayload
+from switchboard_sdk.errors import BadPayload, describe_validation_error
 from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, InboundMessage
 from switchboard_sdk.webhooks import WebhookRequest
 
@@ -240,5 +240,5 @@ def to_inbound(request: WebhookRequest, push: Push) -> InboundMessage:
         )
     except ValidationError as err:
         # field names only: pydantic's error text would echo the customer's words
-        where = sorted({".".join(str(p) for p in d["loc"]) for d in err.errors(include_input=False)})
-        raise BadPayload(f"the message has out-of-range fields: {', '.join(where)}") from None
+        where = describe_validation_error(err, messages=False)
+        raise BadPayload(f"the message has out-of-range fields: {where}") from None

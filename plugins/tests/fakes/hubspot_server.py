@@ -30,10 +30,11 @@ import itertools
 import json
 import re
 import threading
-import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from switchboard_sdk.testing import Recorded as Received
+from switchboard_sdk.testing import Reply, StatusServer
 
 OBJECT_TYPES = ("contacts", "tickets", "notes")
 _PATH = re.compile(r"^/crm/v3/objects/(contacts|tickets|notes)(?:/(search|\d+))?$")
@@ -97,21 +98,18 @@ class FakeHubSpot:
         self._hidden: set[str] = set()
         self._failures: list[tuple[str | None, Answer]] = []
         self._lock = threading.Lock()
-        self._server = _QuietServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._server = StatusServer(respond=self._reply)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def __enter__(self) -> FakeHubSpot:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(*exc)
 
     # -- test controls -----------------------------------------------------------------
 
@@ -140,6 +138,12 @@ class FakeHubSpot:
         return [r for r in self.requests if r.method == method and path_part in r.path]
 
     # -- the API -------------------------------------------------------------------------
+
+    def _reply(self, request: Received) -> Reply:
+        status, extra, payload = self.answer(request.method, request.path, request.headers, request.body)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        # answered after the work is done: a delayed answer still wrote its record, as HubSpot does
+        return Reply(status, data, {"Content-Type": "application/json;charset=utf-8", **extra}, delay=self.delay)
 
     def answer(self, method: str, path: str, headers: dict[str, str], raw: bytes) -> Answer:
         with self._lock:
@@ -270,30 +274,3 @@ def _parse(raw: bytes) -> Any:
     except ValueError:
         return None
 
-
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and hung up is expected here, not an error
-
-
-def _handler(owner: FakeHubSpot) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            status, extra, payload = owner.answer(self.command, self.path, headers, raw)
-            time.sleep(owner.delay)
-            data = json.dumps(payload).encode() if not isinstance(payload, bytes) else payload
-            self.send_response(status)
-            for name, value in {"Content-Type": "application/json;charset=utf-8", **extra}.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_PATCH = do_GET = do_PUT = do_DELETE = do_POST  # noqa: N815
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    return Handler

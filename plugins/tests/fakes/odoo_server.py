@@ -30,10 +30,10 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from switchboard_sdk.testing import Recorded, Reply, StatusServer
 
 API_KEY = "6578616d706c65206a736f6e20617069206b6579"  # the docs' example key
 DATABASE = "acme"
@@ -55,13 +55,6 @@ class OdooFault(Exception):
         self.name, self.message = name, message
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and hung up is expected here
-
-
 class FakeOdoo:
     """``with FakeOdoo() as odoo:`` serves on ``odoo.url`` until the block ends."""
 
@@ -78,20 +71,18 @@ class FakeOdoo:
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         self._next_id = 1
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._server = StatusServer(respond=self._reply)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def __enter__(self) -> FakeOdoo:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(*exc)
 
     # -- inspection -------------------------------------------------------------------
 
@@ -156,28 +147,13 @@ class FakeOdoo:
 
     # -- HTTP -------------------------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.headers.append({k.lower(): v for k, v in self.headers.items()})
-                time.sleep(owner.delay)
-                status, answer = owner.answer(self.path, dict(owner.headers[-1]), body)
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                if owner.retry_after is not None:
-                    self.send_header("Retry-After", owner.retry_after)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _reply(self, request: Recorded) -> Reply:
+        self.headers.append(dict(request.headers))
+        status, answer = self.answer(request.path, dict(request.headers), request.body)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if self.retry_after is not None:
+            headers["Retry-After"] = self.retry_after
+        return Reply(status, json.dumps(answer).encode(), headers, delay=self.delay)
 
     def answer(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
         if self.status is not None:

@@ -45,9 +45,10 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+from switchboard_sdk.testing import Recorded, Reply, StatusServer
 
 CLIENT_ID = "3MVG9fake.switchboard.consumer.key"
 CLIENT_SECRET = "fake-consumer-secret-5f1c2d9e8b7a"  # noqa: S105 - a test fixture
@@ -115,19 +116,6 @@ class SalesforceError(Exception):
         self.answer: Answer = (status, error(code, message, fields))
 
 
-@dataclass(frozen=True)
-class Recorded:
-    """One request the fake received."""
-
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 @dataclass
 class Failure:
     """An injected answer for the next API calls."""
@@ -138,20 +126,14 @@ class Failure:
     times: int = 1
 
 
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that timed out and hung up is expected in these tests
-
-
 class FakeSalesforce:
     """The fake org; use as a context manager (started on enter, stopped on exit)."""
 
     def __init__(self, client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET) -> None:
         self.client_id, self.client_secret = client_id, client_secret
         self.records: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in SCHEMA}
-        self.requests: list[Recorded] = []
+        self._server = StatusServer(respond=self._reply)
+        self.requests: list[Recorded] = self._server.requests  # every request, as the server recorded it
         self.tokens: set[str] = set()
         self.tokens_issued = 0
         self.reject_tokens = False
@@ -161,22 +143,19 @@ class FakeSalesforce:
         self.subrequest_failures: dict[str, Answer] = {}
         self._ids = itertools.count(1)
         self._lock = threading.RLock()
-        self._server = _QuietServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
 
     # -- lifecycle ----------------------------------------------------------------
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def __enter__(self) -> FakeSalesforce:
-        self._thread.start()
+        self._server.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(*exc)
 
     # -- switches -----------------------------------------------------------------
 
@@ -395,33 +374,10 @@ class FakeSalesforce:
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {key.lower(): value for key, value in self.headers.items()}
-                with owner._lock:
-                    owner.requests.append(Recorded(self.command, self.path, headers, body))
-                time.sleep(owner.delay)
-                self._answer(*owner.dispatch(self.command, self.path, headers, body))
-
-            do_PATCH = do_GET = do_POST  # noqa: N815
-
-            def _answer(self, status: int, headers: dict[str, str], payload: Any) -> None:
-                data = b"" if payload is None else json.dumps(payload).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json;charset=UTF-8", **headers}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _reply(self, request: Recorded) -> Reply:
+        status, headers, payload = self.dispatch(request.method, request.path, request.headers, request.body)
+        data = b"" if payload is None else json.dumps(payload).encode()
+        return Reply(status, data, {"Content-Type": "application/json;charset=UTF-8", **headers}, delay=self.delay)
 
     def dispatch(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
         """Route one HTTP request: token endpoint, or an authorised API call."""
