@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
-from switchboard_plugins.email import mailgun_signature
+from switchboard_plugins.email.signing import mailgun_signature
 from switchboard_sdk import ticket_ref
 
 import app as app_module

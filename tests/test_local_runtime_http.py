@@ -22,7 +22,7 @@ import pytest
 from chalice.app import Chalice
 from chalice.config import Config
 from switchboard_plugins import twilio
-from switchboard_plugins.twilio import TwilioConfig
+from switchboard_plugins.twilio.config import TwilioConfig
 
 from chalicelib.edge import guarded, json_response, webhook_from
 from chalicelib.local.runtime import _local_server, import_app

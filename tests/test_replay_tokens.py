@@ -36,7 +36,7 @@ def client(demo: DemoTenant) -> Iterator[Any]:
 def signed_form(demo: DemoTenant, raw: bytes, *, token: str, timestamp: str, reverse: bool = False) -> bytes:
     """A Mailgun route POST ("mime" variant) carrying ``token``; ``reverse`` sends
     the same fields in another order (a retry need not repeat the bytes)."""
-    from switchboard_plugins.email.mailgun import mailgun_signature
+    from switchboard_plugins.email.signing import mailgun_signature
 
     key = demo.channels["email"]["mailgun_signing_key"]
     fields = [("recipient", "support@demo.example"), ("timestamp", timestamp), ("token", token),

@@ -150,7 +150,7 @@ def test_signed_wechat_garbage(hub: Hub, demo: DemoTenant, post: Post) -> None:
 
 
 def _mailgun(demo: DemoTenant, fields: dict[str, str]) -> bytes:
-    from switchboard_plugins.email.mailgun import mailgun_signature
+    from switchboard_plugins.email.signing import mailgun_signature
 
     timestamp, token = str(int(time.time())), secrets.token_hex(25)
     signed = {"recipient": "support@demo.example", "timestamp": timestamp, "token": token,

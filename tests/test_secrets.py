@@ -554,7 +554,7 @@ def test_twilio_rotation_through_the_registry(registry: Any, vault: SecretVault,
 
 
 def test_web_rotation_through_the_registry(registry: Any, vault: SecretVault, clock: Clock) -> None:
-    from switchboard_plugins import web
+    from switchboard_plugins.web.verify import verify_request
     from switchboard_sdk import VerificationFailed, WebhookRequest
     from switchboard_sdk import standard_webhooks as sw
 
@@ -570,17 +570,17 @@ def test_web_rotation_through_the_registry(registry: Any, vault: SecretVault, cl
                               headers=headers, query={}, body=body, received_at=clock.now)
 
     config = registry.validate_config("web", vault.unseal(TENANT, "web", rotated))
-    web.verify_request(request_signed_with(old), config)  # senders not yet switched still verify
-    web.verify_request(request_signed_with(new), config)
+    verify_request(request_signed_with(old), config)  # senders not yet switched still verify
+    verify_request(request_signed_with(new), config)
     clock.advance(hours=25)
     config = registry.validate_config("web", vault.unseal(TENANT, "web", rotated))
-    web.verify_request(request_signed_with(new), config)
+    verify_request(request_signed_with(new), config)
     with pytest.raises(VerificationFailed):
-        web.verify_request(request_signed_with(old), config)
+        verify_request(request_signed_with(old), config)
 
 
 def test_webhook_rotation_signs_with_both_secrets(registry: Any, vault: SecretVault, clock: Clock) -> None:
-    from switchboard_plugins import webhook
+    from switchboard_plugins.webhook.client import build_request
     from switchboard_sdk import standard_webhooks as sw
     from switchboard_sdk.testing import sample_event
 
@@ -589,11 +589,11 @@ def test_webhook_rotation_signs_with_both_secrets(registry: Any, vault: SecretVa
     first = save({"url": "https://crm.example.com/in", "secret": old})
     rotated = save({"url": "https://crm.example.com/in", "secret": new}, first)
     config = registry.validate_config("webhook", vault.unseal(TENANT, "webhook", rotated))
-    headers, body = webhook.build_request(sample_event(), config, clock.now)
+    headers, body = build_request(sample_event(), config, clock.now)
     for receiver_secret in (old, new):  # receivers switch over at their own pace
         assert sw.verify([receiver_secret], headers, body, now=clock.now)
     clock.advance(days=2)
     config = registry.validate_config("webhook", vault.unseal(TENANT, "webhook", rotated))
-    headers, body = webhook.build_request(sample_event(), config, clock.now)
+    headers, body = build_request(sample_event(), config, clock.now)
     assert headers["webhook-signature"].count("v1,") == 1
     assert sw.verify([new], headers, body, now=clock.now)

@@ -29,11 +29,11 @@ from typing import Any
 import pytest
 from chalice.test import Client
 from pydantic import ValidationError
-from switchboard_plugins.hubspot import HubSpotConfig
-from switchboard_plugins.odoo import OdooConfig
+from switchboard_plugins.hubspot.config import HubSpotConfig
+from switchboard_plugins.odoo.config import OdooConfig
 from switchboard_plugins.salesforce import auth as salesforce_auth
 from switchboard_plugins.salesforce.config import SalesforceConfig
-from switchboard_plugins.webhook import WebhookConfig
+from switchboard_plugins.webhook.config import WebhookConfig
 from switchboard_sdk.netguard import (
     LOOPBACK,
     DestinationRefused,

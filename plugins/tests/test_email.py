@@ -12,8 +12,9 @@ from urllib.parse import quote_from_bytes
 import pytest
 from pydantic import BaseModel, ValidationError
 from switchboard_plugins import email
-from switchboard_plugins.email import EmailConfig, mailgun_signature, parse_mime
-from switchboard_plugins.email.config import DEFAULT_TOLERANCE_SECONDS
+from switchboard_plugins.email.config import DEFAULT_TOLERANCE_SECONDS, EmailConfig
+from switchboard_plugins.email.parse import parse_mime
+from switchboard_plugins.email.signing import mailgun_signature
 from switchboard_sdk.errors import BadPayload, PluginConfigError, VerificationFailed
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.registry import build_plugin_manager

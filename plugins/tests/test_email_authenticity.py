@@ -8,8 +8,8 @@ import base64
 from pathlib import Path
 
 import pytest
-from switchboard_plugins.email import parse_mime
 from switchboard_plugins.email.authenticity import aligned, authentication_results
+from switchboard_plugins.email.parse import parse_mime
 from switchboard_sdk.errors import BadPayload, VerificationFailed
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import WebhookRequest

@@ -23,8 +23,10 @@ from datetime import UTC, datetime
 
 import pytest
 from switchboard_plugins import email
-from switchboard_plugins.email import EmailConfig, mailgun_signature, parse_mime
+from switchboard_plugins.email.config import EmailConfig
 from switchboard_plugins.email.mime import bounded_parameters
+from switchboard_plugins.email.parse import parse_mime
+from switchboard_plugins.email.signing import mailgun_signature
 from switchboard_plugins.email.text import html_to_text, split_reply
 from switchboard_sdk.errors import BadPayload, SwitchboardError, VerificationFailed
 from switchboard_sdk.webhooks import WebhookRequest

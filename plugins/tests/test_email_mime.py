@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from switchboard_plugins.email import EmailConfig, parse_mime
+from switchboard_plugins.email.config import EmailConfig
 from switchboard_plugins.email.decoding import codec_for, decode_bytes, header_text
 from switchboard_plugins.email.mime import (
     MAX_MULTIPARTS,
@@ -20,6 +20,7 @@ from switchboard_plugins.email.mime import (
     MAX_PARAMETERS,
     bounded_parameters,
 )
+from switchboard_plugins.email.parse import parse_mime
 from switchboard_sdk.errors import BadPayload, SwitchboardError
 from switchboard_sdk.models import InboundMessage
 

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from switchboard_plugins.email import EmailConfig, parse_mime
+from switchboard_plugins.email.config import EmailConfig
+from switchboard_plugins.email.parse import parse_mime
 from switchboard_plugins.email.threading import message_ids
 from switchboard_sdk.errors import BadPayload
 from switchboard_sdk.models import InboundMessage, ticket_ref

@@ -14,8 +14,8 @@ from fakes import loopback_allowed, loopback_transport
 from fakes.hubspot_server import FakeHubSpot
 from pydantic import BaseModel, ValidationError
 from switchboard_plugins import hubspot
-from switchboard_plugins.hubspot import HubSpotConfig
 from switchboard_plugins.hubspot.bodies import NOTE_BODY_LIMIT, note_html
+from switchboard_plugins.hubspot.config import HubSpotConfig
 from switchboard_sdk.hookspecs import ENTRY_POINT_GROUP
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope, Message
 from switchboard_sdk.registry import build_plugin_manager
@@ -116,7 +116,7 @@ def test_importing_the_plugin_stays_cheap() -> None:
             "print(sorted(m for m in sys.modules if m.startswith('switchboard_plugins.hubspot.')))")
     run = [sys.executable, "-c", code]
     loaded = subprocess.run(run, capture_output=True, text=True, check=True).stdout  # noqa: S603 -- a constant script
-    assert loaded.strip() == "['switchboard_plugins.hubspot.config']"
+    assert loaded.strip() == "['switchboard_plugins.hubspot.config', 'switchboard_plugins.hubspot.hooks']"
 
 
 # -- the full flow ------------------------------------------------------------------------

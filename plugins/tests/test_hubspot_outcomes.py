@@ -10,9 +10,9 @@ from email.utils import format_datetime
 import pytest
 from fakes import loopback_allowed, loopback_transport
 from fakes.hubspot_server import FakeHubSpot
-from switchboard_plugins.hubspot import HubSpotConfig
 from switchboard_plugins.hubspot.client import rate_limit_wait
-from switchboard_plugins.hubspot.delivery import deliver as hubspot_deliver
+from switchboard_plugins.hubspot.config import HubSpotConfig
+from switchboard_plugins.hubspot.deliver import deliver as hubspot_deliver
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext, HttpResponse, MemoryExternalIds
 

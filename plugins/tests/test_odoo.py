@@ -13,7 +13,8 @@ from fakes import loopback_allowed, loopback_transport
 from fakes.odoo_server import API_KEY, DATABASE, LOGIN, FakeOdoo
 from pydantic import BaseModel
 from switchboard_plugins import odoo
-from switchboard_plugins.odoo import rpc
+from switchboard_plugins.odoo import client
+from switchboard_plugins.odoo.config import OdooConfig
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.registry import build_plugin_manager
 from switchboard_sdk.testing import ConnectorConformance, sample_event
@@ -24,9 +25,9 @@ __all__ = ["loopback_allowed"]  # autouse: configs may name the loopback fakes (
 TRANSPORT = loopback_transport()  # the fakes are loopback servers, refused by default
 
 
-def make_config(url: str, **overrides: Any) -> odoo.OdooConfig:
+def make_config(url: str, **overrides: Any) -> OdooConfig:
     raw = {"base_url": url, "database": DATABASE, "api_key": API_KEY, "login": LOGIN} | overrides
-    return odoo.OdooConfig.model_validate(raw)
+    return OdooConfig.model_validate(raw)
 
 
 def customer(**identities: str) -> dict[str, Any]:
@@ -50,7 +51,7 @@ def message_event(message_id: str = "msg_1", ticket_id: str = "tkt_1", text: str
 
 
 def deliver(
-    config: odoo.OdooConfig, event: EventEnvelope, ids: MemoryExternalIds | None = None, *, timeout: float = 2.0
+    config: OdooConfig, event: EventEnvelope, ids: MemoryExternalIds | None = None, *, timeout: float = 2.0
 ) -> DeliveryOutcome:
     context = DeliveryContext(http=TRANSPORT, clock=lambda: NOW, timeout_seconds=timeout,
                               external_ids=ids if ids is not None else MemoryExternalIds())
@@ -62,9 +63,9 @@ def deliver(
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
     # a freed port may serve the next test's fake: no decision may leak between tests
-    rpc.clear_caches()
+    client.clear_caches()
     yield
-    rpc.clear_caches()
+    client.clear_caches()
 
 
 @pytest.fixture
@@ -96,7 +97,8 @@ def test_the_hub_wrapper_validates_and_delivers(fake: FakeOdoo) -> None:
 
 
 def test_importing_the_package_leaves_the_client_unloaded() -> None:
-    code = "import sys, switchboard_plugins.odoo as o; print(o.plugin, 'switchboard_plugins.odoo.rpc' in sys.modules)"
+    code = ("import sys, switchboard_plugins.odoo as o; "
+            "print(o.plugin, 'switchboard_plugins.odoo.client' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)  # noqa: S603
     assert out.stdout.strip().endswith("False")
 
@@ -139,7 +141,7 @@ def test_full_flow_falls_back_to_jsonrpc_on_an_old_server(fake: FakeOdoo) -> Non
     assert_full_flow(fake, ids)
     assert [c for c in fake.calls if c[0] == "json2"] == [("json2", "res.partner", "search_read")]
     assert fake.calls.count(("jsonrpc", "common", "authenticate")) == 1  # uid cached
-    assert rpc.PROTOCOLS[fake.url] == "jsonrpc"
+    assert client.PROTOCOLS[fake.url] == "jsonrpc"
 
 
 def test_explicit_jsonrpc_never_tries_json2(fake: FakeOdoo) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from fakes.odoo_server import API_KEY, FakeOdoo
 from pydantic import SecretStr, ValidationError
-from switchboard_plugins.odoo import OdooConfig, rpc
+from switchboard_plugins.odoo import client
+from switchboard_plugins.odoo.config import OdooConfig
 from switchboard_sdk.models import DeliveryOutcome
 from switchboard_sdk.testing import StatusServer, sample_event
 from switchboard_sdk.transport import MemoryExternalIds
@@ -142,7 +143,7 @@ def test_a_jsonrpc_answer_that_is_not_an_object_fails() -> None:
     ],
 )
 def test_rpc_errors_are_classified(error: Any, kind: str) -> None:
-    assert rpc.rpc_error(error).kind == kind
+    assert client.rpc_error(error).kind == kind
 
 
 # -- config ----------------------------------------------------------------------------------------------

@@ -107,7 +107,7 @@ def test_importing_the_package_leaves_the_delivery_code_unloaded() -> None:
     code = "import sys, switchboard_plugins.salesforce as s; s.plugin.switchboard_plugin_info(); " \
            "print(sorted(m for m in sys.modules if m.startswith('switchboard_plugins.salesforce.')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout  # noqa: S603 -- a constant script
-    assert out.strip() == "['switchboard_plugins.salesforce.config']"
+    assert out.strip() == "['switchboard_plugins.salesforce.config', 'switchboard_plugins.salesforce.hooks']"
 
 
 # -- what Salesforce gets ------------------------------------------------------------

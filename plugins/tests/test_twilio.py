@@ -19,7 +19,9 @@ import pytest
 from defusedxml import ElementTree
 from pydantic import BaseModel, SecretStr, ValidationError
 from switchboard_plugins import twilio
-from switchboard_plugins.twilio import TwilioConfig
+from switchboard_plugins.twilio.config import DEFAULT_GREETING, TwilioConfig
+from switchboard_plugins.twilio.respond import EMPTY_TWIML
+from switchboard_plugins.twilio.signing import body_sha256
 from switchboard_sdk.errors import BadPayload, PluginConfigError
 from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.registry import build_plugin_manager
@@ -157,7 +159,7 @@ def test_the_hub_wrappers_verify_parse_and_answer() -> None:
     (message,) = registry.parse("twilio", request, cfg)
     answer = registry.respond("twilio", request, cfg, IngestReport(stored=1, message_ids=("m1",)))
     assert message.provider_message_id == MESSAGE
-    assert answer == WebhookResponse(200, twilio.EMPTY_TWIML, {"Content-Type": "text/xml"})
+    assert answer == WebhookResponse(200, EMPTY_TWIML, {"Content-Type": "text/xml"})
 
 
 def test_has_no_handshake() -> None:
@@ -381,7 +383,7 @@ def test_bad_payloads_raise_a_safe_bad_payload(params: Params, query: str, field
 
 def test_a_json_body_verifies_but_is_not_understood() -> None:
     body = b'{"EventType": "onMessageAdded"}'
-    url = f"{HOOK}?bodySHA256={twilio.body_sha256(body)}"
+    url = f"{HOOK}?bodySHA256={body_sha256(body)}"
     request = replace(form_request([], url=url), body=body, headers={
         "content-type": "application/json", "x-twilio-signature": reference_signature(CURRENT, url, [])})
     with pytest.raises(BadPayload, match="JSON"):
@@ -421,7 +423,7 @@ def test_messages_and_callbacks_get_an_empty_response(params: Params, query: str
 def test_an_inbound_call_gets_voicemail_twiml_with_signed_callbacks() -> None:
     root = twiml(respond(form_request(INBOUND_CALL)))
     say, record = list(root)
-    assert (say.tag, say.text, say.get("language")) == ("Say", twilio.DEFAULT_GREETING, "en-US")
+    assert (say.tag, say.text, say.get("language")) == ("Say", DEFAULT_GREETING, "en-US")
     assert record.tag == "Record"
     assert record.attrib == {
         "action": HOOK + "?event=recorded",
@@ -496,12 +498,12 @@ def test_a_duplicate_call_gets_the_same_twiml() -> None:
 
 def test_a_quarantined_request_gets_an_empty_response() -> None:
     response = respond(form_request(INBOUND_CALL), report=IngestReport(quarantine_id="q1", quarantine_reason="x"))
-    assert response.body == twilio.EMPTY_TWIML
+    assert response.body == EMPTY_TWIML
 
 
 def test_an_unparseable_request_is_still_answered_politely() -> None:
     request = replace(form_request(INBOUND_CALL), body=b"\xff\x00garbage=%%")
-    assert respond(request).body == twilio.EMPTY_TWIML
+    assert respond(request).body == EMPTY_TWIML
 
 
 # -- config ------------------------------------------------------------------------

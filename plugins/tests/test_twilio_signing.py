@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from switchboard_plugins import twilio
-from switchboard_plugins.twilio import TwilioConfig
+from switchboard_plugins.twilio import signing
+from switchboard_plugins.twilio.config import TwilioConfig
 from switchboard_plugins.twilio.signing import MAX_QUERY_FORMS
 from switchboard_sdk.errors import BadPayload, SwitchboardError, VerificationFailed
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest
@@ -76,7 +77,7 @@ def params_of(case: dict[str, Any]) -> Params:
 def test_signature_matches_the_vectors(name: str) -> None:
     case = CASES[name]
     params = params_of(case)
-    assert twilio.signature(VECTORS["auth_token"], case["url"], multi(params)) == case["expected"]
+    assert signing.signature(VECTORS["auth_token"], case["url"], multi(params)) == case["expected"]
     assert verify(vector_request(case["url"], params, case["expected"]), vector_config())
 
 
@@ -92,7 +93,7 @@ def test_a_url_signed_with_443_verifies_when_the_hub_rebuilt_it_without() -> Non
 
 
 def test_a_url_signed_without_port_verifies_when_the_hub_rebuilt_it_with_80() -> None:
-    plain = twilio.signature(VECTORS["auth_token"], "http://mycompany.com/myapp.php?foo=1&bar=2", multi(FORM_PARAMS))
+    plain = signing.signature(VECTORS["auth_token"], "http://mycompany.com/myapp.php?foo=1&bar=2", multi(FORM_PARAMS))
     assert verify(vector_request(CASES["http URL with :80"]["url"], FORM_PARAMS, plain), vector_config())
 
 
@@ -128,8 +129,8 @@ def json_case() -> tuple[dict[str, Any], bytes]:
 
 def test_json_body_hash_and_signature_match_the_vector() -> None:
     case, body = json_case()
-    assert twilio.body_sha256(body) == case["expected_body_sha256"]
-    assert twilio.signature(VECTORS["auth_token"], case["url"], None) == case["expected"]
+    assert signing.body_sha256(body) == case["expected_body_sha256"]
+    assert signing.signature(VECTORS["auth_token"], case["url"], None) == case["expected"]
     assert verify(vector_request(case["url"], [], case["expected"], body=body), vector_config())
 
 
@@ -209,9 +210,9 @@ def test_urls_twilio_did_not_sign_fail(signed_for: str, public_url: str, base: s
 
 
 def test_url_variants() -> None:
-    assert twilio.url_variants("https://a.example/x?y=1") == ["https://a.example/x?y=1", "https://a.example:443/x?y=1"]
-    assert twilio.url_variants("http://a.example:80/x") == ["http://a.example:80/x", "http://a.example/x"]
-    assert twilio.url_variants("https://a.example:bad/x") == ["https://a.example:bad/x"]
+    assert signing.url_variants("https://a.example/x?y=1") == ["https://a.example/x?y=1", "https://a.example:443/x?y=1"]
+    assert signing.url_variants("http://a.example:80/x") == ["http://a.example:80/x", "http://a.example/x"]
+    assert signing.url_variants("https://a.example:bad/x") == ["https://a.example:bad/x"]
 
 
 # -- query strings: as Twilio signed them, as API Gateway's REST events rebuild them -------
@@ -254,12 +255,12 @@ def test_a_forged_signature_fails_for_an_oddly_spelled_query() -> None:
 
 
 def test_query_forms_start_with_the_url_as_given_and_are_bounded() -> None:
-    assert twilio.query_forms(HOOK) == [HOOK]
-    assert twilio.query_forms(f"{HOOK}?event=status") == [f"{HOOK}?event=status"]
-    assert twilio.query_forms(f"{HOOK}?note=a+b") == [f"{HOOK}?note=a+b", f"{HOOK}?note=a%20b"]
+    assert signing.query_forms(HOOK) == [HOOK]
+    assert signing.query_forms(f"{HOOK}?event=status") == [f"{HOOK}?event=status"]
+    assert signing.query_forms(f"{HOOK}?note=a+b") == [f"{HOOK}?note=a+b", f"{HOOK}?note=a%20b"]
     # every variation at once, spelled unlike any of them: still at most eight
     odd = f"{HOOK}?note=a%20b&t=~1&flag&next=/x"
-    forms = twilio.query_forms(odd)
+    forms = signing.query_forms(odd)
     assert forms[0] == odd
     assert len(forms) == MAX_QUERY_FORMS == 8
     assert len(set(forms)) == len(forms)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, SecretStr, ValidationError
 from switchboard_plugins import web
-from switchboard_plugins.web import WebConfig
+from switchboard_plugins.web.config import WebConfig
 from switchboard_sdk import standard_webhooks as sw
 from switchboard_sdk.errors import BadPayload, PluginConfigError, VerificationFailed
 from switchboard_sdk.models import InboundMessage

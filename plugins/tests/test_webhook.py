@@ -14,7 +14,8 @@ import pytest
 from fakes import loopback_allowed, loopback_transport
 from pydantic import BaseModel, SecretStr, ValidationError
 from switchboard_plugins import webhook
-from switchboard_plugins.webhook import WebhookConfig
+from switchboard_plugins.webhook.config import WebhookConfig
+from switchboard_plugins.webhook.deliver import deliver as webhook_deliver
 from switchboard_sdk import outcomes
 from switchboard_sdk import standard_webhooks as sw
 from switchboard_sdk.errors import ConnectorError, VerificationFailed
@@ -42,7 +43,7 @@ def deliver(
     context_timeout: float = 2.0,
 ) -> DeliveryOutcome:
     context = DeliveryContext(http=TRANSPORT, clock=lambda: NOW, timeout_seconds=context_timeout)
-    return webhook.deliver(event or sample_event(), make_config(url, timeout=config_timeout), context)
+    return webhook_deliver(event or sample_event(), make_config(url, timeout=config_timeout), context)
 
 
 class TestWebhookConformance(ConnectorConformance):
@@ -122,7 +123,7 @@ def test_during_a_rotation_both_secrets_sign(receiver: StatusServer) -> None:
     new = "whsec_" + base64.b64encode(b"n" * 32).decode()
     config = WebhookConfig.model_validate({"url": receiver.url, "secret": new, "previous_secret": SECRET})
     context = DeliveryContext(http=TRANSPORT, clock=lambda: NOW)
-    assert webhook.deliver(sample_event(), config, context).kind == "delivered"
+    assert webhook_deliver(sample_event(), config, context).kind == "delivered"
     ((_, _, headers, body),) = receiver.requests
     assert len(headers["webhook-signature"].split(" ")) == 2
     # a receiver still on the old secret, one already on the new: both accept
@@ -286,7 +287,7 @@ def test_the_previous_secret_never_reaches_a_reason(receiver: StatusServer) -> N
         {"url": receiver.url, "secret": SECRET, "previous_secret": "whsec_" + old_key}
     )
     receiver.status, receiver.body = 400, f"rejected {old_key}".encode()
-    outcome = webhook.deliver(sample_event(), config, DeliveryContext(http=TRANSPORT, clock=lambda: NOW))
+    outcome = webhook_deliver(sample_event(), config, DeliveryContext(http=TRANSPORT, clock=lambda: NOW))
     assert old_key not in outcome.model_dump_json()
     assert "[redacted]" in outcome.reason
 

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
-from switchboard_plugins.wechat import WeChatConfig, plugin
+from switchboard_plugins.wechat import plugin
+from switchboard_plugins.wechat.config import WeChatConfig
 from switchboard_plugins.wechat.crypto import WeChatCrypto, sign
 from switchboard_plugins.wechat.xmltools import cdata
 from switchboard_sdk.errors import BadPayload, PluginConfigError, SwitchboardError, VerificationFailed

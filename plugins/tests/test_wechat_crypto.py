@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from switchboard_plugins.wechat import WeChatConfig, plugin
+from switchboard_plugins.wechat import plugin
+from switchboard_plugins.wechat.config import WeChatConfig
 from switchboard_plugins.wechat.crypto import AppIdMismatch, CryptoError, WeChatCrypto, sign, signature_matches
 from switchboard_plugins.wechat.xmltools import cdata
 from switchboard_sdk.errors import BadPayload, VerificationFailed

@@ -2,7 +2,7 @@
 and HubSpot's failure quirks on top of the shared outcome table.
 
 A call that does not succeed raises :class:`~switchboard_sdk.errors.OutcomeReached`
-carrying the classified :class:`DeliveryOutcome`; ``delivery.deliver`` settles it,
+carrying the classified :class:`DeliveryOutcome`; ``deliver.deliver`` settles it,
 so the record logic reads as the happy path. Quirks over :mod:`switchboard_sdk.outcomes`::
 
     401   failed: the private-app token was rejected (never retried: it will not heal)

@@ -1,4 +1,10 @@
-"""``X-Twilio-Signature``: computing it, and finding the URL Twilio signed."""
+"""``X-Twilio-Signature``, the way Twilio computes it: public helpers for tools that
+sign sample requests (the demo CLI, benchmarks, tests) and for :mod:`.verify`.
+
+Twilio signs the URL it called followed by each POST parameter (keys sorted, each
+followed by its values), HMAC-SHA1 with the account's Auth Token, base64. JSON
+webhooks sign the URL only, which then carries ``bodySHA256``.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from itertools import product
-from urllib.parse import parse_qs, parse_qsl, quote, urlsplit, urlunsplit
-
-from switchboard_sdk.errors import VerificationFailed
-from switchboard_sdk.webhooks import WebhookRequest
-
-from .config import TwilioConfig
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 SIGNATURE_HEADER = "x-twilio-signature"
 BODY_HASH_PARAM = "bodySHA256"
@@ -20,7 +21,9 @@ _DEFAULT_PORTS = {"https": "443", "http": "80"}
 MAX_QUERY_FORMS = 8  # spellings of one query tried; each costs an HMAC per token and port
 
 
-def _param_string(params: Mapping[str, list[str]] | None, *, distinct: bool) -> str:
+def param_string(params: Mapping[str, list[str]] | None, *, distinct: bool) -> str:
+    """The form parameters as they follow the URL in the signed string: each key
+    (sorted) followed by each of its values (sorted; each once when ``distinct``)."""
     if not params:
         return ""
     parts: list[str] = []
@@ -30,7 +33,8 @@ def _param_string(params: Mapping[str, list[str]] | None, *, distinct: bool) -> 
     return "".join(parts)
 
 
-def _hmac(auth_token: str, data: str) -> str:
+def sign(auth_token: str, data: str) -> str:
+    """The signature of an assembled string (URL + :func:`param_string`)."""
     digest = hmac.new(auth_token.encode(), data.encode("utf-8", "surrogatepass"), hashlib.sha1).digest()
     return base64.b64encode(digest).decode()
 
@@ -42,7 +46,7 @@ def signature(auth_token: str, url: str, params: Mapping[str, list[str]] | None 
     by each of its distinct values (sorted). JSON bodies sign the URL only (``None``),
     which must then carry ``bodySHA256`` (see :func:`body_sha256`).
     """
-    return _hmac(auth_token, url + _param_string(params, distinct=True))
+    return sign(auth_token, url + param_string(params, distinct=True))
 
 
 def body_sha256(body: bytes) -> str:
@@ -101,65 +105,3 @@ def _spell(pairs: list[tuple[str, str]], *, plus: bool, tilde_escaped: bool, bar
         return spelled.replace("~", "%7E") if tilde_escaped else spelled
 
     return "&".join(encode(key) if bare and not value else f"{encode(key)}={encode(value)}" for key, value in pairs)
-
-
-def signed_url(request: WebhookRequest, config: TwilioConfig) -> str:
-    """The URL Twilio called (and signed): ``public_base_url`` + path from ``/hooks/``
-    on + query when the tenant set a base, else the URL the hub rebuilt."""
-    if config.public_base_url is None:
-        return request.public_url
-    try:
-        parts = urlsplit(request.public_url)
-    except ValueError:
-        raise VerificationFailed("the request URL cannot be parsed") from None
-    # rfind: a stage or base path may itself be called "hooks"
-    start = parts.path.rfind(f"/hooks/{request.tenant_id}/")
-    if start < 0:
-        start = parts.path.rfind("/hooks/")
-    if start < 0:
-        raise VerificationFailed("the request path does not contain /hooks/")
-    return config.public_base_url + parts.path[start:] + (f"?{parts.query}" if parts.query else "")
-
-
-def query_params(url: str) -> dict[str, list[str]]:
-    """The query parameters of ``url``; split by hand, as ``urlsplit`` raises on odd hosts."""
-    return parse_qs(url.split("#", 1)[0].partition("?")[2], keep_blank_values=True)
-
-
-def is_http_url(url: str) -> bool:
-    """Whether ``url`` is an absolute http(s) URL (media we may fetch later)."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _signed_suffixes(request: WebhookRequest, url: str) -> list[str]:
-    """What follows the URL in the signed string: nothing for a JSON body (whose hash
-    must match ``bodySHA256``), else the form parameters."""
-    hashes = query_params(url).get(BODY_HASH_PARAM)
-    if hashes:
-        if not hmac.compare_digest(body_sha256(request.body).encode(), hashes[0].encode("utf-8", "replace")):
-            raise VerificationFailed("the body does not match bodySHA256")
-        return [""]
-    form = request.form()
-    # Twilio's libraries drop repeated identical values; accept the plain sort as well.
-    return list(dict.fromkeys([_param_string(form, distinct=True), _param_string(form, distinct=False)]))
-
-
-def verify_request(request: WebhookRequest, config: TwilioConfig) -> None:
-    """Raise :class:`VerificationFailed` unless a configured token signed ``request``."""
-    given = request.header(SIGNATURE_HEADER)
-    if not given:
-        raise VerificationFailed("X-Twilio-Signature header missing")
-    given_bytes = given.strip().encode("utf-8", "replace")
-    url = signed_url(request, config)
-    suffixes = _signed_suffixes(request, url)
-    urls = [variant for form in query_forms(url) for variant in url_variants(form)]
-    for token in config.auth_tokens():
-        for variant in urls:
-            for suffix in suffixes:
-                if hmac.compare_digest(_hmac(token, variant + suffix).encode(), given_bytes):
-                    return
-    raise VerificationFailed("X-Twilio-Signature does not match")

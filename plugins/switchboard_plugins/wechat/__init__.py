@@ -1,10 +1,14 @@
-"""The ``wechat`` channel plugin (WeChat Official Account)."""
+"""The ``wechat`` channel: a WeChat Official Account's message pushes.
 
-from __future__ import annotations
+GET is WeChat's URL check (``echostr``); POST carries one message or event as
+XML, in clear text or AES-encrypted depending on the account's mode. Modules:
+``config`` (tenant settings), ``crypto`` (signatures and AES safe mode: public, for
+tools that sign sample pushes), ``xmltools`` (safe XML), ``verify`` (signature,
+replay window, decryption), ``parse`` (→ ``InboundMessage``), ``respond``
+(``success`` or a passive reply), ``hooks`` (the plugin object). See
+``docs/channels/wechat.md``.
+"""
 
-from .config import WeChatConfig
-from .plugin import WeChatChannel
+from .hooks import plugin
 
-plugin = WeChatChannel()
-
-__all__ = ["WeChatChannel", "WeChatConfig", "plugin"]
+__all__ = ["plugin"]

@@ -1,4 +1,6 @@
-"""WeChat's message signatures and its AES "safe mode" (WXBizMsgCrypt).
+"""WeChat's message signatures and its AES "safe mode" (WXBizMsgCrypt): public, for
+tools that sign or encrypt sample pushes (the demo CLI, benchmarks, tests) and for
+:mod:`.verify` and :mod:`.respond`.
 
 * ``signature`` (GET check, plaintext pushes): ``sha1(sorted([token, timestamp, nonce]))``.
 * ``msg_signature`` (encrypted pushes and replies): the same with the ``Encrypt`` text added.

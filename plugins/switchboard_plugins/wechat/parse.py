@@ -1,4 +1,4 @@
-"""WeChat pushes (decrypted XML) normalised into :class:`InboundMessage`.
+"""The ``wechat`` channel's parsing: pushes (decrypted XML) normalised into :class:`InboundMessage`.
 
 User messages (text, image, voice, video, shortvideo, location, link) are
 ``kind="message"`` keyed by ``MsgId``. Events, and any ``MsgType`` this module

@@ -1,4 +1,4 @@
-"""What the connector creates in Odoo, idempotently, and the delivery itself. ::
+"""What the connector creates in Odoo, idempotently. ::
 
     ticket.created   res.partner (found or created) → helpdesk.ticket | crm.lead (found or created)
     message.created  the same record (created if missing) → message_post: a note in its chatter
@@ -15,16 +15,14 @@ by reference find what an earlier attempt created instead of duplicating it::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, ValidationError
-from switchboard_sdk import outcomes
 from switchboard_sdk.errors import OutcomeReached
-from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket, ticket_ref
-from switchboard_sdk.transport import DeliveryContext, ExternalIds
+from switchboard_sdk.models import Customer, DeliveryOutcome, Message, Ticket, ticket_ref
+from switchboard_sdk.transport import ExternalIds
 
+from .client import MODELS, Rpc
 from .config import OdooConfig
-from .rpc import MODELS, Rpc, connect
 
 HELPDESK, CRM = "helpdesk.ticket", "crm.lead"
 NOTE = {"message_type": "comment", "subtype_xmlid": "mail.mt_note"}  # internal note: no mail to followers
@@ -32,7 +30,6 @@ DEFAULT_PARTNER_NAME = "Switchboard customer"
 MAX_TITLE = 120
 INCLUDE_ARCHIVED = {"active_test": False}  # a lost lead is archived, and must still be found
 
-_M = TypeVar("_M", bound=BaseModel)
 
 
 def marker(local_id: str) -> str:
@@ -173,7 +170,7 @@ class Odoo:
         known = parse_record(self.ids.get("record", ticket.id))
         if known is not None:
             return known
-        # the partner first: it is a core model, so rpc.AutoRpc may read a 404 as "no JSON-2"
+        # the partner first: it is a core model, so client.AutoRpc may read a 404 as "no JSON-2"
         partner_id = self.partner(ticket.customer_id, ticket.customer)
         model = self.target_model()
         record_id = self._find_record(model, ticket.id)
@@ -223,39 +220,3 @@ class Odoo:
 
 def parse_int(value: str | None) -> int | None:
     return int(value) if value is not None and value.isdigit() else None
-
-
-# -- delivery ---------------------------------------------------------------------------------
-
-
-def _parse(model: type[_M], raw: Any) -> _M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError:  # not quoted: the error text would echo customer data
-        raise OutcomeReached(DeliveryOutcome.failed(f"event data holds no valid {model.__name__}")) from None
-
-
-def event_customer(event: EventEnvelope) -> Customer | None:
-    """``data["customer"]`` when the hub sends one (the SDK's events do not yet): email/phone matching."""
-    raw = event.data.get("customer")
-    try:
-        return Customer.model_validate(raw) if raw is not None else None
-    except ValidationError:
-        return None  # optional extra: a partner is still found by ref or created
-
-
-def apply(event: EventEnvelope, odoo: Odoo) -> DeliveryOutcome:
-    """The event's records in Odoo; a failure on the way raises ``OutcomeReached``."""
-    customer = event_customer(event)
-    if event.type == "ticket.created":
-        odoo.record(TicketFacts.of_ticket(_parse(Ticket, event.data.get("ticket")), customer))
-    else:
-        odoo.post(_parse(Message, event.data.get("message")), customer)
-    return DeliveryOutcome.delivered(200)
-
-
-def deliver(event: EventEnvelope, config: OdooConfig, context: DeliveryContext) -> DeliveryOutcome:
-    """One event into Odoo, classified; the API key never reaches a reason."""
-    odoo = Odoo(connect(config, context), config, context.external_ids)
-    outcome = outcomes.settle(lambda: apply(event, odoo))
-    return outcomes.redact(outcome, [config.api_key.get_secret_value()])

@@ -1,4 +1,4 @@
-"""What the hub answers WeChat: ``success``, or a passive text reply.
+"""The ``wechat`` channel's answers: ``success``, or a passive text reply.
 
 WeChat waits 5 s for an answer and then retries (three attempts in all), so the
 answer is immediate and the same for stored, duplicate and quarantined pushes.
@@ -14,8 +14,8 @@ import hmac
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 from .config import WeChatConfig
-from .messages import Push
-from .verification import crypto_for, is_encrypted
+from .parse import Push
+from .verify import crypto_for, is_encrypted
 from .xmltools import cdata
 
 SUCCESS = WebhookResponse(status_code=200, body="success", headers={"Content-Type": "text/plain"})

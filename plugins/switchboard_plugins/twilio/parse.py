@@ -1,9 +1,10 @@
-"""Turning verified Twilio webhooks into inbound messages."""
+"""The ``twilio`` channel's parsing: verified Twilio webhooks as inbound messages."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from switchboard_sdk.errors import BadPayload, describe_validation_error
@@ -11,7 +12,8 @@ from switchboard_sdk.models import AttachmentRef, CustomerProfile, Identity, Inb
 from switchboard_sdk.webhooks import WebhookRequest
 
 from .config import NAME
-from .signing import BODY_HASH_PARAM, is_http_url, query_params
+from .signing import BODY_HASH_PARAM
+from .verify import query_params
 
 EVENT_PARAM = "event"
 Marker = Literal["recording", "recorded", "transcription", "status"]
@@ -35,6 +37,15 @@ _OUTBOUND_FAILED = frozenset({"failed", "undelivered"})
 WITHHELD_CALLER_IDS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"})
 _MAX_MEDIA = 100
 _MAX_NAME = 200
+
+
+def is_http_url(url: str) -> bool:
+    """Whether ``url`` is an absolute http(s) URL (media we may fetch later)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def event_marker(request: WebhookRequest) -> Marker | None:

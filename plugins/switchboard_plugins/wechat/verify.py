@@ -1,4 +1,4 @@
-"""Proving a request comes from WeChat, and opening it.
+"""The ``wechat`` channel's verification: proving a request comes from WeChat, and opening it.
 
 Plaintext mode signs only ``(token, timestamp, nonce)`` — not the body — so the
 replay window is all that stops a captured query string being reused with

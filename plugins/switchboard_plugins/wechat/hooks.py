@@ -1,4 +1,4 @@
-"""The ``wechat`` channel's hooks: a WeChat Official Account's message pushes.
+"""The ``wechat`` channel's hooks, thin: a WeChat Official Account's message pushes.
 
 GET is WeChat's URL check (``echostr``); POST carries one message or event as
 XML, in clear text or AES-encrypted depending on the account's mode. See
@@ -18,19 +18,19 @@ from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookRespon
 from .config import NAME, WeChatConfig
 
 if TYPE_CHECKING:
-    from .messages import Push
+    from .parse import Push
 
-# The hooks import .verification, .messages and .replies on first use: they pull in
+# The hooks import .verify, .parse and .respond on first use: they pull in
 # cryptography, defusedxml and xml.etree (~11 ms), and the hub imports every plugin
 # at start-up only to call switchboard_plugin_info.
 
 
 def _push(request: WebhookRequest, config: WeChatConfig) -> Push:
-    from . import verification  # lazy: see the note at the imports
-    from .messages import read_push
+    from . import verify  # lazy: see the note at the imports
+    from .parse import read_push
 
     # decrypting again is cheap, and keeps parse pure: it needs nothing from verify
-    return read_push(verification.verify(request, config))
+    return read_push(verify.verify(request, config))
 
 
 class WeChatChannel:
@@ -59,38 +59,41 @@ class WeChatChannel:
 
     @hookimpl
     def switchboard_channel_handshake(self, request: WebhookRequest, config: BaseModel) -> WebhookResponse:
-        from . import verification  # lazy: see the note at the imports
+        from . import verify  # lazy: see the note at the imports
 
-        echostr = verification.echo(request, verification.as_config(config))
+        echostr = verify.echo(request, verify.as_config(config))
         return WebhookResponse(status_code=200, body=echostr, headers={"Content-Type": "text/plain"})
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
-        from . import verification  # lazy: see the note at the imports
+        from . import verify  # lazy: see the note at the imports
 
-        verification.verify(request, verification.as_config(config))
+        verify.verify(request, verify.as_config(config))
         return True
 
     @hookimpl
     def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
-        from . import verification  # lazy: see the note at the imports
-        from .messages import to_inbound
+        from . import verify  # lazy: see the note at the imports
+        from .parse import to_inbound
 
-        return [to_inbound(request, _push(request, verification.as_config(config)))]
+        return [to_inbound(request, _push(request, verify.as_config(config)))]
 
     @hookimpl
     def switchboard_channel_respond(
         self, request: WebhookRequest, config: BaseModel, report: IngestReport
     ) -> WebhookResponse:
-        from . import replies, verification  # lazy: see the note at the imports
+        from . import respond, verify  # lazy: see the note at the imports
 
-        cfg = verification.as_config(config)
+        cfg = verify.as_config(config)
         if not cfg.auto_ack_text or report.quarantined:
-            return replies.success()
+            return respond.success()
         try:
             push = _push(request, cfg)
-            if replies.wants_auto_ack(cfg, report, push):
-                return replies.auto_ack(request, cfg, push)
+            if respond.wants_auto_ack(cfg, report, push):
+                return respond.auto_ack(request, cfg, push)
         except (SwitchboardError, ValueError):
             pass  # the answer must not fail: WeChat would retry and show the user an error
-        return replies.success()
+        return respond.success()
+
+
+plugin = WeChatChannel()

@@ -1,4 +1,4 @@
-"""Answers to Twilio: TwiML for inbound calls, an empty ``<Response>`` otherwise."""
+"""The ``twilio`` channel's answers: TwiML for inbound calls, an empty ``<Response>`` otherwise."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from switchboard_sdk.errors import BadPayload, VerificationFailed
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 from .config import TwilioConfig
-from .inbound import EVENT_PARAM, Marker, classify, event_marker, form_params
-from .signing import BODY_HASH_PARAM, signed_url
+from .parse import EVENT_PARAM, Marker, classify, event_marker, form_params
+from .signing import BODY_HASH_PARAM
+from .verify import signed_url
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 _XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'

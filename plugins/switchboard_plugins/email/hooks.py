@@ -1,0 +1,87 @@
+"""The ``email`` channel's hooks, thin: Mailgun route POSTs and SES-stored raw MIME, one parser.
+
+* ``POST /hooks/{tenant}/email`` — a Mailgun route ``forward()``; verified by
+  signature and timestamp, de-duplicated by its one-time ``token`` (replay key)
+  and by Message-ID.
+* ``inbound/<tenant>/email/<id>`` in the hub's bucket — an SES receipt rule's S3
+  action; the hub's S3 handler calls :func:`switchboard_channel_parse_object`.
+
+The parser modules (form, mime, normalise, …) pull in python-multipart, the stdlib
+``email`` parser and ``html.parser`` (~20 ms). The hub imports every plugin at
+start-up but only needs ``switchboard_plugin_info`` then, so the hooks import
+``verify``, ``parse`` and ``respond`` on first use.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
+from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
+
+from .config import CHANNEL, EmailConfig
+
+VERSION = "0.1.0"
+
+
+def _as_config(config: BaseModel) -> EmailConfig:
+    return expect_config(config, EmailConfig)
+
+
+class EmailChannel:
+    """The plugin object registered under the ``email`` entry point."""
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=CHANNEL,
+            kind="channel",
+            contract_version=CONTRACT_VERSION,
+            config_model=EmailConfig,
+            version=VERSION,
+            summary="Inbound email: Mailgun route POSTs and SES receipt rules (raw MIME in S3)",
+            webhook_paths=("/mime",),
+            setup_steps=(
+                "Mailgun: Receiving > Create Route, match your support address, action forward() to "
+                "{webhook_url}/mime (raw MIME); set mailgun_signing_key to the HTTP webhook signing key",
+                "Or SES: a receipt rule for your support address with an S3 action writing to the hub's "
+                "bucket under inbound/<tenant>/email/ (see docs/channels/email.md)",
+            ),
+        )
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        from .verify import verify_request  # lazy: see the module docstring
+
+        verify_request(request, _as_config(config))
+        return True
+
+    @hookimpl
+    def switchboard_channel_replay_key(self, request: WebhookRequest, config: BaseModel) -> str | None:
+        from .verify import replay_key  # lazy: see the module docstring
+
+        _as_config(config)
+        return replay_key(request)
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        from .parse import parse_request  # lazy: see the module docstring
+
+        return parse_request(request, _as_config(config))
+
+    @hookimpl
+    def switchboard_channel_parse_object(self, obj: StoredObject, config: BaseModel) -> list[InboundMessage]:
+        from .parse import parse_stored  # lazy: see the module docstring
+
+        return parse_stored(obj, _as_config(config))
+
+    @hookimpl
+    def switchboard_channel_respond(
+        self, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse:
+        from .respond import answer  # lazy: see the module docstring
+
+        return answer(report)
+
+
+plugin = EmailChannel()

@@ -1,0 +1,51 @@
+"""One Odoo delivery: the event's records (:mod:`.records`) over the client
+(:mod:`.client`), classified, with the API key redacted from every reason."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from switchboard_sdk import outcomes
+from switchboard_sdk.errors import OutcomeReached
+from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket
+from switchboard_sdk.transport import DeliveryContext
+
+from .client import connect
+from .config import OdooConfig
+from .records import Odoo, TicketFacts
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _parse(model: type[_M], raw: Any) -> _M:
+    try:
+        return model.model_validate(raw)
+    except ValidationError:  # not quoted: the error text would echo customer data
+        raise OutcomeReached(DeliveryOutcome.failed(f"event data holds no valid {model.__name__}")) from None
+
+
+def event_customer(event: EventEnvelope) -> Customer | None:
+    """``data["customer"]`` when the hub sends one (the SDK's events do not yet): email/phone matching."""
+    raw = event.data.get("customer")
+    try:
+        return Customer.model_validate(raw) if raw is not None else None
+    except ValidationError:
+        return None  # optional extra: a partner is still found by ref or created
+
+
+def apply(event: EventEnvelope, odoo: Odoo) -> DeliveryOutcome:
+    """The event's records in Odoo; a failure on the way raises ``OutcomeReached``."""
+    customer = event_customer(event)
+    if event.type == "ticket.created":
+        odoo.record(TicketFacts.of_ticket(_parse(Ticket, event.data.get("ticket")), customer))
+    else:
+        odoo.post(_parse(Message, event.data.get("message")), customer)
+    return DeliveryOutcome.delivered(200)
+
+
+def deliver(event: EventEnvelope, config: OdooConfig, context: DeliveryContext) -> DeliveryOutcome:
+    """One event into Odoo, classified; the API key never reaches a reason."""
+    odoo = Odoo(connect(config, context), config, context.external_ids)
+    outcome = outcomes.settle(lambda: apply(event, odoo))
+    return outcomes.redact(outcome, [config.api_key.get_secret_value()])

@@ -1,0 +1,44 @@
+"""The ``odoo`` connector's hooks, thin: its description, and each delivery handed to ``deliver``.
+
+The hub imports every plugin at start-up only to call ``switchboard_plugin_info``,
+so the delivery modules load on the first delivery, in the hook below.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
+from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
+from switchboard_sdk.transport import DeliveryContext
+
+from .config import NAME, OdooConfig
+
+
+def _as_config(config: BaseModel) -> OdooConfig:
+    return expect_config(config, OdooConfig)
+
+
+class OdooConnector:
+    """The plugin object registered under the ``odoo`` entry point."""
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=NAME,
+            kind="connector",
+            contract_version=CONTRACT_VERSION,
+            config_model=OdooConfig,
+            version="0.1.0",
+            summary="Tickets into Odoo Helpdesk (or CRM leads), messages into their chatter",
+        )
+
+    @hookimpl
+    def switchboard_connector_deliver(
+        self, event: EventEnvelope, config: BaseModel, context: DeliveryContext
+    ) -> DeliveryOutcome:
+        from .deliver import deliver  # lazy: see the module docstring
+
+        return deliver(event, _as_config(config), context)
+
+
+plugin = OdooConnector()

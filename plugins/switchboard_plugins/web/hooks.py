@@ -1,0 +1,56 @@
+"""The ``web`` channel's hooks: thin, each hands over to ``verify``, ``parse`` or ``respond``."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
+from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
+
+from .config import NAME, WebConfig
+from .parse import parse_body, to_inbound
+from .respond import answer
+from .verify import verify_request
+
+
+def _as_config(config: BaseModel) -> WebConfig:
+    return expect_config(config, WebConfig)
+
+
+class WebChannel:
+    """The plugin object registered under the ``web`` entry point."""
+
+    @hookimpl
+    def switchboard_plugin_info(self) -> PluginInfo:
+        return PluginInfo(
+            name=NAME,
+            kind="channel",
+            contract_version=CONTRACT_VERSION,
+            config_model=WebConfig,
+            version="0.1.0",
+            summary="Signed JSON messages from a business's own site or app (Standard Webhooks)",
+            setup_steps=(
+                "Have your server POST each message as JSON to {webhook_url}",
+                "Sign every request per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) "
+                "with the whsec_ secret you configured; see docs/channels/web.md",
+            ),
+        )
+
+    @hookimpl
+    def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        verify_request(request, _as_config(config))
+        return True
+
+    @hookimpl
+    def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        _as_config(config)
+        return [to_inbound(request, parse_body(request.body))]
+
+    @hookimpl
+    def switchboard_channel_respond(
+        self, request: WebhookRequest, config: BaseModel, report: IngestReport
+    ) -> WebhookResponse:
+        return answer(report)
+
+
+plugin = WebChannel()
