@@ -20,7 +20,7 @@ from .authenticity import mailgun_verdict
 from .decoding import header_text, unfold
 from .form import MAX_ATTACHMENT_FIELDS, Form, Upload
 from .mime import Mail, Part
-from .signing import mailgun_signature  # its old home: chalicelib/local/samples.py still imports it from here
+from .signing import mailgun_signature  # its old home: the demo samples (tools/local/samples.py) import it here
 from .text import html_to_text
 
 _REPORT_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
