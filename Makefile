@@ -31,7 +31,7 @@ schemas: $(STAMP)
 	$(BIN)/switchboard schemas docs/schemas
 
 package: $(STAMP)
-	$(BIN)/python -m chalicelib.packaging
+	$(BIN)/python -m tools.packaging
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py

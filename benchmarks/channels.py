@@ -1,6 +1,6 @@
 """Verify + parse cost of one typical message per channel, measured in one run.
 
-Each channel gets a correctly signed sample built by ``chalicelib.local.samples``
+Each channel gets a correctly signed sample built by ``tools.local.samples``
 (the provider's own algorithm), turned into the ``WebhookRequest`` the hub would
 hand over, and run through the plugin registry's ``verify`` and ``parse`` —
 the plugin work on the webhook path, without AWS. Channels are measured in
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 from switchboard_sdk import PluginRegistry, WebhookRequest, build_plugin_manager
 
-from chalicelib.local import samples
+from tools.local import samples
 
 TENANT, BASE = "bench", "https://hooks.example.com/hooks/bench"
 Case = tuple[WebhookRequest, BaseModel]

@@ -150,9 +150,9 @@ def build_bench(endpoint: str) -> Bench:
     import app
     from chalicelib.aws import AwsClients
     from chalicelib.hub import build_hub, set_hub
-    from chalicelib.local.demo import seed_demo_tenant
-    from chalicelib.provision import deploy_stateful, settings_for
     from chalicelib.settings import Settings
+    from tools.local.demo import seed_demo_tenant
+    from tools.provision import deploy_stateful, settings_for
 
     session = boto3.session.Session()
     counter = CallCounter()

@@ -36,10 +36,10 @@ from switchboard_sdk.testing import StatusServer  # noqa: E402
 import app as app_module  # noqa: E402
 from chalicelib.aws import AwsClients  # noqa: E402
 from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
-from chalicelib.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
-from chalicelib.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
-from chalicelib.provision import deploy_stateful, settings_for  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
+from tools.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
+from tools.provision import deploy_stateful, settings_for  # noqa: E402
 
 
 @pytest.fixture
@@ -163,6 +163,6 @@ def bucket_keys(hub: Hub, prefix: str = "") -> list[str]:
 @pytest.fixture
 def object_pump(hub: Hub) -> Any:
     """S3 puts under inbound/ reach app.py's stored_objects handler, as EventBridge would."""
-    from chalicelib.local.pumps import ObjectPump
+    from tools.local.pumps import ObjectPump
 
     return ObjectPump(hub.aws.s3, hub.settings.bucket, app_module.stored_objects)

@@ -13,8 +13,8 @@ from switchboard_sdk.testing import sample_event
 
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.local.demo import new_whsec
 from chalicelib.tenants import PluginSetting, TenantRecord
+from tools.local.demo import new_whsec
 
 
 def closed_port_url() -> str:

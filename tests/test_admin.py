@@ -15,8 +15,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import signed_web_headers, web_message
+from tools.local.demo import DemoTenant
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.local.demo import DemoTenant, new_whsec
-from chalicelib.local.runtime import LocalRuntime, free_port
+from tools.local.demo import DemoTenant, new_whsec
+from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +40,7 @@ def cli(state: Path, *args: str, key: str | None = None, stdin: str = "") -> sub
     # a fresh shell: no AWS credentials either (the local emulator needs none)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SWITCHBOARD_", "AWS_"))}
     env |= {"SWITCHBOARD_API_KEY": key} if key else {}
-    return subprocess.run([sys.executable, "-m", "chalicelib.cli", *args, "--state-dir", str(state)],
+    return subprocess.run([sys.executable, "-m", "tools.cli", *args, "--state-dir", str(state)],
                           cwd=ROOT, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False)
 
 

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from switchboard_sdk.testing import StatusServer
 
-from chalicelib.admin_cli import ApiClient, HubUnavailable, client, is_loopback
-from chalicelib.admin_commands import plugins
+from tools.admin_cli import ApiClient, HubUnavailable, client, is_loopback
+from tools.admin_commands import plugins
 
 pytestmark = pytest.mark.timeout(60)
 KEY = "sbk_0123456789ab_not-a-real-secret"

@@ -13,9 +13,9 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant, new_whsec
 from tests.conftest import signed_web_headers, web_message
 from tests.test_admin import call, new_tenant
+from tools.local.demo import DemoTenant, new_whsec
 
 
 @pytest.fixture

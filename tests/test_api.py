@@ -14,9 +14,9 @@ from switchboard_sdk import Ticket
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from chalicelib.tenants import TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
+from tools.local.demo import DemoTenant
 
 
 @pytest.fixture

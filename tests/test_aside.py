@@ -24,14 +24,14 @@ from chalicelib.failures import ObjectFailures, StreamFailures
 from chalicelib.hub import Hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, drain
 from chalicelib.setaside import describe
 from chalicelib.tenants import PluginSetting
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
 from tests.probe_plugin import ProbeChannel, spec
 from tests.test_poison import Handler, put_marker, write_inbound
 from tests.test_store import EMAIL, inbound
+from tools.local.demo import DemoTenant
+from tools.local.pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, drain
 
 
 def queue_arn(hub: Hub, url: str) -> str:

@@ -15,12 +15,12 @@ import app as app_module
 from chalicelib.hub import Hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
-from chalicelib.local.demo import DemoTenant
 from chalicelib.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, table_items
 from tests.probe_plugin import ProbeChannel, spec
 from tests.test_poison import write_inbound
 from tests.test_store import EMAIL, inbound
+from tools.local.demo import DemoTenant
 
 B = "other"
 

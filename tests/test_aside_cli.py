@@ -16,10 +16,10 @@ import pytest
 from chalicelib.hub import Hub, set_hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.runtime import LocalRuntime, free_port
 from tests.test_admin_cli import cli, ok
 from tests.test_store import EMAIL, inbound
+from tools.local.demo import DemoTenant
+from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

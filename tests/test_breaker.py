@@ -10,9 +10,9 @@ from switchboard_sdk.testing import StatusServer
 
 from chalicelib.breaker import BASE_COOLDOWN, THRESHOLD, CircuitBreakers
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import table_items
 from tests.helpers import enqueue, event, receive_records
+from tools.local.demo import DemoTenant
 
 
 class Clock:

@@ -14,9 +14,9 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import table_items
+from tools.local import samples
+from tools.local.demo import DemoTenant
 
 SampleFor = Callable[[DemoTenant], samples.Sample]
 
@@ -55,7 +55,7 @@ def client(hub: Hub) -> Any:
 @pytest.fixture
 def demo(hub: Hub, receiver: Any) -> DemoTenant:
     """The demo tenant with public_base_url matching the test client's host."""
-    from chalicelib.local.demo import seed_demo_tenant
+    from tools.local.demo import seed_demo_tenant
 
     return seed_demo_tenant(hub, hub_url="http://testserver", receiver_url=receiver.url)
 

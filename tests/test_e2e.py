@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from switchboard_sdk import standard_webhooks, ticket_ref
 
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.runtime import free_port
-from chalicelib.local.samples import Sample
+from tools.local import samples
+from tools.local.demo import DemoTenant
+from tools.local.runtime import free_port
+from tools.local.samples import Sample
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +69,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTenant]:
     env.pop("SWITCHBOARD_AWS_ENDPOINT", None)
     log = (state / "dev.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.cli", "dev", "--state-dir", str(state)],
+        [sys.executable, "-m", "tools.cli", "dev", "--state-dir", str(state)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
     try:

@@ -21,9 +21,9 @@ from switchboard_sdk import ticket_ref
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import Pipeline, table_items
+from tools.local import samples
+from tools.local.demo import DemoTenant
 
 BOUNDARY = "hardeningboundary"
 PATH = "/hooks/demo/email"

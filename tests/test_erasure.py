@@ -16,13 +16,13 @@ from switchboard_sdk import InboundMessage, NotFound, ticket_ref
 
 from chalicelib.erasure import KINDS, CustomerEraser, ErasureReport
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from chalicelib.payloads import PayloadArchive
 from chalicelib.purge import BatchIncomplete
 from chalicelib.store import ERASED, TicketStore
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
+from tools.local.demo import DemoTenant
 
 ZELDA = {"identities": [{"kind": "email", "value": "Zelda.Quux@example.com"},
                         {"kind": "phone", "value": "+1 415 555 0199"}], "display_name": "Zelda Quux"}

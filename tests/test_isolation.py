@@ -28,10 +28,10 @@ from chalice.test import Client
 import app as app_module
 from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant, new_whsec
 from chalicelib.openapi import OPERATIONS, Operation
 from chalicelib.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
+from tools.local.demo import DemoTenant, new_whsec
 
 B = "other"
 PUBLIC = {"/health", "/openapi.json"}

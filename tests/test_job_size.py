@@ -17,13 +17,13 @@ from chalicelib.conversations import ConversationBuilder
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
 from chalicelib.jobs import INLINE_JOB_BYTES, decode, dumps, fitting, job_for
-from chalicelib.local.demo import DemoTenant
 from chalicelib.replay import Replayer, ReplayFilter
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline
 from tests.helpers import dead_letters, receive_records
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import BOB, stream_records
+from tools.local.demo import DemoTenant
 
 CLASSIC_BATCH_BYTES = 256 * 1024
 CJK = "中" * 100_000  # 300 KB in UTF-8, 600 KB JSON-escaped

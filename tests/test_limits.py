@@ -19,11 +19,11 @@ from switchboard_sdk import CustomerProfile, Identity, InboundMessage
 import app as app_module
 from chalicelib.hub import Hub
 from chalicelib.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, component
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.pumps import drain
 from chalicelib.store import INLINE_DOCUMENT_BYTES, TicketStore
 from tests.conftest import Pipeline, bucket_keys, signed_web_headers, table_items, web_message
+from tools.local import samples
+from tools.local.demo import DemoTenant
+from tools.local.pumps import drain
 
 PARTITION_KEY_BYTES, SORT_KEY_BYTES, ITEM_BYTES = 2048, 1024, 400 * 1024
 FAR_BELOW = ITEM_BYTES // 2  # what "far below the item limit" means here

@@ -25,7 +25,7 @@ from switchboard_plugins import twilio
 from switchboard_plugins.twilio.config import TwilioConfig
 
 from chalicelib.edge import guarded, json_response, webhook_from
-from chalicelib.local.runtime import _local_server, import_app
+from tools.local.runtime import _local_server, import_app
 
 CLIENTS = 50
 TIMEOUT = 30.0  # per client: a bound so a regression fails instead of hanging, never a measurement

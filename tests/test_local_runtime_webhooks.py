@@ -20,16 +20,16 @@ from switchboard_plugins.wechat.crypto import WeChatCrypto, sign
 from switchboard_sdk.testing import StatusServer
 
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant, seed_demo_tenant
 from tests.conftest import bucket_keys, table_items
 from tests.test_local_runtime_http import TIMEOUT, served
+from tools.local.demo import DemoTenant, seed_demo_tenant
 
 QUERY = "note=a%20b&t=%7E1&flag&a=1&a=2"
 
 
 @pytest.fixture
 def running(hub: Hub, receiver: StatusServer) -> Iterator[tuple[DemoTenant, int]]:
-    from chalicelib.local.runtime import import_app
+    from tools.local.runtime import import_app
 
     with served(import_app().app) as (port, _):
         yield seed_demo_tenant(hub, hub_url=f"http://127.0.0.1:{port}", receiver_url=receiver.url), port

@@ -14,11 +14,12 @@ from typing import Any
 import pytest
 from switchboard_sdk import build_plugin_manager, hookspecs
 
-from chalicelib.schemas import rendered_schemas
+from tools.schemas import rendered_schemas
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT / "docs" / "schemas"
-SOURCE_PACKAGES = [ROOT / "chalicelib", ROOT / "sdk" / "switchboard_sdk", ROOT / "plugins" / "switchboard_plugins"]
+SOURCE_PACKAGES = [ROOT / "chalicelib", ROOT / "tools", ROOT / "sdk" / "switchboard_sdk",
+                   ROOT / "plugins" / "switchboard_plugins"]
 TEST_DIRS = [ROOT / "tests", ROOT / "plugins" / "tests"]
 SPEC_MARK = f"{hookspecs.PROJECT_NAME}_spec"
 

@@ -11,6 +11,7 @@ import configparser
 import json
 import subprocess
 import sys
+import tomllib
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,8 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from switchboard_sdk import hookspecs
 
-from chalicelib.packaging import PackagingError, lint
+from tools.packaging import PackagingError, lint
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @dataclass
@@ -39,7 +43,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
     base = tmp_path_factory.mktemp("package")
     out = base / "dist"
     result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.packaging", "--out", str(out), "--work", str(base / "build")],
+        [sys.executable, "-m", "tools.packaging", "--out", str(out), "--work", str(base / "build")],
         capture_output=True, text=True, check=False, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -52,7 +56,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
 def test_zip_has_app_and_chalicelib(package: Package) -> None:
     assert "app.py" in package.names
     assert "chalicelib/__init__.py" in package.names
-    assert "chalicelib/packaging.py" in package.names
+    assert "chalicelib/hub.py" in package.names
 
 
 def test_zip_has_sdk_and_plugins(package: Package) -> None:
@@ -66,6 +70,29 @@ def test_plugin_entry_points_are_packaged(package: Package) -> None:
     entry_points = configparser.ConfigParser()
     entry_points.read_string(package.zip.read(path).decode())
     assert {"web", "webhook"} <= set(entry_points["switchboard.plugins"])
+
+
+def test_zip_has_no_developer_tooling_but_every_plugin(package: Package) -> None:
+    """tools/ (the CLI, packaging, the local runtime, ...) stays out of Lambda, under its
+    own name or chalicelib's; every entry point plugins/pyproject.toml declares is
+    packaged, with the module it names."""
+    tooling = sorted(path.relative_to(ROOT).as_posix() for path in (ROOT / "tools").rglob("*.py"))
+    assert "tools/cli.py" in tooling
+    assert "tools/local/runtime.py" in tooling
+    assert [name for name in package.names if name.split("/")[0] == "tools"] == []
+    moved = {"chalicelib/" + path.removeprefix("tools/") for path in tooling if path != "tools/__init__.py"}
+    assert moved & set(package.names) == set()  # chalicelib/cli.py, chalicelib/local/runtime.py, ...
+
+    declared = tomllib.loads((ROOT / "plugins" / "pyproject.toml").read_text())["project"]["entry-points"]
+    wanted = declared[hookspecs.ENTRY_POINT_GROUP]
+    [path] = [n for n in package.names
+              if n.startswith("switchboard_plugins-") and n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(package.zip.read(path).decode())
+    assert dict(entry_points[hookspecs.ENTRY_POINT_GROUP]) == wanted
+    for value in wanted.values():
+        module = value.partition(":")[0].replace(".", "/")
+        assert {f"{module}.py", f"{module}/__init__.py"} & set(package.names), value
 
 
 def test_pydantic_core_is_a_linux_build(package: Package) -> None:

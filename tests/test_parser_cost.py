@@ -24,7 +24,7 @@ import pytest
 from pydantic import BaseModel
 from switchboard_sdk import BadPayload, PluginRegistry, WebhookRequest, build_plugin_manager, standard_webhooks
 
-from chalicelib.local import samples
+from tools.local import samples
 
 BASE = "https://hooks.example.com/hooks/cost"
 LINEAR_BOUND = 8.0  # for 4x the input: linear ≈ 4, quadratic ≈ 16

@@ -10,8 +10,8 @@ from switchboard_sdk import standard_webhooks
 from switchboard_sdk.testing import StatusServer
 
 import app as app_module
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import Pipeline, signed_web_headers, web_message
+from tools.local.demo import DemoTenant
 
 
 def _post(client: Client, demo: DemoTenant, body: bytes, msg_id: str = "wh_1") -> object:

@@ -18,13 +18,13 @@ from chalicelib.dispatch import Dispatcher, NotQueued
 from chalicelib.hub import Hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.pumps import OnFailureQueue, StreamPump, drain
 from chalicelib.setaside import is_transient
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import conversation, queued_jobs, stream_records
+from tools.local.demo import DemoTenant
+from tools.local.pumps import OnFailureQueue, StreamPump, drain
 
 
 def aws_error(code: str) -> ClientError:

@@ -15,9 +15,9 @@ import pytest
 from chalicelib.hub import Hub, set_hub
 from chalicelib.items import to_item
 from chalicelib.keys import TenantKeys
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.runtime import LocalRuntime, free_port
+from tools.local import samples
+from tools.local.demo import DemoTenant
+from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 
 from chalicelib.hub import Hub
-from chalicelib.local.emulator import OneCallAtATime
-from chalicelib.local.pumps import ObjectPump, StreamPump, idle_wait
-from chalicelib.local.runtime import LocalRuntime
 from tests.conftest import Pipeline
+from tools.local.emulator import OneCallAtATime
+from tools.local.pumps import ObjectPump, StreamPump, idle_wait
+from tools.local.runtime import LocalRuntime
 
 
 class CountingStreams:

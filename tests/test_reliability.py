@@ -28,10 +28,10 @@ import pytest
 from switchboard_sdk import SwitchboardError, standard_webhooks
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.runtime import LocalRuntime, free_port
 from chalicelib.tenants import PluginSetting
+from tools.local import samples
+from tools.local.demo import DemoTenant
+from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -264,7 +264,7 @@ def test_a_broken_endpoint_dead_letters_everything_and_the_cli_replays_it(
         assert len(logged) == events
         receiver.mode = "flaky"  # fixed, though still imperfect
         replay = subprocess.run(
-            [sys.executable, "-m", "chalicelib.cli", "deliveries", "--state-dir", str(local.state_dir),
+            [sys.executable, "-m", "tools.cli", "deliveries", "--state-dir", str(local.state_dir),
              "replay", "--source", "dlq", "--connector", "webhook"],
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )

@@ -20,9 +20,9 @@ from switchboard_sdk import RateLimited
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local import samples
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import AtomicCalls, table_items
+from tools.local import samples
+from tools.local.demo import DemoTenant
 
 URL = "/hooks/demo/email/mime"
 

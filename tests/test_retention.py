@@ -14,14 +14,14 @@ from chalice.test import Client
 
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
-from chalicelib.provision import TEMPLATE
 from chalicelib.retention import TAG_KEY
 from chalicelib.store import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
 from chalicelib.tenants import RETENTION_DAYS
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send, set_retention
 from tests.probe_plugin import spec
+from tools.local.demo import DemoTenant
+from tools.provision import TEMPLATE
 
 DAY = timedelta(days=1)
 SCAN = {"filename": "scan.png", "type": "image/png", "b64": base64.b64encode(b"PNG bytes").decode()}

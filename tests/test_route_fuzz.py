@@ -27,8 +27,8 @@ from switchboard_sdk import standard_webhooks
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant, seed_demo_tenant
 from tests.conftest import bucket_keys, table_items
+from tools.local.demo import DemoTenant, seed_demo_tenant
 
 CORPUS = Path(__file__).parent / "data" / "cpython_email"
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))

@@ -20,9 +20,9 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.runtime import LocalRuntime, free_port
 from chalicelib.openapi import document
+from tools.local.demo import DemoTenant
+from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 EXAMPLES = 25

@@ -27,10 +27,10 @@ from chalice.test import Client
 import app as app_module
 from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from chalicelib.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, whole_state
+from tools.local.demo import DemoTenant
 
 KINDS: tuple[Scope, ...] = ("platform-admin", "tenant-admin", "agent", "read-only")
 TENANT_SCOPES = frozenset({"tenant-admin", "agent", "read-only"})

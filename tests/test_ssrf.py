@@ -49,8 +49,6 @@ from switchboard_sdk.transport import DeliveryContext, TransportError, Urllib3Tr
 import app as app_module
 from chalicelib.aws import AwsClients
 from chalicelib.hub import Hub, build_hub, set_hub
-from chalicelib.local.demo import new_whsec
-from chalicelib.provision import settings_for
 from chalicelib.settings import Settings
 from chalicelib.tenants import PluginSetting, TenantRecord
 from plugins.tests.fakes.hubspot_server import FakeHubSpot
@@ -61,6 +59,8 @@ from plugins.tests.fakes.odoo_server import FakeOdoo
 from plugins.tests.fakes.salesforce_server import CLIENT_ID, CLIENT_SECRET, FakeSalesforce
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_admin import call, new_tenant
+from tools.local.demo import new_whsec
+from tools.provision import settings_for
 
 PRODUCTION = OutboundPolicy()
 ALLOW_LOOPBACK = OutboundPolicy.parse(LOOPBACK)

@@ -14,9 +14,9 @@ import app as app_module
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
 from chalicelib.keys import TenantKeys
-from chalicelib.local.demo import DemoTenant
-from chalicelib.local.pumps import StreamPump, drain
 from tests.conftest import Pipeline, table_items
+from tools.local.demo import DemoTenant
+from tools.local.pumps import StreamPump, drain
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from chalicelib.objects import target_of
 from chalicelib.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import ProbeChannel, spec
+from tools.local.demo import DemoTenant
 
 
 @pytest.fixture

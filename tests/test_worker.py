@@ -15,7 +15,6 @@ import pytest
 from switchboard_sdk.testing import StatusServer
 
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from chalicelib.worker import MAX_DELAY_SECONDS, backoff_seconds
 from tests.helpers import (
     change_webhook,
@@ -29,6 +28,7 @@ from tests.helpers import (
     put_webhook_tenant,
     receive_records,
 )
+from tools.local.demo import DemoTenant
 
 
 def _webhook_ids(server: StatusServer) -> list[str]:

@@ -14,9 +14,9 @@ from botocore.exceptions import ClientError
 from switchboard_sdk.testing import StatusServer
 
 from chalicelib.hub import Hub
-from chalicelib.local.demo import DemoTenant
 from tests.conftest import Pipeline
 from tests.helpers import enqueue, event, nothing_receivable, receive_records
+from tools.local.demo import DemoTenant
 
 
 def test_an_unreadable_job_is_dead_lettered_and_its_neighbours_delivered(

@@ -35,10 +35,11 @@ from chalice.local import (
 from switchboard_sdk.errors import NotFound
 from switchboard_sdk.netguard import LOOPBACK, OUTBOUND_ALLOW_ENV
 
-from ..aws import AwsClients
-from ..hub import Hub, build_hub, set_hub
+from chalicelib.aws import AwsClients
+from chalicelib.hub import Hub, build_hub, set_hub
+from chalicelib.settings import Settings
+
 from ..provision import deploy_stateful, settings_for
-from ..settings import Settings
 from .demo import DemoTenant, seed_demo_tenant
 from .pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, idle_wait
 from .receiver import DemoReceiver
@@ -110,9 +111,9 @@ class LocalRuntime:
         port = free_port()
         # its own process: the emulator gets a core of its own instead of
         # competing with the hub for this one's interpreter lock; one call at a
-        # time, as AWS applies each atomically (chalicelib/local/emulator.py)
+        # time, as AWS applies each atomically (tools/local/emulator.py)
         server = subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
-            [sys.executable, "-m", "chalicelib.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, "-m", "tools.local.emulator", "-H", "127.0.0.1", "-p", str(port)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         self._cleanups.append(lambda: _end(server))

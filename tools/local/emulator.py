@@ -12,7 +12,7 @@ condition. Serialising the calls restores the atomicity the hub relies on, as
 A call that long-polls would hold every other call up: the local pumps poll
 short (``WaitTimeSeconds=0``) and rest when idle.
 
-Run as ``python -m chalicelib.local.emulator -H 127.0.0.1 -p <port>``.
+Run as ``python -m tools.local.emulator -H 127.0.0.1 -p <port>``.
 """
 
 from __future__ import annotations

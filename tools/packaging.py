@@ -81,7 +81,7 @@ def build_wheels(work: Path) -> list[Path]:
 def requirements(wheels: Sequence[Path]) -> str:
     """The root requirements.txt followed by one absolute line per wheel."""
     lines = (ROOT / "requirements.txt").read_text().rstrip().splitlines()
-    lines += ["", "# Added by chalicelib.packaging: the project's own wheels."]
+    lines += ["", "# Added by tools.packaging: the project's own wheels."]
     return "\n".join(lines + [str(wheel.resolve()) for wheel in wheels]) + "\n"
 
 
@@ -137,7 +137,7 @@ def package(chalice_stage: str, out: Path, work: Path) -> None:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(
-        prog="python -m chalicelib.packaging", description="Build dist/deployment.zip and dist/sam.json."
+        prog="python -m tools.packaging", description="Build dist/deployment.zip and dist/sam.json."
     )
     parser.add_argument("--stage", default="dev", help="chalice stage in .chalice/config.json (default: dev)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="output directory (default: dist/)")

@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..hub import Hub
-from ..tenants import PluginSetting, TenantRecord
+from chalicelib.hub import Hub
+from chalicelib.tenants import PluginSetting, TenantRecord
 
 
 def new_whsec() -> str:

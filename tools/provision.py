@@ -14,13 +14,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from .settings import Settings
+from chalicelib.settings import Settings
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.json"
 # Grants to AWS services (SES writing mail into the bucket) mean nothing on an
 # emulator, and moto's CloudFormation cannot create them; API Gateway answers and
 # function invoke settings refer to resources only `chalice package` generates
-# (the local runtime plays them: see chalicelib.local).
+# (the local runtime plays them: see tools.local).
 NOT_EMULATED = frozenset({
     "AWS::S3::BucketPolicy", "AWS::ApiGateway::GatewayResponse", "AWS::Lambda::EventInvokeConfig",
 })
