@@ -148,9 +148,9 @@ def build_bench(endpoint: str) -> Bench:
     from chalice.test import Client
 
     import app
-    from chalicelib.aws import AwsClients
     from chalicelib.hub import build_hub, set_hub
     from chalicelib.settings import Settings
+    from chalicelib.storage.aws import AwsClients
     from tools.local.demo import seed_demo_tenant
     from tools.provision import deploy_stateful, settings_for
 

@@ -17,8 +17,8 @@ from switchboard_sdk import BadPayload
 from .access import Access, ApiCall, Caller, page_limit
 from .apikeys import ApiKeyInfo, ApiKeys, Scope
 from .audit import AuditLog, AuditPage
-from .keys import TENANT_ID
-from .store import iso
+from .storage.conventions import iso
+from .storage.keys import TENANT_ID
 from .tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
 
 MAX_TENANT_PAGE = 100

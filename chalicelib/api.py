@@ -15,7 +15,8 @@ from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
 from .audit import AuditLog
 from .deliveries import DeliveryLog
 from .replay import Replayer, ReplayFilter
-from .store import MAX_PAGE, TicketStore
+from .storage.conventions import MAX_PAGE
+from .storage.store import TicketStore
 
 STATUSES = {"open", "pending", "solved", "closed"}
 

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 
 from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
 
-from .ids import stable_id
 from .ingest import message_id_for
 from .retention import RetentionSource
-from .store import PartsMissing, TenantStore, TicketStore
+from .storage.ids import stable_id
+from .storage.store import PartsMissing, TenantStore, TicketStore
 
 SUBJECT_CHARS = 120
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender

@@ -27,13 +27,13 @@ from typing import Any
 
 from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, Unavailable
 
-from .aws import error_code
-from .ids import stable_id
 from .jobs import SQS_BATCH_ENTRIES, EventRef, JobRefused, entry_size, fitting, job_for
-from .keys import Key
 from .setaside import is_transient
-from .store import TicketStore
-from .table import TenantTable
+from .storage.aws import error_code
+from .storage.ids import stable_id
+from .storage.keys import Key
+from .storage.store import TicketStore
+from .storage.table import TenantTable
 from .tenants import TenantDirectory
 
 log = logging.getLogger(__name__)

@@ -37,10 +37,11 @@ from typing import Any
 
 from switchboard_sdk import Identity, NotFound
 
-from .keys import TenantKeys
-from .payloads import PayloadArchive
 from .purge import TenantPurge, key_of
-from .store import ERASED, TicketStore, inbound_part_keys
+from .storage.conventions import ERASED
+from .storage.keys import TenantKeys
+from .storage.payloads import PayloadArchive
+from .storage.store import TicketStore, inbound_part_keys
 
 log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)

@@ -37,9 +37,9 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .aws import error_code
-from .keys import TenantKeys
 from .setaside import ERROR_TYPE, SetAside, describe, is_transient, tenant_of
+from .storage.aws import error_code
+from .storage.keys import TenantKeys
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +176,7 @@ def _is_shelf(record: dict[str, Any]) -> bool:
 
 
 def _image(record: dict[str, Any]) -> dict[str, Any]:
-    from .items import from_item
+    from .storage.items import from_item
 
     try:
         return from_item(record.get("dynamodb", {}).get("NewImage") or {})

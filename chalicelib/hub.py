@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
 
-from .aws import AwsClients
 from .settings import Settings
+from .storage.aws import AwsClients
 
 if TYPE_CHECKING:
     from .access import Access
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .ratelimit import RateLimiter
     from .retention import TenantRetention
     from .setaside import SetAside
-    from .store import TicketStore
+    from .storage.store import TicketStore
     from .stream import StreamProcessor
     from .tenant_admin import TenantAdminApi
     from .tenants import TenantDirectory
@@ -55,7 +55,7 @@ class Hub:
 
     @functools.cached_property
     def store(self) -> TicketStore:
-        from .store import TicketStore
+        from .storage.store import TicketStore
 
         return TicketStore(self.aws.dynamodb, self.settings.table_name,
                            index_shards=self.settings.ticket_index_shards)
@@ -118,7 +118,7 @@ class Hub:
     def erase_customer(self, tenant_id: str, customer_id: str) -> dict[str, Any]:
         """Erase one customer's personal data (chalicelib.erasure); the report counts by kind."""
         from .erasure import CustomerEraser
-        from .payloads import PayloadArchive
+        from .storage.payloads import PayloadArchive
 
         eraser = CustomerEraser(self.store, PayloadArchive(self.aws.s3, self.settings.bucket), self.clock)
         return eraser.erase(tenant_id, customer_id).as_dict()
@@ -135,7 +135,7 @@ class Hub:
     @functools.cached_property
     def ingestor(self) -> Ingestor:
         from .ingest import Ingestor
-        from .payloads import PayloadArchive
+        from .storage.payloads import PayloadArchive
 
         rate = self.settings.webhook_rate
         return Ingestor(

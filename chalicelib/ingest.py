@@ -55,11 +55,12 @@ from switchboard_sdk import (
     WebhookResponse,
 )
 
-from .ids import stable_id
-from .payloads import PayloadArchive
-from .retention import Retention, allowed_days, expires_at
+from .retention import Retention
 from .settings import Settings
-from .store import RESERVED_METADATA, InboundWrite, TicketStore
+from .storage.conventions import allowed_days, expires_at
+from .storage.ids import stable_id
+from .storage.payloads import PayloadArchive
+from .storage.store import RESERVED_METADATA, InboundWrite, TicketStore
 from .tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)

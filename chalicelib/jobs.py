@@ -43,7 +43,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
 
-from .store import iso
+from .storage.conventions import iso
 
 INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
 SQS_BATCH_ENTRIES = 10

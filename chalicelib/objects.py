@@ -26,7 +26,7 @@ from typing import Any
 from switchboard_sdk import IngestReport, NotFound, StoredObject
 
 from .ingest import Ingestor
-from .keys import valid_tenant_id
+from .storage.keys import valid_tenant_id
 
 INBOUND_PREFIX = "inbound/"
 _KEY = re.compile(r"inbound/(?P<tenant>[^/]+)/(?P<channel>[^/]+)/.+")

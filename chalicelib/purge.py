@@ -18,10 +18,10 @@ from typing import Any
 
 from switchboard_sdk import Unavailable
 
-from .items import from_item, to_item
-from .keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
-from .store import ERASED, iso
-from .table import TenantTable
+from .storage.conventions import ERASED, iso
+from .storage.items import from_item, to_item
+from .storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
+from .storage.table import TenantTable
 
 PAGE = 100
 WRITE_BATCH = 25  # BatchWriteItem's limit

@@ -22,7 +22,7 @@ from switchboard_sdk import EventEnvelope, Unavailable
 
 from .deliveries import DeliveryLog
 from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
-from .store import TicketStore
+from .storage.store import TicketStore
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
 DLQ_HOLD_SECONDS = 60  # how long a scanned dead letter stays hidden from a concurrent replay

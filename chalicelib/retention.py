@@ -2,9 +2,10 @@
 
 A tenant chooses ``message_retention_days`` (messages, tickets, customers and
 their attachments) and ``raw_retention_days`` (raw provider payloads and
-quarantined bodies) from :data:`~chalicelib.tenants.RETENTION_DAYS`. Items get
-an ``expires_at`` epoch second; S3 objects get the tag ``retention-days=<n>``,
-which one bucket lifecycle rule per allowed value expires (infra/template.json).
+quarantined bodies) from :data:`~chalicelib.storage.conventions.RETENTION_DAYS`.
+Items get an ``expires_at`` epoch second; S3 objects get the tag
+``retention-days=<n>`` (:mod:`chalicelib.storage.conventions`), which one bucket
+lifecycle rule per allowed value expires (infra/template.json).
 
 Raw payloads never outlive the messages parsed from them: an inbound record or
 raw body holds the same personal data as its message, and erasure finds them
@@ -15,18 +16,16 @@ Choices and their reasons: docs/storage.md, "Retention".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from switchboard_sdk import NotFound
 
-from .tenants import RETENTION_DAYS, TenantSettings
+from .storage.conventions import expires_at
+from .tenants import TenantSettings
 
 if TYPE_CHECKING:
     from .tenants import TenantDirectory
-
-TAG_KEY = "retention-days"
-
 
 @dataclass(frozen=True)
 class Retention:
@@ -49,24 +48,6 @@ class Retention:
 
 
 DEFAULT = Retention.of(TenantSettings())
-
-
-def expires_at(moment: datetime, days: int) -> int:
-    """The TTL attribute value: epoch seconds ``days`` after ``moment``."""
-    return int((moment + timedelta(days=days)).timestamp())
-
-
-def object_tagging(days: int) -> str:
-    """The ``Tagging`` value for a put; only allowed values have a lifecycle rule."""
-    if days not in RETENTION_DAYS:
-        raise ValueError(f"no lifecycle rule expires objects after {days} days")
-    return f"{TAG_KEY}={days}"
-
-
-def allowed_days(days: int) -> int:
-    """The shortest allowed choice of at least ``days`` (a deployment default that
-    is not one of the choices still lands on a lifecycle rule)."""
-    return next((choice for choice in sorted(RETENTION_DAYS) if choice >= days), max(RETENTION_DAYS))
 
 
 class RetentionSource(Protocol):

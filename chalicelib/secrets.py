@@ -32,7 +32,6 @@ from typing import Any
 from pydantic import BaseModel
 from switchboard_sdk import InvalidInput, PluginConfigError
 
-from .keys import valid_tenant_id
 from .secret_merge import (
     MISSING,
     Entry,
@@ -50,7 +49,8 @@ from .secret_merge import (
 )
 from .secret_refs import DROP, SecretRef, marker, rebuild, references, refuse_references
 from .secret_slots import SecretSlot, secret_slots
-from .store import iso
+from .storage.conventions import iso
+from .storage.keys import valid_tenant_id
 
 DEFAULT_GRACE = timedelta(hours=24)
 BATCH = 10  # GetParameters and DeleteParameters take at most ten names

@@ -51,11 +51,11 @@ from typing import Any
 
 from switchboard_sdk import SwitchboardError
 
-from .aws import error_code, is_condition_failure
-from .ids import stable_id
-from .items import from_item, to_item
-from .keys import TenantKeys, valid_tenant_id
-from .store import MAX_PAGE, iso
+from .storage.aws import error_code, is_condition_failure
+from .storage.conventions import MAX_PAGE, iso
+from .storage.ids import stable_id
+from .storage.items import from_item, to_item
+from .storage.keys import TenantKeys, valid_tenant_id
 
 log = logging.getLogger(__name__)
 

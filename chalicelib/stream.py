@@ -35,9 +35,9 @@ from switchboard_sdk import BadPayload, Customer, InboundMessage
 
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
-from .items import from_item
 from .setaside import SetAside, describe, is_transient, tenant_of
-from .store import has_parked_follow_ups
+from .storage.items import from_item
+from .storage.store import has_parked_follow_ups
 
 log = logging.getLogger(__name__)
 Change = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its new image (None: unreadable)

@@ -19,7 +19,8 @@ from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
 from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
 from .apikeys import ApiKeyInfo, ApiKeys
 from .audit import AuditLog, AuditPage
-from .tenants import RetentionDays, TenantDirectory, TenantRecord
+from .storage.conventions import RetentionDays
+from .tenants import TenantDirectory, TenantRecord
 
 MAX_AUDIT_PAGE = 100
 

@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from switchboard_sdk import Conflict, InvalidInput, NotFound, PluginRegistry
 
-from .aws import write_together
 from .calls import invalid
-from .items import from_item, to_item
-from .keys import tenant_record_key, tenants_index
+from .storage.aws import write_together
+from .storage.conventions import RetentionDays
+from .storage.items import from_item, to_item
+from .storage.keys import tenant_record_key, tenants_index
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +33,6 @@ class PluginSetting(BaseModel):
     # connectors: this tenant's delivery attempts before the DLQ (None: the
     # connector's declared limit, else the hub's SWITCHBOARD_MAX_DELIVERY_ATTEMPTS)
     max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
-
-
-# Retention choices map one-to-one to the bucket's lifecycle rules (by object tag)
-RetentionDays = Literal[7, 30, 90, 180, 365, 730, 1095, 2555]
-RETENTION_DAYS: tuple[int, ...] = get_args(RetentionDays)
 
 
 class TenantSettings(BaseModel):

@@ -58,7 +58,7 @@ from .dispatch import StoredEvents
 from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
 from .settings import Settings
-from .store import TenantStore, TicketStore
+from .storage.store import TenantStore, TicketStore
 from .tenants import TenantDirectory
 
 log = logging.getLogger(__name__)

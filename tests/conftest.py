@@ -34,9 +34,9 @@ from switchboard_sdk.netguard import LOOPBACK, OutboundPolicy  # noqa: E402
 from switchboard_sdk.testing import StatusServer  # noqa: E402
 
 import app as app_module  # noqa: E402
-from chalicelib.aws import AwsClients  # noqa: E402
 from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
+from chalicelib.storage.aws import AwsClients  # noqa: E402
 from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
 from tools.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
 from tools.provision import deploy_stateful, settings_for  # noqa: E402
@@ -148,7 +148,7 @@ def web_message(text: str = "Hello, my order is late", *, client_id: str = "c-1"
 
 def table_items(hub: Hub, kind: str | None = None) -> list[dict[str, Any]]:
     """Every item in the table (tests only: the hub itself never scans)."""
-    from chalicelib.items import from_item
+    from chalicelib.storage.items import from_item
 
     pages = hub.aws.dynamodb.get_paginator("scan").paginate(TableName=hub.settings.table_name)
     items = [from_item(i) for page in pages for i in page["Items"]]

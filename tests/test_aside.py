@@ -22,9 +22,9 @@ from pydantic import BaseModel, ValidationError
 import app as app_module
 from chalicelib.failures import ObjectFailures, StreamFailures
 from chalicelib.hub import Hub
-from chalicelib.items import to_item
-from chalicelib.keys import TenantKeys
 from chalicelib.setaside import describe
+from chalicelib.storage.items import to_item
+from chalicelib.storage.keys import TenantKeys
 from chalicelib.tenants import PluginSetting
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
 from tests.probe_plugin import ProbeChannel, spec

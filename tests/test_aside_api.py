@@ -13,8 +13,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.items import to_item
-from chalicelib.keys import TenantKeys
+from chalicelib.storage.items import to_item
+from chalicelib.storage.keys import TenantKeys
 from chalicelib.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, table_items
 from tests.probe_plugin import ProbeChannel, spec

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.items import to_item
-from chalicelib.keys import TenantKeys
+from chalicelib.storage.items import to_item
+from chalicelib.storage.keys import TenantKeys
 from tests.test_admin_cli import cli, ok
 from tests.test_store import EMAIL, inbound
 from tools.local.demo import DemoTenant

@@ -16,9 +16,10 @@ from switchboard_sdk import InboundMessage, NotFound, ticket_ref
 
 from chalicelib.erasure import KINDS, CustomerEraser, ErasureReport
 from chalicelib.hub import Hub
-from chalicelib.payloads import PayloadArchive
 from chalicelib.purge import BatchIncomplete
-from chalicelib.store import ERASED, TicketStore
+from chalicelib.storage.conventions import ERASED
+from chalicelib.storage.payloads import PayloadArchive
+from chalicelib.storage.store import TicketStore
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec

@@ -18,8 +18,8 @@ from switchboard_sdk import CustomerProfile, Identity, InboundMessage
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, component
-from chalicelib.store import INLINE_DOCUMENT_BYTES, TicketStore
+from chalicelib.storage.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, component
+from chalicelib.storage.store import INLINE_DOCUMENT_BYTES, TicketStore
 from tests.conftest import Pipeline, bucket_keys, signed_web_headers, table_items, web_message
 from tools.local import samples
 from tools.local.demo import DemoTenant

@@ -16,9 +16,9 @@ from switchboard_sdk.testing import StatusServer
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.dispatch import Dispatcher, NotQueued
 from chalicelib.hub import Hub
-from chalicelib.items import to_item
-from chalicelib.keys import TenantKeys
 from chalicelib.setaside import is_transient
+from chalicelib.storage.items import to_item
+from chalicelib.storage.keys import TenantKeys
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, inbound

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.items import to_item
-from chalicelib.keys import TenantKeys
+from chalicelib.storage.items import to_item
+from chalicelib.storage.keys import TenantKeys
 from tools.local import samples
 from tools.local.demo import DemoTenant
 from tools.local.runtime import LocalRuntime, free_port

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from switchboard_sdk import RateLimited
 
-from chalicelib.aws import AwsClients
-from chalicelib.items import from_item
-from chalicelib.keys import TenantKeys
 from chalicelib.ratelimit import EXPIRY_SECONDS, RateLimiter, window_for
 from chalicelib.settings import Settings
+from chalicelib.storage.aws import AwsClients
+from chalicelib.storage.items import from_item
+from chalicelib.storage.keys import TenantKeys
 from tests.conftest import AtomicCalls
 
 TABLE = "switchboard"

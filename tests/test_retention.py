@@ -14,9 +14,8 @@ from chalice.test import Client
 
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
-from chalicelib.retention import TAG_KEY
-from chalicelib.store import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
-from chalicelib.tenants import RETENTION_DAYS
+from chalicelib.storage.conventions import RETENTION_DAYS, TAG_KEY
+from chalicelib.storage.store import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send, set_retention
 from tests.probe_plugin import spec

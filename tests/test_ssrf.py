@@ -47,9 +47,9 @@ from switchboard_sdk.netguard import (
 from switchboard_sdk.transport import DeliveryContext, TransportError, Urllib3Transport
 
 import app as app_module
-from chalicelib.aws import AwsClients
 from chalicelib.hub import Hub, build_hub, set_hub
 from chalicelib.settings import Settings
+from chalicelib.storage.aws import AwsClients
 from chalicelib.tenants import PluginSetting, TenantRecord
 from plugins.tests.fakes.hubspot_server import FakeHubSpot
 from plugins.tests.fakes.odoo_server import API_KEY as ODOO_KEY

@@ -13,7 +13,7 @@ from switchboard_sdk.testing import StatusServer
 import app as app_module
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
-from chalicelib.keys import TenantKeys
+from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, table_items
 from tools.local.demo import DemoTenant
 from tools.local.pumps import StreamPump, drain
@@ -225,7 +225,7 @@ def test_a_large_follow_up_is_parked_as_its_stub_and_released_whole(hub: Hub, bu
 
 
 def test_parts_that_are_gone_are_reported_not_invented(hub: Hub) -> None:
-    from chalicelib.store import PartsMissing
+    from chalicelib.storage.store import PartsMissing
 
     tenant = hub.store.tenant("demo")
     assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
@@ -238,7 +238,7 @@ def test_parts_that_are_gone_are_reported_not_invented(hub: Hub) -> None:
 
 
 def test_inbound_part_keys_name_every_part_for_erasure(hub: Hub) -> None:
-    from chalicelib.store import inbound_part_keys
+    from chalicelib.storage.store import inbound_part_keys
 
     tenant = hub.store.tenant("demo")
     assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)

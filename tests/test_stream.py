@@ -19,7 +19,7 @@ from switchboard_sdk import Identity, InboundMessage, ThreadHints
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.store import TenantStore
+from chalicelib.storage.store import TenantStore
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, T0, inbound

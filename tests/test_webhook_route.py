@@ -231,8 +231,8 @@ def test_form_and_xml_bodies_reach_the_plugin_not_a_415(client: Any, demo: DemoT
 
 def test_unexpected_errors_are_a_generic_500_without_trace(client: Any, demo: DemoTenant, hub: Hub) -> None:
     # a tenant record whose stored plugin config no longer validates (written around the checks)
-    from chalicelib.items import to_item
-    from chalicelib.keys import tenant_record_key
+    from chalicelib.storage.items import to_item
+    from chalicelib.storage.keys import tenant_record_key
 
     tenant = hub.tenants.get("demo")
     broken = tenant.model_copy(update={"plugins": tenant.plugins | {"web": PluginSetting(config={"secrets": []})}})

@@ -339,9 +339,9 @@ def bootstrap(name: str, table: str | None, aws_endpoint: str | None, state_dir:
     """Issue a platform-admin key with your AWS credentials (the first key)."""
     from chalicelib.apikeys import ApiKeyInfo, ApiKeys
     from chalicelib.audit import Actor, AuditLog
-    from chalicelib.aws import AwsClients
     from chalicelib.hub import utc_now
     from chalicelib.settings import Settings
+    from chalicelib.storage.aws import AwsClients
 
     local = state_dir / "demo.json"
     if table is None and local.exists():  # the local runtime's emulator takes any credentials

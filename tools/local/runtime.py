@@ -35,9 +35,9 @@ from chalice.local import (
 from switchboard_sdk.errors import NotFound
 from switchboard_sdk.netguard import LOOPBACK, OUTBOUND_ALLOW_ENV
 
-from chalicelib.aws import AwsClients
 from chalicelib.hub import Hub, build_hub, set_hub
 from chalicelib.settings import Settings
+from chalicelib.storage.aws import AwsClients
 
 from ..provision import deploy_stateful, settings_for
 from .demo import DemoTenant, seed_demo_tenant

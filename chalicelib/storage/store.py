@@ -30,7 +30,7 @@ import heapq
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from switchboard_sdk import (
@@ -48,32 +48,22 @@ from switchboard_sdk import (
 )
 
 from .aws import error_code, is_condition_failure
+from .conventions import ACTIVITY_INDEX, MAX_PAGE, STATUS_INDEX, iso
 from .ids import stable_id
 from .items import from_item, to_item
 from .keys import PART, Key, TenantKeys, shard_of
 from .table import TenantTable
 
-ACTIVITY_INDEX = "gsi1"
-STATUS_INDEX = "gsi2"
-MAX_PAGE = 100
 BATCH_GET = 100  # BatchGetItem's limit
 DAY = 24 * 3600
 CUSTOMER_GRACE = 7 * DAY  # the customer item outlives its newest message by this much
 IDENTITY_GRACE = 1 * DAY  # identities: refreshed at most once a day, never past the customer
 LINK_GRACE = 7 * DAY  # a customer→ticket link outlives its ticket by up to this much
-ERASED = "erased"  # the customer id of a ticket whose customer was erased
 INLINE_DOCUMENT_BYTES = 64 * 1024  # a message whose JSON is larger is kept in parts
 PART_BYTES = 128 * 1024  # at most this much of the compressed document per part item
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024  # compressed; one TransactWriteItems carries at most 4 MB
 RESERVED_METADATA = "switchboard:"  # metadata keys with this prefix are the hub's, never a plugin's
 SPILLED = RESERVED_METADATA + "parts"  # an inbound stub's marker: "<parts>:<sha256 of the compressed document>"
-
-
-def iso(moment: datetime) -> str:
-    """Sortable UTC timestamps with microseconds (store and index keys sort by them)."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class PartsMissing(NotFound):

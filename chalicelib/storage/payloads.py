@@ -21,8 +21,8 @@ from datetime import datetime
 from typing import Any
 
 from .aws import error_code
+from .conventions import object_tagging
 from .keys import TenantKeys
-from .retention import object_tagging
 
 # top-level folders whose second path segment is the tenant id
 TENANT_FOLDERS = ("raw", "attachments", "inbound", "quarantine")
