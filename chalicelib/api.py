@@ -28,7 +28,7 @@ class TicketApi:
 
     def list_tickets(self, call: ApiCall) -> dict[str, Any]:
         params = call.query
-        store = self._store.tenant(self._access.tenant(call).tenant_id)
+        store = self._store.reads(self._access.tenant(call).tenant_id)
         status = call.param("status", 16)
         if status is not None and status not in STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
@@ -37,7 +37,7 @@ class TicketApi:
         return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
 
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
-        store = self._store.tenant(self._access.tenant(call).tenant_id)
+        store = self._store.reads(self._access.tenant(call).tenant_id)
         ticket, messages = store.get_ticket(ticket_id)
         return {"ticket": ticket.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in messages]}

@@ -35,8 +35,10 @@ from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id
 
 from .ingest import message_id_for
 from .retention import RetentionSource
+from .storage.conversations import Conversations
+from .storage.documents import PartsMissing
 from .storage.ids import stable_id
-from .storage.store import PartsMissing, TenantStore, TicketStore
+from .storage.store import TicketStore
 
 SUBJECT_CHARS = 120
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender
@@ -58,9 +60,9 @@ class ConversationBuilder:
         """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one.
 
         ``inbound`` is what its record holds: for a large message a stub, read back
-        whole here (:meth:`~chalicelib.store.TenantStore.complete_inbound`; a parked
+        whole here (:meth:`~chalicelib.storage.conversations.Conversations.complete_inbound`; a parked
         follow-up keeps the stub)."""
-        tenant = self._store.tenant(inbound.tenant_id)
+        tenant = self._store.conversations(inbound.tenant_id)
         stored, inbound = inbound, tenant.complete_inbound(inbound)
         expires = self._expiry(inbound)
         place = self._place(tenant, inbound, expires, stored)
@@ -83,7 +85,7 @@ class ConversationBuilder:
 
     def release(self, tenant_id: str, channel: str, provider_message_id: str) -> list[Message]:
         """Absorb the follow-ups parked until ``provider_message_id`` was stored."""
-        tenant = self._store.tenant(tenant_id)
+        tenant = self._store.conversations(tenant_id)
         released = []
         for follow_up in tenant.parked_for(channel, provider_message_id):
             try:
@@ -100,9 +102,9 @@ class ConversationBuilder:
 
     def customers(self, tenant_id: str, customer_ids: Iterable[str]) -> dict[str, Customer]:
         """Whom tickets and messages belong to (for event payloads), in one read."""
-        return self._store.tenant(tenant_id).get_customers(customer_ids)
+        return self._store.reads(tenant_id).get_customers(customer_ids)
 
-    def _place(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None,
+    def _place(self, tenant: Conversations, inbound: InboundMessage, expires: int | None,
                stored: InboundMessage) -> Placement | None:
         if inbound.customer is None:
             return self._follow_up(tenant, inbound, expires, stored)
@@ -120,7 +122,7 @@ class ConversationBuilder:
         hinted = self._hinted_ticket(tenant, inbound, customer_id)
         return Placement(customer_id, hinted or open_ticket)
 
-    def _hinted_ticket(self, tenant: TenantStore, inbound: InboundMessage, customer_id: str) -> str | None:
+    def _hinted_ticket(self, tenant: Conversations, inbound: InboundMessage, customer_id: str) -> str | None:
         """The first hinted ticket that belongs to this sender (the sender check)."""
         for ref in inbound.thread.ticket_refs:
             ticket_id = ticket_id_from_ref(ref)
@@ -132,7 +134,7 @@ class ConversationBuilder:
                 return found[0]
         return None
 
-    def _follow_up(self, tenant: TenantStore, inbound: InboundMessage, expires: int | None,
+    def _follow_up(self, tenant: Conversations, inbound: InboundMessage, expires: int | None,
                    stored: InboundMessage) -> Placement | None:
         """A message without a sender of its own takes the thread of what it follows.
         It is parked as ``stored``, its record's form (small even for a large message)."""
@@ -148,7 +150,7 @@ class ConversationBuilder:
             tenant.unpark(awaited, inbound)
         return found
 
-    def _thread_of(self, tenant: TenantStore, inbound: InboundMessage) -> Placement | None:
+    def _thread_of(self, tenant: Conversations, inbound: InboundMessage) -> Placement | None:
         for provider_id in inbound.thread.provider_ids:
             found = tenant.find_provider_message(inbound.channel, provider_id)
             if found:

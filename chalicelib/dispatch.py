@@ -199,7 +199,7 @@ class StoredEvents:
 
     def rebuild(self, ref: EventRef) -> EventEnvelope:
         """:class:`NotFound` when the item is gone (erased or expired) or no longer announces the event."""
-        tenant = self._store.tenant(ref.tenant_id)
+        tenant = self._store.reads(ref.tenant_id)
         if ref.type == "message.created" and ref.message_id and ref.received_at:
             message = tenant.get_message(ref.ticket_id, ref.received_at, ref.message_id)
             item: dict[str, Any] | None = {"type": "message", **message.model_dump(mode="json")}

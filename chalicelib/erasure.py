@@ -39,9 +39,10 @@ from switchboard_sdk import Identity, NotFound
 
 from .purge import TenantPurge, key_of
 from .storage.conventions import ERASED
+from .storage.inbound import inbound_part_keys
 from .storage.keys import TenantKeys
 from .storage.payloads import PayloadArchive
-from .storage.store import TicketStore, inbound_part_keys
+from .storage.store import TicketStore
 
 log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)

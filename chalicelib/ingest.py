@@ -58,9 +58,12 @@ from switchboard_sdk import (
 from .retention import Retention
 from .settings import Settings
 from .storage.conventions import allowed_days, expires_at
+from .storage.documents import RESERVED_METADATA
 from .storage.ids import stable_id
+from .storage.inbound import InboundWrite
+from .storage.keys import TenantKeys
 from .storage.payloads import PayloadArchive
-from .storage.store import RESERVED_METADATA, InboundWrite, TicketStore
+from .storage.store import TicketStore
 from .tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)
@@ -187,7 +190,7 @@ class Ingestor:
         """Claim the request's one-time token before anything is stored (one
         conditional PutItem); refused when another request claimed it."""
         expires = int((request.received_at + REPLAY_MEMORY).timestamp())
-        claimed = self.store.tenant(request.tenant_id).claim_replay(
+        claimed = self.store.inbound(request.tenant_id).claim_replay(
             request.channel, replay_key, parsed.fingerprint(request.body), expires_at=expires)
         if not claimed:
             log.warning(json.dumps({"event": "ingest.replay_refused", "tenant": request.tenant_id,
@@ -213,7 +216,7 @@ class Ingestor:
                 raise BadPayload(f"plugin produced metadata named {RESERVED_METADATA}*, which is the hub's")
         raw_ref, inline = self._raw(arrival)
         expires = expires_at(arrival.received_at, arrival.retention.inbound_days)
-        tenant_store = self.store.tenant(arrival.tenant_id)
+        tenant_store = self.store.inbound(arrival.tenant_id)
         batch = [m.provider_message_id for m in messages] if inline is not None and len(messages) > 1 else []
         writes: list[InboundWrite] = []
         ids = []
@@ -231,7 +234,7 @@ class Ingestor:
 
     def _upload(self, arrival: Arrival, message: InboundMessage) -> list[AttachmentRef]:
         """Attachments handed over as bytes go to S3 (keyed by message and content: repeats overwrite)."""
-        keys, message_id = self.store.tenant(arrival.tenant_id).keys, message_id_for(message)
+        keys, message_id = TenantKeys(arrival.tenant_id), message_id_for(message)
         return [
             a if a.content is None else a.model_copy(update={
                 "url": self.archive.keep_attachment(keys, arrival.channel, message_id, a.content, a.content_type,
@@ -247,12 +250,12 @@ class Ingestor:
             return arrival.raw_ref, None
         if len(arrival.body) <= self.settings.inline_raw_bytes:
             return None, arrival.body
-        keys = self.store.tenant(arrival.tenant_id).keys
+        keys = TenantKeys(arrival.tenant_id)
         return self.archive.keep_raw(keys, arrival.channel, arrival.body, arrival.received_at,
                                      retention_days=arrival.retention.inbound_days), None
 
     def _quarantine(self, arrival: Arrival, reason: str) -> IngestReport:
-        keys = self.store.tenant(arrival.tenant_id).keys
+        keys = TenantKeys(arrival.tenant_id)
         quarantine_id = self.archive.quarantine(
             keys, arrival.channel, arrival.body, reason, arrival.received_at, arrival.content_type,
             retention_days=arrival.retention.raw_days,

@@ -1,6 +1,6 @@
 """Bulk reads and deletes of one tenant's items, for erasure (chalicelib/erasure.py).
 
-Like :class:`~chalicelib.store.TenantStore`, a :class:`TenantPurge` is bound to
+Like the ticket store's repositories, a :class:`TenantPurge` is bound to
 one tenant's :class:`~chalicelib.keys.TenantKeys`: it queries only partitions
 those keys name and refuses to delete any key outside the tenant's prefix.
 Queries are paged (:data:`PAGE` items a call); batch calls are chunked to

@@ -106,7 +106,7 @@ class Replayer:
         if not jobs:
             return
         for job in jobs:
-            self._store.tenant(job.ref.tenant_id).reset_failed_attempts(job.connector, job.ref.id)
+            self._store.attempts(job.ref.tenant_id).reset_failed_attempts(job.connector, job.ref.id)
         # fresh de-duplication ids: the originals may still be inside SQS's 5-minute window
         entries = [job.entry(salt=str(uuid.uuid4())) for job in jobs]
         for positions in batches(entries):

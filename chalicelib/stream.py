@@ -13,7 +13,7 @@ record, so it never holds back anyone else's.
 
 Parked follow-ups are released when the message they wait for is stored, read
 from that message's provider-message record: only one that a parked follow-up
-marked (``TenantStore.park``) costs a read; every other message costs none.
+marked (``Conversations.park``) costs a read; every other message costs none.
 
 Delivery jobs are batched across the stream batch: they wait in an
 :class:`~chalicelib.dispatch.Outbox` that sends them in record order, up to ten
@@ -36,8 +36,8 @@ from switchboard_sdk import BadPayload, Customer, InboundMessage
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .setaside import SetAside, describe, is_transient, tenant_of
+from .storage.conversations import has_parked_follow_ups
 from .storage.items import from_item
-from .storage.store import has_parked_follow_ups
 
 log = logging.getLogger(__name__)
 Change = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its new image (None: unreadable)

@@ -58,7 +58,8 @@ from .dispatch import StoredEvents
 from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
 from .settings import Settings
-from .storage.store import TenantStore, TicketStore
+from .storage.attempts import DeliveryAttempts
+from .storage.store import TicketStore
 from .tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
@@ -184,11 +185,11 @@ class DeliveryWorker:
     def _attempt_number(self, record: dict[str, Any], connector: str, event: EventEnvelope) -> int:
         if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":
             return 1  # never received before: nothing to look up
-        return 1 + self.store.tenant(event.tenant_id).failed_attempts(connector, event.id)
+        return 1 + self.store.attempts(event.tenant_id).failed_attempts(connector, event.id)
 
     def _count_failure(self, connector: str, event: EventEnvelope) -> int:
         expires = self.clock() + timedelta(seconds=ATTEMPT_RECORD_SECONDS)
-        return self.store.tenant(event.tenant_id).count_failed_attempt(
+        return self.store.attempts(event.tenant_id).count_failed_attempt(
             connector, event.id, expires_at=int(expires.timestamp())
         )
 
@@ -234,7 +235,7 @@ class DeliveryWorker:
         context = DeliveryContext(
             attempt=attempt, max_attempts=self._attempt_limit(connector, event.tenant_id), http=self.transport,
             timeout_seconds=self.settings.delivery_timeout_seconds,
-            external_ids=StoredExternalIds(self.store.tenant(event.tenant_id), connector),
+            external_ids=StoredExternalIds(self.store.attempts(event.tenant_id), connector),
         )
         try:
             return self.registry.deliver(connector, event, config, context)
@@ -265,7 +266,7 @@ class _Settlement:
 class StoredExternalIds:
     """A connector's receiver-side ids, in the table (read only when asked)."""
 
-    store: TenantStore
+    store: DeliveryAttempts
     connector: str
 
     def get(self, kind: str, local_id: str) -> str | None:

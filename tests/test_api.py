@@ -201,7 +201,7 @@ def test_status_filter(client: Client, hub: Hub, demo: DemoTenant, tickets: list
         id="tkt_solved", tenant_id=demo.tenant_id, customer_id="cus_x", status="solved", channel="web",
         subject="already solved", created_at=now - timedelta(days=1), last_activity_at=now - timedelta(days=1),
     )
-    hub.store.tenant(demo.tenant_id).touch_ticket(solved)
+    hub.store.conversations(demo.tenant_id).touch_ticket(solved)
 
     def ids(query: str) -> set[str]:
         status, body = get(client, f"/v1/tickets?limit=100{query}", demo.api_key)

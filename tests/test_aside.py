@@ -326,7 +326,7 @@ def test_entries_hold_no_personal_data_before_or_after_the_customers_erasure(
     assert all(i["record_keys"]["pk"] == "T#demo#ID#(withheld)" for i in identities)
     assert_no_personal_data(entries)
 
-    [ticket] = hub.store.tenant("demo").list_tickets(status=None, limit=5, before=None)[0]
+    [ticket] = hub.store.reads("demo").list_tickets(status=None, limit=5, before=None)[0]
     hub.erase_customer("demo", ticket.customer_id)
     assert_no_personal_data(aside_items(hub))
     report = hub.set_aside.replay("demo", hub.stream.process)

@@ -88,17 +88,17 @@ def zelda_everywhere(hub: Hub, probe: Client, pipeline: Pipeline, object_pump: A
     pipeline.drain()
     zelda = customer_id(hub, "zelda.quux@example.com")
     hub.aws.dynamodb.update_item(  # the first ticket is solved (what ticket status changes will do)
-        TableName=hub.settings.table_name, Key=hub.store.tenant("demo").keys.customer(zelda),
+        TableName=hub.settings.table_name, Key=hub.store.conversations("demo").keys.customer(zelda),
         UpdateExpression="REMOVE open_ticket_id")
     hub.aws.s3.put_object(Bucket=hub.settings.bucket, Key="inbound/demo/probe/ses-1",
                           Body=json.dumps([spec("z3", customer=ZELDA, text="ZQ-SECRET-3 by mail")]).encode())
     object_pump.poll_once()
     pipeline.drain()
-    store = hub.store.tenant("demo")
+    store = hub.store.conversations("demo")
     store.park("z3", InboundMessage.model_validate(spec("z3:rec", email=None, text="ZQ-SECRET-4 recording") | {
         "tenant_id": "demo", "channel": "probe", "received_at": hub.clock(), "thread": {"provider_ids": ["z3"]}}))
     [attempt, *_] = [i for i in table_items(hub, "delivery_log") if "zelda" in i["event"].lower()]
-    store.count_failed_attempt("webhook", attempt["event_id"], expires_at=2_000_000_000)
+    hub.store.attempts("demo").count_failed_attempt("webhook", attempt["event_id"], expires_at=2_000_000_000)
 
 
 def test_nothing_of_the_customer_remains_and_others_keep_theirs(
@@ -138,7 +138,7 @@ def test_tickets_stay_as_tombstones_outside_the_lists(
 ) -> None:
     zelda_everywhere(hub, probe, pipeline, object_pump)
     report = eraser(hub).erase("demo", customer_id(hub, "zelda.quux@example.com"))
-    store = hub.store.tenant("demo")
+    store = hub.store.reads("demo")
     for ticket_id in report.ticket_ids:
         ticket, messages = store.get_ticket(ticket_id)
         assert (ticket.customer_id, ticket.subject, ticket.status, messages) == (ERASED, "", "open", [])

@@ -64,7 +64,7 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
                                     headers=signed_web_headers(secret, body, msg_id=f"wh_b_{n}"))
         assert response.status_code == 202
     pipeline.drain()
-    ticket = hub.store.tenant(B).list_tickets(status=None, limit=1, before=None)[0][0]
+    ticket = hub.store.reads(B).list_tickets(status=None, limit=1, before=None)[0][0]
     info, key = hub.api_keys.create(B, ["tenant-admin"], name="b-admin")
     hub.audit.record(B, _actor(), "key.create", f"key/{info.key_id}")
     return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id,

@@ -18,8 +18,9 @@ from switchboard_sdk import CustomerProfile, Identity, InboundMessage
 
 import app as app_module
 from chalicelib.hub import Hub
+from chalicelib.storage.documents import INLINE_DOCUMENT_BYTES
 from chalicelib.storage.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, component
-from chalicelib.storage.store import INLINE_DOCUMENT_BYTES, TicketStore
+from chalicelib.storage.store import TicketStore
 from tests.conftest import Pipeline, bucket_keys, signed_web_headers, table_items, web_message
 from tools.local import samples
 from tools.local.demo import DemoTenant
@@ -374,11 +375,11 @@ def test_a_stub_keeps_what_erasure_and_the_stream_need(hub: Hub) -> None:
         attachments=[attachment, {"url": "https://cdn.example.com/a.png", "filename": "a" * 500}],
         raw_payload_ref=f"s3://{hub.settings.bucket}/raw/demo/web/x",
     )
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(message, raw=None, expires_at=0)
     [inbound] = table_items(hub, "inbound")
     stub = json.loads(inbound["doc"])
     assert stub["raw_payload_ref"] == message.raw_payload_ref
     assert [a["url"] for a in stub["attachments"]] == [attachment["url"]], "our objects, for erasure"
     assert stub["text"] == ""
-    assert tenant.complete_inbound(InboundMessage.model_validate(stub)) == message
+    assert hub.store.conversations("demo").complete_inbound(InboundMessage.model_validate(stub)) == message

@@ -15,7 +15,7 @@ from chalice.test import Client
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
 from chalicelib.storage.conventions import RETENTION_DAYS, TAG_KEY
-from chalicelib.storage.store import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
+from chalicelib.storage.conversations import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send, set_retention
 from tests.probe_plugin import spec

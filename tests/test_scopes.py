@@ -70,7 +70,7 @@ def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op:
         response = client.http.post("/hooks/demo/web", body=body, headers=signed_web_headers(demo.web_secret, body))
         assert response.status_code == 202, response.body
         pipeline.drain()
-        [ticket] = hub.store.tenant("demo").list_tickets(status=None, limit=2, before=None)[0]
+        [ticket] = hub.store.reads("demo").list_tickets(status=None, limit=2, before=None)[0]
         ids |= {"ticket_id": ticket.id, "customer_id": ticket.customer_id}
     return ids
 

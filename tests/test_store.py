@@ -43,7 +43,7 @@ def test_one_customer_one_open_ticket_messages_in_order(hub: Hub, builder: Conve
     first = builder.absorb(inbound("p1", EMAIL, text="first"))
     second = builder.absorb(inbound("p2", EMAIL, at=T0 + timedelta(seconds=5), text="second"))
     assert first.ticket_id == second.ticket_id
-    ticket, messages = hub.store.tenant("demo").get_ticket(first.ticket_id)
+    ticket, messages = hub.store.reads("demo").get_ticket(first.ticket_id)
     assert [m.text for m in messages] == ["first", "second"]
     assert ticket.last_activity_at == T0 + timedelta(seconds=5)
 
@@ -61,7 +61,7 @@ def test_a_known_identity_finds_the_customer_and_links_new_ones(hub: Hub, builde
     assert second.customer_id == first.customer_id
     third = builder.absorb(inbound("p3", PHONE))  # phone alone now finds the same customer
     assert third.customer_id == first.customer_id == third.customer_id
-    customer = hub.store.tenant("demo").find_customer(PHONE)
+    customer = hub.store.reads("demo").find_customer(PHONE)
     assert customer is not None
     assert set(customer.identities) == {EMAIL, PHONE}
 
@@ -95,17 +95,17 @@ def test_concurrent_messages_of_one_new_customer_open_one_ticket(hub: Hub, build
 def test_activity_never_moves_backwards(hub: Hub, builder: ConversationBuilder) -> None:
     late = builder.absorb(inbound("p2", EMAIL, at=T0 + timedelta(minutes=5)))
     builder.absorb(inbound("p1", EMAIL, at=T0))  # processed later, happened earlier
-    ticket, messages = hub.store.tenant("demo").get_ticket(late.ticket_id)
+    ticket, messages = hub.store.reads("demo").get_ticket(late.ticket_id)
     assert ticket.last_activity_at == T0 + timedelta(minutes=5)
     assert [m.provider_message_id for m in messages] == ["p1", "p2"]  # ordered by time received
 
 
 def test_listing_is_newest_first_across_shards_with_a_working_cursor(hub: Hub) -> None:
-    store = hub.store.tenant("demo")
+    store, conversations = hub.store.reads("demo"), hub.store.conversations("demo")
     for i in range(9):
         at = T0 + timedelta(minutes=i)
-        store.touch_ticket(Ticket(id=f"tkt_{i}", tenant_id="demo", customer_id=f"c{i}", channel="web",
-                                  status="open" if i % 3 else "solved", created_at=at, last_activity_at=at))
+        conversations.touch_ticket(Ticket(id=f"tkt_{i}", tenant_id="demo", customer_id=f"c{i}", channel="web",
+                                          status="open" if i % 3 else "solved", created_at=at, last_activity_at=at))
     seen, cursor = [], None
     while True:
         page, cursor = store.list_tickets(limit=4, before=cursor)
@@ -119,13 +119,13 @@ def test_listing_is_newest_first_across_shards_with_a_working_cursor(hub: Hub) -
 
 def test_a_tenant_store_cannot_reach_another_tenants_records(hub: Hub, builder: ConversationBuilder) -> None:
     message = builder.absorb(inbound("p1", EMAIL))
-    other = hub.store.tenant("other-co")
+    other = hub.store.reads("other-co")
     with pytest.raises(NotFound):
         other.get_ticket(message.ticket_id)
     assert other.list_tickets() == ([], None)
     assert other.find_customer(EMAIL) is None
     with pytest.raises(PermissionError):
-        other.record_inbound(inbound("p9", EMAIL), raw=None, expires_at=0)
+        hub.store.inbound("other-co").record_inbound(inbound("p9", EMAIL), raw=None, expires_at=0)
 
 
 @pytest.mark.parametrize("tenant_id", ["", "a", "Demo", "de#mo", "demo#T#x", "x" * 80, "-demo"])
@@ -167,7 +167,7 @@ def big(pid: str, *identities: Identity, chars: int = 100_000, at: datetime = T0
 
 
 def test_a_large_inbound_message_is_one_transaction_and_a_duplicate_writes_nothing(hub: Hub) -> None:
-    tenant, message = hub.store.tenant("demo"), big("p1", EMAIL)
+    tenant, message = hub.store.inbound("demo"), big("p1", EMAIL)
     calls: list[str] = []
     hub.aws.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     assert tenant.record_inbound(message, raw=None, expires_at=0)
@@ -177,7 +177,7 @@ def test_a_large_inbound_message_is_one_transaction_and_a_duplicate_writes_nothi
     [record] = table_items(hub, "inbound")
     assert len(table_items(hub, "inbound_part")) == record["parts"] == 1
     stub = InboundMessage.model_validate_json(record["doc"])
-    assert tenant.complete_inbound(stub) == message, "the first one, whole"
+    assert hub.store.conversations("demo").complete_inbound(stub) == message, "the first one, whole"
 
 
 def test_a_large_message_reads_back_whole_by_ticket_and_by_key(hub: Hub, builder: ConversationBuilder) -> None:
@@ -185,7 +185,7 @@ def test_a_large_message_reads_back_whole_by_ticket_and_by_key(hub: Hub, builder
     second = builder.absorb(inbound("p2", EMAIL, at=T0 + timedelta(seconds=1), text="small"))
     assert first is not None
     assert second is not None
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.reads("demo")
     _, messages = tenant.get_ticket(first.ticket_id)
     assert [m.text for m in messages] == [first.text, "small"]
     [item] = [i for i in table_items(hub, "message") if i["id"] == first.id]
@@ -201,7 +201,7 @@ def test_a_page_that_stops_before_a_messages_parts_reads_them(hub: Hub, builder:
     first = builder.absorb(big("p1", EMAIL))
     builder.absorb(big("p2", EMAIL, at=T0 + timedelta(seconds=1)))
     assert first is not None
-    _, messages = hub.store.tenant("demo").get_ticket(first.ticket_id, message_limit=1)
+    _, messages = hub.store.reads("demo").get_ticket(first.ticket_id, message_limit=1)
     assert [m.text for m in messages] == [first.text]
 
 
@@ -209,14 +209,14 @@ def test_a_large_follow_up_is_parked_as_its_stub_and_released_whole(hub: Hub, bu
     follow_up = InboundMessage(tenant_id="demo", channel="web", provider_message_id="rec-1", customer=None,
                                kind="transcription", text="\u0001" * 100_000, received_at=T0,
                                thread={"provider_ids": ["call-1"]})
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(follow_up, raw=None, expires_at=0)
     stub = InboundMessage.model_validate_json(table_items(hub, "inbound")[0]["doc"])
     assert builder.absorb(stub) is None, "parked: the call is not stored yet"
     [parked] = table_items(hub, "waiting")
     assert len(parked["doc"]) < 2000
     with pytest.raises(ValueError, match="stub"):
-        tenant.park("call-1", follow_up)
+        hub.store.conversations("demo").park("call-1", follow_up)
     call = builder.absorb(inbound("call-1", PHONE))
     assert call is not None
     [released] = builder.release("demo", "web", "call-1")
@@ -225,22 +225,22 @@ def test_a_large_follow_up_is_parked_as_its_stub_and_released_whole(hub: Hub, bu
 
 
 def test_parts_that_are_gone_are_reported_not_invented(hub: Hub) -> None:
-    from chalicelib.storage.store import PartsMissing
+    from chalicelib.storage.documents import PartsMissing
 
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
     [record] = table_items(hub, "inbound")
     for part in table_items(hub, "inbound_part"):
         hub.aws.dynamodb.delete_item(TableName=hub.settings.table_name,
                                      Key={"pk": {"S": part["pk"]}, "sk": {"S": part["sk"]}})
     with pytest.raises(PartsMissing):
-        tenant.complete_inbound(InboundMessage.model_validate_json(record["doc"]))
+        hub.store.conversations("demo").complete_inbound(InboundMessage.model_validate_json(record["doc"]))
 
 
 def test_inbound_part_keys_name_every_part_for_erasure(hub: Hub) -> None:
-    from chalicelib.storage.store import inbound_part_keys
+    from chalicelib.storage.inbound import inbound_part_keys
 
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
     assert tenant.record_inbound(inbound("p2", EMAIL), raw=None, expires_at=0)
     records = {json_pid(r): r for r in table_items(hub, "inbound")}
@@ -254,9 +254,9 @@ def json_pid(record: dict[str, Any]) -> str:
 
 
 def test_one_time_tokens_are_claimed_once_per_request(hub: Hub) -> None:
-    tenant = hub.store.tenant("demo")
+    tenant = hub.store.inbound("demo")
     assert tenant.claim_replay("email", "tok-1", "ids:a", expires_at=0)
     assert tenant.claim_replay("email", "tok-1", "ids:a", expires_at=0), "the same request again: a retry"
     assert not tenant.claim_replay("email", "tok-1", "ids:b", expires_at=0), "another request: a replay"
     assert tenant.claim_replay("email", "tok-2", "ids:b", expires_at=0)
-    assert hub.store.tenant("other").claim_replay("email", "tok-1", "ids:b", expires_at=0), "per tenant"
+    assert hub.store.inbound("other").claim_replay("email", "tok-1", "ids:b", expires_at=0), "per tenant"

@@ -19,7 +19,7 @@ from switchboard_sdk import Identity, InboundMessage, ThreadHints
 from chalicelib.conversations import ConversationBuilder
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.storage.store import TenantStore
+from chalicelib.storage.conversations import Conversations
 from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, T0, inbound
@@ -236,16 +236,16 @@ def test_a_follow_up_is_never_left_behind_however_it_races_what_it_follows(
 ) -> None:
     """The call is stored after the recording's first look: just before the recording
     parks, just after (before its second look), or once it has parked."""
-    builder, park = ConversationBuilder(hub.store), TenantStore.park
+    builder, park = ConversationBuilder(hub.store), Conversations.park
 
-    def racing_park(store: TenantStore, awaited_id: str, follow_up: InboundMessage, **kwargs: Any) -> None:
+    def racing_park(store: Conversations, awaited_id: str, follow_up: InboundMessage, **kwargs: Any) -> None:
         if stored == "before-it-parks":
             builder.absorb(call("CA1"))
         park(store, awaited_id, follow_up, **kwargs)
         if stored == "after-it-parks":
             builder.absorb(call("CA1"))
 
-    monkeypatch.setattr(TenantStore, "park", racing_park)
+    monkeypatch.setattr(Conversations, "park", racing_park)
     builder.absorb(recording("CA1"))
     if stored == "later":
         builder.absorb(call("CA1"))

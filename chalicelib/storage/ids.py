@@ -14,5 +14,10 @@ def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{base64.b32encode(digest).decode()[:26].lower()}"
 
 
+def customer_id_for(tenant_id: str, identity_key: str) -> str:
+    """A new customer's id, from the first identity it was seen with."""
+    return stable_id("cus", tenant_id, identity_key)
+
+
 def random_token(nbytes: int = 24) -> str:
     return secrets.token_urlsafe(nbytes)

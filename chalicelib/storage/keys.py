@@ -94,6 +94,22 @@ def shard_of(ticket_id: str, shards: int) -> int:
     return int.from_bytes(hashlib.sha256(ticket_id.encode()).digest()[:4], "big") % shards
 
 
+def activity_sort_key(activity: str, ticket_id: str) -> str:
+    """A ticket's sort key in the activity and status indexes: newest activity sorts last."""
+    return f"{activity}#{ticket_id}"
+
+
+def parts_prefix(sort_key: str) -> str:
+    """The sort-key prefix of a large message's parts (they sort right after it)."""
+    return f"{sort_key}{PART}"
+
+
+def split_part(sort_key: str) -> tuple[str, int]:
+    """``(owner sort key, part number)`` of a message part's sort key (:meth:`TenantKeys.message_part`)."""
+    owner, _, number = sort_key.rpartition(PART)
+    return owner, int(number)
+
+
 class TenantKeys:
     """Key builder bound to one tenant."""
 

@@ -10,6 +10,8 @@ from .aws import is_condition_failure
 from .items import from_item, to_item
 from .keys import Key, TenantKeys
 
+BATCH_GET = 100  # BatchGetItem's limit
+
 
 class TenantTable:
     def __init__(self, client: Any, table_name: str, keys: TenantKeys) -> None:
@@ -25,6 +27,17 @@ class TenantTable:
     def _get(self, key: Key) -> dict[str, Any] | None:
         result = self._db.get_item(TableName=self._table, Key=key, ConsistentRead=True)
         return from_item(result["Item"]) if "Item" in result else None
+
+    def _get_many(self, keys: list[Key]) -> list[dict[str, Any]]:
+        """The items behind ``keys`` that exist (consistent ``BatchGetItem``, 100 keys a call)."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET):
+            request = {self._table: {"Keys": keys[start : start + BATCH_GET], "ConsistentRead": True}}
+            while request:
+                result = self._db.batch_get_item(RequestItems=request)
+                found += result.get("Responses", {}).get(self._table, [])
+                request = result.get("UnprocessedKeys") or {}
+        return [from_item(i) for i in found]
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """PutItem unless the key is taken; ``False`` when it was."""

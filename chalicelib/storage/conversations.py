@@ -1,0 +1,295 @@
+"""Conversations: what the stream handler reads and writes behind each inbound record.
+
+Customers and their identities, tickets (with the customer's link to each),
+messages, the map from provider message ids to where they landed, and follow-ups
+parked until the message they follow is stored. Every write is conditional or
+convergent (the same call twice leaves the same item), so stream redeliveries
+are harmless.
+
+Expiry (``expires_at``, DynamoDB TTL) is passed in by the caller, derived from
+the tenant's message retention. The customer partition (the customer item and
+one link per ticket) always outlives what erasure finds through it: the
+customer item outlives its identities, and each ticket link its ticket.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from switchboard_sdk import CustomerProfile, Identity, InboundMessage, Message, Ticket
+
+from .aws import is_condition_failure
+from .conventions import iso
+from .documents import MAX_DOCUMENT_BYTES, SPILLED, PartsMissing, is_large, ours, pack, unpack
+from .ids import customer_id_for
+from .items import from_item, to_item
+from .keys import TenantKeys, activity_sort_key, shard_of
+from .table import TenantTable
+
+DAY = 24 * 3600
+CUSTOMER_GRACE = 7 * DAY  # the customer item outlives its newest message by this much
+IDENTITY_GRACE = 1 * DAY  # identities: refreshed at most once a day, never past the customer
+LINK_GRACE = 7 * DAY  # a customer→ticket link outlives its ticket by up to this much
+
+
+class Conversations(TenantTable):
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4,
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+        super().__init__(client, table_name, keys)
+        self._index_shards = index_shards
+        self._max_document_bytes = max_document_bytes
+
+    def complete_inbound(self, message: InboundMessage) -> InboundMessage:
+        """The whole message behind an inbound record's document: ``message`` itself,
+        or, for a stub (a large message), the message read back from its parts
+        (one consistent ``BatchGetItem``). :class:`PartsMissing` when they are gone."""
+        marker = message.metadata.get(SPILLED)
+        if marker is None:
+            return message
+        count, _, digest = marker.partition(":")
+        if not count.isdigit():
+            raise PartsMissing("the message's parts are not named")
+        keys = [self.keys.inbound_part(message.channel, message.provider_message_id, n) for n in range(int(count))]
+        found = {(str(i["pk"]), str(i["sk"])): i for i in self._get_many(keys)}
+        chunks = [found.get((k["pk"]["S"], k["sk"]["S"]), {}).get("blob") for k in keys]
+        return InboundMessage.model_validate_json(unpack(chunks, digest))
+
+    def link_customer(
+        self, profile: CustomerProfile, now: datetime, candidate_ticket: str | None,
+        *, expires_at: int | None = None,
+    ) -> tuple[str, str | None]:
+        """Resolve the customer behind ``profile`` and its open ticket.
+
+        Returns ``(customer_id, ticket_id)``: the customer's existing open ticket,
+        or ``candidate_ticket`` when it had none (``None`` when no candidate was
+        offered). The choice is one atomic ``if_not_exists`` update, so
+        concurrent messages agree on one ticket.
+
+        ``expires_at`` is the message's expiry: the customer is kept
+        :data:`CUSTOMER_GRACE` longer, its identities up to :data:`IDENTITY_GRACE`.
+        """
+        known = self._known_identities(profile.identities)
+        customer_id = next(
+            (known[i.key]["customer_id"] for i in profile.identities if i.key in known),
+            customer_id_for(self.tenant_id, profile.identities[0].key),
+        )
+        grace = None if expires_at is None else expires_at + IDENTITY_GRACE
+        self._link_identities([i for i in profile.identities if i.key not in known], customer_id, grace)
+        if expires_at is not None:  # known identities: rewritten only when about to fall behind
+            self._extend_identities([
+                i for i in profile.identities if i.key in known and known[i.key]["customer_id"] == customer_id
+                and int(known[i.key].get("expires_at", 0)) < expires_at
+            ], customer_id, expires_at + IDENTITY_GRACE)
+        return customer_id, self._update_customer(profile, now, customer_id, candidate_ticket, expires_at)
+
+    def _update_customer(
+        self, profile: CustomerProfile, now: datetime, customer_id: str, candidate_ticket: str | None,
+        expires_at: int | None,
+    ) -> str | None:
+        pick = ", open_ticket_id = if_not_exists(open_ticket_id, :ticket)" if candidate_ticket else ""
+        expiry = ", expires_at = :exp" if expires_at is not None else ""
+        result = self._db.update_item(
+            TableName=self._table,
+            Key=self.keys.customer(customer_id),
+            UpdateExpression=(
+                "SET #t = :t, tenant_id = :tenant, customer_id = :cid,"
+                " created_at = if_not_exists(created_at, :now),"
+                f" display_name = if_not_exists(display_name, :name){pick}{expiry}"
+                " ADD identity_keys :ids"
+            ),
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues=to_item({
+                ":t": "customer", ":tenant": self.tenant_id, ":cid": customer_id, ":now": iso(now),
+                ":name": profile.display_name or "", ":ticket": candidate_ticket,
+                ":ids": {i.key for i in profile.identities},
+                ":exp": None if expires_at is None else expires_at + CUSTOMER_GRACE,
+            }),
+            ReturnValues="ALL_NEW",
+        )
+        open_ticket = from_item(result["Attributes"]).get("open_ticket_id")
+        return None if open_ticket is None else str(open_ticket)
+
+    def remember_provider_message(self, message: Message, *, expires_at: int | None = None) -> None:
+        """Map a provider message id to where it landed, for threading later ones.
+        An update, not a put: a parked follow-up's mark on the item must survive."""
+        values = {"type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
+                  "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at,
+                  "provider_message_id": message.provider_message_id}  # the key may hold its digest
+        kept = [(name, value) for name, value in values.items() if value is not None]
+        self._db.update_item(  # same values on a repeat
+            TableName=self._table, Key=self.keys.provider_message(message.channel, message.provider_message_id),
+            UpdateExpression="SET " + ", ".join(f"#a{i} = :v{i}" for i in range(len(kept)))
+            + ("" if expires_at is not None else " REMOVE expires_at"),
+            ExpressionAttributeNames={f"#a{i}": name for i, (name, _) in enumerate(kept)},
+            ExpressionAttributeValues=to_item({f":v{i}": value for i, (_, value) in enumerate(kept)}),
+        )
+
+    def find_provider_message(self, channel: str, provider_message_id: str) -> tuple[str, str] | None:
+        """``(ticket_id, customer_id)`` of an earlier message, if we hold it."""
+        item = self._get(self.keys.provider_message(channel, provider_message_id))
+        if item is None or "ticket_id" not in item:  # only a follow-up's mark: not stored yet
+            return None
+        return str(item["ticket_id"]), str(item["customer_id"])
+
+    def park(self, awaited_id: str, follow_up: InboundMessage, *, expires_at: int | None = None) -> None:
+        """Keep a follow-up until the message ``awaited_id`` (same channel) is stored,
+        and mark that message's map item (a stub until it is stored), so the stream
+        handler releases follow-ups only for marked messages (:func:`has_parked_follow_ups`).
+        A large follow-up is parked as its inbound record's stub (read back whole by
+        :meth:`complete_inbound` when it is released)."""
+        self._check_tenant(follow_up.tenant_id)
+        doc = follow_up.model_dump_json()
+        if is_large(doc):  # the stub of a large message names its inbound parts: park that
+            raise ValueError("park a large message by its inbound record's stub")
+        key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
+        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": doc, "expires_at": expires_at})
+        self._db.put_item(TableName=self._table, Item=item)
+        expiry = "" if expires_at is None else ", expires_at = if_not_exists(expires_at, :exp)"
+        self._db.update_item(  # after the put: whoever sees the mark finds the parked item
+            TableName=self._table, Key=self.keys.provider_message(follow_up.channel, awaited_id),
+            UpdateExpression=f"SET #t = if_not_exists(#t, :stub), tenant_id = :tenant, parked = :yes{expiry}",
+            ExpressionAttributeNames={"#t": "type"},
+            ExpressionAttributeValues=to_item(
+                {":stub": "awaited", ":tenant": self.tenant_id, ":yes": True, ":exp": expires_at}),
+        )
+
+    def parked_for(self, channel: str, awaited_id: str) -> list[InboundMessage]:
+        result = self._db.query(
+            TableName=self._table, KeyConditionExpression="pk = :p", ConsistentRead=True,
+            ExpressionAttributeValues=to_item({":p": self.keys.waiting_partition(channel, awaited_id)}),
+        )
+        return [InboundMessage.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
+
+    def unpark(self, awaited_id: str, follow_up: InboundMessage) -> None:
+        key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
+        self._db.delete_item(TableName=self._table, Key=key)
+
+    def ticket_customer(self, ticket_id: str) -> str | None:
+        """The customer a ticket belongs to, or ``None`` if there is no such ticket
+        (or its customer was erased: nothing may join it any more)."""
+        item = self._get(self.keys.ticket(ticket_id))
+        return None if item is None or "erased_at" in item else str(item["customer_id"])
+
+    def _known_identities(self, identities: list[Identity]) -> dict[str, dict[str, Any]]:
+        """identity key → identity item, for the identities already linked (one call)."""
+        keys = [self.keys.identity(i) for i in identities]
+        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        while request:
+            result = self._db.batch_get_item(RequestItems=request)
+            found += result.get("Responses", {}).get(self._table, [])
+            request = result.get("UnprocessedKeys") or {}
+        return {item["identity"]: item for item in map(from_item, found)}
+
+    def _link_identities(self, identities: list[Identity], customer_id: str, expires_at: int | None) -> None:
+        for identity in identities:
+            item = self.keys.identity(identity) | to_item(
+                {"type": "identity", "tenant_id": self.tenant_id, "customer_id": customer_id,
+                 "identity": identity.key, "expires_at": expires_at}
+            )
+            # an identity already linked keeps its customer (merging comes later)
+            self._put_new(item)
+
+    def _extend_identities(self, identities: list[Identity], customer_id: str, expires_at: int) -> None:
+        for identity in identities:
+            self._update_if(self.keys.identity(identity), "SET expires_at = :exp", "customer_id = :cid",
+                            {":exp": expires_at, ":cid": customer_id})
+
+    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> None:
+        """Create the ticket if new and move its activity forward (never back).
+
+        ``expires_at`` moves with the activity: a ticket expires a retention
+        period after its last message. The customer's link to the ticket is
+        written (or pushed out) after the ticket, and marked on it only then.
+        """
+        self._check_tenant(ticket.tenant_id)
+        activity = iso(ticket.last_activity_at)
+        shard = shard_of(ticket.id, self._index_shards)
+        try:
+            result = self._db.update_item(
+                TableName=self._table,
+                Key=self.keys.ticket(ticket.id),
+                UpdateExpression=(
+                    "SET #t = :t, tenant_id = :tenant, ticket_id = :id, customer_id = :cid,"
+                    " #ch = if_not_exists(#ch, :ch), #st = if_not_exists(#st, :st),"
+                    " subject = if_not_exists(subject, :subj), created_at = if_not_exists(created_at, :at),"
+                    " last_activity_at = :at, gsi1pk = :g1, gsi1sk = :gsk,"
+                    " gsi2pk = if_not_exists(gsi2pk, :g2), gsi2sk = :gsk"
+                    + (", expires_at = :exp" if expires_at is not None else "")
+                ),
+                ConditionExpression="attribute_not_exists(last_activity_at) OR last_activity_at <= :at",
+                ExpressionAttributeNames={"#t": "type", "#ch": "channel", "#st": "status"},
+                ExpressionAttributeValues=to_item({
+                    ":t": "ticket", ":tenant": self.tenant_id, ":id": ticket.id, ":cid": ticket.customer_id,
+                    ":ch": ticket.channel, ":st": ticket.status, ":subj": ticket.subject, ":at": activity,
+                    ":g1": self.keys.activity_index(shard), ":gsk": activity_sort_key(activity, ticket.id),
+                    ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
+                }),
+                ReturnValues="ALL_OLD",
+            )
+        except Exception as err:
+            if not is_condition_failure(err):  # newer activity already recorded (and linked)
+                raise
+            return
+        self._link_ticket(ticket, from_item(result.get("Attributes") or {}).get("link_expires_at"), expires_at)
+
+    def _link_ticket(self, ticket: Ticket, linked_until: int | None, expires_at: int | None) -> None:
+        """List the ticket under its customer for at least as long as the ticket lives.
+
+        ``linked_until`` is what the ticket says its link lasts (``0``: no expiry,
+        ``None``: not linked yet). The link is rewritten only when the ticket's
+        expiry passes it, i.e. at most once per :data:`LINK_GRACE` of activity; it
+        is marked on the ticket only after it was written, so a retry after a
+        failure in between writes it again.
+        """
+        if linked_until is not None and (expires_at is None or linked_until >= expires_at):
+            return
+        until = None if expires_at is None else expires_at + LINK_GRACE
+        link = self.keys.customer_ticket(ticket.customer_id, ticket.id) | to_item({
+            "type": "customer_ticket", "tenant_id": self.tenant_id, "customer_id": ticket.customer_id,
+            "ticket_id": ticket.id, "expires_at": until,
+        })
+        if until is None:
+            self._db.put_item(TableName=self._table, Item=link)
+        else:  # never shorten a link a concurrent message pushed further out
+            self._put_if(link, "attribute_not_exists(expires_at) OR expires_at < :exp", {":exp": until})
+        self._update_if(
+            self.keys.ticket(ticket.id), "SET link_expires_at = :until",
+            "attribute_exists(pk) AND (attribute_not_exists(link_expires_at) OR link_expires_at < :until)",
+            {":until": until or 0},
+        )
+
+    def add_message(self, message: Message, *, expires_at: int | None = None) -> bool:
+        """Append a message to its ticket; ``False`` if it is already there.
+
+        A large message is written as its parts (plain puts: a repeat writes the
+        same bytes again), then its item, conditionally, so whoever sees the item
+        (the stream, a reader) finds the parts."""
+        self._check_tenant(message.tenant_id)
+        stamp = iso(message.received_at)
+        key = self.keys.message(message.ticket_id, stamp, message.id)
+        doc = message.model_dump_json()
+        if not is_large(doc):
+            return self._put_new(key | to_item(
+                {"type": "message", **message.model_dump(mode="json"), "expires_at": expires_at}))
+        packed = pack(doc, self._max_document_bytes)
+        for number, chunk in enumerate(packed.parts):
+            part = self.keys.message_part(message.ticket_id, stamp, message.id, number) | to_item({
+                "type": "message_part", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
+                "message_id": message.id, "channel": message.channel,
+                "provider_message_id": message.provider_message_id, "blob": chunk, "expires_at": expires_at,
+            })
+            self._db.put_item(TableName=self._table, Item=part)
+        skeleton = message.model_copy(update={"text": "", "metadata": {}, "attachments": ours(message.attachments)})
+        return self._put_new(key | to_item({
+            "type": "message", **skeleton.model_dump(mode="json"), "parts": len(packed.parts),
+            "parts_digest": packed.digest, "expires_at": expires_at,
+        }))
+
+
+def has_parked_follow_ups(image: dict[str, Any]) -> bool:
+    """Whether a stored provider message's map item (a stream image, deserialised)
+    carries the mark :meth:`Conversations.park` leaves: follow-ups may wait for it."""
+    return image.get("type") == "provider_message" and bool(image.get("parked"))
+

@@ -1,0 +1,109 @@
+"""Inbound records: what the webhook path writes, one conditional write per message.
+
+The de-duplication record of each provider message (``IN#``; a large message's
+stub with its parts, :mod:`.documents`) and the one-time tokens some providers
+sign (``RP#``). The stream handler reads the records back
+(:mod:`.conversations`); erasure deletes them with their parts
+(:func:`inbound_part_keys`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard_sdk import InboundMessage, Unavailable
+
+from .aws import error_code
+from .documents import MAX_DOCUMENT_BYTES, inbound_stub, is_large, pack
+from .items import to_item
+from .keys import Key, TenantKeys
+from .table import TenantTable
+
+
+class InboundRecords(TenantTable):
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *,
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+        super().__init__(client, table_name, keys)
+        self._max_document_bytes = max_document_bytes
+
+    def record_inbound(
+        self, message: InboundMessage, *, raw: bytes | None, expires_at: int, batch: list[str] | None = None
+    ) -> bool:
+        """Durably accept an inbound message; ``False`` if it was already held.
+
+        ``batch``: provider ids of the other messages parsed from the same inline
+        ``raw`` body (their records hold a copy of it, which erasure strips).
+        """
+        return self.put_inbound(self.inbound_write(message, raw=raw, expires_at=expires_at, batch=batch))
+
+    def inbound_write(
+        self, message: InboundMessage, *, raw: bytes | None, expires_at: int, batch: list[str] | None = None
+    ) -> InboundWrite:
+        """The items :meth:`put_inbound` writes for ``message``, built without a call, so
+        a caller can refuse a whole request (:class:`PayloadTooLarge`: a message whose
+        compressed document is over ``max_document_bytes``) before storing any of it."""
+        self._check_tenant(message.tenant_id)
+        key = self.keys.inbound(message.channel, message.provider_message_id)
+        values = {"type": "inbound", "tenant_id": self.tenant_id, "raw": raw, "expires_at": expires_at,
+                  "batch": batch or None}
+        doc = message.model_dump_json()
+        if not is_large(doc):
+            return InboundWrite(key | to_item(values | {"doc": doc}), [])
+        packed = pack(doc, self._max_document_bytes)
+        stub = inbound_stub(message, packed)
+        parts = [
+            self.keys.inbound_part(message.channel, message.provider_message_id, number) | to_item(
+                {"type": "inbound_part", "tenant_id": self.tenant_id, "blob": chunk, "expires_at": expires_at})
+            for number, chunk in enumerate(packed.parts)
+        ]
+        return InboundWrite(key | to_item(values | {"doc": stub.model_dump_json(), "parts": len(parts)}), parts)
+
+    def put_inbound(self, write: InboundWrite) -> bool:
+        """One conditional write (a transaction with the parts of a large message);
+        ``False`` when the record was already there (nothing is written then)."""
+        if not write.parts:
+            return self._put_new(write.item)
+        puts = [{"Put": {"TableName": self._table, "Item": write.item,
+                         "ConditionExpression": "attribute_not_exists(pk)"}}]
+        puts += [{"Put": {"TableName": self._table, "Item": part}} for part in write.parts]
+        try:
+            self._db.transact_write_items(TransactItems=puts)
+        except Exception as err:
+            if error_code(err) != "TransactionCanceledException":
+                raise
+            reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            # a concurrent write of the same record (TransactionConflict): nothing was written
+            raise Unavailable("the message was not stored this time; send it again") from err
+        return True
+
+    def claim_replay(self, channel: str, replay_key: str, fingerprint: str, *, expires_at: int) -> bool:
+        """Claim a one-time token for the request ``fingerprint`` names, in one
+        conditional ``PutItem``: ``True`` for the first claim and for a repeat of
+        the same request (a provider retrying after a failure), ``False`` when
+        another request already claimed the token (a replay)."""
+        item = self.keys.replay(channel, replay_key) | to_item(
+            {"type": "replay", "tenant_id": self.tenant_id, "fingerprint": fingerprint, "expires_at": expires_at}
+        )
+        return self._put_if(item, "attribute_not_exists(pk) OR fingerprint = :f", {":f": fingerprint})
+
+
+@dataclass(frozen=True)
+class InboundWrite:
+    """An inbound record ready to write: its item and, for a large message, its parts."""
+
+    item: dict[str, Any]
+    parts: list[dict[str, Any]]
+
+
+def inbound_part_keys(keys: TenantKeys, record: dict[str, Any]) -> list[Key]:
+    """The keys of an inbound record's parts (a large message; none for others),
+    from the record as read (deserialised): what erasure deletes with the record."""
+    count = int(record.get("parts") or 0)
+    if not count:
+        return []
+    stub = InboundMessage.model_validate_json(str(record["doc"]))
+    return [keys.inbound_part(stub.channel, stub.provider_message_id, n) for n in range(count)]
+

@@ -1,0 +1,141 @@
+"""Reads of tickets, messages and customers: what the API answers with, and what
+the stream and the worker read back (customers for event payloads, a large
+message in full). Messages come back whole: a large one is put back together
+from its parts (:mod:`.documents`).
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from switchboard_sdk import Customer, Identity, Message, NotFound, Ticket
+
+from .conventions import ACTIVITY_INDEX, MAX_PAGE, STATUS_INDEX, iso
+from .documents import parts_by_owner, unpack
+from .items import from_item, to_item
+from .keys import TenantKeys, parts_prefix
+from .table import TenantTable
+
+
+class TicketReads(TenantTable):
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4) -> None:
+        super().__init__(client, table_name, keys)
+        self._index_shards = index_shards
+
+    def list_tickets(
+        self, *, status: str | None = None, limit: int = 50, before: str | None = None
+    ) -> tuple[list[Ticket], str | None]:
+        """Newest activity first across the index shards; returns ``(page, cursor)``."""
+        limit = max(1, min(limit, MAX_PAGE))
+        pages = [self._query_index_shard(status, s, limit, before) for s in range(self._index_shards)]
+        merged = list(heapq.merge(*pages, key=lambda item: item["gsi1sk"], reverse=True))
+        page = merged[:limit]
+        more = len(merged) > limit or any(len(p) == limit for p in pages)
+        cursor = page[-1]["gsi1sk"] if page and more else None
+        return [_ticket(item) for item in page], cursor
+
+    def _query_index_shard(
+        self, status: str | None, shard: int, limit: int, before: str | None
+    ) -> list[dict[str, Any]]:
+        index, pk_name, sk_name = (
+            (STATUS_INDEX, "gsi2pk", "gsi2sk") if status else (ACTIVITY_INDEX, "gsi1pk", "gsi1sk")
+        )
+        partition = self.keys.status_index(status, shard) if status else self.keys.activity_index(shard)
+        condition = f"{pk_name} = :p" + (f" AND {sk_name} < :before" if before else "")
+        values: dict[str, Any] = {":p": partition} | ({":before": before} if before else {})
+        result = self._db.query(
+            TableName=self._table, IndexName=index, KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit,
+        )
+        return [from_item(item) for item in result.get("Items", [])]
+
+    def get_ticket(self, ticket_id: str, *, message_limit: int = 1000) -> tuple[Ticket, list[Message]]:
+        """A ticket and its messages in order, text in full (one Query over the ticket
+        partition: a large message's parts come with it)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table, "KeyConditionExpression": "pk = :p",
+            "ExpressionAttributeValues": to_item({":p": self.keys.ticket_partition(ticket_id)}),
+        }
+        while sum(1 for i in items if i["type"] == "message") <= message_limit:
+            result = self._db.query(**kwargs)
+            items += [from_item(i) for i in result.get("Items", [])]
+            if "LastEvaluatedKey" not in result:
+                break
+            kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
+        tickets = [i for i in items if i["type"] == "ticket"]
+        if not tickets:
+            raise NotFound("no such ticket")
+        parts = parts_by_owner(items)
+        found = [i for i in items if i["type"] == "message"][:message_limit]
+        return _ticket(tickets[0]), [self._whole_message(i, parts.get(str(i["sk"]), {})) for i in found]
+
+    def get_message(self, ticket_id: str, received_at: datetime | str, message_id: str) -> Message:
+        """One message by its key, text in full (one consistent Query: the item and,
+        for a large message, its parts). ``received_at``: the message's, as a
+        datetime or ISO 8601 text (a stream image's). :class:`NotFound` if absent."""
+        moment = received_at if isinstance(received_at, datetime) else datetime.fromisoformat(received_at)
+        sort_key = self.keys.message_sort_key(iso(moment), message_id)
+        result = self._db.query(
+            TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)", ConsistentRead=True,
+            ExpressionAttributeValues=to_item({":p": self.keys.ticket_partition(ticket_id), ":s": sort_key}),
+        )
+        items = [from_item(i) for i in result.get("Items", [])]
+        main = next((i for i in items if i["sk"] == sort_key and i.get("type") == "message"), None)
+        if main is None:
+            raise NotFound("no such message")
+        return self._whole_message(main, parts_by_owner(items).get(sort_key, {}))
+
+    def _whole_message(self, item: dict[str, Any], parts: dict[int, Any]) -> Message:
+        """A message item as a Message; a large one put back together from its parts
+        (read again if the Query that found the item stopped before them)."""
+        count = int(item.get("parts") or 0)
+        if not count:
+            return _message(item)
+        if len(parts) < count:
+            result = self._db.query(
+                TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
+                ConsistentRead=True,
+                ExpressionAttributeValues=to_item({":p": str(item["pk"]), ":s": parts_prefix(str(item["sk"]))}),
+            )
+            parts = parts_by_owner([from_item(i) for i in result.get("Items", [])]).get(str(item["sk"]), {})
+        chunks = [parts.get(n) for n in range(count)]
+        return Message.model_validate_json(unpack(chunks, str(item.get("parts_digest", ""))))
+
+    def find_customer(self, identity: Identity) -> Customer | None:
+        link = self._get(self.keys.identity(identity))
+        return None if link is None else self.get_customer(str(link["customer_id"]))
+
+    def get_customer(self, customer_id: str) -> Customer | None:
+        item = self._get(self.keys.customer(customer_id))
+        return None if item is None else _customer(item)
+
+    def get_customers(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
+        """Customers by id, 100 per consistent BatchGetItem; unknown ids are left out."""
+        found = self._get_many([self.keys.customer(c) for c in dict.fromkeys(customer_ids)])
+        return {customer.id: customer for customer in map(_customer, found)}
+
+
+_TICKET_FIELDS = set(Ticket.model_fields)
+_MESSAGE_FIELDS = set(Message.model_fields)
+
+
+def _ticket(item: dict[str, Any]) -> Ticket:
+    values = {k: v for k, v in item.items() if k in _TICKET_FIELDS} | {"id": item["ticket_id"]}
+    return Ticket.model_validate(values)
+
+
+def _message(item: dict[str, Any]) -> Message:
+    return Message.model_validate({k: v for k, v in item.items() if k in _MESSAGE_FIELDS})
+
+
+def _customer(item: dict[str, Any]) -> Customer:
+    identities = [Identity(kind=k, value=v) for k, _, v in (i.partition(":") for i in sorted(item["identity_keys"]))]
+    return Customer(
+        id=item["customer_id"], tenant_id=item["tenant_id"], display_name=item.get("display_name") or None,
+        identities=identities, created_at=item["created_at"],
+    )
+
