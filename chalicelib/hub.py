@@ -62,7 +62,7 @@ class Hub:
 
     @functools.cached_property
     def tenants(self) -> TenantDirectory:
-        from .secrets import SecretVault
+        from .secrets.vault import SecretVault
         from .tenants import TenantDirectory
 
         vault = SecretVault(self.aws.ssm, prefix=self.settings.secret_prefix, clock=self.clock)

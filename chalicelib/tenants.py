@@ -23,7 +23,7 @@ from .storage.keys import tenant_record_key, tenants_index
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the vault is passed in; its module loads with the hub part that builds it
-    from .secrets import SecretVault
+    from .secrets.vault import SecretVault
 
 
 class PluginSetting(BaseModel):

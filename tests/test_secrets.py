@@ -1,4 +1,4 @@
-"""The tenant secret store (chalicelib/secrets.py) against moto's SSM."""
+"""The tenant secret store (chalicelib/secrets/vault.py) against moto's SSM."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, SecretBytes, SecretStr
 from switchboard_sdk import InvalidInput, PluginConfigError
 from switchboard_sdk.secret_fields import rotates_into
 
-from chalicelib.secret_refs import MARKER
-from chalicelib.secret_slots import secret_slots
-from chalicelib.secrets import SecretVault
+from chalicelib.secrets.refs import MARKER
+from chalicelib.secrets.slots import secret_slots
+from chalicelib.secrets.vault import SecretVault
 
 TENANT, PLUGIN = "acme", "sample"
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -1,8 +1,8 @@
 """Tenant plugin secrets in AWS SSM Parameter Store (SecureString); see docs/secrets.md.
 
 The tenant table never holds a secret. A plugin config is stored *sealed*: each
-secret (found from the config model's types, :mod:`.secret_slots`) replaced by a
-reference to one SSM parameter version (:mod:`.secret_refs`). Parameters live
+secret (found from the config model's types, :mod:`.slots`) replaced by a
+reference to one SSM parameter version (:mod:`.refs`). Parameters live
 under ``<prefix>/tenants/<tenant>/<plugin>/``: ``<field>`` for a single secret
 (overwritten, so each change is a new version) and ``<field>/<id>`` per element
 of a list of secrets. A reference names its version, so the table and SSM agree
@@ -32,7 +32,9 @@ from typing import Any
 from pydantic import BaseModel
 from switchboard_sdk import InvalidInput, PluginConfigError
 
-from .secret_merge import (
+from ..storage.conventions import iso
+from ..storage.keys import valid_tenant_id
+from .merge import (
     MISSING,
     Entry,
     Keys,
@@ -47,10 +49,8 @@ from .secret_merge import (
     with_values,
     without_slots,
 )
-from .secret_refs import DROP, SecretRef, marker, rebuild, references, refuse_references
-from .secret_slots import SecretSlot, secret_slots
-from .storage.conventions import iso
-from .storage.keys import valid_tenant_id
+from .refs import DROP, SecretRef, marker, rebuild, references, refuse_references
+from .slots import SecretSlot, secret_slots
 
 DEFAULT_GRACE = timedelta(hours=24)
 BATCH = 10  # GetParameters and DeleteParameters take at most ten names

@@ -2,7 +2,7 @@
 
 Pure functions over raw config dicts (no AWS): which stored secret a marker
 keeps, which values are new, and where a replaced secret waits out its grace
-period. :class:`chalicelib.secrets.SecretVault` does the reading and writing.
+period. :class:`chalicelib.secrets.vault.SecretVault` does the reading and writing.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from .secret_refs import SecretRef, is_keep_request, is_reference, marker
-from .secret_slots import SecretSlot
+from .refs import SecretRef, is_keep_request, is_reference, marker
+from .slots import SecretSlot
 
 MISSING = object()
 Keys = tuple[str, ...]
