@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from switchboard_sdk.testing import StatusServer  # noqa: E402
 
 from chalicelib.hub import Hub  # noqa: E402
-from chalicelib.tenants import PluginSetting  # noqa: E402
+from chalicelib.tenancy.tenants import PluginSetting  # noqa: E402
 from tools.local import samples  # noqa: E402
 from tools.local.demo import DemoTenant  # noqa: E402
 from tools.local.runtime import LocalRuntime, free_port  # noqa: E402

@@ -15,11 +15,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
 from .access import Access, ApiCall, Caller, page_limit
-from .apikeys import ApiKeyInfo, ApiKeys, Scope
-from .audit import AuditLog, AuditPage
 from .storage.conventions import iso
 from .storage.keys import TENANT_ID
-from .tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
+from .tenancy.apikeys import ApiKeyInfo, ApiKeys, Scope
+from .tenancy.audit import AuditLog, AuditPage
+from .tenancy.tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
 
 MAX_TENANT_PAGE = 100
 STATUS_ACTIONS = {"suspended": "tenant.suspend", "active": "tenant.resume"}

@@ -12,11 +12,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .audit import AuditLog
 from .deliveries import DeliveryLog
 from .replay import Replayer, ReplayFilter
 from .storage.conventions import MAX_PAGE
 from .storage.store import TicketStore
+from .tenancy.audit import AuditLog
 
 STATUSES = {"open", "pending", "solved", "closed"}
 

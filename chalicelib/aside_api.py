@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .audit import AuditLog
 from .setaside import ObjectProcess, Process, SetAside
+from .tenancy.audit import AuditLog
 
 MAX_PAGE = 100
 REPLAY_PAGE = 100  # entries one replay call takes on (a call must end within API Gateway's 29 s)

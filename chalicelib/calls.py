@@ -8,6 +8,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from switchboard_sdk import BadPayload, InvalidInput
 
+from .errors import invalid
+
 M = TypeVar("M", bound=BaseModel)
 CURSOR_CHARS = 200  # as documented in the OpenAPI document
 
@@ -49,13 +51,3 @@ class ApiCall:
         if value is not None and len(value) > max_length:
             raise BadPayload(f"{name} must be at most {max_length} characters")
         return value
-
-
-def invalid(err: ValidationError, message: str, prefix: str = "") -> InvalidInput:
-    """A pydantic error as :class:`InvalidInput`, listing fields and reasons only."""
-    fields = [{"field": prefix + ".".join(str(p) for p in e["loc"]) or "(body)", "message": e["msg"]}
-              for e in err.errors(include_input=False, include_url=False)]
-    return InvalidInput(f"{message}: " + "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5]), fields)
-
-
-

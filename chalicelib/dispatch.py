@@ -34,7 +34,7 @@ from .storage.ids import stable_id
 from .storage.keys import Key
 from .storage.store import TicketStore
 from .storage.table import TenantTable
-from .tenants import TenantDirectory
+from .tenancy.tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
 

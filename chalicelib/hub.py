@@ -24,20 +24,20 @@ if TYPE_CHECKING:
     from .access import Access
     from .admin import PlatformApi
     from .api import DeliveryApi, TicketApi
-    from .apikeys import ApiKeys
     from .aside_api import AsideApi
-    from .audit import AuditLog
     from .deliveries import DeliveryLog
     from .failures import ObjectFailures, StreamFailures
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
-    from .ratelimit import RateLimiter
-    from .retention import TenantRetention
     from .setaside import SetAside
     from .storage.store import TicketStore
     from .stream import StreamProcessor
+    from .tenancy.apikeys import ApiKeys
+    from .tenancy.audit import AuditLog
+    from .tenancy.ratelimit import RateLimiter
+    from .tenancy.retention import TenantRetention
+    from .tenancy.tenants import TenantDirectory
     from .tenant_admin import TenantAdminApi
-    from .tenants import TenantDirectory
     from .worker import DeliveryWorker
 
 
@@ -63,7 +63,7 @@ class Hub:
     @functools.cached_property
     def tenants(self) -> TenantDirectory:
         from .secrets.vault import SecretVault
-        from .tenants import TenantDirectory
+        from .tenancy.tenants import TenantDirectory
 
         vault = SecretVault(self.aws.ssm, prefix=self.settings.secret_prefix, clock=self.clock)
         return TenantDirectory(self.aws.dynamodb, self.settings.table_name, self.registry, vault,
@@ -71,20 +71,20 @@ class Hub:
 
     @functools.cached_property
     def api_keys(self) -> ApiKeys:
-        from .apikeys import ApiKeys
+        from .tenancy.apikeys import ApiKeys
 
         return ApiKeys(self.aws.dynamodb, self.settings.table_name, self.clock)
 
     @functools.cached_property
     def audit(self) -> AuditLog:
-        from .audit import AuditLog
+        from .tenancy.audit import AuditLog
 
         return AuditLog(self.aws.dynamodb, self.settings.table_name, self.clock,
                         retention_days=self.settings.audit_retention_days)
 
     @functools.cached_property
     def rate_limiter(self) -> RateLimiter:
-        from .ratelimit import RateLimiter
+        from .tenancy.ratelimit import RateLimiter
 
         return RateLimiter(self.aws.dynamodb, self.settings.table_name, self.clock)
 
@@ -116,9 +116,9 @@ class Hub:
                               eraser=self.erase_customer)
 
     def erase_customer(self, tenant_id: str, customer_id: str) -> dict[str, Any]:
-        """Erase one customer's personal data (chalicelib.erasure); the report counts by kind."""
-        from .erasure import CustomerEraser
+        """Erase one customer's personal data (chalicelib.tenancy.erasure); the report counts by kind."""
         from .storage.payloads import PayloadArchive
+        from .tenancy.erasure import CustomerEraser
 
         eraser = CustomerEraser(self.store, PayloadArchive(self.aws.s3, self.settings.bucket), self.clock)
         return eraser.erase(tenant_id, customer_id).as_dict()
@@ -218,7 +218,7 @@ class Hub:
 
     @functools.cached_property
     def retention(self) -> TenantRetention:
-        from .retention import TenantRetention
+        from .tenancy.retention import TenantRetention
 
         return TenantRetention(self.tenants)
 

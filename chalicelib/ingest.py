@@ -22,7 +22,7 @@ request over the tenant's webhook rate is refused (429) before anything is
 stored; for the others it is stored first and counted after, never refused.
 
 Retention: the tenant's record is at hand here, so inbound records expire and
-stored objects are tagged by the tenant's choices (:mod:`chalicelib.retention`).
+stored objects are tagged by the tenant's choices (:mod:`chalicelib.tenancy.retention`).
 """
 
 from __future__ import annotations
@@ -55,7 +55,6 @@ from switchboard_sdk import (
     WebhookResponse,
 )
 
-from .retention import Retention
 from .settings import Settings
 from .storage.conventions import allowed_days, expires_at
 from .storage.documents import RESERVED_METADATA
@@ -64,7 +63,8 @@ from .storage.inbound import InboundWrite
 from .storage.keys import TenantKeys
 from .storage.payloads import PayloadArchive
 from .storage.store import TicketStore
-from .tenants import TenantDirectory, TenantRecord
+from .tenancy.retention import Retention
+from .tenancy.tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)
 REPLAY_MEMORY = timedelta(days=2)  # longer than any provider retries with one signature

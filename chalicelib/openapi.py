@@ -19,10 +19,10 @@ from switchboard_sdk import Message, Ticket
 
 from .admin import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
 from .api import ReplayRequest
-from .apikeys import ApiKeyInfo
 from .aside_api import AsidePage, AsideReplayReport, AsideReplayRequest
-from .audit import AuditPage
 from .edge import WEBHOOK_CONTENT_TYPES
+from .tenancy.apikeys import ApiKeyInfo
+from .tenancy.audit import AuditPage
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
 
 VERSION = "1.0.0"

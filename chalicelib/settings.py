@@ -66,7 +66,7 @@ class Settings:
     retry_max_seconds: float = 900.0
     breaker_threshold: int = 10
     breaker_cooldown_seconds: int = 30
-    webhook_rate: float = 100.0  # requests/s per tenant (chalicelib/ratelimit.py, docs/limits.md)
+    webhook_rate: float = 100.0  # requests/s per tenant (chalicelib/tenancy/ratelimit.py, docs/limits.md)
     api_rate: float = 20.0
     audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)

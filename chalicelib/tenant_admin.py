@@ -17,10 +17,10 @@ from switchboard_sdk import NotFound, PluginRegistry
 
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
 from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
-from .apikeys import ApiKeyInfo, ApiKeys
-from .audit import AuditLog, AuditPage
 from .storage.conventions import RetentionDays
-from .tenants import TenantDirectory, TenantRecord
+from .tenancy.apikeys import ApiKeyInfo, ApiKeys
+from .tenancy.audit import AuditLog, AuditPage
+from .tenancy.tenants import TenantDirectory, TenantRecord
 
 MAX_AUDIT_PAGE = 100
 

@@ -60,7 +60,7 @@ from .setaside import describe, is_transient
 from .settings import Settings
 from .storage.attempts import DeliveryAttempts
 from .storage.store import TicketStore
-from .tenants import TenantDirectory
+from .tenancy.tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
 

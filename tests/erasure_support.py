@@ -14,7 +14,7 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.tenants import PluginSetting, TenantSettings
+from chalicelib.tenancy.tenants import PluginSetting, TenantSettings
 from tests.probe_plugin import PROBE_TOKEN, ProbeChannel
 
 

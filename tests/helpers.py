@@ -13,7 +13,7 @@ from switchboard_sdk.testing import sample_event
 
 from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tools.local.demo import new_whsec
 
 

@@ -200,7 +200,7 @@ def test_the_audit_log_pages_newest_first_and_only_shows_the_callers_tenant(
 def test_a_tenant_over_its_api_rate_gets_429_with_retry_after(client: Client, hub: Hub, demo: DemoTenant) -> None:
     from dataclasses import replace
 
-    from chalicelib.ratelimit import RateLimiter
+    from chalicelib.tenancy.ratelimit import RateLimiter
 
     frozen = hub.clock()  # one rate window for the whole test
     hub.settings = replace(hub.settings, api_rate=3)
@@ -236,8 +236,8 @@ def test_erasing_a_customer_through_the_api_leaves_an_audit_record_naming_only_t
 
 def test_a_suspension_during_a_plugin_change_is_not_undone(client: Client, hub: Hub, demo: DemoTenant) -> None:
     """Two writers read the same record; the second write must not silently win."""
-    from chalicelib.audit import Actor
-    from chalicelib.tenants import TenantRecord
+    from chalicelib.tenancy.audit import Actor
+    from chalicelib.tenancy.tenants import TenantRecord
 
     seen: list[int] = []
 
@@ -263,7 +263,7 @@ def test_a_change_that_changes_nothing_writes_and_audits_nothing(client: Client,
 
 def test_an_audit_write_that_fails_takes_the_key_with_it(client: Client, hub: Hub, demo: DemoTenant) -> None:
     """Key and audit record are one transaction: no unaudited key survives."""
-    from chalicelib.audit import AuditLog
+    from chalicelib.tenancy.audit import AuditLog
 
     class BrokenAudit(AuditLog):
         def entry(self, *args: Any, **kwargs: Any) -> Any:

@@ -14,7 +14,7 @@ from switchboard_sdk import Ticket
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.tenants import TenantRecord
+from chalicelib.tenancy.tenants import TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tools.local.demo import DemoTenant
 

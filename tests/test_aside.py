@@ -25,7 +25,7 @@ from chalicelib.hub import Hub
 from chalicelib.setaside import describe
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
-from chalicelib.tenants import PluginSetting
+from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
 from tests.probe_plugin import ProbeChannel, spec
 from tests.test_poison import Handler, put_marker, write_inbound

@@ -15,7 +15,7 @@ import app as app_module
 from chalicelib.hub import Hub
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, table_items
 from tests.probe_plugin import ProbeChannel, spec
 from tests.test_poison import write_inbound

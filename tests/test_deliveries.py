@@ -13,7 +13,7 @@ from switchboard_sdk.testing import StatusServer
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tools.local.demo import DemoTenant
 

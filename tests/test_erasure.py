@@ -14,12 +14,12 @@ import pytest
 from chalice.test import Client
 from switchboard_sdk import InboundMessage, NotFound, ticket_ref
 
-from chalicelib.erasure import KINDS, CustomerEraser, ErasureReport
 from chalicelib.hub import Hub
-from chalicelib.purge import BatchIncomplete
 from chalicelib.storage.conventions import ERASED
 from chalicelib.storage.payloads import PayloadArchive
 from chalicelib.storage.store import TicketStore
+from chalicelib.tenancy.erasure import KINDS, CustomerEraser, ErasureReport
+from chalicelib.tenancy.purge import BatchIncomplete
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec

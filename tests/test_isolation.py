@@ -26,10 +26,10 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
 from chalicelib.openapi import OPERATIONS, Operation
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.apikeys import Scope
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tools.local.demo import DemoTenant, new_whsec
 
@@ -72,7 +72,7 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
 
 
 def _actor() -> Any:
-    from chalicelib.audit import Actor
+    from chalicelib.tenancy.audit import Actor
 
     return Actor(key_id="setup")
 

@@ -349,7 +349,7 @@ def test_erasing_the_customer_removes_a_large_messages_parts(
 def test_sms_over_the_tenant_rate_are_stored_while_retrying_channels_get_429(
     client: Any, demo: DemoTenant, hub: Hub
 ) -> None:
-    from chalicelib.ratelimit import RateLimiter
+    from chalicelib.tenancy.ratelimit import RateLimiter
 
     frozen = hub.clock()  # one rate window for the whole test
     hub.settings = replace(hub.settings, webhook_rate=2)

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from switchboard_sdk import RateLimited
 
-from chalicelib.ratelimit import EXPIRY_SECONDS, RateLimiter, window_for
 from chalicelib.settings import Settings
 from chalicelib.storage.aws import AwsClients
 from chalicelib.storage.items import from_item
 from chalicelib.storage.keys import TenantKeys
+from chalicelib.tenancy.ratelimit import EXPIRY_SECONDS, RateLimiter, window_for
 from tests.conftest import AtomicCalls
 
 TABLE = "switchboard"
@@ -234,7 +234,7 @@ def test_when_the_table_fails_it_fails_open_and_the_container_limits_alone(
 ) -> None:
     limiter = RateLimiter(aws.dynamodb, "no-such-table", clock)  # every call: ResourceNotFoundException
     counter = CallCounter(aws.dynamodb)
-    with caplog.at_level(logging.WARNING, logger="chalicelib.ratelimit"):
+    with caplog.at_level(logging.WARNING, logger="chalicelib.tenancy.ratelimit"):
         assert admitted(limiter, 10) == 10, "a table failure never refuses a request"
         warnings = [r for r in caplog.records if "ratelimit.unavailable" in r.getMessage()]
         assert len(warnings) == 1

@@ -28,7 +28,7 @@ import pytest
 from switchboard_sdk import SwitchboardError, standard_webhooks
 
 from chalicelib.hub import Hub, set_hub
-from chalicelib.tenants import PluginSetting
+from chalicelib.tenancy.tenants import PluginSetting
 from tools.local import samples
 from tools.local.demo import DemoTenant
 from tools.local.runtime import LocalRuntime, free_port

@@ -25,9 +25,9 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.apikeys import Scope
 from chalicelib.hub import Hub
 from chalicelib.openapi import OPERATIONS, PATH_PARAMS, Operation, document
+from chalicelib.tenancy.apikeys import Scope
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, whole_state
 from tools.local.demo import DemoTenant

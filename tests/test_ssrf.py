@@ -50,7 +50,7 @@ import app as app_module
 from chalicelib.hub import Hub, build_hub, set_hub
 from chalicelib.settings import Settings
 from chalicelib.storage.aws import AwsClients
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from plugins.tests.fakes.hubspot_server import FakeHubSpot
 from plugins.tests.fakes.odoo_server import API_KEY as ODOO_KEY
 from plugins.tests.fakes.odoo_server import DATABASE as ODOO_DATABASE

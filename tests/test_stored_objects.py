@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib.hub import Hub
 from chalicelib.objects import target_of
-from chalicelib.tenants import PluginSetting
+from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import ProbeChannel, spec
 from tools.local.demo import DemoTenant

@@ -15,7 +15,7 @@ from switchboard_sdk import ticket_ref
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.tenants import PluginSetting
+from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import PROBE_TOKEN, ProbeChannel, spec
 from tools.local.demo import DemoTenant

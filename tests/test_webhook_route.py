@@ -27,7 +27,7 @@ from switchboard_sdk import (
 import app as app_module
 from chalicelib.hub import Hub
 from chalicelib.ingest import PARSE_CRASHED
-from chalicelib.tenants import PluginSetting
+from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import bucket_keys, signed_web_headers, table_items, web_message
 from tools.local.demo import DemoTenant, new_whsec
 
@@ -251,7 +251,7 @@ def test_a_tenant_over_its_webhook_rate_gets_429_and_nothing_is_stored(
 ) -> None:
     from dataclasses import replace
 
-    from chalicelib.ratelimit import RateLimiter
+    from chalicelib.tenancy.ratelimit import RateLimiter
 
     frozen = hub.clock()  # one rate window for the whole test
     hub.settings = replace(hub.settings, webhook_rate=2)

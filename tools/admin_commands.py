@@ -337,11 +337,11 @@ def aside_replay(ids: tuple[str, ...], **api: Any) -> None:
 @click.option("--state-dir", type=click.Path(path_type=Path), default=STATE_DIR, hidden=True)
 def bootstrap(name: str, table: str | None, aws_endpoint: str | None, state_dir: Path) -> None:
     """Issue a platform-admin key with your AWS credentials (the first key)."""
-    from chalicelib.apikeys import ApiKeyInfo, ApiKeys
-    from chalicelib.audit import Actor, AuditLog
     from chalicelib.hub import utc_now
     from chalicelib.settings import Settings
     from chalicelib.storage.aws import AwsClients
+    from chalicelib.tenancy.apikeys import ApiKeyInfo, ApiKeys
+    from chalicelib.tenancy.audit import Actor, AuditLog
 
     local = state_dir / "demo.json"
     if table is None and local.exists():  # the local runtime's emulator takes any credentials

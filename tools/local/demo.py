@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from chalicelib.hub import Hub
-from chalicelib.tenants import PluginSetting, TenantRecord
+from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 
 
 def new_whsec() -> str:

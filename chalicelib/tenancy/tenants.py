@@ -14,16 +14,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from switchboard_sdk import Conflict, InvalidInput, NotFound, PluginRegistry
 
-from .calls import invalid
-from .storage.aws import write_together
-from .storage.conventions import RetentionDays
-from .storage.items import from_item, to_item
-from .storage.keys import tenant_record_key, tenants_index
+from ..errors import invalid
+from ..storage.aws import write_together
+from ..storage.conventions import RetentionDays
+from ..storage.items import from_item, to_item
+from ..storage.keys import tenant_record_key, tenants_index
 
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # the vault is passed in; its module loads with the hub part that builds it
-    from .secrets.vault import SecretVault
+    from ..secrets.vault import SecretVault
 
 
 class PluginSetting(BaseModel):

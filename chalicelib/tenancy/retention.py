@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from switchboard_sdk import NotFound
 
-from .storage.conventions import expires_at
+from ..storage.conventions import expires_at
 from .tenants import TenantSettings
 
 if TYPE_CHECKING:

@@ -37,12 +37,12 @@ from typing import Any
 
 from switchboard_sdk import Identity, NotFound
 
+from ..storage.conventions import ERASED
+from ..storage.inbound import inbound_part_keys
+from ..storage.keys import TenantKeys
+from ..storage.payloads import PayloadArchive
+from ..storage.store import TicketStore
 from .purge import TenantPurge, key_of
-from .storage.conventions import ERASED
-from .storage.inbound import inbound_part_keys
-from .storage.keys import TenantKeys
-from .storage.payloads import PayloadArchive
-from .storage.store import TicketStore
 
 log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)

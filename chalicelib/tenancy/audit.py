@@ -21,9 +21,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 from switchboard_sdk import BadPayload
 
-from .storage.conventions import iso
-from .storage.items import from_item, to_item
-from .storage.keys import PLATFORM_AUDIT, TenantKeys
+from ..storage.conventions import iso
+from ..storage.items import from_item, to_item
+from ..storage.keys import PLATFORM_AUDIT, TenantKeys
 
 DEFAULT_RETENTION_DAYS = 3 * 365 + 1
 SECRET_WORDS = ("secret", "token", "password", "api_key", "aes_key", "signing_key")

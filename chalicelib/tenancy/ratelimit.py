@@ -34,8 +34,8 @@ from typing import Any
 
 from switchboard_sdk import RateLimited
 
-from .storage.items import to_item
-from .storage.keys import Key, TenantKeys
+from ..storage.items import to_item
+from ..storage.keys import Key, TenantKeys
 
 log = logging.getLogger(__name__)
 

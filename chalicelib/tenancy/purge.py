@@ -1,4 +1,4 @@
-"""Bulk reads and deletes of one tenant's items, for erasure (chalicelib/erasure.py).
+"""Bulk reads and deletes of one tenant's items, for erasure (chalicelib/tenancy/erasure.py).
 
 Like the ticket store's repositories, a :class:`TenantPurge` is bound to
 one tenant's :class:`~chalicelib.keys.TenantKeys`: it queries only partitions
@@ -18,10 +18,10 @@ from typing import Any
 
 from switchboard_sdk import Unavailable
 
-from .storage.conventions import ERASED, iso
-from .storage.items import from_item, to_item
-from .storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
-from .storage.table import TenantTable
+from ..storage.conventions import ERASED, iso
+from ..storage.items import from_item, to_item
+from ..storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
+from ..storage.table import TenantTable
 
 PAGE = 100
 WRITE_BATCH = 25  # BatchWriteItem's limit

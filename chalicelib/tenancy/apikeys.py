@@ -19,11 +19,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import Conflict, InvalidInput, NotFound, Unauthorized
 
-from .storage.aws import write_together
-from .storage.conventions import iso
-from .storage.ids import random_token
-from .storage.items import from_item, to_item
-from .storage.keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key
+from ..storage.aws import write_together
+from ..storage.conventions import iso
+from ..storage.ids import random_token
+from ..storage.items import from_item, to_item
+from ..storage.keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key
 
 KEY_PREFIX = "sbk"
 Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
