@@ -45,7 +45,7 @@ from ..storage.store import TicketStore
 from .purge import TenantPurge, key_of
 
 log = logging.getLogger(__name__)
-CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.ids.stable_id("cus", ...)
+CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.storage.ids.customer_id_for
 KINDS = (
     "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
     "inbound_record_parts", "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",

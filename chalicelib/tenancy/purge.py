@@ -1,7 +1,7 @@
 """Bulk reads and deletes of one tenant's items, for erasure (chalicelib/tenancy/erasure.py).
 
 Like the ticket store's repositories, a :class:`TenantPurge` is bound to
-one tenant's :class:`~chalicelib.keys.TenantKeys`: it queries only partitions
+one tenant's :class:`~chalicelib.storage.keys.TenantKeys`: it queries only partitions
 those keys name and refuses to delete any key outside the tenant's prefix.
 Queries are paged (:data:`PAGE` items a call); batch calls are chunked to
 DynamoDB's limits (25 writes, 100 reads) and retry what DynamoDB left
