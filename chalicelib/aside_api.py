@@ -21,7 +21,7 @@ from .tenancy.audit import AuditLog
 
 MAX_PAGE = 100
 REPLAY_PAGE = 100  # entries one replay call takes on (a call must end within API Gateway's 29 s)
-ENTRY_ID = r"^asd_[a-z2-7]{26}$"  # setaside.stream_entry_id / object_entry_id
+ENTRY_ID = r"^asd_[a-z2-7]{26}$"  # storage.ids.stream_entry_id / object_entry_id
 EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID)]
 
 

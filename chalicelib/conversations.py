@@ -33,10 +33,9 @@ from dataclasses import dataclass
 
 from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
 
-from .ingest import message_id_for
 from .storage.conversations import Conversations
 from .storage.documents import PartsMissing
-from .storage.ids import stable_id
+from .storage.ids import message_id_for, ticket_id_for
 from .storage.store import TicketStore
 from .tenancy.retention import RetentionSource
 
@@ -108,7 +107,7 @@ class ConversationBuilder:
                stored: InboundMessage) -> Placement | None:
         if inbound.customer is None:
             return self._follow_up(tenant, inbound, expires, stored)
-        candidate = stable_id("tkt", inbound.tenant_id, inbound.channel, inbound.provider_message_id)
+        candidate = ticket_id_for(inbound)
         if inbound.sender_authenticated is False:
             # the provider says the sender is not who From claims (Zammad #5064): no
             # existing ticket, not even the customer's open one; a ticket of its own,

@@ -30,7 +30,7 @@ from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, 
 from .jobs import SQS_BATCH_ENTRIES, EventRef, JobRefused, entry_size, fitting, job_for
 from .setaside import is_transient
 from .storage.aws import error_code
-from .storage.ids import stable_id
+from .storage.ids import event_id_for
 from .storage.keys import Key
 from .storage.store import TicketStore
 from .storage.table import TenantTable
@@ -61,7 +61,7 @@ def events_for(item: dict[str, Any], customer: Customer | None = None) -> list[E
 def _envelope(
     kind: str, tenant_id: str, ticket_id: str, at: Any, data: dict[str, Any], object_id: str = ""
 ) -> EventEnvelope:
-    event_id = stable_id("evt", kind, tenant_id, object_id or ticket_id)
+    event_id = event_id_for(kind, tenant_id, object_id or ticket_id)
     return EventEnvelope.model_validate(
         {"id": event_id, "type": kind, "tenant_id": tenant_id, "ticket_id": ticket_id,
          "occurred_at": at, "data": data}

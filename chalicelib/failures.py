@@ -40,6 +40,7 @@ from typing import Any
 from .setaside import ERROR_TYPE, SetAside, describe, is_transient, tenant_of
 from .storage.aws import error_code
 from .storage.keys import TenantKeys
+from .storage.payloads import target_of
 
 log = logging.getLogger(__name__)
 
@@ -144,8 +145,6 @@ class ObjectFailures:
         return consume(records, self.handle, "object failure")
 
     def handle(self, failure: dict[str, Any]) -> None:
-        from .objects import target_of  # the ingest path: loaded only here
-
         event = failure.get("requestPayload")
         detail = event.get("detail") if isinstance(event, dict) else None
         if not isinstance(detail, dict):

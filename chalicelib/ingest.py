@@ -58,7 +58,7 @@ from switchboard_sdk import (
 from .settings import Settings
 from .storage.conventions import allowed_days, expires_at
 from .storage.documents import RESERVED_METADATA
-from .storage.ids import stable_id
+from .storage.ids import message_id_for
 from .storage.inbound import InboundWrite
 from .storage.keys import TenantKeys
 from .storage.payloads import PayloadArchive
@@ -291,11 +291,6 @@ class Parsed:
             return "body:" + hashlib.sha256(body).hexdigest()
         ids = "\x1f".join(sorted(m.provider_message_id for m in self.messages))
         return "ids:" + hashlib.sha256(ids.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def message_id_for(message: InboundMessage) -> str:
-    """The stored message's id, derived from its de-duplication key."""
-    return stable_id("msg", message.tenant_id, message.channel, message.provider_message_id)
 
 
 def _default_answer(report: IngestReport) -> WebhookResponse:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -26,19 +25,9 @@ from typing import Any
 from switchboard_sdk import IngestReport, NotFound, StoredObject
 
 from .ingest import Ingestor
-from .storage.keys import valid_tenant_id
+from .storage.payloads import target_of
 
-INBOUND_PREFIX = "inbound/"
-_KEY = re.compile(r"inbound/(?P<tenant>[^/]+)/(?P<channel>[^/]+)/.+")
 log = logging.getLogger(__name__)
-
-
-def target_of(key: str) -> tuple[str, str] | None:
-    """``(tenant, channel)`` an object key is addressed to, or ``None``."""
-    match = _KEY.fullmatch(key)
-    if match is None or not valid_tenant_id(match["tenant"]):
-        return None
-    return match["tenant"], match["channel"]
 
 
 class StoredObjectHandler:

@@ -53,9 +53,10 @@ from switchboard_sdk import SwitchboardError
 
 from .storage.aws import error_code, is_condition_failure
 from .storage.conventions import MAX_PAGE, iso
-from .storage.ids import stable_id
+from .storage.ids import object_entry_id, stream_entry_id
 from .storage.items import from_item, to_item
 from .storage.keys import TenantKeys, valid_tenant_id
+from .storage.payloads import target_of
 
 log = logging.getLogger(__name__)
 
@@ -139,15 +140,6 @@ def tenant_of(record: dict[str, Any]) -> str | None:
     prefix, _, rest = pk.partition("#")
     tenant_id = rest.partition("#")[0]
     return tenant_id if prefix == "T" and valid_tenant_id(tenant_id) else None
-
-
-def stream_entry_id(record_keys: dict[str, str], *change: str) -> str:
-    """The entry of a stream record's item (the same item set aside twice: one entry)."""
-    return stable_id("asd", "stream", record_keys.get("pk", ""), record_keys.get("sk", ""), *change)
-
-
-def object_entry_id(bucket: str, key: str) -> str:
-    return stable_id("asd", "object", bucket, key)
 
 
 @dataclass
@@ -293,8 +285,6 @@ class SetAside:
 
     def _replay_object(self, tenant_id: str, entry: dict[str, Any], objects: ObjectProcess,
                        report: ReplayReport) -> None:
-        from .objects import target_of
-
         bucket, key = str(entry.get("bucket", "")), str(entry.get("object_key", ""))
         target = target_of(key)
         if target is None or target[0] != tenant_id:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.hub import Hub
-from chalicelib.objects import target_of
+from chalicelib.storage.payloads import target_of
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import ProbeChannel, spec

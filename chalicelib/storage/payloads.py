@@ -16,17 +16,28 @@ only the calling tenant's.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from .aws import error_code
 from .conventions import object_tagging
-from .keys import TenantKeys
+from .keys import TenantKeys, valid_tenant_id
 
 # top-level folders whose second path segment is the tenant id
 TENANT_FOLDERS = ("raw", "attachments", "inbound", "quarantine")
 DELETE_BATCH = 1000  # S3's DeleteObjects limit
+INBOUND_PREFIX = "inbound/"  # where an AWS service stores objects for a channel (SES raw MIME)
+_KEY = re.compile(r"inbound/(?P<tenant>[^/]+)/(?P<channel>[^/]+)/.+")
+
+
+def target_of(key: str) -> tuple[str, str] | None:
+    """``(tenant, channel)`` an object key under ``inbound/`` is addressed to, or ``None``."""
+    match = _KEY.fullmatch(key)
+    if match is None or not valid_tenant_id(match["tenant"]):
+        return None
+    return match["tenant"], match["channel"]
 
 
 class PayloadArchive:
