@@ -12,8 +12,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .deliveries import DeliveryLog
-from .replay import Replayer, ReplayFilter
+from .pipeline.deliveries import DeliveryLog
+from .pipeline.replay import Replayer, ReplayFilter
 from .storage.conventions import MAX_PAGE
 from .storage.store import TicketStore
 from .tenancy.audit import AuditLog

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .setaside import ObjectProcess, Process, SetAside
+from .pipeline.setaside import ObjectProcess, Process, SetAside
 from .tenancy.audit import AuditLog
 
 MAX_PAGE = 100

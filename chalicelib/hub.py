@@ -25,20 +25,20 @@ if TYPE_CHECKING:
     from .admin import PlatformApi
     from .api import DeliveryApi, TicketApi
     from .aside_api import AsideApi
-    from .deliveries import DeliveryLog
-    from .failures import ObjectFailures, StreamFailures
     from .ingest import Ingestor
     from .objects import StoredObjectHandler
-    from .setaside import SetAside
+    from .pipeline.deliveries import DeliveryLog
+    from .pipeline.failures import ObjectFailures, StreamFailures
+    from .pipeline.setaside import SetAside
+    from .pipeline.stream import StreamProcessor
+    from .pipeline.worker import DeliveryWorker
     from .storage.store import TicketStore
-    from .stream import StreamProcessor
     from .tenancy.apikeys import ApiKeys
     from .tenancy.audit import AuditLog
     from .tenancy.ratelimit import RateLimiter
     from .tenancy.retention import TenantRetention
     from .tenancy.tenants import TenantDirectory
     from .tenant_admin import TenantAdminApi
-    from .worker import DeliveryWorker
 
 
 def utc_now() -> datetime:
@@ -126,7 +126,7 @@ class Hub:
     @functools.cached_property
     def deliveries_api(self) -> DeliveryApi:
         from .api import DeliveryApi
-        from .replay import Replayer
+        from .pipeline.replay import Replayer
 
         replayer = Replayer(self.aws.sqs, self.settings.queue_url, self.settings.dlq_url, self.store,
                             self.delivery_log)
@@ -152,9 +152,9 @@ class Hub:
 
     @functools.cached_property
     def stream(self) -> StreamProcessor:
-        from .conversations import ConversationBuilder
-        from .dispatch import Dispatcher
-        from .stream import StreamProcessor
+        from .pipeline.conversations import ConversationBuilder
+        from .pipeline.dispatch import Dispatcher
+        from .pipeline.stream import StreamProcessor
 
         dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
         return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher, self.set_aside)
@@ -163,21 +163,21 @@ class Hub:
     def set_aside(self) -> SetAside:
         """Stream records and stored objects that can never be processed, per tenant: list
         and replay (``set_aside.replay(tenant_id, hub.stream.process, objects=hub.stored_objects.process)``)."""
-        from .setaside import SetAside
+        from .pipeline.setaside import SetAside
 
         return SetAside(self.aws.dynamodb, self.settings.table_name, self.clock)
 
     @functools.cached_property
     def stream_failures(self) -> StreamFailures:
         """StreamFailureQueue's consumer: stream batches Lambda gave up on, read back and set aside."""
-        from .failures import StreamFailures
+        from .pipeline.failures import StreamFailures
 
         return StreamFailures(self.aws.client("dynamodbstreams"), self.set_aside)
 
     @functools.cached_property
     def object_failures(self) -> ObjectFailures:
         """ObjectFailureQueue's consumer: stored objects Lambda gave up on, set aside."""
-        from .failures import ObjectFailures
+        from .pipeline.failures import ObjectFailures
 
         return ObjectFailures(self.set_aside)
 
@@ -194,8 +194,8 @@ class Hub:
     def worker(self) -> DeliveryWorker:
         from switchboard_sdk.transport import Urllib3Transport
 
-        from .breaker import CircuitBreakers
-        from .worker import DeliveryWorker
+        from .pipeline.breaker import CircuitBreakers
+        from .pipeline.worker import DeliveryWorker
 
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
@@ -210,7 +210,7 @@ class Hub:
 
     @functools.cached_property
     def delivery_log(self) -> DeliveryLog:
-        from .deliveries import DeliveryLog
+        from .pipeline.deliveries import DeliveryLog
 
         return DeliveryLog(self.aws.dynamodb, self.settings.table_name,
                            retention_days=self.settings.delivery_log_days,

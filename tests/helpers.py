@@ -11,8 +11,8 @@ from typing import Any
 from switchboard_sdk import EventEnvelope
 from switchboard_sdk.testing import sample_event
 
-from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
+from chalicelib.pipeline.dispatch import Dispatcher
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tools.local.demo import new_whsec
 

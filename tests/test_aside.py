@@ -20,9 +20,9 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
 import app as app_module
-from chalicelib.failures import ObjectFailures, StreamFailures
 from chalicelib.hub import Hub
-from chalicelib.setaside import describe
+from chalicelib.pipeline.failures import ObjectFailures, StreamFailures
+from chalicelib.pipeline.setaside import describe
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
 from chalicelib.tenancy.tenants import PluginSetting
@@ -118,7 +118,7 @@ def test_every_record_a_description_names_is_set_aside_for_its_own_tenant(
     shard, records = shard_records(hub, pipeline.stream._arn)
     send(hub, outputs["StreamFailureQueueUrl"], describe_batch(pipeline.stream._arn, shard, records[:5]))
 
-    with caplog.at_level(logging.ERROR, logger="chalicelib.setaside"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.pipeline.setaside"):
         drain([failure_pump(hub, outputs, "Stream")])
 
     assert sorted(e["record_keys"]["pk"] for e in hub.set_aside.entries("demo")) == [
@@ -173,7 +173,7 @@ def test_a_description_read_too_late_is_logged_as_lost_and_consumed(
     hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
     consumer = StreamFailures(Streams("TrimmedDataAccessException"), hub.set_aside)
-    with caplog.at_level(logging.ERROR, logger="chalicelib.failures"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.pipeline.failures"):
         assert consumer.process([sqs_record(BATCH)]) == {"batchItemFailures": []}
     assert "no longer in the stream" in caplog.text
     assert aside_items(hub) == []
@@ -189,7 +189,7 @@ def test_a_message_that_describes_nothing_usable_is_logged_and_consumed(
     hub: Hub, body: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     consumer = StreamFailures(Streams("Unused"), hub.set_aside)
-    with caplog.at_level(logging.ERROR, logger="chalicelib.failures"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.pipeline.failures"):
         assert consumer.process([sqs_record(body)]) == {"batchItemFailures": []}
     assert "cannot be handled" in caplog.text
 
@@ -267,7 +267,7 @@ def test_an_object_still_failing_stays_and_one_deleted_meanwhile_is_gone(
 def test_an_object_failure_without_the_event_is_logged_and_consumed(
     hub: Hub, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.ERROR, logger="chalicelib.failures"):
+    with caplog.at_level(logging.ERROR, logger="chalicelib.pipeline.failures"):
         result = ObjectFailures(hub.set_aside).process([sqs_record({"version": "1.0", "requestContext": {}})])
     assert result == {"batchItemFailures": []}
     assert "no requestPayload" in caplog.text

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from switchboard_sdk.testing import StatusServer
 
-from chalicelib.breaker import BASE_COOLDOWN, THRESHOLD, CircuitBreakers
 from chalicelib.hub import Hub
+from chalicelib.pipeline.breaker import BASE_COOLDOWN, THRESHOLD, CircuitBreakers
 from tests.conftest import table_items
 from tests.helpers import enqueue, event, receive_records
 from tools.local.demo import DemoTenant

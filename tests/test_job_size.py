@@ -13,12 +13,12 @@ import pytest
 from switchboard_sdk import EventEnvelope
 from switchboard_sdk.testing import StatusServer, sample_event
 
-from chalicelib.conversations import ConversationBuilder
-from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
-from chalicelib.jobs import INLINE_JOB_BYTES, decode, dumps, fitting, job_for
-from chalicelib.replay import Replayer, ReplayFilter
-from chalicelib.stream import StreamProcessor
+from chalicelib.pipeline.conversations import ConversationBuilder
+from chalicelib.pipeline.dispatch import Dispatcher
+from chalicelib.pipeline.jobs import INLINE_JOB_BYTES, decode, dumps, fitting, job_for
+from chalicelib.pipeline.replay import Replayer, ReplayFilter
+from chalicelib.pipeline.stream import StreamProcessor
 from tests.conftest import Pipeline
 from tests.helpers import dead_letters, receive_records
 from tests.test_store import EMAIL, inbound

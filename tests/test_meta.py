@@ -89,7 +89,7 @@ def _modules() -> list[Path]:
 
 def test_modules_are_found() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in _modules()}
-    assert {"chalicelib/worker.py", "sdk/switchboard_sdk/hookspecs.py",
+    assert {"chalicelib/pipeline/worker.py", "sdk/switchboard_sdk/hookspecs.py",
             "plugins/switchboard_plugins/web/hooks.py"} <= names
 
 

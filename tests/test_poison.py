@@ -13,13 +13,13 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ParamValid
 from switchboard_sdk import BadPayload, RateLimited
 from switchboard_sdk.testing import StatusServer
 
-from chalicelib.conversations import ConversationBuilder
-from chalicelib.dispatch import Dispatcher, NotQueued
 from chalicelib.hub import Hub
-from chalicelib.setaside import is_transient
+from chalicelib.pipeline.conversations import ConversationBuilder
+from chalicelib.pipeline.dispatch import Dispatcher, NotQueued
+from chalicelib.pipeline.setaside import is_transient
+from chalicelib.pipeline.stream import StreamProcessor
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
-from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import conversation, queued_jobs, stream_records

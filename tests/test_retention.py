@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from chalice.test import Client
 
-from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
+from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.storage.conventions import RETENTION_DAYS, TAG_KEY
 from chalicelib.storage.conversations import CUSTOMER_GRACE, IDENTITY_GRACE, LINK_GRACE
 from tests.conftest import Pipeline, table_items

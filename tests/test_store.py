@@ -11,8 +11,8 @@ from switchboard_sdk import CustomerProfile, Identity, InboundMessage, NotFound,
 from switchboard_sdk.testing import StatusServer
 
 import app as app_module
-from chalicelib.conversations import ConversationBuilder
 from chalicelib.hub import Hub
+from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, table_items
 from tools.local.demo import DemoTenant

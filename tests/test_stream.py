@@ -16,11 +16,11 @@ import pytest
 from botocore.exceptions import ClientError
 from switchboard_sdk import Identity, InboundMessage, ThreadHints
 
-from chalicelib.conversations import ConversationBuilder
-from chalicelib.dispatch import Dispatcher
 from chalicelib.hub import Hub
+from chalicelib.pipeline.conversations import ConversationBuilder
+from chalicelib.pipeline.dispatch import Dispatcher
+from chalicelib.pipeline.stream import StreamProcessor
 from chalicelib.storage.conversations import Conversations
-from chalicelib.stream import StreamProcessor
 from tests.conftest import Pipeline, table_items
 from tests.test_store import EMAIL, T0, inbound
 from tools.local.demo import DemoTenant

@@ -15,7 +15,7 @@ import pytest
 from switchboard_sdk.testing import StatusServer
 
 from chalicelib.hub import Hub
-from chalicelib.worker import MAX_DELAY_SECONDS, backoff_seconds
+from chalicelib.pipeline.worker import MAX_DELAY_SECONDS, backoff_seconds
 from tests.helpers import (
     change_webhook,
     closed_port_url,

@@ -210,7 +210,7 @@ class TenantKeys:
 
     def set_aside_partition(self) -> str:
         """Stream records and stored objects the hub could not process, set aside
-        to be listed and replayed (chalicelib/setaside.py): one partition per tenant."""
+        to be listed and replayed (chalicelib/pipeline/setaside.py): one partition per tenant."""
         return f"{self.prefix}ASIDE"
 
     def set_aside(self, entry_id: str) -> Key:

@@ -13,7 +13,7 @@ the batch is retried from there (the repeats it sends again are dropped by
 their de-duplication ids). Jobs SQS refuses for what they carry are reported
 per record instead, so the stream handler sets that record aside.
 
-Jobs (:mod:`chalicelib.jobs`) carry their event while it is small and a
+Jobs (:mod:`chalicelib.pipeline.jobs`) carry their event while it is small and a
 reference to the stored item otherwise; :class:`StoredEvents` rebuilds a
 referenced event for the worker.
 """
@@ -27,14 +27,14 @@ from typing import Any
 
 from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, Unavailable
 
+from ..storage.aws import error_code
+from ..storage.ids import event_id_for
+from ..storage.keys import Key
+from ..storage.store import TicketStore
+from ..storage.table import TenantTable
+from ..tenancy.tenants import TenantDirectory
 from .jobs import SQS_BATCH_ENTRIES, EventRef, JobRefused, entry_size, fitting, job_for
 from .setaside import is_transient
-from .storage.aws import error_code
-from .storage.ids import event_id_for
-from .storage.keys import Key
-from .storage.store import TicketStore
-from .storage.table import TenantTable
-from .tenancy.tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class _Held:
 
 class Outbox:
     """Delivery jobs waiting to be queued, sent in the order they were added, as
-    many per ``SendMessageBatch`` as SQS takes (:func:`~chalicelib.jobs.fitting`:
+    many per ``SendMessageBatch`` as SQS takes (:func:`~chalicelib.pipeline.jobs.fitting`:
     ten, and 256 KiB in all); each job remembers who added it (a stream record).
 
     Jobs SQS refuses for what they carry cannot be queued by trying again: their
@@ -166,7 +166,7 @@ class Dispatcher:
 
     def jobs(self, events: Iterable[EventEnvelope], *, by_reference: bool = False) -> list[dict[str, str]]:
         """``SendMessageBatch`` entries (without ``Id``): one per (event, enabled connector).
-        :class:`~chalicelib.jobs.JobTooLarge` if an event can be neither inlined nor referenced."""
+        :class:`~chalicelib.pipeline.jobs.JobTooLarge` if an event can be neither inlined nor referenced."""
         entries: list[dict[str, str]] = []
         for event in events:
             try:
@@ -189,7 +189,7 @@ class Dispatcher:
 
 
 class StoredEvents:
-    """Rebuilds a referenced event (:class:`~chalicelib.jobs.EventRef`) from the table:
+    """Rebuilds a referenced event (:class:`~chalicelib.pipeline.jobs.EventRef`) from the table:
     the item that announced it (a message in full, put back together from its parts
     if it is large) and its customer, two consistent reads. The worker needs this
     only for jobs too large to carry their event."""

@@ -16,7 +16,7 @@ attempted. The count is only read when SQS has seen the job before, so a
 first-time delivery costs no table call.
 
 A job carries its event, or, when the event is too large to ride in a job, a
-reference to the stored item (:mod:`chalicelib.jobs`): the worker then reads the
+reference to the stored item (:mod:`chalicelib.pipeline.jobs`): the worker then reads the
 event back from the table (two reads) before the attempt. Typical jobs carry
 their event and cost no read.
 
@@ -52,15 +52,15 @@ from switchboard_sdk import (
     PluginRegistry,
 )
 
+from ..settings import Settings
+from ..storage.attempts import DeliveryAttempts
+from ..storage.store import TicketStore
+from ..tenancy.tenants import TenantDirectory
 from .breaker import CircuitBreakers
 from .deliveries import Attempt, DeliveryLog
 from .dispatch import StoredEvents
 from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
-from .settings import Settings
-from .storage.attempts import DeliveryAttempts
-from .storage.store import TicketStore
-from .tenancy.tenants import TenantDirectory
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ class DeliveryWorker:
     def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int,
                         settle: _Settlement, log_as: EventEnvelope) -> DeliveryOutcome:
         """One attempt, recorded in the endpoint's breaker and (at the batch's end) the
-        delivery log, which keeps ``log_as`` (a large event's reference: :func:`~chalicelib.jobs.logged`)."""
+        delivery log, which keeps ``log_as`` (a large event's reference: :func:`~chalicelib.pipeline.jobs.logged`)."""
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
@@ -254,7 +254,7 @@ class _Settlement:
     attempts: list[Attempt] = field(default_factory=list)  # for the delivery log
 
     def dead_letter(self, record: dict[str, Any], body: str) -> None:
-        """``body``: the job's dead letter (:mod:`chalicelib.jobs`)."""
+        """``body``: the job's dead letter (:mod:`chalicelib.pipeline.jobs`)."""
         attributes = record.get("attributes", {})
         self.dead.append((record, {
             "MessageBody": body, "MessageGroupId": attributes.get("MessageGroupId") or "dead-letters",

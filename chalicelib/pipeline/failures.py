@@ -37,10 +37,10 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..storage.aws import error_code
+from ..storage.keys import TenantKeys
+from ..storage.payloads import target_of
 from .setaside import ERROR_TYPE, SetAside, describe, is_transient, tenant_of
-from .storage.aws import error_code
-from .storage.keys import TenantKeys
-from .storage.payloads import target_of
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ def _is_shelf(record: dict[str, Any]) -> bool:
 
 
 def _image(record: dict[str, Any]) -> dict[str, Any]:
-    from .storage.items import from_item
+    from ..storage.items import from_item
 
     try:
         return from_item(record.get("dynamodb", {}).get("NewImage") or {})

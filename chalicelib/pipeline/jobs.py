@@ -7,7 +7,7 @@ so a typical delivery costs no table read. A larger event (a long mail, a chat
 message of 100,000 characters) is replaced by a reference: the event's identity
 (id, type, tenant, ticket, time) and the key of the stored item that announced
 it; the worker rebuilds the event from the table before calling the connector
-(:class:`~chalicelib.dispatch.StoredEvents`). Nothing in a job grows without
+(:class:`~chalicelib.pipeline.dispatch.StoredEvents`). Nothing in a job grows without
 bound, so every job is far below SQS's message limit and any ten fit one
 ``SendMessageBatch`` (ten of 24 KiB < 256 KiB); :func:`fitting` still cuts
 batches by size, so a batch stays within SQS's classic limits (10 entries,
@@ -43,7 +43,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
 
-from .storage.conventions import iso
+from ..storage.conventions import iso
 
 INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
 SQS_BATCH_ENTRIES = 10

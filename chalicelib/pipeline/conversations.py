@@ -33,11 +33,11 @@ from dataclasses import dataclass
 
 from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
 
-from .storage.conversations import Conversations
-from .storage.documents import PartsMissing
-from .storage.ids import message_id_for, ticket_id_for
-from .storage.store import TicketStore
-from .tenancy.retention import RetentionSource
+from ..storage.conversations import Conversations
+from ..storage.documents import PartsMissing
+from ..storage.ids import message_id_for, ticket_id_for
+from ..storage.store import TicketStore
+from ..tenancy.retention import RetentionSource
 
 SUBJECT_CHARS = 120
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender

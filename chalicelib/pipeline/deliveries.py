@@ -18,10 +18,10 @@ from typing import Any
 
 from switchboard_sdk import DeliveryOutcome, EventEnvelope
 
-from .storage.conventions import ACTIVITY_INDEX, MAX_PAGE, iso
-from .storage.items import from_item, to_item
-from .storage.keys import TenantKeys, shard_of
-from .tenancy.retention import RetentionSource
+from ..storage.conventions import ACTIVITY_INDEX, MAX_PAGE, iso
+from ..storage.items import from_item, to_item
+from ..storage.keys import TenantKeys, shard_of
+from ..tenancy.retention import RetentionSource
 
 WRITE_BATCH = 25  # BatchWriteItem's limit
 UNPROCESSED_TRIES = 5

@@ -19,7 +19,7 @@ whole batch). The stream handler therefore tells two kinds of failure apart
 
 What still runs out of retries — a stream batch Lambda gave up on, a stored
 object whose asynchronous invocation failed three times — is described to an
-on-failure queue, and :mod:`chalicelib.failures` sets it aside here too.
+on-failure queue, and :mod:`chalicelib.pipeline.failures` sets it aside here too.
 
 An entry lives in the tenant's own partition (``TenantKeys.set_aside``), under a
 stable id derived from what it names (a stream record's item keys, or an
@@ -51,12 +51,12 @@ from typing import Any
 
 from switchboard_sdk import SwitchboardError
 
-from .storage.aws import error_code, is_condition_failure
-from .storage.conventions import MAX_PAGE, iso
-from .storage.ids import object_entry_id, stream_entry_id
-from .storage.items import from_item, to_item
-from .storage.keys import TenantKeys, valid_tenant_id
-from .storage.payloads import target_of
+from ..storage.aws import error_code, is_condition_failure
+from ..storage.conventions import MAX_PAGE, iso
+from ..storage.ids import object_entry_id, stream_entry_id
+from ..storage.items import from_item, to_item
+from ..storage.keys import TenantKeys, valid_tenant_id
+from ..storage.payloads import target_of
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .storage.conventions import iso
-from .storage.items import from_item, to_item
-from .storage.keys import Key, TenantKeys
+from ..storage.conventions import iso
+from ..storage.items import from_item, to_item
+from ..storage.keys import Key, TenantKeys
 
 # defaults; Settings.breaker_threshold / breaker_cooldown_seconds override them
 THRESHOLD = 10  # consecutive transient failures: a 35%-flaky endpoint almost never trips it

@@ -6,7 +6,7 @@ de-duplicate on the event id (``webhook-id``, CRM external ids). A replayed job
 starts with a fresh attempt budget. Only the calling tenant's events are ever
 touched: dead letters of other tenants are left in place, untouched.
 
-Dead letters hold their job as it was queued (:mod:`chalicelib.jobs`): with its
+Dead letters hold their job as it was queued (:mod:`chalicelib.pipeline.jobs`): with its
 event inline, or with a reference to the stored item for a large event; either
 goes back as it is, and the worker reads a referenced event when it delivers.
 """
@@ -20,9 +20,9 @@ from typing import Any
 
 from switchboard_sdk import EventEnvelope, Unavailable
 
+from ..storage.store import TicketStore
 from .deliveries import DeliveryLog
 from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
-from .storage.store import TicketStore
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
 DLQ_HOLD_SECONDS = 60  # how long a scanned dead letter stays hidden from a concurrent replay

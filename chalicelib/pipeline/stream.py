@@ -3,11 +3,11 @@ messages → delivery jobs.
 
 Records arrive at least once and in order per item. A record that fails for a
 passing reason (throttling, a service unavailable, jobs not queued:
-:func:`~chalicelib.setaside.is_transient`) is reported by its sequence number
+:func:`~chalicelib.pipeline.setaside.is_transient`) is reported by its sequence number
 (``batchItemFailures``) so Lambda retries from there; everything before it is
 not redone, and anything redone is idempotent anyway. A record that would fail
 every time (it does not validate, its jobs can never be queued, a bug) is set
-aside in its tenant's partition (:class:`~chalicelib.setaside.SetAside`: the
+aside in its tenant's partition (:class:`~chalicelib.pipeline.setaside.SetAside`: the
 reason and the record's keys, replayable) and the handler goes on with the next
 record, so it never holds back anyone else's.
 
@@ -16,7 +16,7 @@ from that message's provider-message record: only one that a parked follow-up
 marked (``Conversations.park``) costs a read; every other message costs none.
 
 Delivery jobs are batched across the stream batch: they wait in an
-:class:`~chalicelib.dispatch.Outbox` that sends them in record order, up to ten
+:class:`~chalicelib.pipeline.dispatch.Outbox` that sends them in record order, up to ten
 (and 256 KiB) at a time, and the customers they name are read in one call per
 tenant. Before reporting a failure the handler queues what earlier records
 produced; if that fails too, it reports the first record whose jobs were not all
@@ -33,11 +33,11 @@ from typing import Any
 
 from switchboard_sdk import BadPayload, Customer, InboundMessage
 
+from ..storage.conversations import has_parked_follow_ups
+from ..storage.items import from_item
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .setaside import SetAside, describe, is_transient, tenant_of
-from .storage.conversations import has_parked_follow_ups
-from .storage.items import from_item
 
 log = logging.getLogger(__name__)
 Change = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its new image (None: unreadable)
