@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from .admin import PlatformApi
     from .api import DeliveryApi, TicketApi
     from .aside_api import AsideApi
-    from .ingest import Ingestor
-    from .objects import StoredObjectHandler
+    from .ingest.ingestor import Ingestor
+    from .ingest.objects import StoredObjectHandler
     from .pipeline.deliveries import DeliveryLog
     from .pipeline.failures import ObjectFailures, StreamFailures
     from .pipeline.setaside import SetAside
@@ -134,7 +134,7 @@ class Hub:
 
     @functools.cached_property
     def ingestor(self) -> Ingestor:
-        from .ingest import Ingestor
+        from .ingest.ingestor import Ingestor
         from .storage.payloads import PayloadArchive
 
         rate = self.settings.webhook_rate
@@ -146,7 +146,7 @@ class Hub:
 
     @functools.cached_property
     def stored_objects(self) -> StoredObjectHandler:
-        from .objects import StoredObjectHandler
+        from .ingest.objects import StoredObjectHandler
 
         return StoredObjectHandler(self.ingestor, self.aws.s3, self.clock)
 

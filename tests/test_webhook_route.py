@@ -26,7 +26,7 @@ from switchboard_sdk import (
 
 import app as app_module
 from chalicelib.hub import Hub
-from chalicelib.ingest import PARSE_CRASHED
+from chalicelib.ingest.ingestor import PARSE_CRASHED
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import bucket_keys, signed_web_headers, table_items, web_message
 from tools.local.demo import DemoTenant, new_whsec

@@ -55,16 +55,16 @@ from switchboard_sdk import (
     WebhookResponse,
 )
 
-from .settings import Settings
-from .storage.conventions import allowed_days, expires_at
-from .storage.documents import RESERVED_METADATA
-from .storage.ids import message_id_for
-from .storage.inbound import InboundWrite
-from .storage.keys import TenantKeys
-from .storage.payloads import PayloadArchive
-from .storage.store import TicketStore
-from .tenancy.retention import Retention
-from .tenancy.tenants import TenantDirectory, TenantRecord
+from ..settings import Settings
+from ..storage.conventions import allowed_days, expires_at
+from ..storage.documents import RESERVED_METADATA
+from ..storage.ids import message_id_for
+from ..storage.inbound import InboundWrite
+from ..storage.keys import TenantKeys
+from ..storage.payloads import PayloadArchive
+from ..storage.store import TicketStore
+from ..tenancy.retention import Retention
+from ..tenancy.tenants import TenantDirectory, TenantRecord
 
 log = logging.getLogger(__name__)
 REPLAY_MEMORY = timedelta(days=2)  # longer than any provider retries with one signature

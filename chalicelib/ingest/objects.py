@@ -24,8 +24,8 @@ from typing import Any
 
 from switchboard_sdk import IngestReport, NotFound, StoredObject
 
-from .ingest import Ingestor
-from .storage.payloads import target_of
+from ..storage.payloads import target_of
+from .ingestor import Ingestor
 
 log = logging.getLogger(__name__)
 
