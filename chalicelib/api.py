@@ -12,7 +12,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .pipeline.deliveries import DeliveryLog
+from .pipeline.delivery_log import DeliveryLog
 from .pipeline.replay import Replayer, ReplayFilter
 from .storage.conventions import MAX_PAGE
 from .storage.store import TicketStore

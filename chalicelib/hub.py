@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .aside_api import AsideApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
-    from .pipeline.deliveries import DeliveryLog
+    from .pipeline.delivery_log import DeliveryLog
     from .pipeline.failures import ObjectFailures, StreamFailures
     from .pipeline.setaside import SetAside
     from .pipeline.stream import StreamProcessor
@@ -210,7 +210,7 @@ class Hub:
 
     @functools.cached_property
     def delivery_log(self) -> DeliveryLog:
-        from .pipeline.deliveries import DeliveryLog
+        from .pipeline.delivery_log import DeliveryLog
 
         return DeliveryLog(self.aws.dynamodb, self.settings.table_name,
                            retention_days=self.settings.delivery_log_days,

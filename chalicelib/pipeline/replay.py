@@ -21,7 +21,7 @@ from typing import Any
 from switchboard_sdk import EventEnvelope, Unavailable
 
 from ..storage.store import TicketStore
-from .deliveries import DeliveryLog
+from .delivery_log import DeliveryLog
 from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most

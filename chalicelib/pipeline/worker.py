@@ -57,7 +57,7 @@ from ..storage.attempts import DeliveryAttempts
 from ..storage.store import TicketStore
 from ..tenancy.tenants import TenantDirectory
 from .breaker import CircuitBreakers
-from .deliveries import Attempt, DeliveryLog
+from .delivery_log import Attempt, DeliveryLog
 from .dispatch import StoredEvents
 from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
