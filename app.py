@@ -11,16 +11,10 @@ from typing import Any
 
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
-from chalicelib.calls import ApiCall
-from chalicelib.edge import (
-    WEBHOOK_CONTENT_TYPES,
-    api_call,
-    guarded,
-    json_response,
-    provider_response,
-    webhook_from,
-)
+from chalicelib.api.calls import ApiCall
+from chalicelib.edge import api_call, guarded, json_response, provider_response, webhook_from
 from chalicelib.hub import get_hub
+from chalicelib.ingest.content_types import WEBHOOK_CONTENT_TYPES
 
 app = Chalice(app_name="switchboard")
 app.api.binary_types.append("multipart/form-data")
@@ -71,7 +65,7 @@ def _call() -> ApiCall:
 @app.route("/openapi.json", methods=["GET"])
 @guarded
 def openapi_document() -> Any:
-    from chalicelib.openapi import document
+    from chalicelib.api.openapi import document
 
     return json_response(document())
 

@@ -18,24 +18,12 @@ from chalice.app import Response
 from pydantic import BaseModel
 from switchboard_sdk import SwitchboardError, WebhookRequest, WebhookResponse
 
-from .calls import ApiCall
+from .api.calls import ApiCall
 
 log = logging.getLogger(__name__)
 
 JSON = {"Content-Type": "application/json"}
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Every body a provider might send; Chalice answers 415 to anything not listed.
-WEBHOOK_CONTENT_TYPES = [
-    "application/json",
-    "application/x-www-form-urlencoded",
-    "application/xml",
-    "text/xml",
-    "text/plain",
-    "multipart/form-data",
-    "application/octet-stream",
-]
-
 
 def error_response(err: SwitchboardError) -> Response:
     headers: dict[str, str | list[str]] = {**JSON, **err.headers()}
@@ -50,7 +38,7 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def api_call(request: Any) -> ApiCall:
     """The parts of a Chalice request the API layer may use."""
-    from .openapi import query_names
+    from .api.openapi import query_names
 
     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
     query = dict(request.query_params or {})

@@ -21,10 +21,12 @@ from .settings import Settings
 from .storage.aws import AwsClients
 
 if TYPE_CHECKING:
-    from .access import Access
-    from .admin import PlatformApi
-    from .api import DeliveryApi, TicketApi
-    from .aside_api import AsideApi
+    from .api.access import Access
+    from .api.aside import AsideApi
+    from .api.deliveries import DeliveryApi
+    from .api.platform import PlatformApi
+    from .api.tenant_admin import TenantAdminApi
+    from .api.tickets import TicketApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
     from .pipeline.delivery_log import DeliveryLog
@@ -38,7 +40,6 @@ if TYPE_CHECKING:
     from .tenancy.ratelimit import RateLimiter
     from .tenancy.retention import TenantRetention
     from .tenancy.tenants import TenantDirectory
-    from .tenant_admin import TenantAdminApi
 
 
 def utc_now() -> datetime:
@@ -90,7 +91,7 @@ class Hub:
 
     @functools.cached_property
     def access(self) -> Access:
-        from .access import Access
+        from .api.access import Access
 
         api_rate = self.settings.api_rate
         return Access(self.api_keys, self.tenants,
@@ -98,19 +99,19 @@ class Hub:
 
     @functools.cached_property
     def api(self) -> TicketApi:
-        from .api import TicketApi
+        from .api.tickets import TicketApi
 
         return TicketApi(self.access, self.store)
 
     @functools.cached_property
     def platform_api(self) -> PlatformApi:
-        from .admin import PlatformApi
+        from .api.platform import PlatformApi
 
         return PlatformApi(self.access, self.tenants, self.api_keys, self.audit, self.clock)
 
     @functools.cached_property
     def tenant_admin_api(self) -> TenantAdminApi:
-        from .tenant_admin import TenantAdminApi
+        from .api.tenant_admin import TenantAdminApi
 
         return TenantAdminApi(self.access, self.tenants, self.registry, self.api_keys, self.audit,
                               eraser=self.erase_customer)
@@ -125,7 +126,7 @@ class Hub:
 
     @functools.cached_property
     def deliveries_api(self) -> DeliveryApi:
-        from .api import DeliveryApi
+        from .api.deliveries import DeliveryApi
         from .pipeline.replay import Replayer
 
         replayer = Replayer(self.aws.sqs, self.settings.queue_url, self.settings.dlq_url, self.store,
@@ -184,7 +185,7 @@ class Hub:
     @functools.cached_property
     def aside_api(self) -> AsideApi:
         """``/v1/stream/aside``: list, and replay through the stream and stored-object handlers."""
-        from .aside_api import AsideApi
+        from .api.aside import AsideApi
 
         return AsideApi(self.access, self.set_aside, self.audit,
                         stream=lambda records: self.stream.process(records),

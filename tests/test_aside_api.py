@@ -137,7 +137,7 @@ def test_replay_goes_through_all_entries_a_page_at_a_time(
     for n in range(3):
         poison(hub, "demo", f"p-{n}")
     pipeline.drain()
-    monkeypatch.setattr("chalicelib.aside_api.REPLAY_PAGE", 2)  # a page of two, so three take two calls
+    monkeypatch.setattr("chalicelib.api.aside.REPLAY_PAGE", 2)  # a page of two, so three take two calls
     status, first = call(client, "POST", "/v1/stream/aside/replay", demo.api_key, {})
     assert status == 200, first
     assert (first["still_failing"], first["next_cursor"] is not None) == (2, True)

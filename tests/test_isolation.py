@@ -26,8 +26,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.api.openapi import OPERATIONS, Operation
 from chalicelib.hub import Hub
-from chalicelib.openapi import OPERATIONS, Operation
 from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message

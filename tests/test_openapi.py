@@ -9,7 +9,7 @@ from pathlib import Path
 from chalice.test import Client
 
 import app as app_module
-from chalicelib.openapi import OPERATIONS, document, rendered
+from chalicelib.api.openapi import OPERATIONS, document, rendered
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +20,7 @@ def served_routes() -> set[tuple[str, str]]:
 
 def test_every_route_is_in_the_document_and_nothing_else() -> None:
     documented = {(method, path) for path, item in document()["paths"].items() for method in item}
-    assert served_routes() - documented == set(), "add the route to chalicelib/openapi.py OPERATIONS"
+    assert served_routes() - documented == set(), "add the route to chalicelib/api/openapi.py OPERATIONS"
     assert documented - served_routes() == set(), "the document names a route app.py does not serve"
 
 

@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from chalicelib.api.openapi import document
 from chalicelib.hub import Hub, set_hub
-from chalicelib.openapi import document
 from tools.local.demo import DemoTenant
 from tools.local.runtime import LocalRuntime, free_port
 

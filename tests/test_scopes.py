@@ -1,6 +1,6 @@
 """Who may call what: the scope matrix of the OpenAPI document, route by route.
 
-For every authenticated operation in :data:`chalicelib.openapi.OPERATIONS` and
+For every authenticated operation in :data:`chalicelib.api.openapi.OPERATIONS` and
 every kind of key (platform-admin, and tenant-admin, agent and read-only keys of
 tenant ``demo``), the route is called with ids that exist for ``demo`` and a
 minimal valid body. A key whose scope the operation lists must get the
@@ -25,8 +25,8 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.api.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from chalicelib.hub import Hub
-from chalicelib.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from chalicelib.tenancy.apikeys import Scope
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, whole_state

@@ -242,7 +242,7 @@ def deliveries_replay(api: tuple[str, dict[str, str]], source: str, connector: s
 def schemas(directory: Path) -> None:
     """Write the JSON Schemas of the SDK's models into DIRECTORY, and the API's
     OpenAPI document next to it (docs/openapi.json)."""
-    from chalicelib.openapi import rendered
+    from chalicelib.api.openapi import rendered
 
     from .schemas import write_schemas
 

@@ -15,12 +15,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from switchboard_sdk import NotFound, PluginRegistry
 
+from ..storage.conventions import RetentionDays
+from ..tenancy.apikeys import ApiKeyInfo, ApiKeys
+from ..tenancy.audit import AuditLog, AuditPage
+from ..tenancy.tenants import TenantDirectory, TenantRecord
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
-from .admin import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
-from .storage.conventions import RetentionDays
-from .tenancy.apikeys import ApiKeyInfo, ApiKeys
-from .tenancy.audit import AuditLog, AuditPage
-from .tenancy.tenants import TenantDirectory, TenantRecord
+from .platform import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
 
 MAX_AUDIT_PAGE = 100
 

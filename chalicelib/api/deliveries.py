@@ -1,6 +1,6 @@
-"""The tenant API: tickets (``/v1/tickets``) and deliveries (``/v1/deliveries``).
+"""The tenant API's deliveries (``/v1/deliveries``): the delivery log and replay.
 
-Every method starts at :class:`~chalicelib.access.Access`: the tenant always
+Every method starts at :class:`~chalicelib.api.access.Access`: the tenant always
 comes from the key, never from the URL or the query.
 """
 
@@ -11,36 +11,11 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
+from ..pipeline.delivery_log import DeliveryLog
+from ..pipeline.replay import Replayer, ReplayFilter
+from ..storage.conventions import MAX_PAGE
+from ..tenancy.audit import AuditLog
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .pipeline.delivery_log import DeliveryLog
-from .pipeline.replay import Replayer, ReplayFilter
-from .storage.conventions import MAX_PAGE
-from .storage.store import TicketStore
-from .tenancy.audit import AuditLog
-
-STATUSES = {"open", "pending", "solved", "closed"}
-
-
-class TicketApi:
-    def __init__(self, access: Access, store: TicketStore) -> None:
-        self._access = access
-        self._store = store
-
-    def list_tickets(self, call: ApiCall) -> dict[str, Any]:
-        params = call.query
-        store = self._store.reads(self._access.tenant(call).tenant_id)
-        status = call.param("status", 16)
-        if status is not None and status not in STATUSES:
-            raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
-        limit = _limit(params.get("limit"))
-        tickets, cursor = store.list_tickets(status=status, limit=limit, before=call.param("cursor"))
-        return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
-
-    def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
-        store = self._store.reads(self._access.tenant(call).tenant_id)
-        ticket, messages = store.get_ticket(ticket_id)
-        return {"ticket": ticket.model_dump(mode="json"),
-                "messages": [m.model_dump(mode="json") for m in messages]}
 
 
 def _limit(raw: str | None) -> int:

@@ -8,7 +8,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from switchboard_sdk import BadPayload, InvalidInput
 
-from .errors import invalid
+from ..errors import invalid
 
 M = TypeVar("M", bound=BaseModel)
 CURSOR_CHARS = 200  # as documented in the OpenAPI document

@@ -17,12 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 from switchboard_sdk import Message, Ticket
 
-from .admin import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
-from .api import ReplayRequest
-from .aside_api import AsidePage, AsideReplayReport, AsideReplayRequest
-from .edge import WEBHOOK_CONTENT_TYPES
-from .tenancy.apikeys import ApiKeyInfo
-from .tenancy.audit import AuditPage
+from ..ingest.content_types import WEBHOOK_CONTENT_TYPES
+from ..tenancy.apikeys import ApiKeyInfo
+from ..tenancy.audit import AuditPage
+from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
+from .deliveries import ReplayRequest
+from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
 
 VERSION = "1.0.0"

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from switchboard_sdk import BadPayload, Forbidden, NotFound
 
+from ..errors import invalid
+from ..tenancy.apikeys import ApiKey, ApiKeys
+from ..tenancy.audit import Actor
+from ..tenancy.tenants import TenantDirectory
 from .calls import ApiCall
-from .errors import invalid
-from .tenancy.apikeys import ApiKey, ApiKeys
-from .tenancy.audit import Actor
-from .tenancy.tenants import TenantDirectory
 
 READ_SCOPES = frozenset({"tenant-admin", "agent", "read-only"})
 ADMIN_SCOPES = frozenset({"tenant-admin"})

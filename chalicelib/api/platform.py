@@ -14,12 +14,12 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload
 
+from ..storage.conventions import iso
+from ..storage.keys import TENANT_ID
+from ..tenancy.apikeys import ApiKeyInfo, ApiKeys, Scope
+from ..tenancy.audit import AuditLog, AuditPage
+from ..tenancy.tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
 from .access import Access, ApiCall, Caller, page_limit
-from .storage.conventions import iso
-from .storage.keys import TENANT_ID
-from .tenancy.apikeys import ApiKeyInfo, ApiKeys, Scope
-from .tenancy.audit import AuditLog, AuditPage
-from .tenancy.tenants import AuditHook, TenantDirectory, TenantRecord, TenantSettings
 
 MAX_TENANT_PAGE = 100
 STATUS_ACTIONS = {"suspended": "tenant.suspend", "active": "tenant.resume"}

@@ -15,9 +15,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from switchboard_sdk import BadPayload
 
+from ..pipeline.setaside import ObjectProcess, Process, SetAside
+from ..tenancy.audit import AuditLog
 from .access import ADMIN_SCOPES, Access, ApiCall, page_limit
-from .pipeline.setaside import ObjectProcess, Process, SetAside
-from .tenancy.audit import AuditLog
 
 MAX_PAGE = 100
 REPLAY_PAGE = 100  # entries one replay call takes on (a call must end within API Gateway's 29 s)

@@ -1,0 +1,43 @@
+"""The tenant API's tickets (``/v1/tickets``): listed newest first, read with their messages.
+
+Every method starts at :class:`~chalicelib.api.access.Access`: the tenant always
+comes from the key, never from the URL or the query.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard_sdk import BadPayload
+
+from ..storage.conventions import MAX_PAGE
+from ..storage.store import TicketStore
+from .access import Access, ApiCall, page_limit
+
+STATUSES = {"open", "pending", "solved", "closed"}
+
+
+class TicketApi:
+    def __init__(self, access: Access, store: TicketStore) -> None:
+        self._access = access
+        self._store = store
+
+    def list_tickets(self, call: ApiCall) -> dict[str, Any]:
+        params = call.query
+        store = self._store.reads(self._access.tenant(call).tenant_id)
+        status = call.param("status", 16)
+        if status is not None and status not in STATUSES:
+            raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
+        limit = _limit(params.get("limit"))
+        tickets, cursor = store.list_tickets(status=status, limit=limit, before=call.param("cursor"))
+        return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
+
+    def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
+        store = self._store.reads(self._access.tenant(call).tenant_id)
+        ticket, messages = store.get_ticket(ticket_id)
+        return {"ticket": ticket.model_dump(mode="json"),
+                "messages": [m.model_dump(mode="json") for m in messages]}
+
+
+def _limit(raw: str | None) -> int:
+    return page_limit(raw, MAX_PAGE)
