@@ -20,7 +20,7 @@ from switchboard_sdk import DeliveryOutcome, EventEnvelope
 
 from ..storage.conventions import ACTIVITY_INDEX, MAX_PAGE, iso
 from ..storage.items import from_item, to_item
-from ..storage.keys import TenantKeys, shard_of
+from ..storage.keys import TenantKeys, delivery_log_sort_key, shard_of
 from ..tenancy.retention import RetentionSource
 
 WRITE_BATCH = 25  # BatchWriteItem's limit
@@ -73,7 +73,7 @@ class DeliveryLog:
 
     def _item(self, attempt: Attempt) -> dict[str, Any]:
         keys, event = TenantKeys(attempt.event.tenant_id), attempt.event
-        sort_key = f"{iso(attempt.at)}#{attempt.connector}#{event.id}#{attempt.attempt:03d}"
+        sort_key = delivery_log_sort_key(iso(attempt.at), attempt.connector, event.id, attempt.attempt)
         return keys.delivery_log(event.ticket_id, sort_key) | to_item({
             "type": "delivery_log", "tenant_id": event.tenant_id, "connector": attempt.connector,
             "event_id": event.id, "event_type": event.type, "ticket_id": event.ticket_id,

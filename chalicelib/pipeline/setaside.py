@@ -55,7 +55,7 @@ from ..storage.aws import error_code, is_condition_failure
 from ..storage.conventions import MAX_PAGE, iso
 from ..storage.ids import object_entry_id, stream_entry_id
 from ..storage.items import from_item, to_item
-from ..storage.keys import TenantKeys, valid_tenant_id
+from ..storage.keys import TenantKeys, key_of, tenant_in, withhold_personal
 from ..storage.payloads import target_of
 
 log = logging.getLogger(__name__)
@@ -67,8 +67,6 @@ LOCATION_CHARS = 64  # one part of a validation error's location (a field name, 
 LOCATIONS = 10  # validation errors named in a reason, at most
 ERROR_TYPE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
 GONE_CODES = frozenset({"NoSuchKey", "NoSuchBucket", "404"})  # a stored object that is no longer there
-PERSONAL_KEYS = ("ID#",)  # key kinds whose component is personal data (an identity: kind:address)
-WITHHELD = "(withheld)"
 
 # AWS error codes (SQS's without their "AWS.SimpleQueueService." prefix) that refuse
 # the request for what it carries: the same request fails the same way every time.
@@ -136,10 +134,7 @@ def error_type(reason: str) -> str:
 
 def tenant_of(record: dict[str, Any]) -> str | None:
     """The tenant whose key space a stream record's item lives in (its ``pk``), if any."""
-    pk = str(record.get("dynamodb", {}).get("Keys", {}).get("pk", {}).get("S", ""))
-    prefix, _, rest = pk.partition("#")
-    tenant_id = rest.partition("#")[0]
-    return tenant_id if prefix == "T" and valid_tenant_id(tenant_id) else None
+    return tenant_in(str(record.get("dynamodb", {}).get("Keys", {}).get("pk", {}).get("S", "")))
 
 
 @dataclass
@@ -251,7 +246,7 @@ class SetAside:
 
     def _replay_one(self, tenant_id: str, entry: dict[str, Any], process: Process, objects: ObjectProcess | None,
                     report: ReplayReport) -> None:
-        if entry.get("tenant_id") != tenant_id or not str(entry["pk"]).startswith(TenantKeys(tenant_id).prefix):
+        if entry.get("tenant_id") != tenant_id or not TenantKeys(tenant_id).owns(str(entry["pk"])):
             raise PermissionError("a set-aside entry of another tenant")  # _query and _get build only its own keys
         if entry.get("kind") == "object":
             if objects is not None:
@@ -265,7 +260,7 @@ class SetAside:
 
     def _replay_record(self, tenant_id: str, entry: dict[str, Any], process: Process, report: ReplayReport) -> None:
         keys = to_item(entry["record_keys"])
-        if not str(entry["record_keys"].get("pk", "")).startswith(TenantKeys(tenant_id).prefix):
+        if not TenantKeys(tenant_id).owns(str(entry["record_keys"].get("pk", ""))):
             raise PermissionError("a set-aside entry names another tenant's item")  # put() never writes one
         found = self._db.get_item(TableName=self._table, Key=keys, ConsistentRead=True).get("Item")
         if found is None:
@@ -280,7 +275,7 @@ class SetAside:
         elif self._forget(entry):
             report.replayed.append(entry["sk"])
         else:  # the handler set it aside again
-            again = self._db.get_item(TableName=self._table, Key=_key_of(entry), ConsistentRead=True)
+            again = self._db.get_item(TableName=self._table, Key=key_of(entry), ConsistentRead=True)
             report.still_failing[entry["sk"]] = str(from_item(again.get("Item") or {}).get("reason", ""))
 
     def _replay_object(self, tenant_id: str, entry: dict[str, Any], objects: ObjectProcess,
@@ -305,7 +300,7 @@ class SetAside:
     def _forget(self, entry: dict[str, Any]) -> bool:
         """Delete the entry unless it was set aside again meanwhile."""
         try:
-            self._db.delete_item(TableName=self._table, Key=_key_of(entry), ConditionExpression="put_id = :id",
+            self._db.delete_item(TableName=self._table, Key=key_of(entry), ConditionExpression="put_id = :id",
                                  ExpressionAttributeValues=to_item({":id": entry["put_id"]}))
         except Exception as err:
             if is_condition_failure(err):
@@ -348,16 +343,7 @@ def _safe_keys(keys: dict[str, str]) -> dict[str, str]:
     (``ID#email:ada@example.com``): it is withheld (``ID#(withheld)``), so such an
     entry names no item and replay finds it gone — the stream handler has nothing
     to do for an identity record anyway."""
-    safe = {}
-    for name, value in keys.items():
-        tenant, _, rest = value.partition("#")[2].partition("#")
-        kind = next((k for k in PERSONAL_KEYS if rest.startswith(k)), None)
-        safe[name] = f"T#{tenant}#{kind}{WITHHELD}" if value.startswith("T#") and kind is not None else value
-    return safe
-
-
-def _key_of(entry: dict[str, Any]) -> dict[str, dict[str, str]]:
-    return {"pk": {"S": str(entry["pk"])}, "sk": {"S": str(entry["sk"])}}
+    return {name: withhold_personal(value) for name, value in keys.items()}
 
 
 _PUBLIC = ("kind", "at", "error", "reason", "event_name", "sequence", "record_keys", "object_key")

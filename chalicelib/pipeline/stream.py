@@ -35,6 +35,7 @@ from switchboard_sdk import BadPayload, Customer, InboundMessage
 
 from ..storage.conversations import has_parked_follow_ups
 from ..storage.items import from_item
+from ..storage.keys import provider_message_of
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .setaside import SetAside, describe, is_transient, tenant_of
@@ -109,7 +110,7 @@ class StreamProcessor:
     def _one(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
         """Process one record; an exception says why it failed (retried or set aside)."""
         if has_parked_follow_ups(image):  # stored and marked (INSERT or MODIFY, whichever came last)
-            tenant_id, (channel, provider_id) = _owned(record, image["tenant_id"]), _provider_key(image["pk"])
+            tenant_id, (channel, provider_id) = _owned(record, image["tenant_id"]), provider_message_of(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
             return
         if record.get("eventName") != "INSERT":
@@ -183,10 +184,3 @@ def _flush(outbox: Outbox) -> str | None:
 
 def _sequence(record: dict[str, Any]) -> str:
     return str(record.get("dynamodb", {}).get("SequenceNumber", ""))
-
-
-def _provider_key(pk: str) -> tuple[str, str]:
-    """``(channel, provider message id)`` from ``T#<t>#PM#<channel>#<id>``."""
-    _, _, rest = pk.partition("#PM#")
-    channel, _, provider_id = rest.partition("#")
-    return channel, provider_id

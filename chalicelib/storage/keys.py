@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 from switchboard_sdk import Identity
 
@@ -38,6 +39,8 @@ MAX_COMPONENT_BYTES = 512
 SORT_KEY_BYTES = 1024  # DynamoDB's sort-key limit (a delivery-log sort key is built whole elsewhere)
 HASHED = "h:"  # prefix of a component replaced by its digest
 PART = "#P"  # a message part's sort key: the message's, then #P<nn>
+PERSONAL_KINDS = ("ID#",)  # key kinds whose component is personal data (an identity: kind:address)
+WITHHELD = "(withheld)"
 
 
 def component(value: str, limit: int = MAX_COMPONENT_BYTES) -> str:
@@ -62,6 +65,34 @@ _c = component
 
 def _key(pk: str, sk: str) -> Key:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def key_of(item: dict[str, Any]) -> Key:
+    """The key of an item as read (deserialised): its ``pk`` and ``sk``."""
+    return _key(str(item["pk"]), str(item["sk"]))
+
+
+def tenant_in(pk: str) -> str | None:
+    """The tenant whose key space a partition key lies in (``T#<tenant>#...``), if any."""
+    prefix, _, rest = pk.partition("#")
+    tenant_id = rest.partition("#")[0]
+    return tenant_id if prefix == "T" and valid_tenant_id(tenant_id) else None
+
+
+def provider_message_of(pk: str) -> tuple[str, str]:
+    """``(channel, provider message id)`` from ``T#<t>#PM#<channel>#<id>`` (:meth:`TenantKeys.provider_message`)."""
+    _, _, rest = pk.partition("#PM#")
+    channel, _, provider_id = rest.partition("#")
+    return channel, provider_id
+
+
+def withhold_personal(key: str) -> str:
+    """``key`` without personal data: an identity's key embeds an address
+    (``T#<t>#ID#email:ada@example.com``) and becomes ``T#<t>#ID#(withheld)``;
+    any other key is returned as it is."""
+    tenant, _, rest = key.partition("#")[2].partition("#")
+    kind = next((k for k in PERSONAL_KINDS if rest.startswith(k)), None)
+    return f"T#{tenant}#{kind}{WITHHELD}" if key.startswith("T#") and kind is not None else key
 
 
 def valid_tenant_id(tenant_id: str) -> bool:
@@ -104,6 +135,21 @@ def parts_prefix(sort_key: str) -> str:
     return f"{sort_key}{PART}"
 
 
+def api_key_sort_key(created_at: str, key_id: str) -> str:
+    """An API key's sort key in its owner's GSI1 partition: oldest first."""
+    return f"{created_at}#{key_id}"
+
+
+def audit_sort_key(at: str, record_id: str) -> str:
+    """An audit record's sort key in its partition (and the cursor of the page it ends)."""
+    return f"{at}#{record_id}"
+
+
+def delivery_log_sort_key(at: str, connector: str, event_id: str, attempt: int) -> str:
+    """A delivery attempt's sort key, under its ticket and in its connector's GSI1 partition."""
+    return f"{at}#{connector}#{event_id}#{attempt:03d}"
+
+
 def split_part(sort_key: str) -> tuple[str, int]:
     """``(owner sort key, part number)`` of a message part's sort key (:meth:`TenantKeys.message_part`)."""
     owner, _, number = sort_key.rpartition(PART)
@@ -118,6 +164,10 @@ class TenantKeys:
             raise ValueError("invalid tenant id")
         self.tenant_id = tenant_id
         self.prefix = f"T#{tenant_id}#"
+
+    def owns(self, pk: str) -> bool:
+        """Whether a partition key lies in this tenant's key space."""
+        return pk.startswith(self.prefix)
 
     def inbound(self, channel: str, provider_message_id: str) -> Key:
         """The de-duplication record: one per (tenant, channel, provider id)."""

@@ -23,7 +23,7 @@ from ..storage.aws import write_together
 from ..storage.conventions import iso
 from ..storage.ids import random_token
 from ..storage.items import from_item, to_item
-from ..storage.keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key
+from ..storage.keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key, api_key_sort_key
 
 KEY_PREFIX = "sbk"
 Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
@@ -83,7 +83,7 @@ class ApiKeys:
                           expires_at=iso(expires_at) if expires_at else None)
         item = api_key_record_key(key_id) | to_item(info.model_dump(exclude={"expires_at"}) | {
             "type": "apikey", "tenant_id": tenant_id, "secret_sha256": _digest(secret), "valid_until": info.expires_at,
-            "gsi1pk": _index(tenant_id), "gsi1sk": f"{info.created_at}#{key_id}",
+            "gsi1pk": _index(tenant_id), "gsi1sk": api_key_sort_key(info.created_at, key_id),
             "expires_at": int((expires_at + CLEANUP_AFTER_EXPIRY).timestamp()) if expires_at else None,
         })
         put = {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}

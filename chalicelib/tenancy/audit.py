@@ -23,7 +23,7 @@ from switchboard_sdk import BadPayload
 
 from ..storage.conventions import iso
 from ..storage.items import from_item, to_item
-from ..storage.keys import PLATFORM_AUDIT, TenantKeys
+from ..storage.keys import PLATFORM_AUDIT, TenantKeys, audit_sort_key
 
 DEFAULT_RETENTION_DAYS = 3 * 365 + 1
 SECRET_WORDS = ("secret", "token", "password", "api_key", "aes_key", "signing_key")
@@ -89,7 +89,7 @@ class AuditLog:
             id=f"aud_{secrets.token_hex(10)}", at=iso(now), tenant_id=tenant_id, action=action,
             target=target, actor=actor, before=scrub(before), after=scrub(after),
         )
-        item = {"pk": _partition(tenant_id), "sk": f"{record.at}#{record.id}", "type": "audit",
+        item = {"pk": _partition(tenant_id), "sk": audit_sort_key(record.at, record.id), "type": "audit",
                 "action": action, "doc": record.model_dump_json(),
                 "expires_at": int((now + self._retention).timestamp())}
         return record, {"Put": {"TableName": self._table, "Item": to_item(item),
@@ -118,7 +118,7 @@ class AuditLog:
             kwargs["ExclusiveStartKey"] = last
         page = records[:limit]
         if len(records) > limit:
-            return AuditPage(records=page, next_cursor=f"{page[-1].at}#{page[-1].id}")
+            return AuditPage(records=page, next_cursor=audit_sort_key(page[-1].at, page[-1].id))
         # fewer than asked: either the end, or the scan budget ran out (carry on from there)
         return AuditPage(records=page, next_cursor=from_item(last)["sk"] if last else None)
 

@@ -39,10 +39,10 @@ from switchboard_sdk import Identity, NotFound
 
 from ..storage.conventions import ERASED
 from ..storage.inbound import inbound_part_keys
-from ..storage.keys import TenantKeys
+from ..storage.keys import TenantKeys, key_of
 from ..storage.payloads import PayloadArchive
 from ..storage.store import TicketStore
-from .purge import TenantPurge, key_of
+from .purge import TenantPurge
 
 log = logging.getLogger(__name__)
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.storage.ids.customer_id_for

@@ -20,7 +20,7 @@ from switchboard_sdk import Unavailable
 
 from ..storage.conventions import ERASED, iso
 from ..storage.items import from_item, to_item
-from ..storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys
+from ..storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys, key_of
 from ..storage.table import TenantTable
 
 PAGE = 100
@@ -102,7 +102,7 @@ class TenantPurge(TenantTable):
         """Delete ``keys`` (absent ones are no-ops) in batches of 25; returns how many."""
         wanted = _distinct(keys)
         for key in wanted:
-            if not key["pk"]["S"].startswith(self.keys.prefix):
+            if not self.keys.owns(key["pk"]["S"]):
                 raise PermissionError("key belongs to another tenant")
         for start in range(0, len(wanted), WRITE_BATCH):
             chunk = wanted[start : start + WRITE_BATCH]
@@ -136,10 +136,6 @@ class TenantPurge(TenantTable):
                 return
             self._sleep(BASE_DELAY * 2**attempt)
         raise BatchIncomplete("DynamoDB left items unprocessed; call again")
-
-
-def key_of(item: dict[str, Any]) -> Key:
-    return {"pk": {"S": str(item["pk"])}, "sk": {"S": str(item["sk"])}}
 
 
 def _distinct(keys: Iterable[Key]) -> list[Key]:
