@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 # Set before boto3 builds any client: fake credentials, and the endpoint mode
-# that lets moto's in-process DynamoDB Streams answer (DESIGN.md §3).
+# that lets moto's in-process DynamoDB Streams answer (docs/architecture.md, "Platform facts").
 os.environ.update(
     AWS_ACCESS_KEY_ID="testing",
     AWS_SECRET_ACCESS_KEY="testing",

@@ -1,8 +1,8 @@
 """Build the Lambda deployment package and SAM template: ``make package``.
 
 Chalice drops local-directory requirement lines but packages wheel paths with
-their ``*.dist-info`` (so plugin entry points work in Lambda; DESIGN.md §3).
-So this module:
+their ``*.dist-info`` (so plugin entry points work in Lambda; docs/deploy.md,
+"Build the package"). So this module:
 
 1. builds wheels of ``sdk/`` and ``plugins/`` into ``<work>/wheels``;
 2. stages a copy of the project (app.py, chalicelib/, .chalice/, infra/) in

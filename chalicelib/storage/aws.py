@@ -1,8 +1,9 @@
 """AWS clients, created lazily and once per container.
 
-boto3 dominates cold start (DESIGN.md §3), so nothing here runs at import time
-and each client is built on first use. ``endpoint`` points every client at an
-AWS-compatible emulator (moto's server) for the local runtime and tests.
+boto3 dominates cold start (docs/architecture.md, "Platform facts"), so nothing
+here runs at import time and each client is built on first use. ``endpoint``
+points every client at an AWS-compatible emulator (moto's server) for the local
+runtime and tests.
 """
 
 from __future__ import annotations
