@@ -1,6 +1,7 @@
-"""Plumbing shared by the tenant-scoped views of the table (the ticket store and
-erasure): one table, one tenant's keys, conditional writes that report instead
-of raising when their condition does not hold."""
+"""Plumbing shared by the tenant-scoped views of the table (the ticket store's
+repositories, erasure's purge): one table, one tenant's keys, conditional writes
+that report instead of raising when their condition does not hold. Tenant scoping
+lives here: a view is bound to one :class:`~chalicelib.storage.keys.TenantKeys`."""
 
 from __future__ import annotations
 
