@@ -71,6 +71,9 @@ class Settings:
     audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
+    # in Lambda every line the function prints becomes one JSON object (chalicelib/logs.py);
+    # elsewhere the console or test runner that owns the handlers keeps its format
+    log_json: bool = False
     # where connectors may call: public addresses, plus what the operator allows for local
     # development (SWITCHBOARD_OUTBOUND_ALLOW="loopback,10.1.0.0/16"; sdk/switchboard_sdk/netguard.py)
     outbound_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
@@ -91,6 +94,7 @@ class Settings:
             inbound_retention_days=_int(env, "SWITCHBOARD_INBOUND_RETENTION_DAYS", 30),
             max_delivery_attempts=_int(env, "SWITCHBOARD_MAX_DELIVERY_ATTEMPTS", 8),
             log_level=env.get("SWITCHBOARD_LOG_LEVEL", "INFO").upper(),
+            log_json=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),  # set by the Lambda runtime
             delivery_log_days=_int(env, "SWITCHBOARD_DELIVERY_LOG_DAYS", 30),
             delivery_timeout_seconds=_float(env, "SWITCHBOARD_DELIVERY_TIMEOUT_SECONDS", 10.0),
             retry_base_seconds=_float(env, "SWITCHBOARD_RETRY_BASE_SECONDS", 2.0),

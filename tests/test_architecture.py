@@ -18,18 +18,19 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "chalicelib"
 
 # Which parts of chalicelib each part may import (besides itself): the one-way arrows.
-# settings and errors are leaves every layer may read; hub and edge sit on top.
+# settings, errors and logs are leaves every layer may read; hub and edge sit on top.
 ALLOWED = {
     "storage": set(),
     "secrets": {"storage"},
-    "tenancy": {"secrets", "storage", "errors"},
-    "pipeline": {"tenancy", "storage", "settings"},
-    "ingest": {"tenancy", "storage", "settings"},
+    "tenancy": {"secrets", "storage", "errors", "logs"},
+    "pipeline": {"tenancy", "storage", "settings", "logs"},
+    "ingest": {"tenancy", "storage", "settings", "logs"},
     "api": {"pipeline", "ingest", "tenancy", "storage", "errors"},
-    "edge": {"api", "ingest"},
-    "hub": {"api", "ingest", "pipeline", "tenancy", "secrets", "storage", "settings"},
+    "edge": {"api", "ingest", "logs"},
+    "hub": {"api", "ingest", "pipeline", "tenancy", "secrets", "storage", "settings", "logs"},
     "settings": set(),
     "errors": set(),
+    "logs": set(),
 }
 
 

@@ -55,6 +55,7 @@ from switchboard_sdk import (
     WebhookResponse,
 )
 
+from ..logs import log_context, log_event
 from ..settings import Settings
 from ..storage.conventions import allowed_days, expires_at
 from ..storage.documents import RESERVED_METADATA
@@ -97,6 +98,10 @@ class Ingestor:
 
     def handle(self, request: WebhookRequest) -> WebhookResponse:
         """Answer one provider request (the edge stamps ``received_at``)."""
+        with log_context(tenant=request.tenant_id, plugin=request.channel):
+            return self._handle(request)
+
+    def _handle(self, request: WebhookRequest) -> WebhookResponse:
         if len(request.body) > self.settings.max_body_bytes:
             raise PayloadTooLarge(f"body is over the {self.settings.max_body_bytes} byte limit")
         tenant = self._active_tenant(request.tenant_id)
@@ -131,6 +136,10 @@ class Ingestor:
         routed, the deployment's ``inbound_retention_days``, so no object under
         ``inbound/`` is kept forever.
         """
+        with log_context(tenant=obj.tenant_id, plugin=obj.channel):
+            return self._handle_object(obj)
+
+    def _handle_object(self, obj: StoredObject) -> IngestReport:
         ref = f"s3://{obj.bucket}/{obj.key}"
         try:
             tenant = self._active_tenant(obj.tenant_id)
@@ -182,8 +191,7 @@ class Ingestor:
             problem = err
         frames = traceback.extract_tb(problem.__traceback__)
         where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-        log.error(json.dumps({"event": "ingest.parse_crashed", "tenant": arrival.tenant_id,
-                              "channel": arrival.channel, "error_type": type(problem).__name__, "at": where}))
+        log_event(log, "ingest.parse_crashed", level=logging.ERROR, error_type=type(problem).__name__, at=where)
         return Parsed(None, PARSE_CRASHED)
 
     def _claim(self, request: WebhookRequest, replay_key: str, parsed: Parsed) -> None:
@@ -193,8 +201,7 @@ class Ingestor:
         claimed = self.store.inbound(request.tenant_id).claim_replay(
             request.channel, replay_key, parsed.fingerprint(request.body), expires_at=expires)
         if not claimed:
-            log.warning(json.dumps({"event": "ingest.replay_refused", "tenant": request.tenant_id,
-                                    "channel": request.channel}))
+            log_event(log, "ingest.replay_refused", level=logging.WARNING)
             raise VerificationFailed("this request was already received (replayed token)")
 
     def _keep(self, arrival: Arrival, parsed: Parsed) -> IngestReport:
@@ -228,8 +235,7 @@ class Ingestor:
             writes.append(tenant_store.inbound_write(kept, raw=inline, expires_at=expires, batch=others))
             ids.append(message_id_for(kept))
         stored = sum(tenant_store.put_inbound(write) for write in writes)
-        log.info(json.dumps({"event": "ingest.stored", "tenant": arrival.tenant_id,
-                             "channel": arrival.channel, "messages": len(messages), "new": stored}))
+        log_event(log, "ingest.stored", messages=len(messages), new=stored)
         return IngestReport(stored=stored, duplicates=len(messages) - stored, message_ids=tuple(ids))
 
     def _upload(self, arrival: Arrival, message: InboundMessage) -> list[AttachmentRef]:
@@ -260,9 +266,7 @@ class Ingestor:
             keys, arrival.channel, arrival.body, reason, arrival.received_at, arrival.content_type,
             retention_days=arrival.retention.raw_days,
         )
-        log.warning(json.dumps({"event": "ingest.quarantined", "tenant": arrival.tenant_id,
-                                "channel": arrival.channel, "quarantine_id": quarantine_id,
-                                "reason": reason}))
+        log_event(log, "ingest.quarantined", level=logging.WARNING, quarantine_id=quarantine_id, reason=reason)
         return IngestReport(quarantine_id=quarantine_id, quarantine_reason=reason)
 
 
@@ -273,7 +277,7 @@ def _count_stored(rate_limit: Callable[[str], None], tenant_id: str) -> None:
     try:
         rate_limit(tenant_id)
     except RateLimited:
-        log.warning(json.dumps({"event": "ingest.over_rate_kept", "tenant": tenant_id}))
+        log_event(log, "ingest.over_rate_kept", level=logging.WARNING, tenant=tenant_id)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ objects that cannot be routed (unknown tenant or channel, a key outside
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -24,6 +23,7 @@ from typing import Any
 
 from switchboard_sdk import IngestReport, NotFound, StoredObject
 
+from ..logs import log_event
 from ..storage.payloads import target_of
 from .ingestor import Ingestor
 
@@ -42,7 +42,7 @@ class StoredObjectHandler:
         bucket, key = (detail.get("bucket") or {}).get("name", ""), (detail.get("object") or {}).get("key", "")
         target = target_of(key)
         if target is None:
-            log.warning(json.dumps({"event": "object.ignored", "bucket": bucket, "key": key}))
+            log_event(log, "object.ignored", level=logging.WARNING, bucket=bucket, key=key)
             self._ingestor.expire_unrouted(f"s3://{bucket}/{key}")
             return None
         stored = self._s3.get_object(Bucket=bucket, Key=key)
@@ -53,5 +53,5 @@ class StoredObjectHandler:
         try:
             return self._ingestor.handle_object(obj)
         except NotFound as err:  # unknown tenant or channel: keep the object, say so once
-            log.warning(json.dumps({"event": "object.unroutable", "key": key, "reason": err.message}))
+            log_event(log, "object.unroutable", level=logging.WARNING, key=key, reason=err.message)
             return None

@@ -26,13 +26,13 @@ with their newest message. Without ``retention`` nothing expires.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
 
+from ..logs import log_event
 from ..storage.conversations import Conversations
 from ..storage.documents import PartsMissing
 from ..storage.ids import message_id_for, ticket_id_for
@@ -68,8 +68,8 @@ class ConversationBuilder:
         if place is None:
             return None
         if place.ticket_id is None:
-            log.info(json.dumps({"event": "conversation.unthreaded", "tenant": inbound.tenant_id,
-                                 "channel": inbound.channel, "kind": inbound.kind}))
+            log_event(log, "conversation.unthreaded", tenant=inbound.tenant_id, plugin=inbound.channel,
+                      kind=inbound.kind)
             return None
         tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id), expires_at=expires)
         message = _message(inbound, place.ticket_id, place.customer_id)
@@ -90,8 +90,8 @@ class ConversationBuilder:
             try:
                 message = self.absorb(follow_up)
             except PartsMissing:  # it waited longer than its record was kept: nothing left to place
-                log.warning(json.dumps({"event": "conversation.follow_up_expired", "tenant": tenant_id,
-                                        "channel": channel}))
+                log_event(log, "conversation.follow_up_expired", level=logging.WARNING, tenant=tenant_id,
+                          plugin=channel)
                 tenant.unpark(provider_message_id, follow_up)
                 continue
             if message is not None:

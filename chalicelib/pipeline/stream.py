@@ -25,7 +25,6 @@ queued. Records whose jobs SQS refuses for what they carry are set aside.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 from switchboard_sdk import BadPayload, Customer, InboundMessage
 
+from ..logs import log_context, log_event
 from ..storage.conversations import has_parked_follow_ups
 from ..storage.items import from_item
 from ..storage.keys import provider_message_of
@@ -75,7 +75,8 @@ class StreamProcessor:
             try:
                 if image is None:
                     raise BadPayload("the record's new image cannot be read")
-                self._one(record, image, sequence, batch)
+                with log_context(record=sequence):
+                    self._one(record, image, sequence, batch)
             except NotQueued as err:
                 log.exception("delivery jobs not queued; retrying from record %s", err.owner)
                 return err.owner
@@ -120,8 +121,8 @@ class StreamProcessor:
             _owned(record, inbound.tenant_id)
             message = self._conversations.absorb(inbound)
             if message is not None:
-                log.info(json.dumps({"event": "conversation.absorbed", "tenant": inbound.tenant_id,
-                                     "ticket": message.ticket_id, "message": message.id}))
+                log_event(log, "conversation.absorbed", tenant=inbound.tenant_id, plugin=inbound.channel,
+                          ticket=message.ticket_id, message=message.id)
             return
         if _dispatched(record, image):
             customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])

@@ -37,6 +37,7 @@ from typing import Any
 
 from switchboard_sdk import Identity, NotFound
 
+from ..logs import log_event
 from ..storage.conventions import ERASED
 from ..storage.inbound import inbound_part_keys
 from ..storage.keys import TenantKeys, key_of
@@ -94,8 +95,8 @@ class CustomerEraser:
         if customer:
             self._identities(purge, customer, report)
             report.add("customer", purge.delete([purge.keys.customer(customer_id)]))
-        log.info(json.dumps({"event": "customer.erased", "tenant": tenant_id, "customer": customer_id,
-                             "tickets": len(report.ticket_ids), "erased": dict(report.counts)}))
+        log_event(log, "customer.erased", tenant=tenant_id, customer=customer_id,
+                  tickets=len(report.ticket_ids), erased=dict(report.counts))
         return report
 
     def _purge(self, tenant_id: str) -> TenantPurge:
@@ -110,8 +111,8 @@ class CustomerEraser:
         report.looked_at.add(ticket_id)
         ticket = purge.ticket(ticket_id)
         if ticket is not None and ticket.get("customer_id") not in (customer_id, ERASED):
-            log.warning(json.dumps({"event": "erasure.foreign_ticket", "tenant": purge.tenant_id,
-                                    "customer": customer_id, "ticket": ticket_id}))
+            log_event(log, "erasure.foreign_ticket", level=logging.WARNING, tenant=purge.tenant_id,
+                      customer=customer_id, ticket=ticket_id)
             return  # never touch another customer's ticket
         for page in purge.messages(ticket_id):
             self._messages(purge, page, report)
