@@ -12,13 +12,15 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
 
+from .logs import configure as configure_logs
 from .settings import Settings
 from .storage.aws import AwsClients
+from .storage.conventions import utc_now as utc_now  # the default clock; tools import it from here
 
 if TYPE_CHECKING:
     from .api.access import Access
@@ -40,10 +42,6 @@ if TYPE_CHECKING:
     from .tenancy.ratelimit import RateLimiter
     from .tenancy.retention import TenantRetention
     from .tenancy.tenants import TenantDirectory
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -203,7 +201,7 @@ class Hub:
             sqs=self.aws.sqs, clock=self.clock,
             # tenants choose the URLs: the transport refuses internal addresses unless the operator allowed them
             transport=self.transport or Urllib3Transport(policy=self.settings.outbound_policy),
-            log=self.delivery_log, breakers=CircuitBreakers(
+            delivery_log=self.delivery_log, breakers=CircuitBreakers(
                 self.aws.dynamodb, self.settings.table_name, self.clock, threshold=self.settings.breaker_threshold,
                 cooldown=timedelta(seconds=self.settings.breaker_cooldown_seconds),
             ),
@@ -226,8 +224,9 @@ class Hub:
 
 def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:
     settings = settings or Settings.from_env()
-    # Lambda's root logger stops at WARNING; our structured INFO lines matter
-    logging.getLogger("chalicelib").setLevel(settings.log_level)
+    # Lambda's root logger stops at WARNING; our structured INFO lines matter. In Lambda the
+    # runtime's root handler (the one that prints) gets the JSON formatter
+    configure_logs(settings.log_level, handlers=logging.getLogger().handlers if settings.log_json else ())
     registry = build_plugin_manager(allowlist=settings.plugin_allowlist)
     aws = AwsClients(region=settings.region, endpoint=settings.aws_endpoint)
     return Hub(settings=settings, aws=aws, registry=registry, **overrides)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..storage.aws import is_condition_failure
 from ..storage.conventions import iso
 from ..storage.items import from_item, to_item
 from ..storage.keys import Key, TenantKeys
@@ -90,7 +91,7 @@ class CircuitBreakers:
                 ExpressionAttributeValues=to_item({":until": until, ":one": 1, ":now": iso(now)}),
             )
         except Exception as err:
-            if not _condition_failed(err):
+            if not is_condition_failure(err):
                 raise
             return state
         return BreakerState(state.failures, state.opens + 1, until, state.probe_at)
@@ -103,7 +104,7 @@ class CircuitBreakers:
                 ExpressionAttributeValues=to_item({":now": iso(now)}),
             )
         except Exception as err:
-            if _condition_failed(err):
+            if is_condition_failure(err):
                 return False
             raise
         self._remember(tenant_id, connector, BreakerState(state.failures, state.opens, state.open_until, iso(now)))
@@ -120,10 +121,6 @@ class CircuitBreakers:
 
     def _remember(self, tenant_id: str, connector: str, state: BreakerState) -> None:
         self._cache[(tenant_id, connector)] = (self._monotonic(), state)
-
-
-def _condition_failed(err: Exception) -> bool:
-    return bool(getattr(err, "response", {}).get("Error", {}).get("Code") == "ConditionalCheckFailedException")
 
 
 def _key(tenant_id: str, connector: str) -> Key:

@@ -27,13 +27,13 @@ from typing import Any
 
 from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, Unavailable
 
-from ..storage.aws import error_code
+from ..storage.aws import SQS_BATCH, error_code
 from ..storage.ids import event_id_for
 from ..storage.keys import Key
 from ..storage.store import TicketStore
 from ..storage.table import TenantTable
 from ..tenancy.tenants import TenantDirectory
-from .jobs import SQS_BATCH_ENTRIES, EventRef, JobRefused, entry_size, fitting, job_for
+from .jobs import EventRef, JobRefused, entry_size, fitting, job_for
 from .setaside import is_transient
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Outbox:
         self._pending += [_Held(owner, entry, entry_size(entry)) for entry in entries]
         while self._pending:
             count = self._fitting()
-            if count == len(self._pending) and count < SQS_BATCH_ENTRIES:
+            if count == len(self._pending) and count < SQS_BATCH:
                 return  # room for more in this batch
             self._send(count)
 
@@ -116,7 +116,7 @@ class Outbox:
             self._send(self._fitting())
 
     def _fitting(self) -> int:
-        return fitting([held.size for held in self._pending[:SQS_BATCH_ENTRIES]])
+        return fitting([held.size for held in self._pending[:SQS_BATCH]])
 
     def _send(self, count: int) -> None:
         chunk = self._pending[:count]

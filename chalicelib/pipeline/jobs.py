@@ -43,10 +43,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
 
+from ..storage.aws import SQS_BATCH
 from ..storage.conventions import iso
 
 INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
-SQS_BATCH_ENTRIES = 10
 SQS_BATCH_BYTES = 256 * 1024  # SQS's classic limit per message and per batch (conservative: 1 MiB since 2025)
 UNREADABLE_KEEP_BYTES = 64 * 1024  # of an unreadable body, kept in its dead letter
 REASON_CHARS = 2000
@@ -205,10 +205,10 @@ def entry_size(entry: Mapping[str, Any]) -> int:
 
 def fitting(sizes: Sequence[int]) -> int:
     """How many of the leading entries (their sizes) one ``SendMessageBatch`` takes:
-    at most :data:`SQS_BATCH_ENTRIES` and :data:`SQS_BATCH_BYTES` in all; at least one
+    at most :data:`~chalicelib.storage.aws.SQS_BATCH` and :data:`SQS_BATCH_BYTES` in all; at least one
     (an entry too large alone is then refused by SQS, not silently held)."""
     count, total = 0, 0
-    for size in sizes[:SQS_BATCH_ENTRIES]:
+    for size in sizes[:SQS_BATCH]:
         if count and total + size > SQS_BATCH_BYTES:
             break
         count, total = count + 1, total + size

@@ -20,6 +20,7 @@ from typing import Any
 
 from switchboard_sdk import EventEnvelope, Unavailable
 
+from ..storage.aws import SQS_BATCH
 from ..storage.store import TicketStore
 from .delivery_log import DeliveryLog
 from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
@@ -116,9 +117,9 @@ class Replayer:
                 raise Unavailable(f"{len(failed)} jobs could not be re-queued: {failed[0].get('Code')}")
 
     def _release(self, receipts: list[str]) -> None:
-        for start in range(0, len(receipts), 10):
+        for start in range(0, len(receipts), SQS_BATCH):
             entries = [{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0}
-                       for i, r in enumerate(receipts[start : start + 10])]
+                       for i, r in enumerate(receipts[start : start + SQS_BATCH])]
             self._sqs.change_message_visibility_batch(QueueUrl=self._dlq_url, Entries=entries)
 
 

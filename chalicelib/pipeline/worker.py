@@ -32,7 +32,6 @@ means the job waits out the queue's visibility timeout instead.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import random
@@ -52,8 +51,10 @@ from switchboard_sdk import (
     PluginRegistry,
 )
 
+from ..logs import log_context, log_event
 from ..settings import Settings
 from ..storage.attempts import DeliveryAttempts
+from ..storage.aws import SQS_BATCH
 from ..storage.store import TicketStore
 from ..tenancy.tenants import TenantDirectory
 from .breaker import CircuitBreakers
@@ -68,7 +69,6 @@ ATTEMPT_RECORD_SECONDS = 14 * 24 * 3600  # the queue's retention: no job outlive
 BASE_DELAY_SECONDS = 2.0
 MAX_VISIBILITY_SECONDS = 12 * 3600  # SQS's limit
 MAX_DELAY_SECONDS = 900.0  # 15 min keeps a stuck ticket's queue moving within the hour
-SQS_BATCH = 10
 
 
 def backoff_seconds(
@@ -91,8 +91,8 @@ class DeliveryWorker:
     store: TicketStore
     sqs: Any
     transport: HttpTransport
-    clock: Callable[[], datetime]
-    log: DeliveryLog
+    clock: Callable[[], datetime]  # also the connectors' (DeliveryContext.clock): Retry-After dates against it
+    delivery_log: DeliveryLog
     breakers: CircuitBreakers
     events: StoredEvents | None = None  # reads referenced events back; built from ``store`` unless given
 
@@ -111,7 +111,7 @@ class DeliveryWorker:
                 settle.visibility.append((record, delay))
             blocked_groups.add(group)
             failures.append(record)
-        self.log.record_all(settle.attempts)  # before any job is finished: a failure here fails the batch
+        self.delivery_log.record_all(settle.attempts)  # before any job is finished: a failure here fails the batch
         failures += self._settle(settle)
         return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in failures]}
 
@@ -124,6 +124,10 @@ class DeliveryWorker:
             log.error("unreadable delivery job %s: %s", record.get("messageId"), err.message)
             settle.dead_letter(record, unreadable_dead_letter(record.get("body", ""), err.message))
             return None
+        with log_context(tenant=job.ref.tenant_id, plugin=job.connector, event_id=job.ref.id):
+            return self._deliver(record, job, settle)
+
+    def _deliver(self, record: dict[str, Any], job: Job, settle: _Settlement) -> int | None:
         connector, ref = job.connector, job.ref
         wait = self.breakers.wait_seconds(ref.tenant_id, connector)
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
@@ -234,7 +238,7 @@ class DeliveryWorker:
             return DeliveryOutcome.failed(err.message)
         context = DeliveryContext(
             attempt=attempt, max_attempts=self._attempt_limit(connector, event.tenant_id), http=self.transport,
-            timeout_seconds=self.settings.delivery_timeout_seconds,
+            clock=self.clock, timeout_seconds=self.settings.delivery_timeout_seconds,
             external_ids=StoredExternalIds(self.store.attempts(event.tenant_id), connector),
         )
         try:
@@ -277,8 +281,6 @@ class StoredExternalIds:
 
 
 def _log_attempt(connector: str, event: EventEnvelope, attempt: int, outcome: DeliveryOutcome) -> None:
-    log.info(json.dumps({
-        "event": "delivery.attempt", "tenant": event.tenant_id, "connector": connector,
-        "event_id": event.id, "ticket": event.ticket_id, "attempt": attempt,
-        "outcome": outcome.kind, "status_code": outcome.status_code, "reason": outcome.reason,
-    }))
+    log_event(log, "delivery.attempt", tenant=event.tenant_id, plugin=connector, event_id=event.id,
+              ticket=event.ticket_id, attempt=attempt, outcome=outcome.kind, status_code=outcome.status_code,
+              reason=outcome.reason)

@@ -26,13 +26,14 @@ import re
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 from switchboard_sdk import InvalidInput, PluginConfigError
 
-from ..storage.conventions import iso
+from ..storage.aws import error_code
+from ..storage.conventions import iso, utc_now
 from ..storage.keys import valid_tenant_id
 from .merge import (
     MISSING,
@@ -61,10 +62,6 @@ _NAME = re.compile(r"[A-Za-z0-9_./-]{1,1011}")
 _DOTS = re.compile(r"/\.{0,2}(/|$)")  # empty, "." or ".." segments: not names we write
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 @dataclass(frozen=True)
 class Draft:
     """A config being saved. ``raw`` holds the real secret values, for
@@ -85,7 +82,7 @@ class SecretVault:
         ssm: Any,
         *,
         prefix: str = "/switchboard",
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         grace: timedelta = DEFAULT_GRACE,
         kms_key_id: str | None = None,
     ) -> None:
@@ -292,15 +289,10 @@ class SecretVault:
         except Exception as err:
             if not type(err).__module__.startswith("botocore"):
                 raise
-            error = PluginConfigError(f"{failure} ({_aws_code(err)})")
+            error = PluginConfigError(f"{failure} ({error_code(err) or type(err).__name__})")
             if quotes_values:  # not chained: the cause would carry the value into logs
                 raise error from None
             raise error from err
-
-
-def _aws_code(err: Exception) -> str:
-    response = getattr(err, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", "")) or type(err).__name__
 
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+SQS_BATCH = 10  # entries one SQS batch call takes (SendMessageBatch, ChangeMessageVisibilityBatch, ...)
+
 
 class AwsClients:
     def __init__(self, *, region: str, endpoint: str | None = None, session: Any = None) -> None:
@@ -63,8 +65,22 @@ def error_code(err: Exception) -> str:
     return str(response.get("Error", {}).get("Code", ""))
 
 
-def is_condition_failure(err: Exception) -> bool:
-    return error_code(err) == "ConditionalCheckFailedException"
+def cancellation_codes(err: Exception) -> list[str]:
+    """Why each write of a cancelled ``TransactWriteItems`` failed, in order (``"None"``
+    for one that did not); ``[]`` for any other error."""
+    if error_code(err) != "TransactionCanceledException":
+        return []
+    reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
+    return [r.get("Code") or "None" for r in reasons]
+
+
+def is_condition_failure(err: Exception, *, item: int | None = None) -> bool:
+    """A write's condition did not hold: a single write's ``ConditionalCheckFailedException``,
+    or, with ``item``, a transaction cancelled because that write's condition failed."""
+    if item is None:
+        return error_code(err) == "ConditionalCheckFailedException"
+    codes = cancellation_codes(err)
+    return item < len(codes) and codes[item] == "ConditionalCheckFailed"
 
 
 def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
@@ -82,12 +98,10 @@ def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
     try:
         client.transact_write_items(TransactItems=items)
     except Exception as err:
-        reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
-        codes = [r.get("Code") or "None" for r in reasons]
+        codes = cancellation_codes(err)
         # only failed conditions are an answer; a conflict or throttle cancelled
         # a transaction whose conditions may all hold: that is for the caller to retry
-        if error_code(err) == "TransactionCanceledException" and codes \
-                and set(codes) <= {"None", "ConditionalCheckFailed"}:
+        if codes and set(codes) <= {"None", "ConditionalCheckFailed"}:
             return [code != "ConditionalCheckFailed" for code in codes]
         raise
     return [True] * len(items)

@@ -25,6 +25,11 @@ RETENTION_DAYS: tuple[int, ...] = get_args(RetentionDays)
 TAG_KEY = "retention-days"
 
 
+def utc_now() -> datetime:
+    """The hub's clock unless one is injected (``Hub.clock``): timezone-aware, as :func:`iso` needs."""
+    return datetime.now(UTC)
+
+
 def iso(moment: datetime) -> str:
     """Sortable UTC timestamps with microseconds (store and index keys sort by them)."""
     if moment.tzinfo is None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from switchboard_sdk import InboundMessage, Unavailable
 
-from .aws import error_code
+from .aws import error_code, is_condition_failure
 from .documents import MAX_DOCUMENT_BYTES, inbound_stub, is_large, pack
 from .items import to_item
 from .keys import Key, TenantKeys
@@ -70,11 +70,10 @@ class InboundRecords(TenantTable):
         try:
             self._db.transact_write_items(TransactItems=puts)
         except Exception as err:
+            if is_condition_failure(err, item=0):  # the record is there already
+                return False
             if error_code(err) != "TransactionCanceledException":
                 raise
-            reasons = (getattr(err, "response", None) or {}).get("CancellationReasons") or []
-            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                return False
             # a concurrent write of the same record (TransactionConflict): nothing was written
             raise Unavailable("the message was not stored this time; send it again") from err
         return True

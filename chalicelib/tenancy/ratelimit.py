@@ -22,7 +22,6 @@ enforces the whole budget on its own (docs/limits.md explains why).
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -34,6 +33,8 @@ from typing import Any
 
 from switchboard_sdk import RateLimited
 
+from ..logs import log_event
+from ..storage.aws import error_code, is_condition_failure
 from ..storage.items import to_item
 from ..storage.keys import Key, TenantKeys
 
@@ -167,16 +168,16 @@ class RateLimiter:
                 ReturnValues="UPDATED_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as err:
-            response = getattr(err, "response", None) or {}
-            if response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
-                raise _Unavailable(response.get("Error", {}).get("Code") or type(err).__name__) from err
-            used = response.get("Item", {}).get("used", {}).get("N")
+            if not is_condition_failure(err):
+                raise _Unavailable(error_code(err) or type(err).__name__) from err
+            # ReturnValuesOnConditionCheckFailure: the window as it was
+            used = (getattr(err, "response", None) or {}).get("Item", {}).get("used", {}).get("N")
             return 0 if used is None else window.budget - int(used)
         return window.budget - int(result["Attributes"]["used"]["N"]) + n
 
     def _fail_open(self, key: Key, slot: _Slot, window: Window, reason: str) -> int:
         """Admit the rest of the window's budget from this container alone (logged once a window)."""
         slot.degraded = True
-        log.warning(json.dumps({"event": "ratelimit.unavailable", "key": key["pk"]["S"], "reason": reason,
-                                "action": "failing open: this container enforces the limit alone"}))
+        log_event(log, "ratelimit.unavailable", level=logging.WARNING, key=key["pk"]["S"], reason=reason,
+                  action="failing open: this container enforces the limit alone")
         return max(0, window.budget - slot.spent)

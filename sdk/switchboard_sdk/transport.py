@@ -196,6 +196,8 @@ class DeliveryContext:
     attempt: int = 1
     max_attempts: int = 5
     http: HttpTransport = field(default_factory=Urllib3Transport)
+    # "now" for the connector: Retry-After dates, signature timestamps and token expiry are
+    # read against it. The hub passes its own (injected) clock; the default is wall time
     clock: Callable[[], datetime] = _utc_now
     timeout_seconds: float = 10.0
     external_ids: ExternalIds = field(default_factory=MemoryExternalIds)
