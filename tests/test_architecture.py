@@ -18,18 +18,17 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "chalicelib"
 
 # Which parts of chalicelib each part may import (besides itself): the one-way arrows.
-# settings, errors and logs are leaves every layer may read; hub and edge sit on top.
+# settings and logs are leaves every layer may read; hub and edge sit on top.
 ALLOWED = {
     "storage": set(),
     "secrets": {"storage"},
-    "tenancy": {"secrets", "storage", "errors", "logs"},
+    "tenancy": {"secrets", "storage", "logs"},
     "pipeline": {"tenancy", "storage", "settings", "logs"},
     "ingest": {"tenancy", "storage", "settings", "logs"},
-    "api": {"pipeline", "ingest", "tenancy", "storage", "errors"},
+    "api": {"pipeline", "ingest", "tenancy", "storage"},
     "edge": {"api", "ingest", "logs"},
     "hub": {"api", "ingest", "pipeline", "tenancy", "secrets", "storage", "settings", "logs"},
     "settings": set(),
-    "errors": set(),
     "logs": set(),
 }
 

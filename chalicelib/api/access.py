@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 from switchboard_sdk import BadPayload, Forbidden, NotFound
 
-from ..errors import invalid
 from ..tenancy.apikeys import ApiKey, ApiKeys
 from ..tenancy.audit import Actor
 from ..tenancy.tenants import TenantDirectory
@@ -21,7 +20,7 @@ from .calls import ApiCall
 
 READ_SCOPES = frozenset({"tenant-admin", "agent", "read-only"})
 ADMIN_SCOPES = frozenset({"tenant-admin"})
-__all__ = ["ADMIN_SCOPES", "READ_SCOPES", "Access", "ApiCall", "Caller", "invalid", "page_limit"]
+__all__ = ["ADMIN_SCOPES", "READ_SCOPES", "Access", "ApiCall", "Caller", "page_limit"]
 
 
 @dataclass(frozen=True)

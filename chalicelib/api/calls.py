@@ -8,8 +8,6 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 from switchboard_sdk import BadPayload, InvalidInput
 
-from ..errors import invalid
-
 M = TypeVar("M", bound=BaseModel)
 CURSOR_CHARS = 200  # as documented in the OpenAPI document
 
@@ -39,7 +37,7 @@ class ApiCall:
         try:
             return model.model_validate_json(self.body)
         except ValidationError as err:
-            raise invalid(err, "invalid request body") from None
+            raise InvalidInput.from_validation_error(err, "invalid request body") from None
 
     def optional_json(self, model: type[M]) -> M:
         """The body as ``model``, or the model's defaults when there is none."""

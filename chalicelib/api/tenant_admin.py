@@ -13,13 +13,13 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from switchboard_sdk import NotFound, PluginRegistry
+from switchboard_sdk import InvalidInput, NotFound, PluginRegistry
 
 from ..storage.conventions import RetentionDays
 from ..tenancy.apikeys import ApiKeyInfo, ApiKeys
 from ..tenancy.audit import AuditLog, AuditPage
 from ..tenancy.tenants import TenantDirectory, TenantRecord
-from .access import ADMIN_SCOPES, Access, ApiCall, Caller, invalid, page_limit
+from .access import ADMIN_SCOPES, Access, ApiCall, Caller, page_limit
 from .platform import KeyCreated, KeyDesk, KeyList, TenantView, tenant_audit, tenant_view
 
 MAX_AUDIT_PAGE = 100
@@ -178,7 +178,7 @@ class TenantAdminApi:
             try:
                 settings = tenant.settings.model_validate(tenant.settings.model_dump() | changes)
             except ValidationError as err:
-                raise invalid(err, "invalid settings") from None
+                raise InvalidInput.from_validation_error(err, "invalid settings") from None
             return tenant.model_copy(update={"name": name or tenant.name, "settings": settings})
 
         _, after = self._tenants.update(caller.tenant_id, change,

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from switchboard_sdk import Conflict, InvalidInput, NotFound, PluginRegistry
 
-from ..errors import invalid
 from ..storage.aws import write_together
 from ..storage.conventions import RetentionDays
 from ..storage.items import from_item, to_item
@@ -236,7 +235,9 @@ class TenantDirectory:
             try:
                 return info.config_model.model_validate(raw)
             except ValidationError as err:
-                raise invalid(err, f"invalid config for plugin {plugin!r}", prefix="config.") from None
+                # root="": an error about the whole config is the field "config."
+                raise InvalidInput.from_validation_error(err, f"invalid config for plugin {plugin!r}",
+                                                         prefix="config.", root="") from None
 
         return self._vault.submit(tenant_id, plugin, info.config_model, setting.config,
                                   _stored_config(stored, plugin), validate)
