@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,33 @@ def _set_status(tenant_id: str, status: str, api: dict[str, Any]) -> None:
 
 @click.group()
 def plugins() -> None:
-    """List, enable, disable and configure the tenant's plugins (tenant-admin key)."""
+    """Check the installed plugins offline (`check`), or list, enable, disable and
+    configure the tenant's plugins through the hub's API (tenant-admin key)."""
+
+
+@plugins.command("check")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_check(as_json: bool) -> None:
+    """Offline: load and validate every installed plugin as the hub does at start-up
+    (SWITCHBOARD_PLUGINS honoured). Needs no hub, API key or AWS: run it in the hub's
+    environment. Exit 0 when the hub would start with every plugin, 1 when not."""
+    from switchboard_sdk.hookspecs import CONTRACT_VERSION  # here: the API commands need no SDK
+
+    from .scaffold.check import COLUMNS, check_installed
+
+    report = check_installed()
+    if as_json:
+        show(report.as_json(), True)
+    else:
+        allowed = ", ".join(sorted(report.allowlist)) if report.allowlist is not None else "(unset: all installed)"
+        click.echo(f"switchboard-sdk plugin contract {CONTRACT_VERSION}; SWITCHBOARD_PLUGINS {allowed}")
+        show([], False, [asdict(row) for row in report.rows], COLUMNS)
+        for warning in report.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for problem in report.problems:
+            click.echo(f"problem: {problem}", err=True)
+    if not report.ok:
+        raise click.exceptions.Exit(1)
 
 
 @plugins.command("list")
