@@ -253,6 +253,36 @@ def schemas(directory: Path) -> None:
     click.echo(f"wrote {openapi}")
 
 
+@main.group()
+def plugin() -> None:
+    """Write a new plugin package (offline; `switchboard plugins` manages installed ones)."""
+
+
+@plugin.command("new")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["channel", "connector"]), required=True,
+              help="A channel (provider webhooks in) or a connector (events out).")
+@click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to write the project (default: ./switchboard-plugin-NAME, _ as -); "
+                   "it must not exist, or be empty.")
+def plugin_new(name: str, kind: str, directory: Path | None) -> None:
+    """Generate a pip-installable plugin package NAME (a lower-case identifier) in the
+    built-ins' layout, with a minimal working implementation and conformance tests."""
+    from switchboard_sdk import CONTRACT_VERSION
+
+    from .scaffold.generate import Names, ScaffoldError, generate
+
+    try:
+        target = generate(name, kind, directory)
+    except ScaffoldError as err:
+        raise click.UsageError(str(err)) from None
+    names = Names.of(name)
+    click.echo(f"wrote {target}: {kind} plugin {name!r} ({names.distribution}, plugin contract {CONTRACT_VERSION})")
+    click.echo("next, with switchboard-sdk installed (docs/plugins.md, \"From scaffold to tenant\"):")
+    for line in (f"cd {target}", 'pip install -e ".[test]"', "pytest", "switchboard plugins check"):
+        click.echo(f"  {line}")
+
+
 def _register_admin_commands() -> None:
     from .admin_commands import COMMANDS
 
