@@ -30,8 +30,10 @@ test: lint typecheck unit
 schemas: $(STAMP)
 	$(BIN)/switchboard schemas docs/schemas
 
+# EXTRA_PLUGINS: third-party plugin wheels to deploy too, space-separated
+# (make package EXTRA_PLUGINS="dist/acme-0.1.0-py3-none-any.whl other.whl")
 package: $(STAMP)
-	$(BIN)/python -m tools.packaging
+	$(BIN)/python -m tools.packaging $(foreach wheel,$(EXTRA_PLUGINS),--plugin-wheel $(wheel))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py

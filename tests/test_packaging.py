@@ -1,5 +1,6 @@
-"""`make package`: the deployment zip carries our wheels (with entry points) and
-Linux builds of compiled deps, and the merged SAM template is wired and lint-clean.
+"""`make package`: the deployment zip carries our wheels (with entry points), a
+third-party plugin wheel given with --plugin-wheel, and Linux builds of compiled deps,
+and the merged SAM template is wired and lint-clean.
 
 Packaging runs once per module into a temp directory, so a developer's dist/
 and build/ are left alone. It needs PyPI (chalice fetches manylinux wheels).
@@ -21,7 +22,17 @@ from typing import Any
 import pytest
 from switchboard_sdk import hookspecs
 
-from tools.packaging import PackagingError, lint
+from tools.packaging import (
+    PackagingError,
+    PluginWheel,
+    left_out,
+    lint,
+    main,
+    read_plugin_wheel,
+    read_plugin_wheels,
+    warn_left_out,
+)
+from tools.scaffold.generate import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,12 +53,23 @@ class Package:
 def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
     base = tmp_path_factory.mktemp("package")
     out = base / "dist"
+    # a third-party plugin, as its author would build it (`switchboard plugin new`, `pip wheel`)
+    project = generate("acme_crm", "connector", base / "acme_crm")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
+         "-w", str(base / "extra"), str(project)],
+        capture_output=True, text=True, check=False, timeout=120,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel] = (base / "extra").glob("*.whl")
     result = subprocess.run(
-        [sys.executable, "-m", "tools.packaging", "--out", str(out), "--work", str(base / "build")],
+        [sys.executable, "-m", "tools.packaging", "--out", str(out), "--work", str(base / "build"),
+         "--plugin-wheel", str(wheel)],
         capture_output=True, text=True, check=False, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[package] 4/4 cfn-lint" in result.stdout
+    assert wheel.name in result.stdout  # staged with the project's own wheels
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         template = json.loads((out / "sam.json").read_text())
         yield Package(out, archive.namelist(), archive, template)
@@ -93,6 +115,15 @@ def test_zip_has_no_developer_tooling_but_every_plugin(package: Package) -> None
     for value in wanted.values():
         module = value.partition(":")[0].replace(".", "/")
         assert {f"{module}.py", f"{module}/__init__.py"} & set(package.names), value
+
+
+def test_a_given_plugin_wheel_is_packaged_with_its_entry_points(package: Package) -> None:
+    [path] = [n for n in package.names
+              if n.startswith("switchboard_plugin_acme_crm-") and n.endswith(".dist-info/entry_points.txt")]
+    entry_points = configparser.ConfigParser()
+    entry_points.read_string(package.zip.read(path).decode())
+    assert dict(entry_points[hookspecs.ENTRY_POINT_GROUP]) == {"acme_crm": "switchboard_plugin_acme_crm:plugin"}
+    assert {"switchboard_plugin_acme_crm/__init__.py", "switchboard_plugin_acme_crm/deliver.py"} <= set(package.names)
 
 
 def test_pydantic_core_is_a_linux_build(package: Package) -> None:
@@ -157,3 +188,85 @@ def test_lint_failure_is_loud(tmp_path: Path) -> None:
     broken.write_text(json.dumps({"Resources": {"Queue": queue}}))
     with pytest.raises(PackagingError, match="cfn-lint found problems"):
         lint(broken)
+
+
+# -- third-party plugin wheels: what is packaged, what is warned about ----------------------
+
+
+def make_wheel(directory: Path, distribution: str, entry_points: str | None) -> Path:
+    """A minimal wheel: a module and a .dist-info with METADATA (and entry_points.txt)."""
+    stem = distribution.replace("-", "_")
+    path = directory / f"{stem}-0.1-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(f"{stem}/__init__.py", "plugin = None\n")
+        metadata = f"Metadata-Version: 2.1\nName: {distribution}\nVersion: 0.1\n"
+        archive.writestr(f"{stem}-0.1.dist-info/METADATA", metadata)
+        if entry_points is not None:
+            archive.writestr(f"{stem}-0.1.dist-info/entry_points.txt", entry_points)
+    return path
+
+
+def test_a_plugin_wheel_is_read_for_its_distribution_and_plugins(tmp_path: Path) -> None:
+    path = make_wheel(tmp_path, "Acme.Plugins", "[switchboard.plugins]\nacme-chat = acme_plugins:chat\n"
+                                              "Acme_CRM = acme_plugins:crm\n[console_scripts]\nacme = acme:main\n")
+    assert read_plugin_wheel(path) == PluginWheel(path.resolve(), "Acme.Plugins", ("acme-chat", "Acme_CRM"))
+
+
+@pytest.mark.parametrize(("entry_points", "message"), [
+    (None, "publishes no plugin"),
+    ("[console_scripts]\nacme = acme:main\n", "publishes no plugin"),
+])
+def test_a_wheel_that_publishes_no_plugin_is_refused(tmp_path: Path, entry_points: str | None, message: str) -> None:
+    with pytest.raises(PackagingError, match=message):
+        read_plugin_wheel(make_wheel(tmp_path, "acme-lib", entry_points))
+
+
+def test_a_missing_or_broken_wheel_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(PackagingError, match="not found"):
+        read_plugin_wheel(tmp_path / "nope-0.1-py3-none-any.whl")
+    (tmp_path / "acme.tar.gz").write_bytes(b"")
+    with pytest.raises(PackagingError, match=r"is not a wheel \(.whl\)"):
+        read_plugin_wheel(tmp_path / "acme.tar.gz")
+    (tmp_path / "broken-0.1-py3-none-any.whl").write_bytes(b"not a zip")
+    with pytest.raises(PackagingError, match="is not a readable wheel"):
+        read_plugin_wheel(tmp_path / "broken-0.1-py3-none-any.whl")
+
+
+def test_a_wheel_clashing_with_what_is_packaged_is_refused(tmp_path: Path) -> None:
+    builtin_name = make_wheel(tmp_path, "acme-web", "[switchboard.plugins]\nweb = acme_web:plugin\n")
+    with pytest.raises(PackagingError, match="publishes plugin 'web', which this repository publishes too"):
+        read_plugin_wheels([builtin_name])
+    (tmp_path / "again").mkdir()
+    ours = make_wheel(tmp_path / "again", "Switchboard_Plugins", "[switchboard.plugins]\nacme = a:plugin\n")
+    with pytest.raises(PackagingError, match="distribution Switchboard_Plugins is packaged already"):
+        read_plugin_wheels([ours])
+
+
+def test_installed_plugins_neither_built_nor_given_are_the_ones_left_out(tmp_path: Path) -> None:
+    given = read_plugin_wheels([make_wheel(tmp_path, "acme_plugins", "[switchboard.plugins]\nacme-chat = a:c\n")])
+    installed = [
+        ("web", "switchboard-plugins"),  # built here
+        ("acme-chat", "Acme.Plugins"),  # given, spelt another way (PEP 503 names compare equal)
+        ("globex", "globex-switchboard"),  # installed by hand, not given
+        ("globex-sms", "globex-switchboard"),
+    ]
+    assert left_out(installed, given) == [("globex", "globex-switchboard"), ("globex-sms", "globex-switchboard")]
+    assert left_out(installed[:1], []) == []
+
+
+def test_a_left_out_plugin_is_warned_about_on_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+    warn_left_out([("globex", "globex-switchboard")])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert ("[package] WARNING: plugin 'globex' (distribution globex-switchboard) is installed here but not "
+            "packaged: the hub in Lambda will not have it") in captured.err
+    assert "make package EXTRA_PLUGINS=" in captured.err
+
+
+def test_a_bad_plugin_wheel_fails_before_anything_is_built(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["--out", str(tmp_path / "dist"), "--work", str(tmp_path / "build"),
+                   "--plugin-wheel", str(tmp_path / "missing-0.1-py3-none-any.whl")])
+    assert status == 1
+    assert "[package] FAILED: plugin wheel" in capsys.readouterr().err
+    assert not (tmp_path / "build").exists()
