@@ -71,9 +71,9 @@ class ConversationBuilder:
             log_event(log, "conversation.unthreaded", tenant=inbound.tenant_id, plugin=inbound.channel,
                       kind=inbound.kind)
             return None
-        tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id), expires_at=expires)
+        subject = tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id), expires_at=expires)
         message = _message(inbound, place.ticket_id, place.customer_id)
-        tenant.add_message(message, expires_at=expires)
+        tenant.add_message(message, ticket_subject=subject, expires_at=expires)
         tenant.remember_provider_message(message, expires_at=expires)
         return message
 

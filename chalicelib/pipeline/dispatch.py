@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 def events_for(item: dict[str, Any], customer: Customer | None = None) -> list[EventEnvelope]:
     """Events announced by a newly inserted store item (deserialised); ``customer``
     (who the ticket belongs to) rides along so connectors can match CRM contacts
-    by email or phone."""
+    by email or phone, and a message's ``ticket_subject`` (written on its item by
+    the conversation builder, so no ticket is read here) so they can title what they file."""
     kind = item.get("type")
-    extra = {"customer": customer.model_dump(mode="json")} if customer else {}
+    extra: dict[str, Any] = {"customer": customer.model_dump(mode="json")} if customer else {}
     if kind == "ticket":
         ticket = Ticket.model_validate(
             {k: v for k, v in item.items() if k in Ticket.model_fields} | {"id": item["ticket_id"]}
@@ -53,6 +54,8 @@ def events_for(item: dict[str, Any], customer: Customer | None = None) -> list[E
                           {"ticket": ticket.model_dump(mode="json")} | extra)]
     if kind == "message":
         message = Message.model_validate({k: v for k, v in item.items() if k in Message.model_fields})
+        if "ticket_subject" in item:  # messages stored before it was written go without
+            extra["ticket_subject"] = str(item["ticket_subject"])
         return [_envelope("message.created", message.tenant_id, message.ticket_id, message.received_at,
                           {"message": message.model_dump(mode="json")} | extra, object_id=message.id)]
     return []
@@ -201,8 +204,7 @@ class StoredEvents:
         """:class:`NotFound` when the item is gone (erased or expired) or no longer announces the event."""
         tenant = self._store.reads(ref.tenant_id)
         if ref.type == "message.created" and ref.message_id and ref.received_at:
-            message = tenant.get_message(ref.ticket_id, ref.received_at, ref.message_id)
-            item: dict[str, Any] | None = {"type": "message", **message.model_dump(mode="json")}
+            item: dict[str, Any] | None = tenant.get_message_item(ref.ticket_id, ref.received_at, ref.message_id)
         elif ref.type == "ticket.created":
             items = _Items(self._store.client, self._store.table_name, tenant.keys)
             item = items.get(tenant.keys.ticket(ref.ticket_id))

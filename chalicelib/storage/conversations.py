@@ -196,8 +196,10 @@ class Conversations(TenantTable):
             self._update_if(self.keys.identity(identity), "SET expires_at = :exp", "customer_id = :cid",
                             {":exp": expires_at, ":cid": customer_id})
 
-    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> None:
-        """Create the ticket if new and move its activity forward (never back).
+    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> str:
+        """Create the ticket if new and move its activity forward (never back);
+        returns the ticket's subject (its first message's: ``ticket.subject`` only
+        when it is new), read from the same call.
 
         ``expires_at`` moves with the activity: a ticket expires a retention
         period after its last message. The customer's link to the ticket is
@@ -226,13 +228,15 @@ class Conversations(TenantTable):
                     ":g1": self.keys.activity_index(shard), ":gsk": activity_sort_key(activity, ticket.id),
                     ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
                 }),
-                ReturnValues="ALL_OLD",
+                ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as err:
             if not is_condition_failure(err):  # newer activity already recorded (and linked)
                 raise
-            return
-        self._link_ticket(ticket, from_item(result.get("Attributes") or {}).get("link_expires_at"), expires_at)
+            return _subject_of(from_item((getattr(err, "response", None) or {}).get("Item") or {}), ticket)
+        old = from_item(result.get("Attributes") or {})
+        self._link_ticket(ticket, old.get("link_expires_at"), expires_at)
+        return _subject_of(old, ticket)
 
     def _link_ticket(self, ticket: Ticket, linked_until: int | None, expires_at: int | None) -> None:
         """List the ticket under its customer for at least as long as the ticket lives.
@@ -260,8 +264,12 @@ class Conversations(TenantTable):
             {":until": until or 0},
         )
 
-    def add_message(self, message: Message, *, expires_at: int | None = None) -> bool:
+    def add_message(self, message: Message, *, ticket_subject: str | None = None,
+                    expires_at: int | None = None) -> bool:
         """Append a message to its ticket; ``False`` if it is already there.
+
+        ``ticket_subject`` rides on the item for its ``message.created`` event, so
+        the stream handler need not read the ticket per message.
 
         A large message is written as its parts (plain puts: a repeat writes the
         same bytes again), then its item, conditionally, so whoever sees the item
@@ -270,9 +278,10 @@ class Conversations(TenantTable):
         stamp = iso(message.received_at)
         key = self.keys.message(message.ticket_id, stamp, message.id)
         doc = message.model_dump_json()
+        ticket = {} if ticket_subject is None else {"ticket_subject": ticket_subject}
         if not is_large(doc):
             return self._put_new(key | to_item(
-                {"type": "message", **message.model_dump(mode="json"), "expires_at": expires_at}))
+                {"type": "message", **message.model_dump(mode="json"), **ticket, "expires_at": expires_at}))
         packed = pack(doc, self._max_document_bytes)
         for number, chunk in enumerate(packed.parts):
             part = self.keys.message_part(message.ticket_id, stamp, message.id, number) | to_item({
@@ -283,7 +292,7 @@ class Conversations(TenantTable):
             self._db.put_item(TableName=self._table, Item=part)
         skeleton = message.model_copy(update={"text": "", "metadata": {}, "attachments": ours(message.attachments)})
         return self._put_new(key | to_item({
-            "type": "message", **skeleton.model_dump(mode="json"), "parts": len(packed.parts),
+            "type": "message", **skeleton.model_dump(mode="json"), **ticket, "parts": len(packed.parts),
             "parts_digest": packed.digest, "expires_at": expires_at,
         }))
 
@@ -293,3 +302,7 @@ def has_parked_follow_ups(image: dict[str, Any]) -> bool:
     carries the mark :meth:`Conversations.park` leaves: follow-ups may wait for it."""
     return image.get("type") == "provider_message" and bool(image.get("parked"))
 
+
+def _subject_of(old: dict[str, Any], ticket: Ticket) -> str:
+    """The stored ticket's subject, or the new ticket's when there was none before."""
+    return str(old["subject"]) if "subject" in old else ticket.subject

@@ -77,6 +77,11 @@ class TicketReads(TenantTable):
         """One message by its key, text in full (one consistent Query: the item and,
         for a large message, its parts). ``received_at``: the message's, as a
         datetime or ISO 8601 text (a stream image's). :class:`NotFound` if absent."""
+        return _message(self.get_message_item(ticket_id, received_at, message_id))
+
+    def get_message_item(self, ticket_id: str, received_at: datetime | str, message_id: str) -> dict[str, Any]:
+        """Like :meth:`get_message`, the whole item: the message's fields in full (a large
+        one's put back together) and what else it carries (its ticket's subject)."""
         moment = received_at if isinstance(received_at, datetime) else datetime.fromisoformat(received_at)
         sort_key = self.keys.message_sort_key(iso(moment), message_id)
         result = self._db.query(
@@ -87,7 +92,7 @@ class TicketReads(TenantTable):
         main = next((i for i in items if i["sk"] == sort_key and i.get("type") == "message"), None)
         if main is None:
             raise NotFound("no such message")
-        return self._whole_message(main, parts_by_owner(items).get(sort_key, {}))
+        return main | self._whole_message(main, parts_by_owner(items).get(sort_key, {})).model_dump(mode="json")
 
     def _whole_message(self, item: dict[str, Any], parts: dict[int, Any]) -> Message:
         """A message item as a Message; a large one put back together from its parts

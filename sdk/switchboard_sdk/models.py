@@ -209,8 +209,11 @@ class EventEnvelope(_Model):
 
     ``id`` is stable: the same store change always yields the same id, so
     receivers de-duplicate on it. ``data`` holds ``{"ticket": Ticket}`` for
-    ``ticket.created`` and ``{"message": Message}`` for ``message.created``,
-    each with ``"customer": Customer`` (identities: email, phone, …) when known.
+    ``ticket.created`` and ``{"message": Message, "ticket_subject": str}`` for
+    ``message.created``, each with ``"customer": Customer`` (identities: email,
+    phone, …) when known. ``ticket_subject`` is the subject of the message's
+    ticket (its first message's; the message's own is ``message.subject``), absent
+    for messages stored before the hub wrote it.
     """
 
     id: str
