@@ -4,13 +4,54 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, overload
 
-from switchboard_sdk.netguard import OUTBOUND_ALLOW_ENV, OutboundPolicy
 from switchboard_sdk.registry import ALLOWLIST_ENV, parse_allowlist
+
+if TYPE_CHECKING:
+    from switchboard_sdk.netguard import OutboundPolicy
 
 MB = 1024 * 1024
 AUDIT_DAYS = 3 * 365 + 1  # the audit log is kept at least three years
+OUTBOUND_ALLOW_ENV = "SWITCHBOARD_OUTBOUND_ALLOW"  # switchboard_sdk.netguard reads the same variable
+
+
+class _OutboundPolicyField:
+    """``Settings.outbound_policy``: unless given, the default policy (public addresses
+    only), built when first read. switchboard_sdk.netguard costs ~8 ms at import and
+    only the delivery worker calls out, so webhook containers never load it."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._slot = f"_{name}"
+
+    @overload
+    def __get__(self, settings: None, owner: type) -> None: ...
+    @overload
+    def __get__(self, settings: Settings, owner: type) -> OutboundPolicy: ...
+    def __get__(self, settings: Settings | None, owner: type) -> OutboundPolicy | None:
+        if settings is None:
+            return None  # the dataclass's default: "not given"
+        policy: OutboundPolicy | None = settings.__dict__.get(self._slot)
+        if policy is None:
+            from switchboard_sdk.netguard import OutboundPolicy
+
+            policy = settings.__dict__[self._slot] = OutboundPolicy()
+        return policy
+
+    def __set__(self, settings: Settings, policy: OutboundPolicy | None) -> None:
+        settings.__dict__[self._slot] = policy  # the frozen dataclass's __init__ comes here
+
+
+def _outbound_policy(env: Mapping[str, str]) -> OutboundPolicy | None:
+    """The operator's allowance, parsed now so a mistyped one fails at start-up; ``None``
+    (the default, built on first use) when unset, as in production."""
+    raw = env.get(OUTBOUND_ALLOW_ENV, "").strip()
+    if not raw:
+        return None
+    from switchboard_sdk.netguard import OutboundPolicy
+
+    return OutboundPolicy.parse(raw)
 
 
 def _at_least(value: int, minimum: int, name: str) -> int:
@@ -76,7 +117,7 @@ class Settings:
     log_json: bool = False
     # where connectors may call: public addresses, plus what the operator allows for local
     # development (SWITCHBOARD_OUTBOUND_ALLOW="loopback,10.1.0.0/16"; sdk/switchboard_sdk/netguard.py)
-    outbound_policy: OutboundPolicy = field(default_factory=OutboundPolicy)
+    outbound_policy: _OutboundPolicyField = _OutboundPolicyField()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -106,5 +147,5 @@ class Settings:
             audit_retention_days=_at_least(_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", AUDIT_DAYS), AUDIT_DAYS,
                                            "SWITCHBOARD_AUDIT_RETENTION_DAYS"),
             secret_prefix=env.get("SWITCHBOARD_SECRET_PREFIX", "/switchboard"),
-            outbound_policy=OutboundPolicy.parse(env.get(OUTBOUND_ALLOW_ENV)),
+            outbound_policy=_outbound_policy(env),
         )

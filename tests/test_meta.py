@@ -6,7 +6,10 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import os
 import re
+import subprocess
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -117,3 +120,29 @@ def test_the_sdk_stands_alone(path: Path) -> None:
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     assert not {m for m in imported if m.split(".")[0] in {"chalicelib", "switchboard_plugins", "app"}}
+
+
+# What a webhook container runs: the app, the plugins, the deployment's settings (the
+# outbound allowance unset, as in production). Then what only a delivery worker runs.
+WEBHOOK_PATH = """
+import sys
+import app
+from switchboard_sdk import build_plugin_manager
+from chalicelib.settings import Settings
+build_plugin_manager()
+settings = Settings.from_env()
+print("webhook path:", "switchboard_sdk.netguard" in sys.modules)
+from switchboard_sdk import OutboundPolicy
+assert settings.outbound_policy == OutboundPolicy()
+print("outbound call:", "switchboard_sdk.netguard" in sys.modules)
+"""
+
+
+def test_netguard_loads_only_when_an_outbound_policy_is_used() -> None:
+    """switchboard_sdk.netguard costs ~8 ms at import and only outbound calls need it."""
+    env = {k: v for k, v in os.environ.items() if k != "SWITCHBOARD_OUTBOUND_ALLOW"}
+    env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    result = subprocess.run([sys.executable, "-c", WEBHOOK_PATH], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["webhook path: False", "outbound call: True"]

@@ -4,11 +4,14 @@ The contract is versioned ``major.minor`` (:data:`CONTRACT_VERSION`; this
 distribution's version starts with it). Plugin authors need only this package:
 hook specifications (:mod:`.hookspecs`), models (:mod:`.models`), errors
 (:mod:`.errors`), request and response types (:mod:`.webhooks`), outbound HTTP
-(:mod:`.transport`), the destinations it may reach (:mod:`.netguard`), HTTP
+(:mod:`.transport`), the destinations it may reach (:mod:`.netguard`, loaded on
+first use), HTTP
 results as delivery outcomes (:mod:`.outcomes`), Standard Webhooks signing
 (:mod:`.standard_webhooks`), secret rotation (:mod:`.secret_fields`) and the
 conformance suite and fakes (:mod:`.testing`).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from .errors import (
     BadPayload,
@@ -44,10 +47,35 @@ from .models import (
     ticket_id_from_ref,
     ticket_ref,
 )
-from .netguard import OUTBOUND_URL, DestinationRefused, NetGuard, OutboundPolicy
 from .registry import ContractWarning, PluginRegistry, build_plugin_manager
-from .transport import DeliveryContext, ExternalIds, HttpResponse, HttpTransport, MemoryExternalIds, TransportError
+from .transport import (
+    OUTBOUND_URL,
+    DeliveryContext,
+    ExternalIds,
+    HttpResponse,
+    HttpTransport,
+    MemoryExternalIds,
+    TransportError,
+)
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
+
+if TYPE_CHECKING:
+    from .netguard import DestinationRefused, NetGuard, OutboundPolicy
+
+# netguard costs ~8 ms at import (address tables, socket) and only outbound calls need
+# it: its names load on first use, so the webhook path never imports it
+_NETGUARD_NAMES = frozenset({"DestinationRefused", "NetGuard", "OutboundPolicy"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _NETGUARD_NAMES:
+        from . import netguard
+
+        value = getattr(netguard, name)
+        globals()[name] = value  # once: later look-ups do not come here
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __version__ = "1.0.0"  # contract 1.0; keep in step with sdk/pyproject.toml
 

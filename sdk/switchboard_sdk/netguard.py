@@ -41,9 +41,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
-
-from .transport import TransportError
+from .transport import OUTBOUND_URL, TransportError
 
 if TYPE_CHECKING:
     from pydantic import ValidationInfo
@@ -314,19 +312,13 @@ def _policy_for(context: Any) -> OutboundPolicy:
 
 
 def check_outbound_url(value: _U, info: ValidationInfo) -> _U:
-    """Pydantic after-validator behind :data:`OUTBOUND_URL`."""
+    """Pydantic after-validator behind :data:`OUTBOUND_URL` (defined in :mod:`.transport`,
+    so marking a field does not import this module)."""
     problem = url_problem(str(value), _policy_for(info.context))
     if problem is not None:
         raise ValueError(problem)
     return value
 
-
-OUTBOUND_URL = AfterValidator(check_outbound_url)
-"""Mark a config field holding a URL the plugin will call: ``Annotated[AnyHttpUrl, OUTBOUND_URL]``.
-
-Judged by the policy in the validation context (:func:`validation_context`), else by
-``SWITCHBOARD_OUTBOUND_ALLOW``.
-"""
 
 __all__ = [
     "CONTEXT_KEY",

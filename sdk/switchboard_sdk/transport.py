@@ -12,14 +12,36 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+
+from pydantic import AfterValidator
 
 from .errors import ConnectorError
 
 if TYPE_CHECKING:
     import ssl
 
+    from pydantic import ValidationInfo
+
     from .netguard import OutboundPolicy, Resolver
+
+_U = TypeVar("_U")
+
+
+def _check_outbound_url(value: _U, info: ValidationInfo) -> _U:
+    # netguard (~8 ms: its address tables, socket) loads when a URL is first judged, not
+    # when a plugin whose config holds one is loaded: webhook containers never judge one
+    from .netguard import check_outbound_url
+
+    return check_outbound_url(value, info)
+
+
+OUTBOUND_URL = AfterValidator(_check_outbound_url)
+"""Mark a config field holding a URL the plugin will call: ``Annotated[AnyHttpUrl, OUTBOUND_URL]``.
+
+Judged by :func:`.netguard.check_outbound_url`: by the policy in the validation context
+(:func:`.netguard.validation_context`), else by ``SWITCHBOARD_OUTBOUND_ALLOW``.
+"""
 
 
 class TransportError(ConnectorError):

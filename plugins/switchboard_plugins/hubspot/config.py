@@ -11,7 +11,7 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from switchboard_sdk.models import TicketStatus
-from switchboard_sdk.netguard import OUTBOUND_URL
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"

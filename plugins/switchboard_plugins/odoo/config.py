@@ -6,12 +6,15 @@ from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
-from switchboard_sdk.netguard import OUTBOUND_URL, is_loopback_host
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "odoo"  # the plugin's name; here so the package need not import the client
 
 
 def _base_url(value: str) -> str:
+    # netguard loads when a config is validated, not when the plugin is (cold starts)
+    from switchboard_sdk.netguard import is_loopback_host
+
     parts = urlsplit(value.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError("must be an absolute https URL, e.g. https://mycompany.odoo.com")

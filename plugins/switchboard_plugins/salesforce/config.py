@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from switchboard_sdk.models import TicketStatus
-from switchboard_sdk.netguard import OUTBOUND_URL, is_loopback_host
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "salesforce"  # the plugin's name; here so the package need not import the delivery code
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path, not a password
@@ -27,6 +27,9 @@ _PICKLIST_VALUE = Field(min_length=1, max_length=255)
 def _salesforce_url(value: str) -> str:
     """An https URL (http only on loopback, for local fakes), without credentials, query or fragment."""
     from urllib.parse import urlsplit
+
+    # netguard loads when a config is validated, not when the plugin is (cold starts)
+    from switchboard_sdk.netguard import is_loopback_host
 
     parts = urlsplit(value.strip())
     if not parts.hostname or parts.username is not None or parts.password is not None:

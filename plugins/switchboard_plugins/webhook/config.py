@@ -6,8 +6,8 @@ from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field
 from switchboard_sdk import standard_webhooks
-from switchboard_sdk.netguard import OUTBOUND_URL
 from switchboard_sdk.secret_fields import rotates_into
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "webhook"
 
