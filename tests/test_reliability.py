@@ -20,12 +20,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from switchboard_sdk import SwitchboardError, standard_webhooks
+from switchboard_sdk.testing import Recorded, Reply, StatusServer
 
 from chalicelib.hub import Hub, set_hub
 from chalicelib.tenancy.tenants import PluginSetting
@@ -46,11 +46,12 @@ PACE_SECONDS = 2.0
 
 
 class FlakyReceiver:
-    """A webhook receiver that verifies signatures and misbehaves on purpose.
+    """A webhook receiver that verifies signatures and misbehaves on purpose (a
+    :class:`StatusServer` answering through :meth:`respond`).
 
-    ``mode`` "flaky": 30% answered 500/503/429 (Retry-After: 1), 5% held past the
-    hub's timeout (then processed: the hub does not know, so it retries — a true
-    duplicate), the rest 200; while ``down``, connections are dropped unanswered.
+    ``mode`` "flaky": 30% answered 500/503/429 (Retry-After: 1), 5% processed but
+    answered only after the hub's timeout (the hub does not know, so it retries — a
+    true duplicate), the rest 200; while ``down``, connections are dropped unanswered.
     ``mode`` "broken": every request gets 404 (a removed endpoint). ``accepted``
     records every processed delivery, repeats included, in arrival order.
     """
@@ -60,17 +61,15 @@ class FlakyReceiver:
         self.accepted: list[dict[str, Any]] = []
         self.requests = 0
         self._rng, self._lock = random.Random(seed), threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
+        self._server = StatusServer(respond=self.respond)
+        self._server.__enter__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}/events"
+        return f"{self._server.url}/events"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.__exit__(None, None, None)
 
     def distinct(self) -> set[str]:
         with self._lock:
@@ -97,35 +96,16 @@ class FlakyReceiver:
             self.accepted.append(json.loads(body))
         return True
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                verdict = owner.decide()
-                if verdict == "drop":
-                    self.close_connection = True
-                    return
-                if verdict in ("error", "404"):
-                    self._answer(404 if verdict == "404" else random.choice((500, 503, 429)))
-                    return
-                if verdict == "hang":
-                    time.sleep(HUB_TIMEOUT * 1.6)
-                ok = owner.accept({k.lower(): v for k, v in self.headers.items()}, body)
-                self._answer(200 if ok else 401)
-
-            def _answer(self, status: int) -> None:
-                self.send_response(status)
-                if status == 429:
-                    self.send_header("Retry-After", "1")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def respond(self, request: Recorded) -> Reply:
+        verdict = self.decide()
+        if verdict == "drop":
+            return Reply(drop=True)
+        if verdict in ("error", "404"):
+            status = 404 if verdict == "404" else random.choice((500, 503, 429))
+            return Reply(status, headers={"Retry-After": "1"} if status == 429 else {})
+        ok = self.accept(request.headers, request.body)
+        # a hang: the answer comes after the hub gave up on it
+        return Reply(200 if ok else 401, delay=HUB_TIMEOUT * 1.6 if verdict == "hang" else 0.0)
 
 
 def wait_until(check: Callable[[], bool], what: str, timeout: float) -> None:

@@ -20,9 +20,7 @@ import datetime as dt
 import ipaddress
 import json
 import ssl
-import threading
 from collections.abc import Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +42,7 @@ from switchboard_sdk.netguard import (
     url_problem,
     validation_context,
 )
+from switchboard_sdk.testing import StatusServer
 from switchboard_sdk.transport import DeliveryContext, TransportError, Urllib3Transport
 
 import app as app_module
@@ -72,69 +71,20 @@ HUBSPOT_TOKEN = "pat-na1-99999999-8888-7777-6666-555555555555"  # made up; the f
 # -- servers -----------------------------------------------------------------------------
 
 
-class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hung up (or refused our certificate) is expected here
-
-
-class Service:
-    """A real HTTP(S) server on a loopback address that records every request it gets."""
-
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, status: int = 400, body: bytes = SECRET_ANSWER,
-                 headers: dict[str, str] | None = None, tls: ssl.SSLContext | None = None) -> None:
-        self.status, self.body, self.headers = status, body, headers or {"Content-Type": "application/json"}
-        self.requests: list[tuple[str, str, dict[str, str]]] = []
-        self.server_names: list[str | None] = []  # SNI of each TLS handshake
-        self._server = _QuietServer((host, port), self._handler())
-        self._server.daemon_threads = True
-        if tls is not None:
-            tls.sni_callback = lambda _sock, name, _ctx: self.server_names.append(name)
-            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
-        self.scheme = "https" if tls is not None else "http"
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"{self.scheme}://{self._server.server_address[0]}:{self.port}"
-
-    def __enter__(self) -> Service:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                owner.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
-                self.send_response(owner.status)
-                for name, value in owner.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(owner.body)))
-                self.end_headers()
-                self.wfile.write(owner.body)
-
-            do_GET = do_PATCH = do_POST  # noqa: N815
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+def recording_service(host: str = "127.0.0.1", port: int = 0, *, status: int = 400, body: bytes = SECRET_ANSWER,
+                      headers: dict[str, str] | None = None, tls: ssl.SSLContext | None = None) -> StatusServer:
+    """A real HTTP(S) server on a loopback address that records every request it gets;
+    by default an internal service whose answer must never reach a tenant."""
+    server = StatusServer(status, body, host=host, port=port, tls=tls)
+    if headers is not None:
+        server.headers = headers
+    return server
 
 
 @pytest.fixture
-def internal() -> Iterator[Service]:
+def internal() -> Iterator[StatusServer]:
     """The internal service a tenant must not reach (an admin endpoint, say)."""
-    with Service() as service:
+    with recording_service() as service:
         yield service
 
 
@@ -322,7 +272,7 @@ def test_the_api_answers_422_naming_the_field(client: Client, hub: Hub) -> None:
 # -- the transport ---------------------------------------------------------------------------
 
 
-def test_a_literal_internal_address_is_refused_before_connecting(internal: Service) -> None:
+def test_a_literal_internal_address_is_refused_before_connecting(internal: StatusServer) -> None:
     with pytest.raises(DestinationRefused) as caught:
         send_get(Urllib3Transport(), internal.url + "/internal")
     assert str(caught.value).startswith("destination address 127.0.0.1 is not allowed (loopback)")
@@ -330,7 +280,7 @@ def test_a_literal_internal_address_is_refused_before_connecting(internal: Servi
     assert internal.requests == []
 
 
-def test_a_hostname_resolving_to_an_internal_address_is_refused(internal: Service) -> None:
+def test_a_hostname_resolving_to_an_internal_address_is_refused(internal: StatusServer) -> None:
     resolver = Resolver(["127.0.0.1"])
     with pytest.raises(DestinationRefused) as caught:
         send_get(Urllib3Transport(resolver=resolver), f"http://crm.tenant.example:{internal.port}/internal")
@@ -339,7 +289,7 @@ def test_a_hostname_resolving_to_an_internal_address_is_refused(internal: Servic
     assert internal.requests == []
 
 
-def test_one_internal_address_among_public_ones_is_enough_to_refuse(internal: Service) -> None:
+def test_one_internal_address_among_public_ones_is_enough_to_refuse(internal: StatusServer) -> None:
     # a client may use any address of the answer: all of them are checked
     resolver = Resolver(["93.184.215.14", "2606:4700:4700::1111", "::ffff:127.0.0.1"])
     with pytest.raises(DestinationRefused, match=r"\(loopback\)"):
@@ -354,13 +304,14 @@ def test_dns_rebinding_cannot_pass_the_host_is_resolved_once_and_the_checked_add
     127.0.0.1 at the same port, so a transport that looked the name up again to connect
     would land there."""
     policy = OutboundPolicy.parse("127.0.0.2/32")
-    with Service("127.0.0.1") as internal, Service("127.0.0.2", internal.port, status=200, body=b"{}") as allowed:
+    with (recording_service("127.0.0.1") as internal,
+          recording_service("127.0.0.2", internal.port, status=200, body=b"{}") as allowed):
         url = f"http://rebind.attacker.example:{allowed.port}/hook"
         resolver = Resolver(["127.0.0.2"], ["127.0.0.1"])
         transport = Urllib3Transport(policy=policy, resolver=resolver)
         assert send_get(transport, url).status == 200
         assert resolver.calls == [("rebind.attacker.example", allowed.port)], "resolved once"
-        assert [headers["host"] for _, _, headers in allowed.requests] == [f"rebind.attacker.example:{allowed.port}"]
+        assert [request.headers["host"] for request in allowed.requests] == [f"rebind.attacker.example:{allowed.port}"]
         # the next request resolves anew, gets the rebound answer and is refused
         with pytest.raises(DestinationRefused, match=r"\(loopback\)"):
             send_get(transport, url)
@@ -369,7 +320,7 @@ def test_dns_rebinding_cannot_pass_the_host_is_resolved_once_and_the_checked_add
 
 
 def test_each_request_resolves_exactly_once() -> None:
-    with Service(status=200, body=b"{}") as receiver:
+    with recording_service(status=200, body=b"{}") as receiver:
         resolver = Resolver(["127.0.0.1"])
         transport = Urllib3Transport(policy=ALLOW_LOOPBACK, resolver=resolver)
         for _ in range(3):
@@ -378,7 +329,7 @@ def test_each_request_resolves_exactly_once() -> None:
 
 
 def test_the_next_address_is_tried_when_one_refuses_the_connection() -> None:
-    with Service(status=200, body=b"{}") as receiver:
+    with recording_service(status=200, body=b"{}") as receiver:
         # nothing listens on 127.0.0.3 at that port: refused at once, then 127.0.0.1 answers
         resolver = Resolver(["127.0.0.3", "127.0.0.1"])
         response = send_get(Urllib3Transport(policy=ALLOW_LOOPBACK, resolver=resolver),
@@ -388,7 +339,7 @@ def test_the_next_address_is_tried_when_one_refuses_the_connection() -> None:
 
 
 def test_a_refused_connection_is_reported_as_refused_not_as_a_timeout() -> None:
-    with Service() as service:
+    with recording_service() as service:
         port = service.port
     with pytest.raises(TransportError) as caught:
         send_get(Urllib3Transport(policy=ALLOW_LOOPBACK), f"http://127.0.0.1:{port}/")
@@ -405,9 +356,9 @@ def test_an_unresolvable_host_is_retried_later() -> None:
     assert (str(caught.value), caught.value.retryable) == ("could not resolve host nowhere.example", True)
 
 
-def test_a_redirect_to_an_internal_address_is_not_followed(internal: Service) -> None:
+def test_a_redirect_to_an_internal_address_is_not_followed(internal: StatusServer) -> None:
     location = {"Location": internal.url + "/internal", "Content-Type": "text/plain"}
-    with Service(status=302, body=b"moved", headers=location) as public:
+    with recording_service(status=302, body=b"moved", headers=location) as public:
         response = send_get(Urllib3Transport(policy=OutboundPolicy.parse("127.0.0.1/32")), public.url + "/hook")
     assert (response.status, response.body) == (302, b"moved")
     assert internal.requests == []
@@ -448,26 +399,30 @@ def certificate(tmp_path: Path, name: str) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def tls_service(tmp_path: Path, name: str) -> tuple[Service, ssl.SSLContext]:
-    """An HTTPS service with a certificate for ``name``, and a client context trusting it."""
+def tls_service(tmp_path: Path, name: str) -> tuple[StatusServer, ssl.SSLContext, list[str | None]]:
+    """An HTTPS service with a certificate for ``name``, a client context trusting it, and
+    the SNI name of each TLS handshake it takes (filled as they happen)."""
     cert_path, key_path = certificate(tmp_path, name)
     server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_context.load_cert_chain(cert_path, key_path)
-    return Service(status=200, body=b"{}", tls=server_context), ssl.create_default_context(cafile=str(cert_path))
+    server_names: list[str | None] = []
+    server_context.sni_callback = lambda _sock, sni, _ctx: server_names.append(sni)
+    service = recording_service(status=200, body=b"{}", tls=server_context)
+    return service, ssl.create_default_context(cafile=str(cert_path)), server_names
 
 
 def test_tls_to_the_checked_address_keeps_the_hostname_for_sni_and_the_certificate(tmp_path: Path) -> None:
-    service, trust = tls_service(tmp_path, "crm.tenant.example")
+    service, trust, server_names = tls_service(tmp_path, "crm.tenant.example")
     with service:
         transport = Urllib3Transport(policy=ALLOW_LOOPBACK, resolver=Resolver(["127.0.0.1"]), ssl_context=trust)
         response = send_get(transport, f"https://crm.tenant.example:{service.port}/hook")
         assert response.status == 200
-        assert service.server_names == ["crm.tenant.example"]
+        assert server_names == ["crm.tenant.example"]
         assert service.requests[0][2]["host"] == f"crm.tenant.example:{service.port}"
 
 
 def test_tls_still_refuses_a_certificate_for_another_name(tmp_path: Path) -> None:
-    service, trust = tls_service(tmp_path, "someone-else.example")
+    service, trust, _ = tls_service(tmp_path, "someone-else.example")
     with service:
         transport = Urllib3Transport(policy=ALLOW_LOOPBACK, resolver=Resolver(["127.0.0.1"]), ssl_context=trust)
         with pytest.raises(TransportError, match="connection failed"):
@@ -530,7 +485,7 @@ def delivery_log(client: Client, key: str, connector: str) -> tuple[str, list[di
 
 
 def assert_refused_without_a_trace(
-    client: Client, pipeline: Pipeline, key: str, connector: str, service: Service, reason: str
+    client: Client, pipeline: Pipeline, key: str, connector: str, service: StatusServer, reason: str
 ) -> None:
     text, deliveries = delivery_log(client, key, connector)
     assert service.requests == [], "the internal service was never contacted"
@@ -548,7 +503,7 @@ REFUSED_REASON = "destination address 127.0.0.1 is not allowed (loopback)"
 
 
 def test_webhook_url_aimed_at_an_internal_service_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     key, web_secret = tenant_with(hub, "webhook", {"url": internal.url + "/internal", "secret": new_whsec()})
     deliver_a_message(client, pipeline, web_secret)
@@ -556,7 +511,7 @@ def test_webhook_url_aimed_at_an_internal_service_is_refused(
 
 
 def test_webhook_url_naming_localhost_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     url = f"http://localhost:{internal.port}/internal"
     key, web_secret = tenant_with(hub, "webhook", {"url": url, "secret": new_whsec()})
@@ -566,7 +521,7 @@ def test_webhook_url_naming_localhost_is_refused(
 
 
 def test_hubspot_base_url_aimed_at_an_internal_service_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     key, web_secret = tenant_with(hub, "hubspot", {"access_token": HUBSPOT_TOKEN, "base_url": internal.url})
     deliver_a_message(client, pipeline, web_secret)
@@ -574,7 +529,7 @@ def test_hubspot_base_url_aimed_at_an_internal_service_is_refused(
 
 
 def test_salesforce_instance_url_aimed_at_an_internal_service_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     config = {"instance_url": internal.url, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     key, web_secret = tenant_with(hub, "salesforce", config)  # the token URL defaults to the instance
@@ -583,7 +538,7 @@ def test_salesforce_instance_url_aimed_at_an_internal_service_is_refused(
 
 
 def test_salesforce_token_url_aimed_at_an_internal_service_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     config = {"instance_url": "https://acme.my.salesforce.com", "token_url": internal.url + "/services/oauth2/token",
               "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
@@ -598,7 +553,7 @@ def test_salesforce_instance_url_is_checked_after_a_good_token(
 ) -> None:
     """The token comes from an allowed server (the fake org on 127.0.0.1, which this
     deployment allows); the API calls aim at an internal service on 127.0.0.2."""
-    with FakeSalesforce() as org, Service("127.0.0.2") as internal_service:
+    with FakeSalesforce() as org, recording_service("127.0.0.2") as internal_service:
         config = {"instance_url": internal_service.url, "token_url": org.url + "/services/oauth2/token",
                   "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
         key, web_secret = tenant_with(hub, "salesforce", config)
@@ -609,7 +564,7 @@ def test_salesforce_instance_url_is_checked_after_a_good_token(
 
 
 def test_odoo_base_url_aimed_at_an_internal_service_is_refused(
-    client: Client, hub: Hub, pipeline: Pipeline, internal: Service
+    client: Client, hub: Hub, pipeline: Pipeline, internal: StatusServer
 ) -> None:
     config = {"base_url": internal.url, "api_key": ODOO_KEY, "database": ODOO_DATABASE, "login": ODOO_LOGIN}
     key, web_secret = tenant_with(hub, "odoo", config)
@@ -618,7 +573,7 @@ def test_odoo_base_url_aimed_at_an_internal_service_is_refused(
 
 
 def test_a_hostname_rebound_to_an_internal_address_is_refused_by_the_hub(
-    aws: AwsClients, outputs: dict[str, str], pipeline: Pipeline, internal: Service
+    aws: AwsClients, outputs: dict[str, str], pipeline: Pipeline, internal: StatusServer
 ) -> None:
     """The hub's transport with a resolver that answers loopback for the tenant's hostname."""
     settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0))
@@ -646,7 +601,7 @@ def assert_delivered(client: Client, key: str, connector: str) -> None:
 
 @pytest.mark.parametrize("hub", [LOOPBACK], indirect=True)
 def test_with_the_allowance_a_loopback_webhook_receives(client: Client, hub: Hub, pipeline: Pipeline) -> None:
-    with Service(status=200, body=b"{}") as receiver:
+    with recording_service(status=200, body=b"{}") as receiver:
         key, web_secret = tenant_with(hub, "webhook", {"url": receiver.url + "/hook", "secret": new_whsec()})
         deliver_a_message(client, pipeline, web_secret)
         assert len(receiver.requests) == 2
@@ -684,7 +639,7 @@ def test_with_the_allowance_a_loopback_odoo_receives(client: Client, hub: Hub, p
     assert_delivered(client, key, "odoo")
 
 
-def test_a_connector_context_defaults_to_the_guarded_transport(internal: Service) -> None:
+def test_a_connector_context_defaults_to_the_guarded_transport(internal: StatusServer) -> None:
     """A plugin that builds its own context gets the production policy, not an open transport."""
     context = DeliveryContext()
     with pytest.raises(DestinationRefused):
