@@ -115,7 +115,7 @@ def email_mime(text: str, *, sender: str, subject: str, to: str = "support@demo.
 
 def mailgun_mime(url: str, signing_key: str, raw: bytes, *, recipient: str = "support@demo.example") -> Sample:
     """A Mailgun route POST of the "mime" variant (the URL ends in ``/mime``)."""
-    from switchboard_plugins.email.mailgun import mailgun_signature
+    from switchboard_plugins.email.signing import mailgun_signature
 
     timestamp, token = str(int(time.time())), secrets.token_hex(25)
     form = {"recipient": recipient, "timestamp": timestamp, "token": token,

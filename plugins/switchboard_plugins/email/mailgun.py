@@ -20,7 +20,6 @@ from .authenticity import mailgun_verdict
 from .decoding import header_text, unfold
 from .form import MAX_ATTACHMENT_FIELDS, Form, Upload
 from .mime import Mail, Part
-from .signing import mailgun_signature  # its old home: the demo samples (tools/local/samples.py) import it here
 from .text import html_to_text
 
 _REPORT_PARTS = ("message/rfc822", "text/rfc822-headers", "message/rfc822-headers")
@@ -133,4 +132,4 @@ def mail_from_form(form: Form) -> Mail:
     return _parsed_mail(form)
 
 
-__all__ = ["authenticator", "mail_from_form", "mailgun_signature"]
+__all__ = ["authenticator", "mail_from_form"]
