@@ -6,15 +6,18 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from switchboard_sdk import EventEnvelope
 from switchboard_sdk.testing import sample_event
 
-from chalicelib.hub import Hub
+from chalicelib.hub import Hub, set_hub
 from chalicelib.pipeline.dispatch import Dispatcher
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
-from tools.local.demo import new_whsec
+from tools.local.demo import DemoTenant, new_whsec
 
 
 def closed_port_url() -> str:
@@ -104,3 +107,32 @@ def change_webhook(hub: Hub, tenant_id: str, *, enabled: bool = True, **config: 
     current = tenant.plugins["webhook"]
     setting = PluginSetting(enabled=enabled, config=current.config | config)
     hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {"webhook": setting}}))
+
+
+def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
+    """``probe()``'s first truthy answer, polled every 0.2 s; fails after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not (found := probe()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+    return found
+
+
+@contextmanager
+def local_runtime(state: Path, **options: Any) -> Iterator[tuple[Hub, DemoTenant]]:
+    """The whole local runtime (emulator, pumps, HTTP) in the background, on free ports,
+    on its own embedded AWS whatever the environment says."""
+    import os
+
+    from tools.local.runtime import LocalRuntime, free_port
+
+    endpoint = os.environ.pop("SWITCHBOARD_AWS_ENDPOINT", None)
+    local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=state, **options)
+    try:
+        yield local.serve_in_background()
+    finally:
+        local.stop()
+        set_hub(None)
+        if endpoint is not None:
+            os.environ["SWITCHBOARD_AWS_ENDPOINT"] = endpoint

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.hub import Hub, set_hub
+from chalicelib.hub import Hub
+from tests.helpers import local_runtime
 from tools.local.demo import DemoTenant, new_whsec
-from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,15 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, DemoTenant, Path]]:
     state = tmp_path_factory.mktemp("state")
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("SWITCHBOARD_AWS_ENDPOINT", raising=False)
-        local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=state, queue_workers=1)
-        hub, demo = local.serve_in_background()
-        try:
-            yield hub, demo, state
-        finally:
-            local.stop()
-            set_hub(None)
+    with local_runtime(state, queue_workers=1) as (hub, demo):
+        yield hub, demo, state
 
 
 def cli(state: Path, *args: str, key: str | None = None, stdin: str = "") -> subprocess.CompletedProcess[str]:

@@ -6,20 +6,19 @@ record, `switchboard aside replay` runs them again."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.hub import Hub, set_hub
+from chalicelib.hub import Hub
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
+from tests.helpers import local_runtime, wait_for
 from tests.test_admin_cli import cli, ok
 from tests.test_store import EMAIL, inbound
 from tools.local.demo import DemoTenant
-from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -27,24 +26,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, DemoTenant, Path]]:
     state = tmp_path_factory.mktemp("state")
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("SWITCHBOARD_AWS_ENDPOINT", raising=False)
-        local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=state, queue_workers=1)
-        hub, demo = local.serve_in_background()
-        try:
-            yield hub, demo, state
-        finally:
-            local.stop()
-            set_hub(None)
+    with local_runtime(state, queue_workers=1) as (hub, demo):
+        yield hub, demo, state
 
-
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return found
 
 
 def put_inbound(hub: Hub, provider_id: str, doc: str) -> None:

@@ -5,43 +5,26 @@ tenant's messages sent right after it are delivered to the demo receiver."""
 from __future__ import annotations
 
 import json
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 
-from chalicelib.hub import Hub, set_hub
+from chalicelib.hub import Hub
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
+from tests.helpers import local_runtime, wait_for
 from tools.local import samples
 from tools.local.demo import DemoTenant
-from tools.local.runtime import LocalRuntime, free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, DemoTenant]]:
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("SWITCHBOARD_AWS_ENDPOINT", raising=False)
-        local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=tmp_path_factory.mktemp("state"))
-        hub, demo = local.serve_in_background()
-        try:
-            yield hub, demo
-        finally:
-            local.stop()
-            set_hub(None)
+    with local_runtime(tmp_path_factory.mktemp("state")) as (hub, demo):
+        yield hub, demo
 
-
-def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := probe()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.2)
-    return found
 
 
 def delivered_texts(demo: DemoTenant) -> set[str]:
