@@ -1,4 +1,7 @@
-"""The ``web`` channel's hooks: thin, each hands over to ``verify``, ``parse`` or ``respond``."""
+"""The ``web`` channel's hooks: thin, each hands over to ``verify``, ``parse`` or ``respond``.
+
+Those are imported on first use, like every built-in's internals: a function that never
+handles a web request (the stream and delivery Lambdas) never loads them."""
 
 from __future__ import annotations
 
@@ -8,9 +11,6 @@ from switchboard_sdk.models import InboundMessage
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 from .config import NAME, WebConfig
-from .parse import parse_body, to_inbound
-from .respond import answer
-from .verify import verify_request
 
 
 def _as_config(config: BaseModel) -> WebConfig:
@@ -38,11 +38,15 @@ class WebChannel:
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: BaseModel) -> bool:
+        from .verify import verify_request
+
         verify_request(request, _as_config(config))
         return True
 
     @hookimpl
     def switchboard_channel_parse(self, request: WebhookRequest, config: BaseModel) -> list[InboundMessage]:
+        from .parse import parse_body, to_inbound
+
         _as_config(config)
         return [to_inbound(request, parse_body(request.body))]
 
@@ -50,6 +54,8 @@ class WebChannel:
     def switchboard_channel_respond(
         self, request: WebhookRequest, config: BaseModel, report: IngestReport
     ) -> WebhookResponse:
+        from .respond import answer
+
         return answer(report)
 
 

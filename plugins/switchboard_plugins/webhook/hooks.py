@@ -1,4 +1,5 @@
-"""The ``webhook`` connector's hooks: its description and the delivery, handed to ``deliver``."""
+"""The ``webhook`` connector's hooks: its description and the delivery, handed to ``deliver``
+(imported on first delivery: only the delivery Lambda needs it)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext
 
 from .config import NAME, WebhookConfig
-from .deliver import deliver
 
 
 def _as_config(config: BaseModel) -> WebhookConfig:
@@ -33,6 +33,8 @@ class WebhookConnector:
     def switchboard_connector_deliver(
         self, event: EventEnvelope, config: BaseModel, context: DeliveryContext
     ) -> DeliveryOutcome:
+        from .deliver import deliver
+
         return deliver(event, _as_config(config), context)
 
 
