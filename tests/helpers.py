@@ -136,3 +136,15 @@ def local_runtime(state: Path, **options: Any) -> Iterator[tuple[Hub, DemoTenant
         set_hub(None)
         if endpoint is not None:
             os.environ["SWITCHBOARD_AWS_ENDPOINT"] = endpoint
+
+
+def limit_webhook_rate(hub: Hub, rate: int) -> None:
+    """Give the hub a webhook rate of ``rate``/s in one frozen rate window (rate-limit tests)."""
+    from dataclasses import replace
+
+    from chalicelib.tenancy.ratelimit import RateLimiter
+
+    frozen = hub.clock()  # one rate window for the whole test
+    hub.settings = replace(hub.settings, webhook_rate=rate)
+    hub.__dict__["rate_limiter"] = RateLimiter(hub.aws.dynamodb, hub.settings.table_name, lambda: frozen)
+    hub.__dict__.pop("ingestor", None)  # rebuilt with the new limiter on next use

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -22,6 +22,7 @@ from chalicelib.storage.documents import INLINE_DOCUMENT_BYTES
 from chalicelib.storage.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, component
 from chalicelib.storage.store import TicketStore
 from tests.conftest import Pipeline, bucket_keys, signed_web_headers, table_items, web_message
+from tests.helpers import limit_webhook_rate
 from tools.local import samples
 from tools.local.demo import DemoTenant
 from tools.local.pumps import drain
@@ -349,12 +350,7 @@ def test_erasing_the_customer_removes_a_large_messages_parts(
 def test_sms_over_the_tenant_rate_are_stored_while_retrying_channels_get_429(
     client: Any, demo: DemoTenant, hub: Hub
 ) -> None:
-    from chalicelib.tenancy.ratelimit import RateLimiter
-
-    frozen = hub.clock()  # one rate window for the whole test
-    hub.settings = replace(hub.settings, webhook_rate=2)
-    hub.__dict__["rate_limiter"] = RateLimiter(hub.aws.dynamodb, hub.settings.table_name, lambda: frozen)
-    hub.__dict__.pop("ingestor", None)
+    limit_webhook_rate(hub, 2)
     token = demo.channels["twilio"]["auth_token"]
     texts = [f"sms {n}" for n in range(4)]
     answers = [post(client, samples.twilio_sms("http://testserver/hooks/demo/twilio", token, text,

@@ -29,6 +29,7 @@ from chalicelib.hub import Hub
 from chalicelib.ingest.ingestor import PARSE_CRASHED
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import bucket_keys, signed_web_headers, table_items, web_message
+from tests.helpers import limit_webhook_rate
 from tools.local.demo import DemoTenant, new_whsec
 
 
@@ -249,14 +250,7 @@ def test_unexpected_errors_are_a_generic_500_without_trace(client: Any, demo: De
 def test_a_tenant_over_its_webhook_rate_gets_429_and_nothing_is_stored(
     client: Any, demo: DemoTenant, hub: Hub
 ) -> None:
-    from dataclasses import replace
-
-    from chalicelib.tenancy.ratelimit import RateLimiter
-
-    frozen = hub.clock()  # one rate window for the whole test
-    hub.settings = replace(hub.settings, webhook_rate=2)
-    hub.__dict__["rate_limiter"] = RateLimiter(hub.aws.dynamodb, hub.settings.table_name, lambda: frozen)
-    hub.__dict__.pop("ingestor", None)
+    limit_webhook_rate(hub, 2)
     answers = []
     for n in range(3):
         body = web_message(f"burst {n}", client_id=f"burst-{n}")
