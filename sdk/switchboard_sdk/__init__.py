@@ -4,9 +4,9 @@ The contract is versioned ``major.minor`` (:data:`CONTRACT_VERSION`; this
 distribution's version starts with it). Plugin authors need only this package:
 hook specifications (:mod:`.hookspecs`), models (:mod:`.models`), errors
 (:mod:`.errors`), request and response types (:mod:`.webhooks`), outbound HTTP
-(:mod:`.transport`), the destinations it may reach (:mod:`.netguard`, loaded on
-first use), HTTP
-results as delivery outcomes (:mod:`.outcomes`), Standard Webhooks signing
+(:mod:`.transport`), replies and delivery statuses (:mod:`.sending`), the
+destinations it may reach (:mod:`.netguard`, loaded on first use), HTTP results
+as delivery outcomes (:mod:`.outcomes`), Standard Webhooks signing
 (:mod:`.standard_webhooks`), secret rotation (:mod:`.secret_fields`) and the
 conformance suite and fakes (:mod:`.testing`).
 """
@@ -37,6 +37,7 @@ from .models import (
     Customer,
     CustomerProfile,
     DeliveryOutcome,
+    DeliveryStatus,
     EventEnvelope,
     Identity,
     InboundMessage,
@@ -48,6 +49,16 @@ from .models import (
     ticket_ref,
 )
 from .registry import ContractWarning, PluginRegistry, build_plugin_manager
+from .sending import (
+    IssuedToken,
+    MemoryTokens,
+    OutboundMessage,
+    ReplyContext,
+    SendContext,
+    SendOutcome,
+    SharedTokens,
+    StatusUpdate,
+)
 from .transport import (
     OUTBOUND_URL,
     DeliveryContext,
@@ -77,7 +88,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__version__ = "1.0.0"  # contract 1.0; keep in step with sdk/pyproject.toml
+__version__ = "1.1.0"  # contract 1.1; keep in step with sdk/pyproject.toml
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -93,6 +104,7 @@ __all__ = [
     "CustomerProfile",
     "DeliveryContext",
     "DeliveryOutcome",
+    "DeliveryStatus",
     "DestinationRefused",
     "EventEnvelope",
     "ExternalIds",
@@ -103,12 +115,15 @@ __all__ = [
     "InboundMessage",
     "IngestReport",
     "InvalidInput",
+    "IssuedToken",
     "MemoryExternalIds",
+    "MemoryTokens",
     "Message",
     "MessageKind",
     "MethodNotAllowed",
     "NetGuard",
     "NotFound",
+    "OutboundMessage",
     "OutboundPolicy",
     "OutcomeReached",
     "PayloadTooLarge",
@@ -116,6 +131,11 @@ __all__ = [
     "PluginInfo",
     "PluginRegistry",
     "RateLimited",
+    "ReplyContext",
+    "SendContext",
+    "SendOutcome",
+    "SharedTokens",
+    "StatusUpdate",
     "StoredObject",
     "SwitchboardError",
     "ThreadHints",

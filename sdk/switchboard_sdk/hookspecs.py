@@ -12,6 +12,9 @@ implemented". Hooks are grouped by phase:
   :func:`switchboard_channel_verify` → :func:`switchboard_channel_replay_key` →
   :func:`switchboard_channel_parse` → (hub stores) → :func:`switchboard_channel_respond`
 * channel, per object an AWS service stored for it: :func:`switchboard_channel_parse_object`
+* channel, per reply an agent wrote: :func:`switchboard_channel_send` (delivery
+  worker); per verified POST before it is parsed: :func:`switchboard_channel_status`
+  (delivery-status callbacks)
 * connector, per delivery job: :func:`switchboard_connector_deliver`
 
 The contract is versioned: :data:`CONTRACT_VERSION` here, and
@@ -35,6 +38,7 @@ from pydantic import BaseModel
 
 from .errors import PluginConfigError
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
+from .sending import OutboundMessage, SendContext, SendOutcome, StatusUpdate
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
@@ -43,8 +47,10 @@ ENTRY_POINT_GROUP = "switchboard.plugins"
 # The version of the contract in this module, ``major.minor`` (docs/plugins.md,
 # "Compatibility promise"): a minor release only adds (an optional hook, a field
 # with a default); a major one may remove or change. The distribution's version
-# starts with it: switchboard-sdk 1.0.x implements contract 1.0.
-CONTRACT_VERSION = "1.0"
+# starts with it: switchboard-sdk 1.1.x implements contract 1.1.
+# 1.1 added replies: switchboard_channel_send, switchboard_channel_status (optional hooks),
+# switchboard_sdk.sending, and Message's outbound fields (all with defaults).
+CONTRACT_VERSION = "1.1"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -222,6 +228,53 @@ def switchboard_channel_respond(
     :param report: what the hub stored; see :class:`IngestReport`.
     :returns: the response. ``None`` lets the hub answer ``202`` with a JSON
         summary. Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_send(
+    message: OutboundMessage, config: BaseModel, context: SendContext
+) -> SendOutcome | None:
+    """Send one reply to the customer through the provider's API.
+
+    Called by the delivery worker for each reply an agent (or an API key with the
+    ``reply`` scope) wrote on a ticket of this channel, in order per ticket, after
+    the hub stored it as ``queued``. The same message may be sent again after a
+    ``retry`` outcome, a worker crash between the provider's answer and the hub's
+    write, or an agent's retry of a failed message; send ``message.id`` as the
+    provider's idempotency key where it has one. Calls go through
+    ``context.http`` (tests and the hub inject it) and must finish within
+    ``context.timeout_seconds``.
+
+    :param message: the reply, the customer's address on this channel, and what
+        it answers (:class:`~.sending.ReplyContext`).
+    :param config: the tenant's validated config for this channel.
+    :param context: attempt number, HTTP transport, clock, timeout, shared
+        provider tokens and (``aws``) the deployment's AWS clients.
+    :returns: a classified :class:`~.sending.SendOutcome` — never raise for a
+        provider's refusal or absence; classify it (``retry`` for 429/5xx/no
+        answer, ``failed`` with the provider's code, ``window_closed``).
+        ``None`` means the channel cannot send: the hub marks the reply failed.
+        Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_channel_status(request: WebhookRequest, config: BaseModel) -> list[StatusUpdate] | None:
+    """Read a provider's delivery-status callback.
+
+    Called for every verified POST to the channel's webhook, before
+    ``switchboard_channel_parse``. Status callbacks arrive at the same URL as
+    messages and are verified the same way (``switchboard_channel_verify``).
+
+    :param request: the verified request.
+    :param config: the tenant's validated config.
+    :returns: ``None`` when the request is not a status callback (the hub goes
+        on to parse it as messages); otherwise the updates it carries (possibly
+        none), which the hub applies to the replies they name; the provider then
+        gets ``switchboard_channel_respond``'s answer with an empty report.
+        ``BadPayload`` for a callback that cannot be read. Stops at first
+        non-None result.
     """
 
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 IdentityKind = Literal["email", "phone", "visitor", "wechat_openid", "wechat_unionid"]
 TicketStatus = Literal["open", "pending", "solved", "closed"]
-EventType = Literal["ticket.created", "message.created"]
+EventType = Literal["ticket.created", "message.created", "message.failed"]
+DeliveryStatus = Literal["queued", "sent", "delivered", "read", "failed"]
 MessageKind = Literal["message", "call", "voicemail", "transcription", "event", "delivery_failure"]
 """ ``message``: something a customer wrote. ``call``: a phone call. ``voicemail`` /
 ``transcription``: what a call left behind. ``event``: a provider notification
@@ -188,6 +189,13 @@ class Ticket(_Model):
 
 
 class Message(_Model):
+    """A message on a ticket. Inbound: what a customer wrote. Outbound: a reply an
+    agent wrote (``author_*``), sent to the customer on the ticket's channel, with
+    its delivery ``status`` (``queued → sent → delivered | failed``, ``read`` where
+    the provider says so), the provider's id once sent (``provider_message_id``
+    is ``out:<id>`` until then), and on failure the provider's ``error_code`` and
+    a human ``error_reason``. ``internal`` marks an agent's note: stored, never sent."""
+
     id: str
     tenant_id: str
     ticket_id: str
@@ -202,6 +210,14 @@ class Message(_Model):
     received_at: datetime
     metadata: dict[str, str] = Field(default_factory=dict)
     raw_payload_ref: str | None = None
+    status: DeliveryStatus | None = None
+    status_at: datetime | None = None
+    author_id: str | None = None
+    author_name: str | None = None
+    internal: bool = False
+    error_code: str | None = None
+    error_reason: str | None = None
+    client_message_id: str | None = None
 
 
 class EventEnvelope(_Model):
@@ -213,7 +229,9 @@ class EventEnvelope(_Model):
     ``message.created``, each with ``"customer": Customer`` (identities: email,
     phone, …) when known. ``ticket_subject`` is the subject of the message's
     ticket (its first message's; the message's own is ``message.subject``), absent
-    for messages stored before the hub wrote it.
+    for messages stored before the hub wrote it. ``message.failed`` carries the
+    same ``data`` as ``message.created`` for a reply that could not be sent
+    (``message.error_code``/``error_reason`` say why).
     """
 
     id: str

@@ -31,6 +31,7 @@ from .errors import (
 )
 from .hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP, PROJECT_NAME, PluginInfo
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
+from .sending import OutboundMessage, SendContext, SendOutcome, StatusUpdate
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
 
@@ -224,6 +225,35 @@ class PluginRegistry:
             name, "switchboard_channel_respond", request=request, config=config, report=report
         )
         return _expect(result, WebhookResponse, name, "respond", optional=True)
+
+    def sends(self, name: str) -> bool:
+        """Whether channel ``name`` implements :func:`~.hookspecs.switchboard_channel_send`."""
+        return self.info(name, "channel") is not None and self._implements(name, "switchboard_channel_send")
+
+    def send(self, name: str, message: OutboundMessage, config: BaseModel, context: SendContext) -> SendOutcome:
+        """One send attempt; a channel that cannot send answers ``failed``."""
+        result = self._call(name, "switchboard_channel_send", message=message, config=config, context=context)
+        if result is None:
+            return SendOutcome.failed(f"the {name} channel cannot send replies", code="not_supported")
+        outcome = _expect(result, SendOutcome, name, "send", optional=False)
+        assert outcome is not None
+        return outcome
+
+    def status(self, name: str, request: WebhookRequest, config: BaseModel) -> list[StatusUpdate] | None:
+        """The delivery statuses a verified request carries, or ``None`` when it is not a status callback."""
+        if not self._implements(name, "switchboard_channel_status"):
+            return None
+        try:
+            result = self._call(name, "switchboard_channel_status", request=request, config=config)
+        except SwitchboardError:
+            raise
+        except (ValueError, TypeError, KeyError, UnicodeError) as err:
+            raise BadPayload(f"status callback does not parse: {type(err).__name__}") from err
+        if result is None:
+            return None
+        if not isinstance(result, list) or not all(isinstance(u, StatusUpdate) for u in result):
+            raise PluginConfigError(f"plugin {name!r} status hook returned {type(result).__name__}")
+        return result
 
     # -- connector hooks, typed ----------------------------------------------
 
