@@ -112,6 +112,9 @@ class Settings:
     audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
+    # the API's public base URL (scheme://host[/stage]): providers post reply statuses to
+    # <public_url>/hooks/<tenant>/<channel>; empty: replies ask for no status callbacks
+    public_url: str = ""
     # in Lambda every line the function prints becomes one JSON object (chalicelib/logs.py);
     # elsewhere the console or test runner that owns the handlers keeps its format
     log_json: bool = False
@@ -143,6 +146,7 @@ class Settings:
             breaker_threshold=_int(env, "SWITCHBOARD_BREAKER_THRESHOLD", 10),
             breaker_cooldown_seconds=_int(env, "SWITCHBOARD_BREAKER_COOLDOWN_SECONDS", 30),
             webhook_rate=_float(env, "SWITCHBOARD_WEBHOOK_RATE", 100.0),
+            public_url=env.get("SWITCHBOARD_PUBLIC_URL", "").strip(),
             api_rate=_float(env, "SWITCHBOARD_API_RATE", 20.0),
             audit_retention_days=_at_least(_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", AUDIT_DAYS), AUDIT_DAYS,
                                            "SWITCHBOARD_AUDIT_RETENTION_DAYS"),

@@ -48,6 +48,7 @@ from switchboard_sdk import (
     PluginConfigError,
     PluginRegistry,
     RateLimited,
+    StatusUpdate,
     StoredObject,
     SwitchboardError,
     VerificationFailed,
@@ -112,6 +113,9 @@ class Ingestor:
                 raise MethodNotAllowed("this channel accepts POST only")
             return answer
         self.registry.verify(request.channel, request, config)
+        updates = self.registry.status(request.channel, request, config)
+        if updates is not None:  # a delivery-status callback for our replies, not messages
+            return self._statuses(request, config, updates)
         info = self.registry.info(request.channel, "channel")
         retries = info is None or info.retries_webhooks
         replay_key = self.registry.replay_key(request.channel, request, config)
@@ -126,6 +130,16 @@ class Ingestor:
         report = self._keep(arrival, parsed)
         if self.rate_limit is not None and not retries:
             _count_stored(self.rate_limit, request.tenant_id)
+        return self.registry.respond(request.channel, request, config, report) or _default_answer(report)
+
+    def _statuses(self, request: WebhookRequest, config: BaseModel, updates: list[StatusUpdate]) -> WebhookResponse:
+        """Apply a provider's status callback to the replies it names (each update one
+        conditional write that applies only if it moves the reply forward)."""
+        replies = self.store.replies(request.tenant_id)
+        applied = sum(replies.apply(request.channel, update, at=request.received_at) for update in updates)
+        log_event(log, "reply.status", updates=len(updates), applied=applied,
+                  statuses=",".join(sorted({u.status for u in updates})))
+        report = IngestReport()
         return self.registry.respond(request.channel, request, config, report) or _default_answer(report)
 
     def handle_object(self, obj: StoredObject) -> IngestReport:

@@ -19,6 +19,11 @@ Wire format (JSON)::
     {"connector": "webhook", "ref": {"id", "type", "tenant_id", "ticket_id",
                                      "occurred_at", "message_id"?, "received_at"?}}
 
+A send job (a reply to send through a channel, :class:`SendJob`) names the
+stored reply and the send generation it was queued for; it is always small::
+
+    {"send": {"tenant_id", "ticket_id", "message_id", "received_at", "channel", "generation"}}
+
 The inline form is the one jobs had before references existed, so jobs and
 dead letters written then still decode. The delivery log keeps a large event as its reference too (:func:`logged`).
 A dead letter is its job plus
@@ -144,6 +149,37 @@ class Job:
         return dumps(self._wire() | _verdict(reason, status_code, attempts))
 
 
+class SendJob(BaseModel):
+    """Send one stored reply through its ticket's channel. Its FIFO group is the
+    ticket's replies alone (a slow CRM never holds back a customer's answer), and
+    its de-duplication id the reply's and generation's (a retry is a new send)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    tenant_id: str
+    ticket_id: str
+    message_id: str
+    received_at: str
+    channel: str
+    generation: int = 0
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.tenant_id}:{self.ticket_id}:send"
+
+    @property
+    def body(self) -> str:
+        return dumps({"send": self.model_dump(mode="json")})
+
+    def entry(self, salt: str = "") -> dict[str, str]:
+        dedup = f"send|{self.tenant_id}|{self.message_id}|{self.generation}" + (f"|{salt}" if salt else "")
+        return {"MessageBody": self.body, "MessageGroupId": self.group_id,
+                "MessageDeduplicationId": hashlib.sha256(dedup.encode()).hexdigest()}
+
+    def dead_letter(self, reason: str, status_code: int | None, attempts: int) -> str:
+        return dumps({"send": self.model_dump(mode="json")} | _verdict(reason, status_code, attempts))
+
+
 def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False) -> Job:
     """The job delivering ``event`` to ``connector``: inline when small, else (or when
     ``by_reference``: the event is not all there, its item keeps the rest apart) a reference."""
@@ -173,10 +209,12 @@ def job_from_log(connector: str, event: EventEnvelope) -> Job:
     return job_for(connector, event)
 
 
-def decode(body: str) -> Job:
+def decode(body: str) -> Job | SendJob:
     """A job, or a dead letter's job, from its body; :class:`BadJob` if unreadable."""
     try:
         wire = json.loads(body)
+        if isinstance(wire, dict) and "send" in wire:
+            return SendJob.model_validate(wire["send"])
         connector = wire["connector"]
         if not isinstance(connector, str):
             raise TypeError("connector is not a string")

@@ -124,7 +124,10 @@ class Replayer:
 
 
 def _decoded(body: str) -> Job | None:
+    """A connector job; ``None`` for what replay does not re-queue (unreadable bodies;
+    replies, which agents send again with the retry route)."""
     try:
-        return decode(body)
+        job = decode(body)
     except BadJob:
         return None
+    return job if isinstance(job, Job) else None

@@ -38,6 +38,7 @@ from ..storage.items import from_item
 from ..storage.keys import provider_message_of
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
+from .reply_changes import announces_failure, failure_event, is_reply, send_job
 from .setaside import SetAside, describe, is_transient, tenant_of
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,8 @@ class StreamProcessor:
             tenant_id, (channel, provider_id) = _owned(record, image["tenant_id"]), provider_message_of(image["pk"])
             self._conversations.release(tenant_id, channel, provider_id)
             return
+        if is_reply(image):
+            self._reply_changed(record, image, sequence, batch)
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":
@@ -129,6 +132,15 @@ class StreamProcessor:
             # a large message's item keeps its text in parts: its event is rebuilt from the table
             events = events_for(image, customer)
             batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference="parts" in image))
+
+    def _reply_changed(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
+        """A reply's send job (new, or retried), or its ``message.failed`` event."""
+        job = send_job(record, image)
+        if job is not None:
+            batch.outbox.add(sequence, [job.entry()])
+        if announces_failure(record, image):
+            customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])
+            batch.outbox.add(sequence, self._dispatcher.jobs([failure_event(image, customer)]))
 
     def _customer(self, batch: _Batch, tenant_id: str, customer_id: str) -> Customer | None:
         """Who a ticket or message belongs to: the first time a tenant's customer is
@@ -161,14 +173,16 @@ def _image(record: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
-    """A new ticket or message: it announces an event."""
-    return record.get("eventName") == "INSERT" and image.get("type") in ("ticket", "message")
+    """A new ticket or message (not an agent's internal note): it announces an event."""
+    return record.get("eventName") == "INSERT" and image.get("type") in ("ticket", "message") \
+        and not image.get("internal")
 
 
 def _customers_wanted(changes: list[Change]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for record, image in changes:
-        if image is not None and _dispatched(record, image) and {"tenant_id", "customer_id"} <= image.keys():
+        announces = image is not None and (_dispatched(record, image) or announces_failure(record, image))
+        if image is not None and announces and {"tenant_id", "customer_id"} <= image.keys():
             wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["customer_id"]))
     return wanted
 

@@ -52,6 +52,7 @@ from switchboard_sdk import (
 )
 
 from ..logs import log_context, log_event
+from ..outbound.sender import ReplySender
 from ..settings import Settings
 from ..storage.attempts import DeliveryAttempts
 from ..storage.aws import SQS_BATCH
@@ -60,7 +61,7 @@ from ..tenancy.tenants import TenantDirectory
 from .breaker import CircuitBreakers
 from .delivery_log import Attempt, DeliveryLog
 from .dispatch import StoredEvents
-from .jobs import BadJob, Job, batches, decode, logged, unreadable_dead_letter
+from .jobs import BadJob, Job, SendJob, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -95,6 +96,7 @@ class DeliveryWorker:
     delivery_log: DeliveryLog
     breakers: CircuitBreakers
     events: StoredEvents | None = None  # reads referenced events back; built from ``store`` unless given
+    sender: ReplySender | None = None  # sends replies (send jobs); the hub always gives one
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped SQS records; returns the partial-failure report."""
@@ -124,8 +126,24 @@ class DeliveryWorker:
             log.error("unreadable delivery job %s: %s", record.get("messageId"), err.message)
             settle.dead_letter(record, unreadable_dead_letter(record.get("body", ""), err.message))
             return None
+        if isinstance(job, SendJob):
+            return self._send(record, job)
         with log_context(tenant=job.ref.tenant_id, plugin=job.connector, event_id=job.ref.id):
             return self._deliver(record, job, settle)
+
+    def _send(self, record: dict[str, Any], job: SendJob) -> int | None:
+        """A reply (chalicelib.outbound.sender); a table that does not answer only delays it."""
+        if self.sender is None:
+            raise RuntimeError("this worker was built without a reply sender")
+        with log_context(tenant=job.tenant_id, plugin=job.channel, message=job.message_id):
+            try:
+                return self.sender.handle(record, job)
+            except Exception as err:
+                if not is_transient(err):
+                    raise
+                log.warning("reply %s not sent (%s); trying again", job.message_id, describe(err))
+                return backoff_seconds(1, None, base=self.settings.retry_base_seconds,
+                                       ceiling=self.settings.retry_max_seconds)
 
     def _deliver(self, record: dict[str, Any], job: Job, settle: _Settlement) -> int | None:
         connector, ref = job.connector, job.ref

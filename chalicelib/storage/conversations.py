@@ -111,10 +111,12 @@ class Conversations(TenantTable):
         return None if open_ticket is None else str(open_ticket)
 
     def remember_provider_message(self, message: Message, *, expires_at: int | None = None) -> None:
-        """Map a provider message id to where it landed, for threading later ones.
+        """Map a provider message id to where it landed (its message's key: ticket,
+        time, id), for threading later ones and for status callbacks of replies.
         An update, not a put: a parked follow-up's mark on the item must survive."""
         values = {"type": "provider_message", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
                   "message_id": message.id, "customer_id": message.customer_id, "expires_at": expires_at,
+                  "received_at": iso(message.received_at),
                   "provider_message_id": message.provider_message_id}  # the key may hold its digest
         kept = [(name, value) for name, value in values.items() if value is not None]
         self._db.update_item(  # same values on a repeat
@@ -265,11 +267,12 @@ class Conversations(TenantTable):
         )
 
     def add_message(self, message: Message, *, ticket_subject: str | None = None,
-                    expires_at: int | None = None) -> bool:
+                    expires_at: int | None = None, extra: dict[str, Any] | None = None) -> bool:
         """Append a message to its ticket; ``False`` if it is already there.
 
         ``ticket_subject`` rides on the item for its ``message.created`` event, so
-        the stream handler need not read the ticket per message.
+        the stream handler need not read the ticket per message; ``extra`` are
+        further attributes of the item (a reply's send bookkeeping).
 
         A large message is written as its parts (plain puts: a repeat writes the
         same bytes again), then its item, conditionally, so whoever sees the item
@@ -278,7 +281,7 @@ class Conversations(TenantTable):
         stamp = iso(message.received_at)
         key = self.keys.message(message.ticket_id, stamp, message.id)
         doc = message.model_dump_json()
-        ticket = {} if ticket_subject is None else {"ticket_subject": ticket_subject}
+        ticket = ({} if ticket_subject is None else {"ticket_subject": ticket_subject}) | (extra or {})
         if not is_large(doc):
             return self._put_new(key | to_item(
                 {"type": "message", **message.model_dump(mode="json"), **ticket, "expires_at": expires_at}))

@@ -54,5 +54,15 @@ def customer_id_for(tenant_id: str, identity_key: str) -> str:
     return stable_id("cus", tenant_id, identity_key)
 
 
+def reply_id() -> str:
+    """A new reply's id (replies come from agents, not providers: nothing to derive it from)."""
+    return f"msg_{base64.b32encode(secrets.token_bytes(20)).decode()[:26].lower()}"
+
+
+def unsent_provider_id(message_id: str) -> str:
+    """A reply's ``provider_message_id`` until a provider gives it one."""
+    return f"out:{message_id}"
+
+
 def random_token(nbytes: int = 24) -> str:
     return secrets.token_urlsafe(nbytes)

@@ -254,6 +254,21 @@ class TenantKeys:
         """The tenant's audit log: one partition, append-only, newest last."""
         return f"{self.prefix}AUDIT"
 
+    def agents_partition(self) -> str:
+        """The tenant's agents (human users), one item each: one Query lists them all."""
+        return f"{self.prefix}AGENTS"
+
+    def agent(self, agent_id: str) -> Key:
+        """One agent, by its Cognito ``sub`` (kept after removal: replies name their author)."""
+        return _key(self.agents_partition(), f"AG#{_c(agent_id)}")
+
+    def groups_partition(self) -> str:
+        """The tenant's agent groups: one Query lists them all."""
+        return f"{self.prefix}GROUPS"
+
+    def group(self, group_id: str) -> Key:
+        return _key(self.groups_partition(), f"GR#{_c(group_id)}")
+
     def breaker(self, connector: str) -> Key:
         """The circuit breaker of this tenant's connector endpoint."""
         return _key(f"{self.prefix}CB#{_c(connector)}", "BREAKER")
@@ -274,6 +289,14 @@ class TenantKeys:
     def status_index(self, status: str, shard: int) -> str:
         """GSI2 partition: tickets of one status, newest activity first, sharded."""
         return f"{self.prefix}TICKETS#{_c(status)}#{shard}"
+
+    def client_message(self, client_message_id: str) -> Key:
+        """A reply's ``client_message_id``, claimed once: a repeated request finds the first reply."""
+        return _key(f"{self.prefix}CM#{_c(client_message_id)}", "CM")
+
+    def shared_token(self, plugin: str, name: str) -> Key:
+        """A provider access token a channel plugin shares across containers (chalicelib/outbound/tokens.py)."""
+        return _key(f"{self.prefix}TOK#{_c(plugin)}#{_c(name)}", "TOKEN")
 
     def rate_window(self, bucket: str, window_start: int) -> Key:
         """Requests admitted in one rate-limit window (``window_start``: epoch seconds)."""

@@ -21,6 +21,7 @@ from .documents import MAX_DOCUMENT_BYTES
 from .inbound import InboundRecords
 from .keys import TenantKeys
 from .reads import TicketReads
+from .replies import Replies
 
 
 class TicketStore:
@@ -44,6 +45,10 @@ class TicketStore:
     def attempts(self, tenant_id: str) -> DeliveryAttempts:
         """The tenant's failed-attempt counters and connector external ids (the worker)."""
         return DeliveryAttempts(self.client, self.table_name, TenantKeys(tenant_id))
+
+    def replies(self, tenant_id: str) -> Replies:
+        """The tenant's replies and notes: written by the API, sent by the worker, updated by callbacks."""
+        return Replies(self.client, self.table_name, self.conversations(tenant_id))
 
     def reads(self, tenant_id: str) -> TicketReads:
         """The tenant's tickets, messages and customers, read back."""

@@ -72,6 +72,10 @@ class PluginInfo:
     says whether the provider sends a webhook again after a 429 or 5xx answer:
     when it does not (Twilio), the hub stores the channel's requests before it
     counts them against the tenant's rate, and never answers them 429.
+    ``sends_to`` (channels that send replies) names the identity kinds the
+    channel can address, in order of preference (``("phone",)`` for SMS): the hub
+    picks the customer's first identity of those kinds as ``OutboundMessage.to``
+    (added in contract 1.1; empty: the customer's first identity).
 
     ``contract_version`` (required, keyword-only) is the plugin contract the
     plugin was written and tested against, ``"major.minor"`` — a literal in a
@@ -94,6 +98,7 @@ class PluginInfo:
     setup_steps: tuple[str, ...] = ()
     webhook_paths: tuple[str, ...] = ()
     retries_webhooks: bool = True
+    sends_to: tuple[str, ...] = ()
 
 
 ConfigT = TypeVar("ConfigT", bound=BaseModel)

@@ -39,8 +39,9 @@ def apply(event: EventEnvelope, odoo: Odoo) -> DeliveryOutcome:
     customer = event_customer(event)
     if event.type == "ticket.created":
         odoo.record(TicketFacts.of_ticket(_parse(Ticket, event.data.get("ticket")), customer))
-    else:
+    elif event.type == "message.created":
         odoo.post(_parse(Message, event.data.get("message")), customer)
+    # other types (message.failed) have nothing to record in Odoo: the reply itself was posted
     return DeliveryOutcome.delivered(200)
 
 

@@ -158,4 +158,6 @@ def plan(event: EventEnvelope, config: SalesforceConfig, known: ExternalIds) -> 
     """The plan for any event; raises ``KeyError`` / ``ValidationError`` for malformed data."""
     if event.type == "ticket.created":
         return plan_ticket(Ticket.model_validate(event.data["ticket"]), config, known)
+    if event.type != "message.created":
+        return None  # message.failed: the reply's comment was posted with its message.created
     return plan_message(Message.model_validate(event.data["message"]), config, known)
