@@ -7,7 +7,17 @@ import re
 from base64 import b64decode
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "wechat"  # the plugin's name; here so the hooks need not import the parser
 
@@ -17,6 +27,9 @@ _AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
 # XML 1.0 cannot carry most control characters, so a reply holding one would be refused.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_REPLY_BYTES = 2048  # WeChat's limit on a text message's Content
+DEFAULT_API_BASE_URL = "https://api.weixin.qq.com"
+# "客服消息下发规则": 5 customer-service messages per message the follower sends, within 48 hours
+DEFAULT_REPLY_BUDGET = 5
 
 Mode = Literal["plaintext", "compatible", "safe"]
 
@@ -42,6 +55,11 @@ class WeChatConfig(BaseModel):
     parameter. It is generous on purpose: WeChat retries an unanswered push up
     to three times within about 15 s **with the original timestamp**, and a hub
     behind a cold-starting Lambda must still accept the last retry.
+
+    Replies need ``app_secret`` (the account's AppSecret, for access tokens);
+    without it the channel only listens. ``api_base_url`` is WeChat's API host
+    (tests and the sandbox point it elsewhere); ``reply_budget`` is how many
+    replies WeChat allows per customer message within the 48-hour window.
     """
 
     # hide_input: a malformed secret must not reach logs through the error text
@@ -53,6 +71,11 @@ class WeChatConfig(BaseModel):
     mode: Mode
     auto_ack_text: str | None = None
     tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    # optional: configs saved before replies existed keep loading; sending without it fails clearly
+    app_secret: SecretStr | None = Field(default=None, min_length=1, max_length=128)
+    # the tenant may change it (tests point it at a fake): public addresses only, like every outbound URL
+    api_base_url: Annotated[AnyHttpUrl, OUTBOUND_URL] = AnyHttpUrl(DEFAULT_API_BASE_URL)
+    reply_budget: int = Field(default=DEFAULT_REPLY_BUDGET, ge=1, le=1000)
 
     @field_validator("token")
     @classmethod
@@ -88,6 +111,11 @@ class WeChatConfig(BaseModel):
         if self.mode != "plaintext" and self.encoding_aes_key is None:
             raise ValueError(f"mode {self.mode!r} needs the encoding_aes_key")
         return self
+
+    @property
+    def api_root(self) -> str:
+        """``api_base_url`` without its trailing slash, for joining ``/cgi-bin/...`` paths."""
+        return str(self.api_base_url).rstrip("/")
 
     @property
     def encrypted(self) -> bool:

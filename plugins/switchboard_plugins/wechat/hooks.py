@@ -1,7 +1,8 @@
 """The ``wechat`` channel's hooks, thin: a WeChat Official Account's message pushes.
 
 GET is WeChat's URL check (``echostr``); POST carries one message or event as
-XML, in clear text or AES-encrypted depending on the account's mode. See
+XML, in clear text or AES-encrypted depending on the account's mode. Replies go
+out through the customer-service message API (``send``). See
 ``docs/channels/wechat.md``.
 """
 
@@ -11,8 +12,9 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel
 from switchboard_sdk.errors import SwitchboardError
-from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, hookimpl
+from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.sending import OutboundMessage, SendContext, SendOutcome
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 from .config import NAME, WeChatConfig
@@ -20,7 +22,7 @@ from .config import NAME, WeChatConfig
 if TYPE_CHECKING:
     from .parse import Push
 
-# The hooks import .verify, .parse and .respond on first use: they pull in
+# The hooks import .verify, .parse, .respond and .send on first use: they pull in
 # cryptography, defusedxml and xml.etree (~11 ms), and the hub imports every plugin
 # at start-up only to call switchboard_plugin_info.
 
@@ -43,8 +45,9 @@ class WeChatChannel:
             kind="channel",
             contract_version=CONTRACT_VERSION,
             config_model=WeChatConfig,
-            version="0.1.0",
-            summary="WeChat Official Account messages and events (plaintext, compatible or safe mode)",
+            version="0.2.0",
+            summary="WeChat Official Account messages and events (plaintext, compatible or safe mode), "
+            "answered through customer-service messages",
             # WeChat retries only a push that got no answer in 5 s; an error answer is final
             # (the follower sees "该公众号暂时无法提供服务"), so a 429 would lose the message
             retries_webhooks=False,
@@ -94,6 +97,14 @@ class WeChatChannel:
         except (SwitchboardError, ValueError):
             pass  # the answer must not fail: WeChat would retry and show the user an error
         return respond.success()
+
+    @hookimpl
+    def switchboard_channel_send(
+        self, message: OutboundMessage, config: BaseModel, context: SendContext
+    ) -> SendOutcome:
+        from . import send  # lazy: see the note at the imports
+
+        return send.send(message, expect_config(config, WeChatConfig), context)
 
 
 plugin = WeChatChannel()
