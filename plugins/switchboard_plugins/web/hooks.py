@@ -1,13 +1,17 @@
-"""The ``web`` channel's hooks: thin, each hands over to ``verify``, ``parse`` or ``respond``.
+"""The ``web`` channel's hooks: thin, each hands over to ``verify``, ``parse``, ``respond``
+or ``send``.
 
 Those are imported on first use, like every built-in's internals: a function that never
-handles a web request (the stream and delivery Lambdas) never loads them."""
+handles a web request (the stream and delivery Lambdas) never loads ``verify``, ``parse``
+or ``respond``, and only the delivery worker loads ``send``. There is no status hook: a
+backend that takes a reply has delivered it."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel
 from switchboard_sdk.hookspecs import CONTRACT_VERSION, PluginInfo, expect_config, hookimpl
 from switchboard_sdk.models import InboundMessage
+from switchboard_sdk.sending import OutboundMessage, SendContext, SendOutcome
 from switchboard_sdk.webhooks import IngestReport, WebhookRequest, WebhookResponse
 
 from .config import NAME, WebConfig
@@ -28,11 +32,14 @@ class WebChannel:
             contract_version=CONTRACT_VERSION,
             config_model=WebConfig,
             version="0.1.0",
-            summary="Signed JSON messages from a business's own site or app (Standard Webhooks)",
+            summary="Signed JSON messages from a business's own site or app, and replies to its backend "
+                    "(Standard Webhooks)",
             setup_steps=(
                 "Have your server POST each message as JSON to {webhook_url}",
                 "Sign every request per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature) "
                 "with the whsec_ secret you configured; see docs/channels/web.md",
+                "To answer customers, set reply_url to your backend's endpoint and reply_signing_secret to a new "
+                "whsec_ secret; your backend verifies each reply with it (docs/channels/web.md, Replying)",
             ),
         )
 
@@ -57,6 +64,14 @@ class WebChannel:
         from .respond import answer
 
         return answer(report)
+
+    @hookimpl
+    def switchboard_channel_send(
+        self, message: OutboundMessage, config: BaseModel, context: SendContext
+    ) -> SendOutcome:
+        from .send import send_reply
+
+        return send_reply(message, _as_config(config), context)
 
 
 plugin = WebChannel()
