@@ -525,7 +525,7 @@ def test_an_unparseable_request_is_still_answered_politely() -> None:
         {"auth_token": CURRENT, "max_recording_seconds": 3601},
         {"auth_token": CURRENT, "language": "english please"},
         {"auth_token": CURRENT, "greeting": "x" * 1001},
-        {"auth_token": CURRENT, "account_sid": ACCOUNT},
+        {"auth_token": CURRENT, "api_key": ACCOUNT},  # an unknown field
     ],
 )
 def test_config_validation_rejects(raw: dict[str, Any]) -> None:

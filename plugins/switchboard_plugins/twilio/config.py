@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from switchboard_sdk.models import Identity
 from switchboard_sdk.secret_fields import rotates_into
+from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "twilio"  # the plugin's name; here so the package need not import the parser
 DEFAULT_GREETING = "Thank you for calling. Please leave a message after the beep."
+DEFAULT_API_BASE_URL = "https://api.twilio.com"
 
 
 def _e164(value: str) -> str:
@@ -19,6 +31,17 @@ def _e164(value: str) -> str:
     except ValidationError:
         # re-raised without the SDK error's text: it would echo the input value
         raise ValueError("must be an E.164 phone number, e.g. +14155550100") from None
+
+
+def _sid(prefix: str, what: str) -> AfterValidator:
+    pattern = re.compile(rf"{prefix}[0-9a-fA-F]{{32}}")
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value.strip()):
+            raise ValueError(f"must be {what}: {prefix} followed by 32 hexadecimal digits")
+        return value.strip()
+
+    return AfterValidator(check)
 
 
 def _base_url(value: str) -> str:
@@ -36,6 +59,10 @@ class TwilioConfig(BaseModel):
     ``public_base_url`` states the URL Twilio calls when it differs from the one the
     hub rebuilds (custom domain, proxy, base-path mapping): the signed URL is then
     this base + the path from ``/hooks/`` on + the request's query string.
+
+    Replies go through the Messages API as ``account_sid`` (Basic auth, the
+    ``auth_token`` as password), from the number the customer wrote to, or through
+    ``messaging_service_sid`` when set.
     """
 
     # hide_input: a malformed token must not reach logs through the error text
@@ -45,6 +72,11 @@ class TwilioConfig(BaseModel):
     auth_token: SecretStr = Field(min_length=1, max_length=256, json_schema_extra=rotates_into("previous_auth_token"))
     previous_auth_token: SecretStr | None = Field(default=None, min_length=1, max_length=256)
     public_base_url: Annotated[str, AfterValidator(_base_url)] | None = None
+    # optional so configs written before replies existed stay valid; sending without it fails with a reason
+    account_sid: Annotated[str, _sid("AC", "the Account SID")] | None = None
+    messaging_service_sid: Annotated[str, _sid("MG", "a Messaging Service SID")] | None = None
+    # the tenant may change it (a regional edge, the local sandbox): judged like every outbound URL
+    api_base_url: Annotated[AnyHttpUrl, OUTBOUND_URL] = AnyHttpUrl(DEFAULT_API_BASE_URL)
     voice_mode: Literal["voicemail", "forward"] = "voicemail"
     greeting: str = Field(default=DEFAULT_GREETING, max_length=1000)
     forward_to: Annotated[str, AfterValidator(_e164)] | None = None
@@ -57,6 +89,11 @@ class TwilioConfig(BaseModel):
         if self.voice_mode == "forward" and self.forward_to is None:
             raise ValueError("forward_to is required when voice_mode is 'forward'")
         return self
+
+    @property
+    def api_root(self) -> str:
+        """``api_base_url`` without its trailing slash, for joining ``/2010-04-01/...``."""
+        return str(self.api_base_url).rstrip("/")
 
     def auth_tokens(self) -> list[str]:
         """The current token, then the one being rotated out."""

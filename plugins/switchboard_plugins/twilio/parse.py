@@ -27,11 +27,14 @@ _MISSED = {
     "canceled": "Abandoned call (canceled)",
     "failed": "Failed call (failed)",
 }
-# Outbound message progress reported by a status callback: nothing a customer wrote.
-_OUTBOUND_PROGRESS = frozenset(
+# Outbound message progress reported by a status callback: nothing a customer wrote. The hub
+# reads these through switchboard_channel_status (.status) before parse, so parse sees them
+# only from a hub that predates that hook (contract 1.0): then progress stores nothing and a
+# failure is a delivery_failure on the recipient's ticket, as before replies existed.
+OUTBOUND_PROGRESS = frozenset(
     {"accepted", "scheduled", "queued", "sending", "sent", "delivered", "read", "canceled", "partially_delivered"}
 )
-_OUTBOUND_FAILED = frozenset({"failed", "undelivered"})
+OUTBOUND_FAILED = frozenset({"failed", "undelivered"})
 # Caller IDs Twilio substitutes when a caller withholds theirs (ANONYMOUS, RESTRICTED,
 # BLOCKED, UNKNOWN, UNAVAILABLE on a keypad): valid E.164 shapes, but nobody's number.
 WITHHELD_CALLER_IDS = frozenset({"+266696687", "+7378742833", "+2562533", "+8656696", "+86282452253"})
@@ -149,12 +152,19 @@ def _media(params: Mapping[str, str]) -> list[AttachmentRef]:
     return refs
 
 
+def message_sid(params: Mapping[str, str]) -> str:
+    return params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""
+
+
+def message_status(params: Mapping[str, str]) -> str:
+    return params.get("MessageStatus") or params.get("SmsStatus") or "received"
+
+
 def _message(request: WebhookRequest, params: Mapping[str, str]) -> list[InboundMessage]:
-    sid = params.get("MessageSid") or params.get("SmsMessageSid") or params.get("SmsSid") or ""
-    status = params.get("MessageStatus") or params.get("SmsStatus") or "received"
-    if status in _OUTBOUND_FAILED:
+    sid, status = message_sid(params), message_status(params)
+    if status in OUTBOUND_FAILED:
         return [_delivery_failure(request, params, sid, status)]
-    if status in _OUTBOUND_PROGRESS:
+    if status in OUTBOUND_PROGRESS:
         return []
     sender = _required(params, "From")
     whatsapp = sender.startswith("whatsapp:")
