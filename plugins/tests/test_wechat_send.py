@@ -269,6 +269,13 @@ def test_secrets_echoed_by_wechat_are_redacted() -> None:
     assert "[redacted]" in outcome.reason
 
 
+def test_a_secret_echoed_where_the_excerpt_is_cut_leaves_no_part_behind() -> None:
+    echo = Reply.json(200, {"errcode": 99999, "errmsg": "x" * 190 + APP_SECRET})
+    with StatusServer(respond=lambda _: echo) as server:
+        outcome = send(server)
+    assert APP_SECRET[:8] not in outcome.reason
+
+
 def test_no_app_secret_fails_before_calling(fake: FakeWeChat) -> None:
     outcome = send(fake, app_secret=None)
     assert outcome.kind == "failed"

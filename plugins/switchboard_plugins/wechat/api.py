@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -117,6 +117,12 @@ class WeChatClient:
         # the worker's timeout bounds the whole send (token, uploads, messages), not each call
         return cls(config, context, time.monotonic() + context.timeout_seconds)
 
+    @property
+    def secrets(self) -> list[str]:
+        """The config's secrets: kept out of every reason."""
+        held = [self.config.app_secret, self.config.token, self.config.encoding_aes_key]
+        return [secret.get_secret_value() for secret in held if secret is not None]
+
     def timeout(self) -> float:
         """What is left of the send's time budget, for the next call; :class:`Stop` when spent."""
         # rounded: the transport quotes the timeout in its reason ("no response within 0.2s")
@@ -135,15 +141,18 @@ class WeChatClient:
             response = self.context.http.request("POST", url, headers=headers, body=body, timeout=self.timeout())
         except ConnectorError as err:  # TransportError: refused, reset, timed out
             raise Stop(unreachable(err)) from err
+        # before any excerpt is cut: a secret WeChat (or a proxy) echoed must not survive in part
+        body = scrub(response.body, [*self.secrets, query.get("access_token", "")])
         if response.status != 200:
-            raise Stop(_http_failure(outcomes.classify(response, self.context.clock())))
-        data = _json_object(response.body)
+            classified = outcomes.classify(replace(response, body=body), self.context.clock())
+            raise Stop(_http_failure(classified))
+        data = _json_object(body)
         errcode = data.get("errcode", 0)
         if errcode in (0, None):
             return data
         errmsg = str(data.get("errmsg", ""))
         if not isinstance(errcode, int):
-            raise Stop(SendOutcome.failed(f"WeChat answered an unreadable errcode: {outcomes.snippet(response.body)}"))
+            raise Stop(SendOutcome.failed(f"WeChat answered an unreadable errcode: {outcomes.snippet(body)}"))
         if errcode in TOKEN_REJECTED and "access_token" in query:
             raise TokenRejected(errcode, errmsg)
         raise Stop(errcode_outcome(errcode, errmsg))
@@ -165,6 +174,14 @@ class WeChatClient:
         if not isinstance(value, str) or not value or not isinstance(expires_in, int | float):
             raise Stop(SendOutcome.retry("WeChat: the token answer lacked access_token or expires_in"))
         return IssuedToken(value, max(float(expires_in) - TOKEN_RENEWAL_SECONDS, float(expires_in) / 2))
+
+
+def scrub(body: bytes, secrets: list[str]) -> bytes:
+    """``body`` with every secret (6 characters or more, as ``outcomes.redact``) replaced."""
+    for secret in secrets:
+        if len(secret) >= 6:
+            body = body.replace(secret.encode(), b"[redacted]")
+    return body
 
 
 def unreachable(err: ConnectorError, what: str = "WeChat") -> SendOutcome:

@@ -52,9 +52,10 @@ def send(message: OutboundMessage, config: WeChatConfig, context: SendContext) -
         session = _Session.open(WeChatClient.start(config, context), context.tokens)
         return _deliver(session, message, reply)
     except Stop as stop:
-        secrets = [config.app_secret.get_secret_value() if config.app_secret else ""]
-        secrets += session.used if session else []
-        return _redact(stop.outcome, secrets)
+        # WeChat's answers were scrubbed already; this also covers texts built from elsewhere
+        held = [config.app_secret, config.token, config.encoding_aes_key]
+        secrets = [secret.get_secret_value() for secret in held if secret is not None]
+        return _redact(stop.outcome, secrets + (session.used if session else []))
 
 
 def precheck(message: OutboundMessage, config: WeChatConfig, now: datetime) -> SendOutcome | None:
