@@ -14,8 +14,13 @@ from switchboard_sdk import (
     AttachmentRef,
     BadPayload,
     InboundMessage,
+    OutboundMessage,
     PluginInfo,
+    SendContext,
+    SendOutcome,
+    StatusUpdate,
     StoredObject,
+    TransportError,
     VerificationFailed,
     WebhookRequest,
     hookimpl,
@@ -27,6 +32,7 @@ PROBE_TOKEN = "probe-token"
 class ProbeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
     token: str = PROBE_TOKEN
+    reply_url: str | None = None  # where replies are POSTed (a StatusServer in tests)
 
 
 def _messages(tenant_id: str, body: bytes, received_at: Any) -> list[InboundMessage]:
@@ -50,7 +56,8 @@ def _messages(tenant_id: str, body: bytes, received_at: Any) -> list[InboundMess
 class ProbeChannel:
     @hookimpl
     def switchboard_plugin_info(self) -> PluginInfo:
-        return PluginInfo(name="probe", kind="channel", config_model=ProbeConfig, contract_version=CONTRACT_VERSION)
+        return PluginInfo(name="probe", kind="channel", config_model=ProbeConfig, contract_version=CONTRACT_VERSION,
+                          sends_to=("email",))
 
     @hookimpl
     def switchboard_channel_verify(self, request: WebhookRequest, config: ProbeConfig) -> bool:
@@ -65,6 +72,33 @@ class ProbeChannel:
     @hookimpl
     def switchboard_channel_parse(self, request: WebhookRequest, config: ProbeConfig) -> list[InboundMessage]:
         return _messages(request.tenant_id, request.body, request.received_at)
+
+    @hookimpl
+    def switchboard_channel_send(self, message: OutboundMessage, config: ProbeConfig,
+                                 context: SendContext) -> SendOutcome:
+        """POST the reply as JSON; the answer's ``sid`` is the provider id."""
+        if config.reply_url is None:
+            return SendOutcome.failed("probe: no reply_url", code="no_url")
+        body = message.model_dump_json().encode()
+        try:
+            answer = context.http.request("POST", config.reply_url, headers={"Content-Type": "application/json"},
+                                          body=body, timeout=context.timeout_seconds)
+        except TransportError as err:
+            return SendOutcome.retry(f"probe: {err.message}")
+        if 200 <= answer.status < 300:
+            return SendOutcome.sent(json.loads(answer.body)["sid"])
+        if answer.status in (429, 503):
+            return SendOutcome.retry(f"probe: answered {answer.status}", status_code=answer.status)
+        return SendOutcome.failed(f"probe: answered {answer.status}", code=str(answer.status),
+                                  status_code=answer.status)
+
+    @hookimpl
+    def switchboard_channel_status(self, request: WebhookRequest, config: ProbeConfig) -> list[StatusUpdate] | None:
+        """A body ``{"statuses": [...]}`` is a status callback."""
+        document = json.loads(request.body) if request.body.startswith(b"{") else None
+        if not isinstance(document, dict) or "statuses" not in document:
+            return None
+        return [StatusUpdate.model_validate(update) for update in document["statuses"]]
 
     @hookimpl
     def switchboard_channel_parse_object(self, obj: StoredObject, config: ProbeConfig) -> list[InboundMessage]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard_sdk import BadPayload
+from switchboard_sdk import BadPayload, NotFound
 
 from ..storage.conventions import MAX_PAGE
 from ..storage.store import TicketStore
@@ -33,10 +33,23 @@ class TicketApi:
         return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
 
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
+        """The ticket, its customer (``null`` once erased) and its messages, oldest first:
+        what customers wrote, agents' replies with their delivery status, and notes."""
         store = self._store.reads(self._access.tenant(call).tenant_id)
         ticket, messages = store.get_ticket(ticket_id)
+        customer = store.get_customer(ticket.customer_id)
         return {"ticket": ticket.model_dump(mode="json"),
+                "customer": None if customer is None else customer.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in messages]}
+
+    def get_customer(self, call: ApiCall, customer_id: str) -> dict[str, Any]:
+        """A customer with every identity (email, phone, WeChat, …) and their tickets, newest first."""
+        store = self._store.reads(self._access.tenant(call).tenant_id)
+        customer = store.get_customer(customer_id)
+        if customer is None:
+            raise NotFound("no such customer")
+        tickets = store.customer_tickets(customer_id)
+        return {"customer": customer.model_dump(mode="json"), "tickets": [t.model_dump(mode="json") for t in tickets]}
 
 
 def _limit(raw: str | None) -> int:

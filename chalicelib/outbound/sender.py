@@ -130,8 +130,10 @@ class ReplySender:
             if not self.registry.sends(job.channel):
                 return SendOutcome.failed(f"the {job.channel} channel cannot send replies", code="not_supported")
             config = self.tenants.plugin_config(tenant, job.channel)
+            base = tenant.settings.public_base_url or self.settings.public_url
             message = outbound_message(reply, self._conversation(job), sends_to=self._sends_to(job.channel),
-                                       callback_url=self._callback_url(job))
+                                       callback_url=f"{base.rstrip('/')}/hooks/{job.tenant_id}/{job.channel}"
+                                       if base else None)
         except (NotFound, PluginConfigError) as err:
             return SendOutcome.failed(err.message, code="not_sendable")
         context = SendContext(
@@ -153,10 +155,6 @@ class ReplySender:
     def _sends_to(self, channel: str) -> tuple[str, ...]:
         info = self.registry.info(channel, "channel")
         return info.sends_to if info is not None else ()
-
-    def _callback_url(self, job: SendOrder) -> str | None:
-        base = self.settings.public_url
-        return f"{base.rstrip('/')}/hooks/{job.tenant_id}/{job.channel}" if base else None
 
     def _attempt_number(self, record: dict[str, Any], job: SendOrder) -> int:
         if record.get("attributes", {}).get("ApproximateReceiveCount", "1") == "1":

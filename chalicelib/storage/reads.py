@@ -16,7 +16,7 @@ from switchboard_sdk import Customer, Identity, Message, NotFound, Ticket
 from .conventions import ACTIVITY_INDEX, MAX_PAGE, STATUS_INDEX, iso
 from .documents import parts_by_owner, unpack
 from .items import from_item, to_item
-from .keys import TenantKeys, parts_prefix
+from .keys import CUSTOMER_TICKET, TenantKeys, parts_prefix
 from .table import TenantTable
 
 
@@ -72,6 +72,26 @@ class TicketReads(TenantTable):
         parts = parts_by_owner(items)
         found = [i for i in items if i["type"] == "message"][:message_limit]
         return _ticket(tickets[0]), [self._whole_message(i, parts.get(str(i["sk"]), {})) for i in found]
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        """A ticket without its messages (one consistent read); :class:`NotFound` if absent."""
+        item = self._get(self.keys.ticket(ticket_id))
+        if item is None or item.get("type") != "ticket":
+            raise NotFound("no such ticket")
+        return _ticket(item)
+
+    def customer_tickets(self, customer_id: str, *, limit: int = 100) -> list[Ticket]:
+        """A customer's tickets, newest first (their links in the customer's partition, then
+        the tickets in one consistent BatchGetItem per 100)."""
+        result = self._db.query(
+            TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :t)", ConsistentRead=True,
+            ExpressionAttributeValues=to_item({":p": self.keys.customer_partition(customer_id),
+                                               ":t": CUSTOMER_TICKET}),
+        )
+        links = [from_item(i) for i in result.get("Items", [])]
+        ids = [str(link["ticket_id"]) for link in links if "ticket_id" in link]
+        found = [_ticket(i) for i in self._get_many([self.keys.ticket(t) for t in ids]) if i.get("type") == "ticket"]
+        return sorted(found, key=lambda t: t.last_activity_at, reverse=True)[:limit]
 
     def get_message(self, ticket_id: str, received_at: datetime | str, message_id: str) -> Message:
         """One message by its key, text in full (one consistent Query: the item and,

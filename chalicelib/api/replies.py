@@ -1,0 +1,88 @@
+"""Agents answer customers: ``POST /v1/tickets/{id}/messages`` and ``…/{message_id}/retry``.
+
+A reply is stored as an outbound message, ``queued``, with its author, and the
+call answers 202 at once: the table's stream queues the send and the delivery
+worker sends it through the ticket's channel (:mod:`chalicelib.outbound`). A
+note (``internal: true``) is stored the same way and never sent. A repeated
+``client_message_id`` answers with the first reply as it is now and stores
+nothing new. Only a ``failed`` reply can be retried; the retry sends it again
+under a new generation (a job of the failed send that comes back sends nothing).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
+from switchboard_sdk import AttachmentRef, Conflict, Message
+
+from ..storage.ids import reply_id, unsent_provider_id
+from ..storage.store import TicketStore
+from ..tenancy.retention import TenantRetention
+from .access import REPLY_SCOPES, Access, ApiCall
+
+MAX_REPLY_CHARS = 50_000  # a long email; every item (and its client_message_id claim) stays far below 400 KB
+
+
+class ReplyAttachment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    url: AnyHttpUrl
+    filename: str | None = Field(default=None, max_length=255)
+    content_type: str | None = Field(default=None, max_length=255)
+
+
+class ReplyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(default="", max_length=MAX_REPLY_CHARS)
+    attachments: list[ReplyAttachment] = Field(default_factory=list, max_length=10)
+    internal: bool = False
+    client_message_id: str | None = Field(default=None, min_length=1, max_length=128, pattern=r"^[!-~]+$")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> ReplyRequest:
+        if not self.text.strip() and not self.attachments:
+            raise ValueError("a reply needs text or an attachment")
+        return self
+
+
+class ReplyApi:
+    def __init__(self, access: Access, store: TicketStore, retention: TenantRetention,
+                 clock: Callable[[], datetime]) -> None:
+        self._access = access
+        self._store = store
+        self._retention = retention
+        self._clock = clock
+
+    def post(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
+        caller = self._access.tenant(call, REPLY_SCOPES)
+        request = call.json(ReplyRequest)
+        tenant_id = caller.tenant_id
+        ticket = self._store.reads(tenant_id).ticket(ticket_id)
+        now = self._clock()
+        message = Message(
+            id=reply_id(), tenant_id=tenant_id, ticket_id=ticket.id, customer_id=ticket.customer_id,
+            direction="outbound", channel=ticket.channel, provider_message_id="", text=request.text,
+            attachments=[AttachmentRef(url=str(a.url), filename=a.filename, content_type=a.content_type)
+                         for a in request.attachments],
+            received_at=now, status=None if request.internal else "queued", status_at=now,
+            author_id=caller.author_id, author_name=caller.author_name, internal=request.internal,
+            client_message_id=request.client_message_id,
+        )
+        message = message.model_copy(update={"provider_message_id": unsent_provider_id(message.id)})
+        expires = self._retention.for_tenant(tenant_id).message_expiry(now)
+        stored = self._store.replies(tenant_id).add(message, ticket_subject=ticket.subject, expires_at=expires)
+        return {"message": stored.model_dump(mode="json")}
+
+    def retry(self, call: ApiCall, ticket_id: str, message_id: str) -> dict[str, Any]:
+        caller = self._access.tenant(call, REPLY_SCOPES)
+        replies = self._store.replies(caller.tenant_id)
+        message = replies.find(ticket_id, message_id)
+        if message.direction != "outbound" or message.internal:
+            raise Conflict("only replies to customers can be sent again")
+        if not replies.retry(message, at=self._clock()):
+            raise Conflict(f"only a failed reply can be sent again; this one is {message.status}")
+        return {"message": replies.get(ticket_id, message.received_at, message.id).model_dump(mode="json")}
