@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +22,7 @@ from switchboard_plugins.twilio.config import TwilioConfig
 from switchboard_sdk.models import AttachmentRef, Identity
 from switchboard_sdk.registry import PluginRegistry, build_plugin_manager
 from switchboard_sdk.sending import OutboundMessage, ReplyContext, SendContext, SendOutcome
-from switchboard_sdk.testing import Reply, StatusServer
+from switchboard_sdk.testing import Reply, StatusServer, closed_port_url
 from switchboard_sdk.transport import Urllib3Transport
 
 from tools.local.sandbox.twilio import FakeTwilio
@@ -249,10 +248,7 @@ def test_a_twilio_that_hangs_is_bounded_by_the_timeout_and_retried(fake: FakeTwi
 
 
 def test_a_refused_connection_is_retried() -> None:
-    with socket.socket() as sock:  # a port nobody listens on once closed
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    outcome = send(reply(), config(f"http://127.0.0.1:{port}"))
+    outcome = send(reply(), config(closed_port_url()))
     assert outcome.kind == "retry"
 
 

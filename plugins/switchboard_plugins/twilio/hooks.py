@@ -34,6 +34,7 @@ class TwilioChannel:
             version="0.1.0",
             summary="Twilio SMS, MMS, WhatsApp and voice (voicemail, transcription, missed calls); replies",
             retries_webhooks=False,  # a refused messaging webhook is not sent again: never answer it 429
+            sends_to=("phone",),  # SMS and WhatsApp reach a phone number; a withheld caller's visitor id cannot
             setup_steps=(
                 "Twilio Console > Phone Numbers > your number: set 'A message comes in' to Webhook, "
                 "HTTP POST, {webhook_url}",

@@ -45,7 +45,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from switchboard_plugins.twilio.signing import SIGNATURE_HEADER, signature
-from switchboard_sdk.testing import Recorded, Reply, StatusServer
+from switchboard_sdk.fake_http import Recorded, Reply, StatusServer  # not .testing: make run needs no pytest
 
 API_VERSION = "2010-04-01"
 SERVICE_NUMBER = "+15005550006"  # the number a Messaging Service "picks" here
