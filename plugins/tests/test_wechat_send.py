@@ -79,6 +79,7 @@ def test_the_hub_wrapper_sends(fake: FakeWeChat) -> None:
     cfg = registry.validate_config("wechat", {"token": "sbToken2026", "app_id": APP_ID, "mode": "plaintext",
                                               "app_secret": APP_SECRET, "api_base_url": fake.url})
     assert registry.sends("wechat")
+    assert registry.infos["wechat"].sends_to == ("wechat_openid",)
     assert registry.send("wechat", reply(), cfg, context()) == SendOutcome.sent("wx:msg_r1")
 
 

@@ -40,9 +40,6 @@ TOKEN_PATH = "/cgi-bin/stable_token"  # noqa: S105 - a path, not a secret
 SEND_PATH = "/cgi-bin/message/custom/send"
 UPLOAD_PATH = "/cgi-bin/media/upload"
 TOKEN_REJECTED = frozenset({40001, 40014, 42001})
-# WeChat renews a stable token 5 minutes before it expires and hands out the new one from
-# then on: dropping ours at that point means a send never carries a token in its last minutes
-TOKEN_RENEWAL_SECONDS = 300.0
 
 _RETRIED = {
     -1: "WeChat is busy (errcode -1)",
@@ -173,7 +170,8 @@ class WeChatClient:
         value, expires_in = data.get("access_token"), data.get("expires_in")
         if not isinstance(value, str) or not value or not isinstance(expires_in, int | float):
             raise Stop(SendOutcome.retry("WeChat: the token answer lacked access_token or expires_in"))
-        return IssuedToken(value, max(float(expires_in) - TOKEN_RENEWAL_SECONDS, float(expires_in) / 2))
+        # the lifetime as WeChat gave it: the shared cache drops tokens early itself
+        return IssuedToken(value, float(expires_in))
 
 
 def scrub(body: bytes, secrets: list[str]) -> bytes:

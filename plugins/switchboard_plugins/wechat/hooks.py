@@ -51,6 +51,8 @@ class WeChatChannel:
             # WeChat retries only a push that got no answer in 5 s; an error answer is final
             # (the follower sees "该公众号暂时无法提供服务"), so a 429 would lose the message
             retries_webhooks=False,
+            # the OpenID is per account, the only address customer-service messages take (not the UnionID)
+            sends_to=("wechat_openid",),
             setup_steps=(
                 "WeChat Official Accounts Platform > Settings and Development > Basic Configuration > "
                 "Server Configuration: set URL to {webhook_url}",
