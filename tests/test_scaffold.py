@@ -31,8 +31,8 @@ from tools.scaffold.generate import Names, ScaffoldError, check_name, generate, 
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS = {"channel": "acme_chat", "connector": "acme_crm"}
-LAYOUT = {  # the modules plugins/tests/test_layout.py requires of the built-ins
-    "channel": {"__init__", "config", "hooks", "verify", "parse", "respond"},
+LAYOUT = {  # the modules plugins/tests/test_layout.py requires of the built-ins; a channel that answers has send
+    "channel": {"__init__", "config", "hooks", "verify", "parse", "respond", "send"},
     "connector": {"__init__", "config", "hooks", "client", "deliver"},
 }
 PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]")
@@ -101,7 +101,8 @@ def test_the_distribution_publishes_the_plugin_under_its_own_name(kind: str) -> 
     names = Names.of(PLUGINS[kind])
     pyproject = tomllib.loads(render(kind, names)[PurePosixPath("pyproject.toml")])
     assert pyproject["project"]["name"] == "switchboard-plugin-" + names.name.replace("_", "-")
-    assert pyproject["project"]["dependencies"] == ["switchboard-sdk>=1.0,<2"]
+    major, minor = CONTRACT_VERSION.split(".")
+    assert pyproject["project"]["dependencies"] == [f"switchboard-sdk>={major}.{minor},<{int(major) + 1}"]
     # the registry refuses an entry-point name other than PluginInfo.name
     assert pyproject["project"]["entry-points"]["switchboard.plugins"] == {names.name: f"{names.package}:plugin"}
     assert pyproject["tool"]["setuptools"]["package-data"] == {names.package: ["py.typed"]}
@@ -222,6 +223,19 @@ def test_the_generated_tests_pass_with_the_conformance_suite(
     assert " failed" not in output
     assert re.search(rf"Test{suite}::test_declares_a_{kind} PASSED", output), output
     assert "::test_is_discovered_through_its_entry_point PASSED" in output
+    if kind == "channel":  # it answers customers too, and passes the send section
+        assert "TestAcmeChatSends::test_success_is_sent_with_the_providers_id PASSED" in output
+        assert "TestAcmeChatSends::test_a_provider_that_hangs_is_retried PASSED" in output
+
+
+def test_the_channels_hooks_load_their_modules_on_first_use() -> None:
+    """As the built-ins' do: the hub imports hooks.py at start-up in every container."""
+    names = Names.of(PLUGINS["channel"])
+    hooks = ast.parse(render("channel", names)[PurePosixPath(names.package, "hooks.py")])
+    top = {node.module for node in hooks.body if isinstance(node, ast.ImportFrom) and node.level}
+    inner = {node.module for node in ast.walk(hooks) if isinstance(node, ast.ImportFrom) and node.level} - top
+    assert top == {"config"}
+    assert inner == {"verify", "parse", "respond", "send"}
 
 
 def test_the_hub_loads_both_plugins_by_entry_point(installed: Installed) -> None:
