@@ -47,8 +47,8 @@ _RETRIED = {
     45011: "WeChat: the account's per-minute API quota is used up (errcode 45011)",
 }
 _RETRY_AFTER = {45009: outcomes.MAX_RETRY_AFTER_SECONDS, 45011: 60.0}
-WINDOW_CLOSED = ("WeChat: the 48-hour reply window has closed (or the customer unfollowed the account); "
-                 "it opens again when the customer writes")
+WINDOW_CLOSED_BY_WECHAT = ("WeChat: the 48-hour reply window has closed (or the customer unfollowed the "
+                           "account); it opens again when the customer writes")
 BUDGET_USED = ("WeChat: the reply budget for the customer's last message is used up; "
                "the account may answer again when the customer writes")
 NOT_CONFIGURED = "WeChat: the channel has no app_secret, so it cannot reply; add the account's AppSecret to its config"
@@ -96,7 +96,7 @@ def errcode_outcome(errcode: int, errmsg: str) -> SendOutcome:
     if errcode in _RETRIED:
         return SendOutcome.retry(f"{_RETRIED[errcode]} {detail}", code=code, after=_RETRY_AFTER.get(errcode))
     if errcode == 45015:
-        return SendOutcome.window_closed(f"{WINDOW_CLOSED} {detail}", code=code)
+        return SendOutcome.window_closed(f"{WINDOW_CLOSED_BY_WECHAT} {detail}", code=code)
     known = _FAILED.get(errcode, "WeChat refused the request")
     return SendOutcome.failed(f"{known} {detail}", code=code)
 
