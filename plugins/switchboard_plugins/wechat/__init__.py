@@ -5,8 +5,9 @@ XML, in clear text or AES-encrypted depending on the account's mode. Modules:
 ``config`` (tenant settings), ``crypto`` (signatures and AES safe mode: public, for
 tools that sign sample pushes), ``xmltools`` (safe XML), ``verify`` (signature,
 replay window, decryption), ``parse`` (→ ``InboundMessage``), ``respond``
-(``success`` or a passive reply), ``hooks`` (the plugin object). See
-``docs/channels/wechat.md``.
+(``success`` or a passive reply), ``send`` (replies as customer-service messages),
+``api`` (HTTP to WeChat and its errcodes), ``media`` (a reply's images and links),
+``hooks`` (the plugin object). See ``docs/channels/wechat.md``.
 """
 
 from .hooks import plugin
