@@ -123,6 +123,12 @@ def test_no_status_callback_when_the_hub_does_not_know_its_url(fake: FakeTwilio)
     assert "StatusCallback" not in sent_form(fake)
 
 
+def test_the_status_callback_lives_under_the_configured_public_base_url(fake: FakeTwilio) -> None:
+    """Its signatures are checked against that base (verify.signed_url), so the callback must use it."""
+    send(reply(), config(fake.url, public_base_url="https://support.example.com/api"))
+    assert sent_form(fake)["StatusCallback"] == ["https://support.example.com/api/hooks/t-acme/twilio"]
+
+
 def test_a_whatsapp_reply_within_24_hours_goes_to_whatsapp_addresses(fake: FakeTwilio) -> None:
     message = reply(channel="whatsapp", wrote_to=WHATSAPP_BUSINESS, last_inbound=timedelta(hours=23, minutes=59))
     outcome = send(message, config(fake.url))

@@ -59,7 +59,7 @@ def send_reply(message: OutboundMessage, config: TwilioConfig, context: SendCont
     url = config.api_root + MESSAGES_PATH.format(account_sid=config.account_sid)
     try:
         response = context.http.request("POST", url, headers=_headers(config, config.account_sid),
-                                        body=form(message, route), timeout=context.timeout_seconds)
+                                        body=form(message, route, config), timeout=context.timeout_seconds)
     except TransportError as err:
         return _redact(_no_answer(err), config.auth_tokens())
     return _redact(classify(response, now), config.auth_tokens())
@@ -125,15 +125,23 @@ def _fetchable(url: str | None) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
-def form(message: OutboundMessage, route: Route) -> bytes:
+def form(message: OutboundMessage, route: Route, config: TwilioConfig) -> bytes:
     """The form body; ``MediaUrl`` repeats, once per attachment."""
     fields = [("To", route.to), route.sender]
     if message.text.strip():
         fields.append(("Body", message.text))
     fields.extend(("MediaUrl", attachment.url or "") for attachment in message.attachments)
-    if message.status_callback_url:
-        fields.append(("StatusCallback", message.status_callback_url))
+    if callback := status_callback(message, config):
+        fields.append(("StatusCallback", callback))
     return urlencode(fields).encode()
+
+
+def status_callback(message: OutboundMessage, config: TwilioConfig) -> str | None:
+    """Where Twilio posts statuses: under the config's ``public_base_url`` when set (the
+    base its signatures are checked against, :func:`.verify.signed_url`), else the hub's."""
+    if config.public_base_url is not None:
+        return f"{config.public_base_url}/hooks/{message.tenant_id}/{message.channel}"
+    return message.status_callback_url
 
 
 def _headers(config: TwilioConfig, account_sid: str) -> dict[str, str]:
