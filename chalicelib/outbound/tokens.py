@@ -10,8 +10,9 @@ that find the lease taken read again after a short pause instead of fetching,
 until the new token appears or the lease runs out (its holder died: they may
 claim it then). So one fetch serves every container for the token's lifetime.
 
-The token is kept until :data:`EARLY_SECONDS` before the provider's expiry, so
-no container uses one that expires on the way.
+The token is kept until :data:`EARLY_SECONDS` before the provider's expiry (or
+half its lifetime, if that is shorter), so no container uses one that expires on
+the way.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ class TableTokens(TenantTable):
             self._update_if(item_key, "REMOVE lease_until", "attribute_exists(pk)", {})  # let the next one try
             raise
         self.fetches += 1
-        valid_until = now + int(max(0.0, issued.expires_in - EARLY_SECONDS) * 1000)
+        # early, but never by more than half its life: a token handed out again near its end
+        # (WeChat's stable_token) must not look expired at once and be fetched on every send
+        lifetime = max(0.0, issued.expires_in - EARLY_SECONDS, issued.expires_in / 2)
+        valid_until = now + int(lifetime * 1000)
         self._db.update_item(
             TableName=self._table, Key=item_key,
             UpdateExpression="SET #v = :v, valid_until = :until, tenant_id = :t, #ty = :ty, expires_at = :exp"
