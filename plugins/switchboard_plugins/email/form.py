@@ -188,7 +188,8 @@ def parse_form(
     """
     ctype = (content_type or "").strip()[:MAX_CONTENT_TYPE_CHARS]
     if ctype.lower().startswith("application/json"):
-        raise BadPayload("JSON body: this URL takes Mailgun route (inbound) POSTs, not tracking webhooks")
+        # event (tracking) webhooks are JSON: .events reads them as delivery statuses, never as mail
+        raise BadPayload("JSON body: a Mailgun tracking webhook is a delivery status, not a route (inbound) POST")
     try:
         if ctype.lower().startswith("multipart/form-data"):
             return _multipart(body, ctype)

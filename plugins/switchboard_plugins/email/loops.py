@@ -60,11 +60,18 @@ def _from_a_daemon(mail: Mail) -> bool:
     return local in _DAEMONS or "mail delivery" in (mail.first("from") or "").lower()
 
 
+def is_complaint(mail: Mail) -> bool:
+    """An abuse report (RFC 5965 ARF, ``multipart/report; report-type=feedback-report``):
+    what SES forwards when a recipient marks our mail as spam."""
+    return mail.report_type == "feedback-report"
+
+
 def is_bounce(mail: Mail) -> bool:
-    """A standard DSN (``multipart/report; report-type=delivery-status``), or a
-    legacy one: from MAILER-DAEMON/postmaster (or a null Return-Path) with a
-    bounce-like subject."""
-    if mail.report_type == "delivery-status" or mail.status_blocks:
+    """A standard DSN (``multipart/report; report-type=delivery-status``), a
+    complaint (:func:`is_complaint`: our mail did not reach the customer as mail
+    either), or a legacy DSN: from MAILER-DAEMON/postmaster (or a null
+    Return-Path) with a bounce-like subject."""
+    if mail.report_type == "delivery-status" or mail.status_blocks or is_complaint(mail):
         return True
     null_sender = (mail.first("return-path") or "").strip() in ("<>", "")
     daemon_like = _from_a_daemon(mail) or (null_sender and mail.first("return-path") is not None)
@@ -136,7 +143,9 @@ def _line(failure: Failure) -> str:
 
 def summary(mail: Mail, bounce: Bounce) -> str:
     """A short human summary: status, diagnostic code and recipient per failure."""
-    if bounce.failures:
+    if is_complaint(mail):
+        lines = ["The recipient marked the message as spam (abuse report)."]
+    elif bounce.failures:
         lines = [_line(f) for f in bounce.failures]
     else:
         first_lines = [line.strip() for line in mail.body.splitlines() if line.strip()][:3]

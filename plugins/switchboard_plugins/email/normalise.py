@@ -232,6 +232,8 @@ def _delivery_failure(mail: Mail, base: dict[str, object], options: Options) -> 
         raise BadPayload("a bounce that names no message and has no From address")
     extra = metadata(mail, message_id=str(base["provider_message_id"]), history="")
     extra.update(_bounce_metadata(bounce))
+    if loops.is_complaint(mail):
+        extra["complaint"] = "true"
     return InboundMessage.model_validate(
         {
             **base,

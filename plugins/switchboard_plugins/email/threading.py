@@ -78,6 +78,12 @@ def plus_address_refs(recipients: Iterable[str], support_address: str | None) ->
     return refs
 
 
+def plus_address(address: str, ref: str) -> str:
+    """``name+REF@domain``: the Reply-To of our replies, read back by :func:`plus_address_refs`."""
+    local, _, domain = address.rpartition("@")
+    return f"{local}+{ref}@{domain}"
+
+
 def header_refs(values: Iterable[str]) -> list[str]:
     """Refs in our own ``X-Switchboard-Ticket`` header (a ref, or a ``tkt_`` id)."""
     refs: list[str] = []
@@ -87,6 +93,11 @@ def header_refs(values: Iterable[str]) -> list[str]:
         if ref := _canonical(token):
             refs.append(ref)
     return refs
+
+
+def subject_tag(ref: str) -> str:
+    """``[#REF]``: the tag our replies' subjects carry, read back by :func:`subject_refs`."""
+    return f"[#{ref}]"
 
 
 def subject_refs(subject: str | None) -> list[str]:
