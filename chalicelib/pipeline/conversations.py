@@ -30,7 +30,7 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from switchboard_sdk import Customer, InboundMessage, Message, Ticket, ticket_id_from_ref
+from switchboard_sdk import Customer, InboundMessage, Message, StatusUpdate, Ticket, ticket_id_from_ref
 
 from ..logs import log_event
 from ..storage.conversations import Conversations
@@ -76,6 +76,22 @@ class ConversationBuilder:
         tenant.add_message(message, ticket_subject=subject, expires_at=expires)
         tenant.remember_provider_message(message, expires_at=expires)
         return message
+
+    def mark_bounced(self, inbound: InboundMessage) -> int:
+        """A bounce or complaint (``delivery_failure``) fails the replies it names (its
+        thread's provider ids: the Message-ID a reply was sent with); returns how many.
+        A delayed-delivery notice fails nothing; one already delivered stays delivered."""
+        if inbound.kind != "delivery_failure" or inbound.metadata.get("dsn_action", "failed") != "failed":
+            return 0
+        complaint = inbound.metadata.get("complaint") == "true"
+        status = inbound.metadata.get("dsn_status")
+        reason = ("the recipient marked the reply as spam" if complaint else
+                  "the recipient's server returned the reply" + (f" (status {status})" if status else ""))
+        code = "complaint" if complaint else (status or "bounced")
+        replies = self._store.replies(inbound.tenant_id)
+        return sum(replies.apply(inbound.channel, StatusUpdate(provider_message_id=pid, status="failed", code=code,
+                                                               reason=f"{inbound.channel}: {reason}"),
+                                 at=inbound.received_at) for pid in inbound.thread.provider_ids)
 
     def _expiry(self, inbound: InboundMessage) -> int | None:
         if self._retention is None:

@@ -123,6 +123,7 @@ class StreamProcessor:
             inbound = InboundMessage.model_validate_json(image["doc"])
             _owned(record, inbound.tenant_id)
             message = self._conversations.absorb(inbound)
+            self._conversations.mark_bounced(inbound)
             if message is not None:
                 log_event(log, "conversation.absorbed", tenant=inbound.tenant_id, plugin=inbound.channel,
                           ticket=message.ticket_id, message=message.id)
