@@ -259,3 +259,54 @@ def test_a_delay_notice_fails_nothing(desk: Desk) -> None:
     send(desk.client, notice)
     desk.pipeline.drain()
     assert desk.outbound()[0]["status"] == "sent"
+
+
+class CrashOnce:
+    """A DynamoDB client that stops the worker (as a crash would) at the first call
+    ``stops`` picks, then behaves."""
+
+    def __init__(self, client: Any, stops: Any) -> None:
+        self._client, self._stops, self.crashed = client, stops, False
+
+    def __getattr__(self, name: str) -> Any:
+        call = getattr(self._client, name)
+
+        def maybe_crash(**kwargs: Any) -> Any:
+            if not self.crashed and self._stops(name, kwargs):
+                self.crashed = True
+                raise SystemExit("worker stopped")
+            return call(**kwargs)
+
+        return maybe_crash
+
+
+def _stopped_once(desk: Desk, hub: Hub, stops: Any) -> int:
+    """Send one reply with the worker stopped once where ``stops`` says, then let the
+    job come back as SQS would; returns how many requests the provider got."""
+    desk.reply("Exactly once, please")
+    drain([desk.pipeline.stream])
+    record = _send_record(hub)
+    crashing = CrashOnce(hub.store.client, stops)
+    hub.store.client = crashing
+    try:
+        with pytest.raises(SystemExit):
+            hub.worker.process([record])
+        make_visible(hub, record)
+        hub.worker.process(receive_records(hub))
+    finally:
+        hub.store.client = crashing._client
+    assert desk.outbound()[0]["status"] == "sent"
+    return len(desk.provider.requests)
+
+
+def test_a_worker_stopped_before_the_provider_call_sends_once(desk: Desk, hub: Hub) -> None:
+    assert _stopped_once(desk, hub, lambda name, kwargs: name == "query") == 1
+
+
+def test_the_duplicate_window_between_the_providers_answer_and_our_write(desk: Desk, hub: Hub) -> None:
+    """Documented (chalicelib/outbound/sender.py): the provider accepted the reply and the
+    worker stopped before recording it; the job comes back and sends again."""
+    def after_the_send(name: str, kwargs: dict[str, Any]) -> bool:
+        return name == "update_item" and "#PM#" in kwargs["Key"]["pk"]["S"]
+
+    assert _stopped_once(desk, hub, after_the_send) == 2
