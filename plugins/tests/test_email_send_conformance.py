@@ -30,3 +30,7 @@ class TestEmailSendsThroughMailgun(SendConformance):
             "server_error": Reply.json(500, {"message": "Internal Server Error"}),
             "auth_failure": Reply(401, b"Forbidden", {"Content-Type": "text/plain"}),
         }[scenario]
+
+
+def test_replies_go_to_the_customers_email_address() -> None:
+    assert email.plugin.switchboard_plugin_info().sends_to == ("email",)

@@ -45,6 +45,7 @@ class EmailChannel:
             version=VERSION,
             summary="Email: Mailgun route POSTs and SES receipt rules in (raw MIME in S3); replies by SES or Mailgun",
             webhook_paths=("/mime",),
+            sends_to=("email",),
             setup_steps=(
                 "Mailgun: Receiving > Create Route, match your support address, action forward() to "
                 "{webhook_url}/mime (raw MIME); set mailgun_signing_key to the HTTP webhook signing key",
