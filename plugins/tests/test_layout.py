@@ -12,7 +12,7 @@ import pytest
 from switchboard_sdk import ENTRY_POINT_GROUP, build_plugin_manager
 
 REQUIRED = {
-    "channel": {"__init__", "config", "hooks", "verify", "parse", "respond"},
+    "channel": {"__init__", "config", "hooks", "verify", "parse", "respond", "send"},
     "connector": {"__init__", "config", "hooks", "client", "deliver"},
 }
 MAX_MODULE_LINES = 400
