@@ -120,15 +120,19 @@ def wait_for(probe: Callable[[], Any], what: str, timeout: float = 60) -> Any:
 
 
 @contextmanager
-def local_runtime(state: Path, **options: Any) -> Iterator[tuple[Hub, DemoTenant]]:
+def local_runtime(state: Path, *, started: list[Any] | None = None,
+                  **options: Any) -> Iterator[tuple[Hub, DemoTenant]]:
     """The whole local runtime (emulator, pumps, HTTP) in the background, on free ports,
-    on its own embedded AWS whatever the environment says."""
+    on its own embedded AWS whatever the environment says. ``started`` gets the
+    LocalRuntime (tests that reach its provider sandbox)."""
     import os
 
     from tools.local.runtime import LocalRuntime, free_port
 
     endpoint = os.environ.pop("SWITCHBOARD_AWS_ENDPOINT", None)
     local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=state, **options)
+    if started is not None:
+        started.append(local)
     try:
         yield local.serve_in_background()
     finally:

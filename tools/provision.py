@@ -20,9 +20,11 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.json"
 # Grants to AWS services (SES writing mail into the bucket) mean nothing on an
 # emulator, and moto's CloudFormation cannot create them; API Gateway answers and
 # function invoke settings refer to resources only `chalice package` generates
-# (the local runtime plays them: see tools.local).
+# (the local runtime plays them: see tools.local). moto's CloudFormation has no Cognito: the
+# agents' user pool is made through the cognito-idp API instead (tests/agents_support.py).
 NOT_EMULATED = frozenset({
     "AWS::S3::BucketPolicy", "AWS::ApiGateway::GatewayResponse", "AWS::Lambda::EventInvokeConfig",
+    "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
 })
 
 

@@ -17,7 +17,7 @@ def new_whsec() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def _channel_configs(hub_url: str) -> dict[str, dict[str, Any]]:
+def demo_channel_configs(hub_url: str) -> dict[str, dict[str, Any]]:
     """Dev configs for the provider channels; their secrets go to demo.json."""
     return {
         # public_base_url: the URL the demo "provider" signs is the one it calls
@@ -41,6 +41,10 @@ class DemoTenant:
     bucket: str = ""
     aws_endpoint: str = ""
     table: str = ""
+    web_reply_secret: str = ""  # signs the web channel's replies to the demo receiver
+    agent_email: str = ""  # the demo agent's sign-in (tools/local/agents.py)
+    agent_password: str = ""
+    sandbox: dict[str, str] = field(default_factory=dict)  # the provider sandbox's fakes by name: URL
 
     def hook_url(self, channel: str) -> str:
         return f"{self.hub_url}/hooks/{self.tenant_id}/{channel}"
@@ -59,18 +63,26 @@ class DemoTenant:
         return cls(**json.loads(path.read_text()))
 
 
-def seed_demo_tenant(hub: Hub, *, hub_url: str, receiver_url: str, tenant_id: str = "demo") -> DemoTenant:
+def seed_demo_tenant(hub: Hub, *, hub_url: str, receiver_url: str, tenant_id: str = "demo",
+                     channels: dict[str, dict[str, Any]] | None = None,
+                     web_reply_url: str | None = None) -> DemoTenant:
     """Create (or replace) the demo tenant with every installed channel and the
-    ``webhook`` connector enabled."""
-    web_secret, webhook_secret = new_whsec(), new_whsec()
-    channels = {name: config for name, config in _channel_configs(hub_url).items()
-                if name in hub.registry.infos}
+    ``webhook`` connector enabled. ``channels``: the provider channels' configs (default:
+    :func:`demo_channel_configs`); ``web_reply_url``: where the web channel's replies go."""
+    web_secret, webhook_secret, reply_secret = new_whsec(), new_whsec(), new_whsec()
+    if channels is None:
+        channels = demo_channel_configs(hub_url)
+    channels = {name: config for name, config in channels.items() if name in hub.registry.infos}
+    web: dict[str, Any] = {"secrets": [web_secret]}
+    if web_reply_url is not None:
+        web |= {"reply_url": web_reply_url, "reply_signing_secret": reply_secret}
     plugins = {
-        "web": PluginSetting(config={"secrets": [web_secret]}),
+        "web": PluginSetting(config=web),
         "webhook": PluginSetting(config={"url": receiver_url, "secret": webhook_secret}),
     } | {name: PluginSetting(config=config) for name, config in channels.items()}
     tenant = TenantRecord(id=tenant_id, name="Demo Company", created_at=hub.clock().isoformat(), plugins=plugins)
     hub.tenants.put(tenant)
     api_key = hub.api_keys.create(tenant_id, ["tenant-admin"])[1]
     return DemoTenant(tenant_id, api_key, web_secret, webhook_secret, hub_url, receiver_url, channels,
-                      hub.settings.bucket, hub.settings.aws_endpoint or "", hub.settings.table_name)
+                      hub.settings.bucket, hub.settings.aws_endpoint or "", hub.settings.table_name,
+                      web_reply_secret=reply_secret if web_reply_url is not None else "")

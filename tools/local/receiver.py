@@ -3,12 +3,17 @@
 It verifies each delivery's Standard Webhooks signature, prints one line per
 event, and lists what it received at ``GET /events`` (the end-to-end test reads
 it). Repeats of an event id are acknowledged and marked, as a receiver should.
+
+It also plays the business's backend for the web channel's replies
+(``POST /replies``, signed with the channel's ``reply_signing_secret``; listed at
+``GET /replies``), and shows what the provider sandbox received at ``GET /sandbox``.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,6 +27,9 @@ class DemoReceiver:
         self.host = host
         self.echo = echo
         self.events: list[dict[str, Any]] = []
+        self.reply_secret = ""
+        self.replies: list[dict[str, Any]] = []
+        self.sandbox: Callable[[], dict[str, Any]] = dict
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -54,6 +62,22 @@ class DemoReceiver:
         self._say(_summary(event, repeat))
         return 200
 
+    def accept_reply(self, headers: dict[str, str], body: bytes) -> int:
+        """Verify and record one web-channel reply, as the business's backend would."""
+        try:
+            reply_id = standard_webhooks.verify([self.reply_secret], headers, body, now=datetime.now(UTC))
+        except SwitchboardError as err:
+            self._say(f"[web backend] rejected a reply: {err.message}")
+            return 401
+        reply = json.loads(body)
+        with self._lock:
+            repeat = any(r["id"] == reply_id for r in self.replies)
+            if not repeat:
+                self.replies.append(reply)
+        self._say(f"[web backend] signature ok: reply {reply_id} to {reply.get('to', {}).get('value')} "
+                  f"{str(reply.get('text', ''))[:60]!r}{' (repeat, ignored)' if repeat else ''}")
+        return 200
+
     def _say(self, line: str) -> None:
         if self.echo:
             print(line, flush=True)
@@ -71,13 +95,18 @@ def _handler_for(receiver: DemoReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            status = receiver.accept({k.lower(): v for k, v in self.headers.items()}, body)
+            accept = receiver.accept_reply if self.path == "/replies" else receiver.accept
+            status = accept({k.lower(): v for k, v in self.headers.items()}, body)
             self._reply(status, {"ok": status == 200})
 
         def do_GET(self) -> None:
             with receiver._lock:
-                events = list(receiver.events)
-            self._reply(200, {"events": events} if self.path == "/events" else {"status": "ok"})
+                events, replies = list(receiver.events), list(receiver.replies)
+            pages: dict[str, Callable[[], dict[str, Any]]] = {
+                "/events": lambda: {"events": events}, "/replies": lambda: {"replies": replies},
+                "/sandbox": lambda: {"sandbox": receiver.sandbox()},
+            }
+            self._reply(200, pages.get(self.path, lambda: {"status": "ok"})())
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

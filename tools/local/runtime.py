@@ -40,7 +40,10 @@ from chalicelib.settings import Settings
 from chalicelib.storage.aws import AwsClients
 
 from ..provision import deploy_stateful, settings_for
-from .demo import DemoTenant, seed_demo_tenant
+from .agents import create_user_pool, seed_demo_agent
+from .banner import banner
+from .demo import DemoTenant, demo_channel_configs, seed_demo_tenant
+from .provider_sandbox import ProviderSandbox
 from .pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, idle_wait
 from .receiver import DemoReceiver
 
@@ -48,6 +51,7 @@ log = logging.getLogger("switchboard.dev")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STREAM_POLL_SECONDS = 0.25  # Lambda polls each stream shard four times a second
 FAILURE_POLL_SECONDS = 1.0  # the on-failure queues
+DEMO_TENANT = "demo"
 
 
 def import_app() -> Any:
@@ -98,6 +102,7 @@ class LocalRuntime:
     aws_endpoint: str | None = None
     host: str = "127.0.0.1"
     queue_workers: int = 3  # concurrent delivery-worker invocations, as Lambda would run
+    sandbox: ProviderSandbox | None = None  # the fake provider APIs, once started (tests reach them here)
     _stop: threading.Event = field(default_factory=threading.Event)
     _cleanups: list[Any] = field(default_factory=list)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -127,16 +132,35 @@ class LocalRuntime:
         # the developer chose otherwise. In the environment, not only in Settings, because the
         # connector configs' URL check reads the same setting (sdk/switchboard_sdk/netguard.py)
         os.environ.setdefault(OUTBOUND_ALLOW_ENV, LOOPBACK)
+        hub_url = f"http://{self.host}:{self.port}"
         base = replace(Settings.from_env(), aws_endpoint=endpoint)
         aws = AwsClients(region=base.region, endpoint=endpoint)
         outputs = deploy_stateful(aws.client("cloudformation"))
-        hub = build_hub(settings_for(outputs, base))
+        pool = create_user_pool(aws.client("cognito-idp"))  # Cognito is not in moto's CloudFormation
+        hub = build_hub(replace(settings_for(outputs, base), cognito_pool_id=pool.pool_id,
+                                cognito_client_id=pool.client_id,
+                                public_url=base.public_url or hub_url))  # providers' status callbacks come here
         set_hub(hub)
         receiver = DemoReceiver("", host=self.host, port=self.receiver_port)
-        demo = seed_demo_tenant(hub, hub_url=f"http://{self.host}:{self.port}", receiver_url=receiver.url)
-        receiver.secret = demo.webhook_secret
+        demo = self._seed(hub, hub_url, receiver)
         demo.write(self.state_dir / "demo.json")
         return hub, demo, receiver, outputs
+
+    def _seed(self, hub: Hub, hub_url: str, receiver: DemoReceiver) -> DemoTenant:
+        """The demo tenant, its channels pointing at the provider sandbox, and its agent."""
+        channels = {name: config for name, config in demo_channel_configs(hub_url).items()
+                    if name in hub.registry.infos}
+        sandbox = ProviderSandbox(channels, hub_url=hub_url, tenant_id=DEMO_TENANT, host=self.host)
+        self.sandbox = sandbox
+        self._cleanups.append(sandbox.stop)
+        for name, settings in sandbox.start().items():
+            channels[name] = channels[name] | settings
+        demo = seed_demo_tenant(hub, hub_url=hub_url, receiver_url=receiver.url, tenant_id=DEMO_TENANT,
+                                channels=channels, web_reply_url=f"{receiver.url}/replies")
+        agent = seed_demo_agent(hub, demo.tenant_id)
+        receiver.secret, receiver.reply_secret = demo.webhook_secret, demo.web_reply_secret
+        receiver.sandbox = sandbox.received
+        return replace(demo, agent_email=agent.email, agent_password=agent.password, sandbox=sandbox.urls)
 
     def start_pumps(self, hub: Hub, outputs: dict[str, str]) -> None:
         app_module = import_app()  # the same handlers Lambda runs
@@ -279,23 +303,3 @@ def _local_server(app: Any, config: Any, host: str, port: int) -> Any:
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)  # as chalice's create_local_server
     app.__class__ = CustomLocalChalice
     return LocalDevServer(app, config, host, port, handler_cls=_RequestHandler, server_cls=_HTTPServer)
-
-
-def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
-    return "\n".join([
-        "",
-        "Switchboard is running (local runtime)",
-        f"  hub            {demo.hub_url}",
-        f"  demo tenant    {demo.tenant_id}",
-        f"  web channel    POST {demo.web_hook_url}",
-        f"  tickets API    GET  {demo.hub_url}/v1/tickets   (Authorization: Bearer {demo.api_key})",
-        f"  receiver       {demo.receiver_url}   (the demo webhook connector delivers here)",
-        f"  embedded AWS   {endpoint}",
-        f"  secrets        {state_file}",
-        "",
-        "Send a signed test message (in another terminal):",
-        '  .venv/bin/switchboard demo send "Hello, my order has not arrived"',
-        "Then list tickets:",
-        "  .venv/bin/switchboard demo tickets",
-        "",
-    ])

@@ -1,0 +1,41 @@
+"""What ``make run`` prints once the local runtime is up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .demo import DemoTenant
+
+CLI = ".venv/bin/switchboard"
+
+
+def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
+    sandbox = ", ".join(f"{name} {url}" for name, url in demo.sandbox.items()) or "(none)"
+    return "\n".join([
+        "",
+        "Switchboard is running (local runtime)",
+        f"  hub            {demo.hub_url}",
+        f"  demo tenant    {demo.tenant_id}",
+        f"  web channel    POST {demo.web_hook_url}",
+        f"  tickets API    GET  {demo.hub_url}/v1/tickets   (Authorization: Bearer {demo.api_key})",
+        f"  receiver       {demo.receiver_url}   (the demo webhook connector delivers here; web replies too)",
+        f"  sandbox        {sandbox}   (fake provider APIs: replies go here)",
+        f"  embedded AWS   {endpoint}",
+        f"  secrets        {state_file}",
+        "",
+        "Demo agent (admin) sign-in:",
+        f"  email          {demo.agent_email}",
+        f"  password       {demo.agent_password}",
+        "",
+        "Send a signed test message (in another terminal):",
+        f'  {CLI} demo send "Hello, my order has not arrived"',
+        f'  {CLI} demo sms "Where is my parcel?"      (also: demo wechat, demo email)',
+        "Then list tickets:",
+        f"  {CLI} demo tickets",
+        "Sign in as the demo agent and answer (the sandbox prints what it receives):",
+        f"  {CLI} login --email {demo.agent_email}",
+        f"  {CLI} tickets list",
+        f'  {CLI} tickets reply <ticket id> "Your parcel leaves today"',
+        f'  {CLI} demo reply <ticket id> "Your parcel leaves today"   (signs in, replies, waits for delivered)',
+        "",
+    ])
