@@ -290,7 +290,17 @@ def _register_admin_commands() -> None:
         main.add_command(command)
 
 
+def _register_agent_commands() -> None:
+    from .agent_cli import COMMANDS
+    from .demo_reply import demo_reply
+
+    for command in COMMANDS:
+        main.add_command(command)
+    demo.add_command(demo_reply)
+
+
 _register_admin_commands()
+_register_agent_commands()
 
 if __name__ == "__main__":
     main()
