@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/channels.py
 	$(BIN)/python benchmarks/delivery.py
+	$(BIN)/python benchmarks/outbound.py
 
 # the delivery reliability test alone (1,000 events across 50 tickets through failures,
 # then dead letters replayed; about three minutes); `make test` runs it too
