@@ -156,3 +156,15 @@ def test_demo_reply_shows_the_whole_round_trip(cli: Cli) -> None:
     assert "the twilio sandbox received an authenticated request: to +14155550163 from +15005550006: " \
            "'Round trip done'" in out
     assert "status callbacks it posted: sent → hub answered 200, delivered → hub answered 200" in out
+
+
+def test_demo_reply_can_make_the_sandbox_refuse_and_says_why(cli: Cli) -> None:
+    cli.login()
+    ticket = cli.sms("Fail me once", "+14155550164")
+    refused = cli.run("demo", "reply", ticket, "This one bounces", "--fail-with", "21610")
+    assert refused.returncode == 1
+    assert "the twilio sandbox will refuse the next send with 21610" in refused.stdout
+    assert "failed [21610]: Twilio:" in refused.stdout
+    message_id = refused.stdout.split("send it again: switchboard tickets retry ")[1].split()[1]
+    cli.ok("tickets", "retry", ticket, message_id)
+    wait_for(lambda: " delivered " in cli.ok("tickets", "show", ticket), "the retried reply to be delivered")

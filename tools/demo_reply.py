@@ -26,6 +26,7 @@ POLL_SECONDS = 0.5
 # later: there, ``sent`` is as far as a reply goes
 FINAL = {"delivered", "read", "failed"}
 NO_DELIVERY_REPORTS = {"wechat"}
+PROVIDERS = {"twilio": "twilio", "wechat": "wechat", "email": "mailgun"}  # channel: its fake in the sandbox
 
 
 def _settled(message: dict[str, Any]) -> bool:
@@ -37,8 +38,11 @@ def _settled(message: dict[str, Any]) -> bool:
 @click.argument("ticket_id")
 @click.argument("text")
 @click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for the delivery status.")
+@click.option("--fail-with", "fail_with", type=int, default=None, metavar="CODE",
+              help="Have the sandbox refuse this send with the provider's error CODE (Twilio 21610: "
+                   "unsubscribed; WeChat 45015: window closed; Mailgun: an HTTP status), to see a failure.")
 @click.option("--state-dir", type=click.Path(path_type=Path), default=STATE_DIR, show_default=True)
-def demo_reply(ticket_id: str, text: str, timeout: float, state_dir: Path) -> None:
+def demo_reply(ticket_id: str, text: str, timeout: float, fail_with: int | None, state_dir: Path) -> None:
     """Reply as the demo agent and watch it reach the sandbox and turn `delivered`."""
     from .cli import _demo
 
@@ -49,6 +53,8 @@ def demo_reply(ticket_id: str, text: str, timeout: float, state_dir: Path) -> No
                       lambda: tenant.agent_password)  # the demo agent's password is permanent already
     click.echo(f"signed in as {tenant.agent_email}")
     api = AgentClient(tenant.hub_url, session=session)
+    if fail_with is not None:
+        _arm(tenant.receiver_url, api, ticket_id, fail_with)
     queued = api.call("POST", f"/v1/tickets/{path_part(ticket_id)}/messages", {"text": text})["message"]
     click.echo(f"reply {queued['id']} queued on ticket {ticket_id} ({queued['channel']})")
     message = _follow(api, ticket_id, queued["id"], timeout)
@@ -57,8 +63,25 @@ def demo_reply(ticket_id: str, text: str, timeout: float, state_dir: Path) -> No
         click.echo(f"failed{code}: {message.get('error_reason') or 'no reason given'}")
         click.echo(f"send it again: switchboard tickets retry {ticket_id} {message['id']}")
         sys.exit(1)
+    if message["status"] == "sent":
+        click.echo(f"({message['channel']} reports no delivery: sent is as far as its replies go)")
     for line in _sandbox_lines(tenant.receiver_url, message):
         click.echo(line)
+
+
+def _arm(receiver_url: str, api: AgentClient, ticket_id: str, code: int) -> None:
+    """Tell the ticket's provider in the sandbox to refuse the next send with ``code``."""
+    channel = api.call("GET", f"/v1/tickets/{path_part(ticket_id)}")["ticket"]["channel"]
+    provider = PROVIDERS.get(channel)
+    if provider is None:
+        raise click.ClickException(f"the {channel} channel has no fake provider in the sandbox")
+    request = urllib.request.Request(f"{receiver_url}/sandbox/fail", method="POST",  # noqa: S310 - the receiver
+                                     data=json.dumps({"provider": provider, "code": code}).encode())
+    try:
+        urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - the local receiver
+    except OSError as err:
+        raise click.ClickException(f"cannot reach the demo receiver at {receiver_url}: {err}") from None
+    click.echo(f"the {provider} sandbox will refuse the next send with {code}")
 
 
 def _follow(api: AgentClient, ticket_id: str, message_id: str, timeout: float) -> dict[str, Any]:
@@ -91,7 +114,7 @@ def _sandbox_lines(receiver_url: str, message: dict[str, Any]) -> list[str]:
         return [f"the web backend (demo receiver) received a signed POST: to {got['to']['value']} "
                 f"{got['text']!r}"] if got else ["the web backend has no record of it"]
     sandbox = _get(f"{receiver_url}/sandbox").get("sandbox", {})
-    provider = {"twilio": "twilio", "wechat": "wechat", "email": "mailgun"}.get(channel, channel)
+    provider = PROVIDERS.get(channel, channel)
     entries = sandbox.get(provider, [])
     if provider == "wechat":  # WeChat's answer names no message id: the newest with this text
         got = next((e for e in reversed(entries) if e["text"] == message["text"]), None)

@@ -10,7 +10,8 @@ hub, so a reply goes on to ``delivered``. Email goes through Mailgun here; a ten
 set to ``send_via: ses`` sends through SES v2 to the emulator instead.
 
 :meth:`ProviderSandbox.received` lists what each fake accepted (the demo receiver
-serves it at ``GET /sandbox``, for ``switchboard demo reply``).
+serves it at ``GET /sandbox``, for ``switchboard demo reply``); :meth:`ProviderSandbox.fail_next`
+makes a provider refuse its next send (``POST /sandbox/fail``: ``demo reply --fail-with``).
 """
 
 from __future__ import annotations
@@ -76,6 +77,19 @@ class ProviderSandbox:
     def urls(self) -> dict[str, str]:
         fakes = {"twilio": self.twilio, "wechat": self.wechat, "mailgun": self.mailgun}
         return {name: fake.url for name, fake in fakes.items() if fake is not None}
+
+    def fail_next(self, provider: str, code: int) -> bool:
+        """Answer the provider's next send with its error ``code`` (Twilio's and WeChat's
+        codes, Mailgun's HTTP status), so a failed reply can be seen and retried."""
+        if provider == "twilio" and self.twilio is not None:
+            self.twilio.fail_next(code)
+        elif provider == "wechat" and self.wechat is not None:
+            self.wechat.fail(code)
+        elif provider == "mailgun" and self.mailgun is not None:
+            self.mailgun.fail_next(code, "the sandbox was told to refuse this one")
+        else:
+            return False
+        return True
 
     def received(self) -> dict[str, list[dict[str, Any]]]:
         """What each fake accepted, newest last (JSON-ready; no credentials)."""

@@ -6,7 +6,9 @@ it). Repeats of an event id are acknowledged and marked, as a receiver should.
 
 It also plays the business's backend for the web channel's replies
 (``POST /replies``, signed with the channel's ``reply_signing_secret``; listed at
-``GET /replies``), and shows what the provider sandbox received at ``GET /sandbox``.
+``GET /replies``), shows what the provider sandbox received at ``GET /sandbox``, and
+tells a fake provider to refuse its next send (``POST /sandbox/fail``
+``{"provider", "code"}``; loopback only, like everything here).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class DemoReceiver:
         self.reply_secret = ""
         self.replies: list[dict[str, Any]] = []
         self.sandbox: Callable[[], dict[str, Any]] = dict
+        self.sandbox_fail: Callable[[str, int], bool] = lambda provider, code: False
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer((host, port), _handler_for(self))
         self._server.daemon_threads = True
@@ -95,6 +98,9 @@ def _handler_for(receiver: DemoReceiver) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.path == "/sandbox/fail":
+                self._fail(body)
+                return
             accept = receiver.accept_reply if self.path == "/replies" else receiver.accept
             status = accept({k.lower(): v for k, v in self.headers.items()}, body)
             self._reply(status, {"ok": status == 200})
@@ -107,6 +113,15 @@ def _handler_for(receiver: DemoReceiver) -> type[BaseHTTPRequestHandler]:
                 "/sandbox": lambda: {"sandbox": receiver.sandbox()},
             }
             self._reply(200, pages.get(self.path, lambda: {"status": "ok"})())
+
+        def _fail(self, body: bytes) -> None:
+            try:
+                order = json.loads(body)
+                armed = receiver.sandbox_fail(str(order["provider"]), int(order["code"]))
+            except (ValueError, KeyError, TypeError):
+                self._reply(400, {"ok": False, "error": 'expected {"provider": "twilio", "code": 21610}'})
+                return
+            self._reply(200 if armed else 404, {"ok": armed})
 
         def _reply(self, status: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()

@@ -159,7 +159,7 @@ class LocalRuntime:
                                 channels=channels, web_reply_url=f"{receiver.url}/replies")
         agent = seed_demo_agent(hub, demo.tenant_id)
         receiver.secret, receiver.reply_secret = demo.webhook_secret, demo.web_reply_secret
-        receiver.sandbox = sandbox.received
+        receiver.sandbox, receiver.sandbox_fail = sandbox.received, sandbox.fail_next
         return replace(demo, agent_email=agent.email, agent_password=agent.password, sandbox=sandbox.urls)
 
     def start_pumps(self, hub: Hub, outputs: dict[str, str]) -> None:
