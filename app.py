@@ -184,6 +184,99 @@ def erase_customer(customer_id: str) -> Any:
     return json_response(get_hub().tenant_admin_api.erase_customer(_call(), customer_id))
 
 
+# -- agents: sign-in (no key), the caller itself, and the tenant's agents and groups -----
+
+
+@app.route("/v1/session", methods=["POST"])
+@guarded
+def create_session() -> Any:
+    return json_response(get_hub().session_api.sign_in(_call()))
+
+
+@app.route("/v1/session/password", methods=["POST"])
+@guarded
+def set_session_password() -> Any:
+    return json_response(get_hub().session_api.set_password(_call()))
+
+
+@app.route("/v1/session/refresh", methods=["POST"])
+@guarded
+def refresh_session() -> Any:
+    return json_response(get_hub().session_api.refresh(_call()))
+
+
+@app.route("/v1/me", methods=["GET"])
+@guarded
+def get_me() -> Any:
+    return json_response(get_hub().agents_api.me(_call()))
+
+
+@app.route("/v1/me/availability", methods=["PUT"])
+@guarded
+def set_availability() -> Any:
+    return json_response(get_hub().agents_api.set_availability(_call()))
+
+
+@app.route("/v1/agents", methods=["GET"])
+@guarded
+def list_agents() -> Any:
+    return json_response(get_hub().agents_api.list_agents(_call()))
+
+
+@app.route("/v1/agents", methods=["POST"])
+@guarded
+def create_agent() -> Any:
+    return json_response(get_hub().agents_api.create_agent(_call()), 201)
+
+
+@app.route("/v1/agents/{agent_id}", methods=["GET"])
+@guarded
+def get_agent(agent_id: str) -> Any:
+    return json_response(get_hub().agents_api.get_agent(_call(), agent_id))
+
+
+@app.route("/v1/agents/{agent_id}", methods=["PATCH"])
+@guarded
+def update_agent(agent_id: str) -> Any:
+    return json_response(get_hub().agents_api.update_agent(_call(), agent_id))
+
+
+@app.route("/v1/agents/{agent_id}", methods=["DELETE"])
+@guarded
+def remove_agent(agent_id: str) -> Any:
+    return json_response(get_hub().agents_api.remove_agent(_call(), agent_id))
+
+
+@app.route("/v1/groups", methods=["GET"])
+@guarded
+def list_groups() -> Any:
+    return json_response(get_hub().agents_api.list_groups(_call()))
+
+
+@app.route("/v1/groups", methods=["POST"])
+@guarded
+def create_group() -> Any:
+    return json_response(get_hub().agents_api.create_group(_call()), 201)
+
+
+@app.route("/v1/groups/{group_id}", methods=["GET"])
+@guarded
+def get_group(group_id: str) -> Any:
+    return json_response(get_hub().agents_api.get_group(_call(), group_id))
+
+
+@app.route("/v1/groups/{group_id}", methods=["PATCH"])
+@guarded
+def update_group(group_id: str) -> Any:
+    return json_response(get_hub().agents_api.update_group(_call(), group_id))
+
+
+@app.route("/v1/groups/{group_id}", methods=["DELETE"])
+@guarded
+def delete_group(group_id: str) -> Any:
+    return json_response(get_hub().agents_api.delete_group(_call(), group_id))
+
+
 # -- the platform operator (platform-admin keys) --------------------------------------
 
 

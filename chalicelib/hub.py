@@ -23,10 +23,15 @@ from .storage.aws import AwsClients
 from .storage.conventions import utc_now as utc_now  # the default clock; tools import it from here
 
 if TYPE_CHECKING:
+    from .agents.directory import AgentStore
+    from .agents.pool import UserPool
+    from .agents.tokens import TokenVerifier
     from .api.access import Access
+    from .api.agents import AgentApi
     from .api.aside import AsideApi
     from .api.deliveries import DeliveryApi
     from .api.platform import PlatformApi
+    from .api.session import SessionApi
     from .api.tenant_admin import TenantAdminApi
     from .api.tickets import TicketApi
     from .ingest.ingestor import Ingestor
@@ -51,6 +56,7 @@ class Hub:
     registry: PluginRegistry
     clock: Callable[[], datetime] = utc_now
     transport: HttpTransport | None = None
+    jwks_fetch: Callable[[str], bytes] | None = None  # the user pool's JWKS by URL (default: an HTTP GET)
 
     @functools.cached_property
     def store(self) -> TicketStore:
@@ -93,7 +99,48 @@ class Hub:
 
         api_rate = self.settings.api_rate
         return Access(self.api_keys, self.tenants,
-                      limit=lambda tenant_id, bucket: self.rate_limiter.check(tenant_id, bucket, api_rate))
+                      limit=lambda tenant_id, bucket: self.rate_limiter.check(tenant_id, bucket, api_rate),
+                      # agents' tokens: the verifier and the directory load only when a token comes
+                      verify_token=lambda token: self.token_verifier.verify(token),
+                      load_agent=lambda tenant_id, agent_id: self.agent_store.of(tenant_id).agent(agent_id))
+
+    @functools.cached_property
+    def token_verifier(self) -> TokenVerifier:
+        """Agents' JWTs, against the user pool's JWKS (cached in this container)."""
+        from .agents.tokens import TokenVerifier
+
+        settings = self.settings
+        return TokenVerifier(issuer=settings.token_issuer, client_id=settings.cognito_client_id,
+                             jwks_url=settings.token_jwks_url, clock=self.clock, fetch=self.jwks_fetch)
+
+    @functools.cached_property
+    def user_pool(self) -> UserPool | None:
+        """The stack's Cognito user pool (``None`` when the deployment names none)."""
+        from .agents.pool import UserPool
+
+        if not (self.settings.cognito_pool_id and self.settings.cognito_client_id):
+            return None
+        return UserPool(self.aws.client("cognito-idp"), self.settings.cognito_pool_id, self.settings.cognito_client_id)
+
+    @functools.cached_property
+    def agent_store(self) -> AgentStore:
+        from .agents.directory import AgentStore
+
+        return AgentStore(self.aws.dynamodb, self.settings.table_name)
+
+    @functools.cached_property
+    def session_api(self) -> SessionApi:
+        """``/v1/session``: agents sign in through the user pool."""
+        from .api.session import SessionApi
+
+        return SessionApi(self.user_pool)
+
+    @functools.cached_property
+    def agents_api(self) -> AgentApi:
+        """``/v1/me``, ``/v1/agents``, ``/v1/groups``."""
+        from .api.agents import AgentApi
+
+        return AgentApi(self.access, self.agent_store, self.user_pool, self.audit, self.clock)
 
     @functools.cached_property
     def api(self) -> TicketApi:

@@ -112,6 +112,12 @@ class Settings:
     audit_retention_days: int = AUDIT_DAYS
     secret_prefix: str = "/switchboard"  # noqa: S105 - the SSM path of plugin secrets (docs/secrets.md)
     log_level: str = "INFO"
+    # agents' sign-in (chalicelib/agents): the stack's Cognito user pool and its app client; the
+    # JWKS URL and the issuer default to Cognito's for the pool (see token_jwks_url, token_issuer)
+    cognito_pool_id: str = ""
+    cognito_client_id: str = ""
+    cognito_jwks_url: str = ""
+    cognito_issuer: str = ""
     # the API's public base URL (scheme://host[/stage]): providers post reply statuses to
     # <public_url>/hooks/<tenant>/<channel>; empty: replies ask for no status callbacks
     public_url: str = ""
@@ -151,5 +157,30 @@ class Settings:
             audit_retention_days=_at_least(_int(env, "SWITCHBOARD_AUDIT_RETENTION_DAYS", AUDIT_DAYS), AUDIT_DAYS,
                                            "SWITCHBOARD_AUDIT_RETENTION_DAYS"),
             secret_prefix=env.get("SWITCHBOARD_SECRET_PREFIX", "/switchboard"),
+            cognito_pool_id=env.get("SWITCHBOARD_COGNITO_POOL_ID", "").strip(),
+            cognito_client_id=env.get("SWITCHBOARD_COGNITO_CLIENT_ID", "").strip(),
+            cognito_jwks_url=env.get("SWITCHBOARD_COGNITO_JWKS_URL", "").strip(),
+            cognito_issuer=env.get("SWITCHBOARD_COGNITO_ISSUER", "").strip(),
             outbound_policy=_outbound_policy(env),
         )
+
+    @property
+    def token_issuer(self) -> str:
+        """The ``iss`` of the pool's tokens (also under an emulator: moto signs with Cognito's form)."""
+        if self.cognito_issuer or not self.cognito_pool_id:
+            return self.cognito_issuer
+        return f"https://cognito-idp.{self._pool_region}.amazonaws.com/{self.cognito_pool_id}"
+
+    @property
+    def token_jwks_url(self) -> str:
+        """Where the pool's signing keys are: Cognito's URL, or the emulator's when one is set."""
+        if self.cognito_jwks_url or not self.cognito_pool_id:
+            return self.cognito_jwks_url
+        if self.aws_endpoint:  # moto's server serves <endpoint>/<pool id>/.well-known/jwks.json
+            return f"{self.aws_endpoint.rstrip('/')}/{self.cognito_pool_id}/.well-known/jwks.json"
+        return f"{self.token_issuer}/.well-known/jwks.json"
+
+    @property
+    def _pool_region(self) -> str:
+        region, separator, _ = self.cognito_pool_id.partition("_")  # pool ids read <region>_<id>
+        return region if separator and region else self.region

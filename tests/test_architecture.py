@@ -26,9 +26,10 @@ ALLOWED = {
     "pipeline": {"outbound", "tenancy", "storage", "settings", "logs"},
     "outbound": {"tenancy", "storage", "settings", "logs"},
     "ingest": {"tenancy", "storage", "settings", "logs"},
-    "api": {"outbound", "pipeline", "ingest", "tenancy", "storage"},
+    "agents": {"storage", "logs"},
+    "api": {"agents", "outbound", "pipeline", "ingest", "tenancy", "storage"},
     "edge": {"api", "ingest", "logs"},
-    "hub": {"api", "ingest", "outbound", "pipeline", "tenancy", "secrets", "storage", "settings", "logs"},
+    "hub": {"agents", "api", "ingest", "outbound", "pipeline", "tenancy", "secrets", "storage", "settings", "logs"},
     "settings": set(),
     "logs": set(),
 }

@@ -17,12 +17,25 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
 from switchboard_sdk import Message, Ticket
 
+from ..agents.directory import AgentView, Group
 from ..ingest.content_types import WEBHOOK_CONTENT_TYPES
 from ..tenancy.apikeys import ApiKeyInfo
 from ..tenancy.audit import AuditPage
+from .agents import (
+    AgentCreated,
+    AgentList,
+    CreateAgent,
+    CreateGroup,
+    GroupList,
+    Me,
+    SetAvailability,
+    UpdateAgent,
+    UpdateGroup,
+)
 from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
+from .session import NewPassword, Refresh, SessionTokensView, SignIn, SignInAnswer
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
 
 VERSION = "1.0.0"
@@ -114,10 +127,12 @@ class Operation:
     scopes: tuple[str, ...] = ("tenant-admin", "agent", "read-only")
     errors: tuple[int, ...] = field(default=(400, 401, 403, 429))
     provider: bool = False  # a provider's webhook: its own body formats and answers
+    session: bool = False  # about the signed-in agent itself: an agent's ID token, never an API key
 
 
 WEBHOOK_ERRORS = (400, 401, 403, 404, 405, 413, 429)
 TENANT_ADMIN = ("tenant-admin",)
+SESSION_ERRORS = (400, 401, 403, 404, 422, 429)
 PLATFORM = ("platform-admin",)
 OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/health", "health", "Liveness", "meta", Health, scopes=(), errors=()),
@@ -168,6 +183,39 @@ OPERATIONS: tuple[Operation, ...] = (
               query=(Query("action", {"type": "string", "maxLength": 64}), LIMIT, CURSOR), scopes=TENANT_ADMIN),
     Operation("delete", "/v1/customers/{customer_id}", "erase_customer", "Erase a customer's personal data",
               "customers", ErasureReport, scopes=TENANT_ADMIN, errors=(401, 403, 404, 429)),
+    Operation("post", "/v1/session", "create_session", "Sign in (email and password): tokens, or a challenge",
+              "session", SignInAnswer, body=SignIn, scopes=(), errors=SESSION_ERRORS),
+    Operation("post", "/v1/session/password", "set_session_password",
+              "Answer the first sign-in's challenge with the agent's own password", "session", SessionTokensView,
+              body=NewPassword, scopes=(), errors=SESSION_ERRORS),
+    Operation("post", "/v1/session/refresh", "refresh_session", "New ID and access tokens for a refresh token",
+              "session", SessionTokensView, body=Refresh, scopes=(), errors=SESSION_ERRORS),
+    Operation("get", "/v1/me", "get_me", "The signed-in agent", "agents", Me, scopes=("agent",), session=True,
+              errors=(401, 403, 429)),
+    Operation("put", "/v1/me/availability", "set_availability", "Set the signed-in agent's availability",
+              "agents", AgentView, body=SetAvailability, scopes=("agent",), session=True,
+              errors=(401, 403, 422, 429)),
+    Operation("get", "/v1/agents", "list_agents", "The tenant's agents, by name", "agents", AgentList,
+              query=(Query("status", {"type": "string", "enum": ["active", "deactivated", "removed"]},
+                           "Default: active and deactivated."),)),
+    Operation("post", "/v1/agents", "create_agent", "Create an agent (its temporary password is shown once)",
+              "agents", AgentCreated, status=201, body=CreateAgent, scopes=TENANT_ADMIN,
+              errors=(401, 403, 404, 409, 422, 429)),
+    Operation("get", "/v1/agents/{agent_id}", "get_agent", "One agent", "agents", AgentView,
+              errors=(401, 403, 404, 429)),
+    Operation("patch", "/v1/agents/{agent_id}", "update_agent", "Rename, change role or groups, deactivate",
+              "agents", AgentView, body=UpdateAgent, scopes=TENANT_ADMIN, errors=(401, 403, 404, 409, 422, 429)),
+    Operation("delete", "/v1/agents/{agent_id}", "remove_agent", "Remove an agent (its record stays, removed)",
+              "agents", AgentView, scopes=TENANT_ADMIN, errors=(401, 403, 404, 409, 429)),
+    Operation("get", "/v1/groups", "list_groups", "The tenant's agent groups, by name", "agents", GroupList),
+    Operation("post", "/v1/groups", "create_group", "Create a group", "agents", Group, status=201,
+              body=CreateGroup, scopes=TENANT_ADMIN, errors=(401, 403, 409, 422, 429)),
+    Operation("get", "/v1/groups/{group_id}", "get_group", "One group", "agents", Group,
+              errors=(401, 403, 404, 429)),
+    Operation("patch", "/v1/groups/{group_id}", "update_group", "Rename or describe a group", "agents", Group,
+              body=UpdateGroup, scopes=TENANT_ADMIN, errors=(401, 403, 404, 409, 422, 429)),
+    Operation("delete", "/v1/groups/{group_id}", "delete_group", "Delete a group (its agents leave it)", "agents",
+              Group, scopes=TENANT_ADMIN, errors=(401, 403, 404, 409, 429)),
     Operation("post", "/v1/admin/tenants", "create_tenant", "Create a tenant", "platform", TenantView, status=201,
               body=CreateTenant, scopes=PLATFORM, errors=(401, 403, 409, 422)),
     Operation("get", "/v1/admin/tenants", "list_tenants", "List tenants by id", "platform", TenantPage,
@@ -193,10 +241,14 @@ OPERATIONS: tuple[Operation, ...] = (
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
 )
 PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
-               "channel": 64}
+               "channel": 64, "agent_id": 64, "group_id": 64}
 ERROR_TEXT = {400: "Bad request", 401: "No valid API key or signature", 403: "Not allowed, or tenant suspended",
               404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large",
               422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}
+AGENT_TOKEN = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+               "description": "An agent's Cognito ID token (POST /v1/session). Roles give scopes: admin → "
+                              "tenant-admin, agent, reply; supervisor → agent, reply, supervisor; "
+                              "agent → agent, reply."}
 PROVIDER_BODY = {"description": "The provider's own format (JSON, form, XML, MIME, ...), signed its way.",
                  "content": {t: {"schema": {}} for t in WEBHOOK_CONTENT_TYPES}}
 
@@ -214,12 +266,14 @@ def document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Switchboard API", "version": VERSION,
                  "description": "Tenant and platform administration, tickets and deliveries. Every request "
-                                "but /health and /openapi.json needs `Authorization: Bearer sbk_...`; the key "
-                                "decides the tenant."},
+                                "but /health, /openapi.json and /v1/session needs `Authorization: Bearer ...`: "
+                                "an API key (`sbk_...`) or a signed-in agent's ID token (from POST /v1/session; "
+                                "the agent's role gives the scopes). The key or token decides the tenant."},
         "paths": paths,
         "components": {"schemas": schemas.get("$defs", {}),
                        "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer",
-                                                      "description": "sbk_<key id>_<secret>"}}},
+                                                      "description": "sbk_<key id>_<secret>"},
+                                           "agentToken": AGENT_TOKEN}},
     }
 
 
@@ -249,8 +303,9 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["requestBody"] = PROVIDER_BODY
         spec["responses"]["200"] = success
     if op.scopes:
-        spec["security"] = [{"apiKey": []}]
-        spec["description"] = f"Scopes: {', '.join(op.scopes)}."
+        spec["security"] = _security(op)
+        spec["description"] = (f"Signed-in agents only (any role holding: {', '.join(op.scopes)})." if op.session
+                               else f"Scopes: {', '.join(op.scopes)}.")
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": size}}
               for name, size in PATH_PARAMS.items() if f"{{{name}}}" in op.path]
     params += [{"name": q.name, "in": "query", "required": False, "schema": q.schema, "description": q.description}
@@ -261,6 +316,12 @@ def _operation(op: Operation) -> dict[str, Any]:
         spec["requestBody"] = {"required": op.method in ("put", "patch") or op.operation_id.startswith("create"),
                                "content": {"application/json": {"schema": {"$ref": REF + op.body.__name__}}}}
     return spec
+
+
+def _security(op: Operation) -> list[dict[str, list[str]]]:
+    """API keys everywhere (but the agent's own routes); agents' tokens on tenant routes."""
+    keys: list[dict[str, list[str]]] = [] if op.session else [{"apiKey": []}]
+    return keys + ([] if op.path.startswith("/v1/admin/") else [{"agentToken": []}])
 
 
 def _json(model: str, description: str) -> dict[str, Any]:

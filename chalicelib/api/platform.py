@@ -77,7 +77,7 @@ class KeyDesk:
 
     def issue(self, caller: Caller, owner: str | None, call: ApiCall) -> KeyCreated:
         request = call.json(CreateKey)
-        info, plain = self.keys.create(owner, request.scopes, name=request.name, created_by=caller.key.key_id,
+        info, plain = self.keys.create(owner, request.scopes, name=request.name, created_by=caller.created_by,
                                        expires_at=request.expires_at, audit=self._entry(caller, owner, "key.create"))
         return KeyCreated(**info.model_dump(), key=plain)
 

@@ -26,8 +26,9 @@ from ..storage.items import from_item, to_item
 from ..storage.keys import KEY_ID, PLATFORM_KEY_INDEX, TenantKeys, api_key_record_key, api_key_sort_key
 
 KEY_PREFIX = "sbk"
-Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only"]
-TENANT_SCOPES: frozenset[str] = frozenset({"tenant-admin", "agent", "read-only"})
+# reply: post replies and notes on tickets (an integration answering customers), nothing else
+Scope = Literal["platform-admin", "tenant-admin", "agent", "read-only", "reply"]
+TENANT_SCOPES: frozenset[str] = frozenset({"tenant-admin", "agent", "read-only", "reply"})
 CLEANUP_AFTER_EXPIRY = timedelta(days=30)  # expired records linger, then TTL removes them
 MAX_LIFETIME = timedelta(days=5 * 366)
 _REFUSED = "a valid API key is required: Authorization: Bearer sbk_..."

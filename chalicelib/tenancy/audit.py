@@ -33,11 +33,14 @@ MAX_PAGES_PER_CALL = 10
 
 class Actor(BaseModel):
     """Who acted: an API key (``key_id``, with its name and scopes as they were, so
-    the record still says who after the key is gone) or the operator's own AWS
-    credentials (``"aws"``)."""
+    the record still says who after the key is gone), a signed-in agent
+    (``agent_id`` and its name and role's scopes as they were; ``key_id`` empty) or
+    the operator's own AWS credentials (``"aws"``)."""
 
-    key_id: str
+    key_id: str = ""
     key_name: str = ""
+    agent_id: str | None = None
+    agent_name: str | None = None
     scopes: list[str] = Field(default_factory=list)
     source_ip: str = ""
     via: str = "api"
