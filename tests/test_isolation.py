@@ -26,15 +26,17 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.agents.directory import Group, new_group_id
 from chalicelib.api.openapi import OPERATIONS, Operation
 from chalicelib.hub import Hub
 from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
+from tests.agents_support import signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tools.local.demo import DemoTenant, new_whsec
 
 B = "other"
-PUBLIC = {"/health", "/openapi.json"}
+PUBLIC = {"/health", "/openapi.json", "/v1/session", "/v1/session/password", "/v1/session/refresh"}
 BODIES: dict[str, Any] = {
     "replay_deliveries": {"source": "log", "connector": "webhook"}, "replay_aside": {},
     "enable_plugin": {}, "disable_plugin": {},
@@ -42,6 +44,9 @@ BODIES: dict[str, Any] = {
     "create_key": {"scopes": ["tenant-admin"]}, "update_settings": {"name": "Taken over"},
     "create_tenant": {"id": B, "name": "Taken over"}, "update_tenant": {"status": "suspended"},
     "create_tenant_key": {"scopes": ["tenant-admin"]}, "create_platform_key": {"scopes": ["platform-admin"]},
+    "create_agent": {"email": "new.agent@example.com", "name": "New Agent", "role": "admin"},
+    "update_agent": {"name": "Taken over", "role": "agent"}, "set_availability": {"availability": "online"},
+    "create_group": {"name": "Taken over"}, "update_group": {"name": "Taken over"},
 }
 
 
@@ -67,8 +72,13 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
     ticket = hub.store.reads(B).list_tickets(status=None, limit=1, before=None)[0][0]
     info, key = hub.api_keys.create(B, ["tenant-admin"], name="b-admin")
     hub.audit.record(B, _actor(), "key.create", f"key/{info.key_id}")
+    agent = signed_in(hub, B, role="admin", name="Bee Admin")
+    group = Group(id=new_group_id(), name="B's group", created_at="2026-11-25T00:00:00Z",
+                  updated_at="2026-11-25T00:00:00Z")
+    hub.agent_store.of(B).add_group(group, hub.audit.entry(B, _actor(), "group.create", f"group/{group.id}")[1])
     return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id,
-            "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret}
+            "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret,
+            "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token}
 
 
 def _actor() -> Any:
@@ -113,7 +123,8 @@ def whole_state(hub: Hub) -> dict[str, Any]:
 
 def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tuple[int, str]:
     path = op.path
-    for name in ("ticket_id", "customer_id", "key_id", "name", "tenant_id", "tenant", "channel"):
+    for name in ("ticket_id", "customer_id", "key_id", "name", "tenant_id", "tenant", "channel", "agent_id",
+                 "group_id"):
         path = path.replace(f"{{{name}}}", {"tenant": B, "channel": "web"}.get(name) or ids.get(name, ""))
     assert "{" not in path, f"no id of tenant B to try for {op.path}: add it to other_tenant()"
     query = "?ticket_id=" + ids["ticket_id"] if op.operation_id == "list_deliveries" else ""
@@ -125,7 +136,8 @@ def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tup
 
 
 def names_a_resource(op: Operation) -> bool:
-    return any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id"))
+    return any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id", "agent_id",
+                                               "group_id"))
 
 
 API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider]
@@ -163,7 +175,8 @@ def test_tenant_a_can_neither_read_nor_change_tenant_b(
         assert status in (403, 404), f"{where} answered {status}: {body[:300]}"
     else:
         assert status < 500, body[:300]
-    for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], "B's private message", "Other Co"):
+    for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], ids["agent_id"], ids["group_id"],
+                  "B's private message", "Other Co", "Bee Admin"):
         assert value not in body, f"{where} leaked {value!r}"
     assert snapshot(hub) == before, f"{where} changed tenant B's data"
 

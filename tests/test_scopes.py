@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -25,16 +26,20 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.agents.directory import Group, new_group_id
 from chalicelib.api.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from chalicelib.hub import Hub
 from chalicelib.tenancy.apikeys import Scope
+from chalicelib.tenancy.audit import Actor
+from tests.agents_support import signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, whole_state
 from tools.local.demo import DemoTenant
 
 KINDS: tuple[Scope, ...] = ("platform-admin", "tenant-admin", "agent", "read-only")
 TENANT_SCOPES = frozenset({"tenant-admin", "agent", "read-only"})
-AUTHENTICATED = [op for op in OPERATIONS if op.scopes and not op.provider]
+# the routes about the signed-in agent itself take no key (tests/test_agents.py)
+AUTHENTICATED = [op for op in OPERATIONS if op.scopes and not op.provider and not op.session]
 MATRIX = [(op, kind) for op in AUTHENTICATED for kind in KINDS]
 
 
@@ -65,6 +70,14 @@ def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op:
         "key_id": hub.api_keys.create("demo", ["read-only"], name="victim")[0].key_id,
         "platform_key_id": hub.api_keys.create(None, ["platform-admin"], name="victim")[0].key_id,
     }
+    if "{agent_id}" in op.path:
+        ids["agent_id"] = signed_in(hub, "demo", role="agent", name="Victim").agent.id
+    if "{group_id}" in op.path:
+        group = Group(id=new_group_id(), name="Victims", created_at="2026-11-25T00:00:00Z",
+                      updated_at="2026-11-25T00:00:00Z")
+        hub.agent_store.of("demo").add_group(group, hub.audit.entry("demo", Actor(key_id="setup"), "group.create",
+                                                                    f"group/{group.id}")[1])
+        ids["group_id"] = group.id
     if needs_ticket(op):
         body = web_message("Where is my parcel?", client_id="scope-1")
         response = client.http.post("/hooks/demo/web", body=body, headers=signed_web_headers(demo.web_secret, body))
@@ -119,7 +132,8 @@ def test_every_operation_with_a_body_has_one_to_send(op: Operation) -> None:
 
 
 def test_every_path_parameter_has_an_id_to_try() -> None:
-    assert set(PATH_PARAMS) - {"tenant", "channel"} <= {"tenant_id", "name", "key_id", "ticket_id", "customer_id"}
+    assert set(PATH_PARAMS) - {"tenant", "channel"} <= {"tenant_id", "name", "key_id", "ticket_id", "customer_id",
+                                                         "agent_id", "group_id"}
 
 
 # -- the matrix -----------------------------------------------------------------------------
@@ -186,7 +200,7 @@ def test_without_a_valid_key_every_route_answers_401_and_changes_nothing(
 
 def test_a_caller_without_a_key_gets_401_whatever_its_query(client: Client, hub: Hub, demo: DemoTenant) -> None:
     ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
-           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown"}
+           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown"}
     answers = {}
     for op in AUTHENTICATED:
         url = url_of(op, ids)
@@ -199,9 +213,10 @@ def test_a_caller_without_a_key_gets_401_whatever_its_query(client: Client, hub:
 def test_an_unknown_query_parameter_is_a_documented_400_for_a_valid_key(
     client: Client, hub: Hub, demo: DemoTenant
 ) -> None:
+    hub.settings = replace(hub.settings, api_rate=1000.0)  # every route at once: more than 20/s of one key
     platform = hub.api_keys.create(None, ["platform-admin"])[1]
     ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
-           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown"}
+           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown"}
     for op in AUTHENTICATED:
         key = platform if op.path.startswith("/v1/admin/") else demo.api_key
         url = url_of(op, ids)
