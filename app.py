@@ -85,6 +85,24 @@ def get_ticket(ticket_id: str) -> Any:
     return json_response(get_hub().api.get_ticket(_call(), ticket_id))
 
 
+@app.route("/v1/tickets/{ticket_id}/messages", methods=["POST"])
+@guarded
+def post_message(ticket_id: str) -> Any:
+    return json_response(get_hub().replies_api.post(_call(), ticket_id), 202)
+
+
+@app.route("/v1/tickets/{ticket_id}/messages/{message_id}/retry", methods=["POST"])
+@guarded
+def retry_message(ticket_id: str, message_id: str) -> Any:
+    return json_response(get_hub().replies_api.retry(_call(), ticket_id, message_id), 202)
+
+
+@app.route("/v1/customers/{customer_id}", methods=["GET"])
+@guarded
+def get_customer(customer_id: str) -> Any:
+    return json_response(get_hub().api.get_customer(_call(), customer_id))
+
+
 @app.route("/v1/deliveries", methods=["GET"])
 @guarded
 def list_deliveries() -> Any:

@@ -31,11 +31,14 @@ if TYPE_CHECKING:
     from .api.aside import AsideApi
     from .api.deliveries import DeliveryApi
     from .api.platform import PlatformApi
+    from .api.replies import ReplyApi
     from .api.session import SessionApi
     from .api.tenant_admin import TenantAdminApi
     from .api.tickets import TicketApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
+    from .outbound.sender import ReplySender
+    from .pipeline.breaker import CircuitBreakers
     from .pipeline.delivery_log import DeliveryLog
     from .pipeline.failures import ObjectFailures, StreamFailures
     from .pipeline.setaside import SetAside
@@ -149,6 +152,13 @@ class Hub:
         return TicketApi(self.access, self.store)
 
     @functools.cached_property
+    def replies_api(self) -> ReplyApi:
+        """``/v1/tickets/{id}/messages``: agents' replies and notes, stored for the worker to send."""
+        from .api.replies import ReplyApi
+
+        return ReplyApi(self.access, self.store, self.retention, self.clock)
+
+    @functools.cached_property
     def platform_api(self) -> PlatformApi:
         from .api.platform import PlatformApi
 
@@ -238,20 +248,47 @@ class Hub:
 
     @functools.cached_property
     def worker(self) -> DeliveryWorker:
-        from switchboard_sdk.transport import Urllib3Transport
-
-        from .pipeline.breaker import CircuitBreakers
         from .pipeline.worker import DeliveryWorker
 
         return DeliveryWorker(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
-            sqs=self.aws.sqs, clock=self.clock,
-            # tenants choose the URLs: the transport refuses internal addresses unless the operator allowed them
-            transport=self.transport or Urllib3Transport(policy=self.settings.outbound_policy),
-            delivery_log=self.delivery_log, breakers=CircuitBreakers(
-                self.aws.dynamodb, self.settings.table_name, self.clock, threshold=self.settings.breaker_threshold,
-                cooldown=timedelta(seconds=self.settings.breaker_cooldown_seconds),
-            ),
+            sqs=self.aws.sqs, clock=self.clock, transport=self.outbound_transport,
+            delivery_log=self.delivery_log, breakers=self.breakers, sender=self.reply_sender,
+        )
+
+    @functools.cached_property
+    def breakers(self) -> CircuitBreakers:
+        """Per (tenant, endpoint): a connector, or ``send:<channel>`` for replies."""
+        from .pipeline.breaker import CircuitBreakers
+
+        return CircuitBreakers(self.aws.dynamodb, self.settings.table_name, self.clock,
+                               threshold=self.settings.breaker_threshold,
+                               cooldown=timedelta(seconds=self.settings.breaker_cooldown_seconds))
+
+    @functools.cached_property
+    def outbound_transport(self) -> HttpTransport:
+        from switchboard_sdk.transport import Urllib3Transport
+
+        # tenants choose the URLs: the transport refuses internal addresses unless the operator allowed them
+        return self.transport or Urllib3Transport(policy=self.settings.outbound_policy)
+
+    @functools.cached_property
+    def reply_sender(self) -> ReplySender:
+        """Sends replies through their ticket's channel (send jobs on the delivery queue)."""
+        from .outbound.sender import ReplySender
+        from .outbound.tokens import TableTokens
+        from .pipeline.worker import backoff_seconds
+        from .storage.keys import TenantKeys
+
+        settings = self.settings
+        return ReplySender(
+            settings=settings, registry=self.registry, tenants=self.tenants, store=self.store, clock=self.clock,
+            transport=self.outbound_transport, breakers=self.breakers,
+            backoff=lambda attempt, after: backoff_seconds(attempt, after, base=settings.retry_base_seconds,
+                                                           ceiling=settings.retry_max_seconds),
+            tokens=lambda tenant_id, channel: TableTokens(self.aws.dynamodb, settings.table_name,
+                                                          TenantKeys(tenant_id), channel, self.clock),
+            aws=self.aws.client,
         )
 
     @functools.cached_property

@@ -41,7 +41,7 @@ BODIES: dict[str, Any] = {
     "replay_deliveries": {"source": "log", "connector": "webhook"}, "replay_aside": {},
     "enable_plugin": {}, "disable_plugin": {},
     "configure_plugin": {"config": {"url": "https://attacker.example/hook", "secret": new_whsec()}},
-    "create_key": {"scopes": ["tenant-admin"]}, "update_settings": {"name": "Taken over"},
+    "create_key": {"scopes": ["tenant-admin"]}, "post_message": {"text": "Injected into B's ticket"}, "update_settings": {"name": "Taken over"},
     "create_tenant": {"id": B, "name": "Taken over"}, "update_tenant": {"status": "suspended"},
     "create_tenant_key": {"scopes": ["tenant-admin"]}, "create_platform_key": {"scopes": ["platform-admin"]},
     "create_agent": {"email": "new.agent@example.com", "name": "New Agent", "role": "admin"},
@@ -70,15 +70,32 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
         assert response.status_code == 202
     pipeline.drain()
     ticket = hub.store.reads(B).list_tickets(status=None, limit=1, before=None)[0][0]
+    reply = failed_reply(hub, B, ticket.id, ticket.customer_id, text="B's private reply")
     info, key = hub.api_keys.create(B, ["tenant-admin"], name="b-admin")
     hub.audit.record(B, _actor(), "key.create", f"key/{info.key_id}")
     agent = signed_in(hub, B, role="admin", name="Bee Admin")
     group = Group(id=new_group_id(), name="B's group", created_at="2026-11-25T00:00:00Z",
                   updated_at="2026-11-25T00:00:00Z")
     hub.agent_store.of(B).add_group(group, hub.audit.entry(B, _actor(), "group.create", f"group/{group.id}")[1])
-    return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id,
+    return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id, "message_id": reply,
             "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret,
             "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token}
+
+
+def failed_reply(hub: Hub, tenant_id: str, ticket_id: str, customer_id: str, *, text: str) -> str:
+    """A reply that failed on the ticket: what the retry route would send again; its id."""
+    from datetime import UTC, datetime
+
+    from switchboard_sdk import Message
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    message = Message(id="msg_failedreply", tenant_id=tenant_id, ticket_id=ticket_id, customer_id=customer_id,
+                      direction="outbound", channel="web", provider_message_id="out:msg_failedreply",
+                      text=text, received_at=now, status="queued", author_name="An Agent")
+    replies = hub.store.replies(tenant_id)
+    replies.add(message, ticket_subject="")
+    replies.mark_failed(message, 0, "400", "refused", at=now)
+    return message.id
 
 
 def _actor() -> Any:
@@ -124,7 +141,7 @@ def whole_state(hub: Hub) -> dict[str, Any]:
 def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tuple[int, str]:
     path = op.path
     for name in ("ticket_id", "customer_id", "key_id", "name", "tenant_id", "tenant", "channel", "agent_id",
-                 "group_id"):
+                 "group_id", "message_id"):
         path = path.replace(f"{{{name}}}", {"tenant": B, "channel": "web"}.get(name) or ids.get(name, ""))
     assert "{" not in path, f"no id of tenant B to try for {op.path}: add it to other_tenant()"
     query = "?ticket_id=" + ids["ticket_id"] if op.operation_id == "list_deliveries" else ""
@@ -176,7 +193,7 @@ def test_tenant_a_can_neither_read_nor_change_tenant_b(
     else:
         assert status < 500, body[:300]
     for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], ids["agent_id"], ids["group_id"],
-                  "B's private message", "Other Co", "Bee Admin"):
+                  "B's private message", "B's private reply", "Other Co", "Bee Admin"):
         assert value not in body, f"{where} leaked {value!r}"
     assert snapshot(hub) == before, f"{where} changed tenant B's data"
 

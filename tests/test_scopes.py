@@ -33,11 +33,11 @@ from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.audit import Actor
 from tests.agents_support import signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
-from tests.test_isolation import BODIES, whole_state
+from tests.test_isolation import BODIES, failed_reply, whole_state
 from tools.local.demo import DemoTenant
 
-KINDS: tuple[Scope, ...] = ("platform-admin", "tenant-admin", "agent", "read-only")
-TENANT_SCOPES = frozenset({"tenant-admin", "agent", "read-only"})
+KINDS: tuple[Scope, ...] = ("platform-admin", "tenant-admin", "agent", "read-only", "reply")
+TENANT_SCOPES = frozenset({"tenant-admin", "agent", "read-only", "reply"})
 # the routes about the signed-in agent itself take no key (tests/test_agents.py)
 AUTHENTICATED = [op for op in OPERATIONS if op.scopes and not op.provider and not op.session]
 MATRIX = [(op, kind) for op in AUTHENTICATED for kind in KINDS]
@@ -59,7 +59,7 @@ def key_of(hub: Hub, kind: Scope, *, name: str = "caller") -> str:
 
 
 def needs_ticket(op: Operation) -> bool:
-    return any(f"{{{name}}}" in op.path for name in ("ticket_id", "customer_id")) or any(
+    return any(f"{{{name}}}" in op.path for name in ("ticket_id", "customer_id", "message_id")) or any(
         q.name == "ticket_id" for q in op.query)
 
 
@@ -85,6 +85,8 @@ def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op:
         pipeline.drain()
         [ticket] = hub.store.reads("demo").list_tickets(status=None, limit=2, before=None)[0]
         ids |= {"ticket_id": ticket.id, "customer_id": ticket.customer_id}
+    if "{message_id}" in op.path:
+        ids["message_id"] = failed_reply(hub, "demo", ids["ticket_id"], ids["customer_id"], text="Sorry!")
     return ids
 
 
@@ -133,7 +135,7 @@ def test_every_operation_with_a_body_has_one_to_send(op: Operation) -> None:
 
 def test_every_path_parameter_has_an_id_to_try() -> None:
     assert set(PATH_PARAMS) - {"tenant", "channel"} <= {"tenant_id", "name", "key_id", "ticket_id", "customer_id",
-                                                         "agent_id", "group_id"}
+                                                         "agent_id", "group_id", "message_id"}
 
 
 # -- the matrix -----------------------------------------------------------------------------
@@ -200,7 +202,8 @@ def test_without_a_valid_key_every_route_answers_401_and_changes_nothing(
 
 def test_a_caller_without_a_key_gets_401_whatever_its_query(client: Client, hub: Hub, demo: DemoTenant) -> None:
     ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
-           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown"}
+           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown",
+           "message_id": "msg_unknown"}
     answers = {}
     for op in AUTHENTICATED:
         url = url_of(op, ids)
@@ -216,7 +219,8 @@ def test_an_unknown_query_parameter_is_a_documented_400_for_a_valid_key(
     hub.settings = replace(hub.settings, api_rate=1000.0)  # every route at once: more than 20/s of one key
     platform = hub.api_keys.create(None, ["platform-admin"])[1]
     ids = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "platform_key_id": "0" * 16,
-           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown"}
+           "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown", "group_id": "grp_unknown",
+           "message_id": "msg_unknown"}
     for op in AUTHENTICATED:
         key = platform if op.path.startswith("/v1/admin/") else demo.api_key
         url = url_of(op, ids)

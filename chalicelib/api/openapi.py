@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
-from switchboard_sdk import Message, Ticket
+from switchboard_sdk import Customer, Message, Ticket
 
 from ..agents.directory import AgentView, Group
 from ..ingest.content_types import WEBHOOK_CONTENT_TYPES
@@ -35,6 +35,7 @@ from .agents import (
 from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
+from .replies import ReplyRequest
 from .session import NewPassword, Refresh, SessionTokensView, SignIn, SignInAnswer
 from .tenant_admin import ConfigurePlugin, PluginList, PluginView, SettingsUpdate
 
@@ -59,7 +60,17 @@ class TicketPage(BaseModel):
 
 class TicketDetail(BaseModel):
     ticket: Ticket
+    customer: Customer | None  # null once erased
     messages: list[Message]
+
+
+class MessageView(BaseModel):
+    message: Message
+
+
+class CustomerDetail(BaseModel):
+    customer: Customer
+    tickets: list[Ticket]
 
 
 class DeliveryAttempt(BaseModel):
@@ -132,6 +143,7 @@ class Operation:
 
 WEBHOOK_ERRORS = (400, 401, 403, 404, 405, 413, 429)
 TENANT_ADMIN = ("tenant-admin",)
+REPLY = ("tenant-admin", "reply")
 SESSION_ERRORS = (400, 401, 403, 404, 422, 429)
 PLATFORM = ("platform-admin",)
 OPERATIONS: tuple[Operation, ...] = (
@@ -149,6 +161,15 @@ OPERATIONS: tuple[Operation, ...] = (
                      LIMIT, CURSOR)),
     Operation("get", "/v1/tickets/{ticket_id}", "get_ticket", "A ticket and its messages", "tickets",
               TicketDetail, errors=(401, 403, 404, 429)),
+    Operation("post", "/v1/tickets/{ticket_id}/messages", "post_message",
+              "Reply to the customer on the ticket's channel (sent by the worker), or add an internal note",
+              "tickets", MessageView, status=202, body=ReplyRequest, scopes=REPLY,
+              errors=(400, 401, 403, 404, 422, 429)),
+    Operation("post", "/v1/tickets/{ticket_id}/messages/{message_id}/retry", "retry_message",
+              "Send a failed reply again", "tickets", MessageView, status=202, scopes=REPLY,
+              errors=(401, 403, 404, 409, 429)),
+    Operation("get", "/v1/customers/{customer_id}", "get_customer", "A customer: every identity, their tickets",
+              "customers", CustomerDetail, errors=(401, 403, 404, 429)),
     Operation("get", "/v1/deliveries", "list_deliveries", "Delivery attempts of a ticket or a connector",
               "deliveries", DeliveryPage,
               query=(Query("ticket_id", {"type": "string", "maxLength": 100}),
@@ -241,7 +262,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
 )
 PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
-               "channel": 64, "agent_id": 64, "group_id": 64}
+               "channel": 64, "agent_id": 64, "group_id": 64, "message_id": 64}
 ERROR_TEXT = {400: "Bad request", 401: "No valid API key or signature", 403: "Not allowed, or tenant suspended",
               404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large",
               422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}

@@ -21,7 +21,7 @@ from switchboard_sdk import AttachmentRef, Conflict, Message
 from ..storage.ids import reply_id, unsent_provider_id
 from ..storage.store import TicketStore
 from ..tenancy.retention import TenantRetention
-from .access import REPLY_SCOPES, Access, ApiCall
+from .access import ADMIN_SCOPES, REPLY_SCOPES, Access, ApiCall
 
 MAX_REPLY_CHARS = 50_000  # a long email; every item (and its client_message_id claim) stays far below 400 KB
 
@@ -58,7 +58,7 @@ class ReplyApi:
         self._clock = clock
 
     def post(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
-        caller = self._access.tenant(call, REPLY_SCOPES)
+        caller = self._access.tenant(call, ADMIN_SCOPES | REPLY_SCOPES)
         request = call.json(ReplyRequest)
         tenant_id = caller.tenant_id
         ticket = self._store.reads(tenant_id).ticket(ticket_id)
@@ -78,7 +78,7 @@ class ReplyApi:
         return {"message": stored.model_dump(mode="json")}
 
     def retry(self, call: ApiCall, ticket_id: str, message_id: str) -> dict[str, Any]:
-        caller = self._access.tenant(call, REPLY_SCOPES)
+        caller = self._access.tenant(call, ADMIN_SCOPES | REPLY_SCOPES)
         replies = self._store.replies(caller.tenant_id)
         message = replies.find(ticket_id, message_id)
         if message.direction != "outbound" or message.internal:
