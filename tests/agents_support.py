@@ -7,7 +7,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,16 @@ def create_user_pool(cognito: Any) -> tuple[str, str]:
     client = {k: v for k, v in resources["AgentPoolClient"]["Properties"].items() if k != "UserPoolId"}
     client_id = cognito.create_user_pool_client(UserPoolId=pool_id, **client)["UserPoolClient"]["ClientId"]
     return pool_id, client_id
+
+
+def ensure_user_pool(hub: Hub) -> None:
+    """Give ``hub`` the agents' user pool, made now if it has none. Made on demand, not by the
+    ``hub`` fixture: moto loads an RSA key for every pool (~0.15 s), and most tests sign nobody in."""
+    if hub.settings.cognito_pool_id:
+        return
+    assert not {"user_pool", "token_verifier"} & hub.__dict__.keys(), "the pool must come before the hub uses it"
+    pool_id, client_id = create_user_pool(hub.aws.client("cognito-idp"))
+    hub.settings = replace(hub.settings, cognito_pool_id=pool_id, cognito_client_id=client_id)
 
 
 def moto_jwks() -> bytes:
@@ -85,6 +95,7 @@ def signed_in(hub: Hub, tenant_id: str = "demo", *, role: str = "admin", email: 
               name: str = "Ada Agent") -> SignedIn:
     """A new agent of ``tenant_id`` (Cognito user and record), signed in for real: the
     temporary password, the NEW_PASSWORD_REQUIRED challenge, then the agent's own password."""
+    ensure_user_pool(hub)
     assert hub.user_pool is not None
     email = email or f"{role}.{time.monotonic_ns()}@{tenant_id}.example"
     user = hub.user_pool.create_user(email, tenant_id)

@@ -37,7 +37,7 @@ import app as app_module  # noqa: E402
 from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.storage.aws import AwsClients  # noqa: E402
-from tests.agents_support import FakeJwks, create_user_pool  # noqa: E402
+from tests.agents_support import FakeJwks, ensure_user_pool  # noqa: E402
 from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
 from tools.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
 from tools.provision import deploy_stateful, settings_for  # noqa: E402
@@ -56,11 +56,9 @@ def outputs(aws: AwsClients) -> dict[str, str]:
 
 @pytest.fixture
 def hub(aws: AwsClients, outputs: dict[str, str]) -> Iterator[Hub]:
-    # agents' user pool: made through the API, as moto's CloudFormation does not emulate Cognito
-    pool_id, client_id = create_user_pool(aws.client("cognito-idp"))
+    # no user pool: tests that sign agents in get one (the user_pool fixture, agents_support.signed_in)
     settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0,
-                                              outbound_policy=OutboundPolicy.parse(LOOPBACK),
-                                              cognito_pool_id=pool_id, cognito_client_id=client_id))
+                                              outbound_policy=OutboundPolicy.parse(LOOPBACK)))
     built = build_hub(settings, jwks_fetch=FakeJwks())
     built.aws = aws
     set_hub(built)
@@ -91,6 +89,13 @@ class AtomicCalls:
                 return attribute(*args, **kwargs)
 
         return call
+
+
+@pytest.fixture
+def user_pool(hub: Hub) -> None:
+    """The agents' user pool, made through the API as infra/template.json declares it
+    (moto's CloudFormation does not emulate Cognito)."""
+    ensure_user_pool(hub)
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ from chalicelib.hub import Hub
 from tests.agents_support import SignedIn, signed_in
 from tools.local.demo import DemoTenant
 
+pytestmark = pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
+
 
 @pytest.fixture
 def client() -> Iterator[Client]:

@@ -20,6 +20,8 @@ from tests.conftest import Pipeline
 from tests.test_isolation import TENANT_ROUTES, B, names_a_resource, other_tenant, request, snapshot, whole_state
 from tools.local.demo import DemoTenant
 
+pytestmark = pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
+
 # an admin everywhere; a plain agent where it gets in, on every read and on every write naming one of B's resources
 CASES = [(op, "admin") for op in TENANT_ROUTES] + [
     (op, "agent") for op in TENANT_ROUTES

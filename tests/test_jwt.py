@@ -36,6 +36,8 @@ from chalicelib.hub import Hub
 from tests.agents_support import FakeJwks, SignedIn, claims_of, forge, moto_jwks, signed_in
 from tools.local.demo import DemoTenant
 
+pytestmark = pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
+
 ROOT = Path(__file__).resolve().parent.parent
 REFUSED = "the session token is not valid; sign in again"
 

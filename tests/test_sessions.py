@@ -18,6 +18,8 @@ from chalicelib.hub import Hub
 from tests.agents_support import PASSWORD
 from tools.local.demo import DemoTenant
 
+pytestmark = pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
+
 JSON = {"content-type": "application/json"}
 WRONG = {"error": {"code": "unauthorized", "message": "email or password is wrong"}}
 
