@@ -22,8 +22,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# two workers (this machine has two cores); a file's tests stay together on one worker,
+# so module-scoped fixtures (a local runtime, a built wheel) are made once
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 test: lint typecheck unit
 
