@@ -31,7 +31,7 @@ from chalicelib.api.openapi import OPERATIONS, PATH_PARAMS, Operation, document
 from chalicelib.hub import Hub
 from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.audit import Actor
-from tests.agents_support import signed_in
+from tests.agents_support import ensure_user_pool, signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tests.test_isolation import BODIES, failed_reply, whole_state
 from tools.local.demo import DemoTenant
@@ -70,6 +70,8 @@ def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op:
         "key_id": hub.api_keys.create("demo", ["read-only"], name="victim")[0].key_id,
         "platform_key_id": hub.api_keys.create(None, ["platform-admin"], name="victim")[0].key_id,
     }
+    if op.tag == "agents":  # creating an agent (or reading them) needs the agents' user pool
+        ensure_user_pool(hub)
     if "{agent_id}" in op.path:
         ids["agent_id"] = signed_in(hub, "demo", role="agent", name="Victim").agent.id
     if "{group_id}" in op.path:
