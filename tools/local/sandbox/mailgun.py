@@ -33,12 +33,9 @@ from __future__ import annotations
 import base64
 import hmac
 import json
-import queue
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage, Message
@@ -47,7 +44,9 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from switchboard_plugins.email.signing import mailgun_signature
-from switchboard_sdk.fake_http import Recorded, Reply, StatusServer
+from switchboard_sdk.fake_http import Recorded, Reply
+
+from .base import FakeProvider
 
 QUEUED = "Queued. Thank you."
 _MIME_PATH = "/messages.mime"
@@ -102,51 +101,21 @@ class MailgunError(Exception):
         return Reply.json(self.status, {"message": self.message}, self.headers, delay=delay)
 
 
-class FakeMailgun:
+class FakeMailgun(FakeProvider):
     """The fake; a context manager (a free port, stopped on exit), or :meth:`start`/:meth:`stop`."""
 
     def __init__(self, api_key: str, *, domains: tuple[str, ...] = (), signing_key: str | None = None,
                  webhook_url: str | None = None, echo: bool = False, host: str = "127.0.0.1", port: int = 0,
                  event_delay: float = 0.5, callback_timeout: float = 2.0) -> None:
-        self.api_key, self.domains, self.echo = api_key, domains, echo
+        super().__init__(echo=echo, host=host, port=port, callback_timeout=callback_timeout)
+        self.api_key, self.domains = api_key, domains
         self.signing_key, self.webhook_url, self.event_delay = signing_key, webhook_url, event_delay
-        self.callback_timeout = min(callback_timeout, 5.0)  # bounded: a dead hub must not hold the thread
         self.delay = 0.0
         self.accepted: list[AcceptedMail] = []
         self.events: list[PostedEvent] = []
         self._failures: list[MailgunError] = []
         self._bounces: list[tuple[int, str]] = []
         self._lock = threading.Condition()
-        self._outbox: queue.Queue[tuple[float, str, AcceptedMail, dict[str, Any]] | None] = queue.Queue(maxsize=1000)
-        self._poster = threading.Thread(target=self._post_events, name="fake-mailgun-events", daemon=True)
-        # no proxies: the webhook URL is the local hub, whatever the environment says
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self._server = StatusServer(respond=self._respond, host=host, port=port)
-
-    @property
-    def url(self) -> str:
-        """The ``api_base_url`` to configure."""
-        return self._server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self._server.requests
-
-    def start(self) -> FakeMailgun:
-        self._server.__enter__()
-        self._poster.start()
-        return self
-
-    def stop(self) -> None:
-        self._outbox.put(None)
-        self._server.__exit__(None, None, None)
-        self._poster.join(timeout=self.callback_timeout + 1)
-
-    def __enter__(self) -> FakeMailgun:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- test controls -----------------------------------------------------------------
 
@@ -198,7 +167,7 @@ class FakeMailgun:
         with self._lock:
             self.accepted.append(mail)
             bounce = self._bounces.pop(0) if self._bounces else None
-        self._schedule(mail, bounce)
+        self._schedule_event(mail, bounce)
         return mail
 
     def _authenticated(self, header: str) -> bool:
@@ -211,55 +180,29 @@ class FakeMailgun:
 
     # -- event webhooks --------------------------------------------------------------------
 
-    def _schedule(self, mail: AcceptedMail, bounce: tuple[int, str] | None) -> None:
+    def _schedule_event(self, mail: AcceptedMail, bounce: tuple[int, str] | None) -> None:
         url = self.webhook_url
         if url is None or self.signing_key is None:
             return
         data = _event_data(mail, bounce)
-        try:
-            self._outbox.put_nowait((time.monotonic() + self.event_delay, url, mail, data))
-        except queue.Full:  # bounded: a sandbox nobody drains drops events rather than memory
+        signed = self._signed(data)
+        if not self._schedule(time.monotonic() + self.event_delay, url, json.dumps(signed).encode(),
+                              {"Content-Type": "application/json"}, (mail, signed)):
             self._say(f"[mailgun] event queue full: no {data['event']} event for {mail.id}")
 
-    def _post_events(self) -> None:
-        while (item := self._outbox.get()) is not None:
-            due, url, mail, data = item
-            time.sleep(max(0.0, due - time.monotonic()))
-            posted = self._post(url, mail, data)
-            with self._lock:
-                self.events.append(posted)
-                self._lock.notify_all()
-            outcome = posted.answer if posted.answer is not None else f"no answer ({posted.error})"
-            self._say(f"[mailgun] event {posted.event} {mail.id} → {outcome}")
+    def _posted(self, note: Any, url: str, answer: int | None, error: str | None) -> None:
+        mail, signed = note
+        posted = PostedEvent(url, str(signed["event-data"]["event"]), mail.message_id, signed, answer, error)
+        with self._lock:
+            self.events.append(posted)
+            self._lock.notify_all()
+        outcome = answer if answer is not None else f"no answer ({error})"
+        self._say(f"[mailgun] event {posted.event} {mail.id} → {outcome}")
 
     def _signed(self, data: dict[str, Any]) -> dict[str, Any]:
         timestamp, token = str(int(time.time())), secrets.token_hex(25)
         signature = mailgun_signature(self.signing_key or "", timestamp, token)
         return {"signature": {"timestamp": timestamp, "token": token, "signature": signature}, "event-data": data}
-
-    def _post(self, url: str, mail: AcceptedMail, data: dict[str, Any]) -> PostedEvent:
-        body = self._signed(data)
-        posted = PostedEvent(url, str(data["event"]), mail.message_id, body)
-        if not url.startswith(("http://", "https://")):
-            return _with(posted, error="not an http(s) URL")
-        request = urllib.request.Request(  # noqa: S310 - checked just above
-            url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}, method="POST")
-        try:
-            with self._opener.open(request, timeout=self.callback_timeout) as answer:
-                return _with(posted, answer=answer.status)
-        except urllib.error.HTTPError as err:
-            err.close()
-            return _with(posted, answer=err.code)
-        except (OSError, ValueError) as err:  # refused, timed out, a URL urllib cannot call
-            return _with(posted, error=str(getattr(err, "reason", err)))
-
-    def _say(self, line: str) -> None:
-        if self.echo:
-            print(line, flush=True)
-
-
-def _with(posted: PostedEvent, *, answer: int | None = None, error: str | None = None) -> PostedEvent:
-    return PostedEvent(posted.url, posted.event, posted.message_id, posted.body, answer, error)
 
 
 def _route(path: str) -> tuple[str | None, str]:

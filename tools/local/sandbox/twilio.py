@@ -31,12 +31,9 @@ from __future__ import annotations
 
 import base64
 import hmac
-import queue
 import re
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +42,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from switchboard_plugins.twilio.signing import SIGNATURE_HEADER, signature
-from switchboard_sdk.fake_http import Recorded, Reply, StatusServer  # not .testing: make run needs no pytest
+from switchboard_sdk.fake_http import Recorded, Reply  # not .testing: make run needs no pytest
+
+from .base import FakeProvider
 
 API_VERSION = "2010-04-01"
 SERVICE_NUMBER = "+15005550006"  # the number a Messaging Service "picks" here
@@ -111,50 +110,20 @@ class PostedCallback:
         return self.params["MessageStatus"]
 
 
-class FakeTwilio:
+class FakeTwilio(FakeProvider):
     """The fake; a context manager (a free port, stopped on exit), or :meth:`start`/:meth:`stop`."""
 
     def __init__(self, account_sid: str, auth_token: str, *, echo: bool = False, host: str = "127.0.0.1",
                  port: int = 0, callback_statuses: tuple[str, ...] = ("sent", "delivered"),
                  callback_delay: float = 0.5, callback_timeout: float = 2.0) -> None:
-        self.account_sid, self.auth_token, self.echo = account_sid, auth_token, echo
+        super().__init__(echo=echo, host=host, port=port, callback_timeout=callback_timeout)
+        self.account_sid, self.auth_token = account_sid, auth_token
         self.callback_statuses, self.callback_delay = callback_statuses, callback_delay
-        self.callback_timeout = min(callback_timeout, 5.0)  # bounded: a dead hub must not hold the thread
         self.delay = 0.0
         self.accepted: list[SentMessage] = []
         self.callbacks: list[PostedCallback] = []
         self._failures: list[tuple[TwilioError, dict[str, str]]] = []
         self._lock = threading.Condition()
-        self._outbox: queue.Queue[tuple[float, str, dict[str, str]] | None] = queue.Queue()
-        self._poster = threading.Thread(target=self._post_callbacks, name="fake-twilio-callbacks", daemon=True)
-        # no proxies: the callback URL is the local hub, whatever the environment says
-        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        self._server = StatusServer(respond=self._respond, host=host, port=port)
-
-    @property
-    def url(self) -> str:
-        """The ``api_base_url`` to configure."""
-        return self._server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self._server.requests
-
-    def start(self) -> FakeTwilio:
-        self._server.__enter__()
-        self._poster.start()
-        return self
-
-    def stop(self) -> None:
-        self._outbox.put(None)
-        self._server.__exit__(None, None, None)
-        self._poster.join(timeout=self.callback_timeout + 1)
-
-    def __enter__(self) -> FakeTwilio:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- test controls -----------------------------------------------------------------
 
@@ -197,7 +166,7 @@ class FakeTwilio:
         message = self._validated(form)
         with self._lock:
             self.accepted.append(message)
-        self._schedule(message)
+        self._schedule_callbacks(message)
         return self._resource(message)
 
     def _authenticated(self, header: str) -> bool:
@@ -245,11 +214,11 @@ class FakeTwilio:
 
     # -- status callbacks ----------------------------------------------------------------
 
-    def _schedule(self, message: SentMessage) -> None:
+    def _schedule_callbacks(self, message: SentMessage) -> None:
         if message.status_callback is None:
             return
         sender = message.from_ or ((_WHATSAPP if message.to.startswith(_WHATSAPP) else "") + SERVICE_NUMBER)
-        due = time.monotonic()
+        due, url = time.monotonic(), message.status_callback
         for status in self.callback_statuses:
             due += self.callback_delay  # after the answer, as Twilio's come: the hub has stored the sid by then
             params = {"MessageSid": message.sid, "SmsSid": message.sid, "AccountSid": self.account_sid,
@@ -257,38 +226,18 @@ class FakeTwilio:
                       "ApiVersion": API_VERSION}
             if message.messaging_service_sid:
                 params["MessagingServiceSid"] = message.messaging_service_sid
-            self._outbox.put((due, message.status_callback, params))
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1",
+                       SIGNATURE_HEADER: signature(self.auth_token, url, {k: [v] for k, v in params.items()})}
+            if not self._schedule(due, url, urlencode(params).encode(), headers, params):
+                self._say(f"[twilio] too many callbacks waiting: no {status} for {message.sid}")
 
-    def _post_callbacks(self) -> None:
-        while (item := self._outbox.get()) is not None:
-            due, url, params = item
-            time.sleep(max(0.0, due - time.monotonic()))
-            posted = self._post(url, params)
-            with self._lock:
-                self.callbacks.append(posted)
-                self._lock.notify_all()
-            outcome = posted.answer if posted.answer is not None else f"no answer ({posted.error})"
-            self._say(f"[twilio] status callback {posted.status} {params['MessageSid']} → {outcome}")
-
-    def _post(self, url: str, params: dict[str, str]) -> PostedCallback:
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "User-Agent": "TwilioProxy/1.1",
-                   SIGNATURE_HEADER: signature(self.auth_token, url, {k: [v] for k, v in params.items()})}
-        if not url.startswith(("http://", "https://")):
-            return PostedCallback(url, params, None, "not an http(s) URL")
-        request = urllib.request.Request(  # noqa: S310 - checked just above
-            url, data=urlencode(params).encode(), headers=headers, method="POST")
-        try:
-            with self._opener.open(request, timeout=self.callback_timeout) as answer:
-                return PostedCallback(url, params, answer.status)
-        except urllib.error.HTTPError as err:
-            err.close()
-            return PostedCallback(url, params, err.code)
-        except (OSError, ValueError) as err:  # refused, timed out, a URL urllib cannot call
-            return PostedCallback(url, params, None, str(getattr(err, "reason", err)))
-
-    def _say(self, line: str) -> None:
-        if self.echo:
-            print(line, flush=True)
+    def _posted(self, note: Any, url: str, answer: int | None, error: str | None) -> None:
+        posted = PostedCallback(url, note, answer, error)
+        with self._lock:
+            self.callbacks.append(posted)
+            self._lock.notify_all()
+        outcome = answer if answer is not None else f"no answer ({error})"
+        self._say(f"[twilio] status callback {posted.status} {note['MessageSid']} → {outcome}")
 
 
 class _Failure(Exception):

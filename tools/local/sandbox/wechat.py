@@ -35,7 +35,9 @@ from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from switchboard_sdk.testing import Recorded, Reply, StatusServer
+from switchboard_sdk.fake_http import Recorded, Reply  # not .testing: make run needs no pytest
+
+from .base import FakeProvider
 
 TOKEN_PATH = "/cgi-bin/stable_token"  # noqa: S105 - a path, not a secret
 SEND_PATH = "/cgi-bin/message/custom/send"
@@ -86,14 +88,14 @@ class Accepted:
     image: bytes = b""  # the uploaded bytes behind media_id
 
 
-class FakeWeChat:
+class FakeWeChat(FakeProvider):
     """WeChat's token, upload and customer-service endpoints for one Official Account."""
 
     def __init__(self, app_id: str, app_secret: str, *, expires_in: int = 7200, echo: bool = False,
                  clock: Callable[[], float] = time.time, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app_id, self.app_secret = app_id, app_secret
-        self.expires_in, self.echo, self.clock = expires_in, echo, clock
-        self.server = StatusServer(respond=self._respond, host=host, port=port)
+        super().__init__(echo=echo, host=host, port=port)
+        self.expires_in, self.clock = expires_in, clock
         self.accepted: list[Accepted] = []
         self.media: dict[str, bytes] = {}
         self.token_fetches = 0  # answered token requests (normal or forced)
@@ -102,23 +104,6 @@ class FakeWeChat:
         self._plans: dict[str, list[int | None]] = {}  # per path: the next answers (None: normal)
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
-
-    # -- running ------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return self.server.url
-
-    @property
-    def requests(self) -> list[Recorded]:
-        return self.server.requests
-
-    def __enter__(self) -> FakeWeChat:
-        self.server.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.__exit__(*exc)
 
     # -- switches -------------------------------------------------------------------
 
@@ -238,9 +223,8 @@ class FakeWeChat:
             raise WeChatError(42001)
 
     def _print(self, request: Recorded, note: str) -> None:
-        if self.echo:
-            # the path without its query: the access token must not reach a terminal
-            print(f"[wechat sandbox] {request.method} {urlsplit(request.path).path} → {note}", flush=True)
+        # the path without its query: the access token must not reach a terminal
+        self._say(f"[wechat sandbox] {request.method} {urlsplit(request.path).path} → {note}")
 
 
 def _query(request: Recorded) -> dict[str, str]:
