@@ -19,19 +19,18 @@ wrapped to tag the calls they make; nothing they do is changed.
 from __future__ import annotations
 
 import argparse
-import contextvars
 import sys
 import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from phases import PHASE, tagged  # noqa: E402 - beside this script
 from switchboard_sdk.testing import StatusServer  # noqa: E402
 
 from chalicelib.hub import Hub  # noqa: E402
@@ -39,19 +38,6 @@ from chalicelib.tenancy.tenants import PluginSetting  # noqa: E402
 from tools.local import samples  # noqa: E402
 from tools.local.demo import DemoTenant  # noqa: E402
 from tools.local.runtime import LocalRuntime, free_port  # noqa: E402
-
-PHASE: contextvars.ContextVar[str] = contextvars.ContextVar("phase", default="event-source")
-
-
-def _tagged(phase: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    def run(*args: Any, **kwargs: Any) -> Any:
-        token = PHASE.set(phase)
-        try:
-            return func(*args, **kwargs)
-        finally:
-            PHASE.reset(token)
-
-    return run
 
 
 def instrument(hub: Hub, calls: Counter[str]) -> None:
@@ -62,11 +48,11 @@ def instrument(hub: Hub, calls: Counter[str]) -> None:
     for service in ("dynamodb", "sqs", "s3", "dynamodbstreams"):
         hub.aws.client(service).meta.events.register("before-call.*.*", count)
     stream, worker = hub.stream, hub.worker
-    stream.process = _tagged("dispatcher", stream.process)  # type: ignore[method-assign]
+    stream.process = tagged("dispatcher", stream.process)  # type: ignore[method-assign]
     conversations = stream._conversations  # conversation building is not dispatching
-    conversations.absorb = _tagged("conversations", conversations.absorb)  # type: ignore[method-assign]
-    conversations.release = _tagged("conversations", conversations.release)  # type: ignore[method-assign]
-    worker.process = _tagged("worker", worker.process)  # type: ignore[method-assign]
+    conversations.absorb = tagged("conversations", conversations.absorb)  # type: ignore[method-assign]
+    conversations.release = tagged("conversations", conversations.release)  # type: ignore[method-assign]
+    worker.process = tagged("worker", worker.process)  # type: ignore[method-assign]
 
 
 def send(demo: DemoTenant, customers: int, messages: int) -> None:

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import contextvars
 import json
 import os
 import secrets
@@ -58,6 +57,7 @@ from urllib.parse import parse_qs, urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from phases import PHASE, tagged  # noqa: E402 - beside this script
 from switchboard_sdk import Identity, OutboundMessage, SendContext  # noqa: E402
 from switchboard_sdk.testing import Recorded, Reply  # noqa: E402
 
@@ -69,7 +69,6 @@ from tools.local.runtime import LocalRuntime, free_port  # noqa: E402
 from tools.local.sandbox.twilio import FakeTwilio  # noqa: E402
 from tools.local.sandbox.wechat import FakeWeChat  # noqa: E402
 
-PHASE: contextvars.ContextVar[str] = contextvars.ContextVar("phase", default="event-source")
 SERVICES = ("dynamodb", "sqs", "s3", "dynamodbstreams", "cognito-idp")
 COUNTED = ("reply-api", "stream", "worker")
 
@@ -87,16 +86,6 @@ class TimedTwilio(FakeTwilio):
         return super()._respond(request)
 
 
-def _tagged(phase: str, func: Callable[..., Any]) -> Callable[..., Any]:
-    def run(*args: Any, **kwargs: Any) -> Any:
-        token = PHASE.set(phase)
-        try:
-            return func(*args, **kwargs)
-        finally:
-            PHASE.reset(token)
-
-    return run
-
 
 def instrument(hub: Hub, calls: Counter[str], operations: Counter[str]) -> None:
     """Count every AWS call by the phase that made it (wrapping entry points only)."""
@@ -106,9 +95,9 @@ def instrument(hub: Hub, calls: Counter[str], operations: Counter[str]) -> None:
 
     for service in SERVICES:
         hub.aws.client(service).meta.events.register("before-call.*.*", count)
-    hub.replies_api.post = _tagged("reply-api", hub.replies_api.post)  # type: ignore[method-assign]
-    hub.stream.process = _tagged("stream", hub.stream.process)  # type: ignore[method-assign]
-    hub.worker.process = _tagged("worker", hub.worker.process)  # type: ignore[method-assign]
+    hub.replies_api.post = tagged("reply-api", hub.replies_api.post)  # type: ignore[method-assign]
+    hub.stream.process = tagged("stream", hub.stream.process)  # type: ignore[method-assign]
+    hub.worker.process = tagged("worker", hub.worker.process)  # type: ignore[method-assign]
 
 
 def http(url: str, body: dict[str, Any] | None = None, token: str | None = None) -> Any:
