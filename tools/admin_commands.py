@@ -13,7 +13,7 @@ import click
 from .admin_cli import STATE_DIR, HubUnavailable, api_options, client, parse_settings, path_part, show
 
 KEY_COLUMNS = ("key_id", "name", "scopes", "created_at", "expires_at", "revoked_at")
-SCOPES = click.Choice(["platform-admin", "tenant-admin", "agent", "read-only"])
+SCOPES = click.Choice(["platform-admin", "tenant-admin", "agent", "read-only", "reply"])
 
 
 # -- tenants (platform-admin keys) -----------------------------------------------------
