@@ -305,3 +305,16 @@ def test_the_duplicate_window_between_the_providers_answer_and_our_write(desk: D
         return name == "update_item" and "#PM#" in kwargs["Key"]["pk"]["S"]
 
     assert _stopped_once(desk, hub, after_the_send) == 2
+
+
+def test_a_reply_too_large_for_one_item_is_sent_and_answered_whole(desk: Desk) -> None:
+    """Its text is kept in parts beside the item (storage/documents.py): sent, and read back, whole."""
+    text = "中" * 30_000  # 90 KB of UTF-8: over one item's inline document
+    first = json.loads(desk.reply(text, client_message_id="long-1").body)["message"]
+    again = json.loads(desk.reply(text, client_message_id="long-1").body)["message"]
+    desk.pipeline.drain()
+    assert again["id"] == first["id"]
+    assert again["text"] == text, "the repeat answers with the whole first reply"
+    assert len(desk.provider.requests) == 1
+    assert desk.provider.requests[0].json()["text"] == text
+    assert desk.outbound()[0]["status"] == "sent"

@@ -128,7 +128,10 @@ class TicketReads(TenantTable):
             )
             parts = parts_by_owner([from_item(i) for i in result.get("Items", [])]).get(str(item["sk"]), {})
         chunks = [parts.get(n) for n in range(count)]
-        return Message.model_validate_json(unpack(chunks, str(item.get("parts_digest", ""))))
+        whole = Message.model_validate_json(unpack(chunks, str(item.get("parts_digest", ""))))
+        # the parts hold what the item left out; the rest (a reply's status) is the item's, as it is now
+        return _message(item).model_copy(update={"text": whole.text, "metadata": whole.metadata,
+                                                 "attachments": whole.attachments})
 
     def find_customer(self, identity: Identity) -> Customer | None:
         link = self._get(self.keys.identity(identity))

@@ -31,15 +31,17 @@ from .conversations import Conversations
 from .ids import unsent_provider_id
 from .items import from_item, to_item
 from .keys import Key
+from .reads import TicketReads
 from .table import TenantTable
 
 DELIVERED_RANK = STATUS_RANK["delivered"]
 
 
 class Replies(TenantTable):
-    def __init__(self, client: Any, table_name: str, conversations: Conversations) -> None:
+    def __init__(self, client: Any, table_name: str, conversations: Conversations, reads: TicketReads) -> None:
         super().__init__(client, table_name, conversations.keys)
         self._conversations = conversations
+        self._reads = reads  # a long reply's text is in parts: read back whole, like any message
 
     def add(self, message: Message, *, ticket_subject: str, expires_at: int | None = None) -> Message:
         """Store a new reply or note; with a ``client_message_id`` already claimed,
@@ -70,15 +72,15 @@ class Replies(TenantTable):
                                         extra=bookkeeping)
 
     def get(self, ticket_id: str, received_at: datetime | str, message_id: str) -> Message:
-        """One reply as stored now (:class:`NotFound` if absent)."""
-        item = self.get_item(ticket_id, received_at, message_id)
-        if item is None:
-            raise NotFound("no such message")
-        return Message.model_validate({k: v for k, v in item.items() if k in Message.model_fields})
+        """One reply as stored now, text in full (:class:`NotFound` if absent)."""
+        return self._reads.get_message(ticket_id, received_at, message_id)
 
     def get_item(self, ticket_id: str, received_at: datetime | str, message_id: str) -> dict[str, Any] | None:
-        moment = received_at if isinstance(received_at, datetime) else datetime.fromisoformat(received_at)
-        return self._get(self.keys.message(ticket_id, iso(moment), message_id))
+        """The reply's item with its send bookkeeping and its text in full, or ``None``."""
+        try:
+            return self._reads.get_message_item(ticket_id, received_at, message_id)
+        except NotFound:
+            return None
 
     def find(self, ticket_id: str, message_id: str) -> Message:
         """A message of a ticket by id alone (one Query over the ticket's messages)."""

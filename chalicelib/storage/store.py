@@ -48,7 +48,7 @@ class TicketStore:
 
     def replies(self, tenant_id: str) -> Replies:
         """The tenant's replies and notes: written by the API, sent by the worker, updated by callbacks."""
-        return Replies(self.client, self.table_name, self.conversations(tenant_id))
+        return Replies(self.client, self.table_name, self.conversations(tenant_id), self.reads(tenant_id))
 
     def reads(self, tenant_id: str) -> TicketReads:
         """The tenant's tickets, messages and customers, read back."""
