@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from typing import Any
 
 import pytest
+from email_replies import CONFIG, NOW, REF
+from email_replies import outbound as email_reply
 from switchboard_plugins.email.compose import ComposeError, compose, subject, thread_ids
 from switchboard_plugins.email.config import EmailConfig
 from switchboard_plugins.email.parse import parse_mime
@@ -16,21 +18,14 @@ from switchboard_plugins.email.threading import subject_refs
 from switchboard_sdk.models import AttachmentRef, Identity, InboundMessage
 from switchboard_sdk.sending import OutboundMessage, ReplyContext
 
-NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
-REF = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CONFIG = EmailConfig(from_address="support@acme.test", from_name="Acme Support", support_address="support@acme.test")
-
 
 def outbound(**overrides: Any) -> OutboundMessage:
-    fields: dict[str, Any] = {
-        "id": "msg_01JREPLY", "tenant_id": "t-acme", "channel": "email", "ticket_id": "tkt_" + REF.lower(),
-        "ticket_ref": REF, "customer_id": "cus_1", "to": Identity(kind="email", value="ada@example.com"),
-        "text": "Hello Ada,\nthe refund is on its way.", "subject": "Order 1042", "author_name": "Grace",
-        "replying_to": ReplyContext(provider_message_id="reply-1@example.com", received_at=NOW - timedelta(hours=1),
-                                    references=["out-41@acme.test", "first@example.com"]),
-        "created_at": NOW,
-    }
-    return OutboundMessage.model_validate({**fields, **overrides})
+    """A reply in a conversation with history (References) and two lines of text."""
+    history = ReplyContext(provider_message_id="reply-1@example.com", received_at=NOW - timedelta(hours=1),
+                           references=["out-41@acme.test", "first@example.com"])
+    return email_reply(**{"text": "Hello Ada,\nthe refund is on its way.", "replying_to": history, **overrides})
+
+
 
 
 def parsed(raw: bytes) -> EmailMessage:

@@ -5,36 +5,29 @@ from __future__ import annotations
 import base64
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from email_replies import NOW, REF
+from email_replies import outbound as email_reply
 from switchboard_plugins.email.config import EmailConfig
 from switchboard_plugins.email.send import send
 from switchboard_sdk.fake_http import Reply, StatusServer, closed_port_url
-from switchboard_sdk.models import Identity
 from switchboard_sdk.netguard import LOOPBACK, OutboundPolicy, validation_context
-from switchboard_sdk.sending import OutboundMessage, ReplyContext, SendContext, SendOutcome
+from switchboard_sdk.sending import OutboundMessage, SendContext, SendOutcome
 from switchboard_sdk.transport import Urllib3Transport
 
 from tools.local.sandbox.mailgun import FakeMailgun
 
-NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
-REF = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 API_KEY = "key-3ax6xnjp29jd6fds4gc373sgvjxteol0"  # a test key
 TIMEOUT = 0.5
 
 
+
+
 def outbound(**overrides: Any) -> OutboundMessage:
-    fields: dict[str, Any] = {
-        "id": "msg_01JMAILGUN", "tenant_id": "t-acme", "channel": "email", "ticket_id": "tkt_" + REF.lower(),
-        "ticket_ref": REF, "customer_id": "cus_1", "to": Identity(kind="email", value="ada@example.com"),
-        "text": "Your refund is on its way.", "subject": "Order 1042", "author_name": "Grace",
-        "replying_to": ReplyContext(provider_message_id="reply-1@example.com", received_at=NOW - timedelta(hours=1)),
-        "created_at": NOW,
-    }
-    return OutboundMessage.model_validate({**fields, **overrides})
+    return email_reply(**{"id": "msg_01JMAILGUN", **overrides})
 
 
 def config(base_url: str, **overrides: Any) -> EmailConfig:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from typing import Any
@@ -13,29 +12,15 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, ParamValidationError
+from email_replies import CONFIG, NOW, REF
+from email_replies import outbound as email_reply
 from moto import mock_aws
 from switchboard_plugins import email
-from switchboard_plugins.email.config import EmailConfig
 from switchboard_plugins.email.parse import parse_mime
 from switchboard_plugins.email.send import send, ses_failure, ses_id_domain
 from switchboard_sdk.models import Identity
 from switchboard_sdk.registry import build_plugin_manager
-from switchboard_sdk.sending import OutboundMessage, ReplyContext, SendContext
-
-NOW = datetime(2026, 1, 8, 12, 0, tzinfo=UTC)
-REF = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CONFIG = EmailConfig(from_address="support@acme.test", from_name="Acme Support", support_address="support@acme.test")
-
-
-def outbound(**overrides: Any) -> OutboundMessage:
-    fields: dict[str, Any] = {
-        "id": "msg_01JSES", "tenant_id": "t-acme", "channel": "email", "ticket_id": "tkt_" + REF.lower(),
-        "ticket_ref": REF, "customer_id": "cus_1", "to": Identity(kind="email", value="ada@example.com"),
-        "text": "Your refund is on its way.", "subject": "Order 1042",
-        "replying_to": ReplyContext(provider_message_id="reply-1@example.com", received_at=NOW - timedelta(hours=1)),
-        "created_at": NOW,
-    }
-    return OutboundMessage.model_validate({**fields, **overrides})
+from switchboard_sdk.sending import OutboundMessage, SendContext
 
 
 class RecordingClient:
@@ -61,6 +46,10 @@ def aws() -> Iterator[Callable[[str], RecordingClient]]:
             return clients.setdefault(service, RecordingClient(boto3.client(service, region_name="us-east-1")))
 
         yield factory
+
+
+def outbound(**overrides: Any) -> OutboundMessage:
+    return email_reply(**{"id": "msg_01JSES", **overrides})
 
 
 def context(aws: Callable[[str], Any] | None) -> SendContext:
