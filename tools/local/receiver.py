@@ -52,12 +52,10 @@ class DemoReceiver:
 
     def accept(self, headers: dict[str, str], body: bytes) -> int:
         """Verify and record one delivery; returns the HTTP status to answer."""
-        try:
-            event_id = standard_webhooks.verify([self.secret], headers, body, now=datetime.now(UTC))
-        except SwitchboardError as err:
-            self._say(f"[receiver] rejected a delivery: {err.message}")
+        verified = self._verified(self.secret, headers, body, "[receiver] rejected a delivery")
+        if verified is None:
             return 401
-        event = json.loads(body)
+        event_id, event = verified
         with self._lock:
             repeat = any(e["id"] == event_id for e in self.events)
             self.events.append({"id": event_id, "type": event.get("type"), "verified": True,
@@ -67,12 +65,10 @@ class DemoReceiver:
 
     def accept_reply(self, headers: dict[str, str], body: bytes) -> int:
         """Verify and record one web-channel reply, as the business's backend would."""
-        try:
-            reply_id = standard_webhooks.verify([self.reply_secret], headers, body, now=datetime.now(UTC))
-        except SwitchboardError as err:
-            self._say(f"[web backend] rejected a reply: {err.message}")
+        verified = self._verified(self.reply_secret, headers, body, "[web backend] rejected a reply")
+        if verified is None:
             return 401
-        reply = json.loads(body)
+        reply_id, reply = verified
         with self._lock:
             repeat = any(r["id"] == reply_id for r in self.replies)
             if not repeat:
@@ -80,6 +76,16 @@ class DemoReceiver:
         self._say(f"[web backend] signature ok: reply {reply_id} to {reply.get('to', {}).get('value')} "
                   f"{str(reply.get('text', ''))[:60]!r}{' (repeat, ignored)' if repeat else ''}")
         return 200
+
+    def _verified(self, secret: str, headers: dict[str, str], body: bytes,
+                  refusal: str) -> tuple[str, dict[str, Any]] | None:
+        """``(webhook id, JSON body)`` of a correctly signed request, else ``None`` (said why)."""
+        try:
+            webhook_id = standard_webhooks.verify([secret], headers, body, now=datetime.now(UTC))
+        except SwitchboardError as err:
+            self._say(f"{refusal}: {err.message}")
+            return None
+        return webhook_id, json.loads(body)
 
     def _say(self, line: str) -> None:
         if self.echo:
