@@ -150,6 +150,21 @@ def delivery_log_sort_key(at: str, connector: str, event_id: str, attempt: int) 
     return f"{at}#{connector}#{event_id}#{attempt:03d}"
 
 
+def due_partition(minute: str, shard: int) -> str:
+    """The timers due in one minute (``minute``: ``YYYY-MM-DDTHH:MM`` UTC), all tenants,
+    sharded: the scheduler Queries these partitions, never scans. Each timer item
+    names its tenant; what it acts on is read through that tenant's keys."""
+    return f"DUE#{minute}#{shard}"
+
+
+def due_sort_key(tenant_id: str, ticket_id: str, timer: str) -> str:
+    """One timer of one ticket (``timer``: e.g. ``sla:first_response:warn``, ``close``)."""
+    return f"{tenant_id}#{_c(ticket_id)}#{_c(timer)}"
+
+
+SCHEDULER_STATE = {"pk": {"S": "SCHEDULER"}, "sk": {"S": "SCHEDULER"}}  # how far the scheduler got
+
+
 def split_part(sort_key: str) -> tuple[str, int]:
     """``(owner sort key, part number)`` of a message part's sort key (:meth:`TenantKeys.message_part`)."""
     owner, _, number = sort_key.rpartition(PART)
@@ -297,6 +312,79 @@ class TenantKeys:
     def shared_token(self, plugin: str, name: str) -> Key:
         """A provider access token a channel plugin shares across containers (chalicelib/outbound/tokens.py)."""
         return _key(f"{self.prefix}TOK#{_c(plugin)}#{_c(name)}", "TOKEN")
+
+    def ticket_history_partition(self, ticket_id: str) -> str:
+        """A ticket's transitions (status, priority, assignee, …), oldest first: who, when, why."""
+        return f"{self.prefix}TKH#{_c(ticket_id)}"
+
+    def ticket_history(self, ticket_id: str, at: str, cause: str) -> Key:
+        """One change of a ticket at ``at``, made in answer to ``cause`` (a message id, a
+        timer, an API request's id): written once per cause, so a repeated cause changes nothing."""
+        return _key(self.ticket_history_partition(ticket_id), f"{_c(at)}#{_c(cause)}")
+
+    def backlog_partition(self, group_id: str | None) -> str:
+        """Unassigned open tickets of a group (``-``: no group), in the order they are
+        worked: priority rank, then how long they have waited."""
+        return f"{self.prefix}BACKLOG#{_c(group_id or '-')}"
+
+    def backlog(self, group_id: str | None, priority_rank: int, waiting_since: str, ticket_id: str) -> Key:
+        return _key(self.backlog_partition(group_id), f"{priority_rank}#{_c(waiting_since)}#{_c(ticket_id)}")
+
+    def agent_load(self, agent_id: str) -> Key:
+        """How many open tickets an agent holds (``open_tickets``), beside its record: assignment
+        moves it in the same transaction as the ticket, conditional on the agent's capacity."""
+        return _key(f"{self.prefix}LOAD#{_c(agent_id)}", "LOAD")
+
+    def assignment_cursor(self, group_id: str) -> Key:
+        """A group's round-robin position (the agent who got the last ticket)."""
+        return _key(f"{self.prefix}RR#{_c(group_id)}", "RR")
+
+    def rules_partition(self) -> str:
+        """The tenant's rules (current versions), one Query lists them in order."""
+        return f"{self.prefix}RULES"
+
+    def rule(self, rule_id: str) -> Key:
+        return _key(self.rules_partition(), f"RULE#{_c(rule_id)}")
+
+    def rule_version(self, rule_id: str, version: int) -> Key:
+        """Every saved version of a rule, kept (the rule's history)."""
+        return _key(f"{self.prefix}RULEV#{_c(rule_id)}", f"{version:08d}")
+
+    def workflow_config_partition(self) -> str:
+        """SLA policies and business-hours calendars."""
+        return f"{self.prefix}WORKFLOW"
+
+    def sla_policy(self, policy_id: str) -> Key:
+        return _key(self.workflow_config_partition(), f"SLA#{_c(policy_id)}")
+
+    def calendar(self, calendar_id: str) -> Key:
+        return _key(self.workflow_config_partition(), f"CAL#{_c(calendar_id)}")
+
+    def templates_partition(self) -> str:
+        """Reply templates (话术库) and macros: one Query lists them."""
+        return f"{self.prefix}TEMPLATES"
+
+    def template(self, code: str) -> Key:
+        return _key(self.templates_partition(), f"TPL#{_c(code)}")
+
+    def macro(self, macro_id: str) -> Key:
+        return _key(self.templates_partition(), f"MAC#{_c(macro_id)}")
+
+    def survey(self, ticket_id: str) -> Key:
+        """A ticket's satisfaction survey (回访) and its answer, beside its messages."""
+        return _key(self.ticket_partition(ticket_id), "SURVEY")
+
+    def survey_token(self, token_id: str) -> Key:
+        """A one-click survey link's id → its ticket (the link itself is signed)."""
+        return _key(f"{self.prefix}SVT#{_c(token_id)}", "SVT")
+
+    def csat_partition(self) -> str:
+        """Every answered survey of the tenant, by time (reports read this)."""
+        return f"{self.prefix}CSAT"
+
+    def customer_merge(self, customer_id: str, merged_id: str) -> Key:
+        """``merged_id`` was merged into ``customer_id``: what moved, to undo it."""
+        return _key(self.customer_partition(customer_id), f"MERGED#{_c(merged_id)}")
 
     def rate_window(self, bucket: str, window_start: int) -> Key:
         """Requests admitted in one rate-limit window (``window_start``: epoch seconds)."""

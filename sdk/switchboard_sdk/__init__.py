@@ -43,8 +43,15 @@ from .models import (
     InboundMessage,
     Message,
     MessageKind,
+    SlaMetric,
+    SlaState,
+    SlaTarget,
+    Stage,
     ThreadHints,
     Ticket,
+    TicketPriority,
+    TicketStatus,
+    stage_of,
     ticket_id_from_ref,
     ticket_ref,
 )
@@ -88,7 +95,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__version__ = "1.1.0"  # contract 1.1; keep in step with sdk/pyproject.toml
+__version__ = "1.2.0"  # contract 1.2; keep in step with sdk/pyproject.toml
 
 __all__ = [
     "CONTRACT_VERSION",
@@ -139,7 +146,14 @@ __all__ = [
     "StoredObject",
     "SwitchboardError",
     "ThreadHints",
+    "SlaMetric",
+    "SlaState",
+    "SlaTarget",
+    "Stage",
     "Ticket",
+    "TicketPriority",
+    "TicketStatus",
+    "stage_of",
     "TransportError",
     "Unauthorized",
     "Unavailable",

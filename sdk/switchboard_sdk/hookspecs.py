@@ -50,7 +50,7 @@ ENTRY_POINT_GROUP = "switchboard.plugins"
 # starts with it: switchboard-sdk 1.1.x implements contract 1.1.
 # 1.1 added replies: switchboard_channel_send, switchboard_channel_status (optional hooks),
 # switchboard_sdk.sending, and Message's outbound fields (all with defaults).
-CONTRACT_VERSION = "1.1"
+CONTRACT_VERSION = "1.2"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)

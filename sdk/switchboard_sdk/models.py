@@ -16,8 +16,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 IdentityKind = Literal["email", "phone", "visitor", "wechat_openid", "wechat_unionid"]
-TicketStatus = Literal["open", "pending", "solved", "closed"]
-EventType = Literal["ticket.created", "message.created", "message.failed"]
+TicketStatus = Literal["new", "open", "pending", "on_hold", "solved", "closed", "merged"]
+""" ``new``: arrived, not triaged yet. ``open``: routed, being worked. ``pending``: waiting for
+the customer. ``on_hold``: waiting for a third party. ``solved``: answered; a customer
+message reopens it. ``closed``: final; a customer message opens a follow-up ticket.
+``merged``: its messages moved to ``Ticket.merged_into``."""
+TicketPriority = Literal["urgent", "high", "normal", "low"]
+Stage = Literal["accept", "triage", "handle", "resolve", "follow_up"]
+""" The five stages of a case: 受理 accept, 分诊 triage, 处理 handle, 反馈 resolve, 回访 follow-up."""
+SlaMetric = Literal["first_response", "next_response", "resolution"]
+SlaState = Literal["active", "paused", "warning", "breached", "met"]
+EventType = Literal[
+    "ticket.created", "message.created", "message.failed", "message.sent", "ticket.updated", "ticket.assigned",
+    "ticket.sla_warning", "ticket.sla_breached", "csat.received",
+]
 DeliveryStatus = Literal["queued", "sent", "delivered", "read", "failed"]
 MessageKind = Literal["message", "call", "voicemail", "transcription", "event", "delivery_failure"]
 """ ``message``: something a customer wrote. ``call``: a phone call. ``voicemail`` /
@@ -170,22 +182,80 @@ class InboundMessage(_Model):
 
 
 class Customer(_Model):
+    """A person, with every identity they reached us by. ``tags`` and ``attributes``
+    (``vip``, ``complaint_risk: high``, …) are set by agents, rules and connectors;
+    ``merged_into`` names the customer this one was merged into (undone by unmerge)."""
+
     id: str
     tenant_id: str
     display_name: str | None = None
     identities: list[Identity]
     created_at: datetime
+    tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, str] = Field(default_factory=dict)
+    merged_into: str | None = None
+
+
+class SlaTarget(_Model):
+    """One running SLA target of a ticket: ``metric`` is due at ``due_at`` (``None`` while
+    ``paused``: ``remaining_seconds`` of the target are left), warned at ``warn_at``.
+    ``business_hours``: the clock runs only in the tenant's business hours."""
+
+    metric: SlaMetric
+    policy_id: str
+    state: SlaState = "active"
+    started_at: datetime
+    due_at: datetime | None = None
+    warn_at: datetime | None = None
+    target_minutes: int = Field(ge=1)
+    business_hours: bool = False
+    remaining_seconds: int | None = None
+    done_at: datetime | None = None
 
 
 class Ticket(_Model):
+    """A case. ``stage`` follows from ``status`` (and for ``open``, whether someone
+    owns it): see :func:`stage_of`. ``version`` grows with every change of the
+    workflow fields; ``sla`` lists every running target, not only the nearest."""
+
     id: str
     tenant_id: str
     customer_id: str
-    status: TicketStatus = "open"
+    status: TicketStatus = "new"
     channel: str
     subject: str = ""
     created_at: datetime
     last_activity_at: datetime
+    priority: TicketPriority = "normal"
+    tags: list[str] = Field(default_factory=list)
+    category: str | None = None
+    language: str | None = None
+    assignee_id: str | None = None
+    group_id: str | None = None
+    merged_into: str | None = None
+    follow_up_of: str | None = None
+    solved_at: datetime | None = None
+    first_response_at: datetime | None = None
+    awaiting_since: datetime | None = None
+    sla: list[SlaTarget] = Field(default_factory=list)
+    version: int = 0
+
+    @property
+    def stage(self) -> Stage | None:
+        return stage_of(self.status, self.assignee_id)
+
+
+def stage_of(status: TicketStatus, assignee_id: str | None = None) -> Stage | None:
+    """The stage of a ticket in ``status``: ``new`` → accept; ``open`` → triage while nobody
+    owns it, handle once assigned; ``pending``/``on_hold`` → handle; ``solved`` → resolve;
+    ``closed`` → follow_up; ``merged`` → none (it left the flow)."""
+    if status == "open":
+        return "handle" if assignee_id else "triage"
+    return _STAGES.get(status)
+
+
+_STAGES: dict[str, Stage] = {"new": "accept", "pending": "handle", "on_hold": "handle", "solved": "resolve",
+                             "closed": "follow_up"}
 
 
 class Message(_Model):

@@ -1,0 +1,1 @@
+"""The service workflow: lifecycle, rules, assignment, SLA, surveys, templates (issue 12)."""
