@@ -49,7 +49,9 @@ if TYPE_CHECKING:
     from .tenancy.audit import AuditLog
     from .tenancy.ratelimit import RateLimiter
     from .tenancy.retention import TenantRetention
-    from .tenancy.tenants import TenantDirectory
+    from .tenancy.tenants import TenantDirectory, WorkflowSettings
+    from .workflow.engine import WorkflowEngine
+    from .workflow.service import WorkflowService
 
 
 @dataclass
@@ -213,7 +215,27 @@ class Hub:
         from .pipeline.stream import StreamProcessor
 
         dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
-        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher, self.set_aside)
+        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher, self.set_aside,
+                               workflow=self.workflow_engine)
+
+    @functools.cached_property
+    def workflow(self) -> WorkflowService:
+        """Every change of a ticket's workflow fields goes through here (chalicelib/workflow/service.py)."""
+        from .workflow.service import WorkflowService
+
+        return WorkflowService(self.store, self.workflow_settings)
+
+    def workflow_settings(self, tenant_id: str) -> WorkflowSettings:
+        """The tenant's workflow settings (cached with the tenant directory)."""
+        return self.tenants.get(tenant_id).settings.workflow
+
+    @functools.cached_property
+    def workflow_engine(self) -> WorkflowEngine:
+        """The workflow behind the stream: messages move tickets on, changes have consequences."""
+        from .workflow.engine import WorkflowEngine
+        from .workflow.reactions import Reactions
+
+        return WorkflowEngine(self.workflow, Reactions(self.store))
 
     @functools.cached_property
     def set_aside(self) -> SetAside:

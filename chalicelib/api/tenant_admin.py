@@ -60,6 +60,7 @@ class SettingsUpdate(BaseModel):
     raw_retention_days: RetentionDays | None = None
     language: str | None = None
     time_zone: str | None = None
+    workflow: dict[str, Any] | None = None  # merged into the current workflow settings, then validated
 
 
 @functools.cache
@@ -175,8 +176,12 @@ class TenantAdminApi:
         name = changes.pop("name", None)
 
         def change(tenant: TenantRecord) -> TenantRecord:
+            current = tenant.settings.model_dump()
+            edits = dict(changes)
+            if "workflow" in edits:  # a partial workflow object edits only what it names
+                edits["workflow"] = current["workflow"] | (edits["workflow"] or {})
             try:
-                settings = tenant.settings.model_validate(tenant.settings.model_dump() | changes)
+                settings = tenant.settings.model_validate(current | edits)
             except ValidationError as err:
                 raise InvalidInput.from_validation_error(err, "invalid settings") from None
             return tenant.model_copy(update={"name": name or tenant.name, "settings": settings})

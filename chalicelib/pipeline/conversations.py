@@ -29,17 +29,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from switchboard_sdk import Customer, InboundMessage, Message, StatusUpdate, Ticket, ticket_id_from_ref
+from switchboard_sdk import BadPayload, Customer, InboundMessage, Message, StatusUpdate, Ticket, ticket_id_from_ref
 
 from ..logs import log_event
-from ..storage.conversations import Conversations
+from ..storage.conversations import Conversations, Touched
 from ..storage.documents import PartsMissing
 from ..storage.ids import message_id_for, ticket_id_for
 from ..storage.store import TicketStore
+from ..storage.tickets import WORKFLOW_ATTRIBUTES
 from ..tenancy.retention import RetentionSource
 
 SUBJECT_CHARS = 120
+MAX_REDIRECTS = 4  # merged into a ticket that was merged …: a chain this long is a loop
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender
 log = logging.getLogger(__name__)
 
@@ -71,11 +74,32 @@ class ConversationBuilder:
             log_event(log, "conversation.unthreaded", tenant=inbound.tenant_id, plugin=inbound.channel,
                       kind=inbound.kind)
             return None
-        subject = tenant.touch_ticket(_ticket(inbound, place.ticket_id, place.customer_id), expires_at=expires)
-        message = _message(inbound, place.ticket_id, place.customer_id)
-        tenant.add_message(message, ticket_subject=subject, expires_at=expires)
+        touched, ticket_id = self._touch(tenant, inbound, _ticket(inbound, place.ticket_id, place.customer_id),
+                                         expires)
+        message = _message(inbound, ticket_id, place.customer_id)
+        # the ticket's workflow state as this message found it: the workflow engine
+        # behind the stream starts from it instead of reading the ticket again
+        tenant.add_message(message, ticket_subject=touched.subject, expires_at=expires,
+                           extra={"ticket_state": ticket_state(touched.before) | {"subject": touched.subject}})
         tenant.remember_provider_message(message, expires_at=expires)
         return message
+
+    def _touch(self, tenant: Conversations, inbound: InboundMessage, ticket: Ticket,
+               expires: int | None) -> tuple[Touched, str]:
+        """Touch the ticket the message belongs on: a merged ticket's target, or for a
+        closed ticket a follow-up ticket linked to it (the customer's new open ticket)."""
+        for _ in range(MAX_REDIRECTS):
+            touched = tenant.touch_ticket(ticket, expires_at=expires)
+            if touched.refused == "merged" and touched.before.get("merged_into"):
+                ticket = ticket.model_copy(update={"id": str(touched.before["merged_into"]), "follow_up_of": None})
+                continue
+            follow_up = ticket_id_for(inbound)
+            if touched.refused != "closed" or follow_up == ticket.id:  # (a replay of the message that opened it)
+                return touched, ticket.id
+            current = tenant.follow_up_instead(ticket.customer_id, ticket.id, follow_up)
+            ticket = ticket.model_copy(update={"id": current, "follow_up_of": ticket.id if current == follow_up
+                                               else None, "created_at": inbound.received_at})
+        raise BadPayload("the message's ticket redirects too many times (merged or closed tickets)")
 
     def mark_bounced(self, inbound: InboundMessage) -> int:
         """A bounce or complaint (``delivery_failure``) fails the replies it names (its
@@ -194,6 +218,12 @@ def _message(inbound: InboundMessage, ticket_id: str, customer_id: str) -> Messa
         metadata=inbound.metadata | ({UNVERIFIED: "true"} if inbound.sender_authenticated is False else {}),
         raw_payload_ref=inbound.raw_payload_ref,
     )
+
+
+def ticket_state(before: dict[str, Any]) -> dict[str, Any]:
+    """The workflow fields of a ticket item as it was (``{}``: the ticket is new)."""
+    kept = (*WORKFLOW_ATTRIBUTES, "version", "created_at", "channel", "customer_id", "subject")
+    return {name: before[name] for name in kept if name in before}
 
 
 def _subject(inbound: InboundMessage) -> str:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from switchboard_sdk import BadPayload, Customer, InboundMessage
 
@@ -40,6 +40,7 @@ from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
 from .reply_changes import announces_failure, failure_event, is_reply, send_job
 from .setaside import SetAside, describe, is_transient, tenant_of
+from .workflow_events import history_events, is_history
 
 log = logging.getLogger(__name__)
 Change = tuple[dict[str, Any], dict[str, Any] | None]  # a record and its new image (None: unreadable)
@@ -55,11 +56,22 @@ class _Batch:
     customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
 
 
+class WorkflowHooks(Protocol):
+    """The workflow behind the stream (chalicelib.workflow): a new message moves its
+    ticket on; a ticket's change (its history entry) has consequences."""
+
+    def on_message(self, image: dict[str, Any]) -> object: ...
+
+    def on_history(self, image: dict[str, Any]) -> object: ...
+
+
 class StreamProcessor:
-    def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside) -> None:
+    def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside,
+                 workflow: WorkflowHooks | None = None) -> None:
         self._conversations = conversations
         self._dispatcher = dispatcher
         self._shelf = shelf
+        self._workflow = workflow
 
     def process(self, records: Iterable[dict[str, Any]]) -> dict[str, list[dict[str, str]]]:
         """Handle Lambda-shaped stream records; returns the partial-failure report."""
@@ -133,6 +145,15 @@ class StreamProcessor:
             # a large message's item keeps its text in parts: its event is rebuilt from the table
             events = events_for(image, customer)
             batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference="parts" in image))
+        if self._workflow is not None and image.get("type") == "message":
+            _owned(record, image["tenant_id"])
+            self._workflow.on_message(image)
+        if is_history(image):
+            tenant_id = _owned(record, image["tenant_id"])
+            customer = self._customer(batch, tenant_id, str(image["ticket"].get("customer_id", "")))
+            batch.outbox.add(sequence, self._dispatcher.jobs(history_events(image, customer)))
+            if self._workflow is not None:
+                self._workflow.on_history(image)
 
     def _reply_changed(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
         """A reply's send job (new, or retried), or its ``message.failed`` event."""
@@ -182,6 +203,8 @@ def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
 def _customers_wanted(changes: list[Change]) -> dict[str, set[str]]:
     wanted: dict[str, set[str]] = {}
     for record, image in changes:
+        if image is not None and record.get("eventName") == "INSERT" and is_history(image):
+            wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["ticket"].get("customer_id", "")))
         announces = image is not None and (_dispatched(record, image) or announces_failure(record, image))
         if image is not None and announces and {"tenant_id", "customer_id"} <= image.keys():
             wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["customer_id"]))

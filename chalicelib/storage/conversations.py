@@ -14,6 +14,7 @@ customer item outlives its identities, and each ticket link its ticket.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -198,10 +199,13 @@ class Conversations(TenantTable):
             self._update_if(self.keys.identity(identity), "SET expires_at = :exp", "customer_id = :cid",
                             {":exp": expires_at, ":cid": customer_id})
 
-    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> str:
-        """Create the ticket if new and move its activity forward (never back);
-        returns the ticket's subject (its first message's: ``ticket.subject`` only
-        when it is new), read from the same call.
+    def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> Touched:
+        """Create the ticket if new and move its activity forward (never back); returns
+        the ticket's subject (its first message's: ``ticket.subject`` only when it is
+        new) and the ticket as it was, read from the same call.
+
+        A ticket that is ``closed`` or ``merged`` is not touched (``Touched.refused``
+        says which): its message belongs on a follow-up ticket or the merge target.
 
         ``expires_at`` moves with the activity: a ticket expires a retention
         period after its last message. The customer's link to the ticket is
@@ -220,25 +224,54 @@ class Conversations(TenantTable):
                     " subject = if_not_exists(subject, :subj), created_at = if_not_exists(created_at, :at),"
                     " last_activity_at = :at, gsi1pk = :g1, gsi1sk = :gsk,"
                     " gsi2pk = if_not_exists(gsi2pk, :g2), gsi2sk = :gsk"
+                    + (", follow_up_of = if_not_exists(follow_up_of, :fu)" if ticket.follow_up_of else "")
                     + (", expires_at = :exp" if expires_at is not None else "")
                 ),
-                ConditionExpression="attribute_not_exists(last_activity_at) OR last_activity_at <= :at",
+                ConditionExpression="(attribute_not_exists(last_activity_at) OR last_activity_at <= :at)"
+                                    " AND (attribute_not_exists(#st) OR NOT #st IN (:closed, :merged))",
                 ExpressionAttributeNames={"#t": "type", "#ch": "channel", "#st": "status"},
                 ExpressionAttributeValues=to_item({
                     ":t": "ticket", ":tenant": self.tenant_id, ":id": ticket.id, ":cid": ticket.customer_id,
                     ":ch": ticket.channel, ":st": ticket.status, ":subj": ticket.subject, ":at": activity,
                     ":g1": self.keys.activity_index(shard), ":gsk": activity_sort_key(activity, ticket.id),
                     ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
+                    ":fu": ticket.follow_up_of, ":closed": "closed", ":merged": "merged",
                 }),
                 ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except Exception as err:
-            if not is_condition_failure(err):  # newer activity already recorded (and linked)
+            if not is_condition_failure(err):
                 raise
-            return _subject_of(from_item((getattr(err, "response", None) or {}).get("Item") or {}), ticket)
+            old = from_item((getattr(err, "response", None) or {}).get("Item") or {})
+            refused = old.get("status") if old.get("status") in ("closed", "merged") else None
+            # else newer activity is already recorded (and linked)
+            return Touched(_subject_of(old, ticket), old, refused)
         old = from_item(result.get("Attributes") or {})
         self._link_ticket(ticket, old.get("link_expires_at"), expires_at)
-        return _subject_of(old, ticket)
+        return Touched(_subject_of(old, ticket), old)
+
+    def follow_up_instead(self, customer_id: str, closed_ticket_id: str, follow_up_id: str) -> str:
+        """Make ``follow_up_id`` the customer's open ticket in place of a closed one
+        (unless another message already did: that one is returned)."""
+        try:
+            result = self._db.update_item(
+                TableName=self._table, Key=self.keys.customer(customer_id),
+                UpdateExpression="SET open_ticket_id = :new",
+                ConditionExpression="attribute_not_exists(open_ticket_id) OR open_ticket_id = :closed",
+                ExpressionAttributeValues=to_item({":new": follow_up_id, ":closed": closed_ticket_id}),
+                ReturnValues="ALL_NEW", ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except Exception as err:
+            if not is_condition_failure(err):
+                raise
+            current = from_item((getattr(err, "response", None) or {}).get("Item") or {})
+            return str(current.get("open_ticket_id") or follow_up_id)
+        return str(from_item(result["Attributes"])["open_ticket_id"])
+
+    def release_open_ticket(self, customer_id: str, ticket_id: str) -> None:
+        """The ticket closed (or merged): the customer's next message opens a new one."""
+        self._update_if(self.keys.customer(customer_id), "REMOVE open_ticket_id", "open_ticket_id = :t",
+                        {":t": ticket_id})
 
     def _link_ticket(self, ticket: Ticket, linked_until: int | None, expires_at: int | None) -> None:
         """List the ticket under its customer for at least as long as the ticket lives.
@@ -298,6 +331,16 @@ class Conversations(TenantTable):
             "type": "message", **skeleton.model_dump(mode="json"), **ticket, "parts": len(packed.parts),
             "parts_digest": packed.digest, "expires_at": expires_at,
         }))
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What touching a ticket found: its subject, the item as it was before (empty for
+    a new ticket), and ``refused`` (``closed``/``merged``) when it was not touched."""
+
+    subject: str
+    before: dict[str, Any]
+    refused: str | None = None
 
 
 def has_parked_follow_ups(image: dict[str, Any]) -> bool:

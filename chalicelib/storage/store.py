@@ -22,6 +22,7 @@ from .inbound import InboundRecords
 from .keys import TenantKeys
 from .reads import TicketReads
 from .replies import Replies
+from .tickets import TicketWrites
 
 
 class TicketStore:
@@ -49,6 +50,10 @@ class TicketStore:
     def replies(self, tenant_id: str) -> Replies:
         """The tenant's replies and notes: written by the API, sent by the worker, updated by callbacks."""
         return Replies(self.client, self.table_name, self.conversations(tenant_id), self.reads(tenant_id))
+
+    def tickets(self, tenant_id: str) -> TicketWrites:
+        """The tenant's ticket workflow writes: fields, history, backlog and timers together."""
+        return TicketWrites(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards)
 
     def reads(self, tenant_id: str) -> TicketReads:
         """The tenant's tickets, messages and customers, read back."""

@@ -34,6 +34,26 @@ class PluginSetting(BaseModel):
     max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
 
 
+Visibility = Literal["all", "groups", "assigned"]
+Role = Literal["agent", "supervisor", "admin"]
+
+
+def _all_see_all() -> dict[Role, Visibility]:
+    return {"agent": "all", "supervisor": "all", "admin": "all"}
+
+
+class WorkflowSettings(BaseModel):
+    """How the tenant's tickets flow (issue 12): when solved tickets close, how early SLA
+    warnings come, which business-hours calendar SLAs use by default, and who sees what."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+    auto_close_hours: int = Field(default=96, ge=1, le=24 * 90)  # solved → closed (4 days)
+    sla_warning_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    default_calendar_id: str | None = Field(default=None, max_length=64)
+    # which tickets each role sees: every ticket, those of the agent's groups, or only the agent's own
+    visibility: dict[Role, Visibility] = Field(default_factory=_all_see_all)
+
+
 class TenantSettings(BaseModel):
     """What a tenant admin may change about the tenant as a whole."""
 
@@ -45,6 +65,7 @@ class TenantSettings(BaseModel):
     raw_retention_days: RetentionDays = 30
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     time_zone: str = Field(default="UTC", max_length=64)
+    workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
 
     @field_validator("time_zone")
     @classmethod

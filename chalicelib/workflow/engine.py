@@ -1,0 +1,116 @@
+"""The workflow behind the stream: what a new message does to its ticket.
+
+Runs for every message item the table's stream inserts (never on the webhook
+path, which stays one write). A customer's message on a ``new`` ticket triages
+it: the ``ticket.created`` rules run and the ticket becomes ``open`` (routed);
+later customer messages run the ``message.created`` rules, reopen a ``solved``,
+``pending`` or ``on_hold`` ticket and start the next-response clock
+(``awaiting_since``). An agent's reply records the first response and stops the
+clock; a new ticket an agent answers first becomes ``open``.
+
+The message item carries the ticket's workflow state as its message found it
+(``ticket_state``), so most messages cost no read; if the ticket moved since,
+the save is stale and the ticket is read (:meth:`WorkflowService.change`).
+The cause of each change is the message (``msg:<id>``): a redelivered record
+changes nothing twice. What the change means for connectors and for
+``ticket.updated`` rules follows from its history entry (:mod:`.reactions`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard_sdk import Message, Ticket
+
+from ..storage.tickets import ticket_of
+from .changes import ChangeActor, TicketPatch
+from .reactions import Reactions
+from .service import Cause, Outcome, WorkflowService
+
+log = logging.getLogger(__name__)
+CUSTOMER_KINDS = frozenset({"message", "call", "voicemail"})  # what a customer says (not events or bounces)
+REOPENED_BY_CUSTOMER = frozenset({"solved", "pending", "on_hold"})
+AUTOMATIC_AUTHORS = ("rule:", "system:")  # replies the hub sent by itself: not an agent's response
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What the rules make of a message: a patch on top of the engine's own, and the
+    actor the change is recorded under (a rule, with its chain, when rules fired)."""
+
+    patch: TicketPatch
+    actor: ChangeActor | None = None
+    after: Callable[[Outcome], None] | None = None  # side effects once the change is saved
+
+
+# (trigger, ticket as known, the message) → what the tenant's rules make of it
+Rules = Callable[[str, Ticket, Message], Triage]
+
+
+class WorkflowEngine:
+    def __init__(self, service: WorkflowService, reactions: Reactions, rules: Rules | None = None) -> None:
+        self._service = service
+        self._reactions = reactions
+        self._rules = rules
+
+    def on_history(self, image: dict[str, Any]) -> None:
+        """A ticket changed (its history entry was inserted): what follows from it."""
+        self._reactions.on_history(image)
+
+    def on_message(self, image: dict[str, Any]) -> Outcome | None:
+        """A message item was inserted: move its ticket on. ``None``: nothing to do."""
+        if image.get("internal") or image.get("moved_from") or image.get("type") != "message":
+            return None
+        message = Message.model_validate({k: v for k, v in image.items() if k in Message.model_fields})
+        known = known_ticket(image, message)
+        if message.direction == "outbound":
+            if (message.author_id or "").startswith(AUTOMATIC_AUTHORS):
+                return None
+            return self._agent_replied(message, known)
+        if message.kind not in CUSTOMER_KINDS:
+            return None
+        return self._customer_wrote(message, known)
+
+    def _customer_wrote(self, message: Message, known: Ticket | None) -> Outcome:
+        first = known is not None and known.status == "new" and known.version == 0
+        trigger = "ticket.created" if first else "message.created"
+        base = TicketPatch(status="open") if first or (known and known.status in REOPENED_BY_CUSTOMER) \
+            else TicketPatch()
+        triage = self._triage(trigger, known, message)
+        cause = Cause(id=f"msg:{message.id}", actor=triage.actor or ChangeActor.customer(message.customer_id),
+                      at=message.received_at, reason="triaged" if first else "the customer wrote")
+        outcome = self._service.change(
+            message.tenant_id, message.ticket_id, base.merged_with(triage.patch), cause, known=known,
+            facts=lambda ticket: {"awaiting_since": ticket.awaiting_since or message.received_at})
+        if triage.after is not None and outcome.saved is not None:
+            triage.after(outcome)
+        return outcome
+
+    def _agent_replied(self, message: Message, known: Ticket | None) -> Outcome:
+        patch = TicketPatch(status="open") if known is not None and known.status == "new" else TicketPatch()
+        actor = ChangeActor(kind="agent", id=message.author_id, name=message.author_name)
+        cause = Cause(id=f"msg:{message.id}", actor=actor, at=message.received_at, reason="an agent replied")
+        return self._service.change(
+            message.tenant_id, message.ticket_id, patch, cause, known=known,
+            facts=lambda ticket: {"first_response_at": ticket.first_response_at or message.received_at,
+                                  "awaiting_since": None})
+
+    def _triage(self, trigger: str, known: Ticket | None, message: Message) -> Triage:
+        if self._rules is None or known is None:
+            return Triage(TicketPatch())
+        return self._rules(trigger, known, message)
+
+
+def known_ticket(image: dict[str, Any], message: Message) -> Ticket | None:
+    """The ticket as the message found it, from the item's ``ticket_state`` (a new
+    ticket: its defaults); ``None`` for items written before the state was kept."""
+    state = image.get("ticket_state")
+    if state is None:
+        return None
+    item = {"ticket_id": message.ticket_id, "tenant_id": message.tenant_id, "customer_id": message.customer_id,
+            "channel": message.channel, "created_at": message.received_at,
+            "last_activity_at": message.received_at} | dict(state)
+    return ticket_of(item)

@@ -1,0 +1,151 @@
+"""Changing a ticket: the one way every actor — an agent's PATCH, a rule, assignment,
+an SLA timer, a customer's message — moves a ticket through its workflow.
+
+:meth:`WorkflowService.change` reads the ticket, applies the patch and the facts
+that follow from it (``solved_at``; SLA targets planned again; timers for what
+is now due), and saves it with its history entry in one transaction
+(:class:`~chalicelib.storage.tickets.TicketWrites`). A concurrent change makes the
+save stale: it is read and redone, up to :data:`ATTEMPTS` times. A cause already
+recorded (a redelivered stream record, a timer fired twice) changes nothing.
+
+What a change means for the rest of the system — events to connectors,
+``ticket.updated`` rules — follows from its history entry, behind the stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from switchboard_sdk import Conflict, SlaTarget, Ticket, Unavailable
+
+from ..storage.conventions import iso
+from ..storage.store import TicketStore
+from ..storage.tickets import HistoryEntry, Saved, Timer
+from ..tenancy.tenants import WorkflowSettings
+from .changes import ChangeActor, FieldChange, TicketPatch, Transition, apply_patch
+
+ATTEMPTS = 8
+# SLA targets of a ticket after a change: (tenant, ticket after, ticket before, now) → targets
+PlanSla = Callable[[str, Ticket, Ticket, datetime], list[SlaTarget]]
+Facts = Callable[[Ticket], dict[str, Any]]  # system fields that follow from the cause (awaiting_since, …)
+Extra = Callable[[Ticket, Ticket], Sequence[dict[str, Any]]]  # more writes for the same transaction
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ticket: Ticket
+    saved: Saved | None  # None: nothing to change
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.saved is Saved.SAVED
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a ticket changes: ``id`` is unique per cause (a message id, a timer and its
+    due time, an API request), so the same cause never changes a ticket twice."""
+
+    id: str
+    actor: ChangeActor
+    at: datetime
+    reason: str = ""
+    event: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class WorkflowService:
+    def __init__(self, store: TicketStore, settings_of: Callable[[str], WorkflowSettings],
+                 plan_sla: PlanSla | None = None) -> None:
+        self._store = store
+        self._settings_of = settings_of
+        self._plan_sla = plan_sla
+
+    def change(self, tenant_id: str, ticket_id: str, patch: TicketPatch, cause: Cause, *,
+               facts: Facts | None = None, extra: Extra | None = None,
+               check: Callable[[Ticket], None] | None = None, known: Ticket | None = None) -> Outcome:
+        """Apply ``patch`` (and ``facts``) to the ticket for ``cause``; ``check`` may refuse
+        the change given the ticket as read (raise). Retries while the ticket moves.
+        ``known``: the ticket as the caller last saw it (a stream image): tried first
+        without reading; if it is out of date the save is stale and the ticket is read."""
+        writes = self._store.tickets(tenant_id)
+        for attempt in range(ATTEMPTS):
+            before = known if attempt == 0 and known is not None else writes.load(ticket_id)
+            if check is not None:
+                check(before)
+            after, changes = self.plan(tenant_id, before, patch, cause, facts)
+            if after == before and cause.event is None:
+                return Outcome(before, None)
+            entry = history_entry(before, after, changes, cause)
+            timers = self.timers(tenant_id, after, before)
+            saved = writes.save(before, after.model_copy(update={"version": before.version + 1}), entry,
+                                timers=timers, extra=extra(before, after) if extra else ())
+            if saved is Saved.STALE:
+                continue
+            final = after.model_copy(update={"version": before.version + 1}) if saved is Saved.SAVED else before
+            return Outcome(final, saved, changes)
+        raise Unavailable("the ticket kept changing while it was being updated; try again")
+
+    def plan(self, tenant_id: str, before: Ticket, patch: TicketPatch, cause: Cause,
+             facts: Facts | None = None) -> tuple[Ticket, list[FieldChange]]:
+        """The ticket after ``patch`` and ``facts``, with what follows from them; no I/O but SLA planning."""
+        _refuse_frozen(before, patch)
+        after, changes = apply_patch(before, patch)
+        if facts is not None:
+            after = after.model_copy(update=facts(after))
+        after = _follow_status(before, after, cause.at)
+        if self._plan_sla is not None:
+            after = after.model_copy(update={"sla": self._plan_sla(tenant_id, after, before, cause.at)})
+        return after, changes
+
+    def timers(self, tenant_id: str, after: Ticket, before: Ticket) -> list[Timer]:
+        """The timers ``after`` needs that ``before`` did not already have."""
+        settings = self._settings_of(tenant_id)
+        had = set(timers_of(before, settings))
+        return [timer for timer in timers_of(after, settings) if timer not in had]
+
+
+def timers_of(ticket: Ticket, settings: WorkflowSettings) -> list[Timer]:
+    """What the scheduler must look at for ``ticket``: each running SLA target's warning
+    and due time, and when a solved ticket closes itself."""
+    timers = []
+    for target in ticket.sla:
+        if target.due_at is None or target.state not in ("active", "warning"):
+            continue
+        if target.state == "active" and target.warn_at is not None:
+            timers.append(Timer(f"sla:{target.metric}:warn", target.warn_at))
+        timers.append(Timer(f"sla:{target.metric}:due", target.due_at))
+    if ticket.status == "solved" and ticket.solved_at is not None:
+        timers.append(Timer("close", ticket.solved_at + timedelta(hours=settings.auto_close_hours)))
+    return timers
+
+
+def history_entry(before: Ticket, after: Ticket, changes: list[FieldChange], cause: Cause) -> HistoryEntry:
+    """The history item of a change: the transition, and the ticket after it (so the
+    events and rules it leads to need not read the ticket again)."""
+    transition = Transition(ticket_id=after.id, at=cause.at, cause=cause.id, version=before.version + 1,
+                            actor=cause.actor, reason=cause.reason, changes=changes, event=cause.event,
+                            detail=cause.detail)
+    doc = transition.model_dump(mode="json") | {
+        "ticket": after.model_copy(update={"version": before.version + 1}).model_dump(mode="json")}
+    return HistoryEntry(at=iso(cause.at), cause=cause.id, doc=doc)
+
+
+def _refuse_frozen(ticket: Ticket, patch: TicketPatch) -> None:
+    if ticket.status == "merged":
+        raise Conflict(f"the ticket was merged into {ticket.merged_into}: change that one")
+    if ticket.status == "closed" and patch.status not in (None, "closed"):
+        raise Conflict("a closed ticket stays closed: the customer's next message opens a follow-up ticket")
+
+
+def _follow_status(before: Ticket, after: Ticket, at: datetime) -> Ticket:
+    """``solved_at`` follows the status: set when solved, cleared when reopened."""
+    if after.status == "solved" and before.status != "solved":
+        return after.model_copy(update={"solved_at": at})
+    if after.status not in ("solved", "closed") and after.solved_at is not None:
+        return after.model_copy(update={"solved_at": None})
+    return after
