@@ -141,7 +141,8 @@ def test_render_uses_the_fallback() -> None:
 def test_a_template_is_refused_without_text_or_with_bad_languages_or_codes() -> None:
     bads: list[dict[str, Any]] = [
         {"texts": {}}, {"texts": {"en": "  "}}, {"texts": {"EN": "x"}}, {"texts": {"en": "x", "En": "y"}},
-        {"code": "Refund"}, {"code": "-x"}, {"code": "a" * 41}, {"title": " "}, {"tags": ["a b"]},
+        {"code": "Refund"}, {"code": "-x"}, {"code": "import"}, {"code": "export"}, {"code": "a" * 41},
+        {"title": " "}, {"tags": ["a b"]},
         {"texts": {"en": "x" * 4001}},
     ]
     for bad in bads:
@@ -251,11 +252,12 @@ def test_import_lists_every_bad_row_by_its_spreadsheet_number() -> None:
             "lang,L,english,Hi,\n"           # row 7
             "empty,E,en,,\n"                  # row 8
             "notitle,,en,Hi,\n"               # row 9
-            "extra,X,en,Hi,,surplus\n")       # row 10
+            "extra,X,en,Hi,,surplus\n"       # row 10
+            "export,X,en,Hi,\n")              # row 11: a route's name
     with pytest.raises(InvalidInput) as caught:
         import_csv(text)
     fields = caught.value.fields
-    assert [f["field"] for f in fields] == [f"row {n}" for n in (3, 4, 5, 6, 7, 8, 9, 10)]
+    assert [f["field"] for f in fields] == [f"row {n}" for n in (3, 4, 5, 6, 7, 8, 9, 10, 11)]
     assert "nothing was imported" in caught.value.message
     assert "unknown variable" in fields[3]["message"]
     assert "row 2" in fields[1]["message"]

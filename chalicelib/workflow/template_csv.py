@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 from switchboard_sdk import InvalidInput
 
-from .templates import CODE_PATTERN, LANGUAGE_PATTERN, TemplateDraft, check_text
+from .templates import CODE_PATTERN, LANGUAGE_PATTERN, RESERVED_CODES, TemplateDraft, check_text
 
 COLUMNS = ("code", "title", "language", "text", "tags")
 REQUIRED = ("code", "language", "text")
@@ -131,6 +131,8 @@ def _add_row(groups: dict[str, _Group], number: int, row: dict[str, str]) -> str
     title, tags = row.get("title", "").strip(), [t for t in re.split(r"[,\s]+", row.get("tags", "")) if t]
     if not re.fullmatch(CODE_PATTERN, code):
         return "code: 1-40 lower-case letters, digits or _.- starting with a letter or digit"
+    if code in RESERVED_CODES:
+        return f"code: {code} names a route; choose another code"
     if len(language) > 35 or not re.fullmatch(LANGUAGE_PATTERN, language):
         return "language: a language tag such as en or zh-CN"
     group = groups.setdefault(code, _Group(number, title, tags))

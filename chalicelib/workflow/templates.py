@@ -35,6 +35,7 @@ MAX_TEXT_CHARS = 4_000  # a standard reply; keeps a template and its audit recor
 MAX_LANGUAGES = 8
 MAX_TEMPLATE_TAGS = 20
 MAX_DEFAULT_CHARS = 200
+RESERVED_CODES = frozenset({"import", "export"})  # /v1/templates/import and /export are routes of their own
 ME = "@me"  # a macro's assignee_id: the agent who applies it
 # the variables a template may name; plus customer.attributes.<key>
 KNOWN_VARIABLES = (
@@ -136,6 +137,13 @@ class TemplateDraft(BaseModel):
     texts: dict[str, str] = Field(min_length=1, max_length=MAX_LANGUAGES,
                                   description="Text per language (`en`, `zh-CN`, …); variables as {{customer.name}}.")
     tags: list[str] = Field(default_factory=list, max_length=MAX_TEMPLATE_TAGS)
+
+    @field_validator("code")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in RESERVED_CODES:
+            raise ValueError(f"{value} names a route (/v1/templates/{value}); choose another code")
+        return value
 
     @field_validator("title")
     @classmethod
