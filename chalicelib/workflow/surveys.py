@@ -153,7 +153,7 @@ def compose_survey(settings: SurveySettings, language: str | None, channel: str,
     if len(links) != 5:
         raise ValueError("five links, one per score")
     lines = [f"{score} {'★' * score}{'☆' * (5 - score)}  {url}" for score, url in enumerate(links, start=1)]
-    return "\n\n".join([text, settings.link_text_for(language), "\n".join(lines)]).replace("\n\n\n", "\n\n")
+    return "\n\n".join(part for part in (text, settings.link_text_for(language), "\n".join(lines)) if part)
 
 
 # -- signed one-click links --------------------------------------------------------
