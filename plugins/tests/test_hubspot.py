@@ -381,12 +381,16 @@ def test_a_long_message_is_accepted_by_the_fake(fake: FakeHubSpot) -> None:
 def test_config_defaults() -> None:
     config = HubSpotConfig.model_validate({"access_token": TOKEN})
     assert (config.api_root, config.pipeline, config.timeout_seconds) == ("https://api.hubapi.com", "0", 10.0)
-    assert config.stage_by_status == {"open": "1", "pending": "2", "solved": "3", "closed": "4"}
+    assert config.stage_by_status == {"new": "1", "open": "1", "pending": "2", "on_hold": "3", "solved": "3",
+                                      "closed": "4", "merged": "4"}
+    assert config.priority_by_priority == {"urgent": "URGENT", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
+    assert (config.owner_by_agent, config.syncs_owners) == ({}, False)
 
 
 def test_a_partial_stage_mapping_keeps_the_other_defaults() -> None:
     config = HubSpotConfig.model_validate({"access_token": TOKEN, "stage_by_status": {"solved": "4"}})
-    assert config.stage_by_status == {"open": "1", "pending": "2", "solved": "4", "closed": "4"}
+    assert config.stage_by_status == {"new": "1", "open": "1", "pending": "2", "on_hold": "3", "solved": "4",
+                                      "closed": "4", "merged": "4"}
 
 
 @pytest.mark.parametrize(

@@ -299,7 +299,8 @@ def test_a_locked_row_rolls_back_and_is_retried(fake: FakeSalesforce) -> None:
 
 
 def test_a_bad_picklist_value_fails_naming_the_cause(fake: FakeSalesforce) -> None:
-    outcome = deliver(fake, ticket_event(), config=make_config(fake.url, case_status_by_status={"open": "Nieuw"}))
+    outcome = deliver(fake, ticket_event(status="open"),
+                      config=make_config(fake.url, case_status_by_status={"open": "Nieuw"}))
     assert (outcome.kind, outcome.status_code) == ("failed", 400)
     assert outcome.reason == ("Case upsert: Salesforce answered 400 INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST: "
                               "Status: bad value for restricted picklist field: Nieuw (fields: Status)")

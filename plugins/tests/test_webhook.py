@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -100,6 +101,29 @@ def test_the_receiver_gets_the_signed_envelope(receiver: StatusServer) -> None:
     assert sw.verify([SECRET], headers, body, now=NOW) == event.id
     assert headers["content-type"] == "application/json"
     assert headers["user-agent"] == "Switchboard-Webhooks/0.1"
+
+
+WORKFLOW_DATA: dict[str, dict[str, Any]] = {
+    "ticket.updated": {"changes": [{"field": "status", "before": "open", "after": "pending"}],
+                       "actor": {"kind": "agent", "id": "agent-ada"}, "reason": "waiting for the customer"},
+    "ticket.assigned": {"assignee_id": "agent-ada", "group_id": "grp_vip", "actor": {"kind": "rule", "id": "r1"}},
+    "ticket.sla_warning": {"target": {"metric": "first_response", "policy_id": "pol_1", "state": "warning"}},
+    "ticket.sla_breached": {"target": {"metric": "resolution", "policy_id": "pol_1", "state": "breached"}},
+    "csat.received": {"csat": {"score": 2, "comment": "slow", "agent_id": "agent-ada", "channel": "sms"}},
+    "message.sent": {"message": {"id": "msg_r", "direction": "outbound"}, "ticket_subject": "Refund"},
+    "message.failed": {"message": {"id": "msg_r", "direction": "outbound", "status": "failed"}},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WORKFLOW_DATA))
+def test_every_event_type_is_forwarded_as_is(receiver: StatusServer, kind: str) -> None:
+    # the connector forwards what it is given: no type is filtered, no data reshaped
+    event = EventEnvelope(id=f"evt_{kind}", type=kind, tenant_id="t-acme", ticket_id="tkt_1", occurred_at=NOW,
+                          data={"ticket": {"id": "tkt_1", "status": "pending"}} | WORKFLOW_DATA[kind])
+    assert deliver(receiver.url, event).kind == "delivered"
+    ((_, _, headers, body),) = receiver.requests
+    assert (json.loads(body)["type"], json.loads(body)["data"]) == (kind, event.data)
+    assert sw.verify([SECRET], headers, body, now=NOW) == event.id
 
 
 def test_a_redelivery_keeps_the_webhook_id(receiver: StatusServer) -> None:

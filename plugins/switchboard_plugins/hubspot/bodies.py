@@ -14,7 +14,14 @@ from typing import Any
 
 from switchboard_sdk.models import Customer, Message, Ticket, ticket_ref
 
-from .config import CUSTOMER_ID_PROPERTY, EVENT_ID_PROPERTY, TICKET_ID_PROPERTY, HubSpotConfig
+from .config import (
+    CUSTOMER_ID_PROPERTY,
+    EVENT_ID_PROPERTY,
+    OWNER_PROPERTY,
+    PRIORITY_PROPERTY,
+    TICKET_ID_PROPERTY,
+    HubSpotConfig,
+)
 
 TICKET_TO_CONTACT = 16
 NOTE_TO_TICKET = 228
@@ -58,19 +65,43 @@ def contact_body(customer: CustomerRef) -> dict[str, Any]:
 def ticket_properties(ticket: Ticket, config: HubSpotConfig) -> dict[str, str]:
     """The properties a ticket.created event owns (sent on create and on update)."""
     subject = ticket.subject.strip() or f"{ticket.channel} conversation #{ticket_ref(ticket.id)}"
-    return {"subject": subject[:1000], "hs_pipeline": config.pipeline, "hs_pipeline_stage": config.stage(ticket.status)}
+    return {"subject": subject[:1000], "hs_pipeline": config.pipeline,
+            "hs_pipeline_stage": config.stage(ticket.status), PRIORITY_PROPERTY: config.priority(ticket.priority)}
+
+
+def changed_properties(ticket: Ticket, fields: frozenset[str], config: HubSpotConfig) -> dict[str, str]:
+    """The properties of the changed ``fields`` (status, priority, assignee_id), as they are now.
+
+    The owner only when the tenant maps agents to owners: ``""`` clears it (an agent
+    without an owner, or nobody).
+    """
+    properties: dict[str, str] = {}
+    if "status" in fields:
+        properties |= {"hs_pipeline": config.pipeline, "hs_pipeline_stage": config.stage(ticket.status)}
+    if "priority" in fields:
+        properties[PRIORITY_PROPERTY] = config.priority(ticket.priority)
+    if "assignee_id" in fields and config.syncs_owners:
+        properties[OWNER_PROPERTY] = config.owner(ticket.assignee_id)
+    return properties
 
 
 def ticket_body(ticket: Ticket, contact_id: str, config: HubSpotConfig) -> dict[str, Any]:
     content = f"Opened on {ticket.channel} through Switchboard, reference #{ticket_ref(ticket.id)}."
     properties = ticket_properties(ticket, config) | {"content": content, TICKET_ID_PROPERTY: ticket.id}
+    if owner := config.owner(ticket.assignee_id):
+        properties[OWNER_PROPERTY] = owner
     return {"properties": properties, "associations": [association(contact_id, TICKET_TO_CONTACT)]}
 
 
-def note_body(event_id: str, message: Message, ticket_id: str) -> dict[str, Any]:
-    properties = {"hs_note_body": note_html(message), "hs_timestamp": hubspot_time(message.received_at),
-                  EVENT_ID_PROPERTY: event_id}
+def note_body(event_id: str, body_html: str, at: datetime, ticket_id: str) -> dict[str, Any]:
+    properties = {"hs_note_body": body_html, "hs_timestamp": hubspot_time(at), EVENT_ID_PROPERTY: event_id}
     return {"properties": properties, "associations": [association(ticket_id, NOTE_TO_TICKET)]}
+
+
+def lines_html(lines: list[str]) -> str:
+    """Plain lines (an SLA or CSAT note) as escaped paragraphs, within HubSpot's limit."""
+    room = NOTE_BODY_LIMIT - len("<p></p>") * len(lines)
+    return "".join(f"<p>{_fit(line, room // max(len(lines), 1))}</p>" for line in lines)
 
 
 def hubspot_time(moment: datetime) -> str:

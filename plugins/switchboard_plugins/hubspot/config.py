@@ -10,18 +10,27 @@ from __future__ import annotations
 from typing import Annotated
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
-from switchboard_sdk.models import TicketStatus
+from switchboard_sdk.models import TicketPriority, TicketStatus
 from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "hubspot"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_PIPELINE = "0"
 # HubSpot's default help-desk pipeline "0": New, Waiting on contact, Waiting on us, Closed
-DEFAULT_STAGES: dict[TicketStatus, str] = {"open": "1", "pending": "2", "solved": "3", "closed": "4"}
+DEFAULT_STAGES: dict[TicketStatus, str] = {"new": "1", "open": "1", "pending": "2", "on_hold": "3", "solved": "3",
+                                           "closed": "4", "merged": "4"}
+# the options of HubSpot's hs_ticket_priority (URGENT on accounts that offer it: map urgent to HIGH otherwise)
+DEFAULT_PRIORITIES: dict[TicketPriority, str] = {"urgent": "URGENT", "high": "HIGH", "normal": "MEDIUM", "low": "LOW"}
+PRIORITY_PROPERTY = "hs_ticket_priority"
+OWNER_PROPERTY = "hubspot_owner_id"
 
 CUSTOMER_ID_PROPERTY = "switchboard_customer_id"  # on contacts
 TICKET_ID_PROPERTY = "switchboard_ticket_id"  # on tickets
 EVENT_ID_PROPERTY = "switchboard_event_id"  # on notes
+
+
+AgentId = Annotated[str, Field(min_length=1, max_length=128)]
+OwnerId = Annotated[str, Field(pattern=r"^[0-9]{1,20}$")]  # HubSpot owner ids are numeric
 
 
 class HubSpotConfig(BaseModel):
@@ -35,15 +44,26 @@ class HubSpotConfig(BaseModel):
     base_url: Annotated[AnyHttpUrl, OUTBOUND_URL] = AnyHttpUrl(DEFAULT_BASE_URL)
     pipeline: str = Field(default=DEFAULT_PIPELINE, min_length=1, max_length=100)
     stage_by_status: dict[TicketStatus, str] = Field(default_factory=lambda: dict(DEFAULT_STAGES))
+    priority_by_priority: dict[TicketPriority, str] = Field(default_factory=lambda: dict(DEFAULT_PRIORITIES))
+    # Switchboard agent id (a Cognito sub) → HubSpot owner id; empty: owners are never touched
+    owner_by_agent: dict[AgentId, OwnerId] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0)
 
     @field_validator("stage_by_status")
     @classmethod
     def _complete(cls, stages: dict[TicketStatus, str]) -> dict[TicketStatus, str]:
-        # a tenant overriding one status ("solved" → "4") keeps the defaults of the others
+        # a tenant overriding one status ("solved" → "4") keeps the defaults of the others,
+        # and a config written before new/on_hold/merged existed gets theirs
         if any(not stage.strip() for stage in stages.values()):
             raise ValueError("stage ids must not be blank")
         return DEFAULT_STAGES | stages
+
+    @field_validator("priority_by_priority")
+    @classmethod
+    def _priorities(cls, values: dict[TicketPriority, str]) -> dict[TicketPriority, str]:
+        if any(not value.strip() for value in values.values()):
+            raise ValueError("priority values must not be blank")
+        return DEFAULT_PRIORITIES | values
 
     @property
     def api_root(self) -> str:
@@ -52,3 +72,15 @@ class HubSpotConfig(BaseModel):
 
     def stage(self, status: TicketStatus) -> str:
         return self.stage_by_status[status]
+
+    def priority(self, priority: TicketPriority) -> str:
+        return self.priority_by_priority[priority]
+
+    @property
+    def syncs_owners(self) -> bool:
+        """Owners follow assignments only once the tenant mapped at least one agent."""
+        return bool(self.owner_by_agent)
+
+    def owner(self, agent_id: str | None) -> str:
+        """The HubSpot owner of a ticket assigned to ``agent_id``; ``""`` (no owner) when unmapped."""
+        return self.owner_by_agent.get(agent_id or "", "")

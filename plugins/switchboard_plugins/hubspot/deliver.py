@@ -1,9 +1,14 @@
 """One event → HubSpot records, classified.
 
 ``ticket.created``: the customer's contact (found or created) and a ticket in the
-configured pipeline, or, when the ticket exists, an update of its subject and stage.
+configured pipeline, or, when the ticket exists, an update of its subject, stage and priority.
 ``message.created``: a note on the ticket, creating the ticket first when it is
 missing (its ticket.created was lost, failed for good, or is replayed after this).
+Agent replies arrive as ``message.created`` too: ``message.sent`` and ``message.failed``
+(the same reply, later) have nothing to add.
+``ticket.updated`` / ``ticket.assigned``: the changed stage, priority and owner (see
+:mod:`.workflow`), filing the ticket first when it is missing.
+``ticket.sla_warning`` / ``ticket.sla_breached`` / ``csat.received``: a note on the ticket.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from switchboard_sdk import outcomes
 from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket
 from switchboard_sdk.transport import DeliveryContext
 
-from . import records
+from . import bodies, records, workflow
 from .bodies import CustomerRef
 from .client import HubSpotClient
 from .config import HubSpotConfig
@@ -41,7 +46,8 @@ def _sync(client: HubSpotClient, event: EventEnvelope) -> DeliveryOutcome:
 
 def _ticket_created(client: HubSpotClient, event: EventEnvelope) -> None:
     ticket = Ticket.model_validate(event.data.get("ticket"))
-    records.ticket(client, ticket, _customer(event, ticket.customer_id), update=True)
+    update = bodies.ticket_properties(ticket, client.config)
+    records.ticket(client, ticket, _customer(event, ticket.customer_id), update=update)
 
 
 def _message_created(client: HubSpotClient, event: EventEnvelope) -> None:
@@ -49,8 +55,29 @@ def _message_created(client: HubSpotClient, event: EventEnvelope) -> None:
         return  # a replay of a delivered event: its note exists
     message = Message.model_validate(event.data.get("message"))
     customer = _customer(event, message.customer_id)
-    ticket_id = records.ticket(client, _ticket_of(message), customer, update=False)
-    records.note(client, event.id, message, ticket_id)
+    ticket_id = records.ticket(client, _ticket_of(message), customer)
+    records.note(client, event.id, bodies.note_html(message), message.received_at, ticket_id)
+
+
+def _ticket_changed(client: HubSpotClient, event: EventEnvelope) -> None:
+    change = workflow.TicketChange.of(event)
+    ids = client.context.external_ids
+    if workflow.is_stale(ids, change):
+        return  # a redelivery of an older change: the ticket holds a newer state already
+    update = bodies.changed_properties(change.ticket, change.fields, client.config)
+    if not update:
+        return  # nothing HubSpot keeps changed (tags, group, category; owners not mapped)
+    records.ticket(client, change.ticket, _customer(event, change.ticket.customer_id), update=update)
+    workflow.written(ids, change.ticket)
+
+
+def _workflow_note(client: HubSpotClient, event: EventEnvelope) -> None:
+    if client.context.external_ids.get("note", event.id):
+        return  # a replay of a delivered event: its note exists
+    lines = workflow.note_lines(event)
+    ticket = workflow.note_ticket(event)
+    ticket_id = records.ticket(client, ticket, _customer(event, ticket.customer_id))
+    records.note(client, event.id, bodies.lines_html(lines), event.occurred_at, ticket_id)
 
 
 def _customer(event: EventEnvelope, customer_id: str) -> CustomerRef:
@@ -71,4 +98,9 @@ def _ticket_of(message: Message) -> Ticket:
 _HANDLERS: dict[str, Callable[[HubSpotClient, EventEnvelope], Any]] = {
     "ticket.created": _ticket_created,
     "message.created": _message_created,
+    "ticket.updated": _ticket_changed,
+    "ticket.assigned": _ticket_changed,
+    "ticket.sla_warning": _workflow_note,
+    "ticket.sla_breached": _workflow_note,
+    "csat.received": _workflow_note,
 }

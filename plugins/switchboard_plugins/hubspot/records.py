@@ -10,10 +10,11 @@ contact the search index did not show yet) is resolved to the existing record.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from switchboard_sdk.errors import OutcomeReached
-from switchboard_sdk.models import DeliveryOutcome, Message, Ticket
+from switchboard_sdk.models import DeliveryOutcome, Ticket
 
 from . import bodies
 from .bodies import CustomerRef
@@ -75,17 +76,17 @@ def contact(client: HubSpotClient, customer: CustomerRef) -> str:
     return found
 
 
-def ticket(client: HubSpotClient, ticket: Ticket, customer: CustomerRef, *, update: bool) -> str:
-    """The ticket's HubSpot id; created (with its contact) when none exists.
+def ticket(client: HubSpotClient, ticket: Ticket, customer: CustomerRef, *,
+           update: dict[str, str] | None = None) -> str:
+    """The ticket's HubSpot id; created (with its contact, in its current state) when none exists.
 
-    ``update``: an existing ticket gets the event's subject, pipeline and stage.
+    ``update``: properties an existing ticket gets (one PATCH; none when empty).
     """
     ids = client.context.external_ids
     known = ids.get("ticket", ticket.id)
     found = known or search(client, "tickets", TICKET_ID_PROPERTY, ticket.id)
     if found is not None and update:
-        body = {"properties": bodies.ticket_properties(ticket, client.config)}
-        client.call("PATCH", f"{OBJECTS}/tickets/{found}", body)
+        client.call("PATCH", f"{OBJECTS}/tickets/{found}", {"properties": update})
     if found is None:
         body = bodies.ticket_body(ticket, contact(client, customer), client.config)
         found = create(client, "tickets", body, [(TICKET_ID_PROPERTY, ticket.id)])
@@ -94,12 +95,12 @@ def ticket(client: HubSpotClient, ticket: Ticket, customer: CustomerRef, *, upda
     return found
 
 
-def note(client: HubSpotClient, event_id: str, message: Message, ticket_id: str) -> str:
-    """The note of one message.created event on ``ticket_id``, created once."""
+def note(client: HubSpotClient, event_id: str, body_html: str, at: datetime, ticket_id: str) -> str:
+    """The note of one event (a message, an SLA alert, a CSAT score) on ``ticket_id``, created once."""
     ids = client.context.external_ids
     lookups = [(EVENT_ID_PROPERTY, event_id)]
     found = find(client, "notes", lookups)
     if found is None:
-        found = create(client, "notes", bodies.note_body(event_id, message, ticket_id), lookups)
+        found = create(client, "notes", bodies.note_body(event_id, body_html, at, ticket_id), lookups)
     ids.put("note", event_id, found)
     return found

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -11,6 +12,7 @@ from switchboard_sdk.errors import OutcomeReached
 from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket
 from switchboard_sdk.transport import DeliveryContext
 
+from . import updates
 from .client import connect
 from .config import OdooConfig
 from .records import Odoo, TicketFacts
@@ -41,8 +43,22 @@ def apply(event: EventEnvelope, odoo: Odoo) -> DeliveryOutcome:
         odoo.record(TicketFacts.of_ticket(_parse(Ticket, event.data.get("ticket")), customer))
     elif event.type == "message.created":
         odoo.post(_parse(Message, event.data.get("message")), customer)
-    # other types (message.failed) have nothing to record in Odoo: the reply itself was posted
+    elif (workflow := _WORKFLOW.get(event.type)) is not None:
+        try:
+            workflow(event, odoo, customer)
+        except ValidationError:  # not quoted: the error text would echo customer data
+            raise OutcomeReached(DeliveryOutcome.failed(f"event data holds no valid {event.type} data")) from None
+    # message.sent and message.failed have nothing to record: the reply was posted with its message.created
     return DeliveryOutcome.delivered(200)
+
+
+_WORKFLOW: dict[str, Callable[[EventEnvelope, Odoo, Customer | None], None]] = {
+    "ticket.updated": updates.apply_change,
+    "ticket.assigned": updates.apply_change,
+    "ticket.sla_warning": updates.post_note,
+    "ticket.sla_breached": updates.post_note,
+    "csat.received": updates.post_note,
+}
 
 
 def deliver(event: EventEnvelope, config: OdooConfig, context: DeliveryContext) -> DeliveryOutcome:

@@ -9,7 +9,10 @@ by reference find what an earlier attempt created instead of duplicating it::
 
     res.partner         ref = "[switchboard:<customer id>]", then email, then phone
     ticket / lead       reference_field = ticket id, or description contains "[switchboard:<ticket id>]"
-    chatter note        mail.message body contains "[switchboard:<message id>]"
+    chatter note        mail.message body contains "[switchboard:<message id>]" (or event id)
+
+Workflow events (:mod:`.updates`): ``write`` of ``stage_id`` / ``priority`` / ``user_id`` on
+the record, and chatter notes of SLA and CSAT events (``note``, keyed by event id).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .client import MODELS, Rpc
 from .config import OdooConfig
 
 HELPDESK, CRM = "helpdesk.ticket", "crm.lead"
+STAGE_MODELS = {HELPDESK: "helpdesk.stage", CRM: "crm.stage"}
 NOTE = {"message_type": "comment", "subtype_xmlid": "mail.mt_note"}  # internal note: no mail to followers
 DEFAULT_PARTNER_NAME = "Switchboard customer"
 MAX_TITLE = 120
@@ -201,14 +205,38 @@ class Odoo:
         if self.ids.get("message", message.id) is not None:
             return
         model, record_id = self.record(TicketFacts.of_message(message, customer))
-        posted = self._find_note(model, record_id, message.id)
-        if posted is None:
-            params = {"body": note_body(message), **NOTE}
-            posted = an_id(self.rpc.call(model, "message_post", params, ids=[record_id]))
-        self.ids.put("message", message.id, str(posted or f"{model}:{record_id}"))
+        self._post_once("message", message.id, model, record_id, note_body(message))
 
-    def _find_note(self, model: str, record_id: int, message_id: str) -> int | None:
-        domain = [["model", "=", model], ["res_id", "=", record_id], ["body", "ilike", marker(message_id)]]
+    def note(self, event_id: str, lines: list[str], ticket: TicketFacts) -> None:
+        """A note of a workflow event (SLA, CSAT) in the record's chatter, once per event."""
+        if self.ids.get("note", event_id) is not None:
+            return
+        model, record_id = self.record(ticket)
+        self._post_once("note", event_id, model, record_id, "\n".join([*lines, marker(event_id)]))
+
+    def _post_once(self, kind: str, local_id: str, model: str, record_id: int, body: str) -> None:
+        posted = self._find_note(model, record_id, local_id)
+        if posted is None:
+            posted = an_id(self.rpc.call(model, "message_post", {"body": body, **NOTE}, ids=[record_id]))
+        self.ids.put(kind, local_id, str(posted or f"{model}:{record_id}"))
+
+    # -- workflow fields ----------------------------------------------------------------------
+
+    def write(self, model: str, record_id: int, vals: dict[str, Any]) -> None:
+        self.rpc.call(model, "write", {"vals": vals}, ids=[record_id])
+
+    def stage_id(self, model: str, name: str) -> int:
+        """The id of the stage named ``name`` (looked up each time: stages are renamed and deleted)."""
+        stage_model = STAGE_MODELS[model]
+        params = {"domain": [["name", "=", name]], "fields": ["id"], "limit": 1}
+        found = first_id(self.rpc.call(stage_model, "search_read", params))
+        if found is None:
+            missing = f"Odoo has no {stage_model} named {name!r}; set the stage names in the connector's config"
+            raise OutcomeReached(DeliveryOutcome.failed(missing))
+        return found
+
+    def _find_note(self, model: str, record_id: int, local_id: str) -> int | None:
+        domain = [["model", "=", model], ["res_id", "=", record_id], ["body", "ilike", marker(local_id)]]
         return first_id(self.rpc.call("mail.message", "search_read", {"domain": domain, "fields": ["id"], "limit": 1}))
 
     def _create(self, model: str, vals: dict[str, Any]) -> int:

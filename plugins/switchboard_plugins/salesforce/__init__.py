@@ -6,6 +6,10 @@ the OAuth 2.0 client credentials flow::
     ticket.created   Contact upsert (by customer id) → Case upsert (by ticket id)
     message.created  Contact upsert → Case upsert → CaseComment create
                      (or an upsert by message id on a custom comment object)
+    ticket.updated   Contact upsert → Case upsert of the changed Status, Priority, OwnerId
+    ticket.assigned  (the same, for OwnerId; ``workflow`` reads both)
+    ticket.sla_*     Contact upsert → Case upsert → comment (by event id)
+    csat.received
 
 Upserts by external id make replays harmless; the comment is guarded by the
 hub's external id map (``context.external_ids``). Modules: ``config`` (tenant

@@ -6,22 +6,31 @@ import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from switchboard_sdk.models import TicketStatus
+from switchboard_sdk.models import TicketPriority, TicketStatus
 from switchboard_sdk.transport import OUTBOUND_URL
 
 NAME = "salesforce"  # the plugin's name; here so the package need not import the delivery code
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path, not a password
 MIN_API_VERSION = 46  # upsert answers 200 with the record id on update from v46.0 on (204, no body, before)
+# values of the standard Case Status picklist (New, Working, Escalated, Closed)
 DEFAULT_CASE_STATUS: dict[TicketStatus, str] = {
+    "new": "New",
     "open": "New",
     "pending": "Working",
+    "on_hold": "Working",
     "solved": "Closed",
     "closed": "Closed",
+    "merged": "Closed",
 }
+# values of the standard Case Priority picklist (High, Medium, Low): no "Urgent" out of the box
+DEFAULT_CASE_PRIORITY: dict[TicketPriority, str] = {"urgent": "High", "high": "High", "normal": "Medium", "low": "Low"}
 
 # an sObject or field API name: it goes into URL paths, so no "/", "?", "." or spaces
 ApiName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")]
 _PICKLIST_VALUE = Field(min_length=1, max_length=255)
+AgentId = Annotated[str, Field(min_length=1, max_length=128)]
+# a User (005…) or Queue (00G…) id, 15 or 18 characters: what Case.OwnerId accepts
+OwnerId = Annotated[str, Field(pattern=r"^(005|00G)[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?$")]
 
 
 def _salesforce_url(value: str) -> str:
@@ -58,6 +67,9 @@ class SalesforceConfig(BaseModel):
     ``token_url`` defaults to ``{instance_url}/services/oauth2/token`` (the client
     credentials flow must use the org's My Domain, not login.salesforce.com).
     ``case_status_by_status`` is merged over :data:`DEFAULT_CASE_STATUS`.
+    ``case_priority_by_priority`` is merged over :data:`DEFAULT_CASE_PRIORITY`.
+    ``owner_by_agent`` maps Switchboard agent ids to Case owners (User or Queue ids);
+    an agent it does not list leaves the Case's owner as it is (OwnerId cannot be empty).
     ``comment_external_id_field`` switches comments from create-once (``CaseComment``
     has no external id field) to an idempotent upsert on a custom object.
     """
@@ -79,6 +91,10 @@ class SalesforceConfig(BaseModel):
     case_status_by_status: dict[TicketStatus, Annotated[str, _PICKLIST_VALUE]] = Field(
         default_factory=lambda: dict(DEFAULT_CASE_STATUS)
     )
+    case_priority_by_priority: dict[TicketPriority, Annotated[str, _PICKLIST_VALUE]] = Field(
+        default_factory=lambda: dict(DEFAULT_CASE_PRIORITY)
+    )
+    owner_by_agent: dict[AgentId, OwnerId] = Field(default_factory=dict)
     case_origin_by_channel: dict[str, Annotated[str, _PICKLIST_VALUE]] = Field(default_factory=dict)
     timeout_seconds: float = Field(default=10.0, ge=0.1, le=30.0)
 
@@ -99,7 +115,13 @@ class SalesforceConfig(BaseModel):
     @field_validator("case_status_by_status")
     @classmethod
     def _over_defaults(cls, value: dict[TicketStatus, str]) -> dict[TicketStatus, str]:
+        # a config written before new/on_hold/merged existed gets their defaults
         return {**DEFAULT_CASE_STATUS, **value}
+
+    @field_validator("case_priority_by_priority")
+    @classmethod
+    def _priority_over_defaults(cls, value: dict[TicketPriority, str]) -> dict[TicketPriority, str]:
+        return {**DEFAULT_CASE_PRIORITY, **value}
 
     @property
     def comments_upserted(self) -> bool:

@@ -15,7 +15,7 @@ from switchboard_sdk import outcomes
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
-from . import records, responses
+from . import records, responses, workflow
 from .client import Session
 from .config import SalesforceConfig
 
@@ -27,7 +27,8 @@ def deliver(event: EventEnvelope, config: SalesforceConfig, context: DeliveryCon
     except (KeyError, TypeError, ValidationError):
         return DeliveryOutcome.failed(f"event {event.id} has no valid {event.type} data")
     if plan is None:
-        return DeliveryOutcome.delivered()  # the comment was created by an earlier delivery
+        # the comment was created by an earlier delivery, or nothing the org keeps changed
+        return DeliveryOutcome.delivered()
     session = Session(config, context)
     outcome = outcomes.settle(lambda: _run(plan, session))
     # after the run: the tokens it used are known only now
@@ -47,6 +48,8 @@ def _run(plan: records.Plan, session: Session) -> DeliveryOutcome:
     if failure is not None:
         return failure
     _remember(results, plan, session.context)
+    if plan.ticket is not None:
+        workflow.written(session.context.external_ids, plan.ticket)
     return DeliveryOutcome.delivered(response.status)
 
 

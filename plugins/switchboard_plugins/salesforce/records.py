@@ -4,6 +4,10 @@
 
     ticket.created   Contact upsert (if new to us) → Case upsert, every field
     message.created  Contact upsert (if new to us) → Case upsert → comment (create or upsert)
+    ticket.updated   Contact upsert (if new to us) → Case upsert of the changed Status,
+    ticket.assigned    Priority, OwnerId (every field if the Case is new to us)
+    ticket.sla_*     Contact upsert (if new to us) → Case upsert → comment (keyed by event id)
+    csat.received
 
 Contact and Case are upserted by external id (REST API guide, "Insert or Update
 (Upsert) a Record Using an External ID"), so a replay updates them instead of
@@ -22,6 +26,7 @@ from urllib.parse import quote
 from switchboard_sdk.models import EventEnvelope, Message, Ticket, ticket_ref
 from switchboard_sdk.transport import ExternalIds
 
+from . import workflow
 from .config import SalesforceConfig
 
 CONTACT_LAST_NAME = "Switchboard customer"  # LastName is required; events carry no customer name today
@@ -36,12 +41,14 @@ CONTACT, CASE, COMMENT = "contact", "case", "comment"
 class Plan:
     """Composite subrequests, in order, and what to remember from their results.
 
-    ``remember`` maps a referenceId to the ``(kind, local id)`` its record id is stored under.
+    ``remember`` maps a referenceId to the ``(kind, local id)`` its record id is stored under;
+    ``ticket``: the ticket whose version is remembered once the plan ran (workflow changes).
     """
 
     subrequests: list[dict[str, Any]]
     remember: dict[str, tuple[str, str]] = field(default_factory=dict)
     steps: dict[str, str] = field(default_factory=dict)  # referenceId → name used in reasons
+    ticket: Ticket | None = None
 
     def body(self) -> bytes:
         """The composite request body; allOrNone: a failed step leaves nothing half-written."""
@@ -83,12 +90,28 @@ def _case(config: SalesforceConfig, ticket_id: str, customer_id: str, fields: di
 
 
 def _ticket_fields(config: SalesforceConfig, ticket: Ticket) -> dict[str, Any]:
-    return {
+    fields = {
         "Subject": _cut(ticket.subject or _default_subject(ticket.id), MAX_SUBJECT),
         "Description": f"Opened in Switchboard via {ticket.channel} (ticket {ticket.id}).",
         "Status": config.case_status_by_status[ticket.status],
+        "Priority": config.case_priority_by_priority[ticket.priority],
         "Origin": _origin(config, ticket.channel),
     }
+    if owner := config.owner_by_agent.get(ticket.assignee_id or ""):
+        fields["OwnerId"] = owner
+    return fields
+
+
+def _changed_fields(config: SalesforceConfig, change: workflow.TicketChange) -> dict[str, Any]:
+    """The Case fields of what changed; an unmapped agent (or nobody) leaves OwnerId alone."""
+    ticket, fields = change.ticket, {}
+    if "status" in change.fields:
+        fields["Status"] = config.case_status_by_status[ticket.status]
+    if "priority" in change.fields:
+        fields["Priority"] = config.case_priority_by_priority[ticket.priority]
+    if "assignee_id" in change.fields and (owner := config.owner_by_agent.get(ticket.assignee_id or "")):
+        fields["OwnerId"] = owner
+    return fields
 
 
 def _message_case_fields(config: SalesforceConfig, message: Message, known: ExternalIds) -> dict[str, Any]:
@@ -111,10 +134,11 @@ def comment_text(message: Message) -> str:
     return _cut(f"{who}{kind} via {message.channel}{subject}{attachments}:\n{text}", MAX_COMMENT)
 
 
-def _comment(config: SalesforceConfig, message: Message) -> dict[str, Any]:
-    body = {config.comment_parent_field: "@{case.id}", config.comment_body_field: comment_text(message)}
+def _comment(config: SalesforceConfig, local_id: str, text: str) -> dict[str, Any]:
+    """A comment on ``@{case.id}``; upserted by ``local_id`` (a message or event id) when configured."""
+    body = {config.comment_parent_field: "@{case.id}", config.comment_body_field: text}
     if config.comment_external_id_field is not None:
-        return _upsert(config, COMMENT, config.comment_object, config.comment_external_id_field, message.id, body)
+        return _upsert(config, COMMENT, config.comment_object, config.comment_external_id_field, local_id, body)
     url = data_path(config, "sobjects", config.comment_object)
     return {"method": "POST", "url": url, "referenceId": COMMENT, "body": body}
 
@@ -144,8 +168,41 @@ def plan_message(message: Message, config: SalesforceConfig, known: ExternalIds)
     plan = _with_contact(config, message.customer_id, known)
     case = _case(config, message.ticket_id, message.customer_id, _message_case_fields(config, message, known))
     return Plan(
-        [*plan.subrequests, case, _comment(config, message)],
+        [*plan.subrequests, case, _comment(config, message.id, comment_text(message))],
         {**plan.remember, CASE: (CASE, message.ticket_id), COMMENT: (COMMENT, message.id)},
+        {**plan.steps, CASE: "Case upsert", COMMENT: f"{config.comment_object} {_verb(config)}"},
+    )
+
+
+def plan_change(change: workflow.TicketChange, config: SalesforceConfig, known: ExternalIds) -> Plan | None:
+    """``ticket.updated`` / ``ticket.assigned``: the Case's changed fields; ``None`` when none
+    is kept in Salesforce or a newer version of the ticket was written already."""
+    ticket = change.ticket
+    fields = _changed_fields(config, change)
+    if not fields or workflow.is_stale(known, change):
+        return None
+    if known.get(CASE, ticket.id) is None:  # never filed (or the mapping was lost): the whole ticket
+        fields = _ticket_fields(config, ticket) | fields
+    plan = _with_contact(config, ticket.customer_id, known)
+    return Plan(
+        [*plan.subrequests, _case(config, ticket.id, ticket.customer_id, fields)],
+        {**plan.remember, CASE: (CASE, ticket.id)},
+        {**plan.steps, CASE: "Case upsert"},
+        ticket,
+    )
+
+
+def plan_note(event: EventEnvelope, config: SalesforceConfig, known: ExternalIds) -> Plan | None:
+    """An SLA or CSAT event: a comment on the Case (filed first if new to us); ``None`` if it exists."""
+    if known.get(COMMENT, event.id) is not None:
+        return None
+    lines, ticket = workflow.note_lines(event), workflow.note_ticket(event)
+    fields = {} if known.get(CASE, ticket.id) is not None else _ticket_fields(config, ticket)
+    plan = _with_contact(config, ticket.customer_id, known)
+    comment = _comment(config, event.id, _cut("\n".join(lines), MAX_COMMENT))
+    return Plan(
+        [*plan.subrequests, _case(config, ticket.id, ticket.customer_id, fields), comment],
+        {**plan.remember, CASE: (CASE, ticket.id), COMMENT: (COMMENT, event.id)},
         {**plan.steps, CASE: "Case upsert", COMMENT: f"{config.comment_object} {_verb(config)}"},
     )
 
@@ -158,6 +215,10 @@ def plan(event: EventEnvelope, config: SalesforceConfig, known: ExternalIds) -> 
     """The plan for any event; raises ``KeyError`` / ``ValidationError`` for malformed data."""
     if event.type == "ticket.created":
         return plan_ticket(Ticket.model_validate(event.data["ticket"]), config, known)
-    if event.type != "message.created":
-        return None  # message.failed: the reply's comment was posted with its message.created
-    return plan_message(Message.model_validate(event.data["message"]), config, known)
+    if event.type == "message.created":
+        return plan_message(Message.model_validate(event.data["message"]), config, known)
+    if event.type in ("ticket.updated", "ticket.assigned"):
+        return plan_change(workflow.TicketChange.of(event), config, known)
+    if event.type in ("ticket.sla_warning", "ticket.sla_breached", "csat.received"):
+        return plan_note(event, config, known)
+    return None  # message.sent, message.failed: the reply's comment was posted with its message.created

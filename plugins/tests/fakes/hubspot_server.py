@@ -10,6 +10,9 @@
   ``subject``, ``hs_pipeline``, ``hs_pipeline_stage`` required, the stage must belong to
   the pipeline; ``associations`` to a contact with HUBSPOT_DEFINED type 16.
 * ``PATCH /crm/v3/objects/tickets/{id}`` — same guide, "Update tickets"; 404 if unknown.
+  ``hs_ticket_priority`` is an enumeration (``LOW``, ``MEDIUM``, ``HIGH``, ``URGENT``: another
+  value answers 400 ``INVALID_OPTION``); ``hubspot_owner_id`` must name an owner of the
+  account (``owners``) or be ``""`` (no owner).
 * ``POST /crm/v3/objects/notes`` — "Notes" guide (…/docs/api/crm/notes): ``hs_timestamp``
   required, ``hs_note_body`` at most 65,536 characters; associations to a ticket, type 228.
 
@@ -44,12 +47,14 @@ REQUIRED = {"contacts": set(), "tickets": {"subject", "hs_pipeline", "hs_pipelin
 UNIQUE = {"contacts": {"email", "switchboard_customer_id"}, "tickets": {"switchboard_ticket_id"},
           "notes": {"switchboard_event_id"}}
 Answer = tuple[int, dict[str, str], Any]
+PRIORITIES = frozenset({"LOW", "MEDIUM", "HIGH", "URGENT"})
 
 
 def _known_properties() -> dict[str, set[str]]:
     return {
         "contacts": {"email", "phone", "firstname", "lastname", "switchboard_customer_id"},
-        "tickets": {"subject", "content", "hs_pipeline", "hs_pipeline_stage", "switchboard_ticket_id"},
+        "tickets": {"subject", "content", "hs_pipeline", "hs_pipeline_stage", "switchboard_ticket_id",
+                    "hs_ticket_priority", "hubspot_owner_id"},
         "notes": {"hs_note_body", "hs_timestamp", "switchboard_event_id"},
     }
 
@@ -92,6 +97,7 @@ class FakeHubSpot:
     requests: list[Recorded] = field(default_factory=list)
     known: dict[str, set[str]] = field(default_factory=_known_properties)
     pipelines: dict[str, set[str]] = field(default_factory=lambda: {"0": {"1", "2", "3", "4"}})
+    owners: set[str] = field(default_factory=lambda: {"51001", "51002"})
 
     def __post_init__(self) -> None:
         self._ids = itertools.count(101)
@@ -227,6 +233,7 @@ class FakeHubSpot:
             raise HubSpotError(400, "VALIDATION_ERROR", "property values must be strings here")
         if object_type == "tickets":
             self._check_stage(properties)
+            self._check_options(properties)
         if len(properties.get("hs_note_body", "")) > 65_536:
             raise HubSpotError(400, "VALIDATION_ERROR", "hs_note_body is over 65536 characters")
         return dict(properties)
@@ -237,6 +244,15 @@ class FakeHubSpot:
         stages = self.pipelines.get(properties.get("hs_pipeline", "0"), set())
         if properties["hs_pipeline_stage"] not in stages:
             raise HubSpotError(400, "VALIDATION_ERROR", "hs_pipeline_stage is not a stage of hs_pipeline")
+
+    def _check_options(self, properties: dict[str, str]) -> None:
+        priority = properties.get("hs_ticket_priority")
+        if priority is not None and priority not in PRIORITIES:
+            message = f"INVALID_OPTION: {priority!r} is not a hs_ticket_priority option"
+            raise HubSpotError(400, "VALIDATION_ERROR", message)
+        owner = properties.get("hubspot_owner_id")
+        if owner and owner not in self.owners:
+            raise HubSpotError(400, "VALIDATION_ERROR", f"INVALID_OWNER_ID: no owner {owner!r}")
 
     def _checked_associations(self, object_type: str, associations: Any) -> list[tuple[str, str, int]]:
         links = []

@@ -17,6 +17,10 @@ Endpoints, each as documented by Odoo:
 Methods: ``search_read``, ``search``, ``create``, ``write`` (ORM), ``message_post``
 (``mail.thread``: appends a ``mail.message``), ``context_get`` (``res.users``) and
 ``ir.model`` ``search_read``. Domains support ``=``, ``in``, ``ilike``, ``=ilike``.
+``create`` and ``write`` on tickets and leads check, like Odoo's ORM, that ``priority`` is
+a value of its selection (``'0'``..``'3'``), ``stage_id`` a ``helpdesk.stage`` /
+``crm.stage`` record and ``user_id`` a ``res.users`` record or ``False``
+(``ValidationError`` / ``MissingError`` otherwise); ``stages`` and ``users`` name the seeded ids.
 
 Switches (change them while it runs): ``json2_enabled`` (False: an old server,
 ``/json/2`` answers 404), ``helpdesk_installed`` (False: no Helpdesk app),
@@ -39,7 +43,13 @@ API_KEY = "6578616d706c65206a736f6e20617069206b6579"  # the docs' example key
 DATABASE = "acme"
 LOGIN = "switchboard-bot@acme.example"
 UID = 7
-MODELS = ("res.partner", "helpdesk.ticket", "crm.lead", "mail.message")
+MODELS = ("res.partner", "helpdesk.ticket", "crm.lead", "mail.message", "helpdesk.stage", "crm.stage", "res.users")
+# what a new database has: Helpdesk's and CRM's default stages, two internal users
+STAGES = {"helpdesk.stage": ("New", "In Progress", "On Hold", "Solved", "Cancelled"),
+          "crm.stage": ("New", "Qualified", "Proposition", "Won")}
+USERS = ("Mitchell Admin", "Marc Demo")
+PRIORITIES = frozenset({"0", "1", "2", "3"})  # the priority selection of helpdesk.ticket and crm.lead
+RECORD_LINKS = {"helpdesk.ticket": "helpdesk.stage", "crm.lead": "crm.stage"}
 # JSON-2 statuses by exception, as Odoo 19's /json/2 controller answers them
 JSON2_STATUS = {"AccessDenied": 401, "AccessError": 403, "MissingError": 404, "UserError": 422, "ValidationError": 422}
 # positional argument names of execute_kw ``args`` after the record ids
@@ -71,6 +81,9 @@ class FakeOdoo:
         self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         self._next_id = 1
+        self.stages = {(model, name): self._insert(model, {"name": name}) for model, names in STAGES.items()
+                       for name in names}
+        self.users = {name: self._insert("res.users", {"name": name}) for name in USERS}
         self._server = StatusServer(respond=self._reply)
 
     @property
@@ -101,7 +114,7 @@ class FakeOdoo:
 
     def installed(self) -> list[str]:
         # a test drops a model from ``db`` to uninstall its app
-        return [m for m in self.db if m != "helpdesk.ticket" or self.helpdesk_installed]
+        return [m for m in self.db if not m.startswith("helpdesk.") or self.helpdesk_installed]
 
     def execute(self, model: str, method: str, ids: list[int] | None, kwargs: dict[str, Any]) -> Any:
         if method in self.raise_on:
@@ -122,18 +135,32 @@ class FakeOdoo:
             return found if method == "search_read" else [row["id"] for row in found]
         if method == "create":
             vals_list = kwargs["vals_list"]
+            for vals in vals_list if isinstance(vals_list, list) else [vals_list]:
+                self._check_vals(model, vals)
             return [self._insert(model, v) for v in vals_list] if isinstance(vals_list, list) else self._insert(
                 model, vals_list)
         missing = [i for i in ids if i not in self.db[model]]
         if missing:
             raise OdooFault("odoo.exceptions.MissingError", f"Record does not exist: {model}{missing}")
         if method == "write":
+            self._check_vals(model, kwargs["vals"])
             for i in ids:
                 self.db[model][i].update(kwargs["vals"])
             return True
         if method == "message_post":
             return self._insert("mail.message", {"model": model, "res_id": ids[0], **kwargs})
         raise OdooFault("builtins.AttributeError", f"The method '{method}' does not exist on the model '{model}'")
+
+    def _check_vals(self, model: str, vals: dict[str, Any]) -> None:
+        if model not in RECORD_LINKS:
+            return
+        if "priority" in vals and vals["priority"] not in PRIORITIES:
+            wrong = f"Wrong value for {model}.priority: {vals['priority']!r}"
+            raise OdooFault("odoo.exceptions.ValidationError", wrong)
+        if "stage_id" in vals and vals["stage_id"] not in self.db[RECORD_LINKS[model]]:
+            raise OdooFault("odoo.exceptions.MissingError", f"Record does not exist: {RECORD_LINKS[model]}")
+        if vals.get("user_id") not in (None, False) and vals["user_id"] not in self.db["res.users"]:
+            raise OdooFault("odoo.exceptions.MissingError", "Record does not exist: res.users")
 
     def _search(self, model: str, kwargs: dict[str, Any]) -> list[dict[str, Any]]:
         context = kwargs.get("context") or {}

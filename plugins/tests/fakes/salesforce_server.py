@@ -25,7 +25,9 @@ Like Salesforce: every API call needs ``Authorization: Bearer <issued token>`` (
 ("Status Codes and Error Responses"): ``INVALID_FIELD`` for an unknown field or a
 foreign external id not found, ``REQUIRED_FIELD_MISSING``, ``MALFORMED_ID``,
 ``INVALID_CROSS_REFERENCE_KEY``, ``INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`` (Case
-Status). Record ids are 18 characters with the object's key prefix.
+Status; ``Priority`` is an unrestricted picklist, as in a new org). ``OwnerId`` must be
+one of ``OWNERS`` (users ``005…``, a queue ``00G…``), else ``INVALID_CROSS_REFERENCE_KEY``.
+Record ids are 18 characters with the object's key prefix.
 
 Switches: :meth:`FakeSalesforce.expire_tokens` (the next call answers 401 once, a new
 token works), ``reject_tokens`` (every call 401), :meth:`fail` (the next API calls
@@ -55,6 +57,8 @@ CLIENT_SECRET = "fake-consumer-secret-5f1c2d9e8b7a"  # noqa: S105 - a test fixtu
 TOKEN_PATH = "/services/oauth2/token"  # noqa: S105 - a URL path
 MAX_SUBREQUESTS = 25
 CASE_STATUSES = frozenset({"New", "Working", "Escalated", "Closed"})
+# Case.OwnerId: a User (005…) or a Queue (00G…) of the org
+OWNERS = frozenset({"005000000000001AAA", "005000000000002AAA", "00G000000000001AAA"})
 _API = re.compile(r"^/services/data/v([0-9]+\.[0-9])/(.+)$")
 _REFERENCE = re.compile(r"@\{([A-Za-z0-9_]+)\.([A-Za-z0-9_]+)\}")
 _ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
@@ -82,7 +86,8 @@ SCHEMA = {
     ),
     "Case": SObjectType(
         "500",
-        frozenset({"Subject", "Description", "Status", "Origin", "ContactId", "Switchboard_Ticket_Id__c"}),
+        frozenset({"Subject", "Description", "Status", "Priority", "Origin", "ContactId", "OwnerId",
+                   "Switchboard_Ticket_Id__c"}),
         external_ids=frozenset({"Switchboard_Ticket_Id__c"}),
         lookups={"ContactId": "Contact"},
         relationships={"Contact": "ContactId"},
@@ -276,6 +281,9 @@ class FakeSalesforce:
         for name, target in kind.lookups.items():
             if name in fields:
                 self._check_lookup(name, target, fields[name])
+        if sobject == "Case" and "OwnerId" in fields and fields["OwnerId"] not in OWNERS:
+            raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "Owner ID: owner cannot be blank or unknown",
+                                  ["OwnerId"])
         if sobject == "Case" and "Status" in fields and fields["Status"] not in CASE_STATUSES:
             raise SalesforceError(400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                                   f"Status: bad value for restricted picklist field: {fields['Status']}", ["Status"])
