@@ -85,6 +85,30 @@ def get_ticket(ticket_id: str) -> Any:
     return json_response(get_hub().api.get_ticket(_call(), ticket_id))
 
 
+@app.route("/v1/tickets/{ticket_id}", methods=["PATCH"])
+@guarded
+def update_ticket(ticket_id: str) -> Any:
+    return json_response(get_hub().workflow_api.update_ticket(_call(), ticket_id))
+
+
+@app.route("/v1/tickets/bulk", methods=["POST"])
+@guarded
+def bulk_update_tickets() -> Any:
+    return json_response(get_hub().workflow_api.bulk_update(_call()))
+
+
+@app.route("/v1/tickets/{ticket_id}/merge", methods=["POST"])
+@guarded
+def merge_ticket(ticket_id: str) -> Any:
+    return json_response(get_hub().workflow_api.merge_ticket(_call(), ticket_id))
+
+
+@app.route("/v1/tickets/{ticket_id}/history", methods=["GET"])
+@guarded
+def ticket_history(ticket_id: str) -> Any:
+    return json_response(get_hub().workflow_api.history(_call(), ticket_id))
+
+
 @app.route("/v1/tickets/{ticket_id}/messages", methods=["POST"])
 @guarded
 def post_message(ticket_id: str) -> Any:

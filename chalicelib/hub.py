@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .api.session import SessionApi
     from .api.tenant_admin import TenantAdminApi
     from .api.tickets import TicketApi
+    from .api.workflow import TicketWorkflowApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
     from .outbound.sender import ReplySender
@@ -152,6 +153,13 @@ class Hub:
         from .api.tickets import TicketApi
 
         return TicketApi(self.access, self.store)
+
+    @functools.cached_property
+    def workflow_api(self) -> TicketWorkflowApi:
+        """``PATCH /v1/tickets/{id}``, bulk, merge, history: agents move tickets through the workflow."""
+        from .api.workflow import TicketWorkflowApi
+
+        return TicketWorkflowApi(self.access, self.store, self.workflow, self.agent_store, self.clock)
 
     @functools.cached_property
     def replies_api(self) -> ReplyApi:

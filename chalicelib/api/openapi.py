@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import models_json_schema
-from switchboard_sdk import Customer, Message, Ticket
+from switchboard_sdk import Customer, Message
 
 from ..agents.directory import AgentView, Group
 from ..ingest.content_types import WEBHOOK_CONTENT_TYPES
@@ -34,6 +33,8 @@ from .agents import (
 )
 from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
+from .openapi_types import CURSOR, LIMIT, Operation, Query
+from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
 from .replies import ReplyRequest
 from .session import NewPassword, Refresh, SessionTokensView, SignIn, SignInAnswer
@@ -54,12 +55,12 @@ class ErrorBody(BaseModel):
 
 
 class TicketPage(BaseModel):
-    tickets: list[Ticket]
+    tickets: list[TicketView]
     next_cursor: str | None
 
 
 class TicketDetail(BaseModel):
-    ticket: Ticket
+    ticket: TicketView
     customer: Customer | None  # null once erased
     messages: list[Message]
 
@@ -70,7 +71,7 @@ class MessageView(BaseModel):
 
 class CustomerDetail(BaseModel):
     customer: Customer
-    tickets: list[Ticket]
+    tickets: list[TicketView]
 
 
 class DeliveryAttempt(BaseModel):
@@ -113,34 +114,7 @@ class OpenApiDocument(BaseModel):
     paths: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Query:
-    name: str
-    schema: dict[str, Any]
-    description: str = ""
-
-
-LIMIT = Query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size (default 50).")
-CURSOR = Query("cursor", {"type": "string", "maxLength": 200}, "`next_cursor` of the previous page.")
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    tag: str
-    response: type[BaseModel]
-    status: int = 200
-    body: type[BaseModel] | None = None
-    query: tuple[Query, ...] = ()
-    scopes: tuple[str, ...] = ("tenant-admin", "agent", "read-only")
-    errors: tuple[int, ...] = field(default=(400, 401, 403, 429))
-    provider: bool = False  # a provider's webhook: its own body formats and answers
-    session: bool = False  # about the signed-in agent itself: an agent's ID token, never an API key
-
-
+TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed", "merged")
 WEBHOOK_ERRORS = (400, 401, 403, 404, 405, 413, 429)
 TENANT_ADMIN = ("tenant-admin",)
 REPLY = ("tenant-admin", "reply")
@@ -157,8 +131,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/hooks/{tenant}/{channel}/mime", "provider_webhook_mime", "Mailgun's raw-MIME route",
               "webhooks", Health, status=202, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
     Operation("get", "/v1/tickets", "list_tickets", "List tickets, newest activity first", "tickets", TicketPage,
-              query=(Query("status", {"type": "string", "enum": ["open", "pending", "solved", "closed"]}),
-                     LIMIT, CURSOR)),
+              query=(Query("status", {"type": "string", "enum": list(TICKET_STATUSES)}), LIMIT, CURSOR)),
     Operation("get", "/v1/tickets/{ticket_id}", "get_ticket", "A ticket and its messages", "tickets",
               TicketDetail, errors=(401, 403, 404, 429)),
     Operation("post", "/v1/tickets/{ticket_id}/messages", "post_message",
@@ -260,6 +233,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "platform", KeyCreated, status=201, body=CreateKey, scopes=PLATFORM, errors=(401, 403, 422)),
     Operation("delete", "/v1/admin/keys/{key_id}", "revoke_platform_key", "Revoke a platform-admin key",
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
+    *WORKFLOW_OPERATIONS,
 )
 PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
                "channel": 64, "agent_id": 64, "group_id": 64, "message_id": 64}

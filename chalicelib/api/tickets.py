@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard_sdk import BadPayload, NotFound
+from switchboard_sdk import BadPayload, NotFound, Ticket, stage_of
 
 from ..storage.conventions import MAX_PAGE
 from ..storage.store import TicketStore
 from .access import Access, ApiCall, page_limit
 
-STATUSES = {"open", "pending", "solved", "closed"}
+STATUSES = {"new", "open", "pending", "on_hold", "solved", "closed", "merged"}
 
 
 class TicketApi:
@@ -30,7 +30,7 @@ class TicketApi:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
         limit = _limit(params.get("limit"))
         tickets, cursor = store.list_tickets(status=status, limit=limit, before=call.param("cursor"))
-        return {"tickets": [t.model_dump(mode="json") for t in tickets], "next_cursor": cursor}
+        return {"tickets": [ticket_view(t) for t in tickets], "next_cursor": cursor}
 
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
         """The ticket, its customer (``null`` once erased) and its messages, oldest first:
@@ -38,7 +38,7 @@ class TicketApi:
         store = self._store.reads(self._access.tenant(call).tenant_id)
         ticket, messages = store.get_ticket(ticket_id)
         customer = store.get_customer(ticket.customer_id)
-        return {"ticket": ticket.model_dump(mode="json"),
+        return {"ticket": ticket_view(ticket),
                 "customer": None if customer is None else customer.model_dump(mode="json"),
                 "messages": [m.model_dump(mode="json") for m in messages]}
 
@@ -49,7 +49,12 @@ class TicketApi:
         if customer is None:
             raise NotFound("no such customer")
         tickets = store.customer_tickets(customer_id)
-        return {"customer": customer.model_dump(mode="json"), "tickets": [t.model_dump(mode="json") for t in tickets]}
+        return {"customer": customer.model_dump(mode="json"), "tickets": [ticket_view(t) for t in tickets]}
+
+
+def ticket_view(ticket: Ticket) -> dict[str, Any]:
+    """A ticket as the API shows it: with its stage (受理 accept … 回访 follow_up)."""
+    return ticket.model_dump(mode="json") | {"stage": stage_of(ticket.status, ticket.assignee_id)}
 
 
 def _limit(raw: str | None) -> int:

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 class Placement:
     customer_id: str
     ticket_id: str | None
+    follows: str | None = None  # a new ticket's closed predecessor
 
 
 class ConversationBuilder:
@@ -74,8 +75,9 @@ class ConversationBuilder:
             log_event(log, "conversation.unthreaded", tenant=inbound.tenant_id, plugin=inbound.channel,
                       kind=inbound.kind)
             return None
-        touched, ticket_id = self._touch(tenant, inbound, _ticket(inbound, place.ticket_id, place.customer_id),
-                                         expires)
+        ticket = _ticket(inbound, place.ticket_id, place.customer_id).model_copy(
+            update={"follow_up_of": place.follows})
+        touched, ticket_id = self._touch(tenant, inbound, ticket, expires)
         message = _message(inbound, ticket_id, place.customer_id)
         # the ticket's workflow state as this message found it: the workflow engine
         # behind the stream starts from it instead of reading the ticket again
@@ -152,14 +154,14 @@ class ConversationBuilder:
             # the provider says the sender is not who From claims (Zammad #5064): no
             # existing ticket, not even the customer's open one; a ticket of its own,
             # which does not become their open ticket either (flagged in _message)
-            customer_id, _ = tenant.link_customer(inbound.customer, inbound.received_at, None, expires_at=expires)
+            customer_id = tenant.link_customer(inbound.customer, inbound.received_at, None, expires_at=expires)[0]
             return Placement(customer_id, candidate if inbound.opens_ticket else None)
-        customer_id, open_ticket = tenant.link_customer(
+        customer_id, open_ticket, follows = tenant.link_customer(
             inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None,
             expires_at=expires,
         )
         hinted = self._hinted_ticket(tenant, inbound, customer_id)
-        return Placement(customer_id, hinted or open_ticket)
+        return Placement(customer_id, hinted or open_ticket, None if hinted else follows)
 
     def _hinted_ticket(self, tenant: Conversations, inbound: InboundMessage, customer_id: str) -> str | None:
         """The first hinted ticket that belongs to this sender (the sender check)."""

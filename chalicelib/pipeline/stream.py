@@ -197,7 +197,7 @@ def _image(record: dict[str, Any]) -> dict[str, Any] | None:
 def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:
     """A new ticket or message (not an agent's internal note): it announces an event."""
     return record.get("eventName") == "INSERT" and image.get("type") in ("ticket", "message") \
-        and not image.get("internal")
+        and not image.get("internal") and not image.get("moved_from")  # a merge's copy was announced before
 
 
 def _customers_wanted(changes: list[Change]) -> dict[str, set[str]]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from switchboard_sdk import CustomerProfile, Identity, InboundMessage, Message, Ticket
 
@@ -59,12 +59,13 @@ class Conversations(TenantTable):
     def link_customer(
         self, profile: CustomerProfile, now: datetime, candidate_ticket: str | None,
         *, expires_at: int | None = None,
-    ) -> tuple[str, str | None]:
+    ) -> Linked:
         """Resolve the customer behind ``profile`` and its open ticket.
 
-        Returns ``(customer_id, ticket_id)``: the customer's existing open ticket,
-        or ``candidate_ticket`` when it had none (``None`` when no candidate was
-        offered). The choice is one atomic ``if_not_exists`` update, so
+        Returns ``(customer_id, ticket_id, follows)``: the customer's existing open
+        ticket, or ``candidate_ticket`` when it had none (``None`` when no candidate
+        was offered) — then ``follows`` is the customer's last closed ticket, which
+        the new one follows up. The choice is one atomic ``if_not_exists`` update, so
         concurrent messages agree on one ticket.
 
         ``expires_at`` is the message's expiry: the customer is kept
@@ -82,12 +83,16 @@ class Conversations(TenantTable):
                 i for i in profile.identities if i.key in known and known[i.key]["customer_id"] == customer_id
                 and int(known[i.key].get("expires_at", 0)) < expires_at
             ], customer_id, expires_at + IDENTITY_GRACE)
-        return customer_id, self._update_customer(profile, now, customer_id, candidate_ticket, expires_at)
+        found = self._update_customer(profile, now, customer_id, candidate_ticket, expires_at)
+        open_ticket = found.get("open_ticket_id")
+        follows = found.get("closed_ticket_id") if open_ticket and open_ticket == candidate_ticket else None
+        return Linked(customer_id, None if open_ticket is None else str(open_ticket),
+                      None if follows is None else str(follows))
 
     def _update_customer(
         self, profile: CustomerProfile, now: datetime, customer_id: str, candidate_ticket: str | None,
         expires_at: int | None,
-    ) -> str | None:
+    ) -> dict[str, Any]:
         pick = ", open_ticket_id = if_not_exists(open_ticket_id, :ticket)" if candidate_ticket else ""
         expiry = ", expires_at = :exp" if expires_at is not None else ""
         result = self._db.update_item(
@@ -108,8 +113,7 @@ class Conversations(TenantTable):
             }),
             ReturnValues="ALL_NEW",
         )
-        open_ticket = from_item(result["Attributes"]).get("open_ticket_id")
-        return None if open_ticket is None else str(open_ticket)
+        return from_item(result["Attributes"])
 
     def remember_provider_message(self, message: Message, *, expires_at: int | None = None) -> None:
         """Map a provider message id to where it landed (its message's key: ticket,
@@ -251,8 +255,8 @@ class Conversations(TenantTable):
         return Touched(_subject_of(old, ticket), old)
 
     def follow_up_instead(self, customer_id: str, closed_ticket_id: str, follow_up_id: str) -> str:
-        """Make ``follow_up_id`` the customer's open ticket in place of a closed one
-        (unless another message already did: that one is returned)."""
+        """Make ``follow_up_id`` the customer's open ticket in place of a closed (or
+        merged) one, unless another message already did: that one is returned."""
         try:
             result = self._db.update_item(
                 TableName=self._table, Key=self.keys.customer(customer_id),
@@ -270,8 +274,8 @@ class Conversations(TenantTable):
 
     def release_open_ticket(self, customer_id: str, ticket_id: str) -> None:
         """The ticket closed (or merged): the customer's next message opens a new one."""
-        self._update_if(self.keys.customer(customer_id), "REMOVE open_ticket_id", "open_ticket_id = :t",
-                        {":t": ticket_id})
+        self._update_if(self.keys.customer(customer_id), "SET closed_ticket_id = :t REMOVE open_ticket_id",
+                        "open_ticket_id = :t", {":t": ticket_id})
 
     def _link_ticket(self, ticket: Ticket, linked_until: int | None, expires_at: int | None) -> None:
         """List the ticket under its customer for at least as long as the ticket lives.
@@ -331,6 +335,12 @@ class Conversations(TenantTable):
             "type": "message", **skeleton.model_dump(mode="json"), **ticket, "parts": len(packed.parts),
             "parts_digest": packed.digest, "expires_at": expires_at,
         }))
+
+
+class Linked(NamedTuple):
+    customer_id: str
+    ticket_id: str | None
+    follows: str | None = None  # the customer's last closed ticket, when ticket_id is a new one
 
 
 @dataclass(frozen=True)

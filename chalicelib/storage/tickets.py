@@ -117,23 +117,23 @@ class TicketWrites(TenantTable):
     # -- the pieces of a save -------------------------------------------------------
 
     def _ticket_update(self, before: Ticket, after: Ticket) -> dict[str, Any]:
-        new = _workflow_values(after)
-        sets = {name: value for name, value in new.items() if value is not None}
-        removes = [name for name, value in new.items() if value is None]
-        names = {f"#w{n}": name for n, name in enumerate(WORKFLOW_ATTRIBUTES)}
-        alias = {name: f"#w{n}" for n, name in enumerate(WORKFLOW_ATTRIBUTES)}
-        values: dict[str, Any] = {f":w{n}": sets[name] for n, name in enumerate(WORKFLOW_ATTRIBUTES) if name in sets}
-        clauses = [f"{alias[name]} = :w{WORKFLOW_ATTRIBUTES.index(name)}" for name in sets]
-        clauses += ["version = :next", "gsi2pk = :g2"]
+        """Only the fields that changed are written (the version guards them), so
+        attributes the stream writes on its own (``follow_up_of``) are never undone."""
+        was, now = _workflow_values(before), _workflow_values(after)
+        changed = [name for name in WORKFLOW_ATTRIBUTES if now[name] != was[name]]
+        names = {f"#w{n}": name for n, name in enumerate(changed)}
+        sets = [f"#w{n} = :w{n}" for n, name in enumerate(changed) if now[name] is not None]
+        removes = [f"#w{n}" for n, name in enumerate(changed) if now[name] is None]
+        values: dict[str, Any] = {f":w{n}": now[name] for n, name in enumerate(changed) if now[name] is not None}
         values |= {":next": before.version + 1, ":was": before.version,
                    ":g2": self.keys.status_index(after.status, shard_of(after.id, self._index_shards))}
-        update = "SET " + ", ".join(clauses) + (" REMOVE " + ", ".join(alias[n] for n in removes) if removes else "")
+        update = "SET " + ", ".join([*sets, "version = :next", "gsi2pk = :g2"]) + (
+            " REMOVE " + ", ".join(removes) if removes else "")
         condition = "attribute_exists(pk) AND " + (
             "(attribute_not_exists(version) OR version = :was)" if before.version == 0 else "version = :was")
-        used = {k: v for k, v in names.items() if v in sets or v in removes}
         return {"Update": {"TableName": self._table, "Key": self.keys.ticket(after.id), "UpdateExpression": update,
-                           "ConditionExpression": condition, "ExpressionAttributeNames": used,
-                           "ExpressionAttributeValues": to_item(values)}}
+                           "ConditionExpression": condition, "ExpressionAttributeValues": to_item(values)}
+                | ({"ExpressionAttributeNames": names} if names else {})}
 
     def _history_put(self, ticket_id: str, entry: HistoryEntry, expires_at: int | None) -> dict[str, Any]:
         item = self.keys.ticket_history(ticket_id, entry.at, entry.cause) | to_item(

@@ -1,7 +1,8 @@
 """What a ticket's change leads to, behind the stream (its history entry was inserted).
 
-- closed or merged: the customer's next message opens a new ticket (the customer's
-  open-ticket pointer is released, if it still names this ticket);
+- closed: the customer's next message opens a new ticket, a follow-up of this one
+  (the customer's open-ticket pointer is released, if it still names this ticket);
+- merged: the customer's next message lands in the ticket it was merged into;
 - further reactions (``ticket.updated`` rules, surveys when solved, assignment when
   an agent's load frees) are registered by the engine's owner as ``listeners``.
 
@@ -20,7 +21,6 @@ from .changes import ChangeActor, FieldChange, Transition
 
 # (ticket after, the transition) → None; raises to have the record retried
 Listener = Callable[[Ticket, Transition], None]
-RELEASING = frozenset({"closed", "merged"})
 
 
 class Reactions:
@@ -31,8 +31,11 @@ class Reactions:
     def on_history(self, image: dict[str, Any]) -> None:
         ticket = Ticket.model_validate(image["ticket"])
         transition = transition_of(image)
-        if _status_became(transition, RELEASING):
-            self._store.conversations(ticket.tenant_id).release_open_ticket(ticket.customer_id, ticket.id)
+        conversations = self._store.conversations(ticket.tenant_id)
+        if _status_became(transition, frozenset({"closed"})):
+            conversations.release_open_ticket(ticket.customer_id, ticket.id)
+        if _status_became(transition, frozenset({"merged"})) and ticket.merged_into:
+            conversations.follow_up_instead(ticket.customer_id, ticket.id, ticket.merged_into)
         for listener in self._listeners:
             listener(ticket, transition)
 

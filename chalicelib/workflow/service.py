@@ -25,7 +25,7 @@ from ..storage.conventions import iso
 from ..storage.store import TicketStore
 from ..storage.tickets import HistoryEntry, Saved, Timer
 from ..tenancy.tenants import WorkflowSettings
-from .changes import ChangeActor, FieldChange, TicketPatch, Transition, apply_patch
+from .changes import WORKFLOW_FIELDS, ChangeActor, FieldChange, TicketPatch, Transition, apply_patch
 
 ATTEMPTS = 8
 # SLA targets of a ticket after a change: (tenant, ticket after, ticket before, now) → targets
@@ -94,19 +94,29 @@ class WorkflowService:
              facts: Facts | None = None) -> tuple[Ticket, list[FieldChange]]:
         """The ticket after ``patch`` and ``facts``, with what follows from them; no I/O but SLA planning."""
         _refuse_frozen(before, patch)
-        after, changes = apply_patch(before, patch)
+        after, _ = apply_patch(before, patch)
         if facts is not None:
             after = after.model_copy(update=facts(after))
         after = _follow_status(before, after, cause.at)
         if self._plan_sla is not None:
             after = after.model_copy(update={"sla": self._plan_sla(tenant_id, after, before, cause.at)})
-        return after, changes
+        return after, field_changes(before, after)
 
     def timers(self, tenant_id: str, after: Ticket, before: Ticket) -> list[Timer]:
         """The timers ``after`` needs that ``before`` did not already have."""
         settings = self._settings_of(tenant_id)
         had = set(timers_of(before, settings))
         return [timer for timer in timers_of(after, settings) if timer not in had]
+
+
+def field_changes(before: Ticket, after: Ticket) -> list[FieldChange]:
+    """What changed among the fields the history lists (:data:`~.changes.WORKFLOW_FIELDS`)."""
+    return [FieldChange(field=name, before=_plain(getattr(before, name)), after=_plain(getattr(after, name)))
+            for name in WORKFLOW_FIELDS if getattr(before, name) != getattr(after, name)]
+
+
+def _plain(value: Any) -> Any:
+    return list(value) if isinstance(value, list) else value
 
 
 def timers_of(ticket: Ticket, settings: WorkflowSettings) -> list[Timer]:

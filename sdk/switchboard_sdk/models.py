@@ -214,7 +214,7 @@ class SlaTarget(_Model):
 
 
 class Ticket(_Model):
-    """A case. ``stage`` follows from ``status`` (and for ``open``, whether someone
+    """A case. Its stage follows from ``status`` (and for ``open``, whether someone
     owns it): see :func:`stage_of`. ``version`` grows with every change of the
     workflow fields; ``sla`` lists every running target, not only the nearest."""
 
@@ -239,10 +239,6 @@ class Ticket(_Model):
     awaiting_since: datetime | None = None
     sla: list[SlaTarget] = Field(default_factory=list)
     version: int = 0
-
-    @property
-    def stage(self) -> Stage | None:
-        return stage_of(self.status, self.assignee_id)
 
 
 def stage_of(status: TicketStatus, assignee_id: str | None = None) -> Stage | None:
