@@ -26,7 +26,7 @@ from chalicelib.workflow.calendar import (
 ZONES = ("Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Shanghai")
 MINUTE = timedelta(minutes=1)
 WINDOW_DAYS = 12
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
+PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.filter_too_much,
                                                                              HealthCheck.too_slow])
 
 
