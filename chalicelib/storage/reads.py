@@ -161,9 +161,12 @@ def _message(item: dict[str, Any]) -> Message:
 
 
 def _customer(item: dict[str, Any]) -> Customer:
-    identities = [Identity(kind=k, value=v) for k, _, v in (i.partition(":") for i in sorted(item["identity_keys"]))]
+    # a merged customer's identities moved away: its set is gone (DynamoDB keeps no empty sets)
+    keys = sorted(item.get("identity_keys") or ())
+    identities = [Identity(kind=k, value=v) for k, _, v in (i.partition(":") for i in keys)]
     return Customer(
         id=item["customer_id"], tenant_id=item["tenant_id"], display_name=item.get("display_name") or None,
-        identities=identities, created_at=item["created_at"],
+        identities=identities, created_at=item["created_at"], tags=list(item.get("tags") or ()),
+        attributes=dict(item.get("attributes") or {}), merged_into=item.get("merged_into") or None,
     )
 

@@ -1,0 +1,99 @@
+"""Customers' profiles and merges (``/v1/customers/{id}``…).
+
+Agents (and tenant-admin keys) change a customer's tags, attributes and name; a
+supervisor (or a tenant admin) merges two customers and undoes a merge. Merges and
+their undoing are in the tenant's audit log, written with the step that starts them.
+The tenant always comes from the caller's key or token, never from the URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from switchboard_sdk import Customer
+
+from ..storage.customer_merge import CustomerMerge
+from ..storage.customers import CustomerPatch, CustomerWrites, customer_writes
+from ..storage.store import TicketStore
+from ..tenancy.audit import AuditLog
+from ..workflow.changes import ChangeActor
+from .access import ADMIN_SCOPES, AGENT_SCOPES, READ_SCOPES, Access, ApiCall, Caller
+
+EDIT_SCOPES = AGENT_SCOPES | ADMIN_SCOPES
+MERGE_SCOPES = frozenset({"supervisor"}) | ADMIN_SCOPES
+
+
+class UpdateCustomer(CustomerPatch):
+    """``PATCH /v1/customers/{id}``: a :class:`CustomerPatch`, optionally conditional on
+    the version the caller read (``409`` when the customer changed since)."""
+
+    expected_version: int | None = Field(default=None, ge=0)
+
+
+class MergeCustomers(BaseModel):
+    """``POST /v1/customers/{id}/merge`` and ``…/unmerge``: the customer merged into ``{id}``."""
+
+    model_config = ConfigDict(extra="forbid")
+    source_id: str = Field(min_length=1, max_length=64)
+
+
+class CustomerProfile(BaseModel):
+    customer: Customer
+    version: int = Field(description="Pass as `expected_version` to change it only if nobody else did.")
+
+
+class MergeList(BaseModel):
+    merges: list[CustomerMerge]
+
+
+class CustomerApi:
+    def __init__(self, access: Access, store: TicketStore, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+        self._access = access
+        self._store = store
+        self._audit = audit
+        self._clock = clock
+
+    def update_customer(self, call: ApiCall, customer_id: str) -> CustomerProfile:
+        """Change tags, attributes or the display name (an agent, or a tenant-admin key)."""
+        caller = self._access.tenant(call, EDIT_SCOPES)
+        request = call.json(UpdateCustomer)
+        patch = CustomerPatch.model_validate(request.model_dump(exclude={"expected_version"}, exclude_unset=True))
+        customer, version = self._writes(caller).update(customer_id, patch,
+                                                        expected_version=request.expected_version)
+        return CustomerProfile(customer=customer, version=version)
+
+    def merge_customers(self, call: ApiCall, customer_id: str) -> CustomerMerge:
+        """Merge ``source_id`` into ``customer_id`` (a supervisor or a tenant admin); calling
+        again finishes a merge that stopped half-way, or answers with the finished one."""
+        caller = self._access.tenant(call, MERGE_SCOPES)
+        source_id = call.json(MergeCustomers).source_id
+        audit = self._audit.entry(caller.tenant_id, caller.actor, "customer.merge", f"customer/{customer_id}",
+                                  after={"source_id": source_id, "merged_into": customer_id})[1]
+        return self._writes(caller).merge(customer_id, source_id, _actor(caller), audit=audit)
+
+    def unmerge_customer(self, call: ApiCall, customer_id: str) -> CustomerMerge:
+        """Undo the merge of ``source_id`` into ``customer_id``; idempotent."""
+        caller = self._access.tenant(call, MERGE_SCOPES)
+        source_id = call.json(MergeCustomers).source_id
+        audit = self._audit.entry(caller.tenant_id, caller.actor, "customer.unmerge", f"customer/{customer_id}",
+                                  before={"source_id": source_id, "merged_into": customer_id})[1]
+        return self._writes(caller).unmerge(customer_id, source_id, _actor(caller), audit=audit)
+
+    def list_merges(self, call: ApiCall, customer_id: str) -> MergeList:
+        """The merges into ``customer_id`` (what moved; undone ones too)."""
+        caller = self._access.tenant(call, READ_SCOPES)
+        return MergeList(merges=self._writes(caller).merges(customer_id))
+
+    def _writes(self, caller: Caller) -> CustomerWrites:
+        return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock)
+
+
+def _actor(caller: Caller) -> ChangeActor:
+    """Who merged, in the workflow's terms: the agent, or the API key."""
+    if caller.agent is not None:
+        return ChangeActor(kind="agent", id=caller.agent.id, name=caller.agent.name)
+    assert caller.key is not None
+    return ChangeActor(kind="api_key", id=caller.key.key_id, name=caller.key.name)
+
