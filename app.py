@@ -393,6 +393,12 @@ def stored_objects(event: CloudWatchEvent) -> None:
     get_hub().stored_objects.process(event.to_dict())
 
 
+@app.schedule("rate(1 minute)")
+def workflow_timers(event: CloudWatchEvent) -> dict[str, Any]:
+    """SLA warnings and breaches, solved tickets closing, surveys going out: the timers come due."""
+    return get_hub().scheduler.tick().as_dict()
+
+
 @app.on_dynamodb_record(stream_arn=STREAM_ARN_PLACEHOLDER, batch_size=100, starting_position="TRIM_HORIZON")
 def store_changes(event: DynamoDBEvent) -> dict[str, Any]:
     return get_hub().stream.process(event.to_dict()["Records"])

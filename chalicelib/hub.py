@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from .tenancy.retention import TenantRetention
     from .tenancy.tenants import TenantDirectory, WorkflowSettings
     from .workflow.engine import WorkflowEngine
+    from .workflow.scheduler import Scheduler
     from .workflow.service import WorkflowService
 
 
@@ -236,6 +237,15 @@ class Hub:
     def workflow_settings(self, tenant_id: str) -> WorkflowSettings:
         """The tenant's workflow settings (cached with the tenant directory)."""
         return self.tenants.get(tenant_id).settings.workflow
+
+    @functools.cached_property
+    def scheduler(self) -> Scheduler:
+        """The timers' scheduled function: SLA warnings/breaches, auto-close, surveys."""
+        from .workflow.scheduler import Scheduler
+        from .workflow.timers import TimerHandlers
+
+        handlers = TimerHandlers(self.store, self.workflow, self.workflow_settings)
+        return Scheduler(self.aws.dynamodb, self.settings.table_name, handlers.handlers(), self.clock)
 
     @functools.cached_property
     def workflow_engine(self) -> WorkflowEngine:

@@ -275,6 +275,25 @@ class ObjectPump:
         }
 
 
+class SchedulePump:
+    """Plays EventBridge's schedule (``rate(1 minute)``) for a scheduled handler
+    (app.py ``workflow_timers``). Each poll is one invocation with a Scheduled Event;
+    the local runtime invokes it every few seconds (``tools.local.runtime.SCHEDULE_SECONDS``) — more often than AWS, so a
+    demo does not wait a minute; the handler does only what has come due."""
+
+    def __init__(self, handler: Handler) -> None:
+        self._handler = handler
+        self._context = LambdaContext("workflow_timers")
+
+    def poll_once(self) -> int:
+        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                 "account": "000000000000", "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 "region": "us-east-1", "resources": ["arn:aws:events:us-east-1:000000000000:rule/workflow-timers"],
+                 "detail": {}}
+        report = self._handler(event, self._context)
+        return int((report or {}).get("fired", 0)) if isinstance(report, dict) else 0
+
+
 def idle_wait(idle_polls: int, *, first: float = 0.05, most: float = 0.5) -> float:
     """How long a pump rests after ``idle_polls`` empty polls in a row: doubling from
     ``first`` up to ``most``, so an idle runtime stops hammering the emulator while a

@@ -44,13 +44,14 @@ from .agents import create_user_pool, seed_demo_agent
 from .banner import banner
 from .demo import DemoTenant, demo_channel_configs, seed_demo_tenant
 from .provider_sandbox import ProviderSandbox
-from .pumps import ObjectPump, OnFailureQueue, QueuePump, StreamPump, idle_wait
+from .pumps import ObjectPump, OnFailureQueue, QueuePump, SchedulePump, StreamPump, idle_wait
 from .receiver import DemoReceiver
 
 log = logging.getLogger("switchboard.dev")
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 STREAM_POLL_SECONDS = 0.25  # Lambda polls each stream shard four times a second
 FAILURE_POLL_SECONDS = 1.0  # the on-failure queues
+SCHEDULE_SECONDS = 5.0  # the workflow timers (EventBridge: every minute)
 DEMO_TENANT = "demo"
 
 
@@ -184,7 +185,8 @@ class LocalRuntime:
         ] + [  # like Lambda, several worker invocations at once; FIFO keeps each ticket in order.
             # Short polls: the emulator answers one call at a time (a long poll would hold it)
             (f"queue-pump-{n}", queue.poll_once, 0.0) for n in range(self.queue_workers)
-        ] + [(name, pump.poll_once, FAILURE_POLL_SECONDS) for name, pump in failures]
+        ] + [(name, pump.poll_once, FAILURE_POLL_SECONDS) for name, pump in failures] + [
+            ("schedule-pump", SchedulePump(app_module.workflow_timers).poll_once, SCHEDULE_SECONDS)]
         for name, poll, every in pumps:
             thread = threading.Thread(target=self._pump_loop, args=(name, poll, every), name=name, daemon=True)
             thread.start()

@@ -1,0 +1,140 @@
+"""The scheduled function: solved tickets close themselves, SLA targets warn and
+breach — each exactly once, whether the schedule runs twice, late, or is retried —
+read from the due-time index (never a scan)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from switchboard_sdk import SlaTarget
+from switchboard_sdk.testing import StatusServer
+
+import app as app_module
+from chalicelib.hub import Hub
+from chalicelib.workflow.changes import ChangeActor, TicketPatch
+from chalicelib.workflow.service import Cause
+from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
+from tests.erasure_support import Clock
+from tools.local.demo import DemoTenant
+
+
+@pytest.fixture
+def clock(hub: Hub) -> Clock:
+    clock = Clock()
+    hub.clock = clock
+    return clock
+
+
+@pytest.fixture
+def ticket_id(hub: Hub, demo: DemoTenant, pipeline: Pipeline, clock: Clock) -> str:
+    from chalice.test import Client
+
+    with Client(app_module.app) as client:
+        body = web_message("Where is my order?")
+        answer = client.http.post(f"/hooks/{demo.tenant_id}/web", body=body,
+                                  headers=signed_web_headers(demo.web_secret, body))
+        assert answer.status_code == 202
+    pipeline.drain()
+    [ticket] = table_items(hub, "ticket")
+    return str(ticket["ticket_id"])
+
+
+def change(hub: Hub, ticket_id: str, patch: TicketPatch, clock: Clock, cause: str, **facts: Any) -> None:
+    hub.workflow.change("demo", ticket_id, patch, Cause(id=cause, actor=ChangeActor.system("test"), at=clock()),
+                        facts=(lambda _: facts) if facts else None)
+
+
+def history(hub: Hub, ticket_id: str) -> list[dict[str, Any]]:
+    return hub.store.tickets("demo").history(ticket_id)
+
+
+def catch_up(hub: Hub) -> int:
+    """Tick until the schedule has caught up (a tick looks at most 240 minutes); timers fired."""
+    fired = 0
+    for _ in range(40):
+        report = hub.scheduler.tick()
+        fired += report.fired
+        if report.minutes < 240:
+            return fired
+    raise AssertionError("the schedule never caught up")
+
+
+def received(receiver: StatusServer, kind: str) -> list[dict[str, Any]]:
+    return [e for e in (json.loads(r.body) for r in receiver.requests) if e.get("type") == kind]
+
+
+def test_a_solved_ticket_closes_itself_once(hub: Hub, ticket_id: str, clock: Clock, pipeline: Pipeline) -> None:
+    change(hub, ticket_id, TicketPatch(status="solved"), clock, "test:solve")
+    hub.scheduler.tick()  # nothing due yet
+    assert hub.store.tickets("demo").load(ticket_id).status == "solved"
+    clock.now += timedelta(hours=96, minutes=2)
+    assert catch_up(hub) == 1
+    ticket = hub.store.tickets("demo").load(ticket_id)
+    assert ticket.status == "closed"
+    assert history(hub, ticket_id)[-1]["actor"]["name"] == "auto-close"
+    pipeline.drain()
+    customer = [c for c in table_items(hub, "customer")][0]
+    assert "open_ticket_id" not in customer and customer["closed_ticket_id"] == ticket_id
+
+
+def test_a_reopened_ticket_is_not_closed_by_its_old_timer(hub: Hub, ticket_id: str, clock: Clock) -> None:
+    change(hub, ticket_id, TicketPatch(status="solved"), clock, "test:solve")
+    clock.now += timedelta(hours=1)
+    change(hub, ticket_id, TicketPatch(status="open"), clock, "test:reopen")
+    clock.now += timedelta(hours=97)
+    assert catch_up(hub) == 0
+    assert hub.store.tickets("demo").load(ticket_id).status == "open"
+
+
+def _target(clock: Clock, *, warn_in: int, due_in: int) -> SlaTarget:
+    return SlaTarget(metric="first_response", policy_id="pol_test", started_at=clock(), target_minutes=due_in,
+                     warn_at=clock() + timedelta(minutes=warn_in), due_at=clock() + timedelta(minutes=due_in))
+
+
+def test_sla_warns_then_breaches_once_each_with_the_schedule_run_twice(
+        hub: Hub, ticket_id: str, clock: Clock, pipeline: Pipeline, receiver: StatusServer) -> None:
+    change(hub, ticket_id, TicketPatch(), clock, "test:sla", sla=[_target(clock, warn_in=15, due_in=30)])
+    clock.now += timedelta(minutes=16)
+    assert hub.scheduler.tick().fired == 1
+    assert hub.scheduler.tick().fired == 0  # the same minute again: nothing new
+    clock.now += timedelta(minutes=15)
+    assert hub.scheduler.tick().fired == 1
+    assert hub.scheduler.tick().fired == 0
+    [target] = hub.store.tickets("demo").load(ticket_id).sla
+    assert target.state == "breached"
+    events = [e["event"] for e in history(hub, ticket_id) if e.get("event")]
+    assert events == ["sla_warning", "sla_breached"]
+    pipeline.drain()
+    assert len(received(receiver, "ticket.sla_warning")) == 1
+    [breach] = received(receiver, "ticket.sla_breached")
+    assert breach["data"]["target"]["state"] == "breached"
+
+
+def test_a_late_schedule_catches_up_and_a_met_target_stays_quiet(hub: Hub, ticket_id: str, clock: Clock) -> None:
+    change(hub, ticket_id, TicketPatch(), clock, "test:sla", sla=[_target(clock, warn_in=15, due_in=30)])
+    hub.scheduler.tick()
+    clock.now += timedelta(hours=3)  # the schedule stopped for three hours
+    report = hub.scheduler.tick()
+    assert report.minutes >= 180 and report.fired == 1  # warn and due seen late: one breach, no stale warning
+    assert [e["event"] for e in history(hub, ticket_id) if e.get("event")] == ["sla_breached"]
+
+
+def test_a_met_target_fires_nothing(hub: Hub, ticket_id: str, clock: Clock) -> None:
+    target = _target(clock, warn_in=15, due_in=30)
+    hub.scheduler.tick()
+    change(hub, ticket_id, TicketPatch(), clock, "test:sla", sla=[target])
+    met = target.model_copy(update={"state": "met", "done_at": clock()})
+    change(hub, ticket_id, TicketPatch(), clock, "test:met", sla=[met])
+    clock.now += timedelta(minutes=40)
+    report = hub.scheduler.tick()
+    assert (report.timers, report.fired) == (2, 0)
+
+
+def test_timers_live_in_due_minute_partitions(hub: Hub, ticket_id: str, clock: Clock) -> None:
+    change(hub, ticket_id, TicketPatch(), clock, "test:sla", sla=[_target(clock, warn_in=15, due_in=30)])
+    timers = table_items(hub, "timer")
+    assert sorted(t["timer"] for t in timers) == ["sla:first_response:due", "sla:first_response:warn"]
+    assert all(t["pk"].startswith("DUE#") and t["expires_at"] for t in timers)
