@@ -73,13 +73,16 @@ def test_a_new_ticket_is_triaged_open_behind_the_stream(desk: Desk, receiver: St
     desk.customer_writes("My parcel never arrived")
     [ticket] = desk.tickets()
     assert (ticket["status"], ticket["stage"]) == ("open", "triage")
-    assert ticket["awaiting_since"] is not None and ticket["version"] == 1
+    assert ticket["awaiting_since"] is not None
+    assert ticket["version"] == 1
     [entry] = desk.history(ticket["id"])
     assert entry["changes"] == [{"field": "status", "before": "new", "after": "open"}]
-    assert entry["actor"]["kind"] == "customer" and entry["reason"] == "triaged"
+    assert entry["actor"]["kind"] == "customer"
+    assert entry["reason"] == "triaged"
     assert entry["stages"] == {"before": "accept", "after": "triage"}
     [updated] = received(receiver, "ticket.updated")
-    assert updated["data"]["changes"][0]["after"] == "open" and updated["data"]["customer"]["id"]
+    assert updated["data"]["changes"][0]["after"] == "open"
+    assert updated["data"]["customer"]["id"]
 
 
 def test_agents_change_tickets_and_every_change_is_in_the_history(desk: Desk, receiver: StatusServer) -> None:
@@ -89,16 +92,20 @@ def test_agents_change_tickets_and_every_change_is_in_the_history(desk: Desk, re
                              {"priority": "urgent", "add_tags": ["Refund", "vip"], "category": "billing",
                               "reason": "VIP refund"})
     assert status == 200, body
-    assert body["ticket"]["priority"] == "urgent" and body["ticket"]["tags"] == ["refund", "vip"]
+    assert body["ticket"]["priority"] == "urgent"
+    assert body["ticket"]["tags"] == ["refund", "vip"]
     assert {c["field"] for c in body["changes"]} == {"priority", "tags", "category"}
     status, body = desk.call("patch", f"/v1/tickets/{ticket_id}", {"status": "pending", "version": 1})
-    assert status == 409 and body["error"]["code"] == "conflict"  # stale version: nothing written
+    assert status == 409
+    assert body["error"]["code"] == "conflict"
     status, body = desk.call("patch", f"/v1/tickets/{ticket_id}", {"status": "pending", "version": 2})
-    assert status == 200 and body["ticket"]["stage"] == "handle"
+    assert status == 200
+    assert body["ticket"]["stage"] == "handle"
     desk.pipeline.drain()
     history = desk.history(ticket_id)
     assert [e["version"] for e in history] == [1, 2, 3]
-    assert history[1]["reason"] == "VIP refund" and history[1]["actor"]["kind"] == "api_key"
+    assert history[1]["reason"] == "VIP refund"
+    assert history[1]["actor"]["kind"] == "api_key"
     kinds = [e["data"]["changes"] for e in received(receiver, "ticket.updated")]
     assert len(kinds) == 3  # triage, the agent's two changes: each announced once
 
@@ -127,13 +134,14 @@ def test_a_customer_reply_reopens_a_solved_ticket_and_a_closed_one_gets_a_follow
     assert (reopened["status"], reopened["solved_at"]) == ("open", None)
     assert desk.call("patch", f"/v1/tickets/{ticket_id}", {"status": "closed"})[0] == 200
     desk.pipeline.drain()
-    status, body = desk.call("patch", f"/v1/tickets/{ticket_id}", {"status": "open"})
+    status, _body = desk.call("patch", f"/v1/tickets/{ticket_id}", {"status": "open"})
     assert status == 409  # closed is final
     desk.customer_writes("a new problem")
     tickets = {t["id"]: t for t in desk.tickets()}
     assert len(tickets) == 2
     [follow_up] = [t for t in tickets.values() if t["id"] != ticket_id]
-    assert follow_up["follow_up_of"] == ticket_id and follow_up["status"] == "open"
+    assert follow_up["follow_up_of"] == ticket_id
+    assert follow_up["status"] == "open"
     assert len(desk.ticket(ticket_id)["messages"]) == 2  # nothing more landed on the closed ticket
 
 
