@@ -47,7 +47,7 @@ def rule(conditions: list[dict[str, Any]] | None = None, actions: list[dict[str,
 
 def run(rules: list[Rule], *, trigger: str = "ticket.created", **context: Any) -> RuleRun:
     context.setdefault("ticket", ticket())
-    return evaluate(rules, RuleContext(trigger=trigger, now=NOW, **context))  # type: ignore[arg-type]
+    return evaluate(rules, RuleContext(trigger=trigger, now=NOW, **context), explain=True)  # type: ignore[arg-type]
 
 
 def fires(condition: dict[str, Any], *, trigger: str = "ticket.created", **context: Any) -> bool:

@@ -190,7 +190,7 @@ class RuleApi:
                      for n, body in enumerate(request.rules, 1)]
         else:
             rules = self._stores(caller.tenant_id).rules()
-        run = evaluate(rules, _context(request, caller.tenant_id, now, self._is_open(request, caller)))
+        run = evaluate(rules, _context(request, caller.tenant_id, now, self._is_open(request, caller)), explain=True)
         return RuleTestResult(trigger=run.trigger, fired=run.matched, not_fired=run.missed,
                               patch=run.patch.model_dump(mode="json", exclude_unset=True), ticket=run.ticket,
                               side_effects=run.side_effects, chain=list(run.chain))

@@ -78,6 +78,18 @@ class RuleMatch(_Out):
     actions: list[Action]
 
 
+@dataclass(frozen=True)
+class _Miss:
+    reason: MissReason
+    group: Literal["all", "any"] | None = None
+    index: int | None = None
+    condition: Condition | None = None
+
+    def explained(self, rule: Rule) -> RuleMiss:
+        return RuleMiss(rule_id=rule.id, name=rule.name, reason=self.reason, group=self.group,
+                        condition=self.condition, index=self.index)
+
+
 class RuleMiss(_Out):
     """A rule of the trigger that did not fire, and why: ``conditions`` names the first
     condition that failed (``group``: in ``all``, or ``any`` when none of it held)."""
@@ -130,32 +142,36 @@ class _State:
     effects: list[SideEffect] = field(default_factory=list)
 
 
-def evaluate(rules: Iterable[Rule], context: RuleContext) -> RuleRun:
-    """Run the rules of ``context.trigger`` over ``context.ticket`` (see the module)."""
+def evaluate(rules: Iterable[Rule], context: RuleContext, *, explain: bool = False) -> RuleRun:
+    """Run the rules of ``context.trigger`` over ``context.ticket`` (see the module).
+    ``explain``: also list the rules that did not fire and why (``RuleRun.missed``)."""
     earlier = context.actor.rule_chain if context.actor is not None else ()
     state = _State(context.ticket, context.customer, list(earlier))
     facts = _facts(context, state)
     for rule in sorted((r for r in rules if r.trigger == context.trigger), key=lambda r: (r.position, r.id)):
         miss = _refusal(rule, context, state, facts, frozenset(earlier))
         if miss is not None:
-            state.missed.append(miss)
+            if explain:
+                state.missed.append(miss.explained(rule))
             continue
         _fire(rule, state)
-        facts = _facts(context, state)
+        facts = _facts(context, state, (facts.subject_folded, facts.message_folded))
     return RuleRun(trigger=context.trigger, matched=state.matched, missed=state.missed,
                    patch=_settled(state.patch, state.ticket), side_effects=state.effects,
                    chain=tuple(state.chain), ticket=state.ticket, customer=state.customer)
 
 
-def _facts(context: RuleContext, state: _State) -> Facts:
+def _facts(context: RuleContext, state: _State, folded: tuple[str, str] | None = None) -> Facts:
     message = context.message.text[:MAX_SCANNED] if context.message is not None else ""
-    return Facts(ticket=state.ticket, customer=state.customer, subject=state.ticket.subject[:MAX_SCANNED],
-                 message=message, changes=context.changes, actor=context.actor, now=context.now,
-                 is_open=context.is_open)
+    subject = state.ticket.subject[:MAX_SCANNED]
+    subject_folded, message_folded = folded or (subject.casefold(), message.casefold())
+    return Facts(ticket=state.ticket, customer=state.customer, subject=subject, message=message,
+                 subject_folded=subject_folded, message_folded=message_folded, changes=context.changes,
+                 actor=context.actor, now=context.now, is_open=context.is_open)
 
 
 def _refusal(rule: Rule, context: RuleContext, state: _State, facts: Facts,
-             earlier: frozenset[str]) -> RuleMiss | None:
+             earlier: frozenset[str]) -> _Miss | None:
     """Why ``rule`` does not fire now, or ``None`` when it does."""
     reason: MissReason | None = None
     if not rule.enabled:
@@ -167,18 +183,17 @@ def _refusal(rule: Rule, context: RuleContext, state: _State, facts: Facts,
     elif rule.trigger == "time" and not _due(rule, context, state.ticket):
         reason = "too_early"
     if reason is not None:
-        return RuleMiss(rule_id=rule.id, name=rule.name, reason=reason)
+        return _Miss(reason)
     return _failed_condition(rule, facts)
 
 
-def _failed_condition(rule: Rule, facts: Facts) -> RuleMiss | None:
+def _failed_condition(rule: Rule, facts: Facts) -> _Miss | None:
     for index, condition in enumerate(rule.conditions.all):
         if not condition.holds(facts):
-            return RuleMiss(rule_id=rule.id, name=rule.name, reason="conditions", group="all",
-                            condition=condition, index=index)
+            return _Miss("conditions", "all", index, condition)
     anyof = rule.conditions.any
     if anyof and not any(condition.holds(facts) for condition in anyof):
-        return RuleMiss(rule_id=rule.id, name=rule.name, reason="conditions", group="any")
+        return _Miss("conditions", "any")
     return None
 
 
