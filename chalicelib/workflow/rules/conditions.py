@@ -1,8 +1,9 @@
 """What a rule looks at: one model per kind of condition, each knowing how to check itself
 against the :class:`Facts` of a run (the ticket as the run has changed it so far).
 
-Text conditions are compiled once, when the rule is read (a private attribute of the
-model): a run only calls the compiled pattern, so fifty rules cost microseconds.
+A text condition's regex is checked when the rule is validated, and its matcher compiled
+on first use and kept with the rule object (the stream's :class:`~.store.RuleCache` keeps
+the objects): a run only calls compiled matchers.
 
 Regular expressions meet text a customer wrote, so they are kept cheap by construction
 rather than trusted (Python's ``re`` backtracks, and cannot be interrupted). A pattern
