@@ -12,7 +12,15 @@ from typing import Any
 from chalice.app import Chalice, CloudWatchEvent, DynamoDBEvent, Request, SQSEvent
 
 from chalicelib.api.calls import ApiCall
-from chalicelib.edge import api_call, guarded, json_response, provider_response, webhook_from
+from chalicelib.edge import (
+    api_call,
+    guarded,
+    json_response,
+    page_response,
+    provider_response,
+    text_response,
+    webhook_from,
+)
 from chalicelib.hub import get_hub
 from chalicelib.ingest.content_types import WEBHOOK_CONTENT_TYPES
 
@@ -60,6 +68,11 @@ def provider_webhook_mime(tenant: str, channel: str) -> Any:
 
 def _call() -> ApiCall:
     return api_call(_request())
+
+
+def _accept() -> str:
+    headers = _request().headers
+    return str(headers.get("accept", "")) if headers else ""
 
 
 @app.route("/openapi.json", methods=["GET"])
@@ -317,6 +330,240 @@ def update_group(group_id: str) -> Any:
 @guarded
 def delete_group(group_id: str) -> Any:
     return json_response(get_hub().agents_api.delete_group(_call(), group_id))
+
+
+# -- the service workflow: rules, SLA, templates and macros, customers, surveys -------
+
+
+@app.route("/v1/rules/test", methods=["POST"])
+@guarded
+def test_rules() -> Any:
+    return json_response(get_hub().rules_api.test_rules(_call()))
+
+
+@app.route("/v1/rules/{rule_id}/versions", methods=["GET"])
+@guarded
+def rule_versions(rule_id: str) -> Any:
+    return json_response(get_hub().rules_api.rule_versions(_call(), rule_id))
+
+
+@app.route("/v1/templates/export", methods=["GET"])
+@guarded
+def export_templates() -> Any:
+    return text_response(get_hub().templates_api.export_templates(_call()), "text/csv; charset=utf-8",
+                         filename="templates.csv")
+
+
+@app.route("/v1/templates/import", methods=["POST"], content_types=["application/json", "text/csv", "text/plain"])
+@guarded
+def import_templates() -> Any:
+    return json_response(get_hub().templates_api.import_templates(_call()))
+
+
+@app.route("/v1/templates/{code}/render", methods=["POST"])
+@guarded
+def render_template(code: str) -> Any:
+    return json_response(get_hub().templates_api.render_template(_call(), code))
+
+
+@app.route("/v1/rules", methods=["GET"])
+@guarded
+def list_rules() -> Any:
+    return json_response(get_hub().rules_api.list_rules(_call()))
+
+
+@app.route("/v1/rules", methods=["POST"])
+@guarded
+def create_rule() -> Any:
+    return json_response(get_hub().rules_api.create_rule(_call()), 201)
+
+
+@app.route("/v1/rules/{rule_id}", methods=["GET"])
+@guarded
+def get_rule(rule_id: str) -> Any:
+    return json_response(get_hub().rules_api.get_rule(_call(), rule_id))
+
+
+@app.route("/v1/rules/{rule_id}", methods=["PUT"])
+@guarded
+def update_rule(rule_id: str) -> Any:
+    return json_response(get_hub().rules_api.update_rule(_call(), rule_id))
+
+
+@app.route("/v1/rules/{rule_id}", methods=["DELETE"])
+@guarded
+def delete_rule(rule_id: str) -> Any:
+    return json_response(get_hub().rules_api.delete_rule(_call(), rule_id))
+
+
+@app.route("/v1/sla-policies", methods=["GET"])
+@guarded
+def list_sla_policies() -> Any:
+    return json_response(get_hub().sla_api.list_policies(_call()))
+
+
+@app.route("/v1/sla-policies", methods=["POST"])
+@guarded
+def create_sla_policy() -> Any:
+    return json_response(get_hub().sla_api.create_policy(_call()), 201)
+
+
+@app.route("/v1/sla-policies/{policy_id}", methods=["GET"])
+@guarded
+def get_sla_policy(policy_id: str) -> Any:
+    return json_response(get_hub().sla_api.get_policy(_call(), policy_id))
+
+
+@app.route("/v1/sla-policies/{policy_id}", methods=["PUT"])
+@guarded
+def update_sla_policy(policy_id: str) -> Any:
+    return json_response(get_hub().sla_api.update_policy(_call(), policy_id))
+
+
+@app.route("/v1/sla-policies/{policy_id}", methods=["DELETE"])
+@guarded
+def delete_sla_policy(policy_id: str) -> Any:
+    return json_response(get_hub().sla_api.delete_policy(_call(), policy_id))
+
+
+@app.route("/v1/calendars", methods=["GET"])
+@guarded
+def list_calendars() -> Any:
+    return json_response(get_hub().sla_api.list_calendars(_call()))
+
+
+@app.route("/v1/calendars", methods=["POST"])
+@guarded
+def create_calendar() -> Any:
+    return json_response(get_hub().sla_api.create_calendar(_call()), 201)
+
+
+@app.route("/v1/calendars/{calendar_id}", methods=["GET"])
+@guarded
+def get_calendar(calendar_id: str) -> Any:
+    return json_response(get_hub().sla_api.get_calendar(_call(), calendar_id))
+
+
+@app.route("/v1/calendars/{calendar_id}", methods=["PUT"])
+@guarded
+def update_calendar(calendar_id: str) -> Any:
+    return json_response(get_hub().sla_api.update_calendar(_call(), calendar_id))
+
+
+@app.route("/v1/calendars/{calendar_id}", methods=["DELETE"])
+@guarded
+def delete_calendar(calendar_id: str) -> Any:
+    return json_response(get_hub().sla_api.delete_calendar(_call(), calendar_id))
+
+
+@app.route("/v1/templates", methods=["GET"])
+@guarded
+def list_templates() -> Any:
+    return json_response(get_hub().templates_api.list_templates(_call()))
+
+
+@app.route("/v1/templates", methods=["POST"])
+@guarded
+def create_template() -> Any:
+    return json_response(get_hub().templates_api.create_template(_call()), 201)
+
+
+@app.route("/v1/templates/{code}", methods=["GET"])
+@guarded
+def get_template(code: str) -> Any:
+    return json_response(get_hub().templates_api.get_template(_call(), code))
+
+
+@app.route("/v1/templates/{code}", methods=["PUT"])
+@guarded
+def update_template(code: str) -> Any:
+    return json_response(get_hub().templates_api.update_template(_call(), code))
+
+
+@app.route("/v1/templates/{code}", methods=["DELETE"])
+@guarded
+def delete_template(code: str) -> Any:
+    return json_response(get_hub().templates_api.delete_template(_call(), code))
+
+
+@app.route("/v1/macros", methods=["GET"])
+@guarded
+def list_macros() -> Any:
+    return json_response(get_hub().templates_api.list_macros(_call()))
+
+
+@app.route("/v1/macros", methods=["POST"])
+@guarded
+def create_macro() -> Any:
+    return json_response(get_hub().templates_api.create_macro(_call()), 201)
+
+
+@app.route("/v1/macros/{macro_id}", methods=["GET"])
+@guarded
+def get_macro(macro_id: str) -> Any:
+    return json_response(get_hub().templates_api.get_macro(_call(), macro_id))
+
+
+@app.route("/v1/macros/{macro_id}", methods=["PUT"])
+@guarded
+def update_macro(macro_id: str) -> Any:
+    return json_response(get_hub().templates_api.update_macro(_call(), macro_id))
+
+
+@app.route("/v1/macros/{macro_id}", methods=["DELETE"])
+@guarded
+def delete_macro(macro_id: str) -> Any:
+    return json_response(get_hub().templates_api.delete_macro(_call(), macro_id))
+
+
+@app.route("/v1/tickets/{ticket_id}/macros/{macro_id}", methods=["POST"])
+@guarded
+def apply_macro(ticket_id: str, macro_id: str) -> Any:
+    return json_response(get_hub().macros_api.apply(_call(), ticket_id, macro_id))
+
+
+@app.route("/v1/tickets/{ticket_id}/survey", methods=["GET"])
+@guarded
+def get_ticket_survey(ticket_id: str) -> Any:
+    return json_response(get_hub().surveys_api.get_survey(_call(), ticket_id))
+
+
+@app.route("/csat/{token}", methods=["GET"])
+@guarded
+def open_survey_link(token: str) -> Any:
+    """A signed survey link: the page shows the score and records it when confirmed
+    (mail scanners open every link with GET; only the POST records)."""
+    return page_response(get_hub().surveys_api.open_link(_call(), token, _accept()))
+
+
+@app.route("/csat/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@guarded
+def answer_survey_link(token: str) -> Any:
+    return page_response(get_hub().surveys_api.answer_link(_call(), token, _accept()))
+
+
+@app.route("/v1/customers/{customer_id}", methods=["PATCH"])
+@guarded
+def update_customer(customer_id: str) -> Any:
+    return json_response(get_hub().customers_api.update_customer(_call(), customer_id))
+
+
+@app.route("/v1/customers/{customer_id}/merge", methods=["POST"])
+@guarded
+def merge_customers(customer_id: str) -> Any:
+    return json_response(get_hub().customers_api.merge_customers(_call(), customer_id))
+
+
+@app.route("/v1/customers/{customer_id}/unmerge", methods=["POST"])
+@guarded
+def unmerge_customer(customer_id: str) -> Any:
+    return json_response(get_hub().customers_api.unmerge_customer(_call(), customer_id))
+
+
+@app.route("/v1/customers/{customer_id}/merges", methods=["GET"])
+@guarded
+def list_customer_merges(customer_id: str) -> Any:
+    return json_response(get_hub().customers_api.list_merges(_call(), customer_id))
 
 
 # -- the platform operator (platform-admin keys) --------------------------------------

@@ -37,6 +37,19 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=json.dumps(body), status_code=status, headers=dict(JSON))
 
 
+def text_response(body: str, content_type: str, *, filename: str | None = None) -> Response:
+    """A download (CSV): the text, its type, and a file name to save it under."""
+    headers: dict[str, str | list[str]] = {"content-type": content_type, "cache-control": "no-store"}
+    if filename is not None:
+        headers["content-disposition"] = f'attachment; filename="{filename}"'
+    return Response(body=body, status_code=200, headers=headers)
+
+
+def page_response(answer: Any) -> Response:
+    """A page an API built whole (status, body, headers): a survey link's answer."""
+    return Response(body=answer.body, status_code=answer.status, headers=dict(answer.headers))
+
+
 def api_call(request: Any) -> ApiCall:
     """The parts of a Chalice request the API layer may use."""
     from .api.openapi import query_names

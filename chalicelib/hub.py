@@ -29,15 +29,22 @@ if TYPE_CHECKING:
     from .api.access import Access
     from .api.agents import AgentApi
     from .api.aside import AsideApi
+    from .api.customers import CustomerApi
     from .api.deliveries import DeliveryApi
+    from .api.macros import MacroApi
     from .api.platform import PlatformApi
     from .api.replies import ReplyApi
+    from .api.rules import RuleApi
     from .api.session import SessionApi
+    from .api.sla import SlaApi
+    from .api.surveys import SurveyApi
+    from .api.templates import TemplateApi
     from .api.tenant_admin import TenantAdminApi
     from .api.tickets import TicketApi
     from .api.workflow import TicketWorkflowApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
+    from .outbound.posting import MessagePoster
     from .outbound.sender import ReplySender
     from .pipeline.breaker import CircuitBreakers
     from .pipeline.delivery_log import DeliveryLog
@@ -50,10 +57,15 @@ if TYPE_CHECKING:
     from .tenancy.audit import AuditLog
     from .tenancy.ratelimit import RateLimiter
     from .tenancy.retention import TenantRetention
-    from .tenancy.tenants import TenantDirectory, WorkflowSettings
+    from .tenancy.tenants import TenantDirectory
+    from .tenancy.workflow_settings import WorkflowSettings
     from .workflow.engine import WorkflowEngine
+    from .workflow.rules.store import RuleCache
     from .workflow.scheduler import Scheduler
     from .workflow.service import WorkflowService
+    from .workflow.sla_store import WorkflowConfigCache, WorkflowConfigStore
+    from .workflow.surveys import SurveyStore
+    from .workflow.template_store import TemplateStore
 
 
 @dataclass
@@ -163,6 +175,103 @@ class Hub:
         return TicketWorkflowApi(self.access, self.store, self.workflow, self.agent_store, self.clock)
 
     @functools.cached_property
+    def rules_api(self) -> RuleApi:
+        """``/v1/rules``: the tenant's triage and automation rules, versioned and audited."""
+        from .api.rules import RuleApi
+        from .workflow.rules.store import rule_stores
+
+        return RuleApi(self.access, rule_stores(self.aws.dynamodb, self.settings.table_name), self.audit, self.clock,
+                       on_change=self.rule_cache.forget)
+
+    @functools.cached_property
+    def rule_cache(self) -> RuleCache:
+        """Each tenant's rules, read at most every 30 s per container (the stream evaluates them)."""
+        from .workflow.rules.store import RuleCache, rule_stores
+
+        stores = rule_stores(self.aws.dynamodb, self.settings.table_name)
+        return RuleCache(lambda tenant_id: stores(tenant_id).rules())
+
+    @functools.cached_property
+    def workflow_config(self) -> WorkflowConfigStore:
+        """SLA policies and business-hours calendars."""
+        from .workflow.sla_store import WorkflowConfigStore
+
+        return WorkflowConfigStore(self.aws.dynamodb, self.settings.table_name)
+
+    @functools.cached_property
+    def sla_config_cache(self) -> WorkflowConfigCache:
+        from .workflow.sla_store import WorkflowConfigCache
+
+        return WorkflowConfigCache(lambda tenant_id: self.workflow_config.of(tenant_id).load())
+
+    @functools.cached_property
+    def sla_api(self) -> SlaApi:
+        """``/v1/sla-policies`` and ``/v1/calendars``."""
+        from .api.sla import SlaApi
+
+        return SlaApi(self.access, self.workflow_config.of, self.audit, self.clock)
+
+    @functools.cached_property
+    def templates_api(self) -> TemplateApi:
+        """``/v1/templates`` (话术库) and ``/v1/macros``."""
+        from .api.templates import TemplateApi
+
+        return TemplateApi(self.access, self.template_store, self.audit, self.clock, self.store.reads,
+                           tenant_language=self.tenant_language)
+
+    def template_store(self, tenant_id: str) -> TemplateStore:
+        from .storage.keys import TenantKeys
+        from .workflow.template_store import TemplateStore
+
+        return TemplateStore(self.aws.dynamodb, self.settings.table_name, TenantKeys(tenant_id))
+
+    def tenant_language(self, tenant_id: str) -> str:
+        return self.tenants.get(tenant_id).settings.language
+
+    @functools.cached_property
+    def poster(self) -> MessagePoster:
+        """Messages the hub posts on tickets: agents' replies and notes, macros', rules', surveys'."""
+        from .outbound.posting import MessagePoster
+
+        return MessagePoster(self.store, self.retention, self.clock)
+
+    @functools.cached_property
+    def macros_api(self) -> MacroApi:
+        """``POST /v1/tickets/{id}/macros/{macro_id}``."""
+        from .api.macros import MacroApi
+
+        return MacroApi(self.access, self.store, self.workflow, self.template_store, self.poster,
+                        self.tenant_language, self.clock)
+
+    @functools.cached_property
+    def customers_api(self) -> CustomerApi:
+        """``PATCH /v1/customers/{id}``, merge and unmerge."""
+        from .api.customers import CustomerApi
+
+        return CustomerApi(self.access, self.store, self.audit, self.clock)
+
+    @functools.cached_property
+    def survey_store(self) -> SurveyStore:
+        from .workflow.surveys import SurveyStore
+
+        return SurveyStore(self.aws.dynamodb, self.settings.table_name)
+
+    @functools.cached_property
+    def link_key(self) -> bytes:
+        """Signs survey links (SSM, made on first use)."""
+        from .secrets.link_key import link_signing_key
+
+        return link_signing_key(self.aws.ssm, self.settings.secret_prefix)
+
+    @functools.cached_property
+    def surveys_api(self) -> SurveyApi:
+        """``GET /v1/tickets/{id}/survey`` and the signed links ``/csat/{token}``."""
+        from .api.surveys import SurveyApi
+
+        return SurveyApi(self.access, self.survey_store, self.link_key,
+                         lambda tenant_id: self.tenants.get(tenant_id).settings.surveys, self.clock)
+
+    @functools.cached_property
     def replies_api(self) -> ReplyApi:
         """``/v1/tickets/{id}/messages``: agents' replies and notes, stored for the worker to send."""
         from .api.replies import ReplyApi
@@ -231,8 +340,11 @@ class Hub:
     def workflow(self) -> WorkflowService:
         """Every change of a ticket's workflow fields goes through here (chalicelib/workflow/service.py)."""
         from .workflow.service import WorkflowService
+        from .workflow.sla_planning import SlaPlanner
 
-        return WorkflowService(self.store, self.workflow_settings)
+        planner = SlaPlanner(self.sla_config_cache, self.workflow_settings,
+                             lambda tenant_id, customer_id: self.store.reads(tenant_id).get_customer(customer_id))
+        return WorkflowService(self.store, self.workflow_settings, plan_sla=planner)
 
     def workflow_settings(self, tenant_id: str) -> WorkflowSettings:
         """The tenant's workflow settings (cached with the tenant directory)."""

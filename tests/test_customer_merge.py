@@ -13,10 +13,10 @@ from switchboard_sdk import Conflict, Forbidden, InvalidInput, NotFound, ticket_
 from chalicelib.api.customers import CustomerApi
 from chalicelib.api.tickets import TicketApi
 from chalicelib.hub import Hub
-from chalicelib.storage.customers import CustomerPatch, customer_writes
 from chalicelib.storage.keys import TenantKeys
 from chalicelib.tenancy.tenants import TenantRecord
 from chalicelib.workflow.changes import ChangeActor
+from chalicelib.workflow.customers import CustomerPatch, customer_writes
 from tests.agents_support import signed_in
 from tests.conftest import Pipeline, table_items
 from tests.customers_support import (

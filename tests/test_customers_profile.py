@@ -13,8 +13,8 @@ from switchboard_sdk import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.api.customers import CustomerApi
 from chalicelib.api.tickets import TicketApi
 from chalicelib.hub import Hub
-from chalicelib.storage.customers import CustomerPatch, customer_writes
 from chalicelib.tenancy.tenants import TenantRecord
+from chalicelib.workflow.customers import CustomerPatch, customer_writes
 from tests.agents_support import signed_in
 from tests.conftest import Pipeline
 from tests.customers_support import Meddling, call, customers, make_customer, message, probe, send

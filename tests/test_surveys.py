@@ -15,11 +15,11 @@ from chalicelib.api.calls import ApiCall
 from chalicelib.api.surveys import SurveyApi
 from chalicelib.hub import Hub
 from chalicelib.storage.conventions import iso
+from chalicelib.tenancy.workflow_settings import SurveySettings
 from chalicelib.workflow.csat import CsatAnswer
 from chalicelib.workflow.surveys import (
     Survey,
     Surveys,
-    SurveySettings,
     SurveyStore,
     compose_survey,
     is_opt_out,

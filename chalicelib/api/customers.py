@@ -14,11 +14,11 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 from switchboard_sdk import Customer
 
-from ..storage.customer_merge import CustomerMerge
-from ..storage.customers import CustomerPatch, CustomerWrites, customer_writes
 from ..storage.store import TicketStore
 from ..tenancy.audit import AuditLog
 from ..workflow.changes import ChangeActor
+from ..workflow.customer_merge import CustomerMerge
+from ..workflow.customers import CustomerPatch, CustomerWrites, customer_writes
 from .access import ADMIN_SCOPES, AGENT_SCOPES, READ_SCOPES, Access, ApiCall, Caller
 
 EDIT_SCOPES = AGENT_SCOPES | ADMIN_SCOPES

@@ -33,6 +33,7 @@ from .agents import (
 )
 from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
+from .openapi_config import CONFIG_OPERATIONS
 from .openapi_types import CURSOR, LIMIT, Operation, Query
 from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
@@ -234,8 +235,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("delete", "/v1/admin/keys/{key_id}", "revoke_platform_key", "Revoke a platform-admin key",
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
     *WORKFLOW_OPERATIONS,
+    *CONFIG_OPERATIONS,
 )
-PATH_PARAMS = {"ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
+PATH_PARAMS = {"rule_id": 64, "policy_id": 64, "calendar_id": 64, "code": 40, "macro_id": 64, "token": 600,
+               "ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
                "channel": 64, "agent_id": 64, "group_id": 64, "message_id": 64}
 ERROR_TEXT = {400: "Bad request", 401: "No valid API key or signature", 403: "Not allowed, or tenant suspended",
               404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large",
@@ -244,6 +247,11 @@ AGENT_TOKEN = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                "description": "An agent's Cognito ID token (POST /v1/session). Roles give scopes: admin → "
                               "tenant-admin, agent, reply; supervisor → agent, reply, supervisor; "
                               "agent → agent, reply."}
+PAGE_ANSWER = {"description": "An HTML page (JSON with `Accept: application/json`); a bad link answers 400/403/404/"
+                              "409 the same way", "content": {"text/html": {"schema": {"type": "string"}},
+                                                              "application/json": {"schema": {"type": "object"}}}}
+PAGE_FORM = {"description": "An optional comment", "content": {"application/x-www-form-urlencoded": {
+    "schema": {"type": "object", "properties": {"comment": {"type": "string", "maxLength": 2000}}}}}}
 PROVIDER_BODY = {"description": "The provider's own format (JSON, form, XML, MIME, ...), signed its way.",
                  "content": {t: {"schema": {}} for t in WEBHOOK_CONTENT_TYPES}}
 
@@ -284,9 +292,9 @@ def rendered() -> str:
 
 
 def _operation(op: Operation) -> dict[str, Any]:
-    success = _json(op.response.__name__, "Success") if not op.provider else {
+    success = _json(op.response.__name__, "Success") if not (op.provider or op.page) else {
         "description": "The answer the provider expects (TwiML, `success`, JSON, ...)",
-        "content": {"*/*": {"schema": {}}}}
+        "content": {"*/*": {"schema": {}}}} if op.provider else PAGE_ANSWER
     # every keyed route answers 400 to a query parameter it does not take
     errors = sorted(set(op.errors) | ({400} if op.scopes else set()))
     spec: dict[str, Any] = {
@@ -294,6 +302,8 @@ def _operation(op: Operation) -> dict[str, Any]:
         "responses": {str(op.status): success}
         | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in errors},
     }
+    if op.page and op.method == "post":
+        spec["requestBody"] = PAGE_FORM
     if op.provider and op.method == "post":
         spec["requestBody"] = PROVIDER_BODY
         spec["responses"]["200"] = success

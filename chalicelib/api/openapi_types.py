@@ -33,4 +33,5 @@ class Operation:
     scopes: tuple[str, ...] = ("tenant-admin", "agent", "read-only")
     errors: tuple[int, ...] = field(default=(400, 401, 403, 429))
     provider: bool = False  # a provider's webhook: its own body formats and answers
+    page: bool = False  # answers an HTML page (or JSON when asked), no key: a signed link
     session: bool = False  # about the signed-in agent itself: an agent's ID token, never an API key

@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from switchboard_sdk import Stage, Ticket
+from switchboard_sdk import Message, Stage, Ticket
 
 from ..workflow.changes import ChangeActor, FieldChange
+from .macros import ApplyMacro
 from .openapi_types import Operation
 from .workflow import BulkUpdate, MergeRequest, TicketUpdate
 
@@ -60,6 +61,13 @@ class HistoryPage(BaseModel):
     history: list[HistoryEntryView]
 
 
+class MacroApplied(BaseModel):
+    ticket: TicketView
+    changes: list[FieldChange]
+    reply: Message | None
+    note: Message | None
+
+
 TICKET_ERRORS = (400, 401, 403, 404, 409, 422, 429)
 WORKFLOW_OPERATIONS: tuple[Operation, ...] = (
     Operation("patch", "/v1/tickets/{ticket_id}", "update_ticket",
@@ -70,6 +78,9 @@ WORKFLOW_OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/v1/tickets/{ticket_id}/merge", "merge_ticket",
               "Merge this ticket into another: its messages move, it becomes merged", "tickets", MergeResult,
               body=MergeRequest, scopes=WORK, errors=TICKET_ERRORS),
+    Operation("post", "/v1/tickets/{ticket_id}/macros/{macro_id}", "apply_macro",
+              "Apply a macro: its changes, its reply and its note at once", "tickets", MacroApplied,
+              body=ApplyMacro, scopes=WORK, errors=TICKET_ERRORS),
     Operation("get", "/v1/tickets/{ticket_id}/history", "ticket_history",
               "Every change of the ticket: when, who, why, what", "tickets", HistoryPage,
               errors=(401, 403, 404, 429)),

@@ -16,9 +16,9 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, model_validator
-from switchboard_sdk import AttachmentRef, Conflict, Message
+from switchboard_sdk import AttachmentRef, Conflict
 
-from ..storage.ids import reply_id, unsent_provider_id
+from ..outbound.posting import MessagePoster
 from ..storage.store import TicketStore
 from ..tenancy.retention import TenantRetention
 from .access import ADMIN_SCOPES, REPLY_SCOPES, Access, ApiCall
@@ -54,27 +54,18 @@ class ReplyApi:
                  clock: Callable[[], datetime]) -> None:
         self._access = access
         self._store = store
-        self._retention = retention
         self._clock = clock
+        self._poster = MessagePoster(store, retention, clock)
 
     def post(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
         caller = self._access.tenant(call, ADMIN_SCOPES | REPLY_SCOPES)
         request = call.json(ReplyRequest)
-        tenant_id = caller.tenant_id
-        ticket = self._store.reads(tenant_id).ticket(ticket_id)
-        now = self._clock()
-        message = Message(
-            id=reply_id(), tenant_id=tenant_id, ticket_id=ticket.id, customer_id=ticket.customer_id,
-            direction="outbound", channel=ticket.channel, provider_message_id="", text=request.text,
+        ticket = self._store.reads(caller.tenant_id).ticket(ticket_id)
+        stored = self._poster.post(
+            ticket, request.text, author_id=caller.author_id, author_name=caller.author_name,
+            internal=request.internal, client_message_id=request.client_message_id,
             attachments=[AttachmentRef(url=str(a.url), filename=a.filename, content_type=a.content_type)
-                         for a in request.attachments],
-            received_at=now, status=None if request.internal else "queued", status_at=now,
-            author_id=caller.author_id, author_name=caller.author_name, internal=request.internal,
-            client_message_id=request.client_message_id,
-        )
-        message = message.model_copy(update={"provider_message_id": unsent_provider_id(message.id)})
-        expires = self._retention.for_tenant(tenant_id).message_expiry(now)
-        stored = self._store.replies(tenant_id).add(message, ticket_subject=ticket.subject, expires_at=expires)
+                         for a in request.attachments])
         return {"message": stored.model_dump(mode="json")}
 
     def retry(self, call: ApiCall, ticket_id: str, message_id: str) -> dict[str, Any]:

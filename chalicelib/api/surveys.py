@@ -28,8 +28,9 @@ from urllib.parse import parse_qs
 
 from switchboard_sdk import BadPayload, Conflict, NotFound, SwitchboardError
 
+from ..tenancy.workflow_settings import SurveySettings
 from ..workflow.csat import MAX_COMMENT, CsatAnswer
-from ..workflow.surveys import LINK_PREFIX, LinkClaims, Survey, SurveySettings, SurveyStore, verify_link
+from ..workflow.surveys import LINK_PREFIX, LinkClaims, Survey, SurveyStore, verify_link
 from .access import READ_SCOPES, Access, ApiCall
 
 MAX_FORM_BYTES = 16 * 1024

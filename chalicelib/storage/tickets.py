@@ -36,7 +36,8 @@ from .table import TenantTable
 
 # the ticket item's attributes this module owns (besides ``version`` and ``updated_at``)
 WORKFLOW_ATTRIBUTES = ("status", "priority", "tags", "category", "language", "assignee_id", "group_id",
-                       "merged_into", "follow_up_of", "solved_at", "first_response_at", "awaiting_since", "sla")
+                       "merged_into", "follow_up_of", "solved_at", "first_response_at", "awaiting_since",
+                       "sla_policy_id", "sla")
 BACKLOG_STATUSES = frozenset({"new", "open"})
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 DUE_SHARDS = 4

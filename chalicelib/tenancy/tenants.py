@@ -18,6 +18,7 @@ from ..storage.aws import write_together
 from ..storage.conventions import RetentionDays
 from ..storage.items import from_item, to_item
 from ..storage.keys import tenant_record_key, tenants_index
+from .workflow_settings import SurveySettings, WorkflowSettings
 
 log = logging.getLogger(__name__)
 
@@ -34,26 +35,6 @@ class PluginSetting(BaseModel):
     max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
 
 
-Visibility = Literal["all", "groups", "assigned"]
-Role = Literal["agent", "supervisor", "admin"]
-
-
-def _all_see_all() -> dict[Role, Visibility]:
-    return {"agent": "all", "supervisor": "all", "admin": "all"}
-
-
-class WorkflowSettings(BaseModel):
-    """How the tenant's tickets flow (issue 12): when solved tickets close, how early SLA
-    warnings come, which business-hours calendar SLAs use by default, and who sees what."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-    auto_close_hours: int = Field(default=96, ge=1, le=24 * 90)  # solved → closed (4 days)
-    sla_warning_minutes: int = Field(default=15, ge=1, le=24 * 60)
-    default_calendar_id: str | None = Field(default=None, max_length=64)
-    # which tickets each role sees: every ticket, those of the agent's groups, or only the agent's own
-    visibility: dict[Role, Visibility] = Field(default_factory=_all_see_all)
-
-
 class TenantSettings(BaseModel):
     """What a tenant admin may change about the tenant as a whole."""
 
@@ -66,6 +47,7 @@ class TenantSettings(BaseModel):
     language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
     time_zone: str = Field(default="UTC", max_length=64)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
+    surveys: SurveySettings = Field(default_factory=SurveySettings)
 
     @field_validator("time_zone")
     @classmethod

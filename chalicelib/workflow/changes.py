@@ -25,7 +25,7 @@ MAX_TAGS = 50
 MAX_RULE_CHAIN = 10  # rules whose actions led here; longer chains stop (a loop among several rules)
 TAG_PATTERN = r"^[\w][\w:./-]{0,63}$"
 # the fields a change may set, in the order the history lists them
-WORKFLOW_FIELDS = ("status", "priority", "assignee_id", "group_id", "category", "language", "tags")
+WORKFLOW_FIELDS = ("status", "priority", "assignee_id", "group_id", "category", "language", "tags", "sla_policy_id")
 
 
 class ChangeActor(BaseModel):
@@ -49,7 +49,8 @@ class ChangeActor(BaseModel):
 
 class TicketPatch(BaseModel):
     """What to change on a ticket; fields left out stay as they are. ``assignee_id``,
-    ``group_id``, ``category`` and ``language`` may be set to ``null`` (cleared).
+    ``group_id``, ``category``, ``language`` and ``sla_policy_id`` may be set to ``null``
+    (cleared: the first matching SLA policy applies again).
     ``tags`` replaces the tags; ``add_tags``/``remove_tags`` edit them."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -59,6 +60,7 @@ class TicketPatch(BaseModel):
     group_id: str | None = Field(default=None, max_length=64)
     category: str | None = Field(default=None, max_length=64)
     language: str | None = Field(default=None, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    sla_policy_id: str | None = Field(default=None, max_length=64)
     tags: list[str] | None = Field(default=None, max_length=MAX_TAGS)
     add_tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)
     remove_tags: list[str] = Field(default_factory=list, max_length=MAX_TAGS)

@@ -24,7 +24,7 @@ from switchboard_sdk import Conflict, SlaTarget, Ticket, Unavailable
 from ..storage.conventions import iso
 from ..storage.store import TicketStore
 from ..storage.tickets import HistoryEntry, Saved, Timer
-from ..tenancy.tenants import WorkflowSettings
+from ..tenancy.workflow_settings import WorkflowSettings
 from .changes import WORKFLOW_FIELDS, ChangeActor, FieldChange, TicketPatch, Transition, apply_patch
 
 ATTEMPTS = 8

@@ -20,7 +20,7 @@ from switchboard_sdk import SlaTarget, Ticket
 
 from ..storage.conventions import iso
 from ..storage.store import TicketStore
-from ..tenancy.tenants import WorkflowSettings
+from ..tenancy.workflow_settings import WorkflowSettings
 from .changes import ChangeActor, TicketPatch
 from .scheduler import DueTimer, Handler, NothingToDo
 from .service import Cause, WorkflowService

@@ -237,6 +237,7 @@ class Ticket(_Model):
     solved_at: datetime | None = None
     first_response_at: datetime | None = None
     awaiting_since: datetime | None = None
+    sla_policy_id: str | None = None  # the SLA policy a rule or an agent chose (else the first that matches)
     sla: list[SlaTarget] = Field(default_factory=list)
     version: int = 0
 

@@ -31,9 +31,11 @@ from typing import Any
 
 from switchboard_sdk import Conflict, InvalidInput
 
-from ..workflow.changes import MAX_TAGS, ChangeActor
-from .aws import write_together
-from .conventions import iso
+from ..storage.aws import write_together
+from ..storage.conventions import iso
+from ..storage.items import to_item
+from ..storage.keys import TenantKeys
+from .changes import MAX_TAGS, ChangeActor
 from .customer_moves import (
     MAX_TRANSACTION_ITEMS,
     RETRIES,
@@ -43,8 +45,6 @@ from .customer_moves import (
     chunks,
     version_condition,
 )
-from .items import to_item
-from .keys import TenantKeys
 
 MAX_ATTRIBUTES = 50
 __all__ = ["MAX_TRANSACTION_ITEMS", "CustomerMerge", "CustomerMerges", "version_condition"]

@@ -15,11 +15,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from switchboard_sdk import Conflict, Identity, NotFound
 
-from ..workflow.changes import ChangeActor
-from .aws import write_together
-from .items import from_item, to_item
-from .keys import CUSTOMER_TICKET, Key, TenantKeys
-from .table import TenantTable
+from ..storage.aws import write_together
+from ..storage.items import from_item, to_item
+from ..storage.keys import CUSTOMER_TICKET, Key, TenantKeys
+from ..storage.table import TenantTable
+from .changes import ChangeActor
 
 MAX_TRANSACTION_ITEMS = 100  # DynamoDB's TransactWriteItems limit
 MERGED = "MERGED#"  # sort-key prefix of the merge records in a target's partition (keys.customer_merge)

@@ -21,14 +21,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from switchboard_sdk import Conflict, Customer, InvalidInput, NotFound
 
-from ..workflow.changes import MAX_TAGS, TAG_PATTERN, ChangeActor
-from .aws import is_condition_failure
-from .conventions import iso
+from ..storage.aws import is_condition_failure
+from ..storage.conventions import iso
+from ..storage.items import from_item, to_item
+from ..storage.keys import TenantKeys
+from ..storage.reads import _customer  # the one place a customer item becomes a Customer
+from ..storage.table import TenantTable
+from .changes import MAX_TAGS, TAG_PATTERN, ChangeActor
 from .customer_merge import MAX_TRANSACTION_ITEMS, CustomerMerge, CustomerMerges, version_condition
-from .items import from_item, to_item
-from .keys import TenantKeys
-from .reads import _customer  # the one place a customer item becomes a Customer
-from .table import TenantTable
 
 ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
 MAX_ATTRIBUTES = 50
