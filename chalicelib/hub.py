@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from switchboard_sdk import HttpTransport, PluginRegistry, build_plugin_manager
+from switchboard_sdk import Customer, EventEnvelope, HttpTransport, PluginRegistry, build_plugin_manager
 
 from .logs import configure as configure_logs
 from .settings import Settings
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from .outbound.sender import ReplySender
     from .pipeline.breaker import CircuitBreakers
     from .pipeline.delivery_log import DeliveryLog
+    from .pipeline.dispatch import Dispatcher
     from .pipeline.failures import ObjectFailures, StreamFailures
     from .pipeline.setaside import SetAside
     from .pipeline.stream import StreamProcessor
@@ -64,8 +65,10 @@ if TYPE_CHECKING:
     from .workflow.scheduler import Scheduler
     from .workflow.service import WorkflowService
     from .workflow.sla_store import WorkflowConfigCache, WorkflowConfigStore
+    from .workflow.survey_flow import SurveyFlow
     from .workflow.surveys import SurveyStore
     from .workflow.template_store import TemplateStore
+    from .workflow.triage import RuleRunner
 
 
 @dataclass
@@ -329,11 +332,9 @@ class Hub:
     @functools.cached_property
     def stream(self) -> StreamProcessor:
         from .pipeline.conversations import ConversationBuilder
-        from .pipeline.dispatch import Dispatcher
         from .pipeline.stream import StreamProcessor
 
-        dispatcher = Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
-        return StreamProcessor(ConversationBuilder(self.store, self.retention), dispatcher, self.set_aside,
+        return StreamProcessor(ConversationBuilder(self.store, self.retention), self.dispatcher, self.set_aside,
                                workflow=self.workflow_engine)
 
     @functools.cached_property
@@ -341,10 +342,36 @@ class Hub:
         """Every change of a ticket's workflow fields goes through here (chalicelib/workflow/service.py)."""
         from .workflow.service import WorkflowService
         from .workflow.sla_planning import SlaPlanner
+        from .workflow.triage import time_rules_of
 
-        planner = SlaPlanner(self.sla_config_cache, self.workflow_settings,
-                             lambda tenant_id, customer_id: self.store.reads(tenant_id).get_customer(customer_id))
-        return WorkflowService(self.store, self.workflow_settings, plan_sla=planner)
+        planner = SlaPlanner(self.sla_config_cache, self.workflow_settings, self.customer_of)
+        return WorkflowService(self.store, self.workflow_settings, plan_sla=planner,
+                               time_rules=lambda tenant_id: time_rules_of(self.rule_cache.rules(tenant_id)))
+
+    def customer_of(self, tenant_id: str, customer_id: str) -> Customer | None:
+        return self.store.reads(tenant_id).get_customer(customer_id)
+
+    @functools.cached_property
+    def dispatcher(self) -> Dispatcher:
+        """Store changes → delivery jobs for the tenant's connectors."""
+        from .pipeline.dispatch import Dispatcher
+
+        return Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
+
+    @functools.cached_property
+    def rule_runner(self) -> RuleRunner:
+        """The tenant's rules behind the stream and the scheduler, with their side effects."""
+        from .workflow.triage import RuleEffects, RuleRunner
+
+        effects = RuleEffects(self.store, self.poster, self.template_store, self.dispatcher.notify, self.clock,
+                              self.tenant_language)
+        return RuleRunner(self.rule_cache.rules, self.customer_of, effects, self.business_hours)
+
+    def business_hours(self, tenant_id: str) -> Callable[[datetime], bool] | None:
+        """The tenant's default calendar's ``is_open`` (rules' ``within_business_hours``)."""
+        calendar_id = self.workflow_settings(tenant_id).default_calendar_id
+        calendar = self.sla_config_cache.get(tenant_id).calendars.get(calendar_id) if calendar_id else None
+        return None if calendar is None else calendar.is_open
 
     def workflow_settings(self, tenant_id: str) -> WorkflowSettings:
         """The tenant's workflow settings (cached with the tenant directory)."""
@@ -355,8 +382,11 @@ class Hub:
         """The timers' scheduled function: SLA warnings/breaches, auto-close, surveys."""
         from .workflow.scheduler import Scheduler
         from .workflow.timers import TimerHandlers
+        from .workflow.triage import TimeRules
 
-        handlers = TimerHandlers(self.store, self.workflow, self.workflow_settings)
+        handlers = TimerHandlers(self.store, self.workflow, self.workflow_settings,
+                                 extra={"rule": TimeRules(self.rule_runner, self.workflow, self.store),
+                                        "survey": self.survey_flow.send})
         return Scheduler(self.aws.dynamodb, self.settings.table_name, handlers.handlers(), self.clock)
 
     @functools.cached_property
@@ -364,8 +394,29 @@ class Hub:
         """The workflow behind the stream: messages move tickets on, changes have consequences."""
         from .workflow.engine import WorkflowEngine
         from .workflow.reactions import Reactions
+        from .workflow.triage import UpdatedRules
 
-        return WorkflowEngine(self.workflow, Reactions(self.store))
+        flow = self.survey_flow
+        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow), flow.on_change])
+        return WorkflowEngine(self.workflow, reactions, rules=self.rule_runner.triage, surveys=flow.answer,
+                              on_survey_change=flow.on_survey)
+
+    @functools.cached_property
+    def survey_flow(self) -> SurveyFlow:
+        """回访: surveys scheduled when solved, sent by the timer, answers recorded, low scores followed up."""
+        from .workflow.survey_flow import SurveyFlow
+
+        return SurveyFlow(self.store, self.survey_store, self.workflow, self.poster,
+                          lambda tenant_id: self.tenants.get(tenant_id).settings.surveys, lambda: self.link_key,
+                          self.public_base_url, self.announce)
+
+    def public_base_url(self, tenant_id: str) -> str:
+        """Where links to the hub point: the tenant's own base URL, else the deployment's."""
+        return (self.tenants.get(tenant_id).settings.public_base_url or self.settings.public_url).rstrip("/")
+
+    def announce(self, event: EventEnvelope) -> None:
+        """An event for every connector the tenant enabled (``csat.received``)."""
+        self.dispatcher.enqueue([event])
 
     @functools.cached_property
     def set_aside(self) -> SetAside:

@@ -181,6 +181,16 @@ class Dispatcher:
                         for name in self._tenants.enabled_of_kind(tenant, "connector")]
         return entries
 
+    def notify(self, connector: str, event: EventEnvelope) -> bool:
+        """Queue ``event`` for one connector (a rule's ``notify_connector``); ``False`` when
+        the tenant has no such connector enabled. Repeats are dropped by the job's de-dup id."""
+        tenant = self._tenants.get(event.tenant_id)
+        if connector not in self._tenants.enabled_of_kind(tenant, "connector"):
+            log.warning("rule notifies connector %s, which tenant %s has not enabled", connector, event.tenant_id)
+            return False
+        self._sqs.send_message(QueueUrl=self._queue_url, **job_for(connector, event).entry())
+        return True
+
     def enqueue(self, events: Iterable[EventEnvelope]) -> int:
         """Queue the jobs of ``events`` now; returns the job count."""
         outbox = self.outbox()

@@ -64,6 +64,8 @@ class WorkflowHooks(Protocol):
 
     def on_history(self, image: dict[str, Any]) -> object: ...
 
+    def on_survey(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
+
 
 class StreamProcessor:
     def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside,
@@ -129,6 +131,9 @@ class StreamProcessor:
             return
         if is_reply(image):
             self._reply_changed(record, image, sequence, batch)
+        if image.get("type") == "survey" and self._workflow is not None:  # answered: CSAT and its follow-up
+            _owned(record, image["tenant_id"])
+            self._workflow.on_survey(image, _old_image(record))
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":
@@ -192,6 +197,11 @@ def _image(record: dict[str, Any]) -> dict[str, Any] | None:
         return from_item(record.get("dynamodb", {}).get("NewImage") or {})
     except (TypeError, ValueError, ArithmeticError):  # an attribute value DynamoDB JSON cannot hold
         return None
+
+
+def _old_image(record: dict[str, Any]) -> dict[str, Any] | None:
+    old = record.get("dynamodb", {}).get("OldImage")
+    return from_item(old) if old else None
 
 
 def _dispatched(record: dict[str, Any], image: dict[str, Any]) -> bool:

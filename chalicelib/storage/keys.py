@@ -150,16 +150,17 @@ def delivery_log_sort_key(at: str, connector: str, event_id: str, attempt: int) 
     return f"{at}#{connector}#{event_id}#{attempt:03d}"
 
 
-def due_partition(minute: str, shard: int) -> str:
-    """The timers due in one minute (``minute``: ``YYYY-MM-DDTHH:MM`` UTC), all tenants,
-    sharded: the scheduler Queries these partitions, never scans. Each timer item
+def due_partition(hour: str, shard: int) -> str:
+    """The timers due in one hour (``hour``: ``YYYY-MM-DDTHH`` UTC), all tenants, sharded:
+    the scheduler Queries these partitions by due time, never scans. Each timer item
     names its tenant; what it acts on is read through that tenant's keys."""
-    return f"DUE#{minute}#{shard}"
+    return f"DUE#{hour}#{shard}"
 
 
-def due_sort_key(tenant_id: str, ticket_id: str, timer: str) -> str:
-    """One timer of one ticket (``timer``: e.g. ``sla:first_response:warn``, ``close``)."""
-    return f"{tenant_id}#{_c(ticket_id)}#{_c(timer)}"
+def due_sort_key(due_at: str, tenant_id: str, ticket_id: str, timer: str) -> str:
+    """One timer of one ticket, sorted by when it is due (``timer``: e.g.
+    ``sla:first_response:warn``, ``close``), so a tick reads a time range."""
+    return f"{due_at}#{tenant_id}#{_c(ticket_id)}#{_c(timer)}"
 
 
 SCHEDULER_STATE = {"pk": {"S": "SCHEDULER"}, "sk": {"S": "SCHEDULER"}}  # how far the scheduler got

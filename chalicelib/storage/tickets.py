@@ -10,7 +10,7 @@ and its timers, changed together or not at all.
   most once, so a redelivered stream record or job is ``duplicate`` and changes nothing;
 - the backlog item (``BACKLOG#<group>``, sorted by priority then waiting time) put
   or deleted as the ticket enters or leaves "open and nobody's";
-- one due-index item per new timer (``DUE#<minute>#<shard>``), for the scheduler;
+- one due-index item per new timer (``DUE#<hour>#<shard>``, sorted by due time), for the scheduler;
 - whatever else the caller must write in the same breath (``extra``: an agent's
   load with its capacity condition).
 
@@ -37,7 +37,7 @@ from .table import TenantTable
 # the ticket item's attributes this module owns (besides ``version`` and ``updated_at``)
 WORKFLOW_ATTRIBUTES = ("status", "priority", "tags", "category", "language", "assignee_id", "group_id",
                        "merged_into", "follow_up_of", "solved_at", "first_response_at", "awaiting_since",
-                       "sla_policy_id", "sla")
+                       "sla_policy_id", "updated_at", "sla")
 BACKLOG_STATUSES = frozenset({"new", "open"})
 PRIORITY_RANK = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 DUE_SHARDS = 4
@@ -99,13 +99,20 @@ class TicketWrites(TenantTable):
         return self._put_if(self._history_put(ticket_id, entry, expires_at)["Put"]["Item"],
                             "attribute_not_exists(pk)", {})
 
+    def add_timer(self, ticket: Ticket, timer: Timer) -> None:
+        """One more timer for ``ticket`` outside a change (a survey to send): a plain put,
+        the same item again on a repeat."""
+        self._db.put_item(**self._timer_put(ticket, timer)["Put"])
+
     def history(self, ticket_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
-        """The ticket's history, oldest first (one Query; at most ``limit`` entries)."""
+        """The ticket's history in the order it happened (by version: clocks of different
+        functions may disagree by a little), one Query, at most ``limit`` entries."""
         result = self._db.query(
             TableName=self._table, KeyConditionExpression="pk = :p", ConsistentRead=True, Limit=limit,
             ExpressionAttributeValues=to_item({":p": self.keys.ticket_history_partition(ticket_id)}),
         )
-        return [_entry_doc(from_item(item)) for item in result.get("Items", [])]
+        entries = [_entry_doc(from_item(item)) for item in result.get("Items", [])]
+        return sorted(entries, key=lambda entry: (int(entry.get("version", 0)), str(entry.get("at", ""))))
 
     def backlog(self, group_id: str | None, *, limit: int = 25) -> list[str]:
         """Ticket ids waiting for an agent in ``group_id``'s backlog, most urgent and longest waiting first."""
@@ -158,9 +165,8 @@ class TicketWrites(TenantTable):
 
     def _timer_put(self, ticket: Ticket, timer: Timer) -> dict[str, Any]:
         at = timer.at.astimezone(UTC)
-        minute = at.strftime("%Y-%m-%dT%H:%M")
-        key = {"pk": {"S": due_partition(minute, shard_of(ticket.id, DUE_SHARDS))},
-               "sk": {"S": due_sort_key(self.tenant_id, ticket.id, timer.name)}}
+        key = {"pk": {"S": due_partition(at.strftime("%Y-%m-%dT%H"), shard_of(ticket.id, DUE_SHARDS))},
+               "sk": {"S": due_sort_key(iso(at), self.tenant_id, ticket.id, timer.name)}}
         item = key | to_item({"type": "timer", "tenant_id": self.tenant_id, "ticket_id": ticket.id,
                               "timer": timer.name, "due_at": iso(at),
                               "expires_at": int((at + TIMER_GRACE).timestamp())})

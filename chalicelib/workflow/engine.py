@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard_sdk import Message, Ticket
+from switchboard_sdk import Message, SlaTarget, Ticket
 
 from ..storage.tickets import ticket_of
 from .changes import ChangeActor, TicketPatch
@@ -48,13 +48,24 @@ class Triage:
 
 # (trigger, ticket as known, the message) → what the tenant's rules make of it
 Rules = Callable[[str, Ticket, Message], Triage]
+# (the customer's message, its solved ticket) → True when it answered the ticket's survey
+SurveyAnswers = Callable[[Message, Ticket], bool]
 
 
 class WorkflowEngine:
-    def __init__(self, service: WorkflowService, reactions: Reactions, rules: Rules | None = None) -> None:
+    def __init__(self, service: WorkflowService, reactions: Reactions, rules: Rules | None = None,
+                 surveys: SurveyAnswers | None = None,
+                 on_survey_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None) -> None:
         self._service = service
         self._reactions = reactions
         self._rules = rules
+        self._surveys = surveys
+        self._on_survey_change = on_survey_change
+
+    def on_survey(self, image: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """A survey item changed (answered by a reply or a link): CSAT and its follow-up."""
+        if self._on_survey_change is not None:
+            self._on_survey_change(image, old)
 
     def on_history(self, image: dict[str, Any]) -> None:
         """A ticket changed (its history entry was inserted): what follows from it."""
@@ -62,9 +73,11 @@ class WorkflowEngine:
 
     def on_message(self, image: dict[str, Any]) -> Outcome | None:
         """A message item was inserted: move its ticket on. ``None``: nothing to do."""
-        if image.get("internal") or image.get("moved_from") or image.get("type") != "message":
+        if image.get("moved_from") or image.get("type") != "message":
             return None
         message = Message.model_validate({k: v for k, v in image.items() if k in Message.model_fields})
+        if message.internal:
+            return self._noted(message)
         known = known_ticket(image, message)
         if message.direction == "outbound":
             if (message.author_id or "").startswith(AUTOMATIC_AUTHORS):
@@ -75,6 +88,9 @@ class WorkflowEngine:
         return self._customer_wrote(message, known)
 
     def _customer_wrote(self, message: Message, known: Ticket | None) -> Outcome:
+        if known is not None and known.status == "solved" and self._surveys is not None \
+                and self._surveys(message, known):
+            return Outcome(known, None)  # a satisfaction score, not a reopening
         first = known is not None and known.status == "new" and known.version == 0
         trigger = "ticket.created" if first else "message.created"
         base = TicketPatch(status="open") if first or (known and known.status in REOPENED_BY_CUSTOMER) \
@@ -96,12 +112,29 @@ class WorkflowEngine:
         return self._service.change(
             message.tenant_id, message.ticket_id, patch, cause, known=known,
             facts=lambda ticket: {"first_response_at": ticket.first_response_at or message.received_at,
-                                  "awaiting_since": None})
+                                  "awaiting_since": None, "sla": followed_up(ticket, message)})
+
+    def _noted(self, message: Message) -> Outcome | None:
+        """An agent's note meets a low score's follow-up (the supervisor called back)."""
+        if (message.author_id or "").startswith(AUTOMATIC_AUTHORS):
+            return None
+        actor = ChangeActor(kind="agent", id=message.author_id, name=message.author_name)
+        cause = Cause(id=f"msg:{message.id}", actor=actor, at=message.received_at, reason="an agent's note")
+        return self._service.change(message.tenant_id, message.ticket_id, TicketPatch(), cause,
+                                    facts=lambda ticket: {"sla": followed_up(ticket, message)})
 
     def _triage(self, trigger: str, known: Ticket | None, message: Message) -> Triage:
         if self._rules is None or known is None:
             return Triage(TicketPatch())
         return self._rules(trigger, known, message)
+
+
+def followed_up(ticket: Ticket, message: Message) -> list[SlaTarget]:
+    """The ticket's targets with a running ``follow_up`` met by an agent's reply or note."""
+    return [t.model_copy(update={"state": "met" if t.state != "breached" else t.state,
+                                 "done_at": message.received_at})
+            if t.metric == "follow_up" and t.done_at is None and t.started_at <= message.received_at else t
+            for t in ticket.sla]
 
 
 def known_ticket(image: dict[str, Any], message: Message) -> Ticket | None:

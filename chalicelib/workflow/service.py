@@ -32,6 +32,8 @@ ATTEMPTS = 8
 PlanSla = Callable[[str, Ticket, Ticket, datetime], list[SlaTarget]]
 Facts = Callable[[Ticket], dict[str, Any]]  # system fields that follow from the cause (awaiting_since, …)
 Extra = Callable[[Ticket, Ticket], Sequence[dict[str, Any]]]  # more writes for the same transaction
+TimeRule = tuple[str, str, float]  # a ``time`` rule: (id, what its hours count from, hours)
+TimeRules = Callable[[str], list[TimeRule]]  # tenant → its enabled time rules
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,11 @@ class Cause:
 
 class WorkflowService:
     def __init__(self, store: TicketStore, settings_of: Callable[[str], WorkflowSettings],
-                 plan_sla: PlanSla | None = None) -> None:
+                 plan_sla: PlanSla | None = None, time_rules: TimeRules | None = None) -> None:
         self._store = store
         self._settings_of = settings_of
         self._plan_sla = plan_sla
+        self._time_rules = time_rules
 
     def change(self, tenant_id: str, ticket_id: str, patch: TicketPatch, cause: Cause, *,
                facts: Facts | None = None, extra: Extra | None = None,
@@ -80,8 +83,9 @@ class WorkflowService:
             after, changes = self.plan(tenant_id, before, patch, cause, facts)
             if after == before and cause.event is None:
                 return Outcome(before, None)
+            after = after.model_copy(update={"updated_at": cause.at})
             entry = history_entry(before, after, changes, cause)
-            timers = self.timers(tenant_id, after, before)
+            timers = self.timers(tenant_id, after, before, cause.at)
             saved = writes.save(before, after.model_copy(update={"version": before.version + 1}), entry,
                                 timers=timers, extra=extra(before, after) if extra else ())
             if saved is Saved.STALE:
@@ -102,11 +106,15 @@ class WorkflowService:
             after = after.model_copy(update={"sla": self._plan_sla(tenant_id, after, before, cause.at)})
         return after, field_changes(before, after)
 
-    def timers(self, tenant_id: str, after: Ticket, before: Ticket) -> list[Timer]:
+    def timers(self, tenant_id: str, after: Ticket, before: Ticket, now: datetime) -> list[Timer]:
         """The timers ``after`` needs that ``before`` did not already have."""
         settings = self._settings_of(tenant_id)
-        had = set(timers_of(before, settings))
-        return [timer for timer in timers_of(after, settings) if timer not in had]
+        rules = self._time_rules(tenant_id) if self._time_rules is not None else []
+        had = set(timers_of(before, settings, (), now))
+        # time rules' timers are written with every change (the same item again when unchanged):
+        # a rule saved after the ticket's last change still gets its timer on the next one
+        return [timer for timer in timers_of(after, settings, rules, now)
+                if timer not in had or timer.name.startswith("rule:")]
 
 
 def field_changes(before: Ticket, after: Ticket) -> list[FieldChange]:
@@ -119,10 +127,17 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
-def timers_of(ticket: Ticket, settings: WorkflowSettings) -> list[Timer]:
+def timers_of(ticket: Ticket, settings: WorkflowSettings, time_rules: Sequence[TimeRule] = (),
+              now: datetime | None = None) -> list[Timer]:
     """What the scheduler must look at for ``ticket``: each running SLA target's warning
-    and due time, and when a solved ticket closes itself."""
+    and due time, when a solved ticket closes itself, and when each ``time`` rule's hours
+    have passed (one already past: now, so the scheduler sees it in the current minute)."""
     timers = []
+    for rule_id, since, hours in time_rules:
+        start = since_of(ticket, since)
+        if start is not None and ticket.status not in ("closed", "merged"):
+            at = start + timedelta(hours=hours)
+            timers.append(Timer(f"rule:{rule_id}", at if now is None or at > now else now))
     for target in ticket.sla:
         if target.due_at is None or target.state not in ("active", "warning"):
             continue
@@ -132,6 +147,13 @@ def timers_of(ticket: Ticket, settings: WorkflowSettings) -> list[Timer]:
     if ticket.status == "solved" and ticket.solved_at is not None:
         timers.append(Timer("close", ticket.solved_at + timedelta(hours=settings.auto_close_hours)))
     return timers
+
+
+def since_of(ticket: Ticket, since: str) -> datetime | None:
+    """What a ``time`` rule counts from (``status_changed``: when it was solved, else created)."""
+    updated = max(ticket.last_activity_at, ticket.updated_at or ticket.last_activity_at)
+    return {"created": ticket.created_at, "updated": updated, "awaiting_since": ticket.awaiting_since,
+            "status_changed": ticket.solved_at or ticket.created_at}.get(since)
 
 
 def history_entry(before: Ticket, after: Ticket, changes: list[FieldChange], cause: Cause) -> HistoryEntry:

@@ -15,7 +15,7 @@ from datetime import datetime
 from switchboard_sdk import Customer, SlaTarget, Ticket
 
 from ..tenancy.workflow_settings import WorkflowSettings
-from .sla import SlaPolicy, plan_targets
+from .sla import METRICS, SlaPolicy, advance, plan_targets
 from .sla_store import WorkflowConfigCache, WorkflowSnapshot
 
 
@@ -32,7 +32,10 @@ class SlaPlanner:
             return []
         policy = self._policy(snapshot, tenant_id, after)
         warning = self._settings_of(tenant_id).sla_warning_minutes
-        return plan_targets(after, policy, snapshot.calendar_of(policy), now, warning)
+        planned = plan_targets(after, policy, snapshot.calendar_of(policy), now, warning) \
+            if snapshot.policies or any(t.metric in METRICS for t in after.sla) else []
+        # targets no policy plans (a low score's follow-up) stay as they are, moved on by time
+        return planned + [advance(t, now) for t in after.sla if t.metric not in METRICS]
 
     def _policy(self, snapshot: WorkflowSnapshot, tenant_id: str, ticket: Ticket) -> SlaPolicy | None:
         chosen = next((p for p in snapshot.policies if p.id == ticket.sla_policy_id), None)

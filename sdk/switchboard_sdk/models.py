@@ -24,7 +24,8 @@ message reopens it. ``closed``: final; a customer message opens a follow-up tick
 TicketPriority = Literal["urgent", "high", "normal", "low"]
 Stage = Literal["accept", "triage", "handle", "resolve", "follow_up"]
 """ The five stages of a case: 受理 accept, 分诊 triage, 处理 handle, 反馈 resolve, 回访 follow-up."""
-SlaMetric = Literal["first_response", "next_response", "resolution"]
+SlaMetric = Literal["first_response", "next_response", "resolution", "follow_up"]
+""" ``follow_up``: after a low satisfaction score, a supervisor's follow-up (回访) is due."""
 SlaState = Literal["active", "paused", "warning", "breached", "met"]
 EventType = Literal[
     "ticket.created", "message.created", "message.failed", "message.sent", "ticket.updated", "ticket.assigned",
@@ -238,6 +239,7 @@ class Ticket(_Model):
     first_response_at: datetime | None = None
     awaiting_since: datetime | None = None
     sla_policy_id: str | None = None  # the SLA policy a rule or an agent chose (else the first that matches)
+    updated_at: datetime | None = None  # its last workflow change (status, priority, assignee, …)
     sla: list[SlaTarget] = Field(default_factory=list)
     version: int = 0
 
