@@ -144,8 +144,8 @@ def test_a_macro_changes_replies_and_notes_at_once(desk: Desk) -> None:
     assert answer["ticket"]["status"] == "solved"
     assert answer["reply"]["text"] == "Glad we could help, Ada!"
     assert answer["note"]["internal"] is True
-    missing = desk.call("post", "/v1/macros", {"name": "broken", "actions": {"note": "for {{customer.attributes.plan}}"}},
-                        status=201)
+    broken = {"name": "broken", "actions": {"note": "for {{customer.attributes.plan}}"}}
+    missing = desk.call("post", "/v1/macros", broken, status=201)
     error = desk.call("post", f"/v1/tickets/{ticket_id}/macros/{missing['id']}", {}, status=422)
     assert error["error"]["code"] == "missing_variables"
 
