@@ -29,6 +29,9 @@ from ..storage.table import TenantTable
 Role = Literal["admin", "supervisor", "agent"]
 AgentStatus = Literal["active", "deactivated", "removed"]
 Availability = Literal["online", "away", "offline"]
+AssignmentMode = Literal["round_robin", "least_loaded", "manual"]
+DEFAULT_CAPACITY = 10  # open tickets an agent holds before automatic assignment passes them by
+MAX_CAPACITY = 200
 ROLE_SCOPES: dict[str, frozenset[str]] = {
     "admin": frozenset({"tenant-admin", "agent", "reply"}),
     "supervisor": frozenset({"agent", "reply", "supervisor"}),
@@ -47,6 +50,8 @@ class AgentView(BaseModel):
     availability: Availability = "offline"
     availability_at: str | None = None
     group_ids: list[str] = Field(default_factory=list)
+    capacity: int = Field(default=DEFAULT_CAPACITY, ge=0, le=MAX_CAPACITY,
+                          description="Open tickets automatic assignment gives the agent at most (0: none).")
     created_at: str
     updated_at: str
     removed_at: str | None = None
@@ -70,6 +75,9 @@ class Group(BaseModel):
     id: str
     name: str
     description: str = ""
+    assignment: AssignmentMode = Field(
+        default="round_robin", description="How the group's tickets reach its online agents: in turn, to the "
+                                           "least loaded, or only by hand (manual).")
     created_at: str
     updated_at: str
 

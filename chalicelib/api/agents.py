@@ -21,11 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from switchboard_sdk import BadPayload, Conflict, Forbidden, InvalidInput, NotFound
 
 from ..agents.directory import (
+    DEFAULT_CAPACITY,
+    MAX_CAPACITY,
     MAX_GROUPS_PER_AGENT,
     Agent,
     AgentDirectory,
     AgentStore,
     AgentView,
+    AssignmentMode,
     Availability,
     Group,
     Role,
@@ -40,6 +43,9 @@ from .session import EMAIL_PATTERN, NOT_SET_UP
 LISTED_STATUSES = {"active", "deactivated", "removed"}
 GroupIds = list[str]
 T = TypeVar("T")
+CAPACITY = "Open tickets automatic assignment gives the agent at most (0: none; a supervisor may assign more)."
+ASSIGNMENT = ("round_robin: online agents in turn; least_loaded: the online agent holding fewest open tickets; "
+              "manual: only by hand.")
 
 
 class CreateAgent(BaseModel):
@@ -48,6 +54,7 @@ class CreateAgent(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     role: Role = "agent"
     group_ids: GroupIds = Field(default_factory=list, max_length=MAX_GROUPS_PER_AGENT)
+    capacity: int = Field(default=DEFAULT_CAPACITY, ge=0, le=MAX_CAPACITY, description=CAPACITY)
 
 
 class UpdateAgent(BaseModel):
@@ -57,6 +64,7 @@ class UpdateAgent(BaseModel):
     status: Literal["active", "deactivated"] | None = None
     group_ids: GroupIds | None = Field(default=None, max_length=MAX_GROUPS_PER_AGENT,
                                        description="Replaces the agent's groups.")
+    capacity: int | None = Field(default=None, ge=0, le=MAX_CAPACITY, description=CAPACITY)
 
 
 class AgentCreated(BaseModel):
@@ -83,12 +91,14 @@ class CreateGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=500)
+    assignment: AssignmentMode = Field(default="round_robin", description=ASSIGNMENT)
 
 
 class UpdateGroup(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=100)
     description: str | None = Field(default=None, max_length=500)
+    assignment: AssignmentMode | None = Field(default=None, description=ASSIGNMENT)
 
 
 class GroupList(BaseModel):
@@ -144,7 +154,8 @@ class AgentApi:
         user = pool.create_user(email, caller.tenant_id)
         now = iso(self._clock())
         agent = Agent(id=user.sub, username=user.username, tenant_id=caller.tenant_id, email=email, name=request.name,
-                      role=request.role, status="active", group_ids=group_ids, created_at=now, updated_at=now)
+                      role=request.role, status="active", group_ids=group_ids, capacity=request.capacity,
+                      created_at=now, updated_at=now)
         try:
             directory.add_agent(agent, self._entry(caller, "agent.create", agent, None, agent))
         except Exception:
@@ -203,7 +214,7 @@ class AgentApi:
         caller = self._access.tenant(call, ADMIN_SCOPES)
         request, now = call.json(CreateGroup), iso(self._clock())
         group = Group(id=new_group_id(), name=request.name, description=request.description,
-                      created_at=now, updated_at=now)
+                      assignment=request.assignment, created_at=now, updated_at=now)
         self._store.of(caller.tenant_id).add_group(group, self._entry(caller, "group.create", group, None, group))
         return group
 
