@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from .tenancy.retention import TenantRetention
     from .tenancy.tenants import TenantDirectory
     from .tenancy.workflow_settings import WorkflowSettings
+    from .workflow.assignment import Assigner
     from .workflow.engine import WorkflowEngine
     from .workflow.rules.store import RuleCache
     from .workflow.scheduler import Scheduler
@@ -271,7 +272,7 @@ class Hub:
         """``GET /v1/tickets/{id}/survey`` and the signed links ``/csat/{token}``."""
         from .api.surveys import SurveyApi
 
-        return SurveyApi(self.access, self.survey_store, self.link_key,
+        return SurveyApi(self.access, self.survey_store, lambda: self.link_key,
                          lambda tenant_id: self.tenants.get(tenant_id).settings.surveys, self.clock)
 
     @functools.cached_property
@@ -394,12 +395,23 @@ class Hub:
         """The workflow behind the stream: messages move tickets on, changes have consequences."""
         from .workflow.engine import WorkflowEngine
         from .workflow.reactions import Reactions
+        from .workflow.routing import Routing
         from .workflow.triage import UpdatedRules
 
-        flow = self.survey_flow
-        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow), flow.on_change])
+        flow, routing = self.survey_flow, Routing(self.assigner)
+        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow), flow.on_change,
+                                                     routing.on_change])
         return WorkflowEngine(self.workflow, reactions, rules=self.rule_runner.triage, surveys=flow.answer,
-                              on_survey_change=flow.on_survey)
+                              on_survey_change=flow.on_survey, on_agent_change=routing.on_agent,
+                              assign=lambda tenant_id, ticket_id, ticket: self.assigner.assign(
+                                  tenant_id, ticket_id, known=ticket))
+
+    @functools.cached_property
+    def assigner(self) -> Assigner:
+        """Fair, concurrency-safe assignment to online agents with room (chalicelib/workflow/assignment.py)."""
+        from .workflow.assignment import Assigner
+
+        return Assigner(self.store, self.agent_store, self.workflow, self.clock)
 
     @functools.cached_property
     def survey_flow(self) -> SurveyFlow:

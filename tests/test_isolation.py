@@ -48,7 +48,27 @@ BODIES: dict[str, Any] = {
     "create_agent": {"email": "new.agent@example.com", "name": "New Agent", "role": "admin"},
     "update_agent": {"name": "Taken over", "role": "agent"}, "set_availability": {"availability": "online"},
     "create_group": {"name": "Taken over"}, "update_group": {"name": "Taken over"},
+    # the service workflow: valid bodies, so a refusal is about whose resource it is
+    "update_ticket": {"priority": "low"}, "merge_ticket": {"into": "tkt_notyours"}, "apply_macro": {},
+    "bulk_update_tickets": lambda ids: {"ticket_ids": [ids["ticket_id"]], "update": {"status": "solved"}},
+    "create_rule": (rule := {"name": "Taken over", "trigger": "ticket.created",
+                             "actions": [{"type": "set_priority", "priority": "low"}]}),
+    "update_rule": rule | {"version": 1}, "test_rules": {"trigger": "ticket.created"},
+    "create_sla_policy": (policy := {"name": "Taken over", "targets": {"normal": {"first_response_minutes": 5}}}),
+    "update_sla_policy": policy | {"version": 1},
+    "create_calendar": (calendar := {"name": "Taken over", "time_zone": "UTC",
+                                     "week": {"mon": [{"start": "09:00", "end": "17:00"}]}}),
+    "update_calendar": calendar | {"version": 1},
+    "create_template": (template := {"code": "taken", "title": "Taken over", "texts": {"en": "hi"}}),
+    "update_template": {"title": "Taken over", "texts": {"en": "hi"}, "version": 1},
+    "render_template": lambda ids: {"ticket_id": ids["ticket_id"]},
+    "import_templates": {"csv": "code,title,language,text,tags\ntaken,Taken over,en,hi,\n"},
+    "create_macro": (macro := {"name": "Taken over", "actions": {"note": "hi"}}),
+    "update_macro": macro | {"version": 1},
+    "update_customer": {"add_tags": ["taken"]},
+    "merge_customers": {"source_id": "cus_nobody"}, "unmerge_customer": {"source_id": "cus_nobody"},
 }
+WORKFLOW_IDS = ("rule_id", "policy_id", "calendar_id", "code", "macro_id")
 
 
 @pytest.fixture
@@ -80,7 +100,29 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
     hub.agent_store.of(B).add_group(group, hub.audit.entry(B, _actor(), "group.create", f"group/{group.id}")[1])
     return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id, "message_id": reply,
             "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret,
-            "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token}
+            "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token} \
+        | workflow_of_b(client, key)
+
+
+def workflow_of_b(client: Client, key: str) -> dict[str, str]:
+    """B's rule, SLA policy, calendar, template and macro (made through B's own key); their ids."""
+    made = {}
+    for path, body, field, name in (
+        ("/v1/rules", {"name": "B's rule", "trigger": "ticket.created",
+                       "actions": [{"type": "add_tags", "tags": ["b"]}]}, "id", "rule_id"),
+        ("/v1/sla-policies", {"name": "B's policy", "targets": {"normal": {"resolution_minutes": 60}}}, "id",
+         "policy_id"),
+        ("/v1/calendars", {"name": "B's hours", "time_zone": "Asia/Shanghai",
+                           "week": {"mon": [{"start": "09:00", "end": "18:00"}]}}, "id", "calendar_id"),
+        ("/v1/templates", {"code": "b_private", "title": "B's template", "texts": {"en": "B's words"}}, "code",
+         "code"),
+        ("/v1/macros", {"name": "B's macro", "actions": {"note": "B's note"}}, "id", "macro_id"),
+    ):
+        response = client.http.post(path, body=json.dumps(body), headers={"authorization": f"Bearer {key}",
+                                                                          "content-type": "application/json"})
+        assert response.status_code == 201, response.body
+        made[name] = json.loads(response.body)[field]
+    return made
 
 
 def failed_reply(hub: Hub, tenant_id: str, ticket_id: str, customer_id: str, *, text: str) -> str:
@@ -142,11 +184,12 @@ def whole_state(hub: Hub) -> dict[str, Any]:
 def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tuple[int, str]:
     path = op.path
     for name in ("ticket_id", "customer_id", "key_id", "name", "tenant_id", "tenant", "channel", "agent_id",
-                 "group_id", "message_id"):
+                 "group_id", "message_id", *WORKFLOW_IDS):
         path = path.replace(f"{{{name}}}", {"tenant": B, "channel": "web"}.get(name) or ids.get(name, ""))
     assert "{" not in path, f"no id of tenant B to try for {op.path}: add it to other_tenant()"
     query = "?ticket_id=" + ids["ticket_id"] if op.operation_id == "list_deliveries" else ""
     body = BODIES.get(op.operation_id)
+    body = body(ids) if callable(body) else body
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
     response = client.http.request(op.method.upper(), path + query, headers=headers,
                                    body=json.dumps(body).encode() if body is not None else b"")
@@ -155,10 +198,10 @@ def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tup
 
 def names_a_resource(op: Operation) -> bool:
     return any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id", "agent_id",
-                                               "group_id"))
+                                               "group_id", *WORKFLOW_IDS))
 
 
-API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider]
+API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider and not op.page]
 TENANT_ROUTES = [op for op in API_ROUTES if not op.path.startswith("/v1/admin/")]
 # A's tenant-admin key everywhere; A's lesser keys where they get in (the real test of
 # isolation for them), on every read and on every write naming one of B's resources; a
@@ -193,9 +236,12 @@ def test_tenant_a_can_neither_read_nor_change_tenant_b(
         assert status in (403, 404), f"{where} answered {status}: {body[:300]}"
     else:
         assert status < 500, body[:300]
+    template = BODIES.get(op.operation_id)
+    sent = json.dumps(template(ids) if callable(template) else template)  # an id the caller sent comes back
     for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], ids["agent_id"], ids["group_id"],
-                  "B's private message", "B's private reply", "Other Co", "Bee Admin"):
-        assert value not in body, f"{where} leaked {value!r}"
+                  *(ids[name] for name in WORKFLOW_IDS), "B's private message", "B's private reply", "Other Co",
+                  "Bee Admin", "B's rule", "B's policy", "B's template", "B's words", "B's macro", "B's note"):
+        assert value in sent or value not in body, f"{where} leaked {value!r}"
     assert snapshot(hub) == before, f"{where} changed tenant B's data"
 
 

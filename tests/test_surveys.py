@@ -234,7 +234,7 @@ def test_tenants_do_not_share_surveys(hub: Hub, demo: DemoTenant) -> None:
 
 def _api(hub: Hub, now: datetime) -> SurveyApi:
     store = SurveyStore(hub.aws.dynamodb, hub.settings.table_name)
-    return SurveyApi(hub.access, store, KEY, lambda tenant_id: SurveySettings(), lambda: now)
+    return SurveyApi(hub.access, store, lambda: KEY, lambda tenant_id: SurveySettings(), lambda: now)
 
 
 def _sent(hub: Hub) -> Survey:

@@ -84,7 +84,9 @@ class CustomerApi:
     def list_merges(self, call: ApiCall, customer_id: str) -> MergeList:
         """The merges into ``customer_id`` (what moved; undone ones too)."""
         caller = self._access.tenant(call, READ_SCOPES)
-        return MergeList(merges=self._writes(caller).merges(customer_id))
+        writes = self._writes(caller)
+        writes.get(customer_id)  # 404 for a customer this tenant does not have
+        return MergeList(merges=writes.merges(customer_id))
 
     def _writes(self, caller: Caller) -> CustomerWrites:
         return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock)

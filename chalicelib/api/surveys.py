@@ -68,11 +68,11 @@ class PageAnswer:
 
 
 class SurveyApi:
-    def __init__(self, access: Access, store: SurveyStore, signing_key: bytes,
+    def __init__(self, access: Access, store: SurveyStore, signing_key: Callable[[], bytes],
                  settings_of: Callable[[str], SurveySettings], clock: Callable[[], datetime]) -> None:
         self._access = access
         self._store = store
-        self._signing_key = signing_key
+        self._signing_key = signing_key  # read when a link comes (it is made on first use)
         self._settings_of = settings_of
         self._clock = clock
 
@@ -91,7 +91,7 @@ class SurveyApi:
     def open_link(self, call: ApiCall, token: str, accept: str = "") -> PageAnswer:
         """``GET``: check the link and answer the page that posts it; records nothing."""
         try:
-            claims = verify_link(token, self._signing_key, self._clock())
+            claims = verify_link(token, self._signing_key(), self._clock())
         except SwitchboardError as err:
             return _error(err, accept, "en")
         survey = self._store.of(claims.tenant_id).get(claims.ticket_id)
@@ -109,7 +109,7 @@ class SurveyApi:
     def answer_link(self, call: ApiCall, token: str, accept: str = "") -> PageAnswer:
         """``POST``: record the link's score (once), or add the ``comment`` the form sends."""
         try:
-            claims = verify_link(token, self._signing_key, self._clock())
+            claims = verify_link(token, self._signing_key(), self._clock())
             comment = _comment_field(call.body)
         except SwitchboardError as err:
             return _error(err, accept, "en")

@@ -66,6 +66,8 @@ class WorkflowHooks(Protocol):
 
     def on_survey(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
 
+    def on_agent(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
+
 
 class StreamProcessor:
     def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside,
@@ -134,6 +136,9 @@ class StreamProcessor:
         if image.get("type") == "survey" and self._workflow is not None:  # answered: CSAT and its follow-up
             _owned(record, image["tenant_id"])
             self._workflow.on_survey(image, _old_image(record))
+        if image.get("type") == "agent" and self._workflow is not None:  # online: work finds them
+            _owned(record, image["tenant_id"])
+            self._workflow.on_agent(image, _old_image(record))
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":

@@ -150,7 +150,9 @@ class TicketWrites(TenantTable):
         return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 
     def _backlog_writes(self, before: Ticket, after: Ticket) -> list[dict[str, Any]]:
-        was, now = _backlog_place(before), _backlog_place(after)
+        # a ticket's first save: nothing put it in the backlog yet (the stream creates tickets bare)
+        was = _backlog_place(before) if before.version > 0 else None
+        now = _backlog_place(after)
         if was == now:
             return []
         writes: list[dict[str, Any]] = []

@@ -48,6 +48,8 @@ class Triage:
 
 # (trigger, ticket as known, the message) → what the tenant's rules make of it
 Rules = Callable[[str, Ticket, Message], Triage]
+# (tenant, ticket id, the ticket as saved) → the agent it went to (fair assignment), or None
+Assign = Callable[[str, str, Ticket], object]
 # (the customer's message, its solved ticket) → True when it answered the ticket's survey
 SurveyAnswers = Callable[[Message, Ticket], bool]
 
@@ -55,12 +57,21 @@ SurveyAnswers = Callable[[Message, Ticket], bool]
 class WorkflowEngine:
     def __init__(self, service: WorkflowService, reactions: Reactions, rules: Rules | None = None,
                  surveys: SurveyAnswers | None = None,
-                 on_survey_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None) -> None:
+                 on_survey_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None,
+                 assign: Assign | None = None,
+                 on_agent_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None) -> None:
         self._service = service
+        self._assign = assign
+        self._on_agent_change = on_agent_change
         self._reactions = reactions
         self._rules = rules
         self._surveys = surveys
         self._on_survey_change = on_survey_change
+
+    def on_agent(self, image: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """An agent's record changed (came online, more room): work from the backlog."""
+        if self._on_agent_change is not None:
+            self._on_agent_change(image, old)
 
     def on_survey(self, image: dict[str, Any], old: dict[str, Any] | None) -> None:
         """A survey item changed (answered by a reply or a link): CSAT and its follow-up."""
@@ -103,6 +114,10 @@ class WorkflowEngine:
             facts=lambda ticket: {"awaiting_since": ticket.awaiting_since or message.received_at})
         if triage.after is not None and outcome.saved is not None:
             triage.after(outcome)
+        ticket = outcome.ticket
+        if self._assign is not None and ticket.status == "open" and ticket.assignee_id is None \
+                and outcome.saved is not None:
+            self._assign(ticket.tenant_id, ticket.id, ticket)  # routed: an online agent takes it, or it waits
         return outcome
 
     def _agent_replied(self, message: Message, known: Ticket | None) -> Outcome:

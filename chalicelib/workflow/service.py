@@ -26,6 +26,7 @@ from ..storage.store import TicketStore
 from ..storage.tickets import HistoryEntry, Saved, Timer
 from ..tenancy.workflow_settings import WorkflowSettings
 from .changes import WORKFLOW_FIELDS, ChangeActor, FieldChange, TicketPatch, Transition, apply_patch
+from .loads import accounting_writes
 
 ATTEMPTS = 8
 # SLA targets of a ticket after a change: (tenant, ticket after, ticket before, now) → targets
@@ -86,8 +87,11 @@ class WorkflowService:
             after = after.model_copy(update={"updated_at": cause.at})
             entry = history_entry(before, after, changes, cause)
             timers = self.timers(tenant_id, after, before, cause.at)
+            own = list(extra(before, after)) if extra else []
+            # every change keeps the agents' loads (and the customer's last agent) in step, in the same write
+            own += accounting_writes(self._store.table_name, writes.keys, before, after, own)
             saved = writes.save(before, after.model_copy(update={"version": before.version + 1}), entry,
-                                timers=timers, extra=extra(before, after) if extra else ())
+                                timers=timers, extra=own)
             if saved is Saved.STALE:
                 continue
             final = after.model_copy(update={"version": before.version + 1}) if saved is Saved.SAVED else before
