@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .api.templates import TemplateApi
     from .api.tenant_admin import TenantAdminApi
     from .api.tickets import TicketApi
+    from .api.visibility import Visibility
     from .api.workflow import TicketWorkflowApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
@@ -169,14 +170,22 @@ class Hub:
     def api(self) -> TicketApi:
         from .api.tickets import TicketApi
 
-        return TicketApi(self.access, self.store)
+        return TicketApi(self.access, self.store, self.visibility)
+
+    @functools.cached_property
+    def visibility(self) -> Visibility:
+        """Which tickets an agent's role sees (the tenant's ``workflow.visibility``), applied by the store."""
+        from .api.visibility import Visibility
+
+        return Visibility(self.workflow_settings)
 
     @functools.cached_property
     def workflow_api(self) -> TicketWorkflowApi:
         """``PATCH /v1/tickets/{id}``, bulk, merge, history: agents move tickets through the workflow."""
         from .api.workflow import TicketWorkflowApi
 
-        return TicketWorkflowApi(self.access, self.store, self.workflow, self.agent_store, self.clock)
+        return TicketWorkflowApi(self.access, self.store, self.workflow, self.agent_store, self.clock,
+                                 self.visibility)
 
     @functools.cached_property
     def rules_api(self) -> RuleApi:
@@ -245,7 +254,7 @@ class Hub:
         from .api.macros import MacroApi
 
         return MacroApi(self.access, self.store, self.workflow, self.template_store, self.poster,
-                        self.tenant_language, self.clock)
+                        self.tenant_language, self.clock, self.visibility)
 
     @functools.cached_property
     def customers_api(self) -> CustomerApi:
@@ -280,7 +289,7 @@ class Hub:
         """``/v1/tickets/{id}/messages``: agents' replies and notes, stored for the worker to send."""
         from .api.replies import ReplyApi
 
-        return ReplyApi(self.access, self.store, self.retention, self.clock)
+        return ReplyApi(self.access, self.store, self.retention, self.clock, self.visibility)
 
     @functools.cached_property
     def platform_api(self) -> PlatformApi:

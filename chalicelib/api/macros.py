@@ -24,6 +24,7 @@ from ..workflow.template_store import TemplateStore
 from ..workflow.templates import macro_plan
 from .access import Access, ApiCall
 from .tickets import ticket_view
+from .visibility import EVERYONE, Visibility
 from .workflow import WRITE_SCOPES, actor_of
 
 
@@ -36,7 +37,9 @@ class ApplyMacro(BaseModel):
 class MacroApi:
     def __init__(self, access: Access, store: TicketStore, workflow: WorkflowService,
                  templates: Callable[[str], TemplateStore], poster: MessagePoster,
-                 tenant_language: Callable[[str], str], clock: Callable[[], datetime]) -> None:
+                 tenant_language: Callable[[str], str], clock: Callable[[], datetime],
+                 visibility: Visibility = EVERYONE) -> None:
+        self._visibility = visibility
         self._access = access
         self._store = store
         self._workflow = workflow
@@ -54,7 +57,7 @@ class MacroApi:
         if macro is None:
             raise NotFound("no such macro")
         code = macro.actions.reply_template
-        reads = self._store.reads(tenant_id)
+        reads = self._store.reads(tenant_id, self._visibility.scope(caller))
         ticket = reads.ticket(ticket_id)
         plan = macro_plan(macro, templates.template(code) if code else None, ticket,
                           reads.get_customer(ticket.customer_id), caller.author_name, request.language,

@@ -22,6 +22,7 @@ from ..outbound.posting import MessagePoster
 from ..storage.store import TicketStore
 from ..tenancy.retention import TenantRetention
 from .access import ADMIN_SCOPES, REPLY_SCOPES, Access, ApiCall
+from .visibility import EVERYONE, Visibility
 
 MAX_REPLY_CHARS = 50_000  # a long email; every item (and its client_message_id claim) stays far below 400 KB
 
@@ -51,7 +52,8 @@ class ReplyRequest(BaseModel):
 
 class ReplyApi:
     def __init__(self, access: Access, store: TicketStore, retention: TenantRetention,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], visibility: Visibility = EVERYONE) -> None:
+        self._visibility = visibility
         self._access = access
         self._store = store
         self._clock = clock
@@ -60,7 +62,7 @@ class ReplyApi:
     def post(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
         caller = self._access.tenant(call, ADMIN_SCOPES | REPLY_SCOPES)
         request = call.json(ReplyRequest)
-        ticket = self._store.reads(caller.tenant_id).ticket(ticket_id)
+        ticket = self._store.reads(caller.tenant_id, self._visibility.scope(caller)).ticket(ticket_id)
         stored = self._poster.post(
             ticket, request.text, author_id=caller.author_id, author_name=caller.author_name,
             internal=request.internal, client_message_id=request.client_message_id,
@@ -70,6 +72,7 @@ class ReplyApi:
 
     def retry(self, call: ApiCall, ticket_id: str, message_id: str) -> dict[str, Any]:
         caller = self._access.tenant(call, ADMIN_SCOPES | REPLY_SCOPES)
+        self._store.reads(caller.tenant_id, self._visibility.scope(caller)).ticket(ticket_id)  # 404 if not theirs
         replies = self._store.replies(caller.tenant_id)
         message = replies.find(ticket_id, message_id)
         if message.direction != "outbound" or message.internal:

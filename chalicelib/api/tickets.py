@@ -11,20 +11,27 @@ from typing import Any
 from switchboard_sdk import BadPayload, NotFound, Ticket, stage_of
 
 from ..storage.conventions import MAX_PAGE
+from ..storage.reads import TicketReads
 from ..storage.store import TicketStore
 from .access import Access, ApiCall, page_limit
+from .visibility import EVERYONE, Visibility
 
 STATUSES = {"new", "open", "pending", "on_hold", "solved", "closed", "merged"}
 
 
 class TicketApi:
-    def __init__(self, access: Access, store: TicketStore) -> None:
+    def __init__(self, access: Access, store: TicketStore, visibility: Visibility = EVERYONE) -> None:
         self._access = access
         self._store = store
+        self._visibility = visibility
+
+    def _reads(self, call: ApiCall) -> TicketReads:
+        caller = self._access.tenant(call)
+        return self._store.reads(caller.tenant_id, self._visibility.scope(caller))
 
     def list_tickets(self, call: ApiCall) -> dict[str, Any]:
         params = call.query
-        store = self._store.reads(self._access.tenant(call).tenant_id)
+        store = self._reads(call)
         status = call.param("status", 16)
         if status is not None and status not in STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
@@ -35,7 +42,7 @@ class TicketApi:
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
         """The ticket, its customer (``null`` once erased) and its messages, oldest first:
         what customers wrote, agents' replies with their delivery status, and notes."""
-        store = self._store.reads(self._access.tenant(call).tenant_id)
+        store = self._reads(call)
         ticket, messages = store.get_ticket(ticket_id)
         customer = store.get_customer(ticket.customer_id)
         return {"ticket": ticket_view(ticket),
@@ -44,11 +51,13 @@ class TicketApi:
 
     def get_customer(self, call: ApiCall, customer_id: str) -> dict[str, Any]:
         """A customer with every identity (email, phone, WeChat, …) and their tickets, newest first."""
-        store = self._store.reads(self._access.tenant(call).tenant_id)
+        store = self._reads(call)
         customer = store.get_customer(customer_id)
         if customer is None:
             raise NotFound("no such customer")
         tickets = store.customer_tickets(customer_id)
+        if not tickets and store.scope.kind != "all":  # an agent sees the customers they serve
+            raise NotFound("no such customer")
         return {"customer": customer.model_dump(mode="json"), "tickets": [ticket_view(t) for t in tickets]}
 
 

@@ -31,6 +31,7 @@ from ..workflow.changes import ChangeActor, TicketPatch
 from ..workflow.service import Cause, Outcome, WorkflowService
 from .access import ADMIN_SCOPES, AGENT_SCOPES, READ_SCOPES, Access, ApiCall, Caller
 from .tickets import ticket_view
+from .visibility import EVERYONE, Visibility
 
 WRITE_SCOPES = AGENT_SCOPES | ADMIN_SCOPES
 MAX_BULK = 100
@@ -62,7 +63,8 @@ class MergeRequest(BaseModel):
 
 class TicketWorkflowApi:
     def __init__(self, access: Access, store: TicketStore, workflow: WorkflowService, agents: AgentStore,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], visibility: Visibility = EVERYONE) -> None:
+        self._visibility = visibility
         self._access = access
         self._store = store
         self._workflow = workflow
@@ -98,10 +100,12 @@ class TicketWorkflowApi:
             raise Conflict("a ticket cannot be merged into itself")
         writes = self._store.tickets(caller.tenant_id)
         target = writes.load(request.into)
+        self._visibility.check(caller, target)
         if target.status in ("merged", "closed"):
             raise Conflict(f"the target ticket is {target.status}: merge into an open one")
         at = self._clock()
         source = writes.load(ticket_id)
+        self._visibility.check(caller, source)
         _mergeable(source, request.into)
         if source.status != "merged":  # (else: a merge cut short, finished now)
             self._workflow.change(caller.tenant_id, ticket_id, TicketPatch(), Cause(
@@ -121,7 +125,7 @@ class TicketWorkflowApi:
         """Every change of the ticket, oldest first: time, actor, reason, fields before/after, stages."""
         caller = self._access.tenant(call, READ_SCOPES)
         writes = self._store.tickets(caller.tenant_id)
-        writes.load(ticket_id)  # 404 for a ticket that is not there
+        self._visibility.check(caller, writes.load(ticket_id))  # 404 for a ticket not there (or not theirs)
         entries = writes.history(ticket_id)
         return {"history": [_entry_view(entry) for entry in entries]}
 
@@ -137,6 +141,7 @@ class TicketWorkflowApi:
                       reason=update.reason)
 
         def expected(ticket: Ticket) -> None:
+            self._visibility.check(caller, ticket)
             if update.version is not None and ticket.version != update.version:
                 raise Conflict(f"the ticket changed since version {update.version} (now {ticket.version}); "
                                "read it again")

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from switchboard_sdk import Customer, Identity, Message, NotFound, Ticket
 
@@ -20,10 +21,42 @@ from .keys import CUSTOMER_TICKET, TenantKeys, parts_prefix
 from .table import TenantTable
 
 
+@dataclass(frozen=True)
+class ReadScope:
+    """Which tickets a reader sees (the tenant's per-role setting, for an agent): ``all``;
+    ``groups`` — their own and those of their groups; ``assigned`` — only their own.
+    A ticket outside the scope reads as absent (404), and lists leave it out."""
+
+    kind: Literal["all", "groups", "assigned"]
+    agent_id: str = ""
+    group_ids: frozenset[str] = frozenset()
+
+    def sees(self, ticket: Ticket) -> bool:
+        if self.kind == "all" or (ticket.assignee_id and ticket.assignee_id == self.agent_id):
+            return True
+        return self.kind == "groups" and ticket.group_id is not None and ticket.group_id in self.group_ids
+
+    def filter(self) -> tuple[str, dict[str, Any]] | None:
+        """The same rule as a FilterExpression on the ticket indexes (``None``: everything)."""
+        if self.kind == "all":
+            return None
+        values: dict[str, Any] = {":me": self.agent_id}
+        if self.kind == "assigned" or not self.group_ids:
+            return "assignee_id = :me", values
+        names = [f":g{n}" for n in range(len(self.group_ids))]
+        values |= dict(zip(names, sorted(self.group_ids), strict=True))
+        return f"assignee_id = :me OR group_id IN ({', '.join(names)})", values
+
+
+EVERYTHING = ReadScope("all")
+
+
 class TicketReads(TenantTable):
-    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4) -> None:
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4,
+                 scope: ReadScope = EVERYTHING) -> None:
         super().__init__(client, table_name, keys)
         self._index_shards = index_shards
+        self.scope = scope
 
     def list_tickets(
         self, *, status: str | None = None, limit: int = 50, before: str | None = None
@@ -46,9 +79,14 @@ class TicketReads(TenantTable):
         partition = self.keys.status_index(status, shard) if status else self.keys.activity_index(shard)
         condition = f"{pk_name} = :p" + (f" AND {sk_name} < :before" if before else "")
         values: dict[str, Any] = {":p": partition} | ({":before": before} if before else {})
+        scoped = self.scope.filter()
+        extra: dict[str, Any] = {}
+        if scoped is not None:  # a page may come back short: the cursor still moves on
+            extra["FilterExpression"] = scoped[0]
+            values |= scoped[1]
         result = self._db.query(
             TableName=self._table, IndexName=index, KeyConditionExpression=condition,
-            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit,
+            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit, **extra,
         )
         return [from_item(item) for item in result.get("Items", [])]
 
@@ -67,7 +105,7 @@ class TicketReads(TenantTable):
                 break
             kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
         tickets = [i for i in items if i["type"] == "ticket"]
-        if not tickets:
+        if not tickets or not self.scope.sees(_ticket(tickets[0])):
             raise NotFound("no such ticket")
         parts = parts_by_owner(items)
         found = [i for i in items if i["type"] == "message"][:message_limit]
@@ -76,7 +114,7 @@ class TicketReads(TenantTable):
     def ticket(self, ticket_id: str) -> Ticket:
         """A ticket without its messages (one consistent read); :class:`NotFound` if absent."""
         item = self._get(self.keys.ticket(ticket_id))
-        if item is None or item.get("type") != "ticket":
+        if item is None or item.get("type") != "ticket" or not self.scope.sees(_ticket(item)):
             raise NotFound("no such ticket")
         return _ticket(item)
 
@@ -91,7 +129,8 @@ class TicketReads(TenantTable):
         links = [from_item(i) for i in result.get("Items", [])]
         ids = [str(link["ticket_id"]) for link in links if "ticket_id" in link]
         found = [_ticket(i) for i in self._get_many([self.keys.ticket(t) for t in ids]) if i.get("type") == "ticket"]
-        return sorted(found, key=lambda t: t.last_activity_at, reverse=True)[:limit]
+        seen = [ticket for ticket in found if self.scope.sees(ticket)]
+        return sorted(seen, key=lambda t: t.last_activity_at, reverse=True)[:limit]
 
     def get_message(self, ticket_id: str, received_at: datetime | str, message_id: str) -> Message:
         """One message by its key, text in full (one consistent Query: the item and,

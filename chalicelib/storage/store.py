@@ -20,7 +20,7 @@ from .conversations import Conversations
 from .documents import MAX_DOCUMENT_BYTES
 from .inbound import InboundRecords
 from .keys import TenantKeys
-from .reads import TicketReads
+from .reads import EVERYTHING, ReadScope, TicketReads
 from .replies import Replies
 from .tickets import TicketWrites
 
@@ -55,6 +55,8 @@ class TicketStore:
         """The tenant's ticket workflow writes: fields, history, backlog and timers together."""
         return TicketWrites(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards)
 
-    def reads(self, tenant_id: str) -> TicketReads:
-        """The tenant's tickets, messages and customers, read back."""
-        return TicketReads(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards)
+    def reads(self, tenant_id: str, scope: ReadScope = EVERYTHING) -> TicketReads:
+        """The tenant's tickets, messages and customers, read back — only the tickets
+        ``scope`` sees (an agent's role may see only their groups' or their own)."""
+        return TicketReads(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards,
+                           scope=scope)

@@ -18,16 +18,27 @@ from typing import Any
 
 from switchboard_sdk import Unavailable
 
+from ..storage.aws import write_together
 from ..storage.conventions import ERASED, iso
 from ..storage.items import from_item, to_item
-from ..storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys, key_of
+from ..storage.keys import CUSTOMER_TICKET, MESSAGE, Key, TenantKeys, component, key_of
 from ..storage.table import TenantTable
+from ..storage.tickets import PRIORITY_RANK, ticket_of
 
 PAGE = 100
 WRITE_BATCH = 25  # BatchWriteItem's limit
 READ_BATCH = 100  # BatchGetItem's limit
 ATTEMPTS = 8
 BASE_DELAY = 0.05  # seconds; doubles per attempt (0.05 ... 6.4 s)
+MERGED = "MERGED#"  # sort-key prefix of the merge records in a customer partition (keys.customer_merge)
+# statuses in which an assignee holds the ticket in their load (chalicelib.workflow.changes.OPEN_STATUSES,
+# read by chalicelib.workflow.loads.holder; tenancy may not import the workflow)
+HELD_STATUSES = frozenset({"new", "open", "pending", "on_hold"})
+REDACT_ATTEMPTS = 5
+# what a tombstone drops besides its customer and subject: the list indexes, the link's
+# expiry, free text agents and rules gave it, and who held it
+REDACTED = ("gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "link_expires_at", "tags", "category", "language",
+            "assignee_id")
 
 
 class BatchIncomplete(Unavailable):
@@ -59,6 +70,32 @@ class TenantPurge(TenantTable):
     def delivery_log(self, ticket_id: str) -> Iterator[list[dict[str, Any]]]:
         """Pages of a ticket's delivery attempts (each with ``connector`` and ``event_id``)."""
         return self._pages(self.keys.delivery_log_partition(ticket_id), "")
+
+    def history(self, ticket_id: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of a ticket's history entries (each holds the ticket as it was, and a reason)."""
+        return self._pages(self.keys.ticket_history_partition(ticket_id), "")
+
+    def merge_records(self, customer_id: str) -> Iterator[list[dict[str, Any]]]:
+        """Pages of the records of the merges into this customer (``MERGED#<source>``)."""
+        return self._pages(self.keys.customer_partition(customer_id), MERGED)
+
+    def survey(self, ticket_id: str) -> dict[str, Any] | None:
+        return self._get(self.keys.survey(ticket_id))
+
+    def csat(self, survey: dict[str, Any]) -> Key | None:
+        """The key of an answered survey's copy in the tenant's CSAT partition (``None``: not answered)."""
+        answered_at = survey.get("answered_at")
+        if not answered_at:
+            return None
+        sort_key = f"{answered_at}#{component(str(survey['ticket_id']))}"  # workflow.surveys.Surveys._csat_key
+        return {"pk": {"S": self.keys.csat_partition()}, "sk": {"S": sort_key}}
+
+    def backlog(self, ticket: dict[str, Any]) -> Key:
+        """Where a ticket item waits (or would wait) in its group's backlog
+        (storage.tickets: group, priority rank, waiting since, ticket)."""
+        held = ticket_of(ticket)
+        return self.keys.backlog(held.group_id, PRIORITY_RANK[held.priority],
+                                 iso(held.awaiting_since or held.created_at), held.id)
 
     def parked(self, channel: str, provider_message_id: str) -> list[Key]:
         """Keys of the follow-ups parked until this message was stored."""
@@ -118,16 +155,41 @@ class TenantPurge(TenantTable):
         return sum(self._update_if(key, "REMOVE #raw", "attribute_exists(#raw)", {}, {"#raw": "raw"})
                    for key in _distinct(keys))
 
-    def redact_ticket(self, ticket_id: str, at: datetime) -> bool:
-        """Strip a ticket to its id, status, channel and times, out of the ticket
-        lists; ``False`` when there is no such ticket or it already was."""
-        return self._update_if(
-            self.keys.ticket(ticket_id),
-            "SET customer_id = :erased, subject = :empty, erased_at = :at"
-            " REMOVE gsi1pk, gsi1sk, gsi2pk, gsi2sk, link_expires_at",
-            "attribute_exists(pk) AND customer_id <> :erased",
-            {":erased": ERASED, ":empty": "", ":at": iso(at)},
-        )
+    def redact_ticket(self, ticket_id: str, at: datetime) -> tuple[bool, str | None]:
+        """Strip a ticket to its id, status, channel and times, out of the ticket lists
+        and out of its assignee's load. Returns whether it was redacted now (``False``
+        when there is no such ticket or it already was) and the agent whose load it left.
+
+        One transaction, conditional on the ticket's ``version`` as read, which it moves
+        on: a workflow change under way is stale and, read again, finds no ticket; so the
+        load goes down exactly once (a repeat finds the ticket erased already)."""
+        key = self.keys.ticket(ticket_id)
+        for _ in range(REDACT_ATTEMPTS):
+            ticket = self._get(key)
+            if ticket is None or ticket.get("customer_id") == ERASED:
+                return False, None
+            version = int(ticket.get("version") or 0)
+            holder = str(ticket["assignee_id"]) if ticket.get("assignee_id") and \
+                ticket.get("status") in HELD_STATUSES and not ticket.get("merged_into") else None
+            condition = "attribute_exists(pk) AND customer_id <> :erased AND " + (
+                "(attribute_not_exists(version) OR version = :was)" if version == 0 else "version = :was")
+            writes = [{"Update": {
+                "TableName": self._table, "Key": key,
+                "UpdateExpression": "SET customer_id = :erased, subject = :empty, erased_at = :at, version = :next"
+                                    " REMOVE " + ", ".join(REDACTED),
+                "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item({":erased": ERASED, ":empty": "", ":at": iso(at),
+                                                      ":was": version, ":next": version + 1})}}]
+            if holder is not None:  # as chalicelib.workflow.loads moves it when an agent stops holding a ticket
+                writes.append({"Update": {
+                    "TableName": self._table, "Key": self.keys.agent_load(holder),
+                    "UpdateExpression": "ADD open_tickets :d SET #t = :type, tenant_id = :tenant, agent_id = :agent",
+                    "ExpressionAttributeNames": {"#t": "type"},
+                    "ExpressionAttributeValues": to_item({":d": -1, ":type": "agent_load", ":tenant": self.tenant_id,
+                                                          ":agent": holder})}})
+            if all(write_together(self._db, writes)):
+                return True, holder
+        raise BatchIncomplete("the ticket kept changing while it was being redacted; call again")
 
     def _write(self, request: dict[str, Any]) -> None:
         for attempt in range(ATTEMPTS):
