@@ -60,7 +60,9 @@ class SettingsUpdate(BaseModel):
     raw_retention_days: RetentionDays | None = None
     language: str | None = None
     time_zone: str | None = None
-    workflow: dict[str, Any] | None = None  # merged into the current workflow settings, then validated
+    # merged into the current workflow / survey settings, then validated
+    workflow: dict[str, Any] | None = None
+    surveys: dict[str, Any] | None = None
 
 
 @functools.cache
@@ -178,8 +180,9 @@ class TenantAdminApi:
         def change(tenant: TenantRecord) -> TenantRecord:
             current = tenant.settings.model_dump()
             edits = dict(changes)
-            if "workflow" in edits:  # a partial workflow object edits only what it names
-                edits["workflow"] = current["workflow"] | (edits["workflow"] or {})
+            for part in ("workflow", "surveys"):  # a partial object edits only what it names
+                if part in edits:
+                    edits[part] = current[part] | (edits[part] or {})
             try:
                 settings = tenant.settings.model_validate(current | edits)
             except ValidationError as err:

@@ -81,12 +81,14 @@ class TicketWrites(TenantTable):
         return ticket_of(item)
 
     def save(self, before: Ticket, after: Ticket, entry: HistoryEntry, *, timers: Iterable[Timer] = (),
-             extra: Sequence[dict[str, Any]] = (), expires_at: int | None = None) -> Saved:
-        """Write ``after`` over ``before`` with its history entry, backlog place and timers."""
+             extra: Sequence[dict[str, Any]] = (), expires_at: int | None = None,
+             now: datetime | None = None) -> Saved:
+        """Write ``after`` over ``before`` with its history entry, backlog place and timers
+        (a timer already due is placed at ``now``: the scheduler looks there next)."""
         self._check_tenant(after.tenant_id)
         writes = [self._ticket_update(before, after), self._history_put(after.id, entry, expires_at)]
         writes += self._backlog_writes(before, after)
-        writes += [self._timer_put(after, timer) for timer in timers]
+        writes += [self._timer_put(after, timer, now) for timer in timers]
         writes += list(extra)
         held = write_together(self._db, writes)
         if all(held):
@@ -99,10 +101,10 @@ class TicketWrites(TenantTable):
         return self._put_if(self._history_put(ticket_id, entry, expires_at)["Put"]["Item"],
                             "attribute_not_exists(pk)", {})
 
-    def add_timer(self, ticket: Ticket, timer: Timer) -> None:
+    def add_timer(self, ticket: Ticket, timer: Timer, now: datetime) -> None:
         """One more timer for ``ticket`` outside a change (a survey to send): a plain put,
         the same item again on a repeat."""
-        self._db.put_item(**self._timer_put(ticket, timer)["Put"])
+        self._db.put_item(**self._timer_put(ticket, timer, now)["Put"])
 
     def history(self, ticket_id: str, *, limit: int = 500) -> list[dict[str, Any]]:
         """The ticket's history in the order it happened (by version: clocks of different
@@ -165,13 +167,14 @@ class TicketWrites(TenantTable):
             writes.append({"Put": {"TableName": self._table, "Item": item}})
         return writes
 
-    def _timer_put(self, ticket: Ticket, timer: Timer) -> dict[str, Any]:
+    def _timer_put(self, ticket: Ticket, timer: Timer, now: datetime | None) -> dict[str, Any]:
         at = timer.at.astimezone(UTC)
-        key = {"pk": {"S": due_partition(at.strftime("%Y-%m-%dT%H"), shard_of(ticket.id, DUE_SHARDS))},
-               "sk": {"S": due_sort_key(iso(at), self.tenant_id, ticket.id, timer.name)}}
+        fire = at if now is None else max(at, now.astimezone(UTC))  # its place in the due index
+        key = {"pk": {"S": due_partition(fire.strftime("%Y-%m-%dT%H"), shard_of(ticket.id, DUE_SHARDS))},
+               "sk": {"S": due_sort_key(iso(fire), self.tenant_id, ticket.id, timer.name)}}
         item = key | to_item({"type": "timer", "tenant_id": self.tenant_id, "ticket_id": ticket.id,
-                              "timer": timer.name, "due_at": iso(at),
-                              "expires_at": int((at + TIMER_GRACE).timestamp())})
+                              "timer": timer.name, "due_at": iso(at), "fire_at": iso(fire),
+                              "expires_at": int((fire + TIMER_GRACE).timestamp())})
         return {"Put": {"TableName": self._table, "Item": item}}
 
 

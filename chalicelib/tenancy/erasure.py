@@ -14,8 +14,18 @@ hold the raw message), the provider-message maps, then the messages themselves.
 Then the ticket's delivery log (event envelopes carry the message and the
 customer) and failed-attempt counters; then the ticket is redacted to a
 tombstone (id, status, channel, times — so CRM mappings and audit records still
-name something) and taken out of the ticket lists. Last the links, the
-identities still pointing at the customer, and the customer item.
+name something; no subject, tags, category, language or assignee), taken out of
+the ticket lists and out of its assignee's load, in one transaction that moves
+its version on, so the workflow stops finding it (``TicketWrites.load`` raises
+``NotFound``; a timer still due on it does nothing). Then what the workflow kept
+of it: the survey and its CSAT record (score, comment), the history (each entry
+holds the ticket and a reason), its place in the backlog (found from the
+tombstone's group, priority and times). Then the links; the merge records that
+name the customer (those into them, each after the customer it merged in — part
+of them now — is erased with them; and the record of their own merge into
+another), the identities still pointing at the customer, and the customer item
+(with its tags, attributes, last agent). Timers (``DUE#…``) are left to their
+TTL: they name only ids, and find nothing to do.
 
 Each step deletes what the next run would need only after everything found
 through it is gone, so a call that fails part-way is finished by calling again;
@@ -50,7 +60,8 @@ CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.storage.ids.customer
 KINDS = (
     "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
     "inbound_record_parts", "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
-    "failed_attempt_counters", "objects",
+    "failed_attempt_counters", "objects", "ticket_history_entries", "surveys", "csat_records", "backlog_items",
+    "agent_loads_released", "merge_records", "merged_customers",
 )
 
 
@@ -86,18 +97,24 @@ class CustomerEraser:
         if customer is None and not first:
             raise NotFound("no such customer")
         report = ErasureReport(customer_id)
-        if customer and customer.get("open_ticket_id"):
-            self._ticket(purge, str(customer["open_ticket_id"]), customer_id, report)
-        for page in chain([first], links):
-            for link in page:
-                self._ticket(purge, str(link["ticket_id"]), customer_id, report)
-            report.add("ticket_links", purge.delete(key_of(link) for link in page))
-        if customer:
-            self._identities(purge, customer, report)
-            report.add("customer", purge.delete([purge.keys.customer(customer_id)]))
+        self._customer(purge, customer_id, customer, chain([first], links), report, "customer")
         log_event(log, "customer.erased", tenant=tenant_id, customer=customer_id,
                   tickets=len(report.ticket_ids), erased=dict(report.counts))
         return report
+
+    def _customer(self, purge: TenantPurge, customer_id: str, customer: dict[str, Any] | None,
+                  links: Iterable[list[dict[str, Any]]], report: ErasureReport, kind: str) -> None:
+        """One customer's tickets, merges (and the customers merged into them), identities and item."""
+        if customer and customer.get("open_ticket_id"):
+            self._ticket(purge, str(customer["open_ticket_id"]), customer_id, report)
+        for page in links:
+            for link in page:
+                self._ticket(purge, str(link["ticket_id"]), customer_id, report)
+            report.add("ticket_links", purge.delete(key_of(link) for link in page))
+        self._merges(purge, customer_id, customer, report)
+        if customer:
+            self._identities(purge, customer, report)
+            report.add(kind, purge.delete([purge.keys.customer(customer_id)]))
 
     def _purge(self, tenant_id: str) -> TenantPurge:
         keys = TenantKeys(tenant_id)
@@ -120,9 +137,18 @@ class CustomerEraser:
             counters = [purge.keys.delivery(str(i["connector"]), str(i["event_id"])) for i in page]
             report.add("failed_attempt_counters", purge.delete_existing(counters))
             report.add("delivery_log_items", purge.delete(key_of(i) for i in page))
-        if purge.redact_ticket(ticket_id, self._clock()):
-            report.add("tickets_redacted")
-        if ticket is not None:
+        redacted, released = purge.redact_ticket(ticket_id, self._clock())  # the workflow finds no ticket now
+        report.add("tickets_redacted", int(redacted))
+        report.add("agent_loads_released", int(released is not None))
+        survey = purge.survey(ticket_id)
+        if survey is not None:
+            report.add("csat_records", purge.delete_existing(filter(None, [purge.csat(survey)])))
+            report.add("surveys", purge.delete([key_of(survey)]))
+        for page in purge.history(ticket_id):
+            report.add("ticket_history_entries", purge.delete(key_of(entry) for entry in page))
+        tombstone = purge.ticket(ticket_id)  # keeps what places it in the backlog: group, priority, times
+        if tombstone is not None:
+            report.add("backlog_items", purge.delete_existing([purge.backlog(tombstone)]))
             report.ticket_ids.append(ticket_id)
 
     def _messages(self, purge: TenantPurge, page: list[dict[str, Any]], report: ErasureReport) -> None:
@@ -142,6 +168,27 @@ class CustomerEraser:
         maps = [keys.provider_message(channel, pid) for channel, pid in sources]
         report.add("provider_message_maps", purge.delete_existing(maps))
         report.add("messages", purge.delete(key_of(m) for m in page))
+
+    def _merges(self, purge: TenantPurge, customer_id: str, customer: dict[str, Any] | None,
+                report: ErasureReport) -> None:
+        """The records of merges that name the customer: those into them (in their
+        partition) and the one of their own merge into another customer. A customer
+        merged into them (still: not undone) is part of them now — an item with their
+        name, tags and attributes (also in the record), ids pointing here — and is
+        erased with them, record by record, each before its record goes."""
+        report.looked_at.add(f"customer:{customer_id}")
+        for page in purge.merge_records(customer_id):
+            for record in page:
+                source_id = str(record.get("source_id") or "")
+                source = purge.customer(source_id) if source_id else None
+                if source is not None and source.get("merged_into") == customer_id and \
+                        f"customer:{source_id}" not in report.looked_at:
+                    self._customer(purge, source_id, source, purge.ticket_links(source_id), report,
+                                   "merged_customers")
+            report.add("merge_records", purge.delete(key_of(record) for record in page))
+        if customer and customer.get("merged_into"):
+            record = purge.keys.customer_merge(str(customer["merged_into"]), customer_id)
+            report.add("merge_records", purge.delete_existing([record]))
 
     def _identities(self, purge: TenantPurge, customer: dict[str, Any], report: ErasureReport) -> None:
         """The customer's identity links, except those another customer holds."""

@@ -176,8 +176,9 @@ class TenantPurge(TenantTable):
             writes = [{"Update": {
                 "TableName": self._table, "Key": key,
                 "UpdateExpression": "SET customer_id = :erased, subject = :empty, erased_at = :at, version = :next"
-                                    " REMOVE " + ", ".join(REDACTED),
+                                    " REMOVE " + ", ".join(f"#r{n}" for n in range(len(REDACTED))),
                 "ConditionExpression": condition,
+                "ExpressionAttributeNames": {f"#r{n}": name for n, name in enumerate(REDACTED)},  # language: reserved
                 "ExpressionAttributeValues": to_item({":erased": ERASED, ":empty": "", ":at": iso(at),
                                                       ":was": version, ":next": version + 1})}}]
             if holder is not None:  # as chalicelib.workflow.loads moves it when an agent stops holding a ticket

@@ -12,9 +12,12 @@ Exactly once: a handler's change is recorded under a cause named after the
 timer's subject and due time, so a timer seen twice — the schedule ran twice, a
 tick was retried, two ticks overlapped — changes nothing the second time; a
 timer whose ticket moved on (the SLA was met, the ticket reopened) finds nothing
-to do. Late: the tick catches up on everything since the last one it finished
-(the ``SCHEDULER`` item), at most :data:`MAX_HOURS_PER_TICK` hours per run; when a
-timer fails, the next tick starts again from it.
+to do. A handled timer is deleted, so the :data:`OVERLAP` each tick reads again
+(for timers placed at their writer's clock, written just after a tick read that
+moment) costs nothing but the Query. Late: the tick catches up on everything
+since the last one it finished (the ``SCHEDULER`` item), at most
+:data:`MAX_HOURS_PER_TICK` hours per run; when a timer fails, it is kept and the
+next tick starts again from it.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from switchboard_sdk import NotFound
 
 from ..logs import log_event
 from ..storage.aws import is_condition_failure
@@ -35,6 +40,9 @@ from ..storage.tickets import DUE_SHARDS
 log = logging.getLogger(__name__)
 MAX_HOURS_PER_TICK = 48
 FIRST_LOOK_BACK = timedelta(minutes=5)  # the first tick ever looks this far back
+# each tick looks again this far behind where the last one finished: a timer is placed
+# at its writer's clock, and the write may land a little after a tick read that moment
+OVERLAP = timedelta(minutes=15)
 HOUR = timedelta(hours=1)
 
 
@@ -44,6 +52,8 @@ class DueTimer:
     ticket_id: str
     name: str
     due_at: datetime
+    fire_at: datetime  # its place in the index (a timer written after it was due: when it was written)
+    key: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 class NothingToDo(Exception):
@@ -79,17 +89,21 @@ class Scheduler:
 
     def tick(self) -> TickReport:
         now = self._clock().astimezone(UTC)
-        start = self._through() or now - FIRST_LOOK_BACK
-        end = min(now, _hour(start) + MAX_HOURS_PER_TICK * HOUR)
+        through = self._through()
+        previous = now - FIRST_LOOK_BACK if through is None else through
+        start = previous if through is None else previous - OVERLAP
+        end = min(now, _hour(previous) + MAX_HOURS_PER_TICK * HOUR)
         report = TickReport(caught_up=end == now)
         failed_at: datetime | None = None
         for timer in self._due(start, end, report):
-            if not self._fire(timer, now, report) and failed_at is None:
-                failed_at = timer.due_at
-        # a failure: the next tick starts again just before it (what came before is done)
-        through = end if failed_at is None else max(start, failed_at - timedelta(microseconds=1))
-        self._mark_done(through)
-        report.through = iso(through)
+            if self._fire(timer, now, report):
+                self._db.delete_item(TableName=self._table, Key=timer.key)  # done: the overlap skips it
+            elif failed_at is None:
+                failed_at = timer.fire_at
+        # a failure: the next tick starts again from it (what came before is done)
+        done = end if failed_at is None else max(previous, failed_at - timedelta(microseconds=1))
+        self._mark_done(done)
+        report.through = iso(done)
         log_event(log, "scheduler.tick", queries=report.queries, timers=report.timers, fired=report.fired,
                   failed=report.failed, through=report.through, caught_up=report.caught_up)
         return report
@@ -102,7 +116,7 @@ class Scheduler:
             found: list[DueTimer] = []
             for shard in range(DUE_SHARDS):
                 found += self._range(due_partition(hour.strftime("%Y-%m-%dT%H"), shard), start, end, report)
-            yield from sorted(found, key=lambda timer: timer.due_at)
+            yield from sorted(found, key=lambda timer: timer.fire_at)
             hour += HOUR
 
     def _range(self, partition: str, start: datetime, end: datetime, report: TickReport) -> list[DueTimer]:
@@ -114,7 +128,7 @@ class Scheduler:
                 TableName=self._table, KeyConditionExpression="pk = :p AND sk BETWEEN :from AND :to",
                 ExpressionAttributeValues=to_item({":p": partition, ":from": iso(start), ":to": iso(end) + "~"}),
                 **page)
-            timers += [t for t in map(_timer, map(from_item, answer.get("Items", []))) if start < t.due_at <= end]
+            timers += [t for t in map(_timer, answer.get("Items", [])) if start < t.fire_at <= end]
             if "LastEvaluatedKey" not in answer:
                 return timers
             page = {"ExclusiveStartKey": answer["LastEvaluatedKey"]}
@@ -128,6 +142,10 @@ class Scheduler:
         try:
             handler(timer, now)
         except NothingToDo:
+            return True
+        except NotFound:  # the ticket (or its tenant) is gone — erased: nothing to do, never a retry
+            log_event(log, "scheduler.timer_without_ticket", tenant=timer.tenant_id, ticket=timer.ticket_id,
+                      timer=timer.name)
             return True
         except Exception as err:  # one ticket's trouble must not hold back the others
             log.exception("timer %s of ticket %s failed", timer.name, timer.ticket_id)
@@ -162,6 +180,9 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def _timer(item: dict[str, Any]) -> DueTimer:
+def _timer(raw: dict[str, Any]) -> DueTimer:
+    item = from_item(raw)
+    due = _parse(str(item["due_at"]))
     return DueTimer(tenant_id=str(item["tenant_id"]), ticket_id=str(item["ticket_id"]), name=str(item["timer"]),
-                    due_at=_parse(str(item["due_at"])))
+                    due_at=due, fire_at=_parse(str(item.get("fire_at") or item["due_at"])),
+                    key={"pk": raw["pk"], "sk": raw["sk"]})

@@ -91,7 +91,7 @@ class WorkflowService:
             # every change keeps the agents' loads (and the customer's last agent) in step, in the same write
             own += accounting_writes(self._store.table_name, writes.keys, before, after, own)
             saved = writes.save(before, after.model_copy(update={"version": before.version + 1}), entry,
-                                timers=timers, extra=own)
+                                timers=timers, extra=own, now=cause.at)
             if saved is Saved.STALE:
                 continue
             final = after.model_copy(update={"version": before.version + 1}) if saved is Saved.SAVED else before

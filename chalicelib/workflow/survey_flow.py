@@ -71,7 +71,7 @@ class SurveyFlow:
                         state="scheduled", language=ticket.language, agent_id=ticket.assignee_id,
                         customer_id=ticket.customer_id, scheduled_at=iso(transition.at), send_after=iso(send_after))
         if self._surveys.of(ticket.tenant_id).schedule(survey):
-            self._store.tickets(ticket.tenant_id).add_timer(ticket, Timer("survey", send_after))
+            self._store.tickets(ticket.tenant_id).add_timer(ticket, Timer("survey", send_after), transition.at)
 
     # 2. the timer ----------------------------------------------------------------
 

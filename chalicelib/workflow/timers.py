@@ -56,7 +56,7 @@ class TimerHandlers:
     def sla(self, timer: DueTimer, now: datetime) -> None:
         metric = timer.name.split(":")[1]
         ticket = self._store.tickets(timer.tenant_id).load(timer.ticket_id)
-        current = next((t for t in ticket.sla if t.metric == metric), None)
+        current = next((t for t in ticket.sla if t.metric == metric and t.done_at is None), None)
         moved = None if current is None else advance(current, now)
         if current is None or moved is None or moved.state == current.state or moved.state not in SLA_EVENTS:
             raise NothingToDo
