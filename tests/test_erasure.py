@@ -125,7 +125,11 @@ def test_nothing_of_the_customer_remains_and_others_keep_theirs(
                       "shared_raw_bodies": 1,  # Bob's inbound record held the body both came in
                       "delivery_log_items": 5,  # ticket.created twice, message.created thrice
                       "failed_attempt_counters": 1,
-                      "objects": 4}  # two attachments, the raw body in S3, the SES object
+                      "objects": 4,  # two attachments, the raw body in S3, the SES object
+                      # each ticket: its first save (history entry, backlog place); nothing else of the workflow
+                      "ticket_history_entries": 2, "backlog_items": 2, "surveys": 0, "csat_records": 0,
+                      "agent_loads_released": 0, "merge_records": 0, "merged_customers": 0,
+                      "client_message_claims": 0}
     assert table_items(hub, "delivery") == [], "the failed-attempt counter went with the log"
     [bob_message] = table_items(hub, "message")
     [leaflet] = bob_message["attachments"]

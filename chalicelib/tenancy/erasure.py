@@ -10,7 +10,9 @@ the customer item (identities, open ticket) and one link per ticket
 is touched). Per ticket, page by page of messages: the S3 objects the messages
 and their inbound records reference, the parked follow-ups waiting on them, the
 inline raw copy other records of a batched body hold, the inbound records (they
-hold the raw message), the provider-message maps, then the messages themselves.
+hold the raw message), the provider-message maps, the replies' claimed
+``client_message_id`` items (they hold the reply and the subject), then the
+messages themselves.
 Then the ticket's delivery log (event envelopes carry the message and the
 customer) and failed-attempt counters; then the ticket is redacted to a
 tombstone (id, status, channel, times — so CRM mappings and audit records still
@@ -61,7 +63,7 @@ KINDS = (
     "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
     "inbound_record_parts", "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
     "failed_attempt_counters", "objects", "ticket_history_entries", "surveys", "csat_records", "backlog_items",
-    "agent_loads_released", "merge_records", "merged_customers",
+    "agent_loads_released", "merge_records", "merged_customers", "client_message_claims",
 )
 
 
@@ -167,6 +169,9 @@ class CustomerEraser:
         report.add("inbound_records", purge.delete(key_of(i) for i in inbound))
         maps = [keys.provider_message(channel, pid) for channel, pid in sources]
         report.add("provider_message_maps", purge.delete_existing(maps))
+        # a reply's claimed client_message_id keeps the whole reply and the ticket's subject
+        claims = [keys.client_message(str(m["client_message_id"])) for m in page if m.get("client_message_id")]
+        report.add("client_message_claims", purge.delete_existing(claims))
         report.add("messages", purge.delete(key_of(m) for m in page))
 
     def _merges(self, purge: TenantPurge, customer_id: str, customer: dict[str, Any] | None,
@@ -185,7 +190,8 @@ class CustomerEraser:
                         f"customer:{source_id}" not in report.looked_at:
                     self._customer(purge, source_id, source, purge.ticket_links(source_id), report,
                                    "merged_customers")
-            report.add("merge_records", purge.delete(key_of(record) for record in page))
+            # (a merged customer's erasure took its own record already)
+            report.add("merge_records", purge.delete_existing(key_of(record) for record in page))
         if customer and customer.get("merged_into"):
             record = purge.keys.customer_merge(str(customer["merged_into"]), customer_id)
             report.add("merge_records", purge.delete_existing([record]))
