@@ -123,7 +123,8 @@ def test_nothing_of_the_customer_remains_and_others_keep_theirs(
                       "inbound_records": 3, "inbound_record_parts": 0, "provider_message_maps": 3,
                       "parked_follow_ups": 1,
                       "shared_raw_bodies": 1,  # Bob's inbound record held the body both came in
-                      "delivery_log_items": 5,  # ticket.created twice, message.created thrice
+                      # ticket.created twice, message.created thrice, ticket.updated (triaged: new → open) twice
+                      "delivery_log_items": 7,
                       "failed_attempt_counters": 1,
                       "objects": 4,  # two attachments, the raw body in S3, the SES object
                       # each ticket: its first save (history entry, backlog place); nothing else of the workflow

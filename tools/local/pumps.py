@@ -61,7 +61,13 @@ class StreamPump:
     doubling from ``retry_base_seconds`` (up to 8 s, so a passing hiccup is
     ridden out), and one that still fails after ``max_retries`` retries is given
     up on, described to ``on_failure`` (the mapping's OnFailure destination;
-    logged when there is none), and the pump goes on after it (MaximumRetryAttempts)."""
+    logged when there is none), and the pump goes on after it (MaximumRetryAttempts).
+
+    Each poll asks for a fresh shard iterator at the position it reached: moto undoes
+    a cancelled ``TransactWriteItems`` by putting back a copy of the whole table, its
+    stream included, and an iterator taken before that reads the discarded copy —
+    the workflow's conditional transactions are cancelled routinely (a stale
+    version), and the pump must not go blind after one."""
 
     def __init__(self, streams: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100,
                  refresh_seconds: float = 10.0, monotonic: Callable[[], float] = time.monotonic,
@@ -71,7 +77,7 @@ class StreamPump:
         self._arn = stream_arn
         self._handler = handler
         self._batch = batch_size
-        self._iterators: dict[str, str | None] = {}
+        self._positions: dict[str, tuple[str, str] | None] = {}  # shard → (iterator type, sequence number)
         self._context = LambdaContext("store_changes")
         self._refresh_seconds, self._monotonic = refresh_seconds, monotonic
         self._refreshed_at: float | None = None
@@ -89,36 +95,37 @@ class StreamPump:
         self._refreshed_at = now
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
-            if shard["ShardId"] not in self._iterators:
-                self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
+            self._positions.setdefault(shard["ShardId"], ("TRIM_HORIZON", ""))
 
     def poll_once(self) -> int:
         """One GetRecords per shard, each batch handed to the handler; returns records seen
         (a batch that failed and will be retried counts: work remains)."""
         self._refresh_shards()
         handled = 0
-        for shard_id, iterator in list(self._iterators.items()):
-            if iterator is None:
+        for shard_id, position in list(self._positions.items()):
+            if position is None:
                 continue
             if self._monotonic() < self._resume_at.get(shard_id, 0.0):
                 handled += 1  # a failed record waits for its retry: work remains
                 continue
+            iterator = self._iterator(shard_id, *position)
             result = self._streams.get_records(ShardIterator=iterator, Limit=self._limits.get(shard_id, self._batch))
             records = result.get("Records", [])
-            next_iterator = result.get("NextShardIterator")
+            if result.get("NextShardIterator") is None:  # the shard closed: nothing more will come
+                self._positions[shard_id] = None
             if records:
                 for record in records:
                     record.setdefault("eventSourceARN", self._arn)  # moto leaves it out
                 failed, raised = self._invoke(records)
+                next_position = ("AFTER_SEQUENCE_NUMBER", records[-1]["dynamodb"]["SequenceNumber"])
                 if failed:  # like Lambda: retry from the first failed record
-                    next_iterator = self._after_failure(shard_id, records, failed[0], raised)
+                    next_position = self._after_failure(shard_id, records, failed[0], raised)
                 else:
                     for state in (self._limits, self._retries, self._resume_at):
                         state.pop(shard_id, None)
                 handled += len(records)
-            self._iterators[shard_id] = next_iterator
+                if self._positions[shard_id] is not None:
+                    self._positions[shard_id] = next_position
         return handled
 
     def _invoke(self, records: list[dict[str, Any]]) -> tuple[list[str], bool]:
@@ -130,22 +137,23 @@ class StreamPump:
             log.exception("store_changes raised on a batch of %d records", len(records))
             return [records[0]["dynamodb"]["SequenceNumber"]], True
 
-    def _after_failure(self, shard_id: str, records: list[dict[str, Any]], first: str, raised: bool) -> str | None:
-        """The iterator to go on with: at ``first`` to retry it, or after it once given up."""
+    def _after_failure(self, shard_id: str, records: list[dict[str, Any]], first: str,
+                       raised: bool) -> tuple[str, str]:
+        """The position to go on from: at ``first`` to retry it, or after it once given up."""
         if raised and len(records) > 1:  # bisect; a split is not a retry (as Lambda counts)
             self._limits[shard_id] = max(1, len(records) // 2)
-            return self._iterator(shard_id, "AT_SEQUENCE_NUMBER", first)
+            return "AT_SEQUENCE_NUMBER", first
         failing, count = self._retries.get(shard_id, ("", 0))
         count = count + 1 if failing == first else 1
         if count <= self._max_retries:
             self._retries[shard_id] = (first, count)
             self._resume_at[shard_id] = self._monotonic() + min(8.0, self._retry_base * 2.0 ** (count - 1))
-            return self._iterator(shard_id, "AT_SEQUENCE_NUMBER", first)
+            return "AT_SEQUENCE_NUMBER", first
         record = next(r for r in records if r["dynamodb"]["SequenceNumber"] == first)
         self._give_up(shard_id, record, count)
         for state in (self._limits, self._retries, self._resume_at):
             state.pop(shard_id, None)
-        return self._iterator(shard_id, "AFTER_SEQUENCE_NUMBER", first)
+        return "AFTER_SEQUENCE_NUMBER", first
 
     def _give_up(self, shard_id: str, record: dict[str, Any], invocations: int) -> None:
         """Describe the record as Lambda's on-failure record does (where to find it, not what it holds)."""
@@ -164,9 +172,9 @@ class StreamPump:
         if self._on_failure is not None:
             self._on_failure(failure)
 
-    def _iterator(self, shard_id: str, kind: str, sequence: str) -> str | None:
-        result = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=kind,
-                                                  SequenceNumber=sequence)
+    def _iterator(self, shard_id: str, kind: str, sequence: str) -> str:
+        at = {"SequenceNumber": sequence} if sequence else {}
+        result = self._streams.get_shard_iterator(StreamArn=self._arn, ShardId=shard_id, ShardIteratorType=kind, **at)
         return str(result["ShardIterator"])
 
 
@@ -278,8 +286,9 @@ class ObjectPump:
 class SchedulePump:
     """Plays EventBridge's schedule (``rate(1 minute)``) for a scheduled handler
     (app.py ``workflow_timers``). Each poll is one invocation with a Scheduled Event;
-    the local runtime invokes it every few seconds (``tools.local.runtime.SCHEDULE_SECONDS``) — more often than AWS, so a
-    demo does not wait a minute; the handler does only what has come due."""
+    the local runtime invokes it every few seconds (``runtime.SCHEDULE_SECONDS``):
+    more often than AWS, so a demo does not wait a minute; the handler does only
+    what has come due."""
 
     def __init__(self, handler: Handler) -> None:
         self._handler = handler
