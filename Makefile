@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/channels.py
 	$(BIN)/python benchmarks/delivery.py
 	$(BIN)/python benchmarks/outbound.py
+	$(BIN)/python benchmarks/workflow.py
 
 # the delivery reliability test alone (1,000 events across 50 tickets through failures,
 # then dead letters replayed; about three minutes); `make test` runs it too
