@@ -137,7 +137,7 @@ def test_a_vip_wechat_message_is_routed_answered_solved_surveyed_and_followed_up
 
     def delivered() -> set[str] | None:
         events = request("GET", f"{demo.receiver_url}/events")[1]["events"]
-        kinds = {e["type"] for e in events if e.get("ticket_id") == ticket_id}
+        kinds = {e["type"] for e in events if e["event"].get("ticket_id") == ticket_id}
         wanted = {"ticket.created", "ticket.updated", "ticket.assigned", "csat.received", "message.created"}
         return kinds if wanted <= kinds else None
 
