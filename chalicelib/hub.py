@@ -408,7 +408,7 @@ class Hub:
         from .workflow.triage import UpdatedRules
 
         flow, routing = self.survey_flow, Routing(self.assigner)
-        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow), flow.on_change,
+        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow, self.store), flow.on_change,
                                                      routing.on_change])
         return WorkflowEngine(self.workflow, reactions, rules=self.rule_runner.triage, surveys=flow.answer,
                               on_survey_change=flow.on_survey, on_agent_change=routing.on_agent,

@@ -35,7 +35,9 @@ class Routing:
         if freed is not None and freed != holder(ticket):
             self._assigner.agent_available(ticket.tenant_id, freed)
         regrouped = any(c.field == "group_id" for c in transition.changes)
-        if regrouped and ticket.status == "open" and ticket.assignee_id is None:
+        # a customer's message that routed the ticket was followed by its assignment already (the engine)
+        triaged = transition.cause.startswith("msg:")
+        if regrouped and not triaged and ticket.status == "open" and ticket.assignee_id is None:
             self._assigner.assign(ticket.tenant_id, ticket.id, known=ticket)
 
     def on_agent(self, image: dict[str, Any], old: dict[str, Any] | None) -> None:

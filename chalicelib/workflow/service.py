@@ -166,8 +166,12 @@ def history_entry(before: Ticket, after: Ticket, changes: list[FieldChange], cau
     transition = Transition(ticket_id=after.id, at=cause.at, cause=cause.id, version=before.version + 1,
                             actor=cause.actor, reason=cause.reason, changes=changes, event=cause.event,
                             detail=cause.detail)
+    # the ticket as connectors see it in ticket.updated; its SLA targets only when the change is about
+    # them (an SLA event names its target): the entry stays small (one write unit, twice in a transaction)
+    ticket = after.model_copy(update={"version": before.version + 1})
+    keep_sla = cause.event in ("sla_warning", "sla_breached")
     doc = transition.model_dump(mode="json") | {
-        "ticket": after.model_copy(update={"version": before.version + 1}).model_dump(mode="json")}
+        "ticket": ticket.model_dump(mode="json", exclude=None if keep_sla else {"sla"})}
     return HistoryEntry(at=iso(cause.at), cause=cause.id, doc=doc)
 
 

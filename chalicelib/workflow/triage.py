@@ -111,9 +111,10 @@ class RuleRunner:
                  and (only is None or r.id == only)]
         if not rules:
             return None
+        # the customer is read only when a rule looks at them (tags, attributes)
+        customer = self._customers(ticket.tenant_id, ticket.customer_id) if _needs_customer(rules) else None
         context = RuleContext(ticket=ticket, trigger=trigger, now=now, message=message, changes=changes or (),
-                              actor=actor, customer=self._customers(ticket.tenant_id, ticket.customer_id),
-                              is_open=self._is_open(ticket.tenant_id))
+                              actor=actor, customer=customer, is_open=self._is_open(ticket.tenant_id))
         run = evaluate(rules, context)
         return run if run.matched else None
 
@@ -132,6 +133,21 @@ class RuleRunner:
 
     def rules_of(self, tenant_id: str) -> list[Rule]:
         return self._rules(tenant_id)
+
+    def looks_at_sla(self, tenant_id: str, trigger: Trigger) -> bool:
+        """Whether the trigger's rules have SLA conditions (the history's ticket leaves targets out)."""
+        return any(c.type == "sla_state" for r in self._rules(tenant_id) if r.trigger == trigger and r.enabled
+                   for c in (*r.conditions.all, *r.conditions.any))
+
+
+CUSTOMER_CONDITIONS = frozenset({"customer_tag", "customer_attribute"})
+CUSTOMER_ACTIONS = frozenset({"set_customer_tags", "set_customer_attribute", "send_template"})
+
+
+def _needs_customer(rules: list[Rule]) -> bool:
+    """Whether evaluating (or acting on) ``rules`` needs the customer's record."""
+    return any(c.type in CUSTOMER_CONDITIONS for r in rules for c in (*r.conditions.all, *r.conditions.any)) \
+        or any(a.type in CUSTOMER_ACTIONS for r in rules for a in r.actions)
 
 
 def patch_of(run: RuleRun) -> TicketPatch:
@@ -155,13 +171,16 @@ class UpdatedRules:
     what they change is recorded under the rule actor, whose chain keeps them from firing
     on their own change again. One cause per entry: a repeated entry changes nothing."""
 
-    def __init__(self, runner: RuleRunner, service: WorkflowService) -> None:
+    def __init__(self, runner: RuleRunner, service: WorkflowService, store: TicketStore) -> None:
         self._runner = runner
         self._service = service
+        self._store = store
 
     def __call__(self, ticket: Ticket, transition: Transition) -> None:
         if not transition.changes and transition.event not in ("sla_warning", "sla_breached"):
             return
+        if not ticket.sla and self._runner.looks_at_sla(ticket.tenant_id, "ticket.updated"):
+            ticket = self._store.tickets(ticket.tenant_id).load(ticket.id)
         run = self._runner.run("ticket.updated", ticket, now=transition.at, changes=transition.changes,
                                actor=transition.actor)
         if run is None:
