@@ -408,8 +408,8 @@ class Hub:
         from .workflow.triage import UpdatedRules
 
         flow, routing = self.survey_flow, Routing(self.assigner)
-        reactions = Reactions(self.store, listeners=[UpdatedRules(self.rule_runner, self.workflow, self.store), flow.on_change,
-                                                     routing.on_change])
+        updated_rules = UpdatedRules(self.rule_runner, self.workflow, self.store)
+        reactions = Reactions(self.store, listeners=[updated_rules, flow.on_change, routing.on_change])
         return WorkflowEngine(self.workflow, reactions, rules=self.rule_runner.triage, surveys=flow.answer,
                               on_survey_change=flow.on_survey, on_agent_change=routing.on_agent,
                               assign=lambda tenant_id, ticket_id, ticket: self.assigner.assign(

@@ -30,7 +30,8 @@ ALLOWED = {
     "agents": {"storage", "logs"},
     "api": {"agents", "outbound", "pipeline", "workflow", "ingest", "tenancy", "storage"},
     "edge": {"api", "ingest", "logs"},
-    "hub": {"agents", "api", "ingest", "outbound", "pipeline", "workflow", "tenancy", "secrets", "storage", "settings", "logs"},
+    "hub": {"agents", "api", "ingest", "outbound", "pipeline", "workflow", "tenancy", "secrets", "storage", "settings",
+            "logs"},
     "settings": set(),
     "logs": set(),
 }
