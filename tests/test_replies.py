@@ -75,7 +75,7 @@ def desk(hub: Hub, demo: DemoTenant, pipeline: Pipeline, provider: StatusServer)
         yield Desk(client, clock, provider, pipeline, auth, tickets[0]["id"])
 
 
-def test_a_reply_is_queued_then_sent_once_to_the_customer(desk: Desk) -> None:
+def test_a_reply_is_queued_then_sent_once_to_the_customer(desk: Desk, receiver: StatusServer) -> None:
     answer = desk.reply("Your parcel leaves today")
     assert answer.status_code == 202, answer.body
     queued = json.loads(answer.body)["message"]
@@ -88,6 +88,8 @@ def test_a_reply_is_queued_then_sent_once_to_the_customer(desk: Desk) -> None:
     assert sent["replying_to"]["provider_message_id"] == "in-1", "a reply knows what it answers"
     [reply] = desk.outbound()
     assert (reply["status"], reply["provider_message_id"]) == ("sent", "PR1")
+    sent_events = [e for e in (json.loads(r.body) for r in receiver.requests) if e["type"] == "message.sent"]
+    assert [e["data"]["message"]["id"] for e in sent_events] == [reply["id"]], "connectors hear it went out, once"
 
 
 def test_status_callbacks_move_a_reply_forward_only(desk: Desk) -> None:

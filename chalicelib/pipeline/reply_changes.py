@@ -2,9 +2,10 @@
 
 * inserted ``queued``, or back to ``queued`` at a new generation (an agent's
   retry): queue its send job (:class:`~chalicelib.pipeline.jobs.SendJob`);
+* turned ``sent`` (the provider took it): announce ``message.sent``;
 * turned ``failed``: announce ``message.failed`` to the tenant's connectors.
 
-Status moves that follow (``sent``, ``delivered``, ``read``) ask nothing. Notes
+Status moves that follow (``delivered``, ``read``) ask nothing. Notes
 (``internal``) are never sent and never announced. A redelivered record asks
 the same again: the send job's de-duplication id and the worker's generation
 check, and the event's stable id, make that harmless.
@@ -37,13 +38,19 @@ def send_job(record: dict[str, Any], image: dict[str, Any]) -> SendJob | None:
                    received_at=str(image["received_at"]), channel=str(image["channel"]), generation=generation)
 
 
-def announces_failure(record: dict[str, Any], image: dict[str, Any]) -> bool:
-    old = _old_image(record)
-    return is_reply(image) and image.get("status") == "failed" and (old or {}).get("status") != "failed"
+ANNOUNCED = {"sent": "message.sent", "failed": "message.failed"}
 
 
-def failure_event(image: dict[str, Any], customer: Customer | None) -> EventEnvelope:
-    """``message.failed`` for a reply's item; one id per send generation."""
+def announcement(record: dict[str, Any], image: dict[str, Any]) -> str | None:
+    """The event a reply's change announces: ``message.sent`` or ``message.failed`` (once per status)."""
+    status = image.get("status")
+    if not is_reply(image) or status not in ANNOUNCED or (_old_image(record) or {}).get("status") == status:
+        return None
+    return ANNOUNCED[str(status)]
+
+
+def status_event(kind: str, image: dict[str, Any], customer: Customer | None) -> EventEnvelope:
+    """``message.sent`` / ``message.failed`` for a reply's item; one id per send generation."""
     message = Message.model_validate({k: v for k, v in image.items() if k in Message.model_fields})
     data: dict[str, Any] = {"message": message.model_dump(mode="json")}
     if customer is not None:
@@ -52,7 +59,7 @@ def failure_event(image: dict[str, Any], customer: Customer | None) -> EventEnve
         data["ticket_subject"] = str(image["ticket_subject"])
     generation = int(image.get("send_generation", 0))
     return EventEnvelope(
-        id=event_id_for("message.failed", message.tenant_id, f"{message.id}#{generation}"), type="message.failed",
+        id=event_id_for(kind, message.tenant_id, f"{message.id}#{generation}"), type=kind,
         tenant_id=message.tenant_id, ticket_id=message.ticket_id,
         occurred_at=message.status_at or message.received_at, data=data,
     )

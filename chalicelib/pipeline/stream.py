@@ -38,7 +38,7 @@ from ..storage.items import from_item
 from ..storage.keys import provider_message_of
 from .conversations import ConversationBuilder
 from .dispatch import Dispatcher, NotQueued, Outbox, events_for
-from .reply_changes import announces_failure, failure_event, is_reply, send_job
+from .reply_changes import announcement, is_reply, send_job, status_event
 from .setaside import SetAside, describe, is_transient, tenant_of
 from .workflow_events import history_events, is_history
 
@@ -170,9 +170,10 @@ class StreamProcessor:
         job = send_job(record, image)
         if job is not None:
             batch.outbox.add(sequence, [job.entry()])
-        if announces_failure(record, image):
+        kind = announcement(record, image)
+        if kind is not None:  # message.sent / message.failed
             customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])
-            batch.outbox.add(sequence, self._dispatcher.jobs([failure_event(image, customer)]))
+            batch.outbox.add(sequence, self._dispatcher.jobs([status_event(kind, image, customer)]))
 
     def _customer(self, batch: _Batch, tenant_id: str, customer_id: str) -> Customer | None:
         """Who a ticket or message belongs to: the first time a tenant's customer is
@@ -220,7 +221,7 @@ def _customers_wanted(changes: list[Change]) -> dict[str, set[str]]:
     for record, image in changes:
         if image is not None and record.get("eventName") == "INSERT" and is_history(image):
             wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["ticket"].get("customer_id", "")))
-        announces = image is not None and (_dispatched(record, image) or announces_failure(record, image))
+        announces = image is not None and (_dispatched(record, image) or announcement(record, image) is not None)
         if image is not None and announces and {"tenant_id", "customer_id"} <= image.keys():
             wanted.setdefault(str(image["tenant_id"]), set()).add(str(image["customer_id"]))
     return wanted
