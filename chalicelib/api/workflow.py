@@ -173,8 +173,12 @@ def _mergeable(source: Ticket, into: str) -> None:
 
 def _entry_view(entry: dict[str, Any]) -> dict[str, Any]:
     ticket = entry.pop("ticket", None) or {}
-    status = next((c for c in entry.get("changes") or [] if c.get("field") == "status"), None)
-    if status is not None:
-        entry["stages"] = {"before": stage_of(status["before"]), "after": stage_of(status["after"],
-                                                                                  ticket.get("assignee_id"))}
+    changes = {c.get("field"): c for c in entry.get("changes") or []}
+    if "status" in changes or "assignee_id" in changes:  # the stage moves with status and ownership
+        was = {name: (changes[name]["before"] if name in changes else ticket.get(name))
+               for name in ("status", "assignee_id")}
+        before = stage_of(was["status"], was["assignee_id"])  # type: ignore[arg-type]  # a stored status
+        after = stage_of(ticket["status"], ticket.get("assignee_id"))
+        if before != after:
+            entry["stages"] = {"before": before, "after": after}
     return entry
