@@ -38,9 +38,12 @@ from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.storage.aws import AwsClients  # noqa: E402
 from tests.agents_support import FakeJwks, ensure_user_pool  # noqa: E402
+from tools.local import moto_transactions  # noqa: E402
 from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
 from tools.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
 from tools.provision import deploy_stateful, settings_for  # noqa: E402
+
+moto_transactions.install()  # item backups instead of whole-table copies per transaction (see the module)
 
 
 @pytest.fixture

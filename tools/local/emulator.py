@@ -12,6 +12,9 @@ condition. Serialising the calls restores the atomicity the hub relies on, as
 A call that long-polls would hold every other call up: the local pumps poll
 short (``WaitTimeSeconds=0``) and rest when idle.
 
+Transactions back up the items they name instead of whole tables
+(:mod:`tools.local.moto_transactions`).
+
 Run as ``python -m tools.local.emulator -H 127.0.0.1 -p <port>``.
 """
 
@@ -49,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
+    from tools.local import moto_transactions
+
+    moto_transactions.install()  # a transaction's cost no longer grows with the table
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, OneCallAtATime(app), threaded=True, request_handler=MotoRequestHandler)
 
