@@ -159,10 +159,16 @@ def test_sqs_event_source_uses_the_delivery_queue(package: Package) -> None:
 def test_every_function_knows_the_table(package: Package) -> None:
     functions = package.functions()
     assert set(functions) == {"APIHandler", "StoreChanges", "Deliveries", "StoredObjects",
-                              "StreamFailures", "ObjectFailures"}
+                              "StreamFailures", "ObjectFailures", "WorkflowTimers"}
     for name, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["SWITCHBOARD_TABLE"] == {"Ref": "Table"}, name
+
+
+def test_the_workflow_timers_run_every_minute(package: Package) -> None:
+    events = package.functions()["WorkflowTimers"]["Properties"]["Events"]
+    schedules = [event["Properties"]["Schedule"] for event in events.values() if event["Type"] == "Schedule"]
+    assert schedules == ["rate(1 minute)"]
 
 
 def test_stored_objects_fire_on_our_bucket_through_eventbridge(package: Package) -> None:
