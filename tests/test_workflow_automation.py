@@ -17,6 +17,7 @@ from switchboard_sdk.testing import StatusServer
 
 import app as app_module
 from chalicelib.hub import Hub
+from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
 from tests.erasure_support import Clock
 from tools.local.demo import DemoTenant
@@ -94,6 +95,36 @@ def test_triage_rules_route_a_new_ticket_and_reply_with_a_template(desk: Desk) -
     assert history[0]["actor"]["kind"] == "rule"
     assert history[0]["actor"]["name"] == "refunds are urgent"
     assert ticket["first_response_at"] is None  # the rule's automatic reply is not an agent's response
+
+
+def test_customer_rules_see_the_tags_the_message_found_without_reading_the_customer(desk: Desk) -> None:
+    desk.call("post", "/v1/rules", {
+        "name": "VIPs first", "trigger": "message.created",
+        "conditions": {"all": [{"type": "customer_tag", "values": ["vip"]},
+                               {"type": "customer_attribute", "key": "tier", "values": ["gold"]}]},
+        "actions": [{"type": "set_priority", "priority": "urgent"}]}, status=201)
+    desk.customer_writes("hello")
+    ticket = desk.ticket()["ticket"]
+    assert ticket["priority"] == "normal"  # not a VIP yet
+    desk.call("patch", f"/v1/customers/{ticket['customer_id']}", {"add_tags": ["vip"], "attributes": {"tier": "gold"}})
+    customer_key = TenantKeys(desk.demo.tenant_id).customer(ticket["customer_id"])
+    reads: list[dict[str, Any]] = []
+
+    def seen(params: dict[str, Any], **_: Any) -> None:
+        reads.append(params["Key"])
+
+    desk.hub.aws.dynamodb.meta.events.register("provide-client-params.dynamodb.GetItem", seen)
+    try:
+        desk.customer_writes("still waiting")
+        assert customer_key not in reads  # linking the message read the tags back with its update
+        desk.hub.customer_of(desk.demo.tenant_id, ticket["customer_id"])  # (a read the hook does see)
+        assert reads[-1] == customer_key
+    finally:
+        desk.hub.aws.dynamodb.meta.events.unregister("provide-client-params.dynamodb.GetItem", seen)
+    assert desk.ticket(ticket["id"])["ticket"]["priority"] == "urgent"
+    [item] = [m for m in table_items(desk.hub, "message") if m.get("text") == "still waiting"]
+    assert item["customer_state"]["tags"] == ["vip"]
+    assert set(item["customer_state"]) == {"tags", "attributes", "created_at"}  # no name, no identities
 
 
 def test_ticket_updated_rules_fire_on_a_change_but_never_on_their_own(desk: Desk) -> None:

@@ -52,6 +52,7 @@ class Placement:
     customer_id: str
     ticket_id: str | None
     follows: str | None = None  # a new ticket's closed predecessor
+    customer_state: dict[str, Any] | None = None  # the customer as linking read it back (no read for rules)
 
 
 class ConversationBuilder:
@@ -81,8 +82,10 @@ class ConversationBuilder:
         message = _message(inbound, ticket_id, place.customer_id)
         # the ticket's workflow state as this message found it: the workflow engine
         # behind the stream starts from it instead of reading the ticket again
+        # and the customer's tags and attributes as linking read them back, for the rules
+        state = {"ticket_state": ticket_state(touched.before) | {"subject": touched.subject}}
         tenant.add_message(message, ticket_subject=touched.subject, expires_at=expires,
-                           extra={"ticket_state": ticket_state(touched.before) | {"subject": touched.subject}})
+                           extra=state | ({"customer_state": place.customer_state} if place.customer_state else {}))
         tenant.remember_provider_message(message, expires_at=expires)
         return message
 
@@ -154,14 +157,15 @@ class ConversationBuilder:
             # the provider says the sender is not who From claims (Zammad #5064): no
             # existing ticket, not even the customer's open one; a ticket of its own,
             # which does not become their open ticket either (flagged in _message)
-            customer_id = tenant.link_customer(inbound.customer, inbound.received_at, None, expires_at=expires)[0]
-            return Placement(customer_id, candidate if inbound.opens_ticket else None)
-        customer_id, open_ticket, follows = tenant.link_customer(
+            linked = tenant.link_customer(inbound.customer, inbound.received_at, None, expires_at=expires)
+            return Placement(linked.customer_id, candidate if inbound.opens_ticket else None,
+                             customer_state=linked.state)
+        customer_id, open_ticket, follows, state = tenant.link_customer(
             inbound.customer, inbound.received_at, candidate if inbound.opens_ticket else None,
             expires_at=expires,
         )
         hinted = self._hinted_ticket(tenant, inbound, customer_id)
-        return Placement(customer_id, hinted or open_ticket, None if hinted else follows)
+        return Placement(customer_id, hinted or open_ticket, None if hinted else follows, state)
 
     def _hinted_ticket(self, tenant: Conversations, inbound: InboundMessage, customer_id: str) -> str | None:
         """The first hinted ticket that belongs to this sender (the sender check)."""

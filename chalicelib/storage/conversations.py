@@ -62,11 +62,12 @@ class Conversations(TenantTable):
     ) -> Linked:
         """Resolve the customer behind ``profile`` and its open ticket.
 
-        Returns ``(customer_id, ticket_id, follows)``: the customer's existing open
+        Returns ``(customer_id, ticket_id, follows, state)``: the customer's existing open
         ticket, or ``candidate_ticket`` when it had none (``None`` when no candidate
         was offered) — then ``follows`` is the customer's last closed ticket, which
         the new one follows up. The choice is one atomic ``if_not_exists`` update, so
-        concurrent messages agree on one ticket.
+        concurrent messages agree on one ticket. ``state``: :func:`customer_state` of the
+        customer as that update left it.
 
         ``expires_at`` is the message's expiry: the customer is kept
         :data:`CUSTOMER_GRACE` longer, its identities up to :data:`IDENTITY_GRACE`.
@@ -87,7 +88,7 @@ class Conversations(TenantTable):
         open_ticket = found.get("open_ticket_id")
         follows = found.get("closed_ticket_id") if open_ticket and open_ticket == candidate_ticket else None
         return Linked(customer_id, None if open_ticket is None else str(open_ticket),
-                      None if follows is None else str(follows))
+                      None if follows is None else str(follows), customer_state(found))
 
     def _update_customer(
         self, profile: CustomerProfile, now: datetime, customer_id: str, candidate_ticket: str | None,
@@ -341,6 +342,15 @@ class Linked(NamedTuple):
     customer_id: str
     ticket_id: str | None
     follows: str | None = None  # the customer's last closed ticket, when ticket_id is a new one
+    state: dict[str, Any] | None = None  # what rules look at of the customer (customer_state)
+
+
+def customer_state(item: dict[str, Any]) -> dict[str, Any]:
+    """What the workflow's rules look at of a customer item, as its update read it back:
+    tags, attributes and when it was created — no name or identities (kept on a message
+    item, so the rules need not read the customer again)."""
+    return {"tags": sorted(item.get("tags") or ()), "attributes": dict(item.get("attributes") or {}),
+            "created_at": item["created_at"]}
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from switchboard_sdk import Message, SlaTarget, Ticket
+from switchboard_sdk import Customer, Message, SlaTarget, Ticket
 
 from ..storage.tickets import ticket_of
 from .changes import ChangeActor, TicketPatch
@@ -47,7 +47,7 @@ class Triage:
 
 
 # (trigger, ticket as known, the message) → what the tenant's rules make of it
-Rules = Callable[[str, Ticket, Message], Triage]
+Rules = Callable[[str, Ticket, Message, Customer | None], Triage]
 # (tenant, ticket id, the ticket as saved) → the agent it went to (fair assignment), or None
 Assign = Callable[[str, str, Ticket], object]
 # (the customer's message, its solved ticket) → True when it answered the ticket's survey
@@ -96,9 +96,9 @@ class WorkflowEngine:
             return self._agent_replied(message, known)
         if message.kind not in CUSTOMER_KINDS:
             return None
-        return self._customer_wrote(message, known)
+        return self._customer_wrote(message, known, customer_as_found(image, message))
 
-    def _customer_wrote(self, message: Message, known: Ticket | None) -> Outcome:
+    def _customer_wrote(self, message: Message, known: Ticket | None, customer: Customer | None) -> Outcome:
         if known is not None and known.status == "solved" and self._surveys is not None \
                 and self._surveys(message, known):
             return Outcome(known, None)  # a satisfaction score, not a reopening
@@ -106,7 +106,7 @@ class WorkflowEngine:
         trigger = "ticket.created" if first else "message.created"
         base = TicketPatch(status="open") if first or (known and known.status in REOPENED_BY_CUSTOMER) \
             else TicketPatch()
-        triage = self._triage(trigger, known, message)
+        triage = self._triage(trigger, known, message, customer)
         cause = Cause(id=f"msg:{message.id}", actor=triage.actor or ChangeActor.customer(message.customer_id),
                       at=message.received_at, reason="triaged" if first else "the customer wrote")
         outcome = self._service.change(
@@ -138,10 +138,10 @@ class WorkflowEngine:
         return self._service.change(message.tenant_id, message.ticket_id, TicketPatch(), cause,
                                     facts=lambda ticket: {"sla": followed_up(ticket, message)})
 
-    def _triage(self, trigger: str, known: Ticket | None, message: Message) -> Triage:
+    def _triage(self, trigger: str, known: Ticket | None, message: Message, customer: Customer | None) -> Triage:
         if self._rules is None or known is None:
             return Triage(TicketPatch())
-        return self._rules(trigger, known, message)
+        return self._rules(trigger, known, message, customer)
 
 
 def followed_up(ticket: Ticket, message: Message) -> list[SlaTarget]:
@@ -162,3 +162,16 @@ def known_ticket(image: dict[str, Any], message: Message) -> Ticket | None:
             "channel": message.channel, "created_at": message.received_at,
             "last_activity_at": message.received_at} | dict(state)
     return ticket_of(item)
+
+
+def customer_as_found(image: dict[str, Any], message: Message) -> Customer | None:
+    """The customer's tags and attributes as linking the message read them back (the
+    item's ``customer_state``): what rules look at, so they need not read the customer.
+    Only those (no name or identities: :func:`chalicelib.storage.conversations.customer_state`);
+    ``None`` for items without it (replies, older items)."""
+    state = image.get("customer_state")
+    if not isinstance(state, dict):
+        return None
+    return Customer(id=message.customer_id, tenant_id=message.tenant_id, identities=[],
+                    created_at=state["created_at"], tags=list(state.get("tags") or ()),
+                    attributes=dict(state.get("attributes") or {}))

@@ -105,23 +105,26 @@ class RuleRunner:
 
     def run(self, trigger: Trigger, ticket: Ticket, *, now: datetime, message: Message | None = None,
             changes: list[FieldChange] | None = None, actor: ChangeActor | None = None,
-            only: str | None = None) -> RuleRun | None:
-        """The trigger's rules on ``ticket``; ``None`` when none of them fired."""
+            only: str | None = None, customer: Customer | None = None) -> RuleRun | None:
+        """The trigger's rules on ``ticket``; ``None`` when none of them fired. ``customer``:
+        their tags and attributes as the message found them, when the caller has them."""
         rules = [r for r in self._rules(ticket.tenant_id) if r.trigger == trigger and r.enabled
                  and (only is None or r.id == only)]
         if not rules:
             return None
-        # the customer is read only when a rule looks at them (tags, attributes)
-        customer = self._customers(ticket.tenant_id, ticket.customer_id) if _needs_customer(rules) else None
+        # the customer is read only when a rule looks at them and the caller has not got
+        # their tags and attributes, or a template reply needs the whole record (the name)
+        if customer is None or _needs_record(rules):
+            customer = self._customers(ticket.tenant_id, ticket.customer_id) if _needs_customer(rules) else None
         context = RuleContext(ticket=ticket, trigger=trigger, now=now, message=message, changes=changes or (),
                               actor=actor, customer=customer, is_open=self._is_open(ticket.tenant_id))
         run = evaluate(rules, context)
         return run if run.matched else None
 
-    def triage(self, trigger: str, ticket: Ticket, message: Message) -> Triage:
-        """For the engine: what the rules make of a customer's message."""
+    def triage(self, trigger: str, ticket: Ticket, message: Message, customer: Customer | None = None) -> Triage:
+        """For the engine: what the rules make of a customer's message (``customer``: as it found them)."""
         run = self.run("ticket.created" if trigger == "ticket.created" else "message.created", ticket,
-                       now=message.received_at, message=message)
+                       now=message.received_at, message=message, customer=customer)
         if run is None:
             return Triage(TicketPatch())
         cause = f"msg:{message.id}"
@@ -142,6 +145,11 @@ class RuleRunner:
 
 CUSTOMER_CONDITIONS = frozenset({"customer_tag", "customer_attribute"})
 CUSTOMER_ACTIONS = frozenset({"set_customer_tags", "set_customer_attribute", "send_template"})
+
+
+def _needs_record(rules: list[Rule]) -> bool:
+    """Whether ``rules`` send a template (its variables need the customer's whole record)."""
+    return any(a.type == "send_template" for r in rules for a in r.actions)
 
 
 def _needs_customer(rules: list[Rule]) -> bool:
