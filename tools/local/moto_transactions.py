@@ -73,8 +73,10 @@ def _save(backend: Any, transact_items: list[dict[str, Any]]) -> tuple[Saved, di
     shards: dict[int, tuple[Any, int]] = {}
     for entry in transact_items:
         op = next(iter(entry.values()), None)
-        table = backend.tables.get(op.get("TableName")) if isinstance(op, dict) else None
-        attrs = (op.get("Key") or op.get("Item") or {}) if table is not None else {}
+        if not isinstance(op, dict):
+            continue  # moto refuses it before writing anything
+        table = backend.tables.get(op.get("TableName"))
+        attrs = op.get("Key") or op.get("Item") or {}
         if table is None or table.hash_key_attr not in attrs:
             continue  # moto refuses it before writing anything
         hash_value = DynamoType(attrs[table.hash_key_attr])
