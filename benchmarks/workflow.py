@@ -13,17 +13,36 @@ apart. Prints ``name=value`` lines on stdout, details on stderr:
     (``ConversationBuilder.absorb``/``release``/``mark_bounced``) and to run the
     workflow on what follows (``WorkflowEngine.on_message``/``on_history``/
     ``on_agent``/``on_survey``: triage rules, ``ticket.updated`` rules, assignment,
-    SLA planning, the saves and their history entries). The mix: the demo tenant with
-    20 rules (keyword, regex, channel, customer-tag, language and business-hours
+    SLA planning, the saves and their history entries). The tenant: the demo tenant
+    with 20 rules (keyword, regex, channel, customer-tag, language and business-hours
     triage; three ``message.created`` and three ``ticket.updated`` rules), two SLA
     policies (one in business hours on a calendar), a round-robin group of two online
-    agents (capacity 50), and N web customers each sending a first message and two
-    follow-ups (a round of N messages at a time, each round pumped through).
+    agents (capacity 50). Of the rules, three look at the customer (two at tags: "VIP
+    customers", "VIP follow-up"; one at an attribute: "Key accounts") and two act on the
+    customer's tags ("Complaint risk", "Gold members"); the rest look at the text, the
+    channel, the language, the priority, business hours or what changed. Because one
+    ``ticket.created`` and one ``message.created`` rule look at the customer, every
+    customer message has the rules read its customer (``rule_customer_reads_per_message``).
+    The primary mix is the one behind the 5.20 (``benchmarks/delivery.py``'s default):
+    10 web customers each sending 20 messages, the first opening their ticket and 19
+    follow-ups on it — one message in 20 opens a ticket. Here the messages go a round
+    at a time (one per customer), each round pumped through the stream before the next.
     ``conversation_calls_per_message_without_workflow``: the same messages from an
     identical tenant whose stream records go to a ``StreamProcessor`` built with
-    ``workflow=None``, measured first in the same run. ``stream_calls_per_message``
+    ``workflow=None``, measured first in the same run (5.20 with this mix: 9 calls for
+    a message that opens a ticket, 5 for a follow-up). ``stream_calls_per_message``
     (and ``_without_workflow``) add the dispatch (delivery jobs to SQS, the customers
     read for the events) — everything the stream handler calls.
+    ``calls_per_new_ticket_workflow`` / ``calls_per_follow_up_workflow``: the workflow's
+    calls alone (its phases, ``workflow-*``) for a message that opens a ticket (the
+    first round: triage rules, the save with SLA targets, assignment, the reactions to
+    its history entries and to the agent's load) and for a follow-up on an open ticket
+    (the later rounds); ``conversation_calls_per_new_ticket`` / ``_per_follow_up`` (and
+    ``_without_workflow``) are conversation building plus the workflow for each kind.
+    The figures ending ``_new_ticket_heavy`` repeat all of it for a second mix in the
+    same run, on new customers: 60 customers with three messages each, so every third
+    message opens a ticket (the first figures of this benchmark were of this mix).
+    Per-phase breakdowns (calls, estimated capacity, operations) go to stderr.
 
 ``aws_calls_per_idle_sla_tick`` / ``aws_calls_per_sla_tick_1pct_due``
     A fresh table with 1,000 open tickets, each with first-response and resolution
@@ -40,8 +59,8 @@ apart. Prints ``name=value`` lines on stdout, details on stderr:
     runs, microseconds.
 
 ``usd_per_million_messages`` / ``usd_floor_per_million_messages`` / ``usd_ratio_to_floor``
-    The workflow tenant's messages above, each arriving (API Gateway REST request +
-    the webhook Lambda), joining its ticket, triaged, routed, assigned, given SLA
+    The workflow tenant's messages of the primary mix, each arriving (API Gateway REST
+    request + the webhook Lambda), joining its ticket, triaged, routed, assigned, given SLA
     targets, and delivered with every event it leads to to the webhook connector:
     DynamoDB capacity estimated from the measured calls and item sizes (see
     ``meter.py``), SQS requests (the dispatcher's sends; the event source's receives
@@ -52,6 +71,8 @@ apart. Prints ``name=value`` lines on stdout, details on stderr:
     :data:`meter.PRICES` (list prices, us-east-1, with their date). Floor: one API
     Gateway request, one Lambda invocation of the webhook's median duration, one WRU.
     Durations are moto's in-process ones: no network latency, moto's own work instead.
+    ``usd_per_million_messages_new_ticket_heavy`` (and its ratio): the same for the
+    second mix.
 """
 
 from __future__ import annotations
@@ -75,6 +96,8 @@ sys.path.insert(0, str(ROOT))
 
 from meter import PRICES, PRICES_CHECKED, Meter, Usage, total  # noqa: E402 - beside this script
 from phases import PHASE, tagged  # noqa: E402
+
+from tools.local import moto_transactions  # noqa: E402
 
 TENANT, PLAIN = "demo", "plain"
 GROUP = "grp_support"
@@ -120,66 +143,6 @@ class Clock:
         if self._started is None:
             return self.now
         return self.now + timedelta(seconds=time.monotonic() - self._started)
-
-
-@contextmanager
-def item_backups() -> Iterator[None]:
-    """moto's TransactWriteItems backs up every table it touches by deep copy, once per
-    item: each transaction costs time in proportion to the table (stream records
-    included), which makes a run of a few thousand changes take hours, and a cancelled
-    one swaps the table for its copy, leaving the stream pump's iterator on a stale
-    shard. While this is on, a transaction keeps copies of the items it names instead
-    and puts them (and the stream) back if it is cancelled: the same outcome, for the
-    emulator only; what the hub calls is unchanged."""
-    import copy
-
-    import moto.dynamodb.models as models
-    from moto.dynamodb.models.dynamo_type import DynamoType
-    from moto.dynamodb.models.table import Table
-
-    original = models.DynamoDBBackend.transact_write_items
-
-    class NoTableCopies:
-        @staticmethod
-        def deepcopy(value: Any) -> Any:
-            return value if isinstance(value, Table) else copy.deepcopy(value)
-
-    def transact(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved: list[tuple[Any, Any, Any, Any]] = []
-        streams: dict[int, tuple[Any, int]] = {}
-        for entry in transact_items:
-            op = next(iter(entry.values()))
-            table = self.tables.get(op.get("TableName"))
-            if table is None:
-                continue
-            attrs = op.get("Key") or op.get("Item") or {}
-            hash_value = DynamoType(attrs[table.hash_key_attr])
-            range_value = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
-            saved.append((table, hash_value, range_value, copy.deepcopy(table.get_item(hash_value, range_value))))
-            if table.stream_shard is not None:
-                streams.setdefault(id(table), (table.stream_shard, len(table.stream_shard.items)))
-        models.__dict__["copy"] = NoTableCopies  # the name the original looks up
-        try:
-            original(self, transact_items)
-        except Exception:
-            for table, hash_value, range_value, item in reversed(saved):
-                if range_value is None:
-                    table.items.pop(hash_value, None) if item is None else table.items.__setitem__(hash_value, item)
-                elif item is None:
-                    table.items[hash_value].pop(range_value, None)
-                else:
-                    table.items[hash_value][range_value] = item
-            for shard, length in streams.values():
-                del shard.items[length:]
-            raise
-        finally:
-            models.__dict__["copy"] = copy
-
-    models.DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
-    try:
-        yield
-    finally:
-        models.DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
 
 
 def fake_aws_environment() -> None:
@@ -440,19 +403,92 @@ def send(bench: Bench, tenant_id: str, customer: int, text: str, n: int) -> None
         raise RuntimeError(f"webhook answered {answer.status_code}: {answer.body!r}")
 
 
-def conversation(bench: Bench, flow: Pipeline, tenant_id: str, customers: int) -> int:
-    """Each customer: a first message, then two follow-ups; a round at a time, pumped through."""
-    sent = 0
-    for n in range(3):
-        for c in range(customers):
+@dataclass(frozen=True)
+class Mix:
+    """Who writes how much: ``customers`` each send a first message (it opens their ticket)
+    and ``messages - 1`` follow-ups on it, a round of one message per customer at a time,
+    each round pumped through before the next; ``suffix`` names its figures."""
+
+    suffix: str
+    customers: int
+    messages: int
+    first_customer: int  # customer numbers apart per mix: each mix's first messages open tickets
+
+
+@dataclass
+class Rounds:
+    """What one tenant's rounds of a mix cost behind the stream, by phase: the first round
+    (every message opens a ticket) apart from the follow-up rounds."""
+
+    sent: int = 0
+    firsts: int = 0
+    follow_ups: int = 0
+    first_calls: Counter[str] = field(default_factory=Counter)  # phase → calls
+    follow_up_calls: Counter[str] = field(default_factory=Counter)
+    customer_reads: Counter[str] = field(default_factory=Counter)  # "first"/"follow-up" → rule reads
+
+
+def stream_calls(meter: Meter, prefix: str) -> Counter[str]:
+    return Counter({name: usage.total_calls for name, usage in meter.usage(f"{prefix}stream").items()})
+
+
+def conversation(bench: Bench, flow: Pipeline, tenant_id: str, mix: Mix, reads: Counter[str]) -> Rounds:
+    """The mix for one tenant, round by round; each round's calls kept by kind of message."""
+    prefix = "plain:" if tenant_id == PLAIN else "flow:"
+    rounds = Rounds()
+    for n in range(mix.messages):
+        before, read_before = stream_calls(bench.meter, prefix), sum(reads.values())
+        for c in range(mix.first_customer, mix.first_customer + mix.customers):
             text = FIRSTS[c % len(FIRSTS)].format(n=c) if n == 0 else FOLLOW_UPS[(c + n) % len(FOLLOW_UPS)]
             send(bench, tenant_id, c, text, n)
-            sent += 1
+            rounds.sent += 1
         flow.drain()
-    return sent
+        spent = stream_calls(bench.meter, prefix)
+        spent.subtract(before)
+        kind = "first" if n == 0 else "follow-up"
+        (rounds.first_calls if n == 0 else rounds.follow_up_calls).update(spent)
+        rounds.customer_reads[kind] += sum(reads.values()) - read_before
+        if n == 0:
+            rounds.firsts += mix.customers
+        else:
+            rounds.follow_ups += mix.customers
+    return rounds
 
 
-def messages_part(customers: int) -> dict[str, float]:
+def count_customer_reads(hub: Any) -> Counter[str]:
+    """Count the rule runner's customer reads by phase (instrumentation only: it reads as before)."""
+    runner, reads = hub.rule_runner, Counter[str]()
+    read = runner._customers
+
+    def counted(tenant_id: str, customer_id: str) -> Any:
+        reads[PHASE.get()] += 1
+        return read(tenant_id, customer_id)
+
+    runner._customers = counted
+    return reads
+
+
+def run_mix(bench: Bench, flow: Pipeline, mix: Mix, reads: Counter[str], *, with_costs: bool) -> dict[str, float]:
+    """The mix from the plain tenant, then from the workflow tenant; its figures, named with its suffix."""
+    bench.meter.clear()
+    bench.durations.clear()
+    reads.clear()
+    started = time.perf_counter()
+    plain = conversation(bench, flow, PLAIN, mix, reads)
+    flowing = conversation(bench, flow, TENANT, mix, reads)
+    log(f"mix{mix.suffix or ' (primary)'}: {mix.customers} customers x {mix.messages} messages "
+        f"({mix.customers} open a ticket, {flowing.follow_ups} follow-ups), {plain.sent} + {flowing.sent} messages "
+        f"in {time.perf_counter() - started:.1f} s")
+    out = figures(bench, plain, flowing, reads, mix.suffix)
+    if with_costs:
+        out |= costs(bench, flowing.sent)
+    else:
+        out |= {f"{k}{mix.suffix}": v for k, v in costs(bench, flowing.sent).items()
+                if k in ("usd_per_million_messages", "usd_ratio_to_floor")}
+    return out
+
+
+def messages_part(mixes: list[Mix]) -> dict[str, float]:
     from chalice.test import Client
     from moto import mock_aws
     from switchboard_sdk.testing import StatusServer
@@ -468,17 +504,15 @@ def messages_part(customers: int) -> dict[str, float]:
         seed(bench, PLAIN, receiver.url)
         configure_workflow(bench)
         flow = pipeline(bench)
+        reads = count_customer_reads(hub)
         flow.drain()  # the setup's records (agents coming online look at the backlog)
         warm(bench, flow)
-        meter.clear()
-        bench.durations.clear()
-        started = time.perf_counter()
-        plain = conversation(bench, flow, PLAIN, customers)
-        flowing = conversation(bench, flow, TENANT, customers)
-        log(f"messages: {plain} + {flowing} in {time.perf_counter() - started:.1f} s; "
-            f"{len(receiver.requests)} deliveries to the connector")
+        out: dict[str, float] = {}
+        for n, mix in enumerate(mixes):
+            out |= run_mix(bench, flow, mix, reads, with_costs=n == 0)
+        log(f"{len(receiver.requests)} deliveries to the connector")
         check(hub)
-        return figures(bench, plain, flowing)
+        return out
 
 
 def warm(bench: Bench, flow: Pipeline) -> None:
@@ -503,10 +537,18 @@ def check(hub: Any) -> None:
             return log(f"tickets by status/priority/assignment/SLA targets: {dict(ledger.most_common())}")
 
 
-def figures(bench: Bench, plain: int, flowing: int) -> dict[str, float]:
-    meter = bench.meter
+def figures(bench: Bench, plain_rounds: Rounds, rounds: Rounds, reads: Counter[str],
+            suffix: str) -> dict[str, float]:
+    meter, plain, flowing = bench.meter, plain_rounds.sent, rounds.sent
     flow, without = meter.usage("flow:stream"), meter.usage("plain:stream")
     building = {k: v for k, v in flow.items() if ":conversations" in k or ":workflow-" in k}
+
+    def workflow(calls: Counter[str]) -> int:
+        return sum(n for name, n in calls.items() if ":workflow-" in name)
+
+    def building_calls(calls: Counter[str]) -> int:
+        return sum(n for name, n in calls.items() if ":conversations" in name or ":workflow-" in name)
+
     out = {
         "messages_per_run": float(flowing),
         "conversation_calls_per_message": total(building.values()).total_calls / flowing,
@@ -514,19 +556,39 @@ def figures(bench: Bench, plain: int, flowing: int) -> dict[str, float]:
             total(meter.usage("plain:stream:conversations").values()).total_calls / plain,
         "stream_calls_per_message": total(flow.values()).total_calls / flowing,
         "stream_calls_per_message_without_workflow": total(without.values()).total_calls / plain,
+        "calls_per_new_ticket_workflow": workflow(rounds.first_calls) / rounds.firsts,
+        "calls_per_follow_up_workflow": workflow(rounds.follow_up_calls) / max(rounds.follow_ups, 1),
+        "conversation_calls_per_new_ticket": building_calls(rounds.first_calls) / rounds.firsts,
+        "conversation_calls_per_follow_up": building_calls(rounds.follow_up_calls) / max(rounds.follow_ups, 1),
+        "conversation_calls_per_new_ticket_without_workflow":
+            building_calls(plain_rounds.first_calls) / plain_rounds.firsts,
+        "conversation_calls_per_follow_up_without_workflow":
+            building_calls(plain_rounds.follow_up_calls) / max(plain_rounds.follow_ups, 1),
+        "rule_customer_reads_per_message": sum(rounds.customer_reads.values()) / flowing,
     }
     for name, usage in sorted(flow.items()):
         phase = name.removeprefix("flow:stream").removeprefix(":") or "dispatch"
         out[f"calls_per_message_{phase.replace('-', '_').replace(':', '_')}"] = usage.total_calls / flowing
-    log("calls per message behind the stream, with the workflow, by phase and operation:")
+    label = suffix.removeprefix("_").replace("_", "-") or "primary"
+    log(f"[{label}] calls per message behind the stream, with the workflow, by phase and operation:")
     for name, usage in sorted(flow.items()):
         detail = ", ".join(f"{op} {n / flowing:.2f}" for op, n in usage.calls.most_common())
         refused = f", refused {dict(usage.errors)}" if usage.errors else ""
         log(f"  {name.removeprefix('flow:stream') or ' (dispatch)'}: {usage.total_calls / flowing:.2f} calls, "
             f"{usage.wru / flowing:.1f} WRU, {usage.rru / flowing:.1f} RRU  [{detail}{refused}]")
-    log("without the workflow: " + ", ".join(f"{k.removeprefix('plain:stream') or '(dispatch)'} "
-                                             f"{v.total_calls / plain:.2f}" for k, v in sorted(without.items())))
-    return out | costs(bench, flowing)
+    log(f"[{label}] without the workflow: " + ", ".join(
+        f"{k.removeprefix('plain:stream') or '(dispatch)'} {v.total_calls / plain:.2f} "
+        f"[{', '.join(f'{op} {n / plain:.2f}' for op, n in v.calls.most_common())}]"
+        for k, v in sorted(without.items())))
+    for kind, calls, count in (("a message opening a ticket", rounds.first_calls, rounds.firsts),
+                               ("a follow-up on an open ticket", rounds.follow_up_calls, rounds.follow_ups)):
+        if count:
+            log(f"[{label}] per {kind} ({count}): " + ", ".join(
+                f"{k.removeprefix('flow:stream') or '(dispatch)'} {n / count:.2f}" for k, n in sorted(calls.items())))
+    log(f"[{label}] the rules read the customer {reads.total()} times for {flowing} messages "
+        f"(by phase {dict(reads)}; {rounds.customer_reads['first']} for {rounds.firsts} new tickets, "
+        f"{rounds.customer_reads['follow-up']} for {rounds.follow_ups} follow-ups)")
+    return {f"{k}{suffix}": v for k, v in out.items()}
 
 
 def costs(bench: Bench, messages: int) -> dict[str, float]:
@@ -717,14 +779,28 @@ def fifty_rules(count: int) -> list[dict[str, Any]]:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
-    parser.add_argument("--customers", type=int, default=60, help="customers, three messages each (default 60)")
+    parser.add_argument("--customers", type=int, default=10,
+                        help="customers in the primary mix (default 10, as benchmarks/delivery.py)")
+    parser.add_argument("--messages", type=int, default=20,
+                        help="messages per customer in the primary mix (default 20, as benchmarks/delivery.py)")
+    parser.add_argument("--heavy-customers", type=int, default=60,
+                        help="customers in the new-ticket-heavy mix, three messages each (default 60; 0: skip)")
     parser.add_argument("--open-tickets", type=int, default=1000, help="open tickets for the SLA tick (1000)")
     parser.add_argument("--rules", type=int, default=50, help="rules for rule_eval_us (default 50)")
     parser.add_argument("--runs", type=int, default=3000, help="rule evaluations timed (default 3000)")
+    parser.add_argument("--moto-table-copies", action="store_true",
+                        help="moto's whole-table transaction backups (tools/local/moto_transactions.py; slow)")
     args = parser.parse_args(argv)
-    if min(args.customers, args.runs) < 1 or args.open_tickets < 100 or args.rules < 14:
-        parser.error("--customers and --runs must be positive, --open-tickets at least 100, --rules at least 14")
+    if min(args.customers, args.runs) < 1 or args.messages < 2 or args.heavy_customers < 0 \
+            or args.open_tickets < 100 or args.rules < 14:
+        parser.error("--customers and --runs must be positive, --messages at least 2, --open-tickets at least 100, "
+                     "--rules at least 14")
+    if args.customers + args.heavy_customers > 90:  # two agents of capacity 50, the warm-up's ticket
+        parser.error("at most 90 customers in all: the group's two agents take 50 tickets each")
     return args
+
+
+INTEGERS = ("messages_per_run", "open_tickets", "rules_evaluated")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -735,20 +811,33 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("chalicelib").setLevel(logging.WARNING)  # the hub's INFO lines are not the figures
     started = time.perf_counter()
     figures = rule_eval_part(args.rules, args.runs)
-    with item_backups():
-        figures |= messages_part(args.customers)
-        figures |= sla_tick_part(args.open_tickets)
+    mixes = [Mix("", args.customers, args.messages, 0)]
+    if args.heavy_customers:
+        mixes.append(Mix("_new_ticket_heavy", args.heavy_customers, 3, 1000))
+    if not args.moto_table_copies:
+        moto_transactions.install()
+    figures |= messages_part(mixes)
+    log(f"messages part done at {time.perf_counter() - started:.1f} s")
+    figures |= sla_tick_part(args.open_tickets)
     for name, value in figures.items():
-        print(f"{name}={value:.0f}" if name in ("messages_per_run", "open_tickets", "rules_evaluated")
-              else f"{name}={value:.2f}" if "usd" in name or "calls" in name or "_us" in name else f"{name}={value}")
+        print(f"{name}={value:.0f}" if name.startswith(INTEGERS)
+              else f"{name}={value:.2f}" if "usd" in name or "calls" in name or "_us" in name or "reads" in name
+              else f"{name}={value}")
+    heavy = (f"; new-ticket-heavy mix {figures['conversation_calls_per_message_new_ticket_heavy']:.2f} "
+             f"({figures['conversation_calls_per_message_without_workflow_new_ticket_heavy']:.2f} without)"
+             if args.heavy_customers else "")
     summary = (f"{figures['conversation_calls_per_message']:.2f} calls per message behind the stream with the "
-               f"workflow ({figures['conversation_calls_per_message_without_workflow']:.2f} without; target <= 6); "
+               f"workflow ({figures['conversation_calls_per_message_without_workflow']:.2f} without; target <= 6; "
+               f"{args.customers} customers x {args.messages} messages){heavy}; the workflow's calls: "
+               f"{figures['calls_per_new_ticket_workflow']:.2f} per new ticket, "
+               f"{figures['calls_per_follow_up_workflow']:.2f} per follow-up; "
                f"SLA tick over {args.open_tickets} open tickets: {figures['aws_calls_per_idle_sla_tick']:.0f} calls "
                f"idle, {figures['aws_calls_per_sla_tick_1pct_due']:.0f} with 1% due; {args.rules} rules in "
                f"{figures['rule_eval_us']:.0f} us; ${figures['usd_per_million_messages']:.2f} per million messages, "
                f"{figures['usd_ratio_to_floor']:.1f}x the floor (${figures['usd_floor_per_million_messages']:.2f})")
     log(summary)
-    log(f"took {time.perf_counter() - started:.1f} s")
+    log(f"took {time.perf_counter() - started:.1f} s"
+        f" ({'moto whole-table transaction backups' if args.moto_table_copies else 'item backups'})")
     return 0
 
 
