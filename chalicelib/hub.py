@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from .tenancy.workflow_settings import WorkflowSettings
     from .workflow.assignment import Assigner
     from .workflow.engine import WorkflowEngine
+    from .workflow.rules.references import RuleReferences
     from .workflow.rules.store import RuleCache
     from .workflow.scheduler import Scheduler
     from .workflow.service import WorkflowService
@@ -194,7 +195,19 @@ class Hub:
         from .workflow.rules.store import rule_stores
 
         return RuleApi(self.access, rule_stores(self.aws.dynamodb, self.settings.table_name), self.audit, self.clock,
-                       on_change=self.rule_cache.forget)
+                       on_change=self.rule_cache.forget, references=self.rule_references)
+
+    @functools.cached_property
+    def rule_references(self) -> RuleReferences:
+        """What a saved rule names must exist (one read each)."""
+        from .workflow.rules.references import RuleReferences
+
+        agents, config = self.agent_store.of, self.workflow_config.of
+        return RuleReferences(
+            group=lambda tenant, group_id: agents(tenant).group(group_id) is not None,
+            agent=lambda tenant, agent_id: getattr(agents(tenant).agent(agent_id), "status", None) == "active",
+            policy=lambda tenant, policy_id: config(tenant).policy(policy_id) is not None,
+            template=lambda tenant, code: self.template_store(tenant).template(code) is not None)
 
     @functools.cached_property
     def rule_cache(self) -> RuleCache:

@@ -114,6 +114,28 @@ def test_invalid_rules_are_422_with_fields(api: RuleApi, demo: DemoTenant) -> No
     assert api.list_rules(call(demo.api_key)).rules == []
 
 
+def test_a_rule_naming_what_the_tenant_has_not_got_is_422_and_not_saved(hub: Hub, demo: DemoTenant) -> None:
+    api, key = hub.rules_api, demo.api_key
+    naming = {"name": "Route", "trigger": "ticket.created", "actions": [
+        {"type": "set_priority", "priority": "high"}, {"type": "assign_group", "group_id": "grp_nowhere"},
+        {"type": "assign_agent", "agent_id": "nobody"}, {"type": "apply_sla_policy", "policy_id": "sla_nothing"},
+        {"type": "send_template", "code": "no_such_words"}]}
+    with pytest.raises(InvalidInput) as refused:
+        api.create_rule(call(key, naming))
+    assert [d["field"] for d in refused.value.fields] == [
+        "actions.1.group_id", "actions.2.agent_id", "actions.3.policy_id", "actions.4.code"]
+    assert api.list_rules(call(key)).rules == []
+    group = hub.agents_api.create_group(call(key, {"name": "VIP"}))
+    policy = hub.sla_api.create_policy(call(key, {"name": "VIP", "targets": {"high": {"first_response_minutes": 30}}}))
+    hub.templates_api.create_template(call(key, {"code": "vip_hello", "title": "Hello", "texts": {"en": "Hello!"}}))
+    fixed = [naming["actions"][0], {"type": "assign_group", "group_id": group.id},
+             {"type": "apply_sla_policy", "policy_id": policy.id}, {"type": "send_template", "code": "vip_hello"}]
+    created = api.create_rule(call(key, naming | {"actions": fixed}))
+    with pytest.raises(InvalidInput):  # a replace is checked too
+        api.update_rule(call(key, naming | {"version": 1}), created.id)
+    assert api.get_rule(call(key), created.id).version == 1
+
+
 def test_a_tenant_has_at_most_its_limit_of_rules(hub: Hub, api: RuleApi, demo: DemoTenant,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("chalicelib.workflow.rules.store.MAX_RULES", 2)

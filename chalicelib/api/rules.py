@@ -32,6 +32,7 @@ from ..tenancy.audit import AuditLog
 from ..workflow.changes import ChangeActor, FieldChange
 from ..workflow.rules.evaluate import RuleContext, RuleMatch, RuleMiss, SideEffect, evaluate
 from ..workflow.rules.models import Rule, RuleBody, RuleVersion, Trigger, new_rule_id
+from ..workflow.rules.references import RuleReferences
 from ..workflow.rules.store import RuleStore
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller
 
@@ -117,13 +118,15 @@ class RuleApi:
     def __init__(self, access: Access, rule_store_factory: Callable[[str], RuleStore], audit: AuditLog,
                  clock: Callable[[], datetime], *,
                  calendar: Callable[[str], IsOpen | None] | None = None,
-                 on_change: Callable[[str], None] | None = None) -> None:
+                 on_change: Callable[[str], None] | None = None,
+                 references: RuleReferences | None = None) -> None:
         self._access = access
         self._stores = rule_store_factory
         self._audit = audit
         self._clock = clock
         self._calendar = calendar  # tenant → its business hours' is_open (None: open around the clock)
         self._on_change = on_change  # tenant → e.g. RuleCache.forget, after a change
+        self._references = references  # groups, agents, policies, templates a saved rule names must exist
 
     def list_rules(self, call: ApiCall) -> RuleList:
         caller = self._access.tenant(call)
@@ -149,6 +152,7 @@ class RuleApi:
         if position is None:
             position = max((r.position for r in store.rules()), default=0) + POSITION_STEP
         rule = self._stamped(body, caller, rule_id=new_rule_id(), version=1, position=position)
+        self._check_references(caller, rule)
         store.create(rule, self._entry(caller, "rule.create", rule, None, rule))
         self._changed(caller)
         return rule
@@ -163,6 +167,7 @@ class RuleApi:
             raise _stale(before)
         position = before.position if body.position is None else body.position
         after = self._stamped(body, caller, rule_id=rule_id, version=before.version + 1, position=position)
+        self._check_references(caller, after)
         store.update(before, after, self._entry(caller, "rule.update", after, before, after))
         self._changed(caller)
         return after
@@ -208,6 +213,10 @@ class RuleApi:
         return self._audit.entry(caller.tenant_id, caller.actor, action, f"rule/{rule.id}",
                                  before=before.model_dump(mode="json") if before else None,
                                  after=after.model_dump(mode="json") if after else None)[1]
+
+    def _check_references(self, caller: Caller, rule: Rule) -> None:
+        if self._references is not None:
+            self._references.check(caller.tenant_id, rule)
 
     def _changed(self, caller: Caller) -> None:
         if self._on_change is not None:

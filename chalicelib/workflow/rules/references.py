@@ -1,0 +1,51 @@
+"""What a rule names must exist when it is saved: the group or agent it assigns to, the
+SLA policy it applies, the template it sends. A rule naming a group that never existed
+would otherwise fail silently on every ticket it fires on (the run logs and skips it).
+Something deleted later is the run's business (the rule is kept, the action skipped)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard_sdk import InvalidInput
+
+from .models import Rule
+
+Exists = Callable[[str, str], bool]  # (tenant id, the id or code) → whether the tenant has it
+
+
+@dataclass(frozen=True)
+class RuleReferences:
+    """One lookup per kind of thing a rule can name (each a single read)."""
+
+    group: Exists
+    agent: Exists
+    policy: Exists
+    template: Exists
+
+    def check(self, tenant_id: str, rule: Rule) -> None:
+        """:class:`InvalidInput` (422) listing every action naming what the tenant has not got."""
+        problems: list[dict[str, str]] = []
+        for n, action in enumerate(rule.actions):
+            found = self._named(action.model_dump())
+            if found is None:
+                continue
+            field, exists, value, what = found
+            if not exists(tenant_id, value):
+                problems.append({"field": f"actions.{n}.{field}", "message": f"no such {what} in this tenant"})
+        if problems:
+            raise InvalidInput("the rule names what this tenant does not have", problems)
+
+    def _named(self, action: dict[str, Any]) -> tuple[str, Exists, str, str] | None:
+        kind = action["type"]
+        if kind == "assign_group":
+            return "group_id", self.group, action["group_id"], "group"
+        if kind == "assign_agent":
+            return "agent_id", self.agent, action["agent_id"], "agent"
+        if kind == "apply_sla_policy":
+            return "policy_id", self.policy, action["policy_id"], "SLA policy"
+        if kind == "send_template":
+            return "code", self.template, action["code"], "template"
+        return None
