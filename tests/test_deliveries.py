@@ -17,6 +17,10 @@ from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, signed_web_headers, web_message
 from tools.local.demo import DemoTenant
 
+# A customer's first message: its new ticket, the message, and the workflow's triage of
+# the ticket (new → open, a ticket.updated), delivered in that order (FIFO per ticket).
+FIRST_MESSAGE_EVENTS = ["ticket.created", "message.created", "ticket.updated"]
+
 
 @pytest.fixture
 def client(demo: DemoTenant) -> Any:
@@ -52,7 +56,7 @@ def test_every_attempt_is_logged_by_ticket_and_by_connector(
     pipeline.drain()
     status, by_connector = get(client, demo.api_key, "connector=webhook")
     assert status == 200
-    assert [d["event_type"] for d in by_connector["deliveries"]] == ["message.created", "ticket.created"]
+    assert [d["event_type"] for d in by_connector["deliveries"]] == FIRST_MESSAGE_EVENTS[::-1], "newest first"
     assert all(d["outcome"] == "delivered" and d["status_code"] == 200 for d in by_connector["deliveries"])
     ticket = by_connector["deliveries"][0]["ticket_id"]
     _, by_ticket = get(client, demo.api_key, f"ticket_id={ticket}")
@@ -72,19 +76,21 @@ def test_dead_letters_are_replayed_once_the_receiver_is_fixed(
     receiver.status = 400  # a permanent failure: straight to the DLQ
     send(client, demo, "hello", "c-1")
     pipeline.drain()
-    assert len(pipeline.dead_letters()) == 2
+    assert len(pipeline.dead_letters()) == len(FIRST_MESSAGE_EVENTS)
     _, log = get(client, demo.api_key, "connector=webhook")
     assert {d["outcome"] for d in log["deliveries"]} == {"failed"}
+    assert len(log["deliveries"]) == len(FIRST_MESSAGE_EVENTS)
     receiver.status = 200
     status, report = replay(client, demo.api_key, {"source": "dlq", "connector": "webhook"})
-    assert (status, report["requeued"]) == (200, 2)
+    assert (status, report["requeued"]) == (200, 3)
     pipeline.drain()
-    delivered = [json.loads(body)["type"] for _m, _p, _h, body in receiver.requests[-2:]]
-    assert sorted(delivered) == ["message.created", "ticket.created"]
+    assert len(receiver.requests) == 2 * len(FIRST_MESSAGE_EVENTS), "each failed once, then arrived once"
+    delivered = [json.loads(body)["type"] for _m, _p, _h, body in receiver.requests[-3:]]
+    assert sorted(delivered) == sorted(FIRST_MESSAGE_EVENTS)
     assert pipeline.dead_letters() == []
     [record] = hub.audit.list("demo", action="deliveries.replay").records
     assert record.after == {"request": {"source": "dlq", "connector": "webhook", "since": None, "until": None,
-                                        "event_ids": []}, "requeued": 2}
+                                        "event_ids": []}, "requeued": 3}
 
 
 def test_replay_from_the_log_resends_delivered_events_with_the_same_id(
@@ -93,8 +99,9 @@ def test_replay_from_the_log_resends_delivered_events_with_the_same_id(
     send(client, demo, "hello", "c-1")
     pipeline.drain()
     first = [h["webhook-id"] for _m, _p, h, _b in receiver.requests]
+    assert len(set(first)) == len(first) == len(FIRST_MESSAGE_EVENTS)
     status, report = replay(client, demo.api_key, {"source": "log", "connector": "webhook"})
-    assert (status, report["requeued"]) == (200, 2)
+    assert (status, report["requeued"]) == (200, 3)
     pipeline.drain()
     again = [h["webhook-id"] for _m, _p, h, _b in receiver.requests[len(first):]]
     assert sorted(again) == sorted(first), "a receiver de-duplicates the replay by webhook-id"
@@ -112,8 +119,8 @@ def test_a_tenant_neither_sees_nor_replays_another_tenants_deliveries(
     _, listing = get(client, other_key, "connector=webhook")
     assert listing["deliveries"] == []
     status, report = replay(client, other_key, {"source": "dlq"})
-    assert (status, report["requeued"], report["scanned"]) == (200, 0, 2)
-    assert len(pipeline.dead_letters()) == 2, "the other tenant's dead letters are left in place"
+    assert (status, report["requeued"], report["scanned"]) == (200, 0, 3)
+    assert len(pipeline.dead_letters()) == 3, "the other tenant's dead letters are left in place"
 
 
 @pytest.mark.parametrize(

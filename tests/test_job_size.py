@@ -16,7 +16,7 @@ from switchboard_sdk.testing import StatusServer, sample_event
 from chalicelib.hub import Hub
 from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.pipeline.dispatch import Dispatcher
-from chalicelib.pipeline.jobs import INLINE_JOB_BYTES, decode, dumps, fitting, job_for
+from chalicelib.pipeline.jobs import INLINE_JOB_BYTES, Job, decode, dumps, fitting, job_for
 from chalicelib.pipeline.replay import Replayer, ReplayFilter
 from chalicelib.pipeline.stream import StreamProcessor
 from tests.conftest import Pipeline
@@ -43,6 +43,13 @@ class MeasuredSqs:
         return self._sqs.send_message_batch(**kwargs)
 
 
+def job(body: str) -> Job:
+    """A delivery job decoded from its body (not a reply's send job)."""
+    decoded = decode(body)
+    assert isinstance(decoded, Job), decoded
+    return decoded
+
+
 def delivered_texts(receiver: StatusServer) -> dict[str, str]:
     events = [json.loads(body) for _method, _path, _headers, body in receiver.requests]
     return {e["id"]: e["data"]["message"]["text"] for e in events if e["type"] == "message.created"}
@@ -65,7 +72,7 @@ def test_huge_messages_are_queued_within_sqs_limits_and_delivered_whole(
     assert all(n <= 10 and size <= CLASSIC_BATCH_BYTES for n, size in sqs.batches)
 
     records = receive_records(hub)
-    assert sum(decode(r["body"]).event is None for r in records) == 3, "the three messages go by reference"
+    assert sum(job(r["body"]).event is None for r in records) == 3, "the three messages go by reference"
     assert hub.worker.process(records) == {"batchItemFailures": []}
     assert dead_letters(hub) == []
     texts = delivered_texts(receiver)
@@ -79,13 +86,16 @@ def test_a_large_event_is_replayed_whole_from_the_dead_letters_and_from_the_log(
     receiver.status = 404  # a removed endpoint: dead-lettered at once
     pipeline.drain()
     letters = dead_letters(hub)
+    # the new ticket, its message and the workflow's triage of the ticket (a ticket.updated)
+    assert sorted((letter.get("ref") or letter["event"])["type"] for letter in letters) == [
+        "message.created", "ticket.created", "ticket.updated"]
     assert [letter["ref"]["type"] for letter in letters if "ref" in letter] == ["message.created"]
     logged = hub.delivery_log.by_connector_raw("demo", "webhook")[0]
     assert max(len(item["event"]) for item in logged) < INLINE_JOB_BYTES, "the log keeps the reference"
 
     receiver.status, receiver.requests[:] = 200, []
     replayer = Replayer(hub.aws.sqs, hub.settings.queue_url, hub.settings.dlq_url, hub.store, hub.delivery_log)
-    assert len(replayer.from_dead_letters("demo", ReplayFilter()).requeued) == 2
+    assert len(replayer.from_dead_letters("demo", ReplayFilter()).requeued) == len(letters)
     pipeline.drain()
     assert list(delivered_texts(receiver).values()) == [EMOJI]
 
@@ -107,7 +117,7 @@ def test_a_small_event_rides_inline_and_costs_the_worker_no_table_read(
     event = sample_event(demo.tenant_id)
     Dispatcher(hub.tenants, hub.aws.sqs, hub.settings.queue_url).enqueue([event])
     [record] = receive_records(hub)
-    assert decode(record["body"]).event == event
+    assert job(record["body"]).event == event
     reads: list[str] = []  # partitions read (the breaker's state is read too, and cached)
     hub.aws.dynamodb.meta.events.register("before-parameter-build.dynamodb.GetItem",
                                           lambda params, **_: reads.append(params["Key"]["pk"]["S"]))
@@ -141,9 +151,9 @@ def test_the_job_is_inline_up_to_its_bound_then_a_reference_of_ids_only() -> Non
 def test_a_job_from_before_references_still_decodes() -> None:
     event = sample_event("demo")
     old = json.dumps({"connector": "webhook", "event": event.model_dump(mode="json")})
-    assert decode(old).event == event
+    assert job(old).event == event
     letter = json.dumps(json.loads(old) | {"dead_letter": {"reason": "x", "status_code": 500, "attempts": 8}})
-    assert decode(letter).ref.id == event.id
+    assert job(letter).ref.id == event.id
 
 
 def test_characters_sqs_refuses_are_escaped_and_come_back_unchanged() -> None:

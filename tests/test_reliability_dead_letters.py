@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -28,7 +29,7 @@ from tools.local.runtime import LocalRuntime
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 __all__ = ["runtime"]  # the shared module-scoped fixture, used below by name
-BROKEN_CUSTOMERS, BROKEN_MESSAGES = 20, 5  # 120 events: enough to fill several batches of every call
+BROKEN_CUSTOMERS, BROKEN_MESSAGES = 20, 5  # 140 events: enough to fill several batches of every call
 
 
 def test_a_broken_endpoint_dead_letters_everything_and_the_cli_replays_it(
@@ -39,7 +40,8 @@ def test_a_broken_endpoint_dead_letters_everything_and_the_cli_replays_it(
     receiver.mode = "broken"
     point_webhook_at(hub, demo, receiver.url)
     try:
-        events = BROKEN_CUSTOMERS * (BROKEN_MESSAGES + 1)  # and one ticket.created each
+        # and per ticket its ticket.created and the workflow's triage of it (one ticket.updated)
+        events = BROKEN_CUSTOMERS * (BROKEN_MESSAGES + 2)
         started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         send_conversations(demo, "b", customers=BROKEN_CUSTOMERS, messages=BROKEN_MESSAGES, pace=PACE_SECONDS)
         wait_until(lambda: queue_depth(hub, hub.settings.dlq_url) >= events, f"{events} dead letters", timeout=240)
@@ -58,6 +60,9 @@ def test_a_broken_endpoint_dead_letters_everything_and_the_cli_replays_it(
     finally:
         receiver.stop()
     assert receiver.distinct() == logged
+    replayed = {d["id"]: d["type"] for d in receiver.accepted}
+    assert Counter(replayed.values()) == {"ticket.created": BROKEN_CUSTOMERS, "ticket.updated": BROKEN_CUSTOMERS,
+                                          "message.created": BROKEN_CUSTOMERS * BROKEN_MESSAGES}
     assert queue_depth(hub, hub.settings.dlq_url) == 0
 
 

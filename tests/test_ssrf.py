@@ -470,7 +470,8 @@ def tenant_with(hub: Hub, connector: str, config: dict[str, Any]) -> tuple[str, 
 
 
 def deliver_a_message(client: Client, pipeline: Pipeline, web_secret: str) -> None:
-    """A customer writes in: ``ticket.created`` and ``message.created`` go to the connector."""
+    """A customer writes in: ``ticket.created``, ``message.created`` and the workflow's triage
+    of the new ticket (new → open, a ``ticket.updated``) go to the connector, in that order."""
     body = web_message("Where is my order?", client_id="ssrf-1")
     assert client.http.post("/hooks/acme/web", body=body, headers=signed_web_headers(web_secret, body)
                             ).status_code == 202
@@ -594,9 +595,15 @@ def test_a_hostname_rebound_to_an_internal_address_is_refused_by_the_hub(
 # -- with the operator's allowance, local development works --------------------------------------
 
 
+# what deliver_a_message announces, oldest first
+FIRST_MESSAGE_EVENTS = ["ticket.created", "message.created", "ticket.updated"]
+
+
 def assert_delivered(client: Client, key: str, connector: str) -> None:
+    """Each of the new ticket's events delivered at the first attempt (the log is newest first)."""
     _, deliveries = delivery_log(client, key, connector)
-    assert [d["outcome"] for d in deliveries] == ["delivered", "delivered"], deliveries
+    assert [(d["event_type"], d["attempt"], d["outcome"]) for d in deliveries] == [
+        (kind, 1, "delivered") for kind in reversed(FIRST_MESSAGE_EVENTS)], deliveries
 
 
 @pytest.mark.parametrize("hub", [LOOPBACK], indirect=True)
@@ -604,7 +611,7 @@ def test_with_the_allowance_a_loopback_webhook_receives(client: Client, hub: Hub
     with recording_service(status=200, body=b"{}") as receiver:
         key, web_secret = tenant_with(hub, "webhook", {"url": receiver.url + "/hook", "secret": new_whsec()})
         deliver_a_message(client, pipeline, web_secret)
-        assert len(receiver.requests) == 2
+        assert [json.loads(r.body)["type"] for r in receiver.requests] == FIRST_MESSAGE_EVENTS
     assert_delivered(client, key, "webhook")
 
 
