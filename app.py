@@ -536,7 +536,7 @@ def open_survey_link(token: str) -> Any:
     return page_response(get_hub().surveys_api.open_link(_call(), token, _accept()))
 
 
-@app.route("/csat/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@app.route("/csat/{token}", methods=["POST"], content_types=["application/x-www-form-urlencoded", "application/json"])
 @guarded
 def answer_survey_link(token: str) -> Any:
     return page_response(get_hub().surveys_api.answer_link(_call(), token, _accept()))

@@ -39,9 +39,10 @@ def json_response(body: Any, status: int = 200) -> Response:
 
 def text_response(body: str, content_type: str, *, filename: str | None = None) -> Response:
     """A download (CSV): the text, its type, and a file name to save it under."""
-    headers: dict[str, str | list[str]] = {"content-type": content_type, "cache-control": "no-store"}
+    # spelled as Chalice checks it: "content-type" would get a second, JSON Content-Type beside it
+    headers: dict[str, str | list[str]] = {"Content-Type": content_type, "Cache-Control": "no-store"}
     if filename is not None:
-        headers["content-disposition"] = f'attachment; filename="{filename}"'
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return Response(body=body, status_code=200, headers=headers)
 
 

@@ -160,7 +160,7 @@ def test_query_cannot_choose_the_tenant(client: Client, hub: Hub, demo: DemoTena
 # -- query validation ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("limit", ["0", "abc", "101", "-1", "1.5", "1e2", " 5", "%20"])
+@pytest.mark.parametrize("limit", ["0", "abc", "101", "-1", "1.5", "1e2", " 5", "%20", ""])
 def test_bad_limit_is_400(client: Client, demo: DemoTenant, limit: str) -> None:
     status, body = get(client, f"/v1/tickets?limit={limit}", demo.api_key)
     assert status == 400
@@ -174,12 +174,12 @@ def test_superscript_limit_is_400_not_500(client: Client, demo: DemoTenant) -> N
     assert body["error"]["code"] == "bad_payload"
 
 
-@pytest.mark.parametrize("limit", ["1", "100", ""])
+@pytest.mark.parametrize("limit", ["1", "100"])
 def test_good_limit_is_accepted(client: Client, demo: DemoTenant, limit: str) -> None:
     assert get(client, f"/v1/tickets?limit={limit}", demo.api_key) == (200, {"tickets": [], "next_cursor": None})
 
 
-@pytest.mark.parametrize("status_value", ["bogus", "OPEN", "open,closed", "all"])
+@pytest.mark.parametrize("status_value", ["bogus", "OPEN", "open,closed", "all", ""])
 def test_bad_status_is_400(client: Client, demo: DemoTenant, status_value: str) -> None:
     status, body = get(client, f"/v1/tickets?status={status_value}", demo.api_key)
     assert status == 400

@@ -27,7 +27,8 @@ from chalice.test import Client
 
 import app as app_module
 from chalicelib.agents.directory import Group, new_group_id
-from chalicelib.api.openapi import OPERATIONS, Operation
+from chalicelib.api.openapi import OPERATIONS
+from chalicelib.api.openapi_types import Operation
 from chalicelib.hub import Hub
 from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord

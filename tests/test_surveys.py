@@ -269,6 +269,19 @@ def test_link_get_records_nothing_and_post_records(hub: Hub, demo: DemoTenant) -
                                                                                             "link")
 
 
+def test_a_script_may_post_the_comment_as_json(hub: Hub, demo: DemoTenant) -> None:
+    survey, api = _sent(hub), _api(hub, NOW + timedelta(hours=1))
+    token = link_token("demo", TICKET, survey.survey_id, 2, KEY, NOW + timedelta(hours=72))
+    answered = api.answer_link(ApiCall(body=b'{"comment": " Too slow "}'), token, accept="application/json")
+    assert json.loads(answered.body)["recorded"] is True
+    stored = _surveys(hub).get(TICKET)
+    assert stored is not None
+    assert (stored.score, stored.comment) == (2, "Too slow")
+    refused = api.answer_link(ApiCall(body=b'{"comment": 5}'), token, accept="application/json")
+    assert (refused.status, json.loads(refused.body)["error"]["code"]) == (400, "bad_payload")
+    assert api.answer_link(ApiCall(body=b'{"comment": '), token).status == 400
+
+
 def test_link_refusals_record_nothing(hub: Hub, demo: DemoTenant) -> None:
     survey, api = _sent(hub), _api(hub, NOW + timedelta(hours=1))
     expired = link_token("demo", TICKET, survey.survey_id, 5, KEY, NOW)

@@ -160,7 +160,8 @@ def _actor(key: ApiKey, call: ApiCall) -> Actor:
 
 
 def page_limit(raw: str | None, maximum: int, default: int = 50) -> int:
-    if raw is None or raw == "":
+    """``limit``: absent → ``default``; present, it must be an integer in range (``limit=`` is not)."""
+    if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:
         raise BadPayload(f"limit must be an integer from 1 to {maximum}")

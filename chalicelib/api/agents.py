@@ -133,7 +133,7 @@ class AgentApi:
 
     def list_agents(self, call: ApiCall) -> AgentList:
         caller = self._access.tenant(call)
-        status = call.param("status", 16)
+        status = call.query.get("status")  # present, it must be one of them (``status=`` is not)
         if status is not None and status not in LISTED_STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(LISTED_STATUSES))}")
         agents = self._store.of(caller.tenant_id).agents()

@@ -31,11 +31,13 @@ class ApiCall:
             raise BadPayload(f"unknown query parameter(s): {', '.join(unknown)[:200]}")
 
     def json(self, model: type[M]) -> M:
-        """The body as ``model``; field-level errors (never the values) on failure."""
+        """The body as ``model``; field-level errors (never the values) on failure. Strict:
+        JSON's own types only (``true`` is no number, ``0`` no boolean, ``"1"`` no integer),
+        as the API's schema says; strings still become dates and enums."""
         if not self.body:
             raise InvalidInput("a JSON body is required", [{"field": "(body)", "message": "missing"}])
         try:
-            return model.model_validate_json(self.body)
+            return model.model_validate_json(self.body, strict=True)
         except ValidationError as err:
             raise InvalidInput.from_validation_error(err, "invalid request body") from None
 

@@ -248,10 +248,11 @@ AGENT_TOKEN = {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
                               "tenant-admin, agent, reply; supervisor → agent, reply, supervisor; "
                               "agent → agent, reply."}
 PAGE_ANSWER = {"description": "An HTML page (JSON with `Accept: application/json`); a bad link answers 400/403/404/"
-                              "409 the same way", "content": {"text/html": {"schema": {"type": "string"}},
+                              "409/429 the same way", "content": {"text/html": {"schema": {"type": "string"}},
                                                               "application/json": {"schema": {"type": "object"}}}}
-PAGE_FORM = {"description": "An optional comment", "content": {"application/x-www-form-urlencoded": {
-    "schema": {"type": "object", "properties": {"comment": {"type": "string", "maxLength": 2000}}}}}}
+PAGE_FORM = {"description": "An optional comment (an empty body just confirms the score)", "content": {
+    media: {"schema": {"type": "object", "properties": {"comment": {"type": "string", "maxLength": 2000}}}}
+    for media in ("application/x-www-form-urlencoded", "application/json")}}
 PROVIDER_BODY = {"description": "The provider's own format (JSON, form, XML, MIME, ...), signed its way.",
                  "content": {t: {"schema": {}} for t in WEBHOOK_CONTENT_TYPES}}
 
@@ -259,7 +260,9 @@ PROVIDER_BODY = {"description": "The provider's own format (JSON, form, XML, MIM
 @functools.cache
 def document() -> dict[str, Any]:
     """The whole OpenAPI document (built once per container)."""
-    models = {m for op in OPERATIONS for m in (op.response, op.body) if m is not None} | {ErrorBody}
+    models = {m for op in OPERATIONS for m in (op.response, op.body)
+              if m is not None and not (m is op.response and (op.page or op.media_type != "application/json"))}
+    models |= {ErrorBody}
     _, schemas = models_json_schema([(m, "validation") for m in sorted(models, key=lambda m: m.__name__)],
                                     ref_template=REF + "{model}")
     paths: dict[str, dict[str, Any]] = {}
@@ -295,12 +298,15 @@ def _operation(op: Operation) -> dict[str, Any]:
     success = _json(op.response.__name__, "Success") if not (op.provider or op.page) else {
         "description": "The answer the provider expects (TwiML, `success`, JSON, ...)",
         "content": {"*/*": {"schema": {}}}} if op.provider else PAGE_ANSWER
+    if op.media_type != "application/json":
+        success = {"description": " ".join((op.response.__doc__ or "Success").split()),
+                   "content": {op.media_type: {"schema": {"type": "string"}}}}
     # every keyed route answers 400 to a query parameter it does not take
     errors = sorted(set(op.errors) | ({400} if op.scopes else set()))
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": [op.tag],
         "responses": {str(op.status): success}
-        | {str(code): _json("ErrorBody", ERROR_TEXT[code]) for code in errors},
+        | {str(code): _page_error(code) if op.page else _json("ErrorBody", ERROR_TEXT[code]) for code in errors},
     }
     if op.page and op.method == "post":
         spec["requestBody"] = PAGE_FORM
@@ -327,6 +333,13 @@ def _security(op: Operation) -> list[dict[str, list[str]]]:
     """API keys everywhere (but the agent's own routes); agents' tokens on tenant routes."""
     keys: list[dict[str, list[str]]] = [] if op.session else [{"apiKey": []}]
     return keys + ([] if op.path.startswith("/v1/admin/") else [{"agentToken": []}])
+
+
+def _page_error(code: int) -> dict[str, Any]:
+    """A signed link's refusal: a page saying why (the error body with ``Accept: application/json``)."""
+    return {"description": f"{ERROR_TEXT[code]}: a page saying why",
+            "content": {"text/html": {"schema": {"type": "string"}},
+                        "application/json": {"schema": {"$ref": REF + "ErrorBody"}}}}
 
 
 def _json(model: str, description: str) -> dict[str, Any]:

@@ -33,10 +33,16 @@ VERSION = Query("version", {"type": "integer", "minimum": 0}, "Refuse (409) unle
 CHANGE_ERRORS = (400, 401, 403, 404, 409, 422, 429)
 CREATE_ERRORS = (400, 401, 403, 409, 422, 429)
 READ_ERRORS = (401, 403, 404, 429)
+PAGE_ERRORS = (400, 403, 404, 409, 413, 429)  # a signed link: malformed, forged, gone, answered, form too big
 
 
 class CsvText(BaseModel):
-    """Templates as CSV (``text/csv``): code, title, language, text, tags — one row per language."""
+    """Templates as CSV (``text/csv``, UTF-8 with a BOM): code, title, language, text, tags — one row per
+    language."""
+
+
+class HtmlPage(BaseModel):
+    """A page for a person following a signed link (HTML; JSON when asked)."""
 
 
 def _crud(path: str, one: str, name: str, plural: str, tag: str, model: type[BaseModel], listing: type[BaseModel],
@@ -76,7 +82,8 @@ CONFIG_OPERATIONS: tuple[Operation, ...] = (
     Operation("post", "/v1/templates/import", "import_templates", "Import templates from CSV (all or nothing)",
               "templates", ImportReport, body=ImportRequest, scopes=CURATORS,
               query=(Query("mode", {"type": "string", "enum": ["merge", "replace"]}),), errors=CREATE_ERRORS),
-    Operation("get", "/v1/templates/export", "export_templates", "Every template as CSV", "templates", CsvText),
+    Operation("get", "/v1/templates/export", "export_templates", "Every template as CSV", "templates", CsvText,
+              media_type="text/csv"),
     *_crud("/v1/macros", "macro_id", "macro", "macros", "templates", Macro, MacroList, MacroDraft, UpdateMacro,
            CURATORS),
     Operation("patch", "/v1/customers/{customer_id}", "update_customer",
@@ -92,9 +99,9 @@ CONFIG_OPERATIONS: tuple[Operation, ...] = (
               "The merges into this customer (to undo them)", "customers", MergeList, errors=READ_ERRORS),
     Operation("get", "/csat/{token}", "open_survey_link",
               "A survey link (signed): a page that records the score when the customer confirms", "surveys",
-              CsvText, scopes=(), errors=(), page=True),
+              HtmlPage, scopes=(), errors=PAGE_ERRORS, page=True),
     Operation("post", "/csat/{token}", "answer_survey_link", "Record the score of a signed survey link", "surveys",
-              CsvText, scopes=(), errors=(), page=True),
+              HtmlPage, scopes=(), errors=PAGE_ERRORS, page=True),
     Operation("get", "/v1/tickets/{ticket_id}/survey", "get_ticket_survey",
               "The ticket's satisfaction survey: sent or why not, and the answer", "tickets", Survey,
               errors=READ_ERRORS),

@@ -35,3 +35,4 @@ class Operation:
     provider: bool = False  # a provider's webhook: its own body formats and answers
     page: bool = False  # answers an HTML page (or JSON when asked), no key: a signed link
     session: bool = False  # about the signed-in agent itself: an agent's ID token, never an API key
+    media_type: str = "application/json"  # another (text/csv): the success answer is text, described by response

@@ -150,14 +150,20 @@ class SurveyApi:
 
 
 def _comment_field(body: bytes) -> str | None:
-    """The form's ``comment`` (``application/x-www-form-urlencoded``), if any."""
+    """The ``comment`` of the page's form (``application/x-www-form-urlencoded``) or of a
+    JSON object (a script's ``{"comment": ...}``), if any; an empty body just confirms."""
     if len(body) > MAX_FORM_BYTES:
         raise BadPayload("the form is too large")
     try:
-        fields = parse_qs(body.decode("utf-8"), max_num_fields=5)
-    except (UnicodeDecodeError, ValueError) as err:
+        if body.lstrip().startswith(b"{"):
+            value = json.loads(body).get("comment") or ""
+            if not isinstance(value, str):
+                raise BadPayload("comment must be text")
+            text = value.strip()
+        else:
+            text = (parse_qs(body.decode("utf-8"), max_num_fields=5).get("comment") or [""])[0].strip()
+    except (UnicodeDecodeError, ValueError, AttributeError) as err:
         raise BadPayload("the form could not be read") from err
-    text = (fields.get("comment") or [""])[0].strip()
     return text[:MAX_COMMENT] or None
 
 

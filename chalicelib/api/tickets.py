@@ -32,7 +32,7 @@ class TicketApi:
     def list_tickets(self, call: ApiCall) -> dict[str, Any]:
         params = call.query
         store = self._reads(call)
-        status = call.param("status", 16)
+        status = call.query.get("status")  # present, it must be one of them (``status=`` is not)
         if status is not None and status not in STATUSES:
             raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
         limit = _limit(params.get("limit"))
