@@ -22,10 +22,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# two workers (this machine has two cores); a file's tests stay together on one worker,
-# so module-scoped fixtures (a local runtime, a built wheel) are made once
+# two workers (this machine has two cores); tests are scheduled one by one, except that a
+# module with a module-scoped fixture (a local runtime, a built wheel) keeps its tests on one
+# worker, so the fixture is made once (tests/conftest.py marks them with xdist_group)
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadfile
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck unit
 

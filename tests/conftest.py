@@ -28,6 +28,7 @@ os.environ.update(
 for _var in ("AWS_PROFILE", "SWITCHBOARD_AWS_ENDPOINT", "SWITCHBOARD_PLUGINS"):
     os.environ.pop(_var, None)
 
+import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from switchboard_sdk import standard_webhooks  # noqa: E402
 from switchboard_sdk.netguard import LOOPBACK, OutboundPolicy  # noqa: E402
@@ -46,10 +47,36 @@ from tools.provision import deploy_stateful, settings_for  # noqa: E402
 moto_transactions.install()  # item backups instead of whole-table copies per transaction (see the module)
 
 
+# one boto3 session per test process: clients built from it share the service models and
+# endpoint rules it loaded once (a fresh session reads them again, ~0.4 s a test); moto's
+# hook is in every session made after moto is imported, so these clients are mocked too
+BOTO_SESSION = boto3.session.Session()
+
+
+SHARED_SCOPES = frozenset({"module", "package", "session"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests of a module that defines a module-scoped fixture (a local runtime, a built
+    wheel) stay on one xdist worker, so it is made once (``make test`` runs ``--dist
+    loadgroup``); every other test is scheduled on its own, so the long walks of the
+    isolation and scope matrices spread over both workers."""
+    shared: dict[str, bool] = {}
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is None:
+            continue
+        if module.__name__ not in shared:
+            markers = (getattr(value, "_fixture_function_marker", None) for value in vars(module).values())
+            shared[module.__name__] = any(getattr(m, "scope", None) in SHARED_SCOPES for m in markers)
+        if shared[module.__name__]:
+            item.add_marker(pytest.mark.xdist_group(module.__name__))
+
+
 @pytest.fixture
 def aws() -> Iterator[AwsClients]:
     with mock_aws():
-        yield AwsClients(region="us-east-1")
+        yield AwsClients(region="us-east-1", session=BOTO_SESSION)
 
 
 @pytest.fixture
