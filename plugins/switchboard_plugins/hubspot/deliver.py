@@ -7,7 +7,7 @@ missing (its ticket.created was lost, failed for good, or is replayed after this
 Agent replies arrive as ``message.created`` too: ``message.sent`` and ``message.failed``
 (the same reply, later) have nothing to add.
 ``ticket.updated`` / ``ticket.assigned``: the changed stage, priority and owner (see
-:mod:`.workflow`), filing the ticket first when it is missing.
+:mod:`switchboard_sdk.ticket_sync`), filing the ticket first when it is missing.
 ``ticket.sla_warning`` / ``ticket.sla_breached`` / ``csat.received``: a note on the ticket.
 """
 
@@ -17,11 +17,11 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
-from switchboard_sdk import outcomes
+from switchboard_sdk import outcomes, ticket_sync
 from switchboard_sdk.models import Customer, DeliveryOutcome, EventEnvelope, Message, Ticket
 from switchboard_sdk.transport import DeliveryContext
 
-from . import bodies, records, workflow
+from . import bodies, records
 from .bodies import CustomerRef
 from .client import HubSpotClient
 from .config import HubSpotConfig
@@ -60,22 +60,22 @@ def _message_created(client: HubSpotClient, event: EventEnvelope) -> None:
 
 
 def _ticket_changed(client: HubSpotClient, event: EventEnvelope) -> None:
-    change = workflow.TicketChange.of(event)
+    change = ticket_sync.TicketChange.of(event)
     ids = client.context.external_ids
-    if workflow.is_stale(ids, change):
+    if ticket_sync.is_stale(ids, change):
         return  # a redelivery of an older change: the ticket holds a newer state already
     update = bodies.changed_properties(change.ticket, change.fields, client.config)
     if not update:
         return  # nothing HubSpot keeps changed (tags, group, category; owners not mapped)
     records.ticket(client, change.ticket, _customer(event, change.ticket.customer_id), update=update)
-    workflow.written(ids, change.ticket)
+    ticket_sync.written(ids, change.ticket)
 
 
 def _workflow_note(client: HubSpotClient, event: EventEnvelope) -> None:
     if client.context.external_ids.get("note", event.id):
         return  # a replay of a delivered event: its note exists
-    lines = workflow.note_lines(event)
-    ticket = workflow.note_ticket(event)
+    lines = ticket_sync.note_lines(event)
+    ticket = ticket_sync.note_ticket(event)
     ticket_id = records.ticket(client, ticket, _customer(event, ticket.customer_id))
     records.note(client, event.id, bodies.lines_html(lines), event.occurred_at, ticket_id)
 

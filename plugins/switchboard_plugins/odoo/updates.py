@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard_sdk import ticket_sync
 from switchboard_sdk.models import Customer, EventEnvelope, Ticket
 
-from . import workflow
 from .records import Odoo, TicketFacts
 
 
@@ -39,22 +39,22 @@ def _synced(odoo: Odoo) -> frozenset[str]:
 
 def apply_change(event: EventEnvelope, odoo: Odoo, customer: Customer | None) -> None:
     """``ticket.updated`` / ``ticket.assigned``: the changed fields written on the record."""
-    change = workflow.TicketChange.of(event)
+    change = ticket_sync.TicketChange.of(event)
     ticket = change.ticket
     fields = change.fields & _synced(odoo)
-    if not fields or workflow.is_stale(odoo.ids, change):
+    if not fields or ticket_sync.is_stale(odoo.ids, change):
         return
     filed = odoo.ids.get("record", ticket.id) is not None
     model, record_id = odoo.record(TicketFacts.of_ticket(ticket, customer))
     vals = _vals(odoo, model, ticket, fields if filed else _synced(odoo))
     if vals:
         odoo.write(model, record_id, vals)
-    workflow.written(odoo.ids, ticket)
+    ticket_sync.written(odoo.ids, ticket)
 
 
 def post_note(event: EventEnvelope, odoo: Odoo, customer: Customer | None) -> None:
     """An SLA or CSAT event: a note in the record's chatter."""
     if odoo.ids.get("note", event.id) is not None:
         return  # a replay of a delivered event
-    lines = workflow.note_lines(event)
-    odoo.note(event.id, lines, TicketFacts.of_ticket(workflow.note_ticket(event), customer))
+    lines = ticket_sync.note_lines(event)
+    odoo.note(event.id, lines, TicketFacts.of_ticket(ticket_sync.note_ticket(event), customer))

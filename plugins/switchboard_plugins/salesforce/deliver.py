@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from switchboard_sdk import outcomes
+from switchboard_sdk import outcomes, ticket_sync
 from switchboard_sdk.models import DeliveryOutcome, EventEnvelope
 from switchboard_sdk.transport import DeliveryContext, HttpResponse
 
-from . import records, responses, workflow
+from . import records, responses
 from .client import Session
 from .config import SalesforceConfig
 
@@ -49,7 +49,7 @@ def _run(plan: records.Plan, session: Session) -> DeliveryOutcome:
         return failure
     _remember(results, plan, session.context)
     if plan.ticket is not None:
-        workflow.written(session.context.external_ids, plan.ticket)
+        ticket_sync.written(session.context.external_ids, plan.ticket)
     return DeliveryOutcome.delivered(response.status)
 
 

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from switchboard_sdk import ticket_sync
 from switchboard_sdk.models import EventEnvelope, Message, Ticket, ticket_ref
 from switchboard_sdk.transport import ExternalIds
 
-from . import workflow
 from .config import SalesforceConfig
 
 CONTACT_LAST_NAME = "Switchboard customer"  # LastName is required; events carry no customer name today
@@ -102,7 +102,7 @@ def _ticket_fields(config: SalesforceConfig, ticket: Ticket) -> dict[str, Any]:
     return fields
 
 
-def _changed_fields(config: SalesforceConfig, change: workflow.TicketChange) -> dict[str, Any]:
+def _changed_fields(config: SalesforceConfig, change: ticket_sync.TicketChange) -> dict[str, Any]:
     """The Case fields of what changed; an unmapped agent (or nobody) leaves OwnerId alone."""
     ticket, fields = change.ticket, {}
     if "status" in change.fields:
@@ -174,12 +174,12 @@ def plan_message(message: Message, config: SalesforceConfig, known: ExternalIds)
     )
 
 
-def plan_change(change: workflow.TicketChange, config: SalesforceConfig, known: ExternalIds) -> Plan | None:
+def plan_change(change: ticket_sync.TicketChange, config: SalesforceConfig, known: ExternalIds) -> Plan | None:
     """``ticket.updated`` / ``ticket.assigned``: the Case's changed fields; ``None`` when none
     is kept in Salesforce or a newer version of the ticket was written already."""
     ticket = change.ticket
     fields = _changed_fields(config, change)
-    if not fields or workflow.is_stale(known, change):
+    if not fields or ticket_sync.is_stale(known, change):
         return None
     if known.get(CASE, ticket.id) is None:  # never filed (or the mapping was lost): the whole ticket
         fields = _ticket_fields(config, ticket) | fields
@@ -196,7 +196,7 @@ def plan_note(event: EventEnvelope, config: SalesforceConfig, known: ExternalIds
     """An SLA or CSAT event: a comment on the Case (filed first if new to us); ``None`` if it exists."""
     if known.get(COMMENT, event.id) is not None:
         return None
-    lines, ticket = workflow.note_lines(event), workflow.note_ticket(event)
+    lines, ticket = ticket_sync.note_lines(event), ticket_sync.note_ticket(event)
     fields = {} if known.get(CASE, ticket.id) is not None else _ticket_fields(config, ticket)
     plan = _with_contact(config, ticket.customer_id, known)
     comment = _comment(config, event.id, _cut("\n".join(lines), MAX_COMMENT))
@@ -218,7 +218,7 @@ def plan(event: EventEnvelope, config: SalesforceConfig, known: ExternalIds) -> 
     if event.type == "message.created":
         return plan_message(Message.model_validate(event.data["message"]), config, known)
     if event.type in ("ticket.updated", "ticket.assigned"):
-        return plan_change(workflow.TicketChange.of(event), config, known)
+        return plan_change(ticket_sync.TicketChange.of(event), config, known)
     if event.type in ("ticket.sla_warning", "ticket.sla_breached", "csat.received"):
         return plan_note(event, config, known)
     return None  # message.sent, message.failed: the reply's comment was posted with its message.created

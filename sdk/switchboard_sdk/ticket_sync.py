@@ -1,9 +1,11 @@
-"""The workflow's events as HubSpot needs them: what changed on a ticket, and the text of
-the notes SLA and CSAT events leave on it.
+"""Mirroring the workflow's events into another system (a CRM, a help desk): what changed
+on a ticket, whether an event is older than what was written, and the text of the notes
+SLA and CSAT events leave there. Used by the built-in HubSpot, Salesforce and Odoo
+connectors; a third-party connector mirroring tickets can use it the same way.
 
 ``ticket.updated`` carries the ticket after the change (``data.ticket``) and
-``data.changes`` (``[{"field", "before", "after"}]``); only the fields that changed are
-written, so an edit made in HubSpot to another property is not undone.
+``data.changes`` (``[{"field", "before", "after"}]``); only the synced fields that changed
+are written, so an edit made in the other system to another field is not undone.
 ``ticket.assigned`` carries ``data.ticket`` and ``data.assignee_id``.
 
 Events of one ticket arrive in order, but a redelivered one may arrive after later ones:
@@ -20,12 +22,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
-from switchboard_sdk.models import EventEnvelope, SlaTarget, Ticket
-from switchboard_sdk.transport import ExternalIds
+
+from .models import EventEnvelope, SlaTarget, Ticket
+from .transport import ExternalIds
 
 SYNCED_FIELDS = frozenset({"status", "priority", "assignee_id"})
 VERSION = "version"  # external id kind: ticket id → the last version written
-_METRICS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution"}
+_METRICS = {"first_response": "first response", "next_response": "next response", "resolution": "resolution",
+            "follow_up": "follow-up of a low satisfaction score"}
 
 
 class _Change(BaseModel):
