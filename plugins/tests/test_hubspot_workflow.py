@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fakes import loopback_allowed
 from fakes.hubspot_server import FakeHubSpot
+from fakes.workflow_events import WorkflowEvents
 from switchboard_plugins.hubspot.config import HubSpotConfig
 from switchboard_sdk.models import EventEnvelope
 from switchboard_sdk.transport import MemoryExternalIds
@@ -24,23 +25,8 @@ def fake() -> Iterator[FakeHubSpot]:
         yield server
 
 
-def ticket(version: int = 1, **fields: Any) -> dict[str, Any]:
-    return {"id": "tkt_1", "tenant_id": "t-acme", "customer_id": "cus_1", "channel": "email", "status": "open",
-            "subject": "Refund for order 42", "created_at": NOW.isoformat(), "last_activity_at": NOW.isoformat(),
-            "version": version} | fields
-
-
-def updated(changes: dict[str, tuple[Any, Any]], version: int = 1, **fields: Any) -> EventEnvelope:
-    data = {"ticket": ticket(version, **fields), "reason": "agent edit",
-            "changes": [{"field": name, "before": before, "after": after} for name, (before, after) in changes.items()],
-            "actor": {"kind": "agent", "id": "agent-ada"}}
-    return EventEnvelope(id=f"evt_u_{version}", type="ticket.updated", tenant_id="t-acme", ticket_id="tkt_1",
-                         occurred_at=NOW, data=data)
-
-
-def event(kind: str, data: dict[str, Any], event_id: str = "evt_w_1") -> EventEnvelope:
-    return EventEnvelope(id=event_id, type=kind, tenant_id="t-acme", ticket_id="tkt_1",
-                         occurred_at=NOW, data={"ticket": ticket()} | data)
+EVENTS = WorkflowEvents(NOW, channel="email", subject="Refund for order 42")
+ticket, updated, event = EVENTS.ticket, EVENTS.updated, EVENTS.event
 
 
 def sla_target(**fields: Any) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from fakes import loopback_allowed
 from fakes.salesforce_server import CLIENT_ID, CLIENT_SECRET, FakeSalesforce
+from fakes.workflow_events import WorkflowEvents
 from pydantic import ValidationError
 from switchboard_plugins.salesforce import auth
 from switchboard_plugins.salesforce.config import SalesforceConfig
@@ -35,23 +36,8 @@ def fake() -> Iterator[FakeSalesforce]:
         yield server
 
 
-def ticket(version: int = 1, **fields: Any) -> dict[str, Any]:
-    return {"id": "tkt_1", "tenant_id": "t-acme", "customer_id": "cus_1", "channel": "web", "status": "open",
-            "subject": "Order #1001 never arrived", "created_at": NOW.isoformat(), "last_activity_at": NOW.isoformat(),
-            "version": version} | fields
-
-
-def updated(changes: dict[str, tuple[Any, Any]], version: int = 1, **fields: Any) -> EventEnvelope:
-    data = {"ticket": ticket(version, **fields), "reason": "",
-            "changes": [{"field": name, "before": before, "after": after} for name, (before, after) in changes.items()],
-            "actor": {"kind": "agent", "id": "agent-ada"}}
-    return EventEnvelope(id=f"evt_u_{version}", type="ticket.updated", tenant_id="t-acme", ticket_id="tkt_1",
-                         occurred_at=NOW, data=data)
-
-
-def event(kind: str, data: dict[str, Any], event_id: str = "evt_w_1") -> EventEnvelope:
-    return EventEnvelope(id=event_id, type=kind, tenant_id="t-acme", ticket_id="tkt_1",
-                         occurred_at=NOW, data={"ticket": ticket()} | data)
+EVENTS = WorkflowEvents(NOW, channel="web", subject="Order #1001 never arrived")
+ticket, updated, event = EVENTS.ticket, EVENTS.updated, EVENTS.event
 
 
 def sla_target(**fields: Any) -> dict[str, Any]:
