@@ -75,14 +75,7 @@ class TicketPatch(BaseModel):
     @field_validator("tags", "add_tags", "remove_tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
-        import re
-
-        if value is None:
-            return None
-        bad = [tag for tag in value if not re.fullmatch(TAG_PATTERN, tag)]
-        if bad:
-            raise ValueError(f"tags are 1-64 letters, digits or _:./- (not {bad[0]!r})")
-        return list(dict.fromkeys(tag.lower() for tag in value))
+        return None if value is None else valid_tags(value)
 
     def is_empty(self) -> bool:
         return not (self.model_fields_set - {"add_tags", "remove_tags"}) and not self.add_tags \
@@ -133,3 +126,14 @@ def apply_patch(ticket: Ticket, patch: TicketPatch) -> tuple[Ticket, list[FieldC
     changes = [FieldChange(field=name, before=getattr(ticket, name), after=updates[name])
                for name in WORKFLOW_FIELDS if name in updates and updates[name] != getattr(ticket, name)]
     return ticket.model_copy(update={c.field: c.after for c in changes}), changes
+
+
+def valid_tags(tags: list[str]) -> list[str]:
+    """Tags (tickets', customers', templates') lower-cased, each once, in order;
+    ``ValueError`` naming the first that is not 1-64 letters, digits or ``_:./-``."""
+    import re
+
+    bad = [tag for tag in tags if not re.fullmatch(TAG_PATTERN, tag)]
+    if bad:
+        raise ValueError(f"tags are 1-64 letters, digits or _:./- (not {bad[0][:64]!r})")
+    return list(dict.fromkeys(tag.lower() for tag in tags))

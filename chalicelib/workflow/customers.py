@@ -27,7 +27,7 @@ from ..storage.items import from_item, to_item
 from ..storage.keys import TenantKeys
 from ..storage.reads import _customer  # the one place a customer item becomes a Customer
 from ..storage.table import TenantTable
-from .changes import MAX_TAGS, TAG_PATTERN, ChangeActor
+from .changes import MAX_TAGS, ChangeActor, valid_tags
 from .customer_merge import MAX_TRANSACTION_ITEMS, CustomerMerge, CustomerMerges, version_condition
 
 ATTRIBUTE_KEY = r"^[a-z][a-z0-9_]{0,39}$"
@@ -52,12 +52,7 @@ class CustomerPatch(BaseModel):
     @field_validator("tags", "add_tags", "remove_tags")
     @classmethod
     def _tags(cls, value: list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        bad = [tag for tag in value if not re.fullmatch(TAG_PATTERN, tag)]
-        if bad:
-            raise ValueError(f"tags are 1-64 letters, digits or _:./- (not {bad[0]!r})")
-        return list(dict.fromkeys(tag.lower() for tag in value))
+        return None if value is None else valid_tags(value)
 
     @field_validator("attributes")
     @classmethod

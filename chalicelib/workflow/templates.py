@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from switchboard_sdk import Conflict, Customer, InvalidInput, Ticket, ticket_ref
 
-from .changes import TAG_PATTERN, TicketPatch
+from .changes import TicketPatch, valid_tags
 
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
 LANGUAGE_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
@@ -119,10 +119,7 @@ def check_text(text: str) -> str:
 
 
 def check_tags(tags: list[str]) -> list[str]:
-    bad = [tag for tag in tags if not re.fullmatch(TAG_PATTERN, tag)]
-    if bad:
-        raise ValueError(f"tags are 1-64 letters, digits or _:./- (not {_shown(bad[0])!r})")
-    return list(dict.fromkeys(tag.lower() for tag in tags))
+    return valid_tags(tags)
 
 
 # -- templates ---------------------------------------------------------------------
