@@ -22,11 +22,11 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# two workers (this machine has two cores); tests are scheduled one by one, except that a
-# module with a module-scoped fixture (a local runtime, a built wheel) keeps its tests on one
-# worker, so the fixture is made once (tests/conftest.py marks them with xdist_group)
+# two workers (this machine has two cores), tests handed out one by one so the long
+# isolation and scope matrices spread over both; a module-scoped fixture (a local runtime, a
+# built wheel) may be made once per worker, which costs less than an idle worker
 unit: $(STAMP)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest -n 2 --dist load
 
 test: lint typecheck unit
 

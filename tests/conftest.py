@@ -53,26 +53,6 @@ moto_transactions.install()  # item backups instead of whole-table copies per tr
 BOTO_SESSION = boto3.session.Session()
 
 
-SHARED_SCOPES = frozenset({"module", "package", "session"})
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests of a module that defines a module-scoped fixture (a local runtime, a built
-    wheel) stay on one xdist worker, so it is made once (``make test`` runs ``--dist
-    loadgroup``); every other test is scheduled on its own, so the long walks of the
-    isolation and scope matrices spread over both workers."""
-    shared: dict[str, bool] = {}
-    for item in items:
-        module = getattr(item, "module", None)
-        if module is None:
-            continue
-        if module.__name__ not in shared:
-            markers = (getattr(value, "_fixture_function_marker", None) for value in vars(module).values())
-            shared[module.__name__] = any(getattr(m, "scope", None) in SHARED_SCOPES for m in markers)
-        if shared[module.__name__]:
-            item.add_marker(pytest.mark.xdist_group(module.__name__))
-
-
 @pytest.fixture
 def aws() -> Iterator[AwsClients]:
     with mock_aws():
