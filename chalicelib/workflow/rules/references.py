@@ -1,7 +1,8 @@
 """What a rule names must exist when it is saved: the group or agent it assigns to, the
 SLA policy it applies, the template it sends. A rule naming a group that never existed
-would otherwise fail silently on every ticket it fires on (the run logs and skips it).
-Something deleted later is the run's business (the rule is kept, the action skipped)."""
+would otherwise fail silently on every ticket it fires on. Something deleted after the
+rule was saved is the run's business: a template reply becomes an internal note saying
+why, a ticket routed to a deleted group waits unassigned in the backlog."""
 
 from __future__ import annotations
 
