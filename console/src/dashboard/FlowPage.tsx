@@ -1,4 +1,193 @@
-// Placeholder until its owner builds it.
+// The five stages 受理 → 分诊 → 处理 → 反馈 → 回访 as a Sankey (/v1/reports/flow): how many
+// tickets entered and left each stage in the period, how many are in it now, how long they
+// stay, and the stage they wait longest in highlighted. A stage (node or row) opens the
+// inbox listing its tickets.
+import { useCallback, useMemo } from "react";
+import { Link, useNavigate } from "react-router-dom";
+import type { Stage } from "../api/types";
+import { useLocale, useT } from "../i18n";
+import { formatDuration } from "../i18n/time";
+import { reportPaths, STAGES, type Flow, type FlowLink } from "./api";
+import { EmptyNote, ExportButton, isForbidden, ReportError } from "./common";
+import { EChart, type ChartClick, type ChartOption } from "./EChart";
+import { Filters } from "./Filters";
+import { formatCount } from "./format";
+import { useRefreshTick, useReport } from "./hooks";
+import { dashboardMessages } from "./messages";
+import { useDashboardQuery } from "./query";
+import "./dashboard.css";
+
+const STAGE_COLORS: Record<Stage, string> = {
+  accept: "#5b8def", triage: "#7c6fe0", handle: "#16a3b8", resolve: "#1f8a4c", follow_up: "#b7791f",
+};
+const SLOWEST_COLOR = "#c0362c";
+
+function isStage(value: unknown): value is Stage {
+  return typeof value === "string" && (STAGES as readonly string[]).includes(value);
+}
+
+/** A Sankey has no cycles: links back to an earlier stage (reopens) are listed apart. */
+function splitLinks(links: FlowLink[]): { forward: FlowLink[]; back: FlowLink[] } {
+  const order = (stage: Stage) => STAGES.indexOf(stage);
+  const real = links.filter((link) => link.value > 0 && isStage(link.source) && isStage(link.target));
+  return {
+    forward: real.filter((link) => order(link.source) < order(link.target)),
+    back: real.filter((link) => order(link.source) > order(link.target)),
+  };
+}
+
+function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
+  const t = useT(dashboardMessages);
+  const { locale } = useLocale();
+  return useMemo<ChartOption>(() => {
+    const byStage = new Map(flow?.stages.map((stage) => [stage.stage, stage]) ?? []);
+    return {
+      tooltip: {
+        trigger: "item",
+        formatter: (params) => {
+          const item = (Array.isArray(params) ? params[0] : params) as { dataType?: string; name?: string; data?: FlowLink; value?: unknown };
+          if (item?.dataType === "edge" && item.data) {
+            return `${t(`stage_${item.data.source}`)} → ${t(`stage_${item.data.target}`)}: ${formatCount(item.data.value, locale)}`;
+          }
+          const stage = isStage(item?.name) ? byStage.get(item.name) : undefined;
+          if (!stage) return "";
+          return [`<b>${t(`stage_${stage.stage}`)}</b>`,
+            `${t("col_entered")}: ${formatCount(stage.entered, locale)} · ${t("col_left")}: ${formatCount(stage.left, locale)}`,
+            `${t("col_current")}: ${formatCount(stage.current, locale)}`,
+            `${t("median")}: ${formatDuration(stage.median_seconds, locale)} · ${t("p90")}: ${formatDuration(stage.p90_seconds, locale)}`,
+          ].join("<br/>");
+        },
+      },
+      series: [{
+        type: "sankey",
+        left: 16, right: 96, top: 16, bottom: 16,
+        nodeAlign: "left",
+        layoutIterations: 0,
+        draggable: false,
+        emphasis: { focus: "adjacency" },
+        lineStyle: { color: "gradient", opacity: 0.35, curveness: 0.5 },
+        label: {
+          formatter: (params: { name: string }) => {
+            const stage = isStage(params.name) ? byStage.get(params.name) : undefined;
+            const label = isStage(params.name) ? t(`stage_${params.name}`) : params.name;
+            return stage ? `${label}\n${formatDuration(stage.median_seconds, locale)}` : label;
+          },
+        },
+        data: STAGES.map((stage) => ({
+          name: stage,
+          itemStyle: {
+            color: flow?.slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
+            borderColor: flow?.slowest === stage ? "#7a1d16" : undefined,
+            borderWidth: flow?.slowest === stage ? 2 : 0,
+          },
+          label: { fontWeight: flow?.slowest === stage ? "bold" : "normal" },
+        })),
+        links: forward.map((link) => ({ source: link.source, target: link.target, value: link.value })),
+      }],
+    };
+  }, [flow, forward, locale, t]);
+}
+
+function StageTable({ flow, onOpen }: { flow: Flow; onOpen: (stage: Stage) => void }) {
+  const t = useT(dashboardMessages);
+  const { locale } = useLocale();
+  const count = (value: number) => formatCount(value, locale);
+  return (
+    <table className="dash-table flow-table" data-testid="flow-table">
+      <thead>
+        <tr>
+          <th>{t("col_stage")}</th>
+          <th className="num">{t("col_entered")}</th><th className="num">{t("col_left")}</th>
+          <th className="num">{t("col_current")}</th>
+          <th className="num">{t("col_median")}</th><th className="num">{t("col_p90")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {STAGES.map((name) => flow.stages.find((stage) => stage.stage === name)).map((stage) => stage && (
+          <tr key={stage.stage} data-testid={`flow-stage-${stage.stage}`} data-stage={stage.stage}
+              className={`clickable${flow.slowest === stage.stage ? " flow-slowest" : ""}`}
+              onClick={() => onOpen(stage.stage)} title={t("openInbox")}>
+            <td>
+              <i className="flow-dot" style={{ background: flow.slowest === stage.stage ? SLOWEST_COLOR : STAGE_COLORS[stage.stage] }} />
+              <Link to={`/inbox?stage=${stage.stage}`} onClick={(event) => event.stopPropagation()}>
+                {t(`stage_${stage.stage}`)}
+              </Link>
+              {flow.slowest === stage.stage && <span className="kpi-badge kpi-badge-bad" data-testid="flow-slowest">{t("slowest")}</span>}
+            </td>
+            <td className="num" data-testid="entered" data-value={stage.entered}>{count(stage.entered)}</td>
+            <td className="num" data-testid="left" data-value={stage.left}>{count(stage.left)}</td>
+            <td className="num" data-testid="current" data-value={stage.current}>{count(stage.current)}</td>
+            <td className="num" data-testid="median" data-value={stage.median_seconds ?? ""}>{formatDuration(stage.median_seconds, locale)}</td>
+            <td className="num" data-testid="p90" data-value={stage.p90_seconds ?? ""}>{formatDuration(stage.p90_seconds, locale)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+function SlowestCallout({ flow }: { flow: Flow }) {
+  const t = useT(dashboardMessages);
+  const { locale } = useLocale();
+  const stage = flow.stages.find((each) => each.stage === flow.slowest);
+  if (!stage) return <p className="flow-callout muted">{t("noSlowest")}</p>;
+  return (
+    <p className="flow-callout" data-testid="flow-callout">
+      {t("slowestCallout", { stage: t(`stage_${stage.stage}`), median: formatDuration(stage.median_seconds, locale),
+                            p90: formatDuration(stage.p90_seconds, locale) })}
+    </p>
+  );
+}
+
 export default function FlowPage() {
-  return <main className="page"><h1>FlowPage</h1></main>;
+  const t = useT(dashboardMessages);
+  const { locale } = useLocale();
+  const navigate = useNavigate();
+  const query = useDashboardQuery();
+  const [tick, refresh] = useRefreshTick();
+  const report = useReport<Flow>(reportPaths.flow, query.report, tick);
+  const flow = report.data;
+  const { forward, back } = useMemo(() => splitLinks(flow?.links ?? []), [flow]);
+  const option = useFlowOption(flow, forward);
+  const open = useCallback((stage: Stage) => navigate(`/inbox?stage=${stage}`), [navigate]);
+  const onChartClick = useCallback((event: ChartClick) => {
+    if (event.dataType === "node" && isStage(event.name)) open(event.name);
+  }, [open]);
+  const forbidden = isForbidden(report.error);
+
+  return (
+    <main className="page dash flow" data-testid="flow">
+      <header className="dash-title">
+        <h1>{t("flowTitle")}</h1>
+        {!forbidden && <ExportButton path={reportPaths.flow} query={query.report} filename={`flow-${query.report.from}-${query.report.to}.csv`} />}
+      </header>
+      <Filters query={query} updatedAt={report.at} loading={report.loading} onRefresh={refresh} />
+      {report.error !== null && <ReportError error={report.error} onRetry={refresh} />}
+      {!forbidden && flow === null && report.error === null && <div className="loading">{t("loading")}</div>}
+      {!forbidden && flow && (
+        <>
+          <SlowestCallout flow={flow} />
+          <section className="dash-panel">
+            <p className="muted">{t("flowHint")}</p>
+            <div className="dash-chart-box">
+              <EChart testId="flow-chart" option={option} height={340} onClick={onChartClick} label={t("flowTitle")} />
+              {forward.length === 0 && <div className="dash-chart-empty"><span>{t("noData")}</span><small>{t("flowEmpty")}</small></div>}
+            </div>
+            {back.length > 0 && (
+              <p className="flow-back" data-testid="flow-back">
+                {t("returned")}:{" "}
+                {back.map((link) => `${t(`stage_${link.source}`)} → ${t(`stage_${link.target}`)} ${formatCount(link.value, locale)}`).join(" · ")}
+              </p>
+            )}
+          </section>
+          <section className="dash-panel">
+            <StageTable flow={flow} onOpen={open} />
+          </section>
+          {flow.stages.every((stage) => stage.entered === 0 && stage.current === 0) && (
+            <EmptyNote title={t("noData")} hint={t("noDataHint")} />
+          )}
+        </>
+      )}
+    </main>
+  );
 }
