@@ -1,0 +1,44 @@
+// Reply templates (by short code) and macros.
+import { api } from "../../api/client";
+import type { Macro, MacroFields, Rendered, ReplyTemplate, TemplateFields } from "./types";
+
+const id = encodeURIComponent;
+
+export async function listTemplates(): Promise<ReplyTemplate[]> {
+  return (await api<{ templates: ReplyTemplate[] }>("/v1/templates")).templates;
+}
+
+export function createTemplate(code: string, fields: TemplateFields): Promise<ReplyTemplate> {
+  return api<ReplyTemplate>("/v1/templates", { method: "POST", body: { code, ...fields } });
+}
+
+export function replaceTemplate(current: ReplyTemplate, fields: TemplateFields): Promise<ReplyTemplate> {
+  return api<ReplyTemplate>(`/v1/templates/${id(current.code)}`, {
+    method: "PUT", body: { ...fields, version: current.version },
+  });
+}
+
+export function deleteTemplate(template: ReplyTemplate): Promise<ReplyTemplate> {
+  return api<ReplyTemplate>(`/v1/templates/${id(template.code)}`, {
+    method: "DELETE", query: { version: template.version },
+  });
+}
+
+export function renderTemplate(code: string, ticketId: string, language?: string): Promise<Rendered> {
+  return api<Rendered>(`/v1/templates/${id(code)}/render`, {
+    method: "POST", body: { ticket_id: ticketId, language: language || null },
+  });
+}
+
+export async function listMacros(): Promise<Macro[]> {
+  return (await api<{ macros: Macro[] }>("/v1/macros")).macros;
+}
+
+export function saveMacro(fields: MacroFields, current?: Macro): Promise<Macro> {
+  if (!current) return api<Macro>("/v1/macros", { method: "POST", body: fields });
+  return api<Macro>(`/v1/macros/${id(current.id)}`, { method: "PUT", body: { ...fields, version: current.version } });
+}
+
+export function deleteMacro(macro: Macro): Promise<Macro> {
+  return api<Macro>(`/v1/macros/${id(macro.id)}`, { method: "DELETE", query: { version: macro.version } });
+}
