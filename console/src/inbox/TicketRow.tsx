@@ -1,0 +1,58 @@
+import { useEffect, useRef } from "react";
+import { Link } from "react-router-dom";
+import type { TicketView } from "../api/types";
+import { useT } from "../i18n";
+import { useTimeFormat } from "../i18n/time";
+import { ChannelBadge } from "../ticket/parts/ChannelBadge";
+import { PriorityBadge } from "../ticket/parts/PriorityBadge";
+import { SlaBadge } from "../ticket/parts/SlaBadge";
+import { StageBadge } from "../ticket/parts/StageBadge";
+import { StatusBadge } from "../ticket/parts/StatusBadge";
+import { inboxMessages } from "./messages";
+
+/** Fields a hub may add to list rows; shown when present. */
+export type InboxTicket = TicketView & { customer_name?: string | null; preview?: string | null };
+
+interface Props {
+  ticket: InboxTicket;
+  selected: boolean;
+  customerName: string | null;
+  assigneeName: string | null;
+  onSelect: (id: string) => void;
+  onOpen: (id: string) => void;
+}
+
+export function TicketRow({ ticket, selected, customerName, assigneeName, onSelect, onOpen }: Props) {
+  const t = useT(inboxMessages);
+  const format = useTimeFormat();
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (selected) ref.current?.scrollIntoView?.({ block: "nearest" });
+  }, [selected]);
+
+  return (
+    <div ref={ref} role="row" aria-selected={selected} data-testid="ticket-row" data-ticket-id={ticket.id}
+         className={`ticket-row${selected ? " selected" : ""} prio-${ticket.priority}`}
+         onClick={() => onSelect(ticket.id)} onDoubleClick={() => onOpen(ticket.id)}>
+      <span role="cell" className="cell-channel"><ChannelBadge channel={ticket.channel} /></span>
+      <span role="cell" className="cell-subject">
+        <Link to={`/tickets/${encodeURIComponent(ticket.id)}`} className="subject" onClick={(e) => e.stopPropagation()}>
+          {ticket.subject || t("noSubject")}
+        </Link>
+        <span className="sub-line">
+          <span className="customer">{ticket.customer_name ?? customerName ?? ticket.customer_id}</span>
+          {ticket.preview && <span className="preview"> — {ticket.preview}</span>}
+          {(ticket.tags ?? []).slice(0, 3).map((tag) => <span key={tag} className="tag-chip small">{tag}</span>)}
+        </span>
+      </span>
+      <span role="cell" className="cell-status"><StatusBadge status={ticket.status} /></span>
+      <span role="cell" className="cell-priority"><PriorityBadge priority={ticket.priority} /></span>
+      <span role="cell" className="cell-stage"><StageBadge stage={ticket.stage} /></span>
+      <span role="cell" className="cell-assignee">{assigneeName ?? "—"}</span>
+      <span role="cell" className="cell-sla"><SlaBadge ticket={ticket} /></span>
+      <span role="cell" className="cell-time">
+        <time dateTime={ticket.last_activity_at}>{format(ticket.last_activity_at)}</time>
+      </span>
+    </div>
+  );
+}
