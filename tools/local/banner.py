@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .console_static import DIST
 from .demo import DemoTenant
 
 CLI = ".venv/bin/switchboard"
@@ -14,6 +15,11 @@ def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
     return "\n".join([
         "",
         "Switchboard is running (local runtime)",
+        f"  console        {demo.hub_url}/console/",
+        f"  sign in as     {demo.agent_email}   password {demo.agent_password}   (demo agent, admin)",
+        *([] if (DIST / "index.html").is_file() else
+          ["  (the console is not built: `make run` builds it, or `make console`)"]),
+        "",
         f"  hub            {demo.hub_url}",
         f"  demo tenant    {demo.tenant_id}",
         f"  web channel    POST {demo.web_hook_url}",

@@ -40,6 +40,7 @@ from chalicelib.settings import Settings
 from chalicelib.storage.aws import AwsClients
 
 from ..provision import deploy_stateful, settings_for
+from . import console_static
 from .agents import create_user_pool, seed_demo_agent
 from .banner import banner
 from .demo import DemoTenant, demo_channel_configs, seed_demo_tenant
@@ -283,6 +284,22 @@ class _RequestHandler(ChaliceRequestHandler):
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self.local_gateway = _Gateway(app_object, config)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        """The console's files (and ``/`` → ``/console/``) here, everything else to Chalice."""
+        if not console_static.is_console_path(self.path):
+            self._generic_handle()
+            return
+        found = console_static.answer(self.path)
+        self.send_response(found.status)
+        for name, value in found.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(found.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(found.body)
+
+    do_HEAD = do_GET  # noqa: N815
 
 
 class _HTTPServer(ThreadedHTTPServer):

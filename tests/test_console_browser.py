@@ -1,0 +1,237 @@
+"""The console in a real browser (Debian's chromium through Playwright) against the local
+runtime `make run` starts: the demo agent signs in; a signed WeChat message arrives and
+shows in the inbox without a reload; the agent answers with a template picked by its short
+code, the WeChat sandbox receives it and the ticket is solved; the dashboard's figures and
+the flow picture move; the Chinese UI renders; a send the provider refuses shows why and,
+retried, ends delivered. The console's files are served beside the API (same origin).
+
+One runtime and one browser for the module. Without chromium the tests skip with the
+reason, except in CI (``CI`` set), where they fail: CI installs it (``make chromium``)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.helpers import local_runtime, wait_for
+from tools.local import browser as harness
+from tools.local import samples
+from tools.local.console_static import DIST
+from tools.local.demo import DemoTenant
+from tools.local.provider_sandbox import ProviderSandbox
+
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+TEMPLATE_CODE = "parcel"
+TEMPLATE_TEXT = "Hello from {{agent.name}}: your parcel for {{ticket.ref}} leaves today."
+UI_WAIT_MS = 20_000  # the inbox polls every 3 s; the stream handler runs a few hundred ms behind
+
+
+@dataclass
+class Console:
+    demo: DemoTenant
+    sandbox: ProviderSandbox
+    auth: dict[str, str]
+    page: Page
+
+    @property
+    def hub(self) -> str:
+        return self.demo.hub_url
+
+    def api(self, path: str, body: Any = None, method: str | None = None) -> Any:
+        status, answer = harness.request(f"{self.hub}{path}", body, self.auth, method)
+        assert status < 300, (path, status, answer)
+        return answer
+
+    def ticket_with(self, channel: str, text: str) -> str:
+        def find() -> str | None:
+            for ticket in self.api("/v1/tickets")["tickets"]:
+                if ticket["channel"] != channel:
+                    continue
+                messages = self.api(f"/v1/tickets/{ticket['id']}")["messages"]
+                if any(m["text"].strip() == text for m in messages):
+                    return str(ticket["id"])
+            return None
+
+        return str(wait_for(find, f"the {channel} ticket of {text!r}"))
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    reason = harness.missing_browser()
+    if reason is not None:
+        if harness.in_ci():
+            pytest.fail(f"CI must run the browser tests: {reason}")
+        pytest.skip(reason)
+    if not (DIST / "index.html").is_file():
+        pytest.fail("the console is not built (console/dist): make console")
+    started: list[Any] = []
+    with local_runtime(tmp_path_factory.mktemp("state"), started=started, queue_workers=1) as (_, demo), \
+            harness.browser(tmp_path_factory.mktemp("profile")) as context:
+        sandbox = started[0].sandbox
+        auth = harness.agent_token(demo.hub_url, demo.agent_email, demo.agent_password)
+        harness.ensure_template(demo.hub_url, auth, TEMPLATE_CODE, TEMPLATE_TEXT)
+        page = _signed_in(context, demo)
+        yield Console(demo, sandbox, auth, page)
+
+
+def _signed_in(context: BrowserContext, demo: DemoTenant) -> Page:
+    page = context.new_page()
+    page.set_default_timeout(UI_WAIT_MS)
+    harness.sign_in(page, demo.hub_url, demo.agent_email, demo.agent_password)
+    return page
+
+
+def wechat(console: Console, text: str, openid: str) -> None:
+    config = console.demo.channels["wechat"]
+    sample = samples.wechat_text(console.demo.hook_url("wechat"), token=config["token"],
+                                 aes_key=config["encoding_aes_key"], app_id=config["app_id"], text=text, openid=openid)
+    assert _post(sample) == 200
+
+
+def sms(console: Console, text: str, sender: str) -> None:
+    token = console.demo.channels["twilio"]["auth_token"]
+    assert _post(samples.twilio_sms(console.demo.hook_url("twilio"), token, text, sender=sender)) == 200
+
+
+def _post(sample: samples.Sample) -> int:
+    sent = urllib.request.Request(sample.url, data=sample.body, headers=sample.headers, method="POST")
+    with urllib.request.urlopen(sent, timeout=10) as answer:
+        return int(answer.status)
+
+
+def figures(page: Page, hub: str) -> dict[str, float]:
+    """The dashboard's volume tile and the flow table's numbers, as the pages show them."""
+    page.goto(f"{hub}/console/dashboard")
+    volume = page.get_by_test_id("kpi-volume").get_by_test_id("kpi-value")
+    volume.wait_for()
+    shown = {"volume": _number(volume.get_attribute("data-value") or volume.inner_text())}
+    page.goto(f"{hub}/console/flow")
+    page.get_by_test_id("flow-chart").wait_for()
+    for stage in ("accept", "resolve"):
+        for cell in ("entered", "current"):
+            found = page.get_by_test_id(f"flow-stage-{stage}").get_by_test_id(cell)
+            shown[f"{stage}.{cell}"] = _number(found.get_attribute("data-value") or found.inner_text())
+    return shown
+
+
+def _number(text: str) -> float:
+    match = re.search(r"-?\d+(?:\.\d+)?", text.replace(",", ""))
+    assert match, f"no number in {text!r}"
+    return float(match.group())
+
+
+def moved(page: Page, hub: str, before: dict[str, float], expect: dict[str, float]) -> dict[str, float]:
+    """The figures once each named one has grown by its amount (the aggregates trail the stream)."""
+    def probe() -> dict[str, float] | None:
+        now = figures(page, hub)
+        return now if all(now[key] - before[key] >= grow for key, grow in expect.items()) else None
+
+    return dict(wait_for(probe, f"the dashboard to move by {expect} from {before}", timeout=60))
+
+
+def test_the_console_is_served_beside_the_api(console: Console) -> None:
+    status, headers, body = _get(f"{console.hub}/", follow=False)
+    assert (status, headers["location"]) == (302, "/console/")
+    status, headers, body = _get(f"{console.hub}/console/tickets/tkt_anything")  # a route of the app: index.html
+    assert status == 200
+    assert headers["content-type"].startswith("text/html")
+    assert headers["cache-control"] == "no-cache"
+    asset = re.search(rb'src="(/console/assets/[^"]+\.js)"', body)
+    assert asset, body[:500]
+    status, headers, _ = _get(console.hub + asset.group(1).decode())
+    assert (status, headers["content-type"]) == (200, "text/javascript; charset=utf-8")
+    assert "immutable" in headers["cache-control"]
+    assert "max-age=31536000" in headers["cache-control"]
+    assert _get(f"{console.hub}/console/assets/missing-0000.js")[0] == 404
+    assert _get(f"{console.hub}/console/..%2f..%2fapp.py")[2].startswith(b"<!doctype html>"), "never outside dist"
+    assert _get(f"{console.hub}/v1/nothing-here")[0] == 404, "the API still answers its own paths"
+
+
+def _get(url: str, follow: bool = True) -> tuple[int, dict[str, str], bytes]:
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any) -> None:
+            return None
+
+    opener = urllib.request.build_opener(*([] if follow else [NoRedirect()]))
+    try:
+        with opener.open(url, timeout=10) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
+    except urllib.error.HTTPError as err:
+        return err.code, {k.lower(): v for k, v in err.headers.items()}, err.read()
+
+
+def test_a_wechat_message_is_answered_with_a_template_and_solved(console: Console) -> None:
+    page, text = console.page, f"我的包裹在哪里? {secrets.token_hex(3)}"
+    before = figures(page, console.hub)
+    page.goto(f"{console.hub}/console/inbox")
+    page.get_by_test_id("ticket-list").wait_for()
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
+    wechat(console, text, openid="oConsoleUser")
+    ticket_id = console.ticket_with("wechat", text)
+    page.locator(f'[data-testid="ticket-row"][data-ticket-id="{ticket_id}"]').wait_for()
+    assert page.evaluate("window.__sameDocument === true"), "the row came without a reload"
+
+    page.locator(f'[data-testid="ticket-row"][data-ticket-id="{ticket_id}"]').click()
+    page.wait_for_url(f"**/console/tickets/{ticket_id}")
+    reply_box = page.get_by_test_id("reply-box")
+    reply_box.click()
+    reply_box.press_sequentially(f"/{TEMPLATE_CODE}")
+    page.locator(f'[data-testid="template-suggestion"][data-code="{TEMPLATE_CODE}"]').click()
+    page.wait_for_function("el => el.value.includes('Dana Demo')", arg=reply_box.element_handle())
+    written = reply_box.input_value()
+    assert "{{" not in written, written
+    assert f"/{TEMPLATE_CODE}" not in written, written
+    page.get_by_test_id("send-reply").click()
+    # WeChat reports no delivery: the API's acceptance (sent) is as far as a WeChat reply goes
+    page.locator('[data-testid="message-status"][data-status="sent"]').wait_for()
+    fake = console.sandbox.wechat
+    assert fake is not None
+    assert [m.content for m in fake.accepted if m.touser == "oConsoleUser"] == [written.strip()]
+
+    page.get_by_test_id("ticket-status").select_option("solved")
+    wait_for(lambda: console.api(f"/v1/tickets/{ticket_id}")["ticket"]["status"] == "solved", "the ticket solved")
+    after = moved(page, console.hub, before, {"volume": 1, "accept.entered": 1, "resolve.entered": 1})
+    assert after["resolve.current"] >= before["resolve.current"] + 1, (before, after)
+
+
+def test_the_chinese_ui_renders(console: Console) -> None:
+    page = console.page
+    page.goto(f"{console.hub}/console/inbox")
+    page.get_by_role("button", name="中文").click()
+    try:
+        page.get_by_role("link", name="收件箱").wait_for()
+        page.get_by_role("link", name="仪表盘").wait_for()
+        assert page.evaluate("document.documentElement.lang").startswith("zh")
+    finally:
+        page.get_by_role("button", name="English").click()
+        page.get_by_role("link", name="Inbox").wait_for()
+
+
+def test_a_refused_send_shows_its_reason_and_is_retried_to_delivered(console: Console) -> None:
+    page, text = console.page, f"Where is my parcel? {secrets.token_hex(3)}"
+    sms(console, text, sender="+14155550188")
+    ticket_id = console.ticket_with("twilio", text)
+    assert console.sandbox.fail_next("twilio", 21610)  # Twilio: the recipient unsubscribed
+    page.goto(f"{console.hub}/console/tickets/{ticket_id}")
+    page.get_by_test_id("reply-box").fill("Sorry for the trouble")
+    page.get_by_test_id("send-reply").click()
+    page.locator('[data-testid="message-status"][data-status="failed"]').wait_for()
+    reason = page.get_by_test_id("message-error").inner_text()
+    assert "21610" in reason or "unsubscribed" in reason.lower(), reason
+    page.get_by_test_id("retry-message").click()
+    page.locator('[data-testid="message-status"][data-status="delivered"]').wait_for()
+    assert page.get_by_test_id("message-error").count() == 0
+    twilio = console.sandbox.twilio
+    assert twilio is not None
+    assert [m.to for m in twilio.accepted if m.body == "Sorry for the trouble"] == ["+14155550188"]
+
