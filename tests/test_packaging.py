@@ -81,6 +81,13 @@ def test_zip_has_app_and_chalicelib(package: Package) -> None:
     assert "chalicelib/hub.py" in package.names
 
 
+def test_the_console_is_not_in_the_zip(package: Package) -> None:
+    """The console is served by CloudFront from its bucket (and locally by the runtime's
+    HTTP handler), never from Lambda: no build, no sources, no node_modules."""
+    assert [n for n in package.names if n.split("/")[0] == "console" or "node_modules/" in n
+            or n.endswith((".tsx", ".css")) or n.startswith("assets/")] == []
+
+
 def test_zip_has_sdk_and_plugins(package: Package) -> None:
     assert "switchboard_sdk/__init__.py" in package.names
     assert "switchboard_plugins/__init__.py" in package.names

@@ -9,6 +9,7 @@ tests; a real deployment merges the whole file, see README).
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,9 +23,13 @@ TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.json"
 # function invoke settings refer to resources only `chalice package` generates
 # (the local runtime plays them: see tools.local). moto's CloudFormation has no Cognito: the
 # agents' user pool is made through the cognito-idp API instead (tests/agents_support.py).
+# The console's CloudFront distribution fronts the generated API (the local runtime serves
+# the console itself: tools/local/console_static.py), and moto's CloudFormation has no CloudFront.
 NOT_EMULATED = frozenset({
     "AWS::S3::BucketPolicy", "AWS::ApiGateway::GatewayResponse", "AWS::Lambda::EventInvokeConfig",
     "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
+    "AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::Function",
 })
 
 
@@ -37,8 +42,18 @@ def stateful_template(path: Path = TEMPLATE) -> dict[str, Any]:
         "AWSTemplateFormatVersion": template["AWSTemplateFormatVersion"],
         "Description": "Switchboard stateful resources",
         "Resources": resources,
-        "Outputs": template.get("Outputs", {}),
+        "Outputs": {name: spec for name, spec in template.get("Outputs", {}).items()
+                    if _names_only(spec, set(resources))},  # an output of a left-out resource goes too
     }
+
+
+def _names_only(spec: Any, deployed: set[str]) -> bool:
+    """Whether every resource ``spec`` refers to (Ref, Fn::GetAtt, Fn::Sub) is in ``deployed``."""
+    text = json.dumps(spec)
+    named = set(re.findall(r'"Ref": "([A-Za-z0-9]+)"', text))
+    named |= set(re.findall(r'"Fn::GetAtt": \["([A-Za-z0-9]+)"', text))
+    named |= set(re.findall(r"\$\{([A-Za-z0-9]+)[.}]", text))
+    return named <= deployed
 
 
 def deploy_stateful(cloudformation: Any, stack_name: str = "switchboard", timeout: float = 60) -> dict[str, str]:
