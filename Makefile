@@ -4,7 +4,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint typecheck unit package schemas bench reliability clean
+.PHONY: install run test lint typecheck unit package schemas bench reliability clean \
+	console console-check chromium screenshots publish-console
+
+# The console (console/, Vite + React + TypeScript): `npm ci` from the lockfile when the
+# lockfile changed (the stamp sits inside node_modules, so deleting it reinstalls too), then
+# `vite build` into console/dist when a source changed. The local runtime serves the build.
+NPM           := npm
+CONSOLE_STAMP := console/node_modules/.installed-stamp
+CONSOLE_BUILT := console/dist/index.html
+CONSOLE_SRC   := $(shell find console/src console/public -type f 2>/dev/null) \
+	console/index.html console/vite.config.ts console/tsconfig.json console/package.json
 
 $(STAMP): pyproject.toml sdk/pyproject.toml plugins/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,8 +23,36 @@ $(STAMP): pyproject.toml sdk/pyproject.toml plugins/pyproject.toml
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) console
 	$(BIN)/switchboard dev
+
+$(CONSOLE_STAMP): console/package-lock.json console/package.json
+	@command -v $(NPM) >/dev/null 2>&1 || { echo "make: the console needs Node.js 20+ and npm" \
+		"(Debian: apt-get install nodejs npm; or https://nodejs.org); '$(NPM)' was not found" >&2; exit 1; }
+	cd console && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+$(CONSOLE_BUILT): $(CONSOLE_STAMP) $(CONSOLE_SRC)
+	cd console && npx --no-install vite build --logLevel warn
+	touch $@
+
+console: $(CONSOLE_BUILT)
+
+# the console's type-check and lint (part of `make test`)
+console-check: $(CONSOLE_STAMP)
+	cd console && npx --no-install tsc --noEmit -p tsconfig.json
+	cd console && npx --no-install eslint --max-warnings 0 src
+
+# Debian's chromium for the browser tests (tests/test_console_browser.py drives it with
+# Playwright; never `playwright install`). Installed when missing, as root; `apt-get update`
+# only if the install fails. Elsewhere, the tests skip with the reason unless CI is set.
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
+	elif [ -n "$$CI" ]; then echo "make: chromium is missing and cannot be installed (need root and apt-get)" >&2; exit 1; \
+	else echo "make: chromium is missing (sudo apt-get install chromium): the browser tests will skip" >&2; fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -25,10 +63,18 @@ typecheck: $(STAMP)
 # two workers (this machine has two cores), tests handed out one by one so the long
 # isolation and scope matrices spread over both; a module-scoped fixture (a local runtime, a
 # built wheel) may be made once per worker, which costs less than an idle worker
-unit: $(STAMP)
+unit: $(STAMP) console chromium
 	$(BIN)/pytest -n 2 --dist load
 
-test: lint typecheck unit
+test: lint typecheck console-check unit
+
+# docs/images/console-*.png from the local runtime with seeded demo data
+screenshots: $(STAMP) console chromium
+	$(BIN)/python -m tools.screenshots docs/images
+
+# upload console/dist to the stack's console bucket (docs/deploy.md): STACK=switchboard-dev
+publish-console: $(STAMP) console
+	$(BIN)/python -m tools.console_publish --stack $(or $(STACK),switchboard-dev)
 
 schemas: $(STAMP)
 	$(BIN)/switchboard schemas docs/schemas
