@@ -31,7 +31,7 @@ export default function AgentsPage() {
         <button type="button" className="primary" data-testid="agent-invite" onClick={() => setEditing("new")}>
           {t("inviteAgent")}
         </button>
-        <label className="check">
+        <label className="admin-check">
           <input type="checkbox" checked={withRemoved} onChange={(event) => setWithRemoved(event.target.checked)} />
           {t("showRemoved")}
         </label>

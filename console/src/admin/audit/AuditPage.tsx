@@ -49,7 +49,7 @@ export default function AuditPage() {
         <input list="audit-actions" value={typed} placeholder={t("filterAction")} data-testid="audit-action"
                onChange={(event) => setTyped(event.target.value)} />
         <datalist id="audit-actions">{knownActions.map((name) => <option key={name} value={name} />)}</datalist>
-        <label className="check">
+        <label className="admin-check">
           {t("pageSize")}
           <select value={limit} data-testid="audit-limit" onChange={(event) => apply(typed, Number(event.target.value))}>
             {[20, 50, 100].map((size) => <option key={size} value={size}>{size}</option>)}

@@ -31,7 +31,7 @@ export function ConfirmButton({ label, question, onConfirm, onDone, testId, dang
 
   return (
     <>
-      <button type="button" className={danger ? "danger" : undefined} data-testid={testId}
+      <button type="button" className={danger ? "admin-danger" : undefined} data-testid={testId}
               disabled={disabled} onClick={() => { action.clear(); setOpen(true); }}>
         {label}
       </button>
@@ -41,7 +41,7 @@ export function ConfirmButton({ label, question, onConfirm, onDone, testId, dang
           <ErrorBox error={action.error} />
           <div className="admin-actions">
             <button type="button" onClick={() => setOpen(false)} disabled={action.busy}>{t("cancel")}</button>
-            <button type="button" className={danger ? "danger solid" : "primary"} data-testid="confirm-yes"
+            <button type="button" className={danger ? "admin-danger solid" : "primary"} data-testid="confirm-yes"
                     disabled={action.busy} onClick={() => void confirm()}>
               {action.busy ? t("working") : label}
             </button>

@@ -23,7 +23,7 @@ export function CopyButton({ value, testId }: { value: string; testId?: string }
   }
 
   return (
-    <button type="button" className="small" data-testid={testId ?? "copy"} onClick={() => void copy()}>
+    <button type="button" className="admin-small" data-testid={testId ?? "copy"} onClick={() => void copy()}>
       {copied ? t("copied") : t("copy")}
     </button>
   );

@@ -12,7 +12,7 @@ export function MultiCheck<V extends string>({ options, value, onChange, testId 
   return (
     <span className="admin-multi" data-testid={testId}>
       {options.map((option) => (
-        <label key={option.value} className="check">
+        <label key={option.value} className="admin-check">
           <input type="checkbox" checked={value.includes(option.value)} value={option.value}
                  onChange={(event) => toggle(option.value, event.target.checked)} />
           {option.label}

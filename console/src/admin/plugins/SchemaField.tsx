@@ -27,7 +27,7 @@ export function SchemaField({ field, value, stored, problem, onChange }: Props) 
 
   if (kind === "boolean") {
     return (
-      <label className="check" title={node.description}>
+      <label className="admin-check" title={node.description}>
         <input type="checkbox" checked={Boolean(value)} data-testid={id} onChange={(event) => onChange(event.target.checked)} />
         {label}
       </label>

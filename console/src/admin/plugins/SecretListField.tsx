@@ -24,7 +24,7 @@ export function SecretListField({ name, value, max, onChange }: Props) {
             {t("secretSet")} {marker.id && <code>#{marker.id.slice(0, 6)}</code>} {marker.updated_at && time(marker.updated_at)}
             {marker.grace_until && ` · ${t("secretGrace", { time: time(marker.grace_until) })}`}
           </span>
-          <button type="button" className="small danger"
+          <button type="button" className="admin-small admin-danger"
                   onClick={() => onChange({ ...value, kept: value.kept.filter((_, at) => at !== index) })}>{t("remove")}</button>
         </span>
       ))}
@@ -39,7 +39,7 @@ export function SecretListField({ name, value, max, onChange }: Props) {
       ))}
       {count === 0 && <span className="admin-badge">{t("secretNotSet")}</span>}
       <div>
-        <button type="button" className="small" disabled={count >= max} data-testid={`config-${name}-add`}
+        <button type="button" className="admin-small" disabled={count >= max} data-testid={`config-${name}-add`}
                 onClick={() => onChange({ ...value, added: [...value.added, ""] })}>+ {t("addSecret")}</button>
       </div>
     </div>

@@ -118,7 +118,7 @@ export function RuleEditor({ rule, refs, onClose, onSaved }: Props) {
                 <input type="number" min={0} value={draft.position} data-testid="rule-position"
                        onChange={(event) => set({ position: event.target.value })} />
               </Field>
-              <label className="check">
+              <label className="admin-check">
                 <input type="checkbox" checked={draft.enabled} data-testid="rule-enabled"
                        onChange={(event) => set({ enabled: event.target.checked })} />
                 {t("enabled")}

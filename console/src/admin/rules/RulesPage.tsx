@@ -37,6 +37,10 @@ export default function RulesPage() {
   const plugins = useLoad(listPlugins);
   const [editing, setEditing] = useState<Rule | "new" | null>(null);
   const [history, setHistory] = useState<Rule | null>(null);
+  const who = (by: string) => {
+    const agent = agents.data?.find((a) => `agent:${a.id}` === by);
+    return agent ? agent.name : by;
+  };
   const toggle = useAction(async (rule: Rule) => {
     await replaceRule(rule.id, { ...bodyOfRule(rule), enabled: rule.enabled === false }, rule.version);
     rules.reload();
@@ -72,14 +76,14 @@ export default function RulesPage() {
               <td>{rule.position}</td>
               <td>{rule.name}</td>
               <td>
-                <label className="check">
+                <label className="admin-check">
                   <input type="checkbox" checked={rule.enabled !== false} disabled={toggle.busy} data-testid="rule-toggle"
                          onChange={() => void toggle.run(rule)} />
                   {rule.enabled === false ? t("disabled") : t("enabled")}
                 </label>
               </td>
               <td>v{rule.version}</td>
-              <td>{time(rule.updated_at)} <small>{rule.updated_by}</small></td>
+              <td>{time(rule.updated_at)} <small>{who(rule.updated_by)}</small></td>
               <td className="actions">
                 <button type="button" data-testid="rule-edit" onClick={() => setEditing(rule)}>{t("edit")}</button>
                 <button type="button" data-testid="rule-history" onClick={() => setHistory(rule)}>{t("history")}</button>

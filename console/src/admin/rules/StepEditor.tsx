@@ -71,7 +71,7 @@ export function StepEditor({ step, specs, prefix, refs, onChange, onRemove, test
         {Object.keys(specs).map((type) => <option key={type} value={type}>{t(`${prefix}${type}` as AdminKey)}</option>)}
       </select>
       {(specs[step.type] ?? []).map((field) => (
-        <label key={field.name} className={field.kind === "bool" ? "check" : "admin-field"}>
+        <label key={field.name} className={field.kind === "bool" ? "admin-check" : "admin-field"}>
           {field.kind === "bool" ? <>{input(field)} {label(field.name)}</> : <><span className="label">{label(field.name)}</span>{input(field)}</>}
         </label>
       ))}

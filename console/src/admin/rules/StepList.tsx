@@ -28,7 +28,7 @@ export function StepList({ steps, specs, prefix, refs, onChange, addLabel, testI
       ))}
       {steps.length === 0 && <span className="admin-empty">{t("none")}</span>}
       <div>
-        <button type="button" className="small" data-testid={`${testId}-add`}
+        <button type="button" className="admin-small" data-testid={`${testId}-add`}
                 onClick={() => onChange([...steps, blankStep(firstType, specs)])}>+ {addLabel}</button>
       </div>
     </div>

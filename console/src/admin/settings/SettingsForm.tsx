@@ -125,7 +125,7 @@ export function SettingsForm({ tenant, calendars }: Props) {
       </fieldset>
       <fieldset>
         <legend>{t("surveys")}</legend>
-        <label className="check">
+        <label className="admin-check">
           <input type="checkbox" checked={draft.surveys.enabled} data-testid="settings-surveys-enabled"
                  onChange={(event) => setSurveys({ enabled: event.target.checked })} />
           {t("surveysEnabled")}

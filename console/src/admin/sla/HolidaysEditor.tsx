@@ -14,7 +14,7 @@ export function HolidaysEditor({ holidays, onChange }: { holidays: string[]; onC
     <div className="admin-form" data-testid="calendar-holidays">
       <div className="admin-interval">
         <input type="date" value={date} data-testid="holiday-date" onChange={(event) => setDate(event.target.value)} />
-        <button type="button" className="small" disabled={!date || holidays.length >= 1000} data-testid="holiday-add" onClick={add}>
+        <button type="button" className="admin-small" disabled={!date || holidays.length >= 1000} data-testid="holiday-add" onClick={add}>
           + {t("addHoliday")}
         </button>
       </div>

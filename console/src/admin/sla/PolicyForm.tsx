@@ -140,7 +140,7 @@ export function PolicyForm({ policy, calendars, groups, onClose, onSaved }: Prop
           {tried && problems.targets && <small className="problem admin-error">{problems.targets}</small>}
         </fieldset>
         <div className="admin-row">
-          <label className="check">
+          <label className="admin-check">
             <input type="checkbox" checked={businessHours} data-testid="policy-business-hours"
                    onChange={(event) => setBusinessHours(event.target.checked)} />
             {t("useBusinessHours")}

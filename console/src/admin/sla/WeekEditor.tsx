@@ -36,7 +36,7 @@ export function WeekEditor({ week, onChange }: Props) {
                 </div>
               ))}
             </div>
-            <button type="button" className="small" disabled={intervals.length >= 12} data-testid={`calendar-${day}-add`}
+            <button type="button" className="admin-small" disabled={intervals.length >= 12} data-testid={`calendar-${day}-add`}
                     onClick={() => setDay(day, [...intervals, { start: "09:00", end: "18:00" }])}>+ {t("addInterval")}</button>
           </div>
         );

@@ -113,7 +113,7 @@ export function TemplateForm({ template, onClose, onSaved }: Props) {
           ))}
           {tried && problems.texts && <small className="admin-error">{problems.texts}</small>}
           <div>
-            <button type="button" className="small" disabled={texts.length >= 8} data-testid="template-add-language"
+            <button type="button" className="admin-small" disabled={texts.length >= 8} data-testid="template-add-language"
                     onClick={() => setTexts([...texts, { language: "", text: "" }])}>+ {t("addLanguage")}</button>
           </div>
         </fieldset>
