@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-VIEWPORT = {"width": 1366, "height": 860}
+WIDTH, HEIGHT = 1366, 860
 
 
 def missing_browser() -> str | None:
@@ -50,7 +50,7 @@ def browser(profile: Path) -> Iterator[BrowserContext]:
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
-            viewport=VIEWPORT, locale="en-US", timezone_id="UTC",
+            viewport={"width": WIDTH, "height": HEIGHT}, locale="en-US", timezone_id="UTC",
         )
         try:
             yield context
