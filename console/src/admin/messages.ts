@@ -9,7 +9,7 @@ const en = {
   // common
   save: "Save", create: "Create", cancel: "Cancel", edit: "Edit", delete: "Delete", close: "Close",
   working: "Working…", loading: "Loading…", reload: "Reload", copy: "Copy", copied: "Copied",
-  refused: "Refused:", conflict: "Changed meanwhile (reload and try again):", none: "—", yes: "Yes", no: "No",
+  refused: "Refused:", conflict: "Conflict:", none: "—", yes: "Yes", no: "No",
   name: "Name", description: "Description", actions: "Actions", empty: "Nothing here yet.", required: "Required",
   updated: "Updated", created: "Created", version: "Version", position: "Position", enabled: "Enabled",
   disabled: "Disabled", status: "Status", json: "JSON", form: "Form", invalidJson: "Not valid JSON: {reason}",
@@ -133,7 +133,7 @@ export const adminMessages: Messages<Key> = {
     notAllowed: "只有租户管理员可以进入管理区。",
     save: "保存", create: "创建", cancel: "取消", edit: "编辑", delete: "删除", close: "关闭", working: "处理中…",
     loading: "加载中…", reload: "刷新", copy: "复制", copied: "已复制", refused: "被拒绝：",
-    conflict: "已被他人修改（请刷新后重试）：", none: "—", yes: "是", no: "否", name: "名称", description: "描述",
+    conflict: "冲突：", none: "—", yes: "是", no: "否", name: "名称", description: "描述",
     actions: "操作", empty: "暂无内容。", required: "必填", updated: "更新时间", created: "创建时间", version: "版本",
     position: "顺序", enabled: "已启用", disabled: "已停用", status: "状态", json: "JSON", form: "表单",
     invalidJson: "JSON 无效：{reason}", confirmDelete: "删除“{name}”？此操作无法撤销。", add: "添加", remove: "移除",

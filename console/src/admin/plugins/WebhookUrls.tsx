@@ -12,7 +12,7 @@ export function WebhookUrls({ plugin }: { plugin: Plugin }) {
   const given = plugin.webhook_urls ?? [];
   const urls = given.length ? given : [`${window.location.origin}/hooks/${encodeURIComponent(me.tenant_id)}/${encodeURIComponent(plugin.name)}`];
   return (
-    <div data-testid="plugin-webhook">
+    <div data-testid="plugin-webhook-urls">
       <strong>{t("webhookUrl")}</strong>
       {urls.map((url) => (
         <div key={url} className="admin-url">
