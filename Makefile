@@ -84,12 +84,13 @@ schemas: $(STAMP)
 package: $(STAMP)
 	$(BIN)/python -m tools.packaging $(foreach wheel,$(EXTRA_PLUGINS),--plugin-wheel $(wheel))
 
-bench: $(STAMP)
+bench: $(STAMP) console
 	$(BIN)/python benchmarks/ingest.py
 	$(BIN)/python benchmarks/channels.py
 	$(BIN)/python benchmarks/delivery.py
 	$(BIN)/python benchmarks/outbound.py
 	$(BIN)/python benchmarks/workflow.py
+	$(BIN)/python benchmarks/console.py
 
 # the delivery reliability test alone (1,000 events across 50 tickets through failures,
 # then dead letters replayed; about three minutes); `make test` runs it too
