@@ -37,6 +37,14 @@ def json_response(body: Any, status: int = 200) -> Response:
     return Response(body=json.dumps(body), status_code=status, headers=dict(JSON))
 
 
+def tagged_response(body: Any, etag: str) -> Response:
+    """An answer with its entity tag (``ETag``); ``body`` ``None``: 304 Not Modified, no body."""
+    headers: dict[str, str | list[str]] = {"ETag": etag, "Cache-Control": "no-cache"}
+    if body is None:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=json.dumps(body), status_code=200, headers={**JSON, **headers})
+
+
 def text_response(body: str, content_type: str, *, filename: str | None = None) -> Response:
     """A download (CSV): the text, its type, and a file name to save it under."""
     # spelled as Chalice checks it: "content-type" would get a second, JSON Content-Type beside it

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from switchboard_sdk import BadPayload, Conflict, Forbidden, InvalidInput, NotFound
 
 from ..agents.directory import (
@@ -36,11 +36,16 @@ from ..agents.directory import (
 )
 from ..agents.pool import UserPool
 from ..storage.conventions import iso
+from ..storage.preferences import PreferenceStore
 from ..tenancy.audit import AuditLog
+from ..tenancy.tenants import TenantRecord
 from .access import ADMIN_SCOPES, Access, ApiCall, Caller
 from .session import EMAIL_PATTERN, NOT_SET_UP
+from .ticket_params import FILTER_PARAMS, parse_filters
 
 LISTED_STATUSES = {"active", "deactivated", "removed"}
+MAX_VIEWS = 20
+MAX_FILTER_VALUE = 4000
 GroupIds = list[str]
 T = TypeVar("T")
 CAPACITY = "Open tickets automatic assignment gives the agent at most (0: none; a supervisor may assign more)."
@@ -76,10 +81,63 @@ class AgentList(BaseModel):
     agents: list[AgentView]
 
 
+ConsoleLanguage = Literal["en", "zh"]
+
+
+class TenantInfo(BaseModel):
+    name: str
+    time_zone: str = Field(description="IANA time zone: the console shows every time in it.")
+    language: ConsoleLanguage = Field(description="The console's language for agents who chose none.")
+
+
+class SavedView(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    name: str = Field(min_length=1, max_length=60)
+    filters: dict[str, str] = Field(default_factory=dict, max_length=len(FILTER_PARAMS),
+                                    description="GET /v1/tickets query parameters: " + ", ".join(FILTER_PARAMS))
+
+    @field_validator("filters")
+    @classmethod
+    def _list_filters(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - set(FILTER_PARAMS))
+        if unknown:
+            raise ValueError(f"not a ticket list filter: {', '.join(unknown)[:200]}")
+        if any(len(v) > MAX_FILTER_VALUE for v in value.values()):
+            raise ValueError(f"a filter's value is at most {MAX_FILTER_VALUE} characters")
+        try:
+            parse_filters(value)  # as GET /v1/tickets checks them
+        except BadPayload as err:
+            raise ValueError(err.message) from None
+        return value
+
+
+class Preferences(BaseModel):
+    language: ConsoleLanguage | None = Field(default=None, description="None: the tenant's language.")
+    views: list[SavedView] = Field(default_factory=list)
+
+
+class PreferencesUpdate(BaseModel):
+    """What to change (a field left out stays as it is)."""
+
+    model_config = ConfigDict(extra="forbid")
+    language: ConsoleLanguage | None = None
+    views: list[SavedView] | None = Field(default=None, max_length=MAX_VIEWS)
+
+    @field_validator("views")
+    @classmethod
+    def _distinct(cls, value: list[SavedView] | None) -> list[SavedView] | None:
+        if value is not None and len({view.id for view in value}) < len(value):
+            raise ValueError("each view needs an id of its own")
+        return value
+
+
 class Me(BaseModel):
     agent: AgentView
     tenant_id: str
     scopes: list[str] = Field(description="What the agent's role allows.")
+    tenant: TenantInfo
+    preferences: Preferences
 
 
 class SetAvailability(BaseModel):
@@ -107,19 +165,39 @@ class GroupList(BaseModel):
 
 class AgentApi:
     def __init__(self, access: Access, store: AgentStore, pool: UserPool | None, audit: AuditLog,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], *, tenant_of: Callable[[str], TenantRecord],
+                 preferences: PreferenceStore) -> None:
         self._access = access
         self._store = store
         self._pool = pool
         self._audit = audit
         self._clock = clock
+        self._tenant_of = tenant_of  # the tenant's record (cached)
+        self._preferences = preferences
 
     # -- the caller itself -------------------------------------------------------
 
     def me(self, call: ApiCall) -> Me:
+        """The agent, its scopes, its tenant's name, time zone and language, and its own preferences."""
         caller = self._access.agent(call)
         assert caller.agent is not None  # Access.agent admits agents only
-        return Me(agent=caller.agent.view(), tenant_id=caller.tenant_id, scopes=sorted(caller.scopes))
+        settings = (tenant := self._tenant_of(caller.tenant_id)).settings
+        info = TenantInfo(name=tenant.name, time_zone=settings.time_zone, language=_console_language(settings.language))
+        stored = self._preferences.of(caller.tenant_id).get(caller.agent.id)
+        return Me(agent=caller.agent.view(), tenant_id=caller.tenant_id, scopes=sorted(caller.scopes), tenant=info,
+                  preferences=Preferences.model_validate(stored))
+
+    def set_preferences(self, call: ApiCall) -> Preferences:
+        """Change the signed-in agent's language or saved views (one write; what is left out stays)."""
+        caller = self._access.agent(call)
+        assert caller.agent is not None
+        request = call.json(PreferencesUpdate)
+        changes = request.model_dump(mode="json", include=request.model_fields_set)
+        if "views" in changes and changes["views"] is None:
+            changes["views"] = []  # null views: none saved
+        stored = self._preferences.of(caller.tenant_id).update(caller.agent.id, changes) if changes else \
+            self._preferences.of(caller.tenant_id).get(caller.agent.id)
+        return Preferences.model_validate(stored)
 
     def set_availability(self, call: ApiCall) -> AgentView:
         caller = self._access.agent(call)
@@ -254,6 +332,11 @@ class AgentApi:
         if self._pool is None:
             raise NotFound(NOT_SET_UP)
         return self._pool
+
+
+def _console_language(tag: str) -> Literal["en", "zh"]:
+    """The console's language for a tenant's (zh, zh-CN, zh-Hant → zh; everything else English)."""
+    return "zh" if tag.split("-")[0].lower() == "zh" else "en"
 
 
 def _audit_view(subject: Agent | Group | None) -> dict[str, Any] | None:

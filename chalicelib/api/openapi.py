@@ -34,6 +34,8 @@ from .agents import (
 from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
 from .openapi_config import CONFIG_OPERATIONS
+from .openapi_console import CONSOLE_OPERATIONS, TICKET_FILTERS
+from .openapi_reports import REPORT_OPERATIONS
 from .openapi_types import CURSOR, LIMIT, Operation, Query
 from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
@@ -115,7 +117,6 @@ class OpenApiDocument(BaseModel):
     paths: dict[str, Any]
 
 
-TICKET_STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed", "merged")
 WEBHOOK_ERRORS = (400, 401, 403, 404, 405, 413, 429)
 TENANT_ADMIN = ("tenant-admin",)
 REPLY = ("tenant-admin", "reply")
@@ -131,8 +132,8 @@ OPERATIONS: tuple[Operation, ...] = (
               Health, status=202, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
     Operation("post", "/hooks/{tenant}/{channel}/mime", "provider_webhook_mime", "Mailgun's raw-MIME route",
               "webhooks", Health, status=202, scopes=(), errors=WEBHOOK_ERRORS, provider=True),
-    Operation("get", "/v1/tickets", "list_tickets", "List tickets, newest activity first", "tickets", TicketPage,
-              query=(Query("status", {"type": "string", "enum": list(TICKET_STATUSES)}), LIMIT, CURSOR)),
+    Operation("get", "/v1/tickets", "list_tickets", "List tickets, newest activity first (filters are ANDed)",
+              "tickets", TicketPage, query=(*TICKET_FILTERS, LIMIT, CURSOR)),
     Operation("get", "/v1/tickets/{ticket_id}", "get_ticket", "A ticket and its messages", "tickets",
               TicketDetail, errors=(401, 403, 404, 429)),
     Operation("post", "/v1/tickets/{ticket_id}/messages", "post_message",
@@ -236,6 +237,8 @@ OPERATIONS: tuple[Operation, ...] = (
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
     *WORKFLOW_OPERATIONS,
     *CONFIG_OPERATIONS,
+    *REPORT_OPERATIONS,
+    *CONSOLE_OPERATIONS,
 )
 PATH_PARAMS = {"rule_id": 64, "policy_id": 64, "calendar_id": 64, "code": 40, "macro_id": 64, "token": 600,
                "ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
@@ -301,6 +304,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.media_type != "application/json":
         success = {"description": " ".join((op.response.__doc__ or "Success").split()),
                    "content": {op.media_type: {"schema": {"type": "string"}}}}
+    if op.csv:  # format=csv
+        success = _with_csv(success)
     # every keyed route answers 400 to a query parameter it does not take
     errors = sorted(set(op.errors) | ({400} if op.scopes else set()))
     spec: dict[str, Any] = {
@@ -323,10 +328,28 @@ def _operation(op: Operation) -> dict[str, Any]:
                for q in op.query]
     if params:
         spec["parameters"] = params
+    if op.etag:
+        _conditional(spec)
     if op.body is not None:
         spec["requestBody"] = {"required": op.method in ("put", "patch") or op.operation_id.startswith("create"),
                                "content": {"application/json": {"schema": {"$ref": REF + op.body.__name__}}}}
     return spec
+
+
+def _conditional(spec: dict[str, Any]) -> None:
+    """An answer with an ETag, and 304 for a request whose If-None-Match names the current one."""
+    etag = {"ETag": {"description": "The answer's cursor, quoted", "schema": {"type": "string"}}}
+    spec["responses"]["200"]["headers"] = etag
+    spec["responses"]["304"] = {"description": "Nothing changed since the cursor in If-None-Match (no body)",
+                                "headers": etag}
+    spec.setdefault("parameters", []).append(
+        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
+         "description": "The ETag of the previous answer."})
+
+
+def _with_csv(answer: Any) -> dict[str, Any]:
+    """A JSON answer that may also come as ``text/csv`` (``format=csv``)."""
+    return dict(answer) | {"content": dict(answer["content"]) | {"text/csv": {"schema": {"type": "string"}}}}
 
 
 def _security(op: Operation) -> list[dict[str, list[str]]]:

@@ -6,38 +6,53 @@ comes from the key, never from the URL or the query.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from switchboard_sdk import BadPayload, NotFound, Ticket, stage_of
+from switchboard_sdk import NotFound, Ticket, stage_of
 
-from ..storage.conventions import MAX_PAGE
+from ..agents.directory import AgentStore
+from ..storage.conventions import MAX_PAGE, utc_now
 from ..storage.reads import TicketReads
 from ..storage.store import TicketStore
 from .access import Access, ApiCall, page_limit
+from .ticket_params import parse_filters, resolve
 from .visibility import EVERYONE, Visibility
-
-STATUSES = {"new", "open", "pending", "on_hold", "solved", "closed", "merged"}
 
 
 class TicketApi:
-    def __init__(self, access: Access, store: TicketStore, visibility: Visibility = EVERYONE) -> None:
+    def __init__(self, access: Access, store: TicketStore, visibility: Visibility = EVERYONE,
+                 agents: AgentStore | None = None, clock: Callable[[], datetime] = utc_now) -> None:
         self._access = access
         self._store = store
         self._visibility = visibility
+        self._agents = agents  # to check the agent or group a filter names (None: not checked)
+        self._clock = clock
 
     def _reads(self, call: ApiCall) -> TicketReads:
         caller = self._access.tenant(call)
         return self._store.reads(caller.tenant_id, self._visibility.scope(caller))
 
     def list_tickets(self, call: ApiCall) -> dict[str, Any]:
-        params = call.query
-        store = self._reads(call)
-        status = call.query.get("status")  # present, it must be one of them (``status=`` is not)
-        if status is not None and status not in STATUSES:
-            raise BadPayload(f"status must be one of {', '.join(sorted(STATUSES))}")
-        limit = _limit(params.get("limit"))
-        tickets, cursor = store.list_tickets(status=status, limit=limit, before=call.param("cursor"))
+        """Newest activity first, filtered (:mod:`.ticket_params`; all ANDed) and as the caller's scope allows."""
+        caller = self._access.tenant(call)
+        store = self._store.reads(caller.tenant_id, self._visibility.scope(caller))
+        wanted = resolve(parse_filters(call.query), caller, self._known(caller.tenant_id))
+        limit = _limit(call.query.get("limit"))
+        tickets, cursor = store.list_tickets(filters=wanted, limit=limit, before=call.param("cursor"),
+                                             now=self._clock())
         return {"tickets": [ticket_view(t) for t in tickets], "next_cursor": cursor}
+
+    def _known(self, tenant_id: str) -> Callable[[str, str], bool]:
+        """Whether an agent or a group of the tenant exists (one read, only for a filter naming one)."""
+        def known(kind: str, item_id: str) -> bool:
+            if self._agents is None:
+                return True
+            directory = self._agents.of(tenant_id)
+            return (directory.agent(item_id) if kind == "agent" else directory.group(item_id)) is not None
+
+        return known
 
     def get_ticket(self, call: ApiCall, ticket_id: str) -> dict[str, Any]:
         """The ticket, its customer (``null`` once erased) and its messages, oldest first:

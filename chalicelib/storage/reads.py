@@ -6,19 +6,21 @@ from its parts (:mod:`.documents`).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from switchboard_sdk import Customer, Identity, Message, NotFound, Ticket
 
-from .conventions import ACTIVITY_INDEX, MAX_PAGE, STATUS_INDEX, iso
+from .conventions import MAX_PAGE, iso
 from .documents import parts_by_owner, unpack
 from .items import from_item, to_item
 from .keys import CUSTOMER_TICKET, TenantKeys, parts_prefix
 from .table import TenantTable
+
+if TYPE_CHECKING:
+    from .ticket_filters import TicketFilter
 
 
 @dataclass(frozen=True)
@@ -59,36 +61,16 @@ class TicketReads(TenantTable):
         self.scope = scope
 
     def list_tickets(
-        self, *, status: str | None = None, limit: int = 50, before: str | None = None
+        self, *, status: str | None = None, limit: int = 50, before: str | None = None,
+        filters: TicketFilter | None = None, now: datetime | None = None,
     ) -> tuple[list[Ticket], str | None]:
-        """Newest activity first across the index shards; returns ``(page, cursor)``."""
-        limit = max(1, min(limit, MAX_PAGE))
-        pages = [self._query_index_shard(status, s, limit, before) for s in range(self._index_shards)]
-        merged = list(heapq.merge(*pages, key=lambda item: item["gsi1sk"], reverse=True))
-        page = merged[:limit]
-        more = len(merged) > limit or any(len(p) == limit for p in pages)
-        cursor = page[-1]["gsi1sk"] if page and more else None
-        return [_ticket(item) for item in page], cursor
+        """Newest activity first across the index shards; returns ``(page, cursor)``.
+        ``filters``: the inbox's (:mod:`.ticket_filters`; ``status`` is one of them)."""
+        from .ticket_filters import TicketFilter, TicketLists
 
-    def _query_index_shard(
-        self, status: str | None, shard: int, limit: int, before: str | None
-    ) -> list[dict[str, Any]]:
-        index, pk_name, sk_name = (
-            (STATUS_INDEX, "gsi2pk", "gsi2sk") if status else (ACTIVITY_INDEX, "gsi1pk", "gsi1sk")
-        )
-        partition = self.keys.status_index(status, shard) if status else self.keys.activity_index(shard)
-        condition = f"{pk_name} = :p" + (f" AND {sk_name} < :before" if before else "")
-        values: dict[str, Any] = {":p": partition} | ({":before": before} if before else {})
-        scoped = self.scope.filter()
-        extra: dict[str, Any] = {}
-        if scoped is not None:  # a page may come back short: the cursor still moves on
-            extra["FilterExpression"] = scoped[0]
-            values |= scoped[1]
-        result = self._db.query(
-            TableName=self._table, IndexName=index, KeyConditionExpression=condition,
-            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit, **extra,
-        )
-        return [from_item(item) for item in result.get("Items", [])]
+        lists = TicketLists(self._db, self._table, self.keys, self._index_shards, self.scope)
+        return lists.page(filters or TicketFilter(status=status), max(1, min(limit, MAX_PAGE)), before,
+                          now or datetime.now(UTC))
 
     def get_ticket(self, ticket_id: str, *, message_limit: int = 1000) -> tuple[Ticket, list[Message]]:
         """A ticket and its messages in order, text in full (one Query over the ticket
