@@ -55,8 +55,10 @@ export function EChart({ option, testId, height = 240, label, onClick }: Props) 
     };
   }, []);
 
+  // Merged, series matched by id: a refresh with new figures moves the chart instead of
+  // replaying its opening animation every minute.
   useEffect(() => {
-    chart.current?.setOption(option, { notMerge: true });
+    chart.current?.setOption(option, { replaceMerge: ["series"] });
   }, [option]);
 
   return (

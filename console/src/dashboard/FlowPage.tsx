@@ -7,8 +7,8 @@ import { Link, useNavigate } from "react-router-dom";
 import type { Stage } from "../api/types";
 import { useLocale, useT } from "../i18n";
 import { formatDuration } from "../i18n/time";
-import { reportPaths, STAGES, type Flow, type FlowLink } from "./api";
-import { EmptyNote, ExportButton, isForbidden, ReportError } from "./common";
+import { reportPaths, STAGES, type Flow, type FlowLink, type FlowStage } from "./api";
+import { ExportButton, isForbidden, ReportError } from "./common";
 import { EChart, type ChartClick, type ChartOption } from "./EChart";
 import { Filters } from "./Filters";
 import { formatCount } from "./format";
@@ -36,11 +36,21 @@ function splitLinks(links: FlowLink[]): { forward: FlowLink[]; back: FlowLink[] 
   };
 }
 
+function nodeSize(stage: FlowStage | undefined): number {
+  return stage ? Math.max(stage.entered, stage.left, stage.current) : 0;
+}
+
+/** Nothing entered, left or waits anywhere and nothing moved: the empty picture. */
+function isEmpty(flow: Flow | null, forward: FlowLink[]): boolean {
+  return forward.length === 0 && (flow?.stages ?? []).every((stage) => nodeSize(stage) === 0);
+}
+
 function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
   const t = useT(dashboardMessages);
   const { locale } = useLocale();
   return useMemo<ChartOption>(() => {
     const byStage = new Map(flow?.stages.map((stage) => [stage.stage, stage]) ?? []);
+    const empty = isEmpty(flow, forward);
     return {
       tooltip: {
         trigger: "item",
@@ -60,27 +70,35 @@ function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
       },
       series: [{
         type: "sankey",
-        left: 16, right: 96, top: 16, bottom: 16,
+        id: "flow",
+        left: 16, right: 130, top: 16, bottom: 16, nodeWidth: 18, nodeGap: 14,
         nodeAlign: "left",
         layoutIterations: 0,
         draggable: false,
         emphasis: { focus: "adjacency" },
         lineStyle: { color: "gradient", opacity: 0.35, curveness: 0.5 },
         label: {
+          color: "#1d2330",
+          lineHeight: 17,
           formatter: (params: { name: string }) => {
             const stage = isStage(params.name) ? byStage.get(params.name) : undefined;
             const label = isStage(params.name) ? t(`stage_${params.name}`) : params.name;
-            return stage ? `${label}\n${formatDuration(stage.median_seconds, locale)}` : label;
+            if (!stage) return label;
+            return `{name|${label}}\n{time|${formatDuration(stage.median_seconds, locale)} · ${t("col_current")} ${formatCount(stage.current, locale)}}`;
           },
+          rich: { name: { fontWeight: "bold", fontSize: 13, lineHeight: 18 }, time: { color: "#667085", fontSize: 11, lineHeight: 15 } },
         },
-        data: STAGES.map((stage) => ({
+        // Each stage in its own column, tall as its tickets even with no link yet; with no
+        // tickets at all the five stages stand as an even grey skeleton.
+        data: STAGES.map((stage, depth) => ({
           name: stage,
+          depth,
+          value: empty ? 1 : nodeSize(byStage.get(stage)),
           itemStyle: {
-            color: flow?.slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
+            color: empty ? "#d0d5dd" : flow?.slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
             borderColor: flow?.slowest === stage ? "#7a1d16" : undefined,
             borderWidth: flow?.slowest === stage ? 2 : 0,
           },
-          label: { fontWeight: flow?.slowest === stage ? "bold" : "normal" },
         })),
         links: forward.map((link) => ({ source: link.source, target: link.target, value: link.value })),
       }],
@@ -149,6 +167,7 @@ export default function FlowPage() {
   const flow = report.data;
   const { forward, back } = useMemo(() => splitLinks(flow?.links ?? []), [flow]);
   const option = useFlowOption(flow, forward);
+  const empty = isEmpty(flow, forward);
   const open = useCallback((stage: Stage) => navigate(`/inbox?stage=${stage}`), [navigate]);
   const onChartClick = useCallback((event: ChartClick) => {
     if (event.dataType === "node" && isStage(event.name)) open(event.name);
@@ -166,12 +185,14 @@ export default function FlowPage() {
       {!forbidden && flow === null && report.error === null && <div className="loading">{t("loading")}</div>}
       {!forbidden && flow && (
         <>
-          <SlowestCallout flow={flow} />
+          {!empty && <SlowestCallout flow={flow} />}
           <section className="dash-panel">
-            <p className="muted">{t("flowHint")}</p>
+            {empty
+              ? <p className="flow-empty" data-testid="empty-state"><b>{t("noData")}</b> · {t("flowEmpty")}</p>
+              : <p className="muted">{t("flowHint")}</p>}
             <div className="dash-chart-box">
               <EChart testId="flow-chart" option={option} height={340} onClick={onChartClick} label={t("flowTitle")} />
-              {forward.length === 0 && <div className="dash-chart-empty"><span>{t("noData")}</span><small>{t("flowEmpty")}</small></div>}
+
             </div>
             {back.length > 0 && (
               <p className="flow-back" data-testid="flow-back">
@@ -183,9 +204,6 @@ export default function FlowPage() {
           <section className="dash-panel">
             <StageTable flow={flow} onOpen={open} />
           </section>
-          {flow.stages.every((stage) => stage.entered === 0 && stage.current === 0) && (
-            <EmptyNote title={t("noData")} hint={t("noDataHint")} />
-          )}
         </>
       )}
     </main>

@@ -22,6 +22,7 @@ function lineChart(data: Timeseries, lines: LineSpec[], locale: Locale, format: 
                    yAxis: { min?: number; max?: number } = {}, extra: ChartOption["series"] = []): ChartOption {
   const series = lines.map((line, index) => ({
     type: "line" as const,
+    id: line.metric,
     name: line.name,
     data: data.series[line.metric] ?? data.dates.map(() => null),
     connectNulls: false,
@@ -69,7 +70,7 @@ export function Trends({ data, firstResponseTarget }: { data: Timeseries; firstR
     const rate: Format = (value) => formatRate(value, locale);
     const score: Format = (value) => formatScore(value, locale);
     const target = firstResponseTarget === null ? [] : [{
-      type: "line" as const, name: t("target", { target: duration(firstResponseTarget) }),
+      type: "line" as const, id: "target", name: t("target", { target: duration(firstResponseTarget) }),
       data: data.dates.map(() => firstResponseTarget), showSymbol: false, color: "#c0362c",
       lineStyle: { type: "dashed" as const, width: 1 },
     }];
@@ -79,7 +80,7 @@ export function Trends({ data, firstResponseTarget }: { data: Timeseries; firstR
         { metric: "solved", name: t("series_solved") },
         { metric: "backlog", name: t("series_backlog") },
       ], locale, count),
-      firstResponse: lineChart(data, [{ metric: "first_response_median", name: t("series_first_response_median"), area: true }],
+      firstResponse: lineChart(data, [{ metric: "first_response_median", name: t("series_first_response_median") }],
         locale, duration, {}, target),
       rates: lineChart(data, [
         { metric: "fcr_rate", name: t("series_fcr_rate") },
@@ -115,7 +116,7 @@ export function VolumeByHour({ byHour, zone }: { byHour: number[]; zone: string 
     xAxis: { type: "category", data: byHour.map((_, hour) => String(hour).padStart(2, "0")) },
     yAxis: { type: "value", minInterval: 1 },
     series: [{
-      type: "bar", name: t("kpi_volume"), data: byHour, color: COLORS[0], barCategoryGap: "20%",
+      type: "bar", id: "by_hour", name: t("kpi_volume"), data: byHour, color: COLORS[0], barCategoryGap: "20%",
       itemStyle: { borderRadius: [3, 3, 0, 0] },
     }],
   }), [byHour, t]);
