@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from .api.access import Access
     from .api.agents import AgentApi
     from .api.aside import AsideApi
+    from .api.changes import ChangeApi
     from .api.customers import CustomerApi
     from .api.deliveries import DeliveryApi
     from .api.macros import MacroApi
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
     from .pipeline.setaside import SetAside
     from .pipeline.stream import StreamProcessor
     from .pipeline.worker import DeliveryWorker
+    from .storage.changes import ChangeFeeds
     from .storage.store import TicketStore
     from .tenancy.apikeys import ApiKeys
     from .tenancy.audit import AuditLog
@@ -164,14 +166,24 @@ class Hub:
     def agents_api(self) -> AgentApi:
         """``/v1/me``, ``/v1/agents``, ``/v1/groups``."""
         from .api.agents import AgentApi
+        from .storage.preferences import PreferenceStore
 
-        return AgentApi(self.access, self.agent_store, self.user_pool, self.audit, self.clock)
+        return AgentApi(self.access, self.agent_store, self.user_pool, self.audit, self.clock,
+                        tenant_of=self.tenants.get,
+                        preferences=PreferenceStore(self.aws.dynamodb, self.settings.table_name))
 
     @functools.cached_property
     def api(self) -> TicketApi:
         from .api.tickets import TicketApi
 
-        return TicketApi(self.access, self.store, self.visibility)
+        return TicketApi(self.access, self.store, self.visibility, self.agent_store, self.clock)
+
+    @functools.cached_property
+    def changes_api(self) -> ChangeApi:
+        """``/v1/changes``: the console's poll (storage/changes.py)."""
+        from .api.changes import ChangeApi
+
+        return ChangeApi(self.access, self.store, self.change_feeds, self.visibility, self.clock)
 
     @functools.cached_property
     def visibility(self) -> Visibility:
@@ -358,7 +370,14 @@ class Hub:
         from .pipeline.stream import StreamProcessor
 
         return StreamProcessor(ConversationBuilder(self.store, self.retention), self.dispatcher, self.set_aside,
-                               workflow=self.workflow_engine)
+                               workflow=self.workflow_engine, changes=self.change_feeds)
+
+    @functools.cached_property
+    def change_feeds(self) -> ChangeFeeds:
+        """Which tickets changed, per tenant (the console's poll): noted by the stream, read by the API."""
+        from .storage.changes import ChangeFeeds
+
+        return ChangeFeeds(self.aws.dynamodb, self.settings.table_name, self.clock)
 
     @functools.cached_property
     def workflow(self) -> WorkflowService:
