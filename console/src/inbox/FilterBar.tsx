@@ -8,6 +8,8 @@ import { inboxMessages } from "./messages";
 import { SaveViewForm } from "./SaveViewForm";
 
 interface Props {
+  /** on a narrow screen the bar folds away behind a "Filters" button */
+  open: boolean;
   filters: Filters;
   onChange: (key: FilterKey, value: string) => void;
   onClear: () => void;
@@ -37,7 +39,7 @@ function FilterSelect({ name, label, value, options, onChange }: {
 }
 
 /** The list's filters as selects; every change goes to the URL. */
-export function FilterBar({ filters, onChange, onClear, onSave }: Props) {
+export function FilterBar({ open, filters, onChange, onClear, onSave }: Props) {
   const t = useT(inboxMessages);
   const labels = useLabels();
   const directory = useDirectory();
@@ -61,7 +63,7 @@ export function FilterBar({ filters, onChange, onClear, onSave }: Props) {
   ];
 
   return (
-    <div className="filter-bar" role="search" aria-label={t("filters")}>
+    <div id="inbox-filters" className={`filter-bar${open ? " open" : ""}`} role="search" aria-label={t("filters")}>
       <FilterSelect name="status" label={t("status")} value={filters.status} onChange={onChange}
                     options={STATUSES.map((value) => ({ value, label: labels.status(value) }))} />
       <FilterSelect name="stage" label={t("stage")} value={filters.stage} onChange={onChange}

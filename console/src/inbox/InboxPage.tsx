@@ -32,6 +32,7 @@ export default function InboxPage() {
   const [help, setHelp] = useState(false);
   const [notice, setNotice] = useState<string | null>(null);
   const [deleting, setDeleting] = useState<SavedView | null>(null);
+  const [filtersOpen, setFiltersOpen] = useState(false);
 
   useChangesFeed(list.applyChanges);
   useEffect(() => {
@@ -98,11 +99,15 @@ export default function InboxPage() {
             {hidden ? t("paused") : t("live")}
           </span>
           <span className="spacer" />
-          <button type="button" className="link" data-testid="shortcut-button" aria-keyshortcuts="?" onClick={() => setHelp(true)}>
+          <button type="button" className="link filters-toggle" aria-expanded={filtersOpen} aria-controls="inbox-filters"
+                  onClick={() => setFiltersOpen((value) => !value)}>
+            {t("filters")}{filtersKey(filters) ? " •" : ""}
+          </button>
+          <button type="button" className="link shortcut-button" data-testid="shortcut-button" aria-keyshortcuts="?" onClick={() => setHelp(true)}>
             {t("shortcuts")} <kbd>?</kbd>
           </button>
         </header>
-        <FilterBar filters={filters} onChange={setFilter} onClear={() => setParams(new URLSearchParams())} onSave={saveView} />
+        <FilterBar open={filtersOpen} filters={filters} onChange={setFilter} onClear={() => setParams(new URLSearchParams())} onSave={saveView} />
         <TicketList tickets={list.tickets} selectedId={selectedId} loading={list.loading} error={list.error}
                     hasMore={list.hasMore} onSelect={select} onOpen={open} onMore={list.loadMore} onRetry={list.reload} />
       </section>

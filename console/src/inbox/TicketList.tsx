@@ -1,5 +1,7 @@
+import { useState } from "react";
 import type { TicketView } from "../api/types";
 import { useT } from "../i18n";
+import { useTimeFormat } from "../i18n/time";
 import { useDirectory } from "../ticket/useDirectory";
 import { inboxMessages } from "./messages";
 import { TicketRow } from "./TicketRow";
@@ -21,6 +23,8 @@ export function TicketList(props: Props) {
   const { tickets, selectedId, loading, error, hasMore, onSelect, onOpen, onMore, onRetry } = props;
   const t = useT(inboxMessages);
   const directory = useDirectory();
+  const format = useTimeFormat();
+  const [today] = useState(() => new Date().toISOString());
   const customerName = useCustomerNames([...new Set(tickets.map((ticket) => ticket.customer_id))]);
 
   return (
@@ -39,7 +43,7 @@ export function TicketList(props: Props) {
       </div>
       <div role="rowgroup" className="ticket-body" data-testid="ticket-list">
         {tickets.map((ticket) => (
-          <TicketRow key={ticket.id} ticket={ticket} selected={ticket.id === selectedId}
+          <TicketRow key={ticket.id} ticket={ticket} today={format(today, "date")} selected={ticket.id === selectedId}
                      customerName={customerName(ticket.customer_id)}
                      assigneeName={directory.agentName(ticket.assignee_id)} onSelect={onSelect} onOpen={onOpen} />
         ))}

@@ -34,6 +34,7 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
   if (!ticket) return <aside className="inbox-preview empty" aria-label={t("preview")}><p>{t("selectTicket")}</p></aside>;
   const messages = detail?.ticket.id === ticket.id ? detail.messages.slice(-SHOWN) : [];
   const customer = detail?.ticket.id === ticket.id ? detail.customer : null;
+  const customerName = customer?.display_name ?? customer?.identities[0]?.value ?? ticket.customer_id;
 
   return (
     <aside className="inbox-preview" aria-label={t("preview")} data-testid="ticket-preview">
@@ -46,7 +47,7 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
           <StageBadge stage={ticket.stage} />
           <SlaBadge ticket={ticket} />
         </div>
-        <p className="muted">{customer?.display_name ?? customer?.identities[0]?.value ?? ticket.customer_id}</p>
+        <p className="muted">{customerName}</p>
         <Link className="button primary" to={`/tickets/${encodeURIComponent(ticket.id)}`}>{t("open")}</Link>
       </header>
       <h3>{t("recent")}</h3>
@@ -54,7 +55,7 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
       <ol className="preview-messages">
         {messages.map((message) => (
           <li key={message.id} className={`bubble ${message.direction ?? "inbound"}${message.internal ? " internal" : ""}`}>
-            <span className="meta">{message.author_name ?? (message.direction === "outbound" ? "" : customer?.display_name ?? "")}
+            <span className="meta">{message.direction === "outbound" ? message.author_name ?? "" : customerName}
               {" · "}{format(message.received_at)}</span>
             <span className="text">{message.text || message.kind}</span>
           </li>

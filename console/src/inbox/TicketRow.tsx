@@ -15,6 +15,8 @@ export type InboxTicket = TicketView & { customer_name?: string | null; preview?
 
 interface Props {
   ticket: InboxTicket;
+  /** today's date in the tenant's zone, as `format(…, "date")` writes it: today's rows show only the time */
+  today: string;
   selected: boolean;
   customerName: string | null;
   assigneeName: string | null;
@@ -22,7 +24,7 @@ interface Props {
   onOpen: (id: string) => void;
 }
 
-export function TicketRow({ ticket, selected, customerName, assigneeName, onSelect, onOpen }: Props) {
+export function TicketRow({ ticket, today, selected, customerName, assigneeName, onSelect, onOpen }: Props) {
   const t = useT(inboxMessages);
   const format = useTimeFormat();
   const ref = useRef<HTMLDivElement>(null);
@@ -51,7 +53,9 @@ export function TicketRow({ ticket, selected, customerName, assigneeName, onSele
       <span role="cell" className="cell-assignee">{assigneeName ?? "—"}</span>
       <span role="cell" className="cell-sla"><SlaBadge ticket={ticket} /></span>
       <span role="cell" className="cell-time">
-        <time dateTime={ticket.last_activity_at}>{format(ticket.last_activity_at)}</time>
+        <time dateTime={ticket.last_activity_at} title={format(ticket.last_activity_at)}>
+          {format(ticket.last_activity_at, today === format(ticket.last_activity_at, "date") ? "time" : "date")}
+        </time>
       </span>
     </div>
   );
