@@ -10,9 +10,12 @@ import { adminMessages } from "../messages";
 import { AuditRow } from "./AuditRow";
 
 const knownActions = [
-  "agent.create", "agent.update", "agent.deactivate", "agent.activate", "agent.remove", "group.create",
-  "group.update", "group.delete", "plugin.enable", "plugin.disable", "plugin.configure", "key.create", "key.revoke",
-  "settings.update", "customer.erase", "aside.replay", "rule.create", "rule.update", "rule.delete",
+  "agent.create", "agent.update", "agent.activate", "agent.deactivate", "agent.remove", "group.create", "group.update",
+  "group.delete", "rule.create", "rule.update", "rule.delete", "sla_policy.create", "sla_policy.update",
+  "sla_policy.delete", "calendar.create", "calendar.update", "calendar.delete", "template.create", "template.update",
+  "template.delete", "template.import", "macro.create", "macro.update", "macro.delete", "plugin.enable",
+  "plugin.disable", "plugin.configure", "key.create", "key.revoke", "settings.update", "customer.erase",
+  "customer.merge", "customer.unmerge", "deliveries.replay", "aside.replay", "tenant.update",
 ];
 
 function who(record: AuditRecord): string {

@@ -1,5 +1,6 @@
 // The settings form: only what changed is sent (workflow and surveys are merged by the hub).
 import { useState, type FormEvent } from "react";
+import { useSession } from "../../auth/session";
 import { useT } from "../../i18n";
 import { updateSettings, type SettingsChange } from "../api/settings";
 import type { Calendar, Role, Tenant, TenantSettings, Visibility } from "../api/types";
@@ -32,6 +33,7 @@ function changes(tenant: Tenant, name: string, draft: TenantSettings): SettingsC
 
 export function SettingsForm({ tenant, calendars }: Props) {
   const t = useT(adminMessages);
+  const { reload } = useSession();
   const [base, setBase] = useState(tenant);
   const [name, setName] = useState(tenant.name);
   const [draft, setDraft] = useState<TenantSettings>(tenant.settings);
@@ -46,6 +48,8 @@ export function SettingsForm({ tenant, calendars }: Props) {
       const saved = await updateSettings(change);
       setBase(saved);
       setDraft(saved.settings);
+      // the console shows times in the tenant's zone and defaults to its language: read them again
+      if (change.time_zone || change.language || change.name) await reload();
     }
     setDone(true);
   });

@@ -1,6 +1,6 @@
 // A calendar: name, IANA time zone, intervals per weekday (overnight allowed), holidays.
 import { useState, type FormEvent } from "react";
-import { useT } from "../../i18n";
+import { useLocale, useT } from "../../i18n";
 import { saveCalendar } from "../api/sla";
 import type { Calendar, CalendarFields, Interval, Weekday } from "../api/types";
 import { ErrorBox } from "../common/ErrorBox";
@@ -27,8 +27,9 @@ function defaultWeek(): CalendarFields["week"] {
 
 export function CalendarForm({ calendar, onClose, onSaved }: Props) {
   const t = useT(adminMessages);
+  const { timeZone } = useLocale();
   const [name, setName] = useState(calendar?.name ?? "");
-  const [zone, setZone] = useState(calendar?.time_zone ?? Intl.DateTimeFormat().resolvedOptions().timeZone);
+  const [zone, setZone] = useState(calendar?.time_zone ?? timeZone);
   const [week, setWeek] = useState<CalendarFields["week"]>(calendar?.week ?? defaultWeek());
   const [holidays, setHolidays] = useState<string[]>(calendar?.holidays ?? []);
   const [tried, setTried] = useState(false);
