@@ -36,6 +36,12 @@ function splitLinks(links: FlowLink[]): { forward: FlowLink[]; back: FlowLink[] 
   };
 }
 
+/** The hub's slowest stage, when tickets spent time in it at all (a 0 s median waits nowhere). */
+function slowestOf(flow: Flow | null): Stage | null {
+  const stage = flow?.stages.find((each) => each.stage === flow.slowest);
+  return stage && (stage.median_seconds ?? 0) > 0 ? stage.stage : null;
+}
+
 function nodeSize(stage: FlowStage | undefined): number {
   return stage ? Math.max(stage.entered, stage.left, stage.current) : 0;
 }
@@ -51,6 +57,7 @@ function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
   return useMemo<ChartOption>(() => {
     const byStage = new Map(flow?.stages.map((stage) => [stage.stage, stage]) ?? []);
     const empty = isEmpty(flow, forward);
+    const slowest = slowestOf(flow);
     return {
       tooltip: {
         trigger: "item",
@@ -95,9 +102,9 @@ function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
           depth,
           value: empty ? 1 : nodeSize(byStage.get(stage)),
           itemStyle: {
-            color: empty ? "#d0d5dd" : flow?.slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
-            borderColor: flow?.slowest === stage ? "#7a1d16" : undefined,
-            borderWidth: flow?.slowest === stage ? 2 : 0,
+            color: empty ? "#d0d5dd" : slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
+            borderColor: slowest === stage ? "#7a1d16" : undefined,
+            borderWidth: slowest === stage ? 2 : 0,
           },
         })),
         links: forward.map((link) => ({ source: link.source, target: link.target, value: link.value })),
@@ -110,6 +117,7 @@ function StageTable({ flow, onOpen }: { flow: Flow; onOpen: (stage: Stage) => vo
   const t = useT(dashboardMessages);
   const { locale } = useLocale();
   const count = (value: number) => formatCount(value, locale);
+  const slowest = slowestOf(flow);
   return (
     <table className="dash-table flow-table" data-testid="flow-table">
       <thead>
@@ -123,14 +131,14 @@ function StageTable({ flow, onOpen }: { flow: Flow; onOpen: (stage: Stage) => vo
       <tbody>
         {STAGES.map((name) => flow.stages.find((stage) => stage.stage === name)).map((stage) => stage && (
           <tr key={stage.stage} data-testid={`flow-stage-${stage.stage}`} data-stage={stage.stage}
-              className={`clickable${flow.slowest === stage.stage ? " flow-slowest" : ""}`}
+              className={`clickable${slowest === stage.stage ? " flow-slowest" : ""}`}
               onClick={() => onOpen(stage.stage)} title={t("openInbox")}>
             <td>
-              <i className="flow-dot" style={{ background: flow.slowest === stage.stage ? SLOWEST_COLOR : STAGE_COLORS[stage.stage] }} />
+              <i className="flow-dot" style={{ background: slowest === stage.stage ? SLOWEST_COLOR : STAGE_COLORS[stage.stage] }} />
               <Link to={`/inbox?stage=${stage.stage}`} onClick={(event) => event.stopPropagation()}>
                 {t(`stage_${stage.stage}`)}
               </Link>
-              {flow.slowest === stage.stage && <span className="kpi-badge kpi-badge-bad" data-testid="flow-slowest">{t("slowest")}</span>}
+              {slowest === stage.stage && <span className="kpi-badge kpi-badge-bad" data-testid="flow-slowest">{t("slowest")}</span>}
             </td>
             <td className="num" data-testid="entered" data-value={stage.entered}>{count(stage.entered)}</td>
             <td className="num" data-testid="left" data-value={stage.left}>{count(stage.left)}</td>
@@ -147,7 +155,8 @@ function StageTable({ flow, onOpen }: { flow: Flow; onOpen: (stage: Stage) => vo
 function SlowestCallout({ flow }: { flow: Flow }) {
   const t = useT(dashboardMessages);
   const { locale } = useLocale();
-  const stage = flow.stages.find((each) => each.stage === flow.slowest);
+  const slowest = slowestOf(flow);
+  const stage = flow.stages.find((each) => each.stage === slowest);
   if (!stage) return <p className="flow-callout muted">{t("noSlowest")}</p>;
   return (
     <p className="flow-callout" data-testid="flow-callout">

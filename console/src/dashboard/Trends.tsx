@@ -19,7 +19,7 @@ interface LineSpec {
 }
 
 function lineChart(data: Timeseries, lines: LineSpec[], locale: Locale, format: Format,
-                   yAxis: { min?: number; max?: number } = {}, extra: ChartOption["series"] = []): ChartOption {
+                   yAxis: { min?: number; max?: number; minInterval?: number } = {}, extra: ChartOption["series"] = []): ChartOption {
   const series = lines.map((line, index) => ({
     type: "line" as const,
     id: line.metric,
@@ -79,7 +79,7 @@ export function Trends({ data, firstResponseTarget }: { data: Timeseries; firstR
         { metric: "created", name: t("series_created"), area: true },
         { metric: "solved", name: t("series_solved") },
         { metric: "backlog", name: t("series_backlog") },
-      ], locale, count),
+      ], locale, count, { minInterval: 1 }),
       firstResponse: lineChart(data, [{ metric: "first_response_median", name: t("series_first_response_median") }],
         locale, duration, {}, target),
       rates: lineChart(data, [
