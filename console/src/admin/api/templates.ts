@@ -42,3 +42,23 @@ export function saveMacro(fields: MacroFields, current?: Macro): Promise<Macro> 
 export function deleteMacro(macro: Macro): Promise<Macro> {
   return api<Macro>(`/v1/macros/${id(macro.id)}`, { method: "DELETE", query: { version: macro.version } });
 }
+
+/** Every template as CSV (code,title,language,text,tags; with a BOM for Excel). */
+export function exportTemplates(): Promise<string> {
+  return api<string>("/v1/templates/export", { accept: "text/csv" });
+}
+
+export interface ImportReport {
+  mode: "merge" | "replace";
+  created: string[];
+  updated: string[];
+  deleted: string[];
+  unchanged: number;
+}
+
+/** All or nothing: a bad file writes nothing and lists every bad row. */
+export function importTemplates(csv: string, replace: boolean): Promise<ImportReport> {
+  return api<ImportReport>("/v1/templates/import", {
+    method: "POST", body: { csv }, query: { mode: replace ? "replace" : "merge" },
+  });
+}

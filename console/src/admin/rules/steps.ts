@@ -98,12 +98,13 @@ function isEmpty(value: unknown): boolean {
 export function cleanStep(step: Step, specs: Record<string, FieldSpec[]>): Step {
   const fields = specs[step.type];
   if (!fields) return step;
-  const clean: Step = { type: step.type };
+  const clean: Step = { ...step }; // fields this editor does not know of are kept as read
   for (const field of fields) {
     const value = step[field.name];
     if (isEmpty(value)) {
       if (field.nullable) clean[field.name] = null;
-      else if (!field.optional) clean[field.name] = value ?? initial(field);
+      else if (field.optional) delete clean[field.name];
+      else clean[field.name] = value ?? initial(field);
     } else {
       clean[field.name] = value;
     }

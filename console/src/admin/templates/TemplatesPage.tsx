@@ -10,6 +10,7 @@ import { useLoad } from "../common/useLoad";
 import { adminMessages } from "../messages";
 import { MacrosSection } from "./MacrosSection";
 import { TemplateForm } from "./TemplateForm";
+import { TemplatesCsv } from "./TemplatesCsv";
 
 export default function TemplatesPage() {
   const t = useT(adminMessages);
@@ -22,6 +23,7 @@ export default function TemplatesPage() {
       <div className="admin-toolbar">
         <button type="button" className="primary" data-testid="template-new" onClick={() => setEditing("new")}>{t("newTemplate")}</button>
       </div>
+      <TemplatesCsv onImported={templates.reload} />
       <ErrorBox error={templates.error} />
       <table className="admin-table" data-testid="admin-table">
         <thead>
