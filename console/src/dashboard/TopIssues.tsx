@@ -65,10 +65,10 @@ export function TopIssues({ filters, tick }: { filters: ReportQuery; tick: numbe
       <header className="dash-panel-head">
         <h3>{t("topIssues")}</h3>
         <div className="dash-week">
-          <button type="button" aria-label="previous week" onClick={() => setWeek(shiftWeek(week, -1))}>◀</button>
+          <button type="button" aria-label={t("previousWeek")} onClick={() => setWeek(shiftWeek(week, -1))}>◀</button>
           <input type="week" aria-label={t("week")} data-testid="issues-week" value={week} max={current}
                  onChange={(event) => { if (/^\d{4}-W\d{2}$/.test(event.target.value)) setWeek(event.target.value); }} />
-          <button type="button" aria-label="next week" disabled={week >= current} onClick={() => setWeek(shiftWeek(week, 1))}>▶</button>
+          <button type="button" aria-label={t("nextWeek")} disabled={week >= current} onClick={() => setWeek(shiftWeek(week, 1))}>▶</button>
         </div>
         {data && <span className="muted">{t("weekVs", { week: data.week, previous: data.previous_week })}</span>}
         <span className="spacer" />
