@@ -28,7 +28,7 @@ export function TicketList(props: Props) {
   const customerName = useCustomerNames([...new Set(tickets.map((ticket) => ticket.customer_id))]);
 
   return (
-    <div className="ticket-table" role="table" aria-label={t("ticketList")} aria-busy={loading}>
+    <div className="ticket-table" role="grid" aria-label={t("ticketList")} aria-busy={loading}>
       <div role="rowgroup" className="ticket-head">
         <div role="row" className="ticket-row head">
           <span role="columnheader" className="cell-channel"><span className="sr-only">{t("channel")}</span></span>

@@ -36,8 +36,8 @@ export function TicketRow({ ticket, today, selected, customerName, assigneeName,
     <div ref={ref} role="row" aria-selected={selected} data-testid="ticket-row" data-ticket-id={ticket.id}
          className={`ticket-row${selected ? " selected" : ""} prio-${ticket.priority}`}
          onClick={() => onSelect(ticket.id)} onDoubleClick={() => onOpen(ticket.id)}>
-      <span role="cell" className="cell-channel"><ChannelBadge channel={ticket.channel} /></span>
-      <span role="cell" className="cell-subject">
+      <span role="gridcell" className="cell-channel"><ChannelBadge channel={ticket.channel} /></span>
+      <span role="gridcell" className="cell-subject">
         <Link to={`/tickets/${encodeURIComponent(ticket.id)}`} className="subject" onClick={(e) => e.stopPropagation()}>
           {ticket.subject || t("noSubject")}
         </Link>
@@ -47,12 +47,12 @@ export function TicketRow({ ticket, today, selected, customerName, assigneeName,
           {(ticket.tags ?? []).slice(0, 3).map((tag) => <span key={tag} className="tag-chip small">{tag}</span>)}
         </span>
       </span>
-      <span role="cell" className="cell-status"><StatusBadge status={ticket.status} /></span>
-      <span role="cell" className="cell-priority"><PriorityBadge priority={ticket.priority} /></span>
-      <span role="cell" className="cell-stage"><StageBadge stage={ticket.stage} /></span>
-      <span role="cell" className="cell-assignee">{assigneeName ?? "—"}</span>
-      <span role="cell" className="cell-sla"><SlaBadge ticket={ticket} /></span>
-      <span role="cell" className="cell-time">
+      <span role="gridcell" className="cell-status"><StatusBadge status={ticket.status} /></span>
+      <span role="gridcell" className="cell-priority"><PriorityBadge priority={ticket.priority} /></span>
+      <span role="gridcell" className="cell-stage"><StageBadge stage={ticket.stage} /></span>
+      <span role="gridcell" className="cell-assignee">{assigneeName ?? "—"}</span>
+      <span role="gridcell" className="cell-sla"><SlaBadge ticket={ticket} /></span>
+      <span role="gridcell" className="cell-time">
         <time dateTime={ticket.last_activity_at} title={format(ticket.last_activity_at)}>
           {format(ticket.last_activity_at, today === format(ticket.last_activity_at, "date") ? "time" : "date")}
         </time>

@@ -47,7 +47,8 @@ export function MessageStatus({ message, onRetried }: Props) {
         <>
           <span data-testid="message-error" className="delivery-error" role="alert">
             {message.error_reason || message.error_code || "—"}
-            {message.error_code && message.error_reason ? ` (${message.error_code})` : ""}
+            {message.error_code && message.error_reason && !message.error_reason.includes(message.error_code)
+              ? ` (${message.error_code})` : ""}
           </span>
           <button type="button" data-testid="retry-message" className="small" disabled={busy} onClick={() => void retry()}>
             {busy ? t("retrying") : t("retryMessage")}

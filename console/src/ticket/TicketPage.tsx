@@ -51,7 +51,7 @@ export default function TicketPage() {
     <main className="ticket-page">
       <div className="ticket-main">
         <TicketHeader ticket={ticket} customerName={customerName} onMerge={() => setMerging(true)} />
-        <Timeline messages={data.detail.messages} history={data.history} customerName={customerName} onRetried={data.putMessage} />
+        <Timeline customerId={ticket.customer_id} messages={data.detail.messages} history={data.history} customerName={customerName} onRetried={data.putMessage} />
         {ticket.status !== "merged" && <ReplyBox key={ticket.id} ticketId={ticket.id} onSent={data.putMessage} />}
       </div>
       <aside className="ticket-side">

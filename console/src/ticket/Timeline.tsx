@@ -1,5 +1,6 @@
 import { useEffect, useMemo, useRef } from "react";
 import { useT } from "../i18n";
+import { useCustomerNames } from "../inbox/useCustomerNames";
 import { ticketMessages } from "./messages";
 import { buildTimeline } from "./timeline";
 import { TimelineEvent } from "./TimelineEvent";
@@ -7,6 +8,7 @@ import { TimelineMessage } from "./TimelineMessage";
 import type { HistoryEntry, Message } from "./types";
 
 interface Props {
+  customerId: string;
   messages: Message[];
   history: HistoryEntry[];
   customerName: string;
@@ -14,9 +16,14 @@ interface Props {
 }
 
 /** The whole conversation and what happened to the ticket, oldest first; follows new items. */
-export function Timeline({ messages, history, customerName, onRetried }: Props) {
+export function Timeline({ customerId, messages, history, customerName, onRetried }: Props) {
   const t = useT(ticketMessages);
   const items = useMemo(() => buildTimeline(messages, history), [messages, history]);
+  // messages merged in from another customer's ticket name that customer
+  const others = [...new Set(messages.map((message) => message.customer_id).filter((id) => id !== customerId))];
+  const otherName = useCustomerNames(others);
+  const nameOf = (message: Message) => (message.customer_id === customerId ? customerName
+    : otherName(message.customer_id) ?? message.customer_id);
   const end = useRef<HTMLDivElement>(null);
   const count = items.length;
   useEffect(() => {
@@ -28,7 +35,7 @@ export function Timeline({ messages, history, customerName, onRetried }: Props) 
       {count === 0 && <p className="muted">{t("noTimeline")}</p>}
       <ol>
         {items.map((item) => item.message
-          ? <TimelineMessage key={item.key} message={item.message} kind={item.kind} customerName={customerName} onRetried={onRetried} />
+          ? <TimelineMessage key={item.key} message={item.message} kind={item.kind} customerName={nameOf(item.message)} onRetried={onRetried} />
           : item.entry && <TimelineEvent key={item.key} entry={item.entry} kind={item.kind} />)}
       </ol>
       <div ref={end} />
