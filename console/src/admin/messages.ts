@@ -113,7 +113,7 @@ const en = {
   // audit
   audit: "Audit log", action: "Action", target: "Target", when: "When", who: "Who", from: "From",
   filterAction: "Action (e.g. agent.create)", pageSize: "Per page", newer: "Newer", older: "Older", firstPage: "Newest",
-  details: "Details", noRecords: "No records.",
+  details: "Details", noRecords: "No records.", apply: "Apply", targetsShort: "Targets",
   // settings
   settings: "Settings", tenantName: "Name", publicBaseUrl: "Public base URL", messageRetention: "Keep messages (days)",
   rawRetention: "Keep raw payloads (days)", workflow: "Workflow", autoClose: "Close solved tickets after (hours)",
@@ -215,7 +215,7 @@ export const adminMessages: Messages<Key> = {
     scope_read_only: "read-only：读取工单、坐席、小组", scope_reply: "reply：发送回复和备注",
     audit: "审计日志", action: "操作", target: "对象", when: "时间", who: "操作人", from: "来源",
     filterAction: "操作（如 agent.create）", pageSize: "每页", newer: "较新", older: "较早", firstPage: "最新",
-    details: "详情", noRecords: "没有记录。",
+    details: "详情", noRecords: "没有记录。", apply: "应用", targetsShort: "目标",
     settings: "设置", tenantName: "名称", publicBaseUrl: "公开访问地址", messageRetention: "消息保留（天）",
     rawRetention: "原始数据保留（天）", workflow: "工作流", autoClose: "已解决工单自动关闭（小时）",
     slaWarning: "SLA 预警提前量（分钟）", defaultCalendar: "工作时间条件使用的日历", visibility: "各角色可见的工单",

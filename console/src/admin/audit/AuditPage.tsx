@@ -58,7 +58,7 @@ export default function AuditPage() {
             {[20, 50, 100].map((size) => <option key={size} value={size}>{size}</option>)}
           </select>
         </label>
-        <button type="submit" data-testid="audit-apply">{t("reload")}</button>
+        <button type="submit" data-testid="audit-apply">{t("apply")}</button>
         <span className="spacer" />
         {page.loading && <span className="admin-empty">{t("loading")}</span>}
       </form>

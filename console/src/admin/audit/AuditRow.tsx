@@ -1,5 +1,6 @@
 // One audit record, with its before and after on demand.
 import type { AuditRecord } from "../api/types";
+import { diff, show } from "./diff";
 
 interface RowProps {
   record: AuditRecord;
@@ -26,6 +27,13 @@ export function AuditRow({ record, when, who: actor, open, onToggle, detailsLabe
       {open && (
         <tr>
           <td colSpan={6}>
+            {record.before && record.after && (
+              <ul data-testid="audit-changes">
+                {diff(record.before, record.after).map((change) => (
+                  <li key={change.path}><code>{change.path}</code>: {show(change.before)} → {show(change.after)}</li>
+                ))}
+              </ul>
+            )}
             <div className="admin-result">
               <div><strong>{beforeLabel}</strong><pre className="admin-pre">{JSON.stringify(record.before, null, 2)}</pre></div>
               <div><strong>{afterLabel}</strong><pre className="admin-pre">{JSON.stringify(record.after, null, 2)}</pre></div>

@@ -47,7 +47,7 @@ export default function SlaPage() {
         <thead>
           <tr>
             <th>{t("position")}</th><th>{t("name")}</th>
-            <th>{t("targets")} ({t("firstResponse")} / {t("nextResponse")} / {t("resolution")})</th>
+            <th>{t("targetsShort")} ({t("firstResponse")} / {t("nextResponse")} / {t("resolution")})</th>
             <th>{t("calendar")}</th><th>{t("actions")}</th>
           </tr>
         </thead>
