@@ -44,25 +44,20 @@ console-check: $(CONSOLE_STAMP)
 	cd console && npx --no-install eslint --max-warnings 0 src
 
 # Debian's chromium for the browser tests (tests/test_console_browser.py drives it with
-# Playwright; never `playwright install`). Installed when missing, as root; `apt-get update`
-# only if the install fails. Elsewhere, the tests skip with the reason unless CI is set.
+# Playwright; never `playwright install`), and a CJK font so Chinese text renders (the
+# Chinese UI, screenshots). Installed when missing, as root; `apt-get update` only if the
+# install fails. Elsewhere, the browser tests skip with the reason unless CI is set.
+BROWSER_PACKAGES = $$([ -x /usr/bin/chromium ] || echo chromium) \
+	$$(fc-list :lang=zh 2>/dev/null | grep -q . || echo fonts-wqy-microhei)
 chromium:
-	@if [ -x /usr/bin/chromium ]; then :; \
+	@missing="$(BROWSER_PACKAGES)"; missing=$$(echo $$missing); \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; \
-	elif [ -n "$$CI" ]; then echo "make: chromium is missing and cannot be installed (need root and apt-get)" >&2; exit 1; \
-	else echo "make: chromium is missing (sudo apt-get install chromium): the browser tests will skip" >&2; fi
+		export DEBIAN_FRONTEND=noninteractive; echo "make: installing $$missing"; \
+		apt-get install -y -q $$missing || { apt-get update -q && apt-get install -y -q $$missing; }; \
+	elif [ -n "$$CI" ]; then echo "make: $$missing missing and cannot be installed (need root and apt-get)" >&2; exit 1; \
+	else echo "make: $$missing missing (sudo apt-get install $$missing): the browser tests may skip" >&2; fi
 
-lint: $(STAMP)
-	$(BIN)/ruff check .
-
-typecheck: $(STAMP)
-	$(BIN)/mypy
-
-# two workers (this machine has two cores), tests handed out one by one so the long
-# isolation and scope matrices spread over both; a module-scoped fixture (a local runtime, a
-# built wheel) may be made once per worker, which costs less than an idle worker
 unit: $(STAMP) console chromium
 	$(BIN)/pytest -n 2 --dist load
 

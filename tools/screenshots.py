@@ -9,27 +9,36 @@ saves the inbox, a ticket's view, the dashboard and the flow picture as PNGs.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
 import urllib.request
+import uuid
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+
+from switchboard_sdk import standard_webhooks
 
 from tools.local import browser, samples
 from tools.local.demo import DemoTenant
 from tools.local.runtime import LocalRuntime, free_port
 
-CUSTOMERS = [  # (channel, who, what they write)
-    ("web", "ada@example.com", "Hello, my order #1042 has not arrived yet."),
+CUSTOMERS = [  # (channel, who, what they write), oldest first
+    ("web", "Ada Lovelace <ada@example.com>", "Hello, my order #1042 has not arrived yet."),
     ("sms", "+14155550142", "Where is my parcel? Tracking says delivered."),
     ("wechat", "oShotUser1", "你好, 我的订单什么时候发货?"),
-    ("email", "grace@example.com", "The invoice for order 77 shows the wrong address."),
-    ("web", "linus@example.com", "Can I change the size of the shoes I ordered?"),
+    ("email", "Grace Hopper <grace@example.com>", "The invoice for order 77 shows the wrong address."),
+    ("web", "Linus Torvalds <linus@example.com>", "Can I change the size of the shoes I ordered?"),
     ("sms", "+14155550177", "Refund for order 5521 please, it came broken."),
     ("wechat", "oShotUser2", "退货流程是怎样的?"),
-    ("web", "margaret@example.com", "Is there a discount for a second purchase?"),
+    ("web", "Margaret Hamilton <margaret@example.com>", "Is there a discount for a second purchase?"),
+    ("email", "Alan Turing <alan@example.com>", "Please cancel my subscription from next month."),
+    ("web", "Katherine Johnson <katherine@example.com>", "The app shows my order twice, was I charged twice?"),
 ]
+# what the demo agent does with each ticket, newest first (the rest stay waiting)
+WORK = ["reply", "assign", "solve", "reply", "pending", "solve", "assign", "solve"]
 TEMPLATE = ("parcel", "Hello from {{agent.name}}: your parcel for {{ticket.ref}} leaves the warehouse today.")
 WAIT_MS = 20_000
 
@@ -40,9 +49,19 @@ def _post(sample: samples.Sample) -> None:
         pass
 
 
+def _web(demo: DemoTenant, who: str, text: str) -> samples.Sample:
+    """A web-chat message from a named visitor, signed as the web channel's widget signs it."""
+    name, address = parseaddr(who)
+    body = json.dumps({"visitor_id": address, "name": name, "email": address, "text": text,
+                       "client_message_id": f"shot-{uuid.uuid4()}", "page_url": "https://shop.example.com/help"})
+    headers = standard_webhooks.signed_headers(demo.web_secret, f"msg_{uuid.uuid4().hex}", int(time.time()),
+                                               body.encode())
+    return samples.Sample(demo.web_hook_url, body.encode(), headers | {"Content-Type": "application/json"})
+
+
 def _write(demo: DemoTenant, channel: str, who: str, text: str) -> None:
     if channel == "web":
-        _post(samples.web_message(demo.web_hook_url, demo.web_secret, text, email=who, visitor_id=who))
+        _post(_web(demo, who, text))
     elif channel == "sms":
         _post(samples.twilio_sms(demo.hook_url("twilio"), demo.channels["twilio"]["auth_token"], text, sender=who))
     elif channel == "wechat":
@@ -50,26 +69,36 @@ def _write(demo: DemoTenant, channel: str, who: str, text: str) -> None:
         _post(samples.wechat_text(demo.hook_url("wechat"), token=config["token"], aes_key=config["encoding_aes_key"],
                                   app_id=config["app_id"], text=text, openid=who))
     else:
-        raw, _ = samples.email_mime(text, sender=who, subject=text[:40])
+        raw, _ = samples.email_mime(text, sender=who, subject=text.split(".")[0][:60])
         _post(samples.mailgun_mime(demo.hook_url("email"), demo.channels["email"]["mailgun_signing_key"], raw))
 
 
 def seed(demo: DemoTenant, auth: dict[str, str]) -> list[str]:
-    """The customers' messages, then answers and solves; the tickets' ids, newest first."""
+    """The customers' messages, then the agent's work; the tickets' ids, newest first."""
     browser.ensure_template(demo.hub_url, auth, *TEMPLATE)
+    browser.request(f"{demo.hub_url}/v1/me/availability", {"availability": "online"}, auth, "PUT")
     for channel, who, text in CUSTOMERS:
         _write(demo, channel, who, text)
     deadline = time.monotonic() + 60
     while len(tickets := _tickets(demo, auth)) < len(CUSTOMERS) and time.monotonic() < deadline:
         time.sleep(0.5)
-    for n, ticket in enumerate(tickets[: len(tickets) // 2]):
-        rendered = browser.request(f"{demo.hub_url}/v1/templates/{TEMPLATE[0]}/render", {"ticket_id": ticket["id"]},
-                                   auth)[1] or {}
-        text = rendered.get("text") or "Thanks for writing: we are on it."
-        browser.request(f"{demo.hub_url}/v1/tickets/{ticket['id']}/messages", {"text": text}, auth)
-        if n % 2 == 0:
-            browser.request(f"{demo.hub_url}/v1/tickets/{ticket['id']}", {"status": "solved"}, auth, "PATCH")
+    me = browser.request(f"{demo.hub_url}/v1/me", headers=auth)[1]["agent"]["id"]
+    for ticket, action in zip(tickets, WORK, strict=False):
+        _work(demo, auth, str(ticket["id"]), action, me)
     return [str(t["id"]) for t in tickets]
+
+
+def _work(demo: DemoTenant, auth: dict[str, str], ticket_id: str, action: str, me: str) -> None:
+    ticket_url = f"{demo.hub_url}/v1/tickets/{ticket_id}"
+    rendered = browser.request(f"{demo.hub_url}/v1/templates/{TEMPLATE[0]}/render", {"ticket_id": ticket_id},
+                               auth)[1] or {}
+    browser.request(f"{ticket_url}/messages", {"text": rendered.get("text") or "Thanks: we are on it."}, auth)
+    changes = {"assign": {"assignee_id": me}, "pending": {"assignee_id": me, "status": "pending"},
+               "solve": {"assignee_id": me, "status": "solved"}}.get(action)
+    if changes:
+        status, answer = browser.request(ticket_url, changes, auth, "PATCH")
+        if status >= 300:
+            print(f"[screenshots] {action} {ticket_id}: {status} {answer}", file=sys.stderr)
 
 
 def _tickets(demo: DemoTenant, auth: dict[str, str]) -> list[dict[str, Any]]:
@@ -91,7 +120,7 @@ def shoot(demo: DemoTenant, ticket_id: str, out: Path, profile: Path) -> list[Pa
             page.goto(demo.hub_url + path)
             try:
                 page.get_by_test_id(ready).first.wait_for()
-                page.wait_for_timeout(1500)  # charts animate in
+                page.wait_for_timeout(4000)  # names and charts arrive after the list
             except Exception as err:  # a page still in the works: shoot what there is, and say so
                 print(f"[screenshots] {path}: {ready} did not show ({type(err).__name__})", file=sys.stderr)
             page.screenshot(path=str(out / name))
