@@ -40,7 +40,7 @@ export default function DashboardPage() {
         <h1>{t("dashboardTitle")}</h1>
         {!forbidden && <ExportButton path={reportPaths.summary} query={query.report} filename={`summary-${period}.csv`} />}
       </header>
-      <Filters query={query} updatedAt={summary.at} loading={summary.loading} onRefresh={refresh} />
+      {!forbidden && <Filters query={query} updatedAt={summary.at} loading={summary.loading} onRefresh={refresh} />}
       {summary.error !== null && <ReportError error={summary.error} onRetry={refresh} />}
       {forbidden ? null : (
         <>

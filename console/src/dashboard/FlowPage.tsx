@@ -7,110 +7,21 @@ import { Link, useNavigate } from "react-router-dom";
 import type { Stage } from "../api/types";
 import { useLocale, useT } from "../i18n";
 import { formatDuration } from "../i18n/time";
-import { reportPaths, STAGES, type Flow, type FlowLink, type FlowStage } from "./api";
+import { reportPaths, STAGES, type Flow, type FlowLink } from "./api";
 import { ExportButton, isForbidden, ReportError } from "./common";
 import { EChart, type ChartClick, type ChartOption } from "./EChart";
 import { Filters } from "./Filters";
+import { flowOption, isEmpty, isStage, SLOWEST_COLOR, slowestOf, splitLinks, STAGE_COLORS } from "./flowChart";
 import { formatCount } from "./format";
 import { useRefreshTick, useReport } from "./hooks";
 import { dashboardMessages } from "./messages";
 import { useDashboardQuery } from "./query";
 import "./dashboard.css";
 
-const STAGE_COLORS: Record<Stage, string> = {
-  accept: "#5b8def", triage: "#7c6fe0", handle: "#16a3b8", resolve: "#1f8a4c", follow_up: "#b7791f",
-};
-const SLOWEST_COLOR = "#c0362c";
-
-function isStage(value: unknown): value is Stage {
-  return typeof value === "string" && (STAGES as readonly string[]).includes(value);
-}
-
-/** A Sankey has no cycles: links back to an earlier stage (reopens) are listed apart. */
-function splitLinks(links: FlowLink[]): { forward: FlowLink[]; back: FlowLink[] } {
-  const order = (stage: Stage) => STAGES.indexOf(stage);
-  const real = links.filter((link) => link.value > 0 && isStage(link.source) && isStage(link.target));
-  return {
-    forward: real.filter((link) => order(link.source) < order(link.target)),
-    back: real.filter((link) => order(link.source) > order(link.target)),
-  };
-}
-
-/** The hub's slowest stage, when tickets spent time in it at all (a 0 s median waits nowhere). */
-function slowestOf(flow: Flow | null): Stage | null {
-  const stage = flow?.stages.find((each) => each.stage === flow.slowest);
-  return stage && (stage.median_seconds ?? 0) > 0 ? stage.stage : null;
-}
-
-function nodeSize(stage: FlowStage | undefined): number {
-  return stage ? Math.max(stage.entered, stage.left, stage.current) : 0;
-}
-
-/** Nothing entered, left or waits anywhere and nothing moved: the empty picture. */
-function isEmpty(flow: Flow | null, forward: FlowLink[]): boolean {
-  return forward.length === 0 && (flow?.stages ?? []).every((stage) => nodeSize(stage) === 0);
-}
-
 function useFlowOption(flow: Flow | null, forward: FlowLink[]): ChartOption {
   const t = useT(dashboardMessages);
   const { locale } = useLocale();
-  return useMemo<ChartOption>(() => {
-    const byStage = new Map(flow?.stages.map((stage) => [stage.stage, stage]) ?? []);
-    const empty = isEmpty(flow, forward);
-    const slowest = slowestOf(flow);
-    return {
-      tooltip: {
-        trigger: "item",
-        formatter: (params) => {
-          const item = (Array.isArray(params) ? params[0] : params) as { dataType?: string; name?: string; data?: FlowLink; value?: unknown };
-          if (item?.dataType === "edge" && item.data) {
-            return `${t(`stage_${item.data.source}`)} → ${t(`stage_${item.data.target}`)}: ${formatCount(item.data.value, locale)}`;
-          }
-          const stage = isStage(item?.name) ? byStage.get(item.name) : undefined;
-          if (!stage) return "";
-          return [`<b>${t(`stage_${stage.stage}`)}</b>`,
-            `${t("col_entered")}: ${formatCount(stage.entered, locale)} · ${t("col_left")}: ${formatCount(stage.left, locale)}`,
-            `${t("col_current")}: ${formatCount(stage.current, locale)}`,
-            `${t("median")}: ${formatDuration(stage.median_seconds, locale)} · ${t("p90")}: ${formatDuration(stage.p90_seconds, locale)}`,
-          ].join("<br/>");
-        },
-      },
-      series: [{
-        type: "sankey",
-        id: "flow",
-        left: 16, right: 130, top: 16, bottom: 16, nodeWidth: 18, nodeGap: 14,
-        nodeAlign: "left",
-        layoutIterations: 0,
-        draggable: false,
-        emphasis: { focus: "adjacency" },
-        lineStyle: { color: "gradient", opacity: 0.35, curveness: 0.5 },
-        label: {
-          color: "#1d2330",
-          lineHeight: 17,
-          formatter: (params: { name: string }) => {
-            const stage = isStage(params.name) ? byStage.get(params.name) : undefined;
-            const label = isStage(params.name) ? t(`stage_${params.name}`) : params.name;
-            if (!stage) return label;
-            return `{name|${label}}\n{time|${formatDuration(stage.median_seconds, locale)} · ${t("col_current")} ${formatCount(stage.current, locale)}}`;
-          },
-          rich: { name: { fontWeight: "bold", fontSize: 13, lineHeight: 18 }, time: { color: "#667085", fontSize: 11, lineHeight: 15 } },
-        },
-        // Each stage in its own column, tall as its tickets even with no link yet; with no
-        // tickets at all the five stages stand as an even grey skeleton.
-        data: STAGES.map((stage, depth) => ({
-          name: stage,
-          depth,
-          value: empty ? 1 : nodeSize(byStage.get(stage)),
-          itemStyle: {
-            color: empty ? "#d0d5dd" : slowest === stage ? SLOWEST_COLOR : STAGE_COLORS[stage],
-            borderColor: slowest === stage ? "#7a1d16" : undefined,
-            borderWidth: slowest === stage ? 2 : 0,
-          },
-        })),
-        links: forward.map((link) => ({ source: link.source, target: link.target, value: link.value })),
-      }],
-    };
-  }, [flow, forward, locale, t]);
+  return useMemo(() => flowOption(flow, forward, t, locale), [flow, forward, locale, t]);
 }
 
 function StageTable({ flow, onOpen }: { flow: Flow; onOpen: (stage: Stage) => void }) {
@@ -189,7 +100,7 @@ export default function FlowPage() {
         <h1>{t("flowTitle")}</h1>
         {!forbidden && <ExportButton path={reportPaths.flow} query={query.report} filename={`flow-${query.report.from}-${query.report.to}.csv`} />}
       </header>
-      <Filters query={query} updatedAt={report.at} loading={report.loading} onRefresh={refresh} />
+      {!forbidden && <Filters query={query} updatedAt={report.at} loading={report.loading} onRefresh={refresh} />}
       {report.error !== null && <ReportError error={report.error} onRetry={refresh} />}
       {!forbidden && flow === null && report.error === null && <div className="loading">{t("loading")}</div>}
       {!forbidden && flow && (
