@@ -165,7 +165,9 @@ export function RuleEditor({ rule, refs, onClose, onSaved }: Props) {
           </button>
         </div>
       </form>
-      {testing && testBody && <RuleTester rules={[testBody]} defaultTrigger={testBody.trigger} />}
+      {testing && testBody && (
+        <RuleTester rules={[testBody]} defaultTrigger={testBody.trigger} channels={refs.channel.map((option) => option.value)} />
+      )}
     </Modal>
   );
 }

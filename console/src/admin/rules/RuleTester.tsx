@@ -18,6 +18,8 @@ const changeFields = ["status", "priority", "assignee_id", "group_id", "category
 interface Props {
   rules?: RuleBody[];
   defaultTrigger?: Trigger;
+  /** channel names to offer (the installed channel plugins) */
+  channels?: string[];
 }
 
 interface Sample {
@@ -69,7 +71,7 @@ function requestOf(sample: Sample, rules?: RuleBody[]): RuleTest {
   return request;
 }
 
-export function RuleTester({ rules, defaultTrigger }: Props) {
+export function RuleTester({ rules, defaultTrigger, channels = [] }: Props) {
   const t = useT(adminMessages);
   const [sample, setSample] = useState<Sample>({
     trigger: defaultTrigger ?? "message.created", status: "open", priority: "normal", channel: "wechat", subject: "",
@@ -107,7 +109,9 @@ export function RuleTester({ rules, defaultTrigger }: Props) {
             </select>
           </Field>
           <Field label={t("channel")}>
-            <input value={sample.channel} data-testid="tester-channel" onChange={(event) => set({ channel: event.target.value })} />
+            <input value={sample.channel} list="tester-channels" data-testid="tester-channel"
+                   onChange={(event) => set({ channel: event.target.value })} />
+            <datalist id="tester-channels">{channels.map((name) => <option key={name} value={name} />)}</datalist>
           </Field>
           <Field label={t("businessHours")}>
             <select value={sample.hours} data-testid="tester-hours" onChange={(event) => set({ hours: event.target.value as Sample["hours"] })}>

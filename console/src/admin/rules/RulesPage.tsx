@@ -51,6 +51,7 @@ export default function RulesPage() {
     policy: (policies.data ?? []).map((p) => ({ value: p.id, label: p.name })),
     template: (templates.data ?? []).map((tpl) => ({ value: tpl.code, label: `${tpl.code} — ${tpl.title}` })),
     connector: (plugins.data ?? []).filter((p) => p.kind === "connector").map((p) => ({ value: p.name, label: p.name })),
+    channel: (plugins.data ?? []).filter((p) => p.kind === "channel").map((p) => ({ value: p.name, label: p.name })),
   }), [groups.data, agents.data, policies.data, templates.data, plugins.data]);
 
   return (
@@ -100,7 +101,7 @@ export default function RulesPage() {
                     onSaved={() => { setEditing(null); rules.reload(); }} />
       )}
       {history && <RuleVersions rule={history} onClose={() => setHistory(null)} />}
-      <RuleTester />
+      <RuleTester channels={refs.channel.map((option) => option.value)} />
     </section>
   );
 }

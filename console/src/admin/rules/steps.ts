@@ -2,7 +2,7 @@
 // so one editor draws them all and the JSON it sends is what the hub validates.
 import type { Step } from "../api/types";
 
-export type RefKind = "group" | "agent" | "policy" | "template" | "connector";
+export type RefKind = "group" | "agent" | "policy" | "template" | "connector" | "channel";
 export type FieldKind = "text" | "textarea" | "list" | "enum" | "multi" | "bool" | "ref";
 
 export interface FieldSpec {
