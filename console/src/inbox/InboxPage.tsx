@@ -53,7 +53,7 @@ export default function InboxPage() {
     if (!ticket) return;
     try {
       const answer = await api<{ ticket: TicketView }>(`/v1/tickets/${encodeURIComponent(id)}`, {
-        method: "PATCH", body: { status: "solved", version: ticket.version, reason: "inbox shortcut" },
+        method: "PATCH", body: { status: "solved", version: ticket.version },
       });
       list.update(answer.ticket);
       setNotice(t("resolved", { id }));

@@ -51,7 +51,7 @@ export function TicketRow({ ticket, today, selected, customerName, assigneeName,
       <span role="gridcell" className="cell-priority"><PriorityBadge priority={ticket.priority} /></span>
       <span role="gridcell" className="cell-stage"><StageBadge stage={ticket.stage} /></span>
       <span role="gridcell" className="cell-assignee">{assigneeName ?? "—"}</span>
-      <span role="gridcell" className="cell-sla"><SlaBadge ticket={ticket} /></span>
+      <span role="gridcell" className="cell-sla"><SlaBadge ticket={ticket} compact /></span>
       <span role="gridcell" className="cell-time">
         <time dateTime={ticket.last_activity_at} title={format(ticket.last_activity_at)}>
           {format(ticket.last_activity_at, today === format(ticket.last_activity_at, "date") ? "time" : "date")}

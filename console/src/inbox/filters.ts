@@ -1,13 +1,13 @@
 // The inbox's filters are GET /v1/tickets's query parameters, kept in the page's URL
 // (`/console/inbox?stage=handle`) so a view can be linked, reloaded and saved.
 import type { Me, TicketView } from "../api/types";
-import { slaSummary } from "../ticket/sla";
+import { effectiveState } from "../ticket/sla";
 
 export const FILTER_KEYS = ["status", "assignee", "group", "stage", "sla", "priority", "channel", "tag"] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
 export type Filters = Partial<Record<FilterKey, string>>;
 
-export type BuiltinView = "mine" | "groups" | "unassigned" | "all" | "at-risk";
+export type BuiltinView = "mine" | "groups" | "unassigned" | "all" | "at-risk" | "breached";
 
 export const BUILTIN_VIEWS: { name: BuiltinView; filters: Filters }[] = [
   { name: "mine", filters: { assignee: "me" } },
@@ -15,6 +15,7 @@ export const BUILTIN_VIEWS: { name: BuiltinView; filters: Filters }[] = [
   { name: "unassigned", filters: { assignee: "none" } },
   { name: "all", filters: {} },
   { name: "at-risk", filters: { sla: "at_risk" } },
+  { name: "breached", filters: { sla: "breached" } },
 ];
 
 export function isFilterKey(key: string): key is FilterKey {
@@ -51,10 +52,12 @@ function matchesAssignee(ticket: TicketView, value: string, me: Me): boolean {
   return ticket.assignee_id === value;
 }
 
+/** As the hub: `breached` a running target past due, `at_risk` past its warning time and not yet due. */
 function matchesSla(ticket: TicketView, value: string): boolean {
-  const state = slaSummary(ticket)?.state;
-  if (value === "breached") return state === "breached";
-  return state === "warning" || state === "breached";
+  const now = Date.now();
+  const states = (ticket.sla ?? []).map((target) => effectiveState(target, now));
+  if (value === "breached") return states.includes("breached");
+  return !states.includes("breached") && states.includes("warning");
 }
 
 /**

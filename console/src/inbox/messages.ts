@@ -2,7 +2,7 @@ import type { Messages } from "../i18n";
 
 type Key =
   | "title" | "views" | "savedViews" | "byStatus" | "view_mine" | "view_groups" | "view_unassigned" | "view_all"
-  | "view_at-risk" | "filters" | "any" | "status" | "priority" | "stage" | "channel" | "assignee" | "group" | "sla"
+  | "view_at-risk" | "view_breached" | "filters" | "any" | "status" | "priority" | "stage" | "channel" | "assignee" | "group" | "sla"
   | "tag" | "tagPlaceholder" | "clear" | "saveView" | "viewName" | "save" | "cancel" | "deleteView" | "deleteViewConfirm"
   | "savedNothing" | "viewSaved" | "viewDeleted" | "subject" | "customer" | "lastActivity" | "noSubject"
   | "empty" | "loading" | "loadMore" | "error" | "retry" | "live" | "paused" | "count"
@@ -15,7 +15,7 @@ export const inboxMessages: Messages<Key> = {
   en: {
     title: "Inbox", views: "Views", savedViews: "My views", byStatus: "By status",
     view_mine: "Mine", view_groups: "My groups", view_unassigned: "Unassigned", view_all: "All",
-    "view_at-risk": "SLA at risk", filters: "Filters", any: "Any", status: "Status", priority: "Priority",
+    "view_at-risk": "SLA at risk", view_breached: "SLA breached", filters: "Filters", any: "Any", status: "Status", priority: "Priority",
     stage: "Stage", channel: "Channel", assignee: "Assignee", group: "Group", sla: "SLA", tag: "Tag",
     tagPlaceholder: "tag", clear: "Clear filters", saveView: "Save as view", viewName: "View name",
     save: "Save", cancel: "Cancel", deleteView: "Delete view “{name}”",
@@ -24,7 +24,7 @@ export const inboxMessages: Messages<Key> = {
     lastActivity: "Last activity", noSubject: "(no subject)", empty: "No tickets in this view.",
     loading: "Loading…", loadMore: "Load more", error: "Could not load tickets: {message}", retry: "Retry",
     live: "Live", paused: "Paused while the tab is hidden", count: "{count} tickets",
-    assignee_me: "Me", assignee_none: "Unassigned", group_mine: "My groups", sla_at_risk: "At risk or breached",
+    assignee_me: "Me", assignee_none: "Unassigned", group_mine: "My groups", sla_at_risk: "At risk",
     sla_breached: "Breached",
     shortcuts: "Keyboard shortcuts", shortcutsTitle: "Keyboard shortcuts", key_next: "Next ticket",
     key_prev: "Previous ticket", key_open: "Open the selected ticket", key_resolve: "Resolve (set solved)",
@@ -36,7 +36,7 @@ export const inboxMessages: Messages<Key> = {
   zh: {
     title: "收件箱", views: "视图", savedViews: "我的视图", byStatus: "按状态",
     view_mine: "我的", view_groups: "我的小组", view_unassigned: "未分配", view_all: "全部",
-    "view_at-risk": "SLA 风险", filters: "筛选", any: "全部", status: "状态", priority: "优先级",
+    "view_at-risk": "SLA 即将超时", view_breached: "SLA 已超时", filters: "筛选", any: "全部", status: "状态", priority: "优先级",
     stage: "阶段", channel: "渠道", assignee: "处理人", group: "小组", sla: "SLA", tag: "标签",
     tagPlaceholder: "标签", clear: "清除筛选", saveView: "保存为视图", viewName: "视图名称",
     save: "保存", cancel: "取消", deleteView: "删除视图“{name}”", deleteViewConfirm: "确定删除视图“{name}”？",
@@ -44,7 +44,7 @@ export const inboxMessages: Messages<Key> = {
     subject: "主题", customer: "客户", lastActivity: "最近活动", noSubject: "（无主题）",
     empty: "此视图中没有工单。", loading: "加载中…", loadMore: "加载更多", error: "无法加载工单：{message}",
     retry: "重试", live: "实时", paused: "标签页隐藏时暂停", count: "{count} 个工单",
-    assignee_me: "我", assignee_none: "未分配", group_mine: "我的小组", sla_at_risk: "有风险或已超时",
+    assignee_me: "我", assignee_none: "未分配", group_mine: "我的小组", sla_at_risk: "即将超时",
     sla_breached: "已超时",
     shortcuts: "快捷键", shortcutsTitle: "键盘快捷键", key_next: "下一个工单", key_prev: "上一个工单",
     key_open: "打开所选工单", key_resolve: "解决（设为已解决）", key_help: "显示此帮助", key_close: "关闭此帮助",

@@ -59,11 +59,16 @@ export function useTicket(id: string): TicketData {
     idRef.current = id;
   }, [id]);
 
+  // reads overlap (the changes feed, the in-flight poll, a PATCH): an older answer never wins
+  const issued = useRef(0);
+  const applied = useRef(0);
   const refresh = useCallback(async () => {
     const wanted = idRef.current;
+    const seq = ++issued.current;
     try {
       const { detail, history } = await read(wanted);
-      if (idRef.current !== wanted) return;
+      if (idRef.current !== wanted || seq < applied.current) return;
+      applied.current = seq;
       setState((prev) => ({
         id: wanted, detail, error: null, history: history ?? (prev.id === wanted ? prev.history : []),
       }));
