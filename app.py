@@ -584,6 +584,46 @@ def list_customer_merges(customer_id: str) -> Any:
     return json_response(get_hub().customers_api.list_merges(_call(), customer_id))
 
 
+# -- reports: the KPIs of docs/metrics.md (supervisors, tenant admins, read keys; format=csv) --
+
+
+def _report(answer: Any) -> Any:
+    """A report as JSON, or as the CSV download it was asked as."""
+    if answer.csv is not None:
+        return text_response(answer.csv, "text/csv; charset=utf-8", filename=answer.filename)
+    return json_response(answer.body)
+
+
+@app.route("/v1/reports/summary", methods=["GET"])
+@guarded
+def report_summary() -> Any:
+    return _report(get_hub().reports_api.summary(_call()))
+
+
+@app.route("/v1/reports/timeseries", methods=["GET"])
+@guarded
+def report_timeseries() -> Any:
+    return _report(get_hub().reports_api.timeseries(_call()))
+
+
+@app.route("/v1/reports/breakdown", methods=["GET"])
+@guarded
+def report_breakdown() -> Any:
+    return _report(get_hub().reports_api.breakdown(_call()))
+
+
+@app.route("/v1/reports/flow", methods=["GET"])
+@guarded
+def report_flow() -> Any:
+    return _report(get_hub().reports_api.flow(_call()))
+
+
+@app.route("/v1/reports/top-issues", methods=["GET"])
+@guarded
+def report_top_issues() -> Any:
+    return _report(get_hub().reports_api.top_issues(_call()))
+
+
 # -- the platform operator (platform-admin keys) --------------------------------------
 
 

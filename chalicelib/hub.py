@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from .api.macros import MacroApi
     from .api.platform import PlatformApi
     from .api.replies import ReplyApi
+    from .api.reports import ReportApi
     from .api.rules import RuleApi
     from .api.session import SessionApi
     from .api.sla import SlaApi
@@ -46,6 +47,9 @@ if TYPE_CHECKING:
     from .api.workflow import TicketWorkflowApi
     from .ingest.ingestor import Ingestor
     from .ingest.objects import StoredObjectHandler
+    from .metrics.aggregator import MetricsAggregator
+    from .metrics.archive import EventArchive
+    from .metrics.tally import Context
     from .outbound.posting import MessagePoster
     from .outbound.sender import ReplySender
     from .pipeline.breaker import CircuitBreakers
@@ -370,7 +374,41 @@ class Hub:
         from .pipeline.stream import StreamProcessor
 
         return StreamProcessor(ConversationBuilder(self.store, self.retention), self.dispatcher, self.set_aside,
-                               workflow=self.workflow_engine, changes=self.change_feeds)
+                               workflow=self.workflow_engine, changes=self.change_feeds,
+                               metrics=self.metrics, archive=self.event_archive)
+
+    # -- KPIs (chalicelib/metrics): aggregates kept by the stream, the reports, the event archive --
+
+    @functools.cached_property
+    def metrics(self) -> MetricsAggregator:
+        from .metrics.aggregator import MetricsAggregator
+
+        return MetricsAggregator(self.store, self.metrics_context)
+
+    def metrics_context(self, tenant_id: str) -> Context:
+        """The tenant's time zone and business hours (its default calendar), as the KPIs count them."""
+        from zoneinfo import ZoneInfo
+
+        from .metrics.tally import Context
+
+        calendar_id = self.workflow_settings(tenant_id).default_calendar_id
+        calendar = self.sla_config_cache.get(tenant_id).calendars.get(calendar_id) if calendar_id else None
+        return Context(ZoneInfo(self.tenants.get(tenant_id).settings.time_zone),
+                       None if calendar is None else calendar.business_seconds_between)
+
+    @functools.cached_property
+    def event_archive(self) -> EventArchive:
+        from .metrics.archive import EventArchive
+
+        return EventArchive(self.aws.s3, self.settings.bucket,
+                            lambda tenant_id: self.retention.for_tenant(tenant_id).message_days)
+
+    @functools.cached_property
+    def reports_api(self) -> ReportApi:
+        """``/v1/reports/...`` (chalicelib/api/reports.py)."""
+        from .api.reports import ReportApi
+
+        return ReportApi(self.access, self.metrics.table, self.agent_store, self.tenants, self.clock)
 
     @functools.cached_property
     def change_feeds(self) -> ChangeFeeds:

@@ -35,6 +35,7 @@ from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
 from .openapi_config import CONFIG_OPERATIONS
 from .openapi_console import CONSOLE_OPERATIONS, TICKET_FILTERS
+from .openapi_reports import REPORT_OPERATIONS
 from .openapi_types import CURSOR, LIMIT, Operation, Query
 from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
@@ -236,6 +237,7 @@ OPERATIONS: tuple[Operation, ...] = (
               "platform", ApiKeyInfo, scopes=PLATFORM, errors=(401, 403, 404)),
     *WORKFLOW_OPERATIONS,
     *CONFIG_OPERATIONS,
+    *REPORT_OPERATIONS,
     *CONSOLE_OPERATIONS,
 )
 PATH_PARAMS = {"rule_id": 64, "policy_id": 64, "calendar_id": 64, "code": 40, "macro_id": 64, "token": 600,
@@ -302,6 +304,8 @@ def _operation(op: Operation) -> dict[str, Any]:
     if op.media_type != "application/json":
         success = {"description": " ".join((op.response.__doc__ or "Success").split()),
                    "content": {op.media_type: {"schema": {"type": "string"}}}}
+    if op.csv:  # format=csv
+        success = _with_csv(success)
     # every keyed route answers 400 to a query parameter it does not take
     errors = sorted(set(op.errors) | ({400} if op.scopes else set()))
     spec: dict[str, Any] = {
@@ -341,6 +345,11 @@ def _conditional(spec: dict[str, Any]) -> None:
     spec.setdefault("parameters", []).append(
         {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
          "description": "The ETag of the previous answer."})
+
+
+def _with_csv(answer: Any) -> dict[str, Any]:
+    """A JSON answer that may also come as ``text/csv`` (``format=csv``)."""
+    return dict(answer) | {"content": dict(answer["content"]) | {"text/csv": {"schema": {"type": "string"}}}}
 
 
 def _security(op: Operation) -> list[dict[str, list[str]]]:

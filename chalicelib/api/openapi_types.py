@@ -36,4 +36,5 @@ class Operation:
     page: bool = False  # answers an HTML page (or JSON when asked), no key: a signed link
     session: bool = False  # about the signed-in agent itself: an agent's ID token, never an API key
     media_type: str = "application/json"  # another (text/csv): the success answer is text, described by response
+    csv: bool = False  # also answers text/csv (``format=csv``): the reports
     etag: bool = False  # answers an ETag; If-None-Match naming it → 304, no body

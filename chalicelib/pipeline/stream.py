@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchboard_sdk import BadPayload, Customer, InboundMessage
+from switchboard_sdk import BadPayload, Customer, EventEnvelope, InboundMessage
 
 from ..logs import log_context, log_event
 from ..storage.changes import ChangeFeeds
@@ -55,6 +55,7 @@ class _Batch:
     outbox: Outbox
     wanted: dict[str, set[str]]
     customers: dict[tuple[str, str], Customer] = field(default_factory=dict)
+    events: list[tuple[str, EventEnvelope]] = field(default_factory=list)  # (record, event): the archive's
 
 
 class WorkflowHooks(Protocol):
@@ -70,9 +71,28 @@ class WorkflowHooks(Protocol):
     def on_agent(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
 
 
+class MetricsHooks(Protocol):
+    """The KPI aggregates (chalicelib.metrics): a ticket's change, a reply, an SLA target ending."""
+
+    def on_history(self, image: dict[str, Any]) -> object: ...
+
+    def on_message(self, image: dict[str, Any]) -> object: ...
+
+    def on_ticket(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
+
+
+class EventArchiveHook(Protocol):
+    """Every event built for connectors, also kept in S3 (chalicelib.metrics.archive)."""
+
+    def put(self, events: list[EventEnvelope], batch_id: str) -> object: ...
+
+
 class StreamProcessor:
     def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside,
-                 workflow: WorkflowHooks | None = None, changes: ChangeFeeds | None = None) -> None:
+                 workflow: WorkflowHooks | None = None, changes: ChangeFeeds | None = None,
+                 metrics: MetricsHooks | None = None, archive: EventArchiveHook | None = None) -> None:
+        self._metrics = metrics
+        self._archive = archive
         self._conversations = conversations
         self._dispatcher = dispatcher
         self._shelf = shelf
@@ -87,6 +107,7 @@ class StreamProcessor:
         batch = _Batch(self._dispatcher.outbox(), _customers_wanted(changes))
         retry_at = self._run(changes, batch)
         retry_at = self._shelve_rejected(changes, batch.outbox.rejected, retry_at)
+        retry_at = self._archived(changes, batch, retry_at)
         return {"batchItemFailures": [] if retry_at is None else [{"itemIdentifier": retry_at}]}
 
     def _note_changes(self, changes: list[Change]) -> str | None:
@@ -124,6 +145,28 @@ class StreamProcessor:
                 log.warning("stream record %s set aside", sequence, exc_info=True)
         return _flush(batch.outbox)
 
+    def _archived(self, changes: list[Change], batch: _Batch, retry_at: str | None) -> str | None:
+        """Archive the events of the records before the retry point (those after it are
+        redone); a passing failure retries the whole batch, a lasting one is logged."""
+        done = [record for record, _ in changes[: _position(changes, retry_at)]]
+        owners = {_sequence(record) for record in done}
+        events = [event for owner, event in batch.events if owner in owners]
+        if self._archive is None or not events:
+            return retry_at
+        try:
+            self._archive.put(events, ",".join(_sequence(record) for record in done))
+        except Exception as err:
+            if is_transient(err):
+                log.warning("events not archived; retrying the batch", exc_info=True)
+                return _sequence(changes[0][0])
+            log.exception("events not archived")
+        return retry_at
+
+    def _jobs(self, batch: _Batch, sequence: str, events: list[EventEnvelope], *,
+              by_reference: bool = False) -> None:
+        batch.events += [(sequence, event) for event in events]
+        batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference=by_reference))
+
     def _set_aside(self, record: dict[str, Any], image: dict[str, Any] | None, reason: str) -> bool:
         """``False`` if it could not be: the record must then be retried."""
         try:
@@ -158,6 +201,9 @@ class StreamProcessor:
         if image.get("type") == "agent" and self._workflow is not None:  # online: work finds them
             _owned(record, image["tenant_id"])
             self._workflow.on_agent(image, _old_image(record))
+        if image.get("type") == "ticket" and self._metrics is not None:  # SLA targets met or breached
+            _owned(record, image["tenant_id"])
+            self._metrics.on_ticket(image, _old_image(record))
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":
@@ -173,16 +219,21 @@ class StreamProcessor:
             customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])
             # a large message's item keeps its text in parts: its event is rebuilt from the table
             events = events_for(image, customer)
-            batch.outbox.add(sequence, self._dispatcher.jobs(events, by_reference="parts" in image))
+            self._jobs(batch, sequence, events, by_reference="parts" in image)
         if self._workflow is not None and image.get("type") == "message":
             _owned(record, image["tenant_id"])
             self._workflow.on_message(image)
+        if self._metrics is not None and image.get("type") == "message":  # a reply, for FCR and automation
+            _owned(record, image["tenant_id"])
+            self._metrics.on_message(image)
         if is_history(image):
             tenant_id = _owned(record, image["tenant_id"])
             customer = self._customer(batch, tenant_id, str(image["ticket"].get("customer_id", "")))
-            batch.outbox.add(sequence, self._dispatcher.jobs(history_events(image, customer)))
+            self._jobs(batch, sequence, history_events(image, customer))
             if self._workflow is not None:
                 self._workflow.on_history(image)
+            if self._metrics is not None:
+                self._metrics.on_history(image)
 
     def _reply_changed(self, record: dict[str, Any], image: dict[str, Any], sequence: str, batch: _Batch) -> None:
         """A reply's send job (new, or retried), or its ``message.failed`` event."""
@@ -192,7 +243,7 @@ class StreamProcessor:
         kind = announcement(record, image)
         if kind is not None:  # message.sent / message.failed
             customer = self._customer(batch, _owned(record, image["tenant_id"]), image["customer_id"])
-            batch.outbox.add(sequence, self._dispatcher.jobs([status_event(kind, image, customer)]))
+            self._jobs(batch, sequence, [status_event(kind, image, customer)])
 
     def _customer(self, batch: _Batch, tenant_id: str, customer_id: str) -> Customer | None:
         """Who a ticket or message belongs to: the first time a tenant's customer is
@@ -207,6 +258,11 @@ class StreamProcessor:
             batch.customers |= {(tenant_id, cid): customer for cid, customer in found.items()}
             del batch.wanted[tenant_id]
         return batch.customers.get((tenant_id, customer_id))
+
+
+def _position(changes: list[Change], sequence: str | None) -> int:
+    """The index of the record ``sequence`` names (all of them when ``None``)."""
+    return next((i for i, (record, _) in enumerate(changes) if _sequence(record) == sequence), len(changes))
 
 
 def _owned(record: dict[str, Any], tenant_id: str) -> str:
