@@ -75,7 +75,7 @@ def _settle(receiver_url: str, tickets: int, quiet_for: float = 3.0, timeout: fl
     raise SystemExit(f"the pumps were not through {tickets} tickets in {timeout:g}s ({seen} deliveries)")
 
 
-def inbox_p50_ms(tickets: int = 200, requests: int = 100) -> dict[str, float]:
+def inbox_p50_ms(tickets: int = 100, requests: int = 50) -> dict[str, float]:
     """Median (and p90) ms of the inbox's GET through the local runtime's HTTP server."""
     local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=Path(tempfile.mkdtemp()))
     try:
@@ -100,8 +100,8 @@ def inbox_p50_ms(tickets: int = 200, requests: int = 100) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=200, help="tickets in the demo tenant for the inbox")
-    parser.add_argument("--requests", type=int, default=100, help="inbox requests to time")
+    parser.add_argument("--tickets", type=int, default=100, help="tickets in the demo tenant for the inbox")
+    parser.add_argument("--requests", type=int, default=50, help="inbox requests to time")
     args = parser.parse_args()
     figures: dict[str, float] = {}
     figures |= console_bundle_gzip_kb()
