@@ -121,7 +121,7 @@ const en = {
   visibility: "Which tickets each role sees", vis_all: "All", vis_groups: "Their groups'", vis_assigned: "Only assigned",
   surveys: "Satisfaction surveys", surveysEnabled: "Send surveys", surveyDelay: "Send after solving (minutes)",
   surveyExpires: "Answers taken for (hours)", followUpThreshold: "Follow-up at score ≤",
-  followUpSla: "Follow-up target (hours)", commentWindow: "Comment window (hours)", surveyText: "Question ({lang})",
+  followUpSla: "Follow-up target (hours)", commentWindow: "Comment window (hours)", surveyText: "Question ({lang})", linkText: "Words before the score links ({lang})", members: "Members",
   badUrl: "An http(s) URL without query.",
 };
 
@@ -222,7 +222,7 @@ export const adminMessages: Messages<Key> = {
     vis_all: "全部", vis_groups: "所在小组的", vis_assigned: "仅分配给自己的", surveys: "满意度回访",
     surveysEnabled: "发送回访", surveyDelay: "解决后多久发送（分钟）", surveyExpires: "接受回复时长（小时）",
     followUpThreshold: "低于等于此分数需跟进", followUpSla: "跟进时限（小时）", commentWindow: "评论收集时长（小时）",
-    surveyText: "问题（{lang}）", badUrl: "不带查询参数的 http(s) 地址。",
+    surveyText: "问题（{lang}）", linkText: "评分链接前的文字（{lang}）", members: "成员", badUrl: "不带查询参数的 http(s) 地址。",
   },
 };
 

@@ -112,7 +112,7 @@ export default function AgentsPage() {
         </Modal>
       )}
 
-      <GroupsSection groups={groups} />
+      <GroupsSection groups={groups} agents={agents.data ?? []} />
     </section>
   );
 }

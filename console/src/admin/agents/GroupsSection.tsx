@@ -2,14 +2,14 @@
 import { useState } from "react";
 import { useT } from "../../i18n";
 import { deleteGroup } from "../api/agents";
-import type { Group } from "../api/types";
+import type { Agent, Group } from "../api/types";
 import { ConfirmButton } from "../common/ConfirmButton";
 import { ErrorBox } from "../common/ErrorBox";
 import type { Load } from "../common/useLoad";
 import { adminMessages } from "../messages";
 import { GroupForm } from "./GroupForm";
 
-export function GroupsSection({ groups }: { groups: Load<Group[]> }) {
+export function GroupsSection({ groups, agents }: { groups: Load<Group[]>; agents: Agent[] }) {
   const t = useT(adminMessages);
   const [editing, setEditing] = useState<Group | "new" | null>(null);
   return (
@@ -23,7 +23,7 @@ export function GroupsSection({ groups }: { groups: Load<Group[]> }) {
       <ErrorBox error={groups.error} />
       <table className="admin-table" data-testid="admin-table-groups">
         <thead>
-          <tr><th>{t("name")}</th><th>{t("description")}</th><th>{t("assignment")}</th><th>{t("actions")}</th></tr>
+          <tr><th>{t("name")}</th><th>{t("description")}</th><th>{t("assignment")}</th><th>{t("members")}</th><th>{t("actions")}</th></tr>
         </thead>
         <tbody>
           {(groups.data ?? []).map((group) => (
@@ -31,6 +31,7 @@ export function GroupsSection({ groups }: { groups: Load<Group[]> }) {
               <td>{group.name}</td>
               <td>{group.description || t("none")}</td>
               <td>{t(`assign_${group.assignment}`)}</td>
+              <td>{agents.filter((agent) => agent.status !== "removed" && agent.group_ids.includes(group.id)).map((agent) => agent.name).join(", ") || t("none")}</td>
               <td className="actions">
                 <button type="button" data-testid="group-edit" onClick={() => setEditing(group)}>{t("edit")}</button>
                 <ConfirmButton label={t("delete")} testId="group-delete"

@@ -66,7 +66,7 @@ export default function RulesPage() {
       <table className="admin-table" data-testid="admin-table">
         <thead>
           <tr>
-            <th>{t("trigger")}</th><th>{t("position")}</th><th>{t("name")}</th><th>{t("enabled")}</th>
+            <th>{t("trigger")}</th><th>{t("position")}</th><th>{t("name")}</th><th>{t("conditions")} → {t("actions")}</th><th>{t("enabled")}</th>
             <th>{t("version")}</th><th>{t("updated")}</th><th>{t("actions")}</th>
           </tr>
         </thead>
@@ -76,6 +76,13 @@ export default function RulesPage() {
               <td>{t(`trigger_${rule.trigger.replace(".", "_")}` as AdminKey)}</td>
               <td>{rule.position}</td>
               <td>{rule.name}</td>
+              <td>
+                <small>
+                  {[...(rule.conditions?.all ?? []), ...(rule.conditions?.any ?? [])].map((c) => t(`cond_${c.type}` as AdminKey)).join(", ") || t("any")}
+                  {" → "}
+                  {rule.actions.map((a) => t(`act_${a.type}` as AdminKey)).join(", ")}
+                </small>
+              </td>
               <td>
                 <label className="admin-check">
                   <input type="checkbox" checked={rule.enabled !== false} disabled={toggle.busy} data-testid="rule-toggle"

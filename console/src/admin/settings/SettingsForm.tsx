@@ -164,6 +164,12 @@ export function SettingsForm({ tenant, calendars }: Props) {
                       onChange={(event) => setSurveys({ texts: { ...draft.surveys.texts, [lang]: event.target.value } })} />
           </Field>
         ))}
+        {Object.keys({ en: "", zh: "", ...draft.surveys.link_text }).map((lang) => (
+          <Field key={`link-${lang}`} label={t("linkText", { lang })}>
+            <input value={draft.surveys.link_text[lang] ?? ""} maxLength={200}
+                   onChange={(event) => setSurveys({ link_text: { ...draft.surveys.link_text, [lang]: event.target.value } })} />
+          </Field>
+        ))}
       </fieldset>
       <ErrorBox error={save.error} />
       <div className="admin-actions">
