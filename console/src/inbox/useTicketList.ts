@@ -7,6 +7,8 @@ import { useMe } from "../auth/session";
 import { byActivity, filtersKey, matches, type Filters } from "./filters";
 
 const PAGE = 50;
+/** No filters is the key "": before the first answer the state names no filters at all. */
+const NOT_LOADED = "\u0000";
 
 interface TicketPage {
   tickets: TicketView[];
@@ -55,7 +57,7 @@ export function useTicketList(filters: Filters): TicketList {
   const me = useMe();
   const key = filtersKey(filters);
   const [generation, setGeneration] = useState(0);
-  const [state, setState] = useState<ListState>({ key: "", generation, tickets: [], next: null, loading: true, error: null });
+  const [state, setState] = useState<ListState>({ key: NOT_LOADED, generation, tickets: [], next: null, loading: true, error: null });
   const filtersRef = useRef(filters);
   useEffect(() => {
     filtersRef.current = filters;
