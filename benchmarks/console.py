@@ -2,7 +2,7 @@
 
 - ``inbox_p50_ms``: ``GET /v1/tickets`` (the inbox's first page, as the console asks for
   it, signed in as the demo agent) over real HTTP through the local runtime, median of N
-  requests over a tenant with a few hundred tickets.
+  requests over a tenant with 100 tickets (``--tickets``, ``--requests``).
 - ``console_bundle_gzip_kb_first_load`` / ``console_bundle_gzip_kb_total``: gzip sizes
   (level 9, as a CDN compresses) of what ``console/dist/index.html`` loads before the app
   renders (its script, stylesheet and preloaded chunks), and of all the build's JS and CSS.
