@@ -13,6 +13,7 @@ import { TicketControls } from "./TicketControls";
 import { TicketHeader } from "./TicketHeader";
 import { Timeline } from "./Timeline";
 import { useCustomer } from "./useCustomer";
+import { useEarlierConversations } from "./useEarlierConversations";
 import { useTicket } from "./useTicket";
 import "./parts/parts.css";
 import "./ticket.css";
@@ -25,6 +26,9 @@ export default function TicketPage() {
   const ticket = data.detail?.ticket;
   const customer = useCustomer(ticket?.customer_id, ticket?.last_activity_at);
   const [merging, setMerging] = useState(false);
+  const [everything, setEverything] = useState(false);
+  const earlier = useEarlierConversations(customer?.tickets ?? [], ticketId, everything);
+  const otherCount = (customer?.tickets ?? []).filter((item) => item.id !== ticketId).length;
   const [notice, setNotice] = useState<string | null>(null);
 
   useEffect(() => {
@@ -51,7 +55,13 @@ export default function TicketPage() {
     <main className="ticket-page">
       <div className="ticket-main">
         <TicketHeader ticket={ticket} customerName={customerName} onMerge={() => setMerging(true)} />
-        <Timeline customerId={ticket.customer_id} messages={data.detail.messages} history={data.history} customerName={customerName} onRetried={data.putMessage} />
+        {otherCount > 0 && (
+          <label className="timeline-scope">
+            <input type="checkbox" data-testid="timeline-all" checked={everything} onChange={(e) => setEverything(e.target.checked)} />
+            {t("allConversations", { count: otherCount })}
+          </label>
+        )}
+        <Timeline customerId={ticket.customer_id} ticketId={ticket.id} messages={everything ? [...earlier, ...data.detail.messages] : data.detail.messages} history={data.history} customerName={customerName} onRetried={data.putMessage} />
         {ticket.status !== "merged" && <ReplyBox key={ticket.id} ticketId={ticket.id} onSent={data.putMessage} />}
       </div>
       <aside className="ticket-side">

@@ -9,6 +9,7 @@ import type { HistoryEntry, Message } from "./types";
 
 interface Props {
   customerId: string;
+  ticketId: string;
   messages: Message[];
   history: HistoryEntry[];
   customerName: string;
@@ -16,7 +17,7 @@ interface Props {
 }
 
 /** The whole conversation and what happened to the ticket, oldest first; follows new items. */
-export function Timeline({ customerId, messages, history, customerName, onRetried }: Props) {
+export function Timeline({ customerId, ticketId, messages, history, customerName, onRetried }: Props) {
   const t = useT(ticketMessages);
   const items = useMemo(() => buildTimeline(messages, history), [messages, history]);
   // messages merged in from another customer's ticket name that customer
@@ -35,7 +36,8 @@ export function Timeline({ customerId, messages, history, customerName, onRetrie
       {count === 0 && <p className="muted">{t("noTimeline")}</p>}
       <ol>
         {items.map((item) => item.message
-          ? <TimelineMessage key={item.key} message={item.message} kind={item.kind} customerName={nameOf(item.message)} onRetried={onRetried} />
+          ? <TimelineMessage key={item.key} message={item.message} kind={item.kind} customerName={nameOf(item.message)}
+                             otherTicket={item.message.ticket_id !== ticketId} onRetried={onRetried} />
           : item.entry && <TimelineEvent key={item.key} entry={item.entry} kind={item.kind} />)}
       </ol>
       <div ref={end} />

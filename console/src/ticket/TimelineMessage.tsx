@@ -1,3 +1,4 @@
+import { Link } from "react-router-dom";
 import { useT } from "../i18n";
 import { formatDuration, useTimeFormat } from "../i18n/time";
 import { useLocale } from "../i18n";
@@ -12,6 +13,8 @@ interface Props {
   message: Message;
   kind: TimelineKind;
   customerName: string;
+  /** a message of the customer's other ticket (shown when the agent asked for every conversation) */
+  otherTicket?: boolean;
   onRetried: (message: Message) => void;
 }
 
@@ -26,7 +29,7 @@ function author(message: Message, customerName: string, t: (key: TicketKey) => s
 }
 
 /** One message on the timeline: a customer's (any channel), an agent's reply or note, a call. */
-export function TimelineMessage({ message, kind, customerName, onRetried }: Props) {
+export function TimelineMessage({ message, kind, customerName, otherTicket = false, onRetried }: Props) {
   const t = useT(ticketMessages);
   const format = useTimeFormat();
   const { locale } = useLocale();
@@ -35,7 +38,7 @@ export function TimelineMessage({ message, kind, customerName, onRetried }: Prop
   const side = message.direction === "outbound" ? "outbound" : "inbound";
 
   return (
-    <li className={`timeline-item ${kind} ${side} kind-${message.kind ?? "message"}`} data-testid="timeline-item"
+    <li className={`timeline-item ${kind} ${side} kind-${message.kind ?? "message"}${otherTicket ? " other-ticket" : ""}`} data-testid="timeline-item"
         data-kind={kind} data-message-id={message.id}>
       <div className="bubble-head">
         <strong>{author(message, customerName, t)}</strong>
@@ -44,6 +47,9 @@ export function TimelineMessage({ message, kind, customerName, onRetried }: Prop
         {label && <span className="kind-label">{t(label)}</span>}
         {Number.isFinite(seconds) && <span className="muted">{formatDuration(seconds, locale)}</span>}
         {message.metadata?.call_status && <span className="muted">{message.metadata.call_status}</span>}
+        {otherTicket && (
+          <Link className="small" to={`/tickets/${encodeURIComponent(message.ticket_id)}`}>{t("fromTicket", { id: message.ticket_id })}</Link>
+        )}
         <time className="muted" dateTime={message.received_at}>{format(message.received_at)}</time>
       </div>
       {message.subject && <div className="bubble-subject">{message.subject}</div>}
@@ -51,7 +57,7 @@ export function TimelineMessage({ message, kind, customerName, onRetried }: Prop
         <div className={message.kind === "transcription" ? "bubble-text transcript" : "bubble-text"}>{message.text}</div>
       )}
       <AttachmentList attachments={message.attachments ?? []} />
-      {side === "outbound" && !message.internal && <MessageStatus message={message} onRetried={onRetried} />}
+      {side === "outbound" && !message.internal && !otherTicket && <MessageStatus message={message} onRetried={onRetried} />}
     </li>
   );
 }

@@ -16,6 +16,7 @@ type Key =
   | "ev_status" | "ev_priority" | "ev_assigned" | "ev_unassigned" | "ev_group" | "ev_category" | "ev_language"
   | "ev_tags_added" | "ev_tags_removed" | "ev_sla_policy" | "ev_stage" | "ev_field"
   | "ev_sla_warning" | "ev_sla_breached" | "ev_merged" | "ev_merged_in" | "ev_survey_sent" | "ev_survey_not_sent"
+  | "allConversations" | "fromTicket"
   | "ev_csat" | "ev_csat_comment" | "ev_other" | "by" | "created" | "lastActivity" | "followUpOf" | "mergedInto";
 
 export const ticketMessages: Messages<Key> = {
@@ -52,6 +53,7 @@ export const ticketMessages: Messages<Key> = {
     ev_unassigned: "Unassigned", ev_group: "Group {before} → {after}", ev_category: "Category {before} → {after}",
     ev_language: "Language {before} → {after}", ev_tags_added: "Tagged {tags}", ev_tags_removed: "Untagged {tags}",
     ev_sla_policy: "SLA policy {before} → {after}", ev_stage: "Stage {before} → {after}", ev_field: "{field} {before} → {after}",
+    allConversations: "Show this customer's other conversations too ({count})", fromTicket: "ticket {id}",
     ev_sla_warning: "SLA at risk: {metric}", ev_sla_breached: "SLA breached: {metric}", ev_merged: "Merged into {id}",
     ev_merged_in: "Ticket {id} merged into this one", ev_survey_sent: "Satisfaction survey sent",
     ev_survey_not_sent: "Satisfaction survey not sent", ev_csat: "Customer rated {score}/5",
@@ -85,6 +87,7 @@ export const ticketMessages: Messages<Key> = {
     ev_unassigned: "取消分配", ev_group: "小组 {before} → {after}", ev_category: "分类 {before} → {after}",
     ev_language: "语言 {before} → {after}", ev_tags_added: "添加标签 {tags}", ev_tags_removed: "移除标签 {tags}",
     ev_sla_policy: "SLA 策略 {before} → {after}", ev_stage: "阶段 {before} → {after}", ev_field: "{field} {before} → {after}",
+    allConversations: "同时显示该客户的其他会话（{count}）", fromTicket: "工单 {id}",
     ev_sla_warning: "SLA 即将超时：{metric}", ev_sla_breached: "SLA 已超时：{metric}", ev_merged: "已合并到 {id}",
     ev_merged_in: "工单 {id} 已合并到此工单", ev_survey_sent: "已发送满意度调查", ev_survey_not_sent: "未发送满意度调查",
     ev_csat: "客户评分 {score}/5", ev_csat_comment: "“{comment}”", ev_other: "已更新", by: "由 {name}",
