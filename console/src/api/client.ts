@@ -5,11 +5,14 @@ import { currentToken, refreshSession, signalSignedOut } from "../auth/tokens";
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  /** Per-field reasons of a 400/422 (the hub's `error.fields`), empty otherwise. */
+  readonly fields: unknown[];
 
-  constructor(status: number, code: string, message: string) {
+  constructor(status: number, code: string, message: string, fields: unknown[] = []) {
     super(message);
     this.status = status;
     this.code = code;
+    this.fields = fields;
   }
 }
 
@@ -53,8 +56,9 @@ async function send(path: string, options: RequestOptions, token: string | null)
 
 async function failure(response: Response): Promise<ApiError> {
   try {
-    const body = (await response.json()) as { error?: { code?: string; message?: string } };
-    return new ApiError(response.status, body.error?.code ?? "http_error", body.error?.message ?? response.statusText);
+    const body = (await response.json()) as { error?: { code?: string; message?: string; fields?: unknown[] } };
+    return new ApiError(response.status, body.error?.code ?? "http_error", body.error?.message ?? response.statusText,
+                        body.error?.fields ?? []);
   } catch {
     return new ApiError(response.status, "http_error", response.statusText || `HTTP ${response.status}`);
   }

@@ -1,6 +1,6 @@
 // Chinese and English: each feature folder keeps its own messages ({en, zh}) next to
 // its code; the agent's choice wins, else the tenant's language, else the browser's.
-import { createContext, useCallback, useContext, useMemo, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, type ReactNode } from "react";
 
 export type Locale = "en" | "zh";
 export type Messages<K extends string> = Record<Locale, Record<K, string>>;
@@ -16,6 +16,10 @@ const LocaleContext = createContext<LocaleState>({ locale: "en", timeZone: "UTC"
 export function LocaleProvider(props: LocaleState & { children: ReactNode }) {
   const { locale, timeZone, setLocale, children } = props;
   const value = useMemo(() => ({ locale, timeZone, setLocale }), [locale, timeZone, setLocale]);
+  // browsers choose CJK glyphs (and screen readers a voice) by the document's language
+  useEffect(() => {
+    document.documentElement.lang = locale === "zh" ? "zh-CN" : "en";
+  }, [locale]);
   return <LocaleContext.Provider value={value}>{children}</LocaleContext.Provider>;
 }
 
