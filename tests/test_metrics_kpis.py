@@ -299,11 +299,12 @@ def resolution(e: Expected, history: list[dict[str, Any]], after: list[dict[str,
 
 
 def handle(e: Expected, history: list[dict[str, Any]], after: list[dict[str, Any]]) -> None:
-    shares: Counter[str] = Counter()
+    shares: dict[str, float] = {}
     for index in range(len(history) - 1):
         who, status = after[index]["assignee_id"], after[index]["status"]
         if who and status in ("new", "open"):
-            shares[who] += (at(history[index + 1]["at"]) - at(history[index]["at"])).total_seconds()
+            held = at(history[index + 1]["at"]) - at(history[index]["at"])
+            shares[who] = shares.get(who, 0.0) + held.total_seconds()
     if any(after[i]["assignee_id"] for i in range(len(history))):
         e.samples.setdefault("hdl", []).append(int(sum(shares.values())))
         for who, seconds in shares.items():

@@ -30,6 +30,8 @@ NOT_EMULATED = frozenset({
     "AWS::Cognito::UserPool", "AWS::Cognito::UserPoolClient",
     "AWS::CloudFront::Distribution", "AWS::CloudFront::OriginAccessControl", "AWS::CloudFront::CachePolicy",
     "AWS::CloudFront::Function",
+    # the event archive's Glue catalog (docs/metrics.md): moto's CloudFormation has no Glue; Athena is AWS's alone
+    "AWS::Glue::Database", "AWS::Glue::Table",
 })
 
 
