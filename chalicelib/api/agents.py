@@ -165,15 +165,15 @@ class GroupList(BaseModel):
 
 class AgentApi:
     def __init__(self, access: Access, store: AgentStore, pool: UserPool | None, audit: AuditLog,
-                 clock: Callable[[], datetime], *, tenant_of: Callable[[str], TenantRecord],
-                 preferences: PreferenceStore) -> None:
+                 clock: Callable[[], datetime], *, tenant_of: Callable[[str], TenantRecord] | None = None,
+                 preferences: PreferenceStore | None = None) -> None:
         self._access = access
         self._store = store
         self._pool = pool
         self._audit = audit
         self._clock = clock
-        self._tenant_of = tenant_of  # the tenant's record (cached)
-        self._preferences = preferences
+        self._tenant_of = tenant_of  # the tenant's record (cached); None: named by its id, UTC, English
+        self._preferences = preferences  # None: every agent has the defaults, and cannot change them
 
     # -- the caller itself -------------------------------------------------------
 
@@ -181,9 +181,11 @@ class AgentApi:
         """The agent, its scopes, its tenant's name, time zone and language, and its own preferences."""
         caller = self._access.agent(call)
         assert caller.agent is not None  # Access.agent admits agents only
-        settings = (tenant := self._tenant_of(caller.tenant_id)).settings
-        info = TenantInfo(name=tenant.name, time_zone=settings.time_zone, language=_console_language(settings.language))
-        stored = self._preferences.of(caller.tenant_id).get(caller.agent.id)
+        tenant = self._tenant_of(caller.tenant_id) if self._tenant_of else TenantRecord(
+            id=caller.tenant_id, name=caller.tenant_id, created_at="")
+        info = TenantInfo(name=tenant.name, time_zone=tenant.settings.time_zone,
+                          language=_console_language(tenant.settings.language))
+        stored = self._preferences.of(caller.tenant_id).get(caller.agent.id) if self._preferences else {}
         return Me(agent=caller.agent.view(), tenant_id=caller.tenant_id, scopes=sorted(caller.scopes), tenant=info,
                   preferences=Preferences.model_validate(stored))
 
@@ -192,6 +194,8 @@ class AgentApi:
         caller = self._access.agent(call)
         assert caller.agent is not None
         request = call.json(PreferencesUpdate)
+        if self._preferences is None:
+            raise NotFound(NOT_SET_UP)
         changes = request.model_dump(mode="json", include=request.model_fields_set)
         if "views" in changes and changes["views"] is None:
             changes["views"] = []  # null views: none saved
