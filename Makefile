@@ -59,7 +59,7 @@ chromium:
 	else echo "make: $$missing missing (sudo apt-get install $$missing): the browser tests may skip" >&2; fi
 
 unit: $(STAMP) console chromium
-	$(BIN)/pytest -n 2 --dist load
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 test: lint typecheck console-check unit
 

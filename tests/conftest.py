@@ -7,11 +7,12 @@ import json
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from _pytest.nodeid import NodeId
 
 # Set before boto3 builds any client: fake credentials, and the endpoint mode
 # that lets moto's in-process DynamoDB Streams answer (docs/architecture.md, "Platform facts").
@@ -38,6 +39,7 @@ import app as app_module  # noqa: E402
 from chalicelib.hub import Hub, build_hub, set_hub  # noqa: E402
 from chalicelib.settings import Settings  # noqa: E402
 from chalicelib.storage.aws import AwsClients  # noqa: E402
+from tests import saved_state  # noqa: E402
 from tests.agents_support import FakeJwks, ensure_user_pool  # noqa: E402
 from tools.local import moto_transactions  # noqa: E402
 from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
@@ -53,6 +55,38 @@ moto_transactions.install()  # item backups instead of whole-table copies per tr
 BOTO_SESSION = boto3.session.Session()
 
 
+# Modules kept on one xdist worker (`make test` runs `--dist loadgroup`; every other test is
+# handed out on its own): a wheel or a Lambda zip built by a module fixture is built once
+# instead of once per worker, and the browser tests' runtime and page (one of each for the
+# module, its tests in order) stay together. Add a module here when its module-scoped fixture
+# costs more than a worker left idle, or its tests share state.
+WORKER_GROUPS = {
+    "tests.test_packaging": "packaging",
+    "tests.test_aside_packaging": "packaging",
+    "tests.test_console_browser": "console-browser",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark :data:`WORKER_GROUPS`' tests ``xdist_group`` and, on an xdist worker under
+    ``--dist loadgroup``, give their ids the "@group" suffix the scheduler groups by.
+
+    pytest-xdist 3.8 adds that suffix itself by setting ``item._nodeid``, which pytest 9 no
+    longer reads (a node's id is its ``_id``, a ``NodeId``): the marks had no effect (ids
+    without "@group", a module's tests spread over both workers). So the suffix is put where
+    pytest 9 reads it, as ``str(item._id)``; the id keeps its path and test name in front."""
+    loadgroup = bool(getattr(config.option, "loadgroup", False))  # only xdist's workers set it
+    for item in items:
+        module = getattr(item, "module", None)
+        group = WORKER_GROUPS.get(module.__name__) if module is not None else None
+        if group is None:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if loadgroup and not item.nodeid.endswith(f"@{group}"):
+            item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
 @pytest.fixture
 def aws() -> Iterator[AwsClients]:
     with mock_aws():
@@ -64,11 +98,14 @@ def outputs(aws: AwsClients) -> dict[str, str]:
     return deploy_stateful(aws.client("cloudformation"))
 
 
+HUB_SETTINGS = Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0,
+                        outbound_policy=OutboundPolicy.parse(LOOPBACK))
+
+
 @pytest.fixture
 def hub(aws: AwsClients, outputs: dict[str, str]) -> Iterator[Hub]:
     # no user pool: tests that sign agents in get one (the user_pool fixture, agents_support.signed_in)
-    settings = settings_for(outputs, Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0,
-                                              outbound_policy=OutboundPolicy.parse(LOOPBACK)))
+    settings = settings_for(outputs, HUB_SETTINGS)
     built = build_hub(settings, jwks_fetch=FakeJwks())
     built.aws = aws
     set_hub(built)
@@ -177,6 +214,111 @@ def table_items(hub: Hub, kind: str | None = None) -> list[dict[str, Any]]:
 def bucket_keys(hub: Hub, prefix: str = "") -> list[str]:
     listing = hub.aws.s3.list_objects_v2(Bucket=hub.settings.bucket, Prefix=prefix)
     return [o["Key"] for o in listing.get("Contents", [])]
+
+
+# -- one deployed stack per module, each test from a saved state ---------------------------
+#
+# The fixtures above build everything per test. The long matrices (tests/test_scopes.py,
+# tests/test_isolation.py, tests/test_agents_isolation.py) run hundreds of cases over the
+# same starting state, so they take it from ``world`` instead: moto, the stack and tenant
+# demo made once per module, and before each test a fresh copy of a saved state
+# (tests/saved_state.py). A test gets a new Hub (no cache carried over) and new pumps.
+
+
+@dataclass
+class Stage:
+    """What a test of ``World.stage`` gets: the hub, demo, pumps, and what ``build`` returned."""
+
+    hub: Hub
+    demo: DemoTenant
+    pipeline: Pipeline
+    extra: Any = None
+
+
+@dataclass
+class _SavedStage:
+    backends: saved_state.Saved
+    settings: Settings  # the hub's (a user pool made while building is in them)
+    positions: dict[str, Any]  # how far the stream pump had read
+    extra: Any
+
+
+class World:
+    """moto with the stack deployed and tenant demo seeded, for one module's tests.
+
+    ``stage()`` is the state the ``hub``, ``demo`` and ``pipeline`` fixtures give a test.
+    ``stage(key, build)`` is that state after ``build(stage)``: built by the first test
+    asking for ``key`` and saved, then restored for the next ones. ``build`` must depend
+    on nothing but ``key`` (its result, ``Stage.extra``, is handed to every test of ``key``)."""
+
+    SAVED_MOST = 256  # saved states kept besides the base one (the oldest dropped first)
+
+    def __init__(self, aws: AwsClients, outputs: dict[str, str], receiver: StatusServer) -> None:
+        self.aws, self.outputs = aws, outputs
+        self._saved: dict[str, _SavedStage] = {}
+        hub = self._hub(settings_for(outputs, HUB_SETTINGS))
+        self.demo = seed_demo_tenant(hub, hub_url="http://testserver", receiver_url=receiver.url)
+        self._save("", Stage(hub, self.demo, self._pipeline({})))
+
+    def stage(self, key: str = "", build: Callable[[Stage], Any] | None = None) -> Stage:
+        saved = self._saved.get(key)
+        if saved is not None:
+            self._saved[key] = self._saved.pop(key)  # most recently used last
+            return self._restore(saved)
+        assert build is not None, f"no saved state {key!r} and nothing to build it with"
+        stage = self._restore(self._saved[""])
+        stage.extra = build(stage)
+        self._save(key, stage)
+        return stage
+
+    def _save(self, key: str, stage: Stage) -> None:
+        positions = dict(stage.pipeline.stream._positions)
+        self._saved[key] = _SavedStage(saved_state.save(), stage.hub.settings, positions, stage.extra)
+        while len(self._saved) > self.SAVED_MOST + 1:
+            del self._saved[next(k for k in self._saved if k)]
+
+    def _restore(self, saved: _SavedStage) -> Stage:
+        saved_state.restore(saved.backends)
+        return Stage(self._hub(saved.settings), self.demo, self._pipeline(saved.positions), saved.extra)
+
+    def _hub(self, settings: Settings) -> Hub:
+        built = build_hub(settings, jwks_fetch=FakeJwks())
+        built.aws = self.aws
+        set_hub(built)
+        return built
+
+    def _pipeline(self, positions: dict[str, Any]) -> Pipeline:
+        outputs, sqs = self.outputs, self.aws.sqs
+        queue_arn = sqs.get_queue_attributes(
+            QueueUrl=outputs["DeliveryQueueUrl"], AttributeNames=["QueueArn"]
+        )["Attributes"]["QueueArn"]
+        stream = StreamPump(self.aws.client("dynamodbstreams"), outputs["TableStreamArn"], app_module.store_changes)
+        stream._positions.update(positions)  # the shards it had read, from where it stopped
+        queue = QueuePump(sqs, outputs["DeliveryQueueUrl"], queue_arn, app_module.deliveries)
+        return Pipeline(stream, queue, outputs["DeliveryDeadLetterQueueUrl"], sqs)
+
+
+@pytest.fixture(scope="module")
+def module_world() -> Iterator[World]:
+    """Its own moto for the module: a module using it uses none of ``aws``, ``hub``, ``demo``
+    and ``pipeline`` above (it overrides them with ``stage``'s, see tests/test_scopes.py)."""
+    with mock_aws(), StatusServer(200) as receiver:
+        aws = AwsClients(region="us-east-1", session=BOTO_SESSION)
+        yield World(aws, deploy_stateful(aws.client("cloudformation")), receiver)
+    set_hub(None)
+
+
+@pytest.fixture
+def world(module_world: World) -> Iterator[World]:
+    """The module's world, for a test that calls ``world.stage(...)``; no hub is left installed after it."""
+    yield module_world
+    set_hub(None)
+
+
+@pytest.fixture
+def stage(world: World) -> Stage:
+    """The state ``hub``, ``demo`` and ``pipeline`` give, from ``world``'s saved copy."""
+    return world.stage()
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from chalicelib.agents.directory import ROLE_SCOPES
 from chalicelib.api.openapi import Operation
 from chalicelib.hub import Hub
 from tests.agents_support import signed_in
-from tests.conftest import Pipeline
+from tests.conftest import Pipeline, Stage, World
 from tests.test_isolation import (
     TENANT_ROUTES,
     B,
@@ -24,12 +24,9 @@ from tests.test_isolation import (
     names_a_resource,
     other_tenant,
     request,
-    snapshot,
-    whole_state,
+    snapshot_and_whole_state,
 )
 from tools.local.demo import DemoTenant
-
-pytestmark = pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
 
 # an admin everywhere; a plain agent where it gets in, on every read and on every write naming one of B's resources
 CASES = [(op, "admin") for op in TENANT_ROUTES] + [
@@ -43,26 +40,57 @@ def client() -> Iterator[Client]:
         yield test_client
 
 
+# Every test here starts from tests/conftest.py's ``world``: the stack deployed and demo seeded
+# once per module, a fresh copy of that state per test (the fixtures of the same names, from it)
+@pytest.fixture
+def hub(stage: Stage) -> Hub:
+    return stage.hub
+
+
+@pytest.fixture
+def demo(stage: Stage) -> DemoTenant:
+    return stage.demo
+
+
+@pytest.fixture
+def pipeline(stage: Stage) -> Pipeline:
+    return stage.pipeline
+
+
+def signed_in_with_tenant_b(world: World, client: Client, role: str) -> Stage:
+    """Tenant B as :func:`other_tenant` makes it, and an agent of A's of ``role`` signed in
+    (``Stage.extra``: B's ids, the agent's ID token); built by the first test of ``role``
+    and saved, each test starting from a fresh copy of that state."""
+    def build(made: Stage) -> tuple[dict[str, str], str]:
+        ids = other_tenant(client, made.hub, made.pipeline)
+        return ids, signed_in(made.hub, made.demo.tenant_id, role=role, name="Ada of A").id_token
+
+    return world.stage(f"tenant B, an agent of A's ({role})", build)
+
+
 @pytest.mark.parametrize(("op", "role"), CASES, ids=[f"{o.method.upper()} {o.path} as {r}" for o, r in CASES])
 def test_an_agent_of_tenant_a_can_neither_read_nor_change_tenant_b(
-    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation, role: str
+    client: Client, world: World, op: Operation, role: str
 ) -> None:
-    ids = other_tenant(client, hub, pipeline)
-    token = signed_in(hub, demo.tenant_id, role=role, name="Ada of A").id_token
-    before, everything_before = snapshot(hub), whole_state(hub)
+    stage = signed_in_with_tenant_b(world, client, role)  # agents sign in through the pool
+    hub, (ids, token) = stage.hub, stage.extra
+    ids = dict(ids)
+    before, everything_before = snapshot_and_whole_state(hub)
     status, body = request(client, op, token, ids)
     where = f"{op.method.upper()} {op.path} as A's {role}"
+    after, everything_after = snapshot_and_whole_state(hub)
     if not set(op.scopes) & ROLE_SCOPES[role]:
         assert status == 403, f"{where} answered {status}: {body[:300]}"
-        assert whole_state(hub) == everything_before, f"a refused {where} changed something"
+        assert everything_after == everything_before, f"a refused {where} changed something"
     elif names_a_resource(op):
         assert status in (403, 404), f"{where} answered {status}: {body[:300]}"
     else:
         assert status < 500, body[:300]
     assert_nothing_leaked(op, ids, body, where)
-    assert snapshot(hub) == before, f"{where} changed tenant B's data"
+    assert after == before, f"{where} changed tenant B's data"
 
 
+@pytest.mark.usefixtures("user_pool")  # agents sign in through the pool
 def test_tenant_bs_agent_sees_only_tenant_b(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline) -> None:
     ids = other_tenant(client, hub, pipeline)
     a_admin = signed_in(hub, demo.tenant_id, role="admin", name="Ada of A")

@@ -39,7 +39,7 @@ from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.audit import Actor
 from chalicelib.workflow.template_csv import COLUMNS
 from tests.agents_support import ensure_user_pool, signed_in
-from tests.conftest import Pipeline, signed_web_headers, web_message
+from tests.conftest import Pipeline, Stage, World, signed_web_headers, web_message
 from tests.test_isolation import BODIES, failed_reply, whole_state
 from tools.local.demo import DemoTenant
 
@@ -101,6 +101,32 @@ def key_kinds(op: Operation) -> list[Scope]:
 def client() -> Iterator[Client]:
     with Client(app_module.app) as test_client:
         yield test_client
+
+
+# Every test here starts from tests/conftest.py's ``world``: the stack deployed and demo seeded
+# once per module, a fresh copy of that state per test (the fixtures of the same names, from it)
+@pytest.fixture
+def hub(stage: Stage) -> Hub:
+    return stage.hub
+
+
+@pytest.fixture
+def demo(stage: Stage) -> DemoTenant:
+    return stage.demo
+
+
+@pytest.fixture
+def pipeline(stage: Stage) -> Pipeline:
+    return stage.pipeline
+
+
+def staged(world: World, client: Client, op: Operation) -> tuple[Stage, dict[str, str]]:
+    """A test's starting state for ``op``: demo with the ids :func:`demo_ids` made for it.
+    They are made by the first test of ``op`` and saved; the other tests of ``op`` (one per
+    kind of key, and the body and 401 checks) start from a fresh copy of that state."""
+    stage = world.stage(f"demo ids for {op_id(op)}",
+                        lambda made: demo_ids(client, made.hub, made.demo, made.pipeline, op))
+    return stage, dict(stage.extra)
 
 
 def key_of(hub: Hub, kind: Scope, *, name: str = "caller") -> str:
@@ -245,8 +271,7 @@ def test_every_operation_with_a_body_has_one_to_send(request: pytest.FixtureRequ
     assert op.operation_id in SCOPE_BODIES, f"add a minimal valid body for {op.operation_id} to BODIES"
     ids: dict[str, str] = {}
     if callable(SCOPE_BODIES[op.operation_id]):  # made of ids: demo's
-        ids = demo_ids(request.getfixturevalue("client"), request.getfixturevalue("hub"),
-                       request.getfixturevalue("demo"), request.getfixturevalue("pipeline"), op)
+        _, ids = staged(request.getfixturevalue("world"), request.getfixturevalue("client"), op)
     op.body.model_validate(body_of(op, ids))
 
 
@@ -262,9 +287,10 @@ def test_every_path_parameter_has_an_id_to_try() -> None:
 
 @pytest.mark.parametrize(("op", "kind"), MATRIX, ids=[f"{op_id(op)} as {kind}" for op, kind in MATRIX])
 def test_a_key_may_call_exactly_the_routes_its_scope_is_listed_for(
-    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation, kind: Scope
+    client: Client, world: World, op: Operation, kind: Scope
 ) -> None:
-    ids = demo_ids(client, hub, demo, pipeline, op)
+    stage, ids = staged(world, client, op)
+    hub = stage.hub
     key = key_of(hub, kind)
     before = whole_state(hub)
     status, body = call(client, op, ids, f"Bearer {key}")
@@ -282,9 +308,10 @@ def test_a_key_may_call_exactly_the_routes_its_scope_is_listed_for(
 
 @pytest.mark.parametrize("op", AUTHENTICATED, ids=op_id)
 def test_without_a_valid_key_every_route_answers_401_and_changes_nothing(
-    client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation
+    client: Client, world: World, op: Operation
 ) -> None:
-    ids = demo_ids(client, hub, demo, pipeline, op)
+    stage, ids = staged(world, client, op)
+    hub = stage.hub
     kind = key_kinds(op)[-1]
     # keys that would be allowed, were they not revoked or expired (or misspelt)
     good = key_of(hub, kind, name="good")
