@@ -216,3 +216,33 @@ def test_a_page_of_changes_is_bounded_and_says_more(hub: Hub) -> None:
     big = hub.change_feeds.of("demo")
     big.note([f"tkt_{n}" for n in range(100)], now)  # a batch is at most 100 records (app.py): never split
     assert len(big.since(3, big.current(), now, max_tickets=100).ticket_ids) == 100
+
+
+class FailingFeeds:
+    """A feed whose writes fail with ``error`` (and count the tries)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error, self.tries = error, 0
+
+    def note_records(self, records: Any) -> int:
+        self.tries += 1
+        raise self.error
+
+
+def test_a_feed_that_cannot_note_retries_the_batch_only_when_the_failure_may_pass(hub: Hub) -> None:
+    from botocore.exceptions import ClientError
+
+    from chalicelib.pipeline.stream import StreamProcessor
+
+    record = {"eventName": "MODIFY", "dynamodb": {"Keys": {"pk": {"S": "T#demo#X"}, "sk": {"S": "X"}},
+                                                  "NewImage": {"pk": {"S": "T#demo#X"}, "type": {"S": "other"}},
+                                                  "SequenceNumber": "77"}}
+    stream = hub.stream
+    throttled = FailingFeeds(ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}},
+                                         "UpdateItem"))
+    retried = StreamProcessor(stream._conversations, stream._dispatcher, stream._shelf, changes=throttled)  # type: ignore[arg-type]
+    assert retried.process([record]) == {"batchItemFailures": [{"itemIdentifier": "77"}]}
+    broken = FailingFeeds(ValueError("a bug"))
+    going_on = StreamProcessor(stream._conversations, stream._dispatcher, stream._shelf, changes=broken)  # type: ignore[arg-type]
+    assert going_on.process([record]) == {"batchItemFailures": []}
+    assert (throttled.tries, broken.tries) == (1, 1)
