@@ -246,3 +246,20 @@ def test_a_feed_that_cannot_note_retries_the_batch_only_when_the_failure_may_pas
     going_on = StreamProcessor(stream._conversations, stream._dispatcher, stream._shelf, changes=broken)  # type: ignore[arg-type]
     assert going_on.process([record]) == {"batchItemFailures": []}
     assert (throttled.tries, broken.tries) == (1, 1)
+
+
+def test_numbers_without_entries_move_the_cursor_and_name_no_ticket(client: Client, hub: Hub,
+                                                                    demo: DemoTenant) -> None:
+    from switchboard_sdk import Ticket
+
+    admin = {"authorization": f"Bearer {demo.api_key}"}
+    now = datetime.now(UTC)
+    hub.store.conversations("demo").touch_ticket(Ticket(id="tkt_quiet", tenant_id="demo", customer_id="cus_1",
+                                                        channel="web", created_at=now, last_activity_at=now))
+    _take_number(hub, datetime.now(UTC) - timedelta(minutes=5))  # a batch that failed before its entry, long ago
+    _take_number(hub, datetime.now(UTC) - timedelta(minutes=5))
+    tickets, cursor = changed(client, admin, "0")
+    assert (tickets, cursor) == ([], "2")
+    _expect_304(client, admin, "2")
+    _take_number(hub, datetime.now(UTC))  # a batch still writing its entry: wait for it
+    assert changed(client, admin, "2") == ([], "2")

@@ -55,7 +55,8 @@ class ChangeApi:
         if found.seq == cursor and str(cursor) in _tags(if_none_match):  # waiting at a gap: nothing yet
             return Changes(_etag(cursor), None)
         reads = self._store.reads(caller.tenant_id, self._visibility.scope(caller))
-        tickets = reads.list_tickets(filters=TicketFilter(ids=tuple(found.ticket_ids)), now=self._clock())[0]
+        wanted = TicketFilter(ids=tuple(found.ticket_ids))  # no ids (a gap skipped): nothing to read
+        tickets = reads.list_tickets(filters=wanted, now=self._clock())[0] if found.ticket_ids else []
         order = {ticket_id: n for n, ticket_id in enumerate(found.ticket_ids)}
         shown = sorted(tickets, key=lambda t: order[t.id])
         return Changes(_etag(found.seq), _page(found.seq, [ticket_view(t) for t in shown], more=found.more))
