@@ -9,8 +9,10 @@ moved (:meth:`.store.MetricsTable.apply`). So a record delivered twice adds noth
 the second time, records may arrive in any order, and a later fact (a reopen, a merge,
 a reassignment) corrects what was counted before instead of adding to it.
 
-Cost per history record: a consistent ``GetItem`` (the ticket's metric state), a
-consistent ``Query`` (its history) and one ``TransactWriteItems`` when a figure changed.
+Within a stream batch (:meth:`begin` … :meth:`flush`) each ticket the batch touched is
+refreshed once, after the batch's records: a consistent ``GetItem`` (the ticket's metric
+state), a consistent ``Query`` (its history) and one ``TransactWriteItems`` when a figure
+changed — at most that per history record, less when a batch holds several of a ticket's.
 """
 
 from __future__ import annotations
@@ -37,13 +39,31 @@ class MetricsAggregator:
     def __init__(self, store: TicketStore, context_of: Callable[[str], Context]) -> None:
         self._store = store
         self._context_of = context_of
+        self._pending: dict[tuple[str, str], None] | None = None  # a batch's tickets to refresh
+
+    def begin(self) -> None:
+        """A stream batch starts: tickets are refreshed once each, at :meth:`flush`."""
+        self._pending = {}
+
+    def flush(self) -> int:
+        """Refresh every ticket the batch touched (once each); how many."""
+        pending, self._pending = self._pending or {}, None
+        for tenant_id, ticket_id in pending:
+            self.refresh(tenant_id, ticket_id)
+        return len(pending)
+
+    def _touched(self, tenant_id: str, ticket_id: str) -> None:
+        if self._pending is None:
+            self.refresh(tenant_id, ticket_id)
+        else:
+            self._pending[(tenant_id, ticket_id)] = None
 
     def table(self, tenant_id: str) -> MetricsTable:
         return MetricsTable(self._store.client, self._store.table_name, self._store.tickets(tenant_id).keys)
 
     def on_history(self, image: dict[str, Any]) -> None:
         """A ticket changed (its history entry was inserted)."""
-        self.refresh(str(image["tenant_id"]), str(image["ticket_id"]))
+        self._touched(str(image["tenant_id"]), str(image["ticket_id"]))
 
     def on_message(self, image: dict[str, Any]) -> None:
         """A message was inserted: a reply (an agent's, or an automatic one) is remembered."""
@@ -53,7 +73,7 @@ class MetricsAggregator:
         element = f"{image['received_at']}|{image['id']}|{'auto' if automated else 'agent'}"
         tenant_id, ticket_id = str(image["tenant_id"]), str(image["ticket_id"])
         self.table(tenant_id).remember(ticket_id, "replies", [element])
-        self.refresh(tenant_id, ticket_id)
+        self._touched(tenant_id, ticket_id)
 
     def on_ticket(self, image: dict[str, Any], old: dict[str, Any] | None) -> None:
         """A ticket item changed: SLA targets that ended (met or breached) are remembered."""
@@ -62,7 +82,7 @@ class MetricsAggregator:
             return
         tenant_id, ticket_id = str(image["tenant_id"]), str(image["ticket_id"])
         self.table(tenant_id).remember(ticket_id, "sla", ended)
-        self.refresh(tenant_id, ticket_id)
+        self._touched(tenant_id, ticket_id)
 
     def refresh(self, tenant_id: str, ticket_id: str) -> bool:
         """Bring the aggregates in step with what is known about the ticket; ``True`` if

@@ -80,6 +80,10 @@ class MetricsHooks(Protocol):
 
     def on_ticket(self, image: dict[str, Any], old: dict[str, Any] | None) -> object: ...
 
+    def begin(self) -> None: ...
+
+    def flush(self) -> object: ...
+
 
 class EventArchiveHook(Protocol):
     """Every event built for connectors, also kept in S3 (chalicelib.metrics.archive)."""
@@ -105,7 +109,10 @@ class StreamProcessor:
         if (noted := self._note_changes(changes)) is not None:
             return {"batchItemFailures": [{"itemIdentifier": noted}]}
         batch = _Batch(self._dispatcher.outbox(), _customers_wanted(changes))
+        if self._metrics is not None:
+            self._metrics.begin()
         retry_at = self._run(changes, batch)
+        retry_at = self._metrics_flushed(changes, retry_at)
         retry_at = self._shelve_rejected(changes, batch.outbox.rejected, retry_at)
         retry_at = self._archived(changes, batch, retry_at)
         return {"batchItemFailures": [] if retry_at is None else [{"itemIdentifier": retry_at}]}
@@ -144,6 +151,21 @@ class StreamProcessor:
                     return sequence if unsent is None else unsent
                 log.warning("stream record %s set aside", sequence, exc_info=True)
         return _flush(batch.outbox)
+
+    def _metrics_flushed(self, changes: list[Change], retry_at: str | None) -> str | None:
+        """Refresh the KPIs of the tickets the batch touched (once each); a passing failure
+        retries the batch, a lasting one is logged (those tickets' figures catch up at their
+        next change)."""
+        if self._metrics is None:
+            return retry_at
+        try:
+            self._metrics.flush()
+        except Exception as err:
+            if is_transient(err):
+                log.warning("KPIs not refreshed; retrying the batch", exc_info=True)
+                return _sequence(changes[0][0])
+            log.exception("KPIs not refreshed")
+        return retry_at
 
     def _archived(self, changes: list[Change], batch: _Batch, retry_at: str | None) -> str | None:
         """Archive the events of the records before the retry point (those after it are
