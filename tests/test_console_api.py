@@ -215,3 +215,15 @@ def test_bad_preferences_are_refused_and_change_nothing(client: Client, agent: S
     saved = ok(client, "put", "/v1/me/preferences", agent.headers, {"views": views(20, filters=every)})
     assert len(saved["views"]) == 20
     assert saved["views"][0]["filters"] == every
+
+
+def test_list_rows_name_their_customer(client: Client, hub: Hub, world: World) -> None:
+    """The inbox shows who wrote without a customer read per row; an erased customer reads null."""
+    rows = ok(client, "get", "/v1/tickets?limit=10", world.admin)["tickets"]
+    assert {row["customer_name"] for row in rows} == {"Ada"}  # web_message's visitor name
+    customer_id = next(row["customer_id"] for row in rows if row["id"] == world.tickets[3])
+    assert client.http.delete(f"/v1/customers/{customer_id}", headers=world.admin).status_code == 200
+    rows = ok(client, "get", "/v1/tickets?limit=10", world.admin)["tickets"]
+    names = {row["id"]: row["customer_name"] for row in rows}
+    assert names.get(world.tickets[3]) is None
+    assert names[world.tickets[0]] == "Ada"

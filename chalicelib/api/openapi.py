@@ -57,8 +57,13 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
+class TicketRow(TicketView):
+    customer_name: str | None = Field(default=None, description="The customer's display name, else their first "
+                                                                "identity (null once erased): for inbox rows.")
+
+
 class TicketPage(BaseModel):
-    tickets: list[TicketView]
+    tickets: list[TicketRow]
     next_cursor: str | None
 
 

@@ -5,7 +5,6 @@ import { useTimeFormat } from "../i18n/time";
 import { useDirectory } from "../ticket/useDirectory";
 import { inboxMessages } from "./messages";
 import { TicketRow } from "./TicketRow";
-import { useCustomerNames } from "./useCustomerNames";
 
 interface Props {
   tickets: TicketView[];
@@ -25,7 +24,6 @@ export function TicketList(props: Props) {
   const directory = useDirectory();
   const format = useTimeFormat();
   const [today] = useState(() => new Date().toISOString());
-  const customerName = useCustomerNames([...new Set(tickets.map((ticket) => ticket.customer_id))]);
 
   return (
     <div className="ticket-table" role="grid" aria-label={t("ticketList")} aria-busy={loading}>
@@ -44,7 +42,6 @@ export function TicketList(props: Props) {
       <div role="rowgroup" className="ticket-body" data-testid="ticket-list">
         {tickets.map((ticket) => (
           <TicketRow key={ticket.id} ticket={ticket} today={format(today, "date")} selected={ticket.id === selectedId}
-                     customerName={customerName(ticket.customer_id)}
                      assigneeName={directory.agentName(ticket.assignee_id)} onSelect={onSelect} onOpen={onOpen} />
         ))}
       </div>

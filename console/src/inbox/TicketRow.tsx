@@ -10,7 +10,7 @@ import { StageBadge } from "../ticket/parts/StageBadge";
 import { StatusBadge } from "../ticket/parts/StatusBadge";
 import { inboxMessages } from "./messages";
 
-/** Fields a hub may add to list rows; shown when present. */
+/** List rows name their customer (null once erased); `preview` when a hub adds it. */
 export type InboxTicket = TicketView & { customer_name?: string | null; preview?: string | null };
 
 interface Props {
@@ -18,13 +18,12 @@ interface Props {
   /** today's date in the tenant's zone, as `format(…, "date")` writes it: today's rows show only the time */
   today: string;
   selected: boolean;
-  customerName: string | null;
   assigneeName: string | null;
   onSelect: (id: string) => void;
   onOpen: (id: string) => void;
 }
 
-export function TicketRow({ ticket, today, selected, customerName, assigneeName, onSelect, onOpen }: Props) {
+export function TicketRow({ ticket, today, selected, assigneeName, onSelect, onOpen }: Props) {
   const t = useT(inboxMessages);
   const format = useTimeFormat();
   const ref = useRef<HTMLDivElement>(null);
@@ -42,7 +41,7 @@ export function TicketRow({ ticket, today, selected, customerName, assigneeName,
           {ticket.subject || t("noSubject")}
         </Link>
         <span className="sub-line">
-          <span className="customer">{ticket.customer_name ?? customerName ?? ticket.customer_id}</span>
+          <span className="customer">{ticket.customer_name ?? ticket.customer_id}</span>
           {ticket.preview && <span className="preview"> — {ticket.preview}</span>}
           {(ticket.tags ?? []).slice(0, 3).map((tag) => <span key={tag} className="tag-chip small">{tag}</span>)}
         </span>

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef } from "react";
 import { useT } from "../i18n";
-import { useCustomerNames } from "../inbox/useCustomerNames";
+import { useCustomerNames } from "./useCustomerNames";
 import { ticketMessages } from "./messages";
 import { buildTimeline } from "./timeline";
 import { TimelineEvent } from "./TimelineEvent";

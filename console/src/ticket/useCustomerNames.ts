@@ -1,6 +1,6 @@
-// Customer names for the list's rows. A ticket names only its customer's id, so the names
-// are read once per customer (GET /v1/customers/{id}) and kept for the session, a few at
-// a time so a long list never floods the hub.
+// Names of customers other than the ticket's own (messages merged in from another
+// customer's ticket): read once per customer (GET /v1/customers/{id}) and kept for the
+// session, a few at a time. Inbox rows need none of this: the list names its customers.
 import { useEffect, useState } from "react";
 import { api } from "../api/client";
 
