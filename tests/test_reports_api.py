@@ -96,6 +96,8 @@ def test_filters_narrow_every_report(desk: Desk) -> None:
     assert desk.get("/v1/reports/summary?agent=ag2")["kpis"]["automation_rate"]["solved"] == 1
     assert desk.get("/v1/reports/summary?group=g1")["kpis"]["volume"]["by_channel"] == {}
     assert desk.get("/v1/reports/flow?channel=probe")["filters"]["channel"] == "probe"
+    assert desk.get("/v1/reports/top-issues?group=g1")["categories"][0]["name"] == "billing"  # Ann's, in g1
+    assert desk.get("/v1/reports/top-issues?agent=ag2")["categories"] == []  # Bob's has no category
 
 
 def test_csv_answers(desk: Desk) -> None:
@@ -111,7 +113,7 @@ def test_csv_answers(desk: Desk) -> None:
 
 @pytest.mark.parametrize("query", ["from=2026-13-01", "from=2026-12-07&to=2026-12-01", "from=2025-01-01&to=2026-12-01",
                                    "agent=a&group=g", "format=xml", "metrics=nope", "by=weekday", "week=2026-W99",
-                                   "limit=0", "colour=red"])
+                                   "limit=0", "colour=red", "by=agent&channel=probe"])
 def test_bad_parameters_are_400(desk: Desk, query: str) -> None:
     path = "/v1/reports/" + ("breakdown" if "by=" in query else "top-issues" if "week" in query or "limit" in query
                              else "timeseries" if "metrics" in query else "summary")

@@ -32,5 +32,5 @@ REPORT_OPERATIONS: tuple[Operation, ...] = (
               "reports", ReportTopIssues,
               query=(Query("week", {"type": "string", "pattern": r"^\d{4}-W\d{2}$"}, "ISO week (default: this one)."),
                      Query("limit", {"type": "integer", "minimum": 1, "maximum": 50}, "Top N (default 10)."),
-                     FORMAT), scopes=SCOPES, errors=ERRORS, csv=True),
+                     *FILTERS, FORMAT), scopes=SCOPES, errors=ERRORS, csv=True),
 )

@@ -179,7 +179,8 @@ class ReportApi:
         _, reports, _ = self._open(call)
         week = week_of(call.param("week", 10), reports.today())
         limit = _limit(call.param("limit", 4))
-        return _answer(call, reports.top_issues(week, limit), top_issues_csv, f"top-issues-{week}.csv")
+        return _answer(call, reports.top_issues(week, limit, filter_of(call)), top_issues_csv,
+                       f"top-issues-{week}.csv")
 
     def _names(self, tenant_id: str, by: str) -> dict[str, str]:
         directory = self._agents.of(tenant_id)

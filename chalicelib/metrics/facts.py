@@ -121,8 +121,8 @@ def _created(tally: Tally, steps: list[Step], channel: str, created: datetime, t
         "cl_closed": 1 if last.status in RESOLVED else 0})
     labels = {f"cat:{ticket['category']}": 1} if ticket.get("category") else {}
     labels |= {f"tag:{tag}": 1 for tag in ticket.get("tags") or ()}
-    if labels:
-        tally.add(created, [("all", "-")], labels)
+    if labels:  # under the ticket's channel and its group and assignee as they are now
+        tally.add(created, last.where(channel), labels)
     assigned: dict[str, datetime] = {}
     for step in steps:
         if step.assignee and step.assignee not in assigned:

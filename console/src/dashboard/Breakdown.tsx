@@ -47,7 +47,9 @@ export function Breakdown({ query, tick }: { query: ReportQuery; tick: number })
   const { locale } = useLocale();
   const [by, setBy] = useState<BreakdownBy>("agent");
   const [sort, setSort] = useState<Sort>({ column: "created", descending: true });
-  const full = { ...query, by };
+  // the hub keeps each dimension's figures apart, never crossed: a breakdown is the whole tenant's
+  const full = { from: query.from, to: query.to, by };
+  const filtered = Boolean(query.channel || query.group || query.agent);
   const report = useReport<BreakdownAnswer>(reportPaths.breakdown, full, tick);
   const rows = sortRows(report.data?.by === by ? report.data.rows : [], sort, locale);
 
@@ -67,6 +69,7 @@ export function Breakdown({ query, tick }: { query: ReportQuery; tick: number })
         </div>
         <ExportButton path={reportPaths.breakdown} query={full} filename={`breakdown-${by}-${query.from}-${query.to}.csv`} />
       </header>
+      {filtered && <p className="muted dash-note" data-testid="breakdown-whole">{t("breakdown_whole")}</p>}
       {report.error !== null ? <ReportError error={report.error} /> : (
         <div className="dash-table-wrap">
           <table className="dash-table" data-testid="breakdown-table" data-by={by}>
