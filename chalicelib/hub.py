@@ -338,7 +338,8 @@ class Hub:
         from .storage.payloads import PayloadArchive
         from .tenancy.erasure import CustomerEraser
 
-        eraser = CustomerEraser(self.store, PayloadArchive(self.aws.s3, self.settings.bucket), self.clock)
+        eraser = CustomerEraser(self.store, PayloadArchive(self.aws.s3, self.settings.bucket), self.clock,
+                                forget_metrics=lambda tenant, ticket: self.metrics.table(tenant).forget(ticket))
         return eraser.erase(tenant_id, customer_id).as_dict()
 
     @functools.cached_property

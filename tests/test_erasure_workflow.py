@@ -115,8 +115,11 @@ def test_a_worked_customer_leaves_nothing_behind(desk: Desk, hub: Hub) -> None:
     assert [trace for trace in TRACES if trace in after] == []
     left = [i for i in table_items(hub) if zelda in _flat(i) and i.get("type") != "audit"]
     assert left == [], "nothing names her (the audit record of the erasure names her id only)"
+    # the consoles' changes feed names ticket ids only (nothing personal) and expires within a day
     assert not [i for i in table_items(hub) if any(t in _flat(i) for t in tickets)
-                and i.get("type") not in ("ticket", "timer", "audit")], "only tombstones and due timers"
+                and i.get("type") not in ("ticket", "timer", "audit", "changes_entry")], \
+        "only tombstones, due timers and the changes feed"
+    assert not [i for i in table_items(hub) if i.get("type") == "metrics_ticket" and any(t in _flat(i) for t in tickets)]
     for ticket in (i for i in table_items(hub, "ticket") if i["ticket_id"] in tickets):
         assert ticket["customer_id"] == "erased"
         assert not {"tags", "category", "language", "assignee_id", "subject"} & {k for k, v in ticket.items() if v}

@@ -17,13 +17,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..storage.aws import write_together
+from switchboard_sdk import Unavailable
+
+from ..storage.aws import is_condition_failure, write_together
 from ..storage.items import from_item, to_item
 from ..storage.keys import Key, component
 from ..storage.table import TenantTable
-from .tally import Ledger
+from .tally import Ledger, difference
 
 MAX_WRITES = 99  # TransactWriteItems takes 100 actions: the ticket's state is the last
+LABELS = ("cat:", "tag:")  # counters named after a category or tag, which an agent may have typed a name into
 
 
 class LedgerTooLarge(ValueError):
@@ -88,6 +91,34 @@ class MetricsTable(TenantTable):
             "ExpressionAttributeValues": to_item({":a": encode(ledger), ":next": rev + 1, ":rev": rev,
                                                   ":t": self.tenant_id, ":ty": "metrics_ticket"})}})
         return all(write_together(self._db, writes))
+
+    def forget(self, ticket_id: str) -> int:
+        """Erasure: the ticket's category and tag names leave the aggregates (its anonymous
+        counts stay) and its state item, which names it, goes. Repeatable: a run stopped
+        half-way finds the labels already taken out and finishes the rest. 1 if it had a state."""
+        state = self.state(ticket_id)
+        kept = {key: {name: n for name, n in counts.items() if not name.startswith(LABELS)}
+                for key, counts in state.applied.items()}
+        kept = {key: counts for key, counts in kept.items() if counts}
+        diff = difference(kept, state.applied)
+        if diff and not self.apply(ticket_id, diff, kept, state.rev):
+            raise Unavailable(f"the metrics of ticket {ticket_id} changed while it was erased; try again")
+        for (partition, sort_key), counts in diff.items():
+            for name in counts:
+                self._drop_if_zero(partition, sort_key, name)
+        answer = self._db.delete_item(TableName=self._table, Key=self.state_key(ticket_id), ReturnValues="ALL_OLD")
+        return int("Attributes" in answer)
+
+    def _drop_if_zero(self, partition: str, sort_key: str, name: str) -> None:
+        """A label counter back at 0 goes, so its name is nowhere in the table."""
+        try:
+            self._db.update_item(TableName=self._table, Key={"pk": {"S": self.partition(partition)},
+                                                             "sk": {"S": sort_key}},
+                                 UpdateExpression="REMOVE #n", ConditionExpression="#n = :zero",
+                                 ExpressionAttributeNames={"#n": name}, ExpressionAttributeValues={":zero": {"N": "0"}})
+        except Exception as err:
+            if not is_condition_failure(err):  # others still count this label: it stays
+                raise
 
     def _add(self, partition: str, sort_key: str, counts: dict[str, int]) -> dict[str, Any]:
         names = {f"#a{n}": name for n, name in enumerate(sorted(counts))}

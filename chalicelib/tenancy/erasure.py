@@ -84,11 +84,13 @@ class ErasureReport:
 
 class CustomerEraser:
     def __init__(self, store: TicketStore, archive: PayloadArchive, clock: Callable[[], datetime], *,
-                 sleep: Callable[[float], None] | None = None) -> None:
+                 sleep: Callable[[float], None] | None = None,
+                 forget_metrics: Callable[[str, str], int] | None = None) -> None:
         self._store = store
         self._archive = archive
         self._clock = clock
         self._sleep = sleep
+        self._forget_metrics = forget_metrics  # (tenant, ticket) → its metric state items removed
 
     def erase(self, tenant_id: str, customer_id: str) -> ErasureReport:
         """Erase one customer of ``tenant_id``; repeatable until it has completed once."""
@@ -148,6 +150,8 @@ class CustomerEraser:
             report.add("surveys", purge.delete([key_of(survey)]))
         for page in purge.history(ticket_id):
             report.add("ticket_history_entries", purge.delete(key_of(entry) for entry in page))
+        if self._forget_metrics is not None:
+            report.add("metric_states", self._forget_metrics(purge.tenant_id, ticket_id))
         tombstone = purge.ticket(ticket_id)  # keeps what places it in the backlog: group, priority, times
         if tombstone is not None:
             report.add("backlog_items", purge.delete_existing([purge.backlog(tombstone)]))
