@@ -106,13 +106,13 @@ class Reports:
         current = figures.totals(item for item in self._open(where) if str(item["sk"]).startswith("now#"))
         return {"period": period.as_dict(), "filters": _filters(where)} | figures.flow(counts, current)
 
-    def top_issues(self, week: str, limit: int) -> dict[str, Any]:
+    def top_issues(self, week: str, limit: int, where: Filter = None) -> dict[str, Any]:
         year, number = (int(part) for part in week.split("-W"))
         monday = date.fromisocalendar(year, number, 1)
         before = monday - timedelta(days=7)
-        items = self._table.days("all", before.isoformat(), (monday + timedelta(days=6)).isoformat())
-        now = figures.totals(i for i in items if str(i.get("dim")) == "-" and _day(i) >= monday.isoformat())
-        then = figures.totals(i for i in items if str(i.get("dim")) == "-" and _day(i) < monday.isoformat())
+        items = self._days(Period(before, monday + timedelta(days=6), self._zone), where)
+        now = figures.totals(i for i in items if _day(i) >= monday.isoformat())
+        then = figures.totals(i for i in items if _day(i) < monday.isoformat())
         previous = before.isocalendar()
         return {"week": week, "previous_week": f"{previous.year}-W{previous.week:02d}",
                 "categories": figures.labels(now, then, "cat:", limit), "intents": [],
