@@ -39,7 +39,8 @@ CUSTOMERS = [  # (channel, who, what they write), oldest first
 ]
 # what the demo agent does with each ticket, newest first (the rest stay waiting)
 WORK = ["reply", "assign", "solve", "reply", "pending", "solve", "assign", "solve"]
-TEMPLATE = ("parcel", "Hello from {{agent.name}}: your parcel for {{ticket.ref}} leaves the warehouse today.")
+TEMPLATE = ("parcel", 'Hi {{customer.name | default: "there"}}, {{agent.name}} here: your parcel leaves the '
+                      "warehouse today (ticket {{ticket.ref}}).")
 WAIT_MS = 20_000
 
 
