@@ -3,7 +3,8 @@ runtime `make run` starts: the demo agent signs in; a signed WeChat message arri
 shows in the inbox without a reload; the agent answers with a template picked by its short
 code, the WeChat sandbox receives it and the ticket is solved; the dashboard's figures and
 the flow picture move; the Chinese UI renders; a send the provider refuses shows why and,
-retried, ends delivered. The console's files are served beside the API (same origin).
+retried, ends delivered; an admin issues an API key, sees it once, and revokes it. The
+console's files are served beside the API (same origin).
 
 One runtime and one browser for the module. Without chromium the tests skip with the
 reason, except in CI (``CI`` set), where they fail: CI installs it (``make chromium``)."""
@@ -235,3 +236,23 @@ def test_a_refused_send_shows_its_reason_and_is_retried_to_delivered(console: Co
     assert twilio is not None
     assert [m.to for m in twilio.accepted if m.body == "Sorry for the trouble"] == ["+14155550188"]
 
+
+
+def test_an_admin_issues_a_key_sees_it_once_and_revokes_it(console: Console) -> None:
+    """The admin area against the real API: the key it shows works, and revoked it does not."""
+    page, name = console.page, f"CRM sync {secrets.token_hex(3)}"
+    page.goto(f"{console.hub}/console/admin/keys")
+    page.get_by_test_id("key-new").click()
+    page.get_by_test_id("key-name").fill(name)
+    page.get_by_test_id("key-scopes").locator('input[value="read-only"]').check()
+    page.get_by_test_id("key-save").click()
+    secret = page.get_by_test_id("key-secret").inner_text().strip()
+    bearer = {"authorization": f"Bearer {secret}"}
+    assert harness.request(f"{console.hub}/v1/tickets", None, bearer, "GET")[0] == 200
+    page.get_by_test_id("key-created-dialog").get_by_role("button", name="Close", exact=True).click()
+    assert page.get_by_test_id("key-secret").count() == 0, "shown once"
+    row = page.locator('[data-testid="key-row"]', has_text=name)
+    row.get_by_test_id("key-revoke").click()
+    page.get_by_test_id("confirm-yes").click()
+    row.get_by_text("Revoked").wait_for()
+    assert harness.request(f"{console.hub}/v1/tickets", None, bearer, "GET")[0] == 401
