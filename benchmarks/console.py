@@ -8,6 +8,13 @@ details on stderr. Everything runs on moto in this process.
     1,000 and 10,000 tickets. The aggregates are written through the real store path
     (``facts.ledger_of`` of a synthetic history per ticket, the ledgers summed, then
     ``MetricsTable.apply``): the reads depend on the days and dimensions, not on tickets.
+``console_bundle_gzip_kb_first_load`` / ``console_bundle_gzip_kb_total``
+    gzip sizes (level 9, as a CDN compresses) of what ``console/dist/index.html`` loads
+    before the app renders (its script, stylesheet and preloaded chunks), and of all the
+    build's JS and CSS (``make console`` first).
+``inbox_p50_ms`` / ``inbox_p90_ms``
+    ``GET /v1/tickets`` (the inbox's first page, signed in as the demo agent) over real
+    HTTP through the local runtime (moto's server), over a tenant with 100 tickets.
 ``metrics_calls_per_change``
     DynamoDB calls the aggregator (``MetricsAggregator``: its hooks and the refreshes
     at the end of each stream batch) makes per history record, measured on tickets worked
@@ -20,11 +27,16 @@ details on stderr. Everything runs on moto in this process.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import logging
 import os
+import re
+import statistics
 import sys
+import tempfile
 import time
+import urllib.request
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -225,16 +237,97 @@ def wrap_aggregator(hub: Any, calls: Calls, metered: Counter[str]) -> None:
         setattr(aggregator, name, wrapped)
 
 
+INBOX = "/v1/tickets"  # the inbox's first page ("all" view); views add filters to the same query
+
+
+def gzip_kb(path: Path) -> float:
+    return len(gzip.compress(path.read_bytes(), compresslevel=9)) / 1024
+
+
+def console_bundle_gzip_kb(dist: Path = ROOT / "console" / "dist") -> dict[str, float]:
+    """gzip KB of the first page load (what index.html names) and of all JS and CSS."""
+    index = dist / "index.html"
+    if not index.is_file():
+        raise SystemExit(f"{dist} has no build: run `make console` first")
+    named = set(re.findall(r'(?:src|href)="/console/(assets/[^"]+\.(?:js|css))"', index.read_text()))
+    everything = [p for p in (dist / "assets").iterdir() if p.suffix in (".js", ".css")]
+    return {
+        "console_bundle_gzip_kb_first_load": round(gzip_kb(index) + sum(gzip_kb(dist / n) for n in named), 1),
+        "console_bundle_gzip_kb_total": round(sum(gzip_kb(p) for p in everything), 1),
+    }
+
+
+def _seed_tickets(hub_url: str, web_url: str, secret: str, tickets: int) -> None:
+    """``tickets`` web-chat visitors, one message each (each opens a ticket)."""
+    from tools.local import samples
+
+    for n in range(tickets):
+        sample = samples.web_message(web_url, secret, f"Order {n} has not arrived", email=f"visitor{n}@example.com",
+                                     visitor_id=f"bench-{n}")
+        sent = urllib.request.Request(sample.url, data=sample.body, headers=sample.headers, method="POST")
+        with urllib.request.urlopen(sent, timeout=30) as answer:
+            assert answer.status == 202, answer.status
+
+
+def _settle(receiver_url: str, tickets: int, quiet_for: float = 3.0, timeout: float = 600.0) -> None:
+    """Wait until the demo receiver has every ticket's ``ticket.created`` and
+    ``message.created`` and then nothing for ``quiet_for`` seconds: the stream and queue
+    pumps are through the seeding, and the timings are the inbox's own."""
+    from tools.local import browser
+
+    deadline, seen, since = time.monotonic() + timeout, -1, time.monotonic()
+    while time.monotonic() < deadline:
+        count = len(browser.request(f"{receiver_url}/events")[1]["events"])
+        if count != seen:
+            seen, since = count, time.monotonic()
+        elif count >= 2 * tickets and time.monotonic() - since >= quiet_for:
+            return
+        time.sleep(0.25)
+    raise SystemExit(f"the pumps were not through {tickets} tickets in {timeout:g}s ({seen} deliveries)")
+
+
+def inbox_p50_ms(tickets: int = 100, requests: int = 50) -> dict[str, float]:
+    """Median (and p90) ms of the inbox's GET through the local runtime's HTTP server."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tools.local import browser
+    from tools.local.runtime import LocalRuntime, free_port
+
+    local = LocalRuntime(port=free_port(), receiver_port=free_port(), state_dir=Path(tempfile.mkdtemp()))
+    try:
+        _, demo = local.serve_in_background()
+        _seed_tickets(demo.hub_url, demo.web_hook_url, demo.web_secret, tickets)
+        auth = browser.agent_token(demo.hub_url, demo.agent_email, demo.agent_password)
+        _settle(demo.receiver_url, tickets)
+        for _ in range(10):  # warm: imports, token keys, tenant cache
+            assert browser.request(demo.hub_url + INBOX, headers=auth)[0] == 200
+        took = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            status, _answer = browser.request(demo.hub_url + INBOX, headers=auth)
+            took.append((time.perf_counter() - started) * 1000)
+            assert status == 200
+    finally:
+        local.stop()
+    cuts = statistics.quantiles(took, n=10)
+    return {"inbox_p50_ms": round(statistics.median(took), 1), "inbox_p90_ms": round(cuts[-1], 1),
+            "inbox_tickets": tickets, "inbox_requests": requests}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=20, help="tickets worked for metrics_calls_per_change")
     parser.add_argument("--no-dashboard", action="store_true", help="skip the dashboard_reads figures")
+    parser.add_argument("--no-inbox", action="store_true", help="skip inbox_p50_ms (the local runtime over HTTP)")
     args = parser.parse_args(argv)
+    started = time.perf_counter()
+    figures: dict[str, Any] = console_bundle_gzip_kb()
+    if not args.no_inbox:  # first: the local runtime keeps its own environment (moto's server)
+        figures |= inbox_p50_ms()
     environment()
     logging.getLogger("chalicelib").setLevel(logging.WARNING)
-    started = time.perf_counter()
-    figures: dict[str, Any] = {} if args.no_dashboard else {"dashboard_reads_1k": dashboard_reads(1_000),
-                                                            "dashboard_reads_10k": dashboard_reads(10_000)}
+    if not args.no_dashboard:
+        figures |= {"dashboard_reads_1k": dashboard_reads(1_000), "dashboard_reads_10k": dashboard_reads(10_000)}
     per_change, per_record = metrics_calls_per_change(args.tickets)
     figures |= {"metrics_calls_per_change": f"{per_change:.2f}", "metrics_calls_per_record": f"{per_record:.2f}"}
     for name, value in figures.items():
