@@ -35,6 +35,7 @@ from chalicelib.tenancy.apikeys import Scope
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.agents_support import signed_in
 from tests.conftest import Pipeline, Stage, World, signed_web_headers, web_message
+from tests.staged import staged_fixtures
 from tools.local.demo import DemoTenant, new_whsec
 
 B = "other"
@@ -79,21 +80,8 @@ def client() -> Iterator[Client]:
         yield test_client
 
 
-# Every test here starts from tests/conftest.py's ``world``: the stack deployed and demo seeded
-# once per module, a fresh copy of that state per test (the fixtures of the same names, from it)
-@pytest.fixture
-def hub(stage: Stage) -> Hub:
-    return stage.hub
-
-
-@pytest.fixture
-def demo(stage: Stage) -> DemoTenant:
-    return stage.demo
-
-
-@pytest.fixture
-def pipeline(stage: Stage) -> Pipeline:
-    return stage.pipeline
+# Every test here starts from tests/conftest.py's ``world`` (a fresh copy of one saved state)
+hub, demo, pipeline = staged_fixtures()
 
 
 def with_tenant_b(world: World, client: Client) -> Stage:

@@ -40,6 +40,7 @@ from chalicelib.tenancy.audit import Actor
 from chalicelib.workflow.template_csv import COLUMNS
 from tests.agents_support import ensure_user_pool, signed_in
 from tests.conftest import Pipeline, Stage, World, signed_web_headers, web_message
+from tests.staged import staged_fixtures
 from tests.test_isolation import BODIES, failed_reply, whole_state
 from tools.local.demo import DemoTenant
 
@@ -103,21 +104,8 @@ def client() -> Iterator[Client]:
         yield test_client
 
 
-# Every test here starts from tests/conftest.py's ``world``: the stack deployed and demo seeded
-# once per module, a fresh copy of that state per test (the fixtures of the same names, from it)
-@pytest.fixture
-def hub(stage: Stage) -> Hub:
-    return stage.hub
-
-
-@pytest.fixture
-def demo(stage: Stage) -> DemoTenant:
-    return stage.demo
-
-
-@pytest.fixture
-def pipeline(stage: Stage) -> Pipeline:
-    return stage.pipeline
+# Every test here starts from tests/conftest.py's ``world`` (a fresh copy of one saved state)
+hub, demo, pipeline = staged_fixtures()
 
 
 def staged(world: World, client: Client, op: Operation) -> tuple[Stage, dict[str, str]]:
