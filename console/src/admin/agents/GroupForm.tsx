@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useT } from "../../i18n";
 import { createGroup, updateGroup } from "../api/agents";
 import type { Assignment, Group } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { Modal } from "../common/Modal";
 import { useAction } from "../common/useAction";
@@ -45,13 +45,7 @@ export function GroupForm({ group, onClose, onSaved }: { group: Group | null; on
             {modes.map((mode) => <option key={mode} value={mode}>{t(`assign_${mode}`)}</option>)}
           </select>
         </Field>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="group-save">
-            {save.busy ? t("working") : t("save")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="group-save" />
       </form>
     </Modal>
   );

@@ -4,7 +4,7 @@ import { useState, type FormEvent } from "react";
 import { useT } from "../../i18n";
 import { createKey } from "../api/keys";
 import type { KeyCreated, Scope } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { Modal } from "../common/Modal";
 import { MultiCheck } from "../common/MultiCheck";
@@ -44,13 +44,7 @@ export function KeyForm({ onClose, onCreated }: { onClose: () => void; onCreated
         <Field label={t("expires")} problem={tried && chosen.length ? problem : null}>
           <input type="date" value={expires} min={today} data-testid="key-expires" onChange={(event) => setExpires(event.target.value)} />
         </Field>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="key-save">
-            {save.busy ? t("working") : t("create")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="key-save" submit="create" />
       </form>
     </Modal>
   );

@@ -3,7 +3,7 @@ import { useState, type FormEvent } from "react";
 import { useLocale, useT } from "../../i18n";
 import { saveCalendar } from "../api/sla";
 import type { Calendar, CalendarFields, Interval, Weekday } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { Modal } from "../common/Modal";
 import { TimeZoneSelect } from "../common/TimeZoneSelect";
@@ -68,13 +68,7 @@ export function CalendarForm({ calendar, onClose, onSaved }: Props) {
           <legend>{t("holidays")}</legend>
           <HolidaysEditor holidays={holidays} onChange={setHolidays} />
         </fieldset>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="calendar-save">
-            {save.busy ? t("working") : t("save")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="calendar-save" />
       </form>
     </Modal>
   );

@@ -5,7 +5,7 @@ import type { Priority } from "../../api/types";
 import { useT } from "../../i18n";
 import { savePolicy } from "../api/sla";
 import type { Calendar, Group, Metric, SlaPolicy, SlaPolicyFields, SlaTargets } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { ListInput } from "../common/ListInput";
 import { Modal } from "../common/Modal";
@@ -152,13 +152,7 @@ export function PolicyForm({ policy, calendars, groups, onClose, onSaved }: Prop
             </select>
           </Field>
         </div>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="policy-save">
-            {save.busy ? t("working") : t("save")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="policy-save" />
       </form>
     </Modal>
   );

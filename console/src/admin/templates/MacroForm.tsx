@@ -5,7 +5,7 @@ import { useT } from "../../i18n";
 import { listAgents, listGroups } from "../api/agents";
 import { saveMacro } from "../api/templates";
 import type { Macro, MacroActions, ReplyTemplate } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { ListInput } from "../common/ListInput";
 import { Modal } from "../common/Modal";
@@ -115,13 +115,7 @@ export function MacroForm({ macro, templates, onClose, onSaved }: Props) {
         <Field label={t("note")}>
           <textarea value={note} maxLength={4000} data-testid="macro-note" onChange={(event) => setNote(event.target.value)} />
         </Field>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="macro-save">
-            {save.busy ? t("working") : t("save")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="macro-save" />
       </form>
     </Modal>
   );

@@ -4,7 +4,7 @@ import { useRef, useState, type FormEvent } from "react";
 import { useT } from "../../i18n";
 import { createTemplate, replaceTemplate } from "../api/templates";
 import type { ReplyTemplate } from "../api/types";
-import { ErrorBox } from "../common/ErrorBox";
+import { FormFooter } from "../common/FormFooter";
 import { Field } from "../common/Field";
 import { ListInput } from "../common/ListInput";
 import { Modal } from "../common/Modal";
@@ -120,13 +120,7 @@ export function TemplateForm({ template, onClose, onSaved }: Props) {
         <Field label={t("tags")} hint={t("commaHint")}>
           <ListInput value={tags} onChange={setTags} testId="template-tags" />
         </Field>
-        <ErrorBox error={save.error} />
-        <div className="admin-actions">
-          <button type="button" onClick={onClose}>{t("cancel")}</button>
-          <button type="submit" className="primary" disabled={save.busy} data-testid="template-save">
-            {save.busy ? t("working") : t("save")}
-          </button>
-        </div>
+        <FormFooter error={save.error} busy={save.busy} onClose={onClose} testId="template-save" />
       </form>
       {template && <TemplatePreview code={template.code} languages={Object.keys(template.texts)} />}
     </Modal>
