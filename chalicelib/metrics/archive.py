@@ -58,7 +58,3 @@ class EventArchive:
             keys.append(key)
         return keys
 
-
-def batch_id_of(records: list[dict[str, Any]]) -> str:
-    """What names a stream batch: its records' sequence numbers."""
-    return ",".join(str(r.get("dynamodb", {}).get("SequenceNumber", "")) for r in records)
