@@ -693,6 +693,14 @@ def revoke_platform_key(key_id: str) -> Any:
     return json_response(get_hub().platform_api.revoke_platform_key(_call(), key_id))
 
 
+# -- the web chat widget: its script, visitor sessions, messages, uploads, CSAT --
+# -- end of the web chat widget --
+
+
+# -- the assistant: knowledge base API, help centre, training --
+# -- end of the assistant --
+
+
 @app.on_cw_event(event_pattern=STORED_OBJECT_PATTERN_PLACEHOLDER)
 def stored_objects(event: CloudWatchEvent) -> None:
     get_hub().stored_objects.process(event.to_dict())

@@ -600,6 +600,12 @@ class Hub:
 
         return TenantRetention(self.tenants)
 
+    # -- the assistant: knowledge base, training, answering (chalicelib/assistant/) --
+    # -- end of the assistant --
+
+    # -- the web chat widget (chalicelib/widget/) --
+    # -- end of the web chat widget --
+
 
 def build_hub(settings: Settings | None = None, **overrides: Any) -> Hub:
     settings = settings or Settings.from_env()

@@ -95,7 +95,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__version__ = "1.2.0"  # contract 1.2; keep in step with sdk/pyproject.toml
+__version__ = "1.3.0"  # contract 1.3; keep in step with sdk/pyproject.toml
 
 __all__ = [
     "CONTRACT_VERSION",

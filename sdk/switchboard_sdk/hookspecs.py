@@ -16,6 +16,9 @@ implemented". Hooks are grouped by phase:
   worker); per verified POST before it is parsed: :func:`switchboard_channel_status`
   (delivery-status callbacks)
 * connector, per delivery job: :func:`switchboard_connector_deliver`
+* assistant (contract 1.3), per knowledge-base version: :func:`switchboard_assistant_train`;
+  per container and model: :func:`switchboard_assistant_load`; per customer message:
+  :func:`switchboard_assistant_classify` → :func:`switchboard_assistant_answer`
 
 The contract is versioned: :data:`CONTRACT_VERSION` here, and
 ``PluginInfo.contract_version`` in each plugin; the registry refuses a plugin
@@ -36,6 +39,7 @@ from typing import Literal, TypeVar
 import pluggy
 from pydantic import BaseModel
 
+from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 from .errors import PluginConfigError
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .sending import OutboundMessage, SendContext, SendOutcome, StatusUpdate
@@ -50,7 +54,8 @@ ENTRY_POINT_GROUP = "switchboard.plugins"
 # starts with it: switchboard-sdk 1.1.x implements contract 1.1.
 # 1.1 added replies: switchboard_channel_send, switchboard_channel_status (optional hooks),
 # switchboard_sdk.sending, and Message's outbound fields (all with defaults).
-CONTRACT_VERSION = "1.2"
+# 1.3 added the assistant kind: switchboard_assistant_* hooks and switchboard_sdk.assistant.
+CONTRACT_VERSION = "1.3"
 
 hookspec = pluggy.HookspecMarker(PROJECT_NAME)
 hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
@@ -87,7 +92,7 @@ class PluginInfo:
     """
 
     name: str
-    kind: Literal["channel", "connector"]
+    kind: Literal["channel", "connector", "assistant"]
     config_model: type[BaseModel]
     # no default: a default would be whatever SDK is installed, so every plugin
     # would look compatible with every hub
@@ -306,4 +311,68 @@ def switchboard_connector_deliver(
         :func:`switchboard_sdk.outcomes.settle` of the delivery (the hub also
         reads an ``OutcomeReached`` that escapes this hook as its outcome).
         Stops at first non-None result.
+    """
+
+
+# -- assistants (contract 1.3) ----------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def switchboard_assistant_train(knowledge: KnowledgeBase, config: BaseModel) -> TrainedModel | None:
+    """Train a model on the tenant's knowledge base.
+
+    Called by the hub's trainer function (asynchronously, in Lambda: keep within its
+    memory and 15 minutes) each time a tenant's knowledge base changes, and by
+    ``switchboard assistant evaluate``. Deterministic: the same knowledge base and config
+    give the same model and threshold.
+
+    :param knowledge: every article and labelled intent, at one version.
+    :param config: the tenant's validated config (a subclass of
+        :class:`~switchboard_sdk.assistant.AssistantConfig`); choose the threshold for
+        its ``precision`` from the training data alone.
+    :returns: the :class:`TrainedModel` the hub stores. ``InvalidInput`` when the
+        knowledge base cannot be learnt from (e.g. fewer than two intents). Stops at
+        first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_assistant_load(data: bytes, config: BaseModel) -> object | None:
+    """Turn a stored model back into something that classifies.
+
+    Called once per container and model version (the hub caches the result), before
+    the first message that model sees.
+
+    :param data: ``TrainedModel.data`` as training produced it.
+    :returns: an opaque handle passed to the two hooks below. ``BadPayload`` when the
+        data cannot be read. Stops at first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_assistant_classify(model: object, query: AssistantQuery, config: BaseModel) -> Classification | None:
+    """The intents of one customer message, most likely first, with confidences in [0, 1]
+    comparable with ``TrainedModel.threshold``.
+
+    Called behind the stream for each new customer message on a ticket the assistant
+    holds; pure: no I/O, no state kept between calls.
+
+    :returns: the :class:`Classification` (empty intents: nothing recognised). Stops at
+        first non-None result.
+    """
+
+
+@hookspec(firstresult=True)
+def switchboard_assistant_answer(
+    model: object, query: AssistantQuery, classification: Classification, config: BaseModel
+) -> ProposedAnswer | None:
+    """The answer the assistant proposes for a classified message, or ``None`` when no
+    article answers its top intent in the customer's language.
+
+    Called right after :func:`switchboard_assistant_classify`; the hub decides whether
+    to send it (the tenant's threshold, hand-off phrases, unhelpful answers in a row).
+    Pure, like classify.
+
+    :returns: a :class:`ProposedAnswer`, or ``None``: nothing to propose. Stops at first
+        non-None result.
     """

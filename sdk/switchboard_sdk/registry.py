@@ -21,6 +21,7 @@ import pluggy
 from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
+from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 from .errors import (
     BadPayload,
     OutcomeReached,
@@ -37,7 +38,7 @@ from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookRespons
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
-_KINDS = ("channel", "connector")
+_KINDS = ("channel", "connector", "assistant")
 ALLOWLIST_ENV = "SWITCHBOARD_PLUGINS"
 T = TypeVar("T")
 
@@ -269,6 +270,32 @@ class PluginRegistry:
         outcome = _expect(result, DeliveryOutcome, name, "deliver", optional=False)
         assert outcome is not None
         return outcome
+
+    # -- assistant hooks, typed ----------------------------------------------
+
+    def train(self, name: str, knowledge: KnowledgeBase, config: BaseModel) -> TrainedModel:
+        result = self._call(name, "switchboard_assistant_train", knowledge=knowledge, config=config)
+        model = _expect(result, TrainedModel, name, "train", optional=False)
+        assert model is not None
+        return model
+
+    def load_model(self, name: str, data: bytes, config: BaseModel) -> object:
+        result = self._call(name, "switchboard_assistant_load", data=data, config=config)
+        if result is None:
+            raise PluginConfigError(f"plugin {name!r} load hook returned None")
+        return result
+
+    def classify(self, name: str, model: object, query: AssistantQuery, config: BaseModel) -> Classification:
+        result = self._call(name, "switchboard_assistant_classify", model=model, query=query, config=config)
+        classification = _expect(result, Classification, name, "classify", optional=False)
+        assert classification is not None
+        return classification
+
+    def answer(self, name: str, model: object, query: AssistantQuery, classification: Classification,
+               config: BaseModel) -> ProposedAnswer | None:
+        result = self._call(name, "switchboard_assistant_answer", model=model, query=query,
+                            classification=classification, config=config)
+        return _expect(result, ProposedAnswer, name, "answer", optional=True)
 
 
 def _describe(plugin: object, entry_point: str | None) -> PluginInfo:
