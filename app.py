@@ -698,7 +698,11 @@ def revoke_platform_key(key_id: str) -> Any:
 
 
 # -- the assistant: knowledge base API, help centre, training --
-# -- end of the assistant --
+# -- end of the assistant: knowledge base API, help centre, training --
+
+
+# -- the assistant: answering --
+# -- end of the assistant: answering --
 
 
 @app.on_cw_event(event_pattern=STORED_OBJECT_PATTERN_PLACEHOLDER)

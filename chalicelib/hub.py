@@ -600,8 +600,11 @@ class Hub:
 
         return TenantRetention(self.tenants)
 
-    # -- the assistant: knowledge base, training, answering (chalicelib/assistant/) --
-    # -- end of the assistant --
+    # -- the assistant: knowledge base and training (chalicelib/assistant/) --
+    # -- end of the assistant: knowledge base and training --
+
+    # -- the assistant: answering (chalicelib/assistant/) --
+    # -- end of the assistant: answering --
 
     # -- the web chat widget (chalicelib/widget/) --
     # -- end of the web chat widget --

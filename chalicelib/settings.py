@@ -127,6 +127,10 @@ class Settings:
     # where connectors may call: public addresses, plus what the operator allows for local
     # development (SWITCHBOARD_OUTBOUND_ALLOW="loopback,10.1.0.0/16"; sdk/switchboard_sdk/netguard.py)
     outbound_policy: _OutboundPolicyField = _OutboundPolicyField()
+    # -- the assistant's settings --
+    # -- end of the assistant's settings --
+    # -- the widget's settings --
+    # -- end of the widget's settings --
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -162,6 +166,10 @@ class Settings:
             cognito_jwks_url=env.get("SWITCHBOARD_COGNITO_JWKS_URL", "").strip(),
             cognito_issuer=env.get("SWITCHBOARD_COGNITO_ISSUER", "").strip(),
             outbound_policy=_outbound_policy(env),
+            # -- the assistant's settings from the environment --
+            # -- end of the assistant's settings from the environment --
+            # -- the widget's settings from the environment --
+            # -- end of the widget's settings from the environment --
         )
 
     @property

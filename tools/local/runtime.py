@@ -162,6 +162,10 @@ class LocalRuntime:
         agent = seed_demo_agent(hub, demo.tenant_id)
         receiver.secret, receiver.reply_secret = demo.webhook_secret, demo.web_reply_secret
         receiver.sandbox, receiver.sandbox_fail = sandbox.received, sandbox.fail_next
+        # -- the assistant's demo knowledge base --
+        # -- end of the assistant's demo knowledge base --
+        # -- the widget's demo --
+        # -- end of the widget's demo --
         return replace(demo, agent_email=agent.email, agent_password=agent.password, sandbox=sandbox.urls)
 
     def start_pumps(self, hub: Hub, outputs: dict[str, str]) -> None:
@@ -188,6 +192,8 @@ class LocalRuntime:
             (f"queue-pump-{n}", queue.poll_once, 0.0) for n in range(self.queue_workers)
         ] + [(name, pump.poll_once, FAILURE_POLL_SECONDS) for name, pump in failures] + [
             ("schedule-pump", SchedulePump(app_module.workflow_timers).poll_once, SCHEDULE_SECONDS)]
+        # -- the assistant's pumps --
+        # -- end of the assistant's pumps --
         for name, poll, every in pumps:
             thread = threading.Thread(target=self._pump_loop, args=(name, poll, every), name=name, daemon=True)
             thread.start()
@@ -219,6 +225,8 @@ class LocalRuntime:
         receiver.start()
         self._cleanups.append(receiver.stop)
         self.start_pumps(hub, outputs)
+        # -- the widget's demo host page --
+        # -- end of the widget's demo host page --
         server = _local_server(app_module.app, Config(chalice_stage="dev"), self.host, self.port)
         self._cleanups.append(server.server.server_close)
         return hub, demo, server
