@@ -601,6 +601,29 @@ class Hub:
         return TenantRetention(self.tenants)
 
     # -- the assistant: knowledge base and training (chalicelib/assistant/) --
+
+    @functools.cached_property
+    def assistant_models(self) -> Any:
+        """``current(tenant_id) -> CurrentModel | None``: the tenant's trained model, loaded and
+        cached in this container (pointer re-read at most every 30 s; each model loaded once;
+        chalicelib/assistant/models_store.py)."""
+        from .assistant.models_store import AssistantModels
+
+        return AssistantModels(self.tenants, self.registry, self.model_records, self.aws.s3, self.settings.bucket,
+                               pointer_seconds=self.settings.model_pointer_seconds)
+
+    def assistant_enabled(self, tenant_id: str) -> bool:
+        """Whether the tenant enabled an assistant: the cached tenant record only, no AWS call
+        when it is fresh (the stream skips tenants without one)."""
+        return bool(self.assistant_models.enabled(tenant_id))
+
+    def model_records(self, tenant_id: str) -> Any:
+        """The tenant's model pointer and training state (chalicelib/assistant/training_state.py)."""
+        from .assistant.training_state import ModelRecords
+        from .storage.keys import TenantKeys
+
+        return ModelRecords(self.aws.dynamodb, self.settings.table_name, TenantKeys(tenant_id))
+
     # -- end of the assistant: knowledge base and training --
 
     # -- the assistant: answering (chalicelib/assistant/) --

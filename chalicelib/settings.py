@@ -128,6 +128,11 @@ class Settings:
     # development (SWITCHBOARD_OUTBOUND_ALLOW="loopback,10.1.0.0/16"; sdk/switchboard_sdk/netguard.py)
     outbound_policy: _OutboundPolicyField = _OutboundPolicyField()
     # -- the assistant's settings --
+    # the training queue (one job per knowledge change: hub.assistant_trainer) and the answering
+    # queue (new inbound messages for the assistant, behind the stream); docs/assistant.md
+    training_queue_url: str = ""
+    assistant_queue_url: str = ""
+    model_pointer_seconds: float = 30.0  # how long a container keeps a tenant's model pointer
     # -- end of the assistant's settings --
     # -- the widget's settings --
     # -- end of the widget's settings --
@@ -167,6 +172,9 @@ class Settings:
             cognito_issuer=env.get("SWITCHBOARD_COGNITO_ISSUER", "").strip(),
             outbound_policy=_outbound_policy(env),
             # -- the assistant's settings from the environment --
+            training_queue_url=env.get("SWITCHBOARD_TRAINING_QUEUE_URL", "").strip(),
+            assistant_queue_url=env.get("SWITCHBOARD_ASSISTANT_QUEUE_URL", "").strip(),
+            model_pointer_seconds=_float(env, "SWITCHBOARD_MODEL_POINTER_SECONDS", 30.0),
             # -- end of the assistant's settings from the environment --
             # -- the widget's settings from the environment --
             # -- end of the widget's settings from the environment --
