@@ -11,6 +11,7 @@ const RulesPage = lazy(() => import("./rules/RulesPage"));
 const SlaPage = lazy(() => import("./sla/SlaPage"));
 const TemplatesPage = lazy(() => import("./templates/TemplatesPage"));
 const PluginsPage = lazy(() => import("./plugins/PluginsPage"));
+const KnowledgePage = lazy(() => import("./knowledge/KnowledgePage"));
 const KeysPage = lazy(() => import("./keys/KeysPage"));
 const AuditPage = lazy(() => import("./audit/AuditPage"));
 const SettingsPage = lazy(() => import("./settings/SettingsPage"));
@@ -21,6 +22,7 @@ const pages: { path: string; label: AdminKey }[] = [
   { path: "sla", label: "nav_sla" },
   { path: "templates", label: "nav_templates" },
   { path: "plugins", label: "nav_plugins" },
+  { path: "knowledge", label: "nav_knowledge" },
   { path: "keys", label: "nav_keys" },
   { path: "audit", label: "nav_audit" },
   { path: "settings", label: "nav_settings" },
@@ -51,6 +53,7 @@ export default function AdminPage() {
             <Route path="sla" element={<SlaPage />} />
             <Route path="templates" element={<TemplatesPage />} />
             <Route path="plugins" element={<PluginsPage />} />
+            <Route path="knowledge" element={<KnowledgePage />} />
             <Route path="keys" element={<KeysPage />} />
             <Route path="audit" element={<AuditPage />} />
             <Route path="settings" element={<SettingsPage />} />

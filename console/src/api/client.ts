@@ -24,6 +24,8 @@ export interface RequestOptions {
   etag?: string;
   signal?: AbortSignal;
   accept?: string;
+  /** Send `body` as it is (a string: a CSV file) with this Content-Type instead of as JSON. */
+  contentType?: string;
 }
 
 export interface Answer<T> {
@@ -44,12 +46,13 @@ function url(path: string, query?: RequestOptions["query"]): string {
 async function send(path: string, options: RequestOptions, token: string | null): Promise<Response> {
   const headers: Record<string, string> = { Accept: options.accept ?? "application/json" };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  if (options.body !== undefined) headers["Content-Type"] = options.contentType ?? "application/json";
   if (options.etag) headers["If-None-Match"] = options.etag;
+  const raw = options.contentType !== undefined && typeof options.body === "string";
   return fetch(url(path, options.query), {
     method: options.method ?? "GET",
     headers,
-    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    body: options.body === undefined ? undefined : raw ? (options.body as string) : JSON.stringify(options.body),
     signal: options.signal,
   });
 }
