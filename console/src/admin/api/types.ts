@@ -215,7 +215,7 @@ export interface SchemaNode {
 
 export interface Plugin {
   name: string;
-  kind: "channel" | "connector";
+  kind: "channel" | "connector" | "assistant";
   version: string;
   summary: string;
   enabled: boolean;

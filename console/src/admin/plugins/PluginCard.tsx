@@ -1,13 +1,17 @@
-// One channel or connector: state, enable/disable, configure, webhook URL and the
-// provider's setup steps (as the API gives them, else a pointer to the channel's docs).
+// One channel or connector: state, enable/disable, configure, webhook URL (the web chat
+// widget: its embed code) and the provider's setup steps (as the API gives them, else a
+// pointer to the channel's docs).
 import { useT } from "../../i18n";
 import { disablePlugin, enablePlugin } from "../api/plugins";
 import type { Plugin } from "../api/types";
 import { ConfirmButton } from "../common/ConfirmButton";
 import { ErrorBox } from "../common/ErrorBox";
 import { useAction } from "../common/useAction";
-import { adminMessages } from "../messages";
+import { adminMessages, type AdminKey } from "../messages";
 import { WebhookUrls } from "./WebhookUrls";
+import { WidgetSnippet } from "./WidgetSnippet";
+
+const KIND: Record<string, AdminKey> = { channel: "kind_channel", connector: "kind_connector", assistant: "kind_assistant" };
 
 interface Props {
   plugin: Plugin;
@@ -26,7 +30,7 @@ export function PluginCard({ plugin, onConfigure, onChanged }: Props) {
     <article className="admin-card" data-testid={`plugin-${plugin.name}`} data-enabled={plugin.enabled ? "true" : "false"}>
       <header>
         <h2>{plugin.name}</h2>
-        <span className="admin-badge">{t(plugin.kind === "channel" ? "kind_channel" : "kind_connector")}</span>
+        <span className="admin-badge">{t(KIND[plugin.kind] ?? "kind_connector")}</span>
         <span className={`admin-badge ${plugin.enabled ? "on" : "off"}`} data-testid="plugin-state">
           {plugin.enabled ? t("enabled") : t("disabled")}
         </span>
@@ -48,7 +52,7 @@ export function PluginCard({ plugin, onConfigure, onChanged }: Props) {
         )}
       </div>
       <ErrorBox error={enable.error} />
-      {plugin.kind === "channel" && <WebhookUrls plugin={plugin} />}
+      {plugin.kind === "channel" && (plugin.name === "widget" ? <WidgetSnippet plugin={plugin} /> : <WebhookUrls plugin={plugin} />)}
       {plugin.kind === "channel" && (
         <div data-testid="plugin-setup">
           <strong>{t("setupSteps")}</strong>
