@@ -698,10 +698,121 @@ def revoke_platform_key(key_id: str) -> Any:
 
 
 # -- the assistant: knowledge base API, help centre, training --
+# infra/template.json replaces it with the training queue's ARN at package time (like the delivery queue's)
+TRAINING_QUEUE_PLACEHOLDER = "switchboard-training"
+
+
+def _no_content() -> Any:
+    from chalice.app import Response
+
+    return Response(body="", status_code=204)
+
+
+@app.route("/v1/knowledge/articles", methods=["GET"])
+@guarded
+def list_knowledge_articles() -> Any:
+    return json_response(get_hub().knowledge_api.list_articles(_call()))
+
+
+@app.route("/v1/knowledge/articles/{article_id}/{language}", methods=["PUT"])
+@guarded
+def put_knowledge_article(article_id: str, language: str) -> Any:
+    return json_response(get_hub().knowledge_api.put_article(_call(), article_id, language))
+
+
+@app.route("/v1/knowledge/articles/{article_id}/{language}", methods=["DELETE"])
+@guarded
+def delete_knowledge_article(article_id: str, language: str) -> Any:
+    get_hub().knowledge_api.delete_article(_call(), article_id, language)
+    return _no_content()
+
+
+@app.route("/v1/knowledge/intents", methods=["GET"])
+@guarded
+def list_knowledge_intents() -> Any:
+    return json_response(get_hub().knowledge_api.list_intents(_call()))
+
+
+@app.route("/v1/knowledge/intents/{name}", methods=["GET"])
+@guarded
+def get_knowledge_intent(name: str) -> Any:
+    return json_response(get_hub().knowledge_api.get_intent(_call(), name))
+
+
+@app.route("/v1/knowledge/intents/{name}", methods=["PUT"])
+@guarded
+def put_knowledge_intent(name: str) -> Any:
+    return json_response(get_hub().knowledge_api.put_intent(_call(), name))
+
+
+@app.route("/v1/knowledge/intents/{name}", methods=["DELETE"])
+@guarded
+def delete_knowledge_intent(name: str) -> Any:
+    get_hub().knowledge_api.delete_intent(_call(), name)
+    return _no_content()
+
+
+@app.route("/v1/knowledge/import", methods=["POST"], content_types=["application/json", "text/csv", "text/plain"])
+@guarded
+def import_knowledge() -> Any:
+    return json_response(get_hub().knowledge_api.import_knowledge(_call()))
+
+
+@app.route("/v1/knowledge/export", methods=["GET"])
+@guarded
+def export_knowledge() -> Any:
+    return json_response(get_hub().knowledge_api.export_knowledge(_call()))
+
+
+@app.route("/v1/knowledge/model", methods=["GET"])
+@guarded
+def get_knowledge_model() -> Any:
+    return json_response(get_hub().knowledge_api.model_status(_call()))
+
+
+@app.route("/v1/knowledge/train", methods=["POST"])
+@guarded
+def train_knowledge() -> Any:
+    return json_response(get_hub().knowledge_api.train(_call()), 202)
+
+
+@app.route("/help/{tenant}", methods=["GET"])
+@guarded
+def help_centre(tenant: str) -> Any:
+    """The tenant's public FAQ page (no key): ``?q=`` searches, ``?lang=`` picks the language."""
+    request = _request()
+    query = dict(request.query_params or {})
+    headers = request.headers
+    language = headers.get("accept-language", "") if headers else ""
+    return page_response(get_hub().help_centre.page(tenant, query=query.get("q"), lang=query.get("lang"),
+                                                    accept_language=str(language)))
+
+
+@app.on_sqs_message(queue=TRAINING_QUEUE_PLACEHOLDER, batch_size=1)
+def train_assistants(event: SQSEvent) -> dict[str, Any]:
+    """A knowledge change's training job: the tenant's model trained, stored, swapped in."""
+    return get_hub().assistant_trainer.process(event.to_dict()["Records"])
+
+
 # -- end of the assistant: knowledge base API, help centre, training --
 
 
 # -- the assistant: answering --
+# placeholders like the others: infra/template.json names the real queues at package time
+ASSISTANT_QUEUE_PLACEHOLDER = "switchboard-assistant"
+ASSISTANT_DEAD_LETTER_PLACEHOLDER = "switchboard-assistant-dead-letters"
+
+
+@app.on_sqs_message(queue=ASSISTANT_QUEUE_PLACEHOLDER, batch_size=10)
+def answer_customers(event: SQSEvent) -> dict[str, Any]:
+    """The assistant answers new customer messages (jobs the stream queued); partial batch failures."""
+    return get_hub().assistant_responder.process(event.to_dict()["Records"])  # type: ignore[no-any-return]
+
+
+@app.on_sqs_message(queue=ASSISTANT_DEAD_LETTER_PLACEHOLDER, batch_size=10)
+def assistant_dead_letters(event: SQSEvent) -> dict[str, Any]:
+    """Answering jobs that kept failing: their tickets go to people instead of waiting."""
+    return get_hub().assistant_responder.dead_letters(event.to_dict()["Records"])  # type: ignore[no-any-return]
 # -- end of the assistant: answering --
 
 

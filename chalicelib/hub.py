@@ -601,9 +601,16 @@ class Hub:
         return TenantRetention(self.tenants)
 
     # -- the assistant: knowledge base and training (chalicelib/assistant/) --
+    if TYPE_CHECKING:  # for the annotations below only: each part is imported on first use
+        from .api.knowledge import KnowledgeApi
+        from .assistant.help_centre import HelpCentre
+        from .assistant.knowledge_store import KnowledgeStore
+        from .assistant.models_store import AssistantModels
+        from .assistant.training import AssistantTrainer, TrainingQueue
+        from .assistant.training_state import ModelRecords
 
     @functools.cached_property
-    def assistant_models(self) -> Any:
+    def assistant_models(self) -> AssistantModels:
         """``current(tenant_id) -> CurrentModel | None``: the tenant's trained model, loaded and
         cached in this container (pointer re-read at most every 30 s; each model loaded once;
         chalicelib/assistant/models_store.py)."""
@@ -615,18 +622,86 @@ class Hub:
     def assistant_enabled(self, tenant_id: str) -> bool:
         """Whether the tenant enabled an assistant: the cached tenant record only, no AWS call
         when it is fresh (the stream skips tenants without one)."""
-        return bool(self.assistant_models.enabled(tenant_id))
+        return self.assistant_models.enabled(tenant_id)
 
-    def model_records(self, tenant_id: str) -> Any:
+    def model_records(self, tenant_id: str) -> ModelRecords:
         """The tenant's model pointer and training state (chalicelib/assistant/training_state.py)."""
         from .assistant.training_state import ModelRecords
         from .storage.keys import TenantKeys
 
         return ModelRecords(self.aws.dynamodb, self.settings.table_name, TenantKeys(tenant_id))
 
+    def knowledge_store(self, tenant_id: str) -> KnowledgeStore:
+        """The tenant's knowledge base (chalicelib/assistant/knowledge_store.py)."""
+        from .assistant.knowledge_store import KnowledgeStore
+        from .storage.keys import TenantKeys
+
+        return KnowledgeStore(self.aws.dynamodb, self.settings.table_name, TenantKeys(tenant_id))
+
+    @functools.cached_property
+    def training_queue(self) -> TrainingQueue:
+        """Sends a training job per knowledge change (SWITCHBOARD_TRAINING_QUEUE_URL)."""
+        from .assistant.training import TrainingQueue
+
+        return TrainingQueue(self.aws.sqs, self.settings.training_queue_url, self.model_records, self.clock)
+
+    @functools.cached_property
+    def assistant_trainer(self) -> AssistantTrainer:
+        """``train_assistants``: a job → the tenant's model trained, stored in S3, its pointer swapped."""
+        from .assistant.training import AssistantTrainer
+
+        return AssistantTrainer(self.tenants, self.registry, self.knowledge_store, self.model_records, self.aws.s3,
+                                self.settings.bucket, self.clock)
+
+    @functools.cached_property
+    def knowledge_api(self) -> KnowledgeApi:
+        """``/v1/knowledge/...`` (chalicelib/api/knowledge.py)."""
+        from .api.knowledge import KnowledgeApi
+
+        return KnowledgeApi(self.access, self.knowledge_store, self.model_records, self.training_queue, self.tenants,
+                            self.audit, self.clock)
+
+    @functools.cached_property
+    def help_centre(self) -> HelpCentre:
+        """``GET /help/{tenant}``: the public FAQ page (chalicelib/assistant/help_centre.py)."""
+        from .assistant.help_centre import HelpCentre
+
+        rate = self.settings.api_rate
+        return HelpCentre(self.tenants, self.knowledge_store, self.assistant_models, self.registry,
+                          limit=lambda tenant_id: self.rate_limiter.check(tenant_id, "help", rate))
+
     # -- end of the assistant: knowledge base and training --
 
     # -- the assistant: answering (chalicelib/assistant/) --
+
+    @functools.cached_property
+    def assistant_responder(self) -> Any:
+        """``AssistantResponder`` (chalicelib/assistant/responder.py): ``process`` (the
+        ``answer_customers`` function), ``dead_letters``, and the widget's ``feedback`` and
+        ``hand_off``."""
+        from .assistant.handoff import Voice
+        from .assistant.responder import AssistantResponder
+
+        return AssistantResponder(self.store, self.workflow, self.workflow_engine, Voice(self.poster), self.registry,
+                                  lambda tenant_id: self.assistant_models.current(tenant_id), self.tenant_language,
+                                  self.clock)
+
+    @functools.cached_property
+    def assistant_jobs(self) -> Any:
+        """The stream's ``AssistantHooks`` (chalicelib/assistant/jobs.py): customers' messages of
+        tenants with an assistant, queued once per batch; ``None`` without an answering queue."""
+        from .assistant.jobs import AssistantJobs
+
+        url = self.settings.assistant_queue_url
+        return AssistantJobs(self.aws.sqs, url, self.assistant_enabled) if url else None
+
+    def assistant_holds(self, message: Any, ticket: Any) -> bool:
+        """The workflow engine's ``held``: the tenant's assistant answers this message's channel
+        with a trained model, so its ``new`` ticket waits for it instead of being routed."""
+        from .assistant.responder import holds
+
+        return holds(lambda tenant_id: self.assistant_models.current(tenant_id), message)
+
     # -- end of the assistant: answering --
 
     # -- the web chat widget (chalicelib/widget/) --

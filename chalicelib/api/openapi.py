@@ -35,6 +35,7 @@ from .aside import AsidePage, AsideReplayReport, AsideReplayRequest
 from .deliveries import ReplayRequest
 from .openapi_config import CONFIG_OPERATIONS
 from .openapi_console import CONSOLE_OPERATIONS, TICKET_FILTERS
+from .openapi_knowledge import KNOWLEDGE_OPERATIONS
 from .openapi_reports import REPORT_OPERATIONS
 from .openapi_types import CURSOR, LIMIT, Operation, Query
 from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
@@ -244,10 +245,12 @@ OPERATIONS: tuple[Operation, ...] = (
     *CONFIG_OPERATIONS,
     *REPORT_OPERATIONS,
     *CONSOLE_OPERATIONS,
+    *KNOWLEDGE_OPERATIONS,
 )
 PATH_PARAMS = {"rule_id": 64, "policy_id": 64, "calendar_id": 64, "code": 40, "macro_id": 64, "token": 600,
                "ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,
-               "channel": 64, "agent_id": 64, "group_id": 64, "message_id": 64}
+               "channel": 64, "agent_id": 64, "group_id": 64, "message_id": 64,
+               "article_id": 64, "language": 3}
 ERROR_TEXT = {400: "Bad request", 401: "No valid API key or signature", 403: "Not allowed, or tenant suspended",
               404: "Not found", 405: "Method not allowed", 409: "Conflict", 413: "Body too large",
               422: "Invalid input (fields listed)", 429: "Rate limited (see Retry-After)"}

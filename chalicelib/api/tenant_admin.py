@@ -36,7 +36,7 @@ class ConfigurePlugin(BaseModel):
 
 class PluginView(BaseModel):
     name: str
-    kind: Literal["channel", "connector"]
+    kind: Literal["channel", "connector", "assistant"]
     version: str
     summary: str
     enabled: bool
