@@ -21,6 +21,11 @@ Delivery jobs are batched across the stream batch: they wait in an
 tenant. Before reporting a failure the handler queues what earlier records
 produced; if that fails too, it reports the first record whose jobs were not all
 queued. Records whose jobs SQS refuses for what they carry are set aside.
+
+A tenant's assistant answers behind the stream too (:class:`AssistantHooks`, given by
+the hub: the pipeline knows nothing of chalicelib.assistant): each new customer message
+may become an answering job, sent once per batch; a tenant without an assistant costs
+nothing there.
 """
 
 from __future__ import annotations
@@ -85,6 +90,18 @@ class MetricsHooks(Protocol):
     def flush(self) -> object: ...
 
 
+class AssistantHooks(Protocol):
+    """The assistant's answering jobs (chalicelib.assistant.jobs): each inserted message item
+    is offered (it keeps the customers' messages of tenants with an assistant), the jobs
+    are sent once per batch (``flush``); a passing failure to send retries the batch."""
+
+    def begin(self) -> None: ...
+
+    def on_message(self, image: dict[str, Any]) -> object: ...
+
+    def flush(self) -> object: ...
+
+
 class EventArchiveHook(Protocol):
     """Every event built for connectors, also kept in S3 (chalicelib.metrics.archive)."""
 
@@ -94,8 +111,10 @@ class EventArchiveHook(Protocol):
 class StreamProcessor:
     def __init__(self, conversations: ConversationBuilder, dispatcher: Dispatcher, shelf: SetAside,
                  workflow: WorkflowHooks | None = None, changes: ChangeFeeds | None = None,
-                 metrics: MetricsHooks | None = None, archive: EventArchiveHook | None = None) -> None:
+                 metrics: MetricsHooks | None = None, archive: EventArchiveHook | None = None,
+                 assistant: AssistantHooks | None = None) -> None:
         self._metrics = metrics
+        self._assistant = assistant
         self._archive = archive
         self._conversations = conversations
         self._dispatcher = dispatcher
@@ -109,10 +128,12 @@ class StreamProcessor:
         if (noted := self._note_changes(changes)) is not None:
             return {"batchItemFailures": [{"itemIdentifier": noted}]}
         batch = _Batch(self._dispatcher.outbox(), _customers_wanted(changes))
-        if self._metrics is not None:
-            self._metrics.begin()
+        for hooks in (self._metrics, self._assistant):
+            if hooks is not None:
+                hooks.begin()
         retry_at = self._run(changes, batch)
         retry_at = self._metrics_flushed(changes, retry_at)
+        retry_at = self._flushed(self._assistant, "assistant's jobs not queued", changes, retry_at)
         retry_at = self._shelve_rejected(changes, batch.outbox.rejected, retry_at)
         retry_at = self._archived(changes, batch, retry_at)
         return {"batchItemFailures": [] if retry_at is None else [{"itemIdentifier": retry_at}]}
@@ -156,15 +177,21 @@ class StreamProcessor:
         """Refresh the KPIs of the tickets the batch touched (once each); a passing failure
         retries the batch, a lasting one is logged (those tickets' figures catch up at their
         next change)."""
-        if self._metrics is None:
+        return self._flushed(self._metrics, "KPIs not refreshed", changes, retry_at)
+
+    def _flushed(self, hooks: MetricsHooks | AssistantHooks | None, what: str, changes: list[Change],
+                 retry_at: str | None) -> str | None:
+        """End a hook's batch: a passing failure retries the whole batch (redone records are
+        idempotent), a lasting one is logged and the batch goes on."""
+        if hooks is None:
             return retry_at
         try:
-            self._metrics.flush()
+            hooks.flush()
         except Exception as err:
             if is_transient(err):
-                log.warning("KPIs not refreshed; retrying the batch", exc_info=True)
+                log.warning("%s; retrying the batch", what, exc_info=True)
                 return _sequence(changes[0][0])
-            log.exception("KPIs not refreshed")
+            log.exception(what)
         return retry_at
 
     def _archived(self, changes: list[Change], batch: _Batch, retry_at: str | None) -> str | None:
@@ -248,6 +275,9 @@ class StreamProcessor:
         if self._metrics is not None and image.get("type") == "message":  # a reply, for FCR and automation
             _owned(record, image["tenant_id"])
             self._metrics.on_message(image)
+        if self._assistant is not None and image.get("type") == "message":  # a customer's: maybe answered
+            _owned(record, image["tenant_id"])
+            self._assistant.on_message(image)
         if is_history(image):
             tenant_id = _owned(record, image["tenant_id"])
             customer = self._customer(batch, tenant_id, str(image["ticket"].get("customer_id", "")))

@@ -4,7 +4,8 @@ workflow shares (the API's PATCH, rules, assignment, SLA timers, the stream).
 A :class:`TicketPatch` says what to set; :func:`apply_patch` turns a ticket and a
 patch into the ticket after and the :class:`FieldChange` list the history keeps.
 A :class:`ChangeActor` says who: an agent, a rule, the customer (their message),
-the system (timers, the stream), a connector or an API key. ``rule_chain`` carries
+the system (timers, the stream), a connector, an API key or the assistant (its
+decisions and hand-offs, chalicelib/assistant). ``rule_chain`` carries
 the rules whose actions led to a change, so a rule never fires on its own change
 (the loop guard, :data:`MAX_RULE_CHAIN`).
 """
@@ -17,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from switchboard_sdk import Ticket, TicketPriority, TicketStatus
 
-ActorKind = Literal["agent", "rule", "customer", "system", "connector", "api_key"]
+ActorKind = Literal["agent", "rule", "customer", "system", "connector", "api_key", "assistant"]
 PRIORITY_RANK: dict[str, int] = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 SETTABLE_STATUSES: frozenset[str] = frozenset({"new", "open", "pending", "on_hold", "solved", "closed"})
 OPEN_STATUSES: frozenset[str] = frozenset({"new", "open", "pending", "on_hold"})  # not yet solved
@@ -45,6 +46,11 @@ class ChangeActor(BaseModel):
     @classmethod
     def customer(cls, customer_id: str) -> ChangeActor:
         return cls(kind="customer", id=customer_id)
+
+    @classmethod
+    def assistant(cls, plugin: str | None) -> ChangeActor:
+        """The tenant's assistant (``plugin``: the one that decided; ``None``: none could)."""
+        return cls(kind="assistant", id=plugin, name="Assistant")
 
 
 class TicketPatch(BaseModel):

@@ -14,13 +14,19 @@ the save is stale and the ticket is read (:meth:`WorkflowService.change`).
 The cause of each change is the message (``msg:<id>``): a redelivered record
 changes nothing twice. What the change means for connectors and for
 ``ticket.updated`` rules follows from its history entry (:mod:`.reactions`).
+
+A tenant's assistant may hold a ticket (``held``, chalicelib/assistant): while the
+ticket is ``new`` and held, a customer's message changes nothing here (no triage, no
+routing: the ticket stays in the accept stage) and the assistant answers behind the
+stream. :meth:`WorkflowEngine.hand_off` releases it: the ``ticket.created`` rules and
+assignment run as they would have for its first message, through the same path.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from switchboard_sdk import Customer, Message, SlaTarget, Ticket
@@ -33,7 +39,8 @@ from .service import Cause, Outcome, WorkflowService
 log = logging.getLogger(__name__)
 CUSTOMER_KINDS = frozenset({"message", "call", "voicemail"})  # what a customer says (not events or bounces)
 REOPENED_BY_CUSTOMER = frozenset({"solved", "pending", "on_hold"})
-AUTOMATIC_AUTHORS = ("rule:", "system:")  # replies the hub sent by itself: not an agent's response
+# replies the hub sent by itself (rules, the system, the assistant): not an agent's response
+AUTOMATIC_AUTHORS = ("rule:", "system:", "assistant:")
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ Rules = Callable[[str, Ticket, Message, Customer | None], Triage]
 Assign = Callable[[str, str, Ticket], object]
 # (the customer's message, its solved ticket) → True when it answered the ticket's survey
 SurveyAnswers = Callable[[Message, Ticket], bool]
+# (the customer's message, its ticket as known) → True while the tenant's assistant answers it
+Held = Callable[[Message, Ticket | None], bool]
 
 
 class WorkflowEngine:
@@ -59,8 +68,10 @@ class WorkflowEngine:
                  surveys: SurveyAnswers | None = None,
                  on_survey_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None,
                  assign: Assign | None = None,
-                 on_agent_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None) -> None:
+                 on_agent_change: Callable[[dict[str, Any], dict[str, Any] | None], None] | None = None,
+                 held: Held | None = None) -> None:
         self._service = service
+        self._held = held
         self._assign = assign
         self._on_agent_change = on_agent_change
         self._reactions = reactions
@@ -96,19 +107,44 @@ class WorkflowEngine:
             return self._agent_replied(message, known)
         if message.kind not in CUSTOMER_KINDS:
             return None
+        if self._is_held(message, known):
+            return None  # the assistant answers it (chalicelib/assistant); hand_off releases it
         return self._customer_wrote(message, known, customer_as_found(image, message))
+
+    def _is_held(self, message: Message, known: Ticket | None) -> bool:
+        return self._held is not None and known is not None and known.status == "new" \
+            and known.first_response_at is None and self._held(message, known)
+
+    def hand_off(self, ticket: Ticket, message: Message, cause: Cause, *, category: str | None = None) -> Outcome:
+        """The assistant hands ``ticket`` (as just read) to people: it becomes ``open`` with
+        ``category`` (unless it has one) and is triaged and routed as on a first message —
+        the ``ticket.created`` rules on ``message`` (the customer's), then assignment.
+        ``cause`` (the assistant's decision, its event and detail) is the history entry's;
+        rules that fire keep their chain (the loop guard) under the assistant's name."""
+        patch = TicketPatch(status="open", **({"category": category} if category and not ticket.category else {}))
+        return self._triaged("ticket.created", ticket, message, None, patch, cause, rules_as=cause.actor)
 
     def _customer_wrote(self, message: Message, known: Ticket | None, customer: Customer | None) -> Outcome:
         if known is not None and known.status == "solved" and self._surveys is not None \
                 and self._surveys(message, known):
             return Outcome(known, None)  # a satisfaction score, not a reopening
         first = known is not None and known.status == "new" and known.version == 0
-        trigger = "ticket.created" if first else "message.created"
         base = TicketPatch(status="open") if first or (known and known.status in REOPENED_BY_CUSTOMER) \
             else TicketPatch()
-        triage = self._triage(trigger, known, message, customer)
-        cause = Cause(id=f"msg:{message.id}", actor=triage.actor or ChangeActor.customer(message.customer_id),
+        cause = Cause(id=f"msg:{message.id}", actor=ChangeActor.customer(message.customer_id),
                       at=message.received_at, reason="triaged" if first else "the customer wrote")
+        return self._triaged("ticket.created" if first else "message.created", known, message, customer, base, cause)
+
+    def _triaged(self, trigger: str, known: Ticket | None, message: Message, customer: Customer | None,
+                 base: TicketPatch, cause: Cause, *, rules_as: ChangeActor | None = None) -> Outcome:
+        """Run the trigger's rules on top of ``base``, save the change for ``cause`` (the rules'
+        actor when they fired, or ``rules_as`` with their chain), their side effects, then
+        assignment when the ticket is open and nobody's: a first message and a hand-off alike."""
+        triage = self._triage(trigger, known, message, customer)
+        if triage.actor is not None:
+            actor = triage.actor if rules_as is None else rules_as.model_copy(
+                update={"rule_chain": triage.actor.rule_chain})
+            cause = replace(cause, actor=actor)
         outcome = self._service.change(
             message.tenant_id, message.ticket_id, base.merged_with(triage.patch), cause, known=known,
             facts=lambda ticket: {"awaiting_since": ticket.awaiting_since or message.received_at})
