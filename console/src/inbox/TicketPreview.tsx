@@ -9,12 +9,13 @@ import { PriorityBadge } from "../ticket/parts/PriorityBadge";
 import { SlaBadge } from "../ticket/parts/SlaBadge";
 import { StageBadge } from "../ticket/parts/StageBadge";
 import { StatusBadge } from "../ticket/parts/StatusBadge";
+import { isAssistantMessage } from "../ticket/assistant";
 import type { TicketDetail } from "../ticket/types";
 import { inboxMessages } from "./messages";
 
 const SHOWN = 6;
 
-/** The selected ticket beside the list: its latest messages and a way in. */
+/** The selected ticket beside the list: its latest messages (the assistant's marked) and a way in. */
 export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
   const t = useT(inboxMessages);
   const format = useTimeFormat();
@@ -35,6 +36,10 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
   const messages = detail?.ticket.id === ticket.id ? detail.messages.slice(-SHOWN) : [];
   const customer = detail?.ticket.id === ticket.id ? detail.customer : null;
   const customerName = customer?.display_name ?? customer?.identities[0]?.value ?? ticket.customer_id;
+  // the list rows carry no author: the preview, which reads the messages, says who answered last
+  const lastReply = detail?.ticket.id === ticket.id
+    ? [...detail.messages].reverse().find((message) => message.direction === "outbound" && !message.internal) : undefined;
+  const assistantLast = lastReply !== undefined && isAssistantMessage(lastReply);
 
   return (
     <aside className="inbox-preview" aria-label={t("preview")} data-testid="ticket-preview">
@@ -46,6 +51,9 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
           <PriorityBadge priority={ticket.priority} />
           <StageBadge stage={ticket.stage} />
           <SlaBadge ticket={ticket} />
+          {assistantLast && (
+            <span className="assistant-badge" data-testid="preview-assistant-badge" title={t("assistantHandling")}>{t("assistant")}</span>
+          )}
         </div>
         <p className="muted">{customerName}</p>
         <Link className="button primary" to={`/tickets/${encodeURIComponent(ticket.id)}`}>{t("open")}</Link>
@@ -55,7 +63,8 @@ export function TicketPreview({ ticket }: { ticket: TicketView | null }) {
       <ol className="preview-messages">
         {messages.map((message) => (
           <li key={message.id} className={`bubble ${message.direction ?? "inbound"}${message.internal ? " internal" : ""}`}>
-            <span className="meta">{message.direction === "outbound" ? message.author_name ?? "" : customerName}
+            <span className="meta">{message.direction !== "outbound" ? customerName
+              : isAssistantMessage(message) ? t("assistant") : message.author_name ?? ""}
               {" · "}{format(message.received_at)}</span>
             <span className="text">{message.text || message.kind}</span>
           </li>

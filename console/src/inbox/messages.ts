@@ -9,7 +9,7 @@ type Key =
   | "assignee_me" | "assignee_none" | "group_mine" | "sla_at_risk" | "sla_breached"
   | "shortcuts" | "shortcutsTitle" | "key_next" | "key_prev" | "key_open" | "key_resolve" | "key_help" | "key_close"
   | "close" | "resolved" | "resolveFailed" | "open" | "preview" | "selectTicket" | "recent" | "noMessages"
-  | "tooManyViews" | "ticketList";
+  | "tooManyViews" | "ticketList" | "assistant" | "assistantHandling";
 
 export const inboxMessages: Messages<Key> = {
   en: {
@@ -31,7 +31,8 @@ export const inboxMessages: Messages<Key> = {
     key_help: "Show this help", key_close: "Close this help", close: "Close", resolved: "Ticket {id} solved",
     resolveFailed: "Could not solve the ticket: {message}", open: "Open", preview: "Preview",
     selectTicket: "Select a ticket to preview it (j/k to move, Enter to open).", recent: "Latest messages",
-    noMessages: "No messages yet.", tooManyViews: "At most 20 views: delete one first.", ticketList: "Tickets",
+    noMessages: "No messages yet.", assistant: "Assistant",
+    assistantHandling: "The assistant answered last", tooManyViews: "At most 20 views: delete one first.", ticketList: "Tickets",
   },
   zh: {
     title: "收件箱", views: "视图", savedViews: "我的视图", byStatus: "按状态",
@@ -50,7 +51,8 @@ export const inboxMessages: Messages<Key> = {
     key_open: "打开所选工单", key_resolve: "解决（设为已解决）", key_help: "显示此帮助", key_close: "关闭此帮助",
     close: "关闭", resolved: "工单 {id} 已解决", resolveFailed: "无法解决工单：{message}", open: "打开",
     preview: "预览", selectTicket: "选择一个工单以预览（j/k 移动，Enter 打开）。", recent: "最新消息",
-    noMessages: "暂无消息。", tooManyViews: "最多 20 个视图：请先删除一个。", ticketList: "工单",
+    noMessages: "暂无消息。", assistant: "智能助手",
+    assistantHandling: "最后由智能助手回复", tooManyViews: "最多 20 个视图：请先删除一个。", ticketList: "工单",
   },
 };
 

@@ -35,6 +35,9 @@ export function TicketHeader({ ticket, customerName, onMerge }: Props) {
         <PriorityBadge priority={ticket.priority} />
         <StageBadge stage={ticket.stage} />
         <SlaBadge ticket={ticket} />
+        {ticket.category && (
+          <span className="tag-chip" data-testid="ticket-category-chip">{t("category")}: {ticket.category}</span>
+        )}
         <span className="muted small">{t("created", { time: format(ticket.created_at) })}</span>
         {ticket.follow_up_of && (
           <Link to={`/tickets/${encodeURIComponent(ticket.follow_up_of)}`} className="small">{t("followUpOf", { id: ticket.follow_up_of })}</Link>

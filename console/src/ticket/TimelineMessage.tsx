@@ -2,6 +2,7 @@ import { Link } from "react-router-dom";
 import { useT } from "../i18n";
 import { formatDuration, useTimeFormat } from "../i18n/time";
 import { useLocale } from "../i18n";
+import { isAssistantMessage } from "./assistant";
 import { AttachmentList } from "./AttachmentList";
 import { MessageStatus } from "./MessageStatus";
 import { ticketMessages, type TicketKey } from "./messages";
@@ -24,11 +25,12 @@ const kindLabel: Partial<Record<NonNullable<Message["kind"]>, TicketKey>> = {
 
 function author(message: Message, customerName: string, t: (key: TicketKey) => string): string {
   if (message.direction !== "outbound") return customerName;
+  if (isAssistantMessage(message)) return t("assistant");
   if (message.author_name) return message.author_name;
   return message.author_id?.startsWith("system:") || message.author_id?.startsWith("rule:") ? t("system") : t("agent");
 }
 
-/** One message on the timeline: a customer's (any channel), an agent's reply or note, a call. */
+/** One message on the timeline: a customer's (any channel), an agent's or the assistant's reply, a note, a call. */
 export function TimelineMessage({ message, kind, customerName, otherTicket = false, onRetried }: Props) {
   const t = useT(ticketMessages);
   const format = useTimeFormat();
@@ -36,12 +38,14 @@ export function TimelineMessage({ message, kind, customerName, otherTicket = fal
   const label = message.kind ? kindLabel[message.kind] : undefined;
   const seconds = Number(message.metadata?.duration_seconds ?? Number.NaN);
   const side = message.direction === "outbound" ? "outbound" : "inbound";
+  const assistant = isAssistantMessage(message);
 
   return (
-    <li className={`timeline-item ${kind} ${side} kind-${message.kind ?? "message"}${otherTicket ? " other-ticket" : ""}`} data-testid="timeline-item"
-        data-kind={kind} data-message-id={message.id}>
+    <li className={`timeline-item ${kind} ${side} kind-${message.kind ?? "message"}${otherTicket ? " other-ticket" : ""}${assistant ? " by-assistant" : ""}`}
+        data-testid="timeline-item" data-kind={kind} data-message-id={message.id} data-author={assistant ? "assistant" : undefined}>
       <div className="bubble-head">
         <strong>{author(message, customerName, t)}</strong>
+        {assistant && <span className="assistant-badge" data-testid="assistant-badge">{t("assistantReply")}</span>}
         <ChannelBadge channel={message.channel} />
         {kind === "note" && <span className="note-label">{t("internalNote")}</span>}
         {label && <span className="kind-label">{t(label)}</span>}

@@ -17,7 +17,11 @@ type Key =
   | "ev_tags_added" | "ev_tags_removed" | "ev_sla_policy" | "ev_stage" | "ev_field"
   | "ev_sla_warning" | "ev_sla_breached" | "ev_merged" | "ev_merged_in" | "ev_survey_sent" | "ev_survey_not_sent"
   | "allConversations" | "fromTicket"
-  | "ev_csat" | "ev_csat_comment" | "ev_other" | "by" | "created" | "lastActivity" | "followUpOf" | "mergedInto";
+  | "ev_csat" | "ev_csat_comment" | "ev_other" | "by" | "created" | "lastActivity" | "followUpOf" | "mergedInto"
+  | "assistant" | "assistantReply" | "as_answered" | "as_answered_plain" | "as_unsure" | "as_handed_off"
+  | "as_handed_off_plain" | "as_feedback_yes" | "as_feedback_no" | "as_other" | "as_intent" | "as_below"
+  | "as_reason_person" | "as_reason_unhelpful" | "as_reason_unsure" | "as_reason_no_answer" | "as_reason_visitor"
+  | "as_reason_no_model";
 
 export const ticketMessages: Messages<Key> = {
   en: {
@@ -59,6 +63,15 @@ export const ticketMessages: Messages<Key> = {
     ev_survey_not_sent: "Satisfaction survey not sent", ev_csat: "Customer rated {score}/5",
     ev_csat_comment: "“{comment}”", ev_other: "Updated", by: "by {name}", created: "Created {time}",
     lastActivity: "Last activity {time}", followUpOf: "Follow-up of {id}", mergedInto: "Merged into {id}",
+    assistant: "Assistant", assistantReply: "Automatic answer",
+    as_answered: "Assistant answered with “{article}” ({facts})", as_answered_plain: "Assistant answered ({facts})",
+    as_unsure: "Assistant was not sure ({facts})", as_handed_off: "Assistant handed off: {reason} ({facts})",
+    as_handed_off_plain: "Assistant handed off: {reason}", as_feedback_yes: "The customer said the assistant's answer helped",
+    as_feedback_no: "The customer said the assistant's answer did not help", as_other: "Assistant: {event}",
+    as_intent: "intent {intent}", as_below: "{confidence}, below {threshold}",
+    as_reason_person: "asked for a person", as_reason_unhelpful: "two unhelpful answers in a row",
+    as_reason_unsure: "not confident enough", as_reason_no_answer: "no article answers it",
+    as_reason_visitor: "the visitor pressed “Talk to a person”", as_reason_no_model: "no trained model",
   },
   zh: {
     back: "← 收件箱", loading: "加载中…", notFound: "该工单不存在或您无权查看。", loadError: "无法加载工单：{message}",
@@ -92,6 +105,14 @@ export const ticketMessages: Messages<Key> = {
     ev_merged_in: "工单 {id} 已合并到此工单", ev_survey_sent: "已发送满意度调查", ev_survey_not_sent: "未发送满意度调查",
     ev_csat: "客户评分 {score}/5", ev_csat_comment: "“{comment}”", ev_other: "已更新", by: "由 {name}",
     created: "创建于 {time}", lastActivity: "最近活动 {time}", followUpOf: "{id} 的后续工单", mergedInto: "已合并到 {id}",
+    assistant: "智能助手", assistantReply: "自动回复",
+    as_answered: "智能助手用“{article}”作答（{facts}）", as_answered_plain: "智能助手已作答（{facts}）",
+    as_unsure: "智能助手没有把握（{facts}）", as_handed_off: "智能助手转人工：{reason}（{facts}）",
+    as_handed_off_plain: "智能助手转人工：{reason}", as_feedback_yes: "客户表示助手的回答有帮助",
+    as_feedback_no: "客户表示助手的回答没有帮助", as_other: "智能助手：{event}",
+    as_intent: "意图 {intent}", as_below: "{confidence}，低于阈值 {threshold}",
+    as_reason_person: "客户要求转人工", as_reason_unhelpful: "连续两次回答没有帮助", as_reason_unsure: "置信度不足",
+    as_reason_no_answer: "没有可用的文章", as_reason_visitor: "访客点击了“转人工”", as_reason_no_model: "没有训练好的模型",
   },
 };
 

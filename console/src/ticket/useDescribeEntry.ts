@@ -2,6 +2,7 @@
 // First response", "Customer rated 5/5", with who did it.
 import { useCallback } from "react";
 import { useT } from "../i18n";
+import { describeAssistant, isAssistantEntry } from "./assistant";
 import { ticketMessages } from "./messages";
 import type { FieldChange, HistoryEntry } from "./types";
 import { useDirectory } from "./useDirectory";
@@ -69,7 +70,7 @@ export function useDescribeEntry(): (entry: HistoryEntry) => EntryText {
       case "survey_not_sent": return t("ev_survey_not_sent");
       case "csat_received": return t("ev_csat", { score: text(detail.score) });
       case null: case undefined: return null;
-      default: return entry.event;
+      default: return describeAssistant(entry, t) ?? entry.event;
     }
   }, [t, labels]);
 
@@ -83,9 +84,14 @@ export function useDescribeEntry(): (entry: HistoryEntry) => EntryText {
     }
     if (lines.length === 0) lines.push(t("ev_other"));
     const comment = entry.event === "csat_received" && entry.detail?.comment ? t("ev_csat_comment", { comment: String(entry.detail.comment) }) : null;
-    const actorName = entry.actor.kind === "agent" ? directory.agentName(entry.actor.id) ?? entry.actor.name : entry.actor.name;
+    const assistant = isAssistantEntry(entry);
+    const actorName = entry.actor.kind === "agent" ? directory.agentName(entry.actor.id) ?? entry.actor.name
+      : assistant ? t("assistant") : entry.actor.name;
     const actor = actorName ?? (entry.actor.kind === "customer" ? t("customerWrote") : entry.actor.kind);
-    return { lines, actor, note: comment ?? (entry.reason || detailReason(entry)) };
+    // an assistant's decision names the assistant and its reason in its headline
+    const decision = assistant && Boolean(entry.event?.startsWith("assistant."));
+    const note = decision ? null : entry.reason || detailReason(entry);
+    return { lines, actor: decision && entry.actor.kind === "assistant" ? null : actor, note: comment ?? note };
   }, [event, change, t, labels, directory]);
 }
 
