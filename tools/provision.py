@@ -84,4 +84,7 @@ def settings_for(outputs: dict[str, str], base: Settings) -> Settings:
         queue_url=outputs["DeliveryQueueUrl"],
         dlq_url=outputs["DeliveryDeadLetterQueueUrl"],
         bucket=outputs["PayloadBucketName"],
+        # the assistant's queues (issue 14): training jobs, and messages for the answering function
+        training_queue_url=outputs.get("TrainingQueueUrl", ""),
+        assistant_queue_url=outputs.get("AssistantQueueUrl", ""),
     )
