@@ -17,14 +17,17 @@ export function isAssistantMessage(message: Pick<Message, "author_id" | "directi
   return message.direction === "outbound" && (message.author_id ?? "").startsWith("assistant:");
 }
 
-/** Reason codes the hub may give → words; anything else is shown as the hub wrote it. */
+/** The hub's reasons (chalicelib/assistant/responder.py: "asked for a person", "two unhelpful answers
+ *  in a row", "below the threshold", "no answer for it", "assistant unavailable", or a code) → words
+ *  in the agent's language; anything else is shown as the hub wrote it. */
 const REASONS: [RegExp, TicketKey][] = [
   [/visitor|button|widget/, "as_reason_visitor"],
   [/person|human|agent|request|转人工|人工/, "as_reason_person"],
   [/unhelpful|strike|not_helpful/, "as_reason_unhelpful"],
   [/no_model|untrained|not_trained/, "as_reason_no_model"],
   [/no_answer|no_article|unanswered/, "as_reason_no_answer"],
-  [/unsure|threshold|confidence|low/, "as_reason_unsure"],
+  [/unavailable|failed|error/, "as_reason_unavailable"],
+  [/unsure|threshold|confidence/, "as_reason_unsure"],
 ];
 
 function reasonText(reason: unknown, t: Translate): string {
