@@ -3,6 +3,7 @@ shapes, who may write, limits as 422s, the version and the audit record written 
 every change, CSV and JSON import checked whole first, export, tenant isolation, and a
 training job sent for every change."""
 
+# ruff: noqa: RUF001  (Chinese texts)
 from __future__ import annotations
 
 import json
@@ -43,7 +44,8 @@ def jobs(hub: Hub) -> list[dict[str, Any]]:
 
 
 def request(method: str, path: str, key: str, body: Any = None, content_type: str = "application/json") -> Any:
-    raw = body if isinstance(body, (bytes, str)) else None if body is None else json.dumps(body)
+    raw = body.encode() if isinstance(body, str) else body if isinstance(body, bytes) else \
+        b"" if body is None else json.dumps(body).encode()
     with Client(app_module.app) as client:
         return client.http.request(method, path, body=raw,
                                    headers={"Authorization": f"Bearer {key}", "Content-Type": content_type})
@@ -78,8 +80,8 @@ def test_articles_and_intents_over_http_each_change_versioned_audited_and_traine
 
 def test_readers_read_and_only_tenant_admins_write(hub: Hub, demo: DemoTenant) -> None:
     hub.knowledge_api.put_article(call(demo.api_key, RESET), "reset-password", "en")
-    for scopes in (["read-only"], ["agent"]):
-        reader = hub.api_keys.create("demo", scopes)[1]
+    for scope in ("read-only", "agent"):
+        reader = hub.api_keys.create("demo", [scope])[1]
         assert [a.id for a in hub.knowledge_api.list_articles(call(reader)).items] == ["reset-password"]
         with pytest.raises(Forbidden):
             hub.knowledge_api.put_article(call(reader, RESET), "other", "en")
@@ -107,9 +109,10 @@ def test_bad_input_and_limits_are_422s_that_name_the_field(hub: Hub, demo: DemoT
     with pytest.raises(InvalidInput) as refused:
         api.put_intent(call(key, {"examples": [f"example {n}" for n in range(MAX_EXAMPLES + 1)]}), "big")
     assert refused.value.fields[0]["field"] == "examples"
-    with pytest.raises(InvalidInput, match="400,000|300,000"):  # under 1000 examples, yet too large an item
+    with pytest.raises(InvalidInput, match="300,000"):  # under 1000 examples, yet too large an item
         api.put_intent(call(key, {"examples": [f"{n} " + "字" * 480 for n in range(300)]}), "wide")
-    assert hub.knowledge_store("demo").meta().version == 0 and jobs(hub) == []
+    assert hub.knowledge_store("demo").meta().version == 0
+    assert jobs(hub) == []
 
 
 def test_the_base_total_is_kept_with_the_version_and_enforced(hub: Hub, demo: DemoTenant) -> None:
@@ -139,7 +142,8 @@ def test_import_csv_both_forms_then_json_with_replace_and_export(hub: Hub, demo:
     report = hub.knowledge_api.import_knowledge(call(key, ("\ufeff" + CSV_ARTICLES).encode()))
     assert (report.articles, report.examples, report.knowledge_version) == (2, 3, 2)
     english = hub.knowledge_store("demo").article("reset-password", "en")
-    assert english is not None and english.questions == ["How do I reset my password?", "I forgot my password"]
+    assert english is not None
+    assert english.questions == ["How do I reset my password?", "I forgot my password"]
     again = hub.knowledge_api.import_knowledge(call(key, CSV_ARTICLES.encode()))
     assert again.knowledge_version == 2  # nothing changed: no version, no job
     assert [j["knowledge_version"] for j in jobs(hub)] == [1, 2]
@@ -173,7 +177,8 @@ def test_a_bad_file_writes_nothing_and_names_its_rows(hub: Hub, demo: DemoTenant
     big = "text,category\n" + "".join(f"example {n},c{n % 30}\n" for n in range(20_001))
     with pytest.raises(InvalidInput, match="20,000"):
         api.import_knowledge(call(key, big.encode()))
-    assert hub.knowledge_store("demo").meta().version == 0 and jobs(hub) == []
+    assert hub.knowledge_store("demo").meta().version == 0
+    assert jobs(hub) == []
 
 
 def test_a_large_import_is_written_in_chunks_each_a_version(hub: Hub, demo: DemoTenant) -> None:
@@ -194,7 +199,8 @@ def test_tenant_a_never_reads_or_changes_tenant_b_s_base(hub: Hub, demo: DemoTen
         hub.knowledge_api.delete_article(call(other), "reset-password", "en")
     hub.knowledge_api.put_article(call(other, RESET | {"answer": "theirs"}), "reset-password", "en")
     mine = hub.knowledge_store("demo").article("reset-password", "en")
-    assert mine is not None and mine.answer == RESET["answer"]
+    assert mine is not None
+    assert mine.answer == RESET["answer"]
     assert hub.knowledge_store("other").load().articles[0].answer == "theirs"
     assert hub.knowledge_store("demo").meta().version == 1
 

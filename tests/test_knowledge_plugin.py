@@ -96,6 +96,8 @@ def test_the_test_assistant_trains_classifies_and_answers() -> None:
     handle = registry.load_model("words", model.data, WordsConfig())
     query = AssistantQuery(tenant_id="t1", text="reset my password please", language="en")
     classification = registry.classify("words", handle, query, WordsConfig())
-    assert classification.top is not None and classification.top.intent == "faq:reset"
+    assert classification.top is not None
+    assert classification.top.intent == "faq:reset"
     answer = registry.answer("words", handle, query, classification, WordsConfig())
-    assert answer is not None and answer.text == "Use the link."
+    assert answer is not None
+    assert answer.text == "Use the link."
