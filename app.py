@@ -694,6 +694,101 @@ def revoke_platform_key(key_id: str) -> Any:
 
 
 # -- the web chat widget: its script, visitor sessions, messages, uploads, CSAT --
+# Each /widget/{tenant}/... path answers its own CORS preflight (OPTIONS): chalice's cors=True
+# would allow any origin, the widget only the tenant's (chalicelib/widget/service.py).
+
+
+def _widget(tenant: str, route: str) -> Any:
+    hub = get_hub()
+    return provider_response(hub.widget.handle(route, webhook_from(_request(), tenant, "widget",
+                                                                   received_at=hub.clock())))
+
+
+@app.route("/widget.js", methods=["GET"])
+@guarded
+def widget_script() -> Any:
+    headers = _request().headers
+    return provider_response(get_hub().widget_script.answer(headers.get("if-none-match") if headers else None))
+
+
+@app.route("/widget/{tenant}/session", methods=["POST"])
+@guarded
+def widget_session(tenant: str) -> Any:
+    return _widget(tenant, "session")
+
+
+@app.route("/widget/{tenant}/session", methods=["OPTIONS"])
+@guarded
+def widget_session_preflight(tenant: str) -> Any:
+    return _widget(tenant, "session")
+
+
+@app.route("/widget/{tenant}/messages", methods=["POST"])
+@guarded
+def widget_post_message(tenant: str) -> Any:
+    return _widget(tenant, "messages")
+
+
+@app.route("/widget/{tenant}/messages", methods=["GET"])
+@guarded
+def widget_poll(tenant: str) -> Any:
+    return _widget(tenant, "messages")
+
+
+@app.route("/widget/{tenant}/messages", methods=["OPTIONS"])
+@guarded
+def widget_messages_preflight(tenant: str) -> Any:
+    return _widget(tenant, "messages")
+
+
+@app.route("/widget/{tenant}/uploads", methods=["POST"])
+@guarded
+def widget_upload(tenant: str) -> Any:
+    return _widget(tenant, "uploads")
+
+
+@app.route("/widget/{tenant}/uploads", methods=["OPTIONS"])
+@guarded
+def widget_upload_preflight(tenant: str) -> Any:
+    return _widget(tenant, "uploads")
+
+
+@app.route("/widget/{tenant}/csat", methods=["POST"])
+@guarded
+def widget_csat(tenant: str) -> Any:
+    return _widget(tenant, "csat")
+
+
+@app.route("/widget/{tenant}/csat", methods=["OPTIONS"])
+@guarded
+def widget_csat_preflight(tenant: str) -> Any:
+    return _widget(tenant, "csat")
+
+
+@app.route("/widget/{tenant}/feedback", methods=["POST"])
+@guarded
+def widget_feedback(tenant: str) -> Any:
+    return _widget(tenant, "feedback")
+
+
+@app.route("/widget/{tenant}/feedback", methods=["OPTIONS"])
+@guarded
+def widget_feedback_preflight(tenant: str) -> Any:
+    return _widget(tenant, "feedback")
+
+
+@app.route("/widget/{tenant}/handoff", methods=["POST"])
+@guarded
+def widget_handoff(tenant: str) -> Any:
+    return _widget(tenant, "handoff")
+
+
+@app.route("/widget/{tenant}/handoff", methods=["OPTIONS"])
+@guarded
+def widget_handoff_preflight(tenant: str) -> Any:
+    return _widget(tenant, "handoff")
+
+
 # -- end of the web chat widget --
 
 

@@ -705,6 +705,44 @@ class Hub:
     # -- end of the assistant: answering --
 
     # -- the web chat widget (chalicelib/widget/) --
+    if TYPE_CHECKING:  # for the annotations below only: each part is imported on first use
+        from .widget.actions import AssistantActions
+        from .widget.script import WidgetScript
+        from .widget.service import WidgetApi
+
+    @functools.cached_property
+    def widget(self) -> WidgetApi:
+        """``/widget/{tenant}/...``: visitors' sessions, messages (through the ingestor), the poll,
+        uploads, CSAT and the assistant's buttons (chalicelib/widget/service.py)."""
+        from .widget.actions import VisitorActions
+        from .widget.conversation import Conversations, lookup_for
+        from .widget.service import WidgetApi
+        from .widget.uploads import Uploads
+
+        conversations = Conversations(self.store, self.change_feeds, self.survey_store,
+                                      lookup_for(self.aws.dynamodb, self.settings.table_name), self.clock)
+        return WidgetApi(
+            settings=self.settings, tenants=self.tenants, clock=self.clock,
+            limit=lambda tenant_id, bucket, rate: self.rate_limiter.check(tenant_id, bucket, rate),
+            ingest=lambda request: self.ingestor.handle(request), conversations=conversations,
+            uploads=Uploads(self.aws.s3, self.settings.bucket, self.settings.widget_upload_max_bytes),
+            actions=VisitorActions(self.store, self.survey_store, conversations, self.widget_assistant, self.clock))
+
+    def widget_assistant(self, tenant_id: str) -> AssistantActions | None:
+        """The assistant behind the widget's "Did this help?" and "Talk to a person" (None: the
+        tenant has none, so its tickets are with people already)."""
+        from .widget.actions import AssistantActions
+
+        responder: AssistantActions = self.assistant_responder
+        return responder if self.assistant_enabled(tenant_id) else None
+
+    @functools.cached_property
+    def widget_script(self) -> WidgetScript:
+        """``GET /widget.js`` from this package (chalicelib/widget/static, built by ``make widget``)."""
+        from .widget.script import WidgetScript
+
+        return WidgetScript()
+
     # -- end of the web chat widget --
 
 

@@ -135,6 +135,11 @@ class Settings:
     model_pointer_seconds: float = 30.0  # how long a container keeps a tenant's model pointer
     # -- end of the assistant's settings --
     # -- the widget's settings --
+    # the web chat widget (chalicelib/widget, docs/widget.md): writes (messages, uploads, CSAT,
+    # feedback) per visitor, and sessions plus writes per client IP, in requests/s; uploads' size cap
+    widget_visitor_rate: float = 1.0
+    widget_ip_rate: float = 5.0
+    widget_upload_max_bytes: int = 10 * MB
     # -- end of the widget's settings --
 
     @classmethod
@@ -177,6 +182,9 @@ class Settings:
             model_pointer_seconds=_float(env, "SWITCHBOARD_MODEL_POINTER_SECONDS", 30.0),
             # -- end of the assistant's settings from the environment --
             # -- the widget's settings from the environment --
+            widget_visitor_rate=_float(env, "SWITCHBOARD_WIDGET_VISITOR_RATE", 1.0),
+            widget_ip_rate=_float(env, "SWITCHBOARD_WIDGET_IP_RATE", 5.0),
+            widget_upload_max_bytes=_int(env, "SWITCHBOARD_WIDGET_UPLOAD_MAX_BYTES", 10 * MB),
             # -- end of the widget's settings from the environment --
         )
 

@@ -38,6 +38,7 @@ from .openapi_console import CONSOLE_OPERATIONS, TICKET_FILTERS
 from .openapi_knowledge import KNOWLEDGE_OPERATIONS
 from .openapi_reports import REPORT_OPERATIONS
 from .openapi_types import CURSOR, LIMIT, Operation, Query
+from .openapi_widget import WIDGET_OPERATIONS
 from .openapi_workflow import WORKFLOW_OPERATIONS, TicketView
 from .platform import CreateKey, CreateTenant, KeyCreated, KeyList, TenantPage, TenantView, UpdateTenant
 from .replies import ReplyRequest
@@ -246,6 +247,7 @@ OPERATIONS: tuple[Operation, ...] = (
     *REPORT_OPERATIONS,
     *CONSOLE_OPERATIONS,
     *KNOWLEDGE_OPERATIONS,
+    *WIDGET_OPERATIONS,
 )
 PATH_PARAMS = {"rule_id": 64, "policy_id": 64, "calendar_id": 64, "code": 40, "macro_id": 64, "token": 600,
                "ticket_id": 100, "name": 64, "key_id": 32, "customer_id": 100, "tenant_id": 63, "tenant": 63,

@@ -1,1 +1,2 @@
-"""The web chat widget: its script, visitor sessions and tokens, messages in and replies out, uploads and CSAT in the widget (docs/widget.md)."""
+"""The web chat widget: its script, visitor sessions and tokens, messages in and replies out,
+uploads and CSAT in the widget (docs/widget.md)."""

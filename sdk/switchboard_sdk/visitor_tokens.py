@@ -34,10 +34,11 @@ from datetime import datetime
 
 from .errors import Unauthorized
 
-__all__ = ["MAX_TOKEN_CHARS", "PREFIX", "VisitorClaims", "check_seal", "identity_hash", "identity_matches",
+__all__ = ["MAX_TOKEN_CHARS", "PREFIX", "SEAL_HEADER", "VisitorClaims", "check_seal", "identity_hash", "identity_matches",
            "issue", "seal", "verify"]
 
 PREFIX = "sbv1"
+SEAL_HEADER = "x-switchboard-widget-seal"  # where the hub puts its seal on a forwarded widget message
 MAX_TOKEN_CHARS = 2048
 _KEY_LABEL = b"switchboard/widget-visitor/v1/"
 _SEAL_LABEL = b"seal\x1f"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from switchboard_sdk import visitor_tokens
 from switchboard_sdk.errors import Unauthorized, VerificationFailed
+from switchboard_sdk.visitor_tokens import SEAL_HEADER
 from switchboard_sdk.webhooks import WebhookRequest
 
 from .config import WidgetConfig
 
-SEAL_HEADER = "x-switchboard-widget-seal"
+__all__ = ["SEAL_HEADER", "bearer", "claims_of", "verify_request"]
 
 
 def bearer(request: WebhookRequest) -> str:
