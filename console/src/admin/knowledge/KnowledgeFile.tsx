@@ -26,14 +26,16 @@ export function KnowledgeFile({ onImported }: { onImported: () => void }) {
   const t = useT(knowledgeMessages);
   const input = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
+  const [replace, setReplace] = useState(false);
   const [report, setReport] = useState<ImportReport | null>(null);
+  const csv = file !== null && isCsv(file);
   const download = useAction(async () => {
     save("knowledge.json", JSON.stringify(await exportKnowledge(), null, 2), "application/json;charset=utf-8");
   });
 
   async function upload() {
     if (!file) return;
-    setReport(await importKnowledge(await file.text(), isCsv(file)));
+    setReport(await importKnowledge(await file.text(), isCsv(file), replace));
     setFile(null);
     if (input.current) input.current.value = "";
     onImported();
@@ -48,7 +50,14 @@ export function KnowledgeFile({ onImported }: { onImported: () => void }) {
         <input ref={input} type="file" accept=".json,.csv,application/json,text/csv" data-testid="knowledge-import-file"
                aria-label={t("importFile")} aria-describedby="knowledge-import-hint"
                onChange={(event) => { setReport(null); setFile(event.target.files?.[0] ?? null); }} />
-        <ConfirmButton label={t("importFile")} danger={false} disabled={!file} testId="knowledge-import"
+        {csv && (
+          <label className="admin-check">
+            <input type="checkbox" checked={replace} data-testid="knowledge-import-replace"
+                   onChange={(event) => setReplace(event.target.checked)} />
+            {t("importReplace")}
+          </label>
+        )}
+        <ConfirmButton label={t("importFile")} danger={csv && replace} disabled={!file} testId="knowledge-import"
                        question={t("confirmImport", { file: file?.name ?? "" })} onConfirm={upload} />
         {report && (
           <span className="admin-ok" role="status" data-testid="knowledge-import-report">

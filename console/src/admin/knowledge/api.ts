@@ -36,10 +36,12 @@ export async function deleteIntent(name: string): Promise<void> {
   await call(`/v1/knowledge/intents/${id(name)}`, { method: "DELETE" });
 }
 
-/** A file as it is: `text/csv` for a .csv (columns text,category or id,language,question,answer[,intent]), else JSON. */
-export function importKnowledge(text: string, csv: boolean): Promise<ImportReport> {
+/** A file as it is: `text/csv` for a .csv (columns text,category or id,language,question,answer[,intent];
+ *  `replace`: delete what it leaves out), else JSON (which says `"replace"` itself). */
+export function importKnowledge(text: string, csv: boolean, replace = false): Promise<ImportReport> {
   return api<ImportReport>("/v1/knowledge/import", {
     method: "POST", body: text, contentType: csv ? "text/csv" : "application/json",
+    query: { replace: csv && replace ? "true" : undefined },
   });
 }
 
