@@ -76,9 +76,10 @@ def decisions(history: Sequence[dict[str, Any]], *, skip_message: str | None = N
             and not (own and str(entry.get("cause", "")).startswith(own))]
 
 
-def strikes(history: Sequence[dict[str, Any]], *, skip_message: str | None = None) -> int:
-    """Unhelpful turns in a row up to now (see the module's docstring)."""
-    count, complained = 0, False
+def strikes(history: Sequence[dict[str, Any]], *, skip_message: str | None = None, complaining: bool = False) -> int:
+    """Unhelpful turns in a row up to now (see the module's docstring). ``complaining``: the
+    message being decided says the latest answer did not help (that answer is its turn)."""
+    count, complained = 0, complaining
     for entry in reversed(decisions(history, skip_message=skip_message)):
         event, detail = entry.get("event"), entry.get("detail") or {}
         if event == FEEDBACK and not detail.get("helpful"):

@@ -17,8 +17,7 @@ asks again).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
+import re
 from typing import Any, Protocol
 
 from switchboard_sdk import Message, Ticket
@@ -29,6 +28,7 @@ from ..workflow.service import Cause, Outcome
 from .decisions import HANDED_OFF
 
 AUTHOR_NAME = "Assistant"
+CJK = re.compile(r"[\u3400-\u9fff]")
 LINES: dict[str, dict[str, str]] = {
     "unsure": {
         "en": "Sorry, I'm not sure I understood. Could you rephrase, or type 'agent' to talk to a person?",
@@ -72,13 +72,19 @@ class Voice:
                                  client_message_id=key, metadata=metadata)
 
 
-def hand_off(engine: HandsOff, voice: Voice, clock: Callable[[], datetime], ticket: Ticket, message: Message, *,
-             plugin: str | None, reason: str, intent: str | None, detail: dict[str, Any],
-             language: str | None, notify: bool = True) -> Outcome:
-    """Tell the customer a person will answer (unless ``notify`` is false), then release the ticket."""
+def text_language(text: str | None) -> str | None:
+    """``zh`` for a message with Chinese characters in it, else ``None`` (not known)."""
+    return "zh" if text and CJK.search(text) else None
+
+
+def hand_off(engine: HandsOff, voice: Voice, ticket: Ticket, message: Message, *, plugin: str | None, reason: str,
+             intent: str | None, detail: dict[str, Any], language: str | None, notify: bool = True) -> Outcome:
+    """Tell the customer a person will answer (unless ``notify`` is false), then release the ticket.
+    The entry is dated by the message (its key holds the time: a repeat finds the same one)."""
     key = decision_key(message.id, "handed_off")
     if notify:
         voice.say(ticket, line("handing_off", language), plugin, key)
-    cause = Cause(id=key, actor=ChangeActor.assistant(plugin), at=clock(), reason=reason, event=HANDED_OFF,
+    cause = Cause(id=key, actor=ChangeActor.assistant(plugin), at=message.received_at, reason=reason,
+                  event=HANDED_OFF,
                   detail=detail | {"intent": intent, "reason": reason, "message_id": message.id})
     return engine.hand_off(ticket, message, cause, category=intent)

@@ -43,7 +43,7 @@ from ..storage.store import TicketStore
 from ..workflow.changes import ChangeActor, TicketPatch
 from ..workflow.service import Cause, Outcome, WorkflowService
 from . import decisions as rules
-from .handoff import HandsOff, Voice, decision_key, hand_off, line
+from .handoff import HandsOff, Voice, decision_key, hand_off, line, text_language
 from .jobs import AnswerJob
 from .models_store import CurrentModel
 
@@ -99,6 +99,12 @@ class Turn:
     def strikes(self) -> int:
         """Strikes before this message (its own decisions, from an earlier delivery, left out)."""
         return rules.strikes(self.history, skip_message=self.message.id)
+
+    @property
+    def strikes_before_complaint(self) -> int:
+        """Strikes before this message, which says the latest answer did not help (that
+        answer's turn is this message's strike, not one before it)."""
+        return rules.strikes(self.history, skip_message=self.message.id, complaining=True)
 
     def base(self) -> dict[str, Any]:
         return {"message_id": self.message.id, "threshold": number(self.model.threshold)}
@@ -181,7 +187,7 @@ class AssistantResponder:
         text, config = turn.message.text or "", turn.model.config
         if rules.asks_for_person(text, config.handoff_phrases):
             self._hand_off(turn.ticket, turn.message, turn.model.plugin, ASKED, rules.last_intent(turn.history),
-                           turn.base())
+                           turn.base(), language=text_language(text))
             return "handed_off"
         previous = rules.last_answer(rules.decisions(turn.history, skip_message=turn.message.id))
         if previous is not None and rules.says_unhelpful(text):
@@ -205,7 +211,7 @@ class AssistantResponder:
         detail = turn.base() | {"intent": top.intent, "confidence": number(top.confidence),
                                 "article_id": proposal.article_id, "reply_id": reply.id, "language": proposal.language,
                                 "reason": "confident enough to answer"}
-        self._record(turn.ticket, turn.message.id, rules.ANSWERED, turn.model.plugin, detail)
+        self._record(turn.ticket, turn.message.id, rules.ANSWERED, turn.model.plugin, detail, turn.message.received_at)
         return "answered"
 
     def _unsure(self, turn: Turn, classification: Classification, proposal: ProposedAnswer | None) -> str:
@@ -214,7 +220,7 @@ class AssistantResponder:
             top.confidence >= turn.model.threshold else "below the threshold"
         detail = turn.base() | {"intent": top.intent if top else None,
                                 "confidence": number(top.confidence if top else 0.0), "reason": reason}
-        self._record(turn.ticket, turn.message.id, rules.UNSURE, turn.model.plugin, detail)
+        self._record(turn.ticket, turn.message.id, rules.UNSURE, turn.model.plugin, detail, turn.message.received_at)
         language = classification.language or turn.ticket.language or self._language_of(turn.ticket.tenant_id)
         if turn.strikes + 1 >= turn.model.config.unhelpful_limit:
             intent = (top.intent if top else None) or rules.last_intent(turn.history)
@@ -229,9 +235,10 @@ class AssistantResponder:
         answered = previous.get("detail") or {}
         detail = turn.base() | {"intent": answered.get("intent"), "helpful": False,
                                 "reply_id": answered.get("reply_id"), "reason": "the customer said it did not help"}
-        self._record(turn.ticket, turn.message.id, rules.FEEDBACK, turn.model.plugin, detail)
-        language = answered.get("language") or turn.ticket.language or self._language_of(turn.ticket.tenant_id)
-        if turn.strikes + 1 >= turn.model.config.unhelpful_limit:
+        self._record(turn.ticket, turn.message.id, rules.FEEDBACK, turn.model.plugin, detail, turn.message.received_at)
+        language = text_language(turn.message.text) or answered.get("language") or turn.ticket.language \
+            or self._language_of(turn.ticket.tenant_id)
+        if turn.strikes_before_complaint + 1 >= turn.model.config.unhelpful_limit:
             self._hand_off(turn.ticket, turn.message, turn.model.plugin, UNHELPFUL, rules.last_intent(turn.history),
                            detail, language=language)
             return "handed_off"
@@ -240,17 +247,18 @@ class AssistantResponder:
 
     # -- shared steps ---------------------------------------------------------------------
 
-    def _record(self, ticket: Ticket, about: str, event: str, plugin: str | None, detail: dict[str, Any],
+    def _record(self, ticket: Ticket, about: str, event: str, plugin: str | None, detail: dict[str, Any], at: datetime,
                 patch: TicketPatch | None = None) -> Outcome:
-        """A decision as the ticket's history entry (once per ``about`` and kind)."""
+        """A decision as the ticket's history entry, once per ``about`` and kind: the entry's key
+        holds ``at`` too, so a decision about a message is dated by the message."""
         cause = Cause(id=decision_key(about, event.rsplit(".", 1)[-1]), actor=ChangeActor.assistant(plugin),
-                      at=self._clock(), reason=str(detail.get("reason", "")), event=event, detail=detail)
+                      at=at, reason=str(detail.get("reason", "")), event=event, detail=detail)
         return self._workflow.change(ticket.tenant_id, ticket.id, patch or TicketPatch(), cause, known=ticket)
 
     def _hand_off(self, ticket: Ticket, message: Message, plugin: str | None, reason: str, intent: str | None,
                   detail: dict[str, Any], *, notify: bool = True, language: str | None = None) -> Outcome:
-        language = language or ticket.language or self._language_of(ticket.tenant_id)
-        outcome = hand_off(self._engine, self._voice, self._clock, ticket, message, plugin=plugin, reason=reason,
+        language = language or text_language(message.text) or ticket.language or self._language_of(ticket.tenant_id)
+        outcome = hand_off(self._engine, self._voice, ticket, message, plugin=plugin, reason=reason,
                            intent=intent, detail=detail, language=language, notify=notify)
         log_event(log, "assistant.handed_off", ticket=ticket.id, message=message.id, reason=reason)
         return outcome
@@ -291,9 +299,11 @@ class AssistantResponder:
         detail = {"message_id": before.get("message_id"), "intent": before.get("intent"), "reply_id": reply_id,
                   "helpful": helpful, "reason": "the customer said it helped" if helpful else
                   "the customer said it did not help"}
+        about = f"{reply_id}:{'helpful' if helpful else 'unhelpful'}"
+        if any(e.get("cause") == decision_key(about, "feedback") for e in history):
+            return  # said already (a double click): its entry's time was the first click's
         solve = TicketPatch(status="solved") if helpful and held(ticket) else None
-        self._record(ticket, f"{reply_id}:{'helpful' if helpful else 'unhelpful'}", rules.FEEDBACK, plugin, detail,
-                     solve)
+        self._record(ticket, about, rules.FEEDBACK, plugin, detail, self._clock(), solve)
         if not helpful and held(ticket):
             self._after_complaint(tenant_id, ticket_id, reply_id, plugin, before)
 

@@ -157,13 +157,15 @@ class WorkflowEngine:
         return outcome
 
     def _agent_replied(self, message: Message, known: Ticket | None) -> Outcome:
-        patch = TicketPatch(status="open") if known is not None and known.status == "new" else TicketPatch()
+        """The first response; a ``new`` ticket (one the assistant held, say) becomes ``open``:
+        an agent took it over (decided on the ticket as read: a reply's item carries no state)."""
         actor = ChangeActor(kind="agent", id=message.author_id, name=message.author_name)
         cause = Cause(id=f"msg:{message.id}", actor=actor, at=message.received_at, reason="an agent replied")
         return self._service.change(
-            message.tenant_id, message.ticket_id, patch, cause, known=known,
+            message.tenant_id, message.ticket_id, TicketPatch(), cause, known=known,
             facts=lambda ticket: {"first_response_at": ticket.first_response_at or message.received_at,
-                                  "awaiting_since": None, "sla": followed_up(ticket, message)})
+                                  "awaiting_since": None, "sla": followed_up(ticket, message)}
+            | ({"status": "open"} if ticket.status == "new" else {}))
 
     def _noted(self, message: Message) -> Outcome | None:
         """An agent's note meets a low score's follow-up (the supervisor called back)."""
