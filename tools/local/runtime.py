@@ -163,6 +163,9 @@ class LocalRuntime:
         receiver.secret, receiver.reply_secret = demo.webhook_secret, demo.web_reply_secret
         receiver.sandbox, receiver.sandbox_fail = sandbox.received, sandbox.fail_next
         # -- the assistant's demo knowledge base --
+        from tools.local.demo_knowledge import seed_demo_knowledge
+
+        seed_demo_knowledge(hub, demo.tenant_id, demo.api_key)  # trained by the training pump, as in AWS
         # -- end of the assistant's demo knowledge base --
         # -- the widget's demo --
         # -- end of the widget's demo --
@@ -193,6 +196,14 @@ class LocalRuntime:
         ] + [(name, pump.poll_once, FAILURE_POLL_SECONDS) for name, pump in failures] + [
             ("schedule-pump", SchedulePump(app_module.workflow_timers).poll_once, SCHEDULE_SECONDS)]
         # -- the assistant's pumps --
+        # training jobs one at a time (app.train_assistants, batch 1) and the answering queue
+        # (app.answer_customers, batch 10), as their event source mappings in infra/ do
+        for name, output, handler_name, batch in (("training-pump", "TrainingQueueUrl", "train_assistants", 1),
+                                                  ("assistant-pump", "AssistantQueueUrl", "answer_customers", 10)):
+            handler = getattr(app_module, handler_name, None)
+            if handler is not None and output in outputs:
+                pump = QueuePump(sqs, outputs[output], _queue_arn(sqs, outputs[output]), handler, batch_size=batch)
+                pumps.append((name, pump.poll_once, 0.0))
         # -- end of the assistant's pumps --
         for name, poll, every in pumps:
             thread = threading.Thread(target=self._pump_loop, args=(name, poll, every), name=name, daemon=True)
