@@ -31,7 +31,8 @@ from .tally import Context, difference
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 8
-AUTOMATIC_AUTHORS = ("rule:", "system:")  # replies the hub sent by itself (the workflow engine's rule)
+# replies the hub sent by itself: rules', the system's, the assistant's (the workflow engine's rule)
+AUTOMATIC_AUTHORS = ("rule:", "system:", "assistant:")
 ENDED = frozenset({"met", "breached"})
 
 

@@ -102,7 +102,7 @@ def ledger_of(inputs: TicketInputs, context: Context) -> Ledger:
         return {}
     steps = [step_of(entry) for entry in entries]
     tally = Tally(context)
-    _created(tally, steps, channel, created, ticket)
+    _created(tally, steps, channel, created, ticket, entries)
     _responses(tally, steps, channel, created)
     _resolution(tally, steps, channel, created, inputs.replies)
     _surveys(tally, steps, channel)
@@ -113,7 +113,19 @@ def ledger_of(inputs: TicketInputs, context: Context) -> Ledger:
     return tally.ledger
 
 
-def _created(tally: Tally, steps: list[Step], channel: str, created: datetime, ticket: dict[str, Any]) -> None:
+def detected_intent(entries: list[dict[str, Any]]) -> str | None:
+    """The intent the assistant detected for the ticket: its latest decision that named one
+    (answered, unsure, handed off); counted once per ticket, like its category."""
+    for entry in reversed(entries):
+        intent = (entry.get("detail") or {}).get("intent") if str(entry.get("event") or "").startswith(
+            "assistant.") else None
+        if intent:
+            return str(intent)
+    return None
+
+
+def _created(tally: Tally, steps: list[Step], channel: str, created: datetime, ticket: dict[str, Any],
+             entries: list[dict[str, Any]]) -> None:
     last = steps[-1]
     merged = last.status == "merged"
     tally.add(created, steps[0].where(channel, with_agent=False), {
@@ -121,6 +133,8 @@ def _created(tally: Tally, steps: list[Step], channel: str, created: datetime, t
         "cl_closed": 1 if last.status in RESOLVED else 0})
     labels = {f"cat:{ticket['category']}": 1} if ticket.get("category") else {}
     labels |= {f"tag:{tag}": 1 for tag in ticket.get("tags") or ()}
+    intent = detected_intent(entries)
+    labels |= {f"int:{intent}": 1} if intent else {}
     if labels:  # under the ticket's channel and its group and assignee as they are now
         tally.add(created, last.where(channel), labels)
     assigned: dict[str, datetime] = {}

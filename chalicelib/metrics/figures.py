@@ -150,7 +150,7 @@ SERIES = ("created", "solved", "first_response_median", "resolution_median", "ha
 
 
 def labels(counts: dict[str, int], previous: dict[str, int], prefix: str, limit: int) -> list[dict[str, Any]]:
-    """The top ``limit`` names of ``prefix`` (``cat:``, ``tag:``) this week, with last week's count."""
+    """The top ``limit`` names of ``prefix`` (``cat:``, ``tag:``, ``int:``) this week, with last week's count."""
     size = len(prefix)
     now = {name[size:]: n for name, n in counts.items() if name.startswith(prefix) and n > 0}
     top = sorted(now.items(), key=lambda pair: (-pair[1], pair[0]))[:limit]

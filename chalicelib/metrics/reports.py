@@ -115,7 +115,8 @@ class Reports:
         then = figures.totals(i for i in items if _day(i) < monday.isoformat())
         previous = before.isocalendar()
         return {"week": week, "previous_week": f"{previous.year}-W{previous.week:02d}",
-                "categories": figures.labels(now, then, "cat:", limit), "intents": [],
+                "categories": figures.labels(now, then, "cat:", limit),
+                "intents": figures.labels(now, then, "int:", limit),
                 "tags": figures.labels(now, then, "tag:", limit)}
 
 
