@@ -285,11 +285,13 @@ def plugin_new(name: str, kind: str, directory: Path | None) -> None:
 
 def _register_admin_commands() -> None:
     from .admin_commands import COMMANDS
+    from .assistant_cli import assistant
+    from .knowledge_cli import knowledge
     from .report_cli import report
     from .rules_cli import COMMANDS as RULE_COMMANDS
     from .templates_cli import templates
 
-    for command in (*COMMANDS, *RULE_COMMANDS, templates, report):
+    for command in (*COMMANDS, *RULE_COMMANDS, templates, report, knowledge, assistant):
         main.add_command(command)
 
 
