@@ -11,10 +11,11 @@ import pytest
 
 import app as app_module
 from chalicelib.agents.directory import Agent
+from chalicelib.assistant.jobs import AssistantJobs
 from chalicelib.hub import Hub
 from chalicelib.storage.conventions import iso
 from chalicelib.tenancy.audit import Actor
-from tests.test_assistant_support import RESET_EN, RESET_ZH, Answering, answering
+from tests.test_assistant_support import RESET_EN, RESET_ZH, Answering, answering, wire
 from tools.local.pumps import drain
 
 __all__ = ["answering"]  # fixtures
@@ -189,3 +190,39 @@ def test_the_widgets_talk_to_a_person_button(answering: Answering) -> None:
     answering.hub.assistant_responder.hand_off(answering.demo.tenant_id, answering.ticket_id(), "asked for a person")
     ticket = answering.ticket()
     assert (ticket.status, ticket.category) == ("open", "card.arrival")
+
+
+class RefusingSqs:
+    """SQS that takes no job this time (throttled)."""
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, str]]) -> dict[str, Any]:  # noqa: N803
+        return {"Failed": [{"Id": e["Id"], "Code": "ThrottlingException", "SenderFault": False} for e in Entries]}
+
+
+def test_jobs_not_queued_retry_the_stream_batch(answering: Answering) -> None:
+    answering.write("How do I reset my password?", drain_after=False)
+    drain([answering.pipeline.stream])
+    batch = next(b for b in answering.batches
+                 if any(r["dynamodb"]["NewImage"].get("type", {}).get("S") == "message" for r in b["Records"]))
+    hub = answering.hub
+    wire(hub, jobs=AssistantJobs(RefusingSqs(), answering.queue_url, hub.assistant_enabled))
+    first = batch["Records"][0]["dynamodb"]["SequenceNumber"]
+    assert hub.stream.process(batch["Records"]) == {"batchItemFailures": [{"itemIdentifier": first}]}
+
+
+def test_a_job_without_a_model_releases_its_ticket_to_people(answering: Answering) -> None:
+    from chalicelib.assistant.handoff import Voice
+    from chalicelib.assistant.responder import AssistantResponder
+
+    hub = answering.hub
+    agent = online_agent(hub, answering.demo.tenant_id)
+    answering.write("How do I reset my password?", drain_after=False)
+    drain([answering.pipeline.stream])  # held by the stream while the model was there
+    assert answering.ticket().status == "new"
+    gone = AssistantResponder(hub.store, hub.workflow, hub.workflow_engine, Voice(hub.poster), hub.registry,
+                              lambda tenant_id: None, hub.tenant_language, hub.clock)
+    [job] = answering.queued_jobs()
+    assert gone.process([{"messageId": job["MessageId"], "body": job["Body"]}]) == {"batchItemFailures": []}
+    ticket = answering.ticket()
+    assert (ticket.status, ticket.assignee_id) == ("open", agent)
+    assert [d["detail"]["reason"] for d in answering.decisions()] == ["assistant unavailable"]

@@ -116,7 +116,7 @@ def enable(hub: Hub, tenant_id: str, plugin: str = "tiny", **config: Any) -> Non
     hub.tenants.put(tenant.model_copy(update={"plugins": tenant.plugins | {plugin: PluginSetting(config=config)}}))
 
 
-def wire(hub: Hub) -> None:
+def wire(hub: Hub, jobs: Any = None) -> None:
     """The hub's stream and engine with the assistant's hooks, as hub.py builds them once its
     ``stream`` passes ``assistant=self.assistant_jobs`` and its ``workflow_engine`` passes
     ``held=self.assistant_holds`` (kept here until then: both are outside the answering block)."""
@@ -136,7 +136,8 @@ def wire(hub: Hub) -> None:
         assign=lambda tenant_id, ticket_id, ticket: hub.assigner.assign(tenant_id, ticket_id, known=ticket))
     hub.__dict__["stream"] = StreamProcessor(
         ConversationBuilder(hub.store, hub.retention), hub.dispatcher, hub.set_aside, workflow=hub.workflow_engine,
-        changes=hub.change_feeds, metrics=hub.metrics, archive=hub.event_archive, assistant=hub.assistant_jobs)
+        changes=hub.change_feeds, metrics=hub.metrics, archive=hub.event_archive,
+        assistant=jobs or hub.assistant_jobs)
 
 
 @dataclass
