@@ -15,7 +15,8 @@ from chalicelib.assistant.jobs import AssistantJobs
 from chalicelib.hub import Hub
 from chalicelib.storage.conventions import iso
 from chalicelib.tenancy.audit import Actor
-from tests.test_assistant_support import RESET_EN, RESET_ZH, Answering, answering, wire
+from tests.conftest import table_items
+from tests.test_assistant_support import RESET_EN, RESET_ZH, Answering, answering, enable, install_model, wire
 from tools.local.pumps import drain
 
 __all__ = ["answering"]  # fixtures
@@ -226,3 +227,20 @@ def test_a_job_without_a_model_releases_its_ticket_to_people(answering: Answerin
     ticket = answering.ticket()
     assert (ticket.status, ticket.assignee_id) == ("open", agent)
     assert [d["detail"]["reason"] for d in answering.decisions()] == ["assistant unavailable"]
+
+
+def test_the_built_in_faq_assistant_answers_and_hands_off_in_both_languages(answering: Answering) -> None:
+    """The same flow with the real ``faq`` plugin (H2's), trained on the tiny knowledge base."""
+    hub, tenant_id = answering.hub, answering.demo.tenant_id
+    tenant = hub.tenants.get(tenant_id)
+    hub.tenants.put(tenant.model_copy(update={"plugins": {k: v for k, v in tenant.plugins.items() if k != "tiny"}}))
+    enable(hub, tenant_id, "faq", threshold=0.3)
+    install_model(hub, tenant_id, "faq", version=2)
+    answering.write("How do I reset my password?")
+    answering.write("我忘记密码了", visitor="v-zh")
+    answering.write("转人工", visitor="v-zh")
+    replies = [m.text for t in table_items(hub, "ticket") for m in answering.assistant_replies(str(t["ticket_id"]))]
+    assert RESET_EN in replies
+    assert RESET_ZH in replies
+    statuses = sorted(str(t["status"]) for t in table_items(hub, "ticket"))
+    assert statuses == ["new", "open"]  # the Chinese customer asked for a person
