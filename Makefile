@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
 .PHONY: install run test lint typecheck unit package schemas bench reliability clean \
-	console console-check chromium screenshots publish-console
+	console console-check chromium screenshots publish-console widget
 
 # The console (console/, Vite + React + TypeScript): `npm ci` from the lockfile when the
 # lockfile changed (the stamp sits inside node_modules, so deleting it reinstalls too), then
@@ -36,12 +36,30 @@ $(CONSOLE_BUILT): $(CONSOLE_STAMP) $(CONSOLE_SRC)
 	cd console && npx --no-install vite build --logLevel warn
 	touch $@
 
-console: $(CONSOLE_BUILT)
+# The web chat widget (widget/: TypeScript, no dependencies of its own) is built with the
+# console's toolchain (widget/node_modules links to console/node_modules) into
+# chalicelib/widget/static/widget.js: the hub serves GET /widget.js from there, and
+# `make package` stages it with chalicelib (docs/widget.md, "How it is served").
+WIDGET_BUILT := chalicelib/widget/static/widget.js
+WIDGET_SRC   := $(shell find widget/src -type f 2>/dev/null) widget/vite.config.ts widget/tsconfig.json
 
-# the console's type-check and lint (part of `make test`)
-console-check: $(CONSOLE_STAMP)
+widget/node_modules: | $(CONSOLE_STAMP)
+	ln -sfn ../console/node_modules $@
+
+$(WIDGET_BUILT): $(WIDGET_SRC) | widget/node_modules
+	cd widget && VITE_CONFIG_NATIVE_IGNORE_WARNING=true ./node_modules/.bin/vite build --config vite.config.ts
+	touch $@
+
+widget: $(WIDGET_BUILT)
+
+console: $(CONSOLE_BUILT) $(WIDGET_BUILT)
+
+# the console's and the widget's type-check and lint (part of `make test`)
+console-check: $(CONSOLE_STAMP) | widget/node_modules
 	cd console && npx --no-install tsc --noEmit -p tsconfig.json
 	cd console && npx --no-install eslint --max-warnings 0 src
+	cd widget && ./node_modules/.bin/tsc --noEmit -p tsconfig.json
+	cd widget && ./node_modules/.bin/eslint --max-warnings 0 src
 
 # Debian's chromium for the browser tests (tests/test_console_browser.py drives it with
 # Playwright; never `playwright install`), and a CJK font so Chinese text renders (the
@@ -76,7 +94,7 @@ schemas: $(STAMP)
 
 # EXTRA_PLUGINS: third-party plugin wheels to deploy too, space-separated
 # (make package EXTRA_PLUGINS="dist/acme-0.1.0-py3-none-any.whl other.whl")
-package: $(STAMP)
+package: $(STAMP) widget
 	$(BIN)/python -m tools.packaging $(foreach wheel,$(EXTRA_PLUGINS),--plugin-wheel $(wheel))
 
 bench: $(STAMP) console
