@@ -87,24 +87,28 @@ class _Problem:
         self.steps = np.array([float(val @ val) + 1.0 + self.diagonal for _, val in rows])
 
     def epoch(self, order: list[int]) -> tuple[float, list[int]]:
-        """Visit ``order``; the largest projected gradient seen, and the samples that are
-        beyond the margin of every class (all duals zero: "shrunk" from the next passes,
-        as LIBLINEAR does, until the rest has converged)."""
+        """Visit ``order``; the largest step seen (in units of the projected gradient),
+        and the samples beyond the margin of every class (all duals zero: "shrunk" from
+        the next passes, as LIBLINEAR does, until the rest has converged)."""
         worst = 0.0
         settled: list[int] = []
         weights, bias, diagonal = self.weights, self.bias, self.diagonal
         for i in order:
             idx, val = self.rows[i]
             y, a = self.signs[i], self.duals[i]
-            gradient = y * (val @ weights[idx] + bias) - 1.0 + diagonal * a
-            if not a.any() and gradient.min() >= 0.0:
-                settled.append(i)
-                continue
-            projected = np.where(a > 0.0, gradient, np.minimum(gradient, 0.0))
-            worst = max(worst, float(np.abs(projected).max()))
+            rows = weights.take(idx, axis=0)
+            gradient = y * (val @ rows + bias) - 1.0 + diagonal * a
             moved = np.maximum(a - gradient / self.steps[i], 0.0)
-            change = (moved - a) * y
+            change = moved - a
+            # |change| x step is the projected gradient, or less where a dual hits zero
+            largest = float(np.abs(change).max()) * self.steps[i]
+            if largest == 0.0:
+                if not a.any():
+                    settled.append(i)
+                continue
+            worst = max(worst, largest)
+            change *= y
             self.duals[i] = moved
-            weights[idx] += np.outer(val, change)
+            weights[idx] = rows + val[:, None] * change  # a row's indices are unique: no update is lost
             bias += change
         return worst, settled

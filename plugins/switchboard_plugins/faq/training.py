@@ -10,7 +10,6 @@ no step reads a clock or a hash of memory: the same knowledge base gives the sam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,27 +64,25 @@ def folds_of(labels: npt.NDArray[np.int64], folds: int, seed: int) -> npt.NDArra
     return fold
 
 
-def _fit(documents: Sequence[features.Terms], labels: npt.NDArray[np.int64], n_classes: int,
-         settings: svm.Settings) -> tuple[features.Vocabulary, svm.LinearModel]:
-    vocabulary = features.fit(documents)
-    rows = features.Featuriser(vocabulary).rows(documents)
-    return vocabulary, svm.train(rows, labels, n_classes, vocabulary.size, settings)
+def _fit(corpus: features.Corpus, docs: npt.NDArray[np.int64], labels: npt.NDArray[np.int64], n_classes: int,
+         settings: svm.Settings) -> tuple[features.Vocabulary, npt.NDArray[np.int64], svm.LinearModel]:
+    vocabulary, local = corpus.fit(docs)
+    rows = corpus.rows(docs, local, vocabulary)
+    return vocabulary, local, svm.train(rows, labels[docs], n_classes, vocabulary.size, settings)
 
 
-def out_of_fold_scores(documents: Sequence[features.Terms], examples: Examples, settings: svm.Settings,
+def out_of_fold_scores(corpus: features.Corpus, examples: Examples, settings: svm.Settings,
                        folds: int = FOLDS) -> npt.NDArray[np.float64]:
     """Each example's scores by a model that never saw it."""
     fold = folds_of(examples.labels, folds, SEED)
-    scores = np.zeros((len(documents), len(examples.names)))
+    scores = np.zeros((corpus.size, len(examples.names)))
     for k in range(folds):
         held = np.flatnonzero(fold == k)
         if len(held) == 0:
             continue
-        kept = np.flatnonzero(fold != k)
-        vocabulary, model = _fit([documents[i] for i in kept.tolist()], examples.labels[kept],
-                                 len(examples.names), settings)
-        featuriser = features.Featuriser(vocabulary)
-        scores[held] = model.scores(featuriser.rows([documents[i] for i in held.tolist()]))
+        vocabulary, local, model = _fit(corpus, np.flatnonzero(fold != k), examples.labels, len(examples.names),
+                                        settings)
+        scores[held] = model.scores(corpus.rows(held, local, vocabulary))
     return scores
 
 
@@ -93,13 +90,13 @@ def train(knowledge: KnowledgeBase, precision: float, settings: svm.Settings | N
     """The model of ``knowledge`` and its threshold for ``precision``."""
     settings = settings or svm.Settings()
     examples = examples_of(knowledge)
-    documents = [terms(text) for text in examples.texts]
-    oof = out_of_fold_scores(documents, examples, settings)
+    corpus = features.Corpus([terms(text) for text in examples.texts])
+    oof = out_of_fold_scores(corpus, examples, settings)
     temperature = calibration.fit_temperature(oof, examples.labels)
     confidence = calibration.softmax(oof, temperature).max(axis=1)
     correct = oof.argmax(axis=1) == examples.labels
     operating = calibration.choose_threshold(confidence, correct, precision)
-    vocabulary, model = _fit(documents, examples.labels, len(examples.names), settings)
+    vocabulary, _, model = _fit(corpus, np.arange(corpus.size), examples.labels, len(examples.names), settings)
     data = ModelData(labels=examples.names, vocabulary=vocabulary, weights=model.weights, bias=model.bias,
                      temperature=temperature, answers=answers_of(knowledge))
     figures = {
