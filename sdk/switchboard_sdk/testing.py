@@ -15,9 +15,14 @@
         plugin = my_plugin
         def make_config(self, base_url): ...     # config pointing at base_url
 
+    class TestMyAssistant(AssistantConformance):
+        plugin = my_plugin                       # knowledge(), queries(), make_config() optional
+
 A plugin "conforms" when its subclasses pass. Hooks are called through pluggy
 directly, or (``SendConformance``, defined in :mod:`.send_conformance`) through the
-hub's own :meth:`PluginRegistry.send`, so a plugin bug is not masked.
+hub's own :meth:`PluginRegistry.send`, so a plugin bug is not masked; likewise
+``AssistantConformance`` (:mod:`.assistant_conformance`) through the registry's
+``train``, ``load_model``, ``classify`` and ``answer``.
 
 :class:`StatusServer` (defined in :mod:`.fake_http`) is the one fake HTTP receiver for
 tests: a real server on loopback that records each request (:class:`Recorded`) and
@@ -39,6 +44,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from .assistant_conformance import SAMPLE_KNOWLEDGE, SAMPLE_QUERIES, AssistantConformance
 from .errors import BadPayload, OutcomeReached, SwitchboardError, VerificationFailed
 from .fake_http import Recorded, Reply, Responder, StatusServer, closed_port_url
 from .models import DeliveryOutcome, EventEnvelope
@@ -48,7 +54,8 @@ from .send_conformance import SEND_NOW, SEND_SCENARIOS, SendConformance, config_
 from .transport import DeliveryContext, Urllib3Transport
 from .webhooks import IngestReport, WebhookRequest, WebhookResponse
 
-__all__ = ["SEND_NOW", "SEND_SCENARIOS", "ChannelConformance", "ConnectorConformance", "Recorded", "Reply",
+__all__ = ["SAMPLE_KNOWLEDGE", "SAMPLE_QUERIES", "SEND_NOW", "SEND_SCENARIOS", "AssistantConformance",
+           "ChannelConformance", "ConnectorConformance", "Recorded", "Reply",
            "Responder", "SendConformance", "StatusServer", "closed_port_url", "config_secrets", "sample_event",
            "sample_outbound"]
 

@@ -91,6 +91,8 @@ def load(payload: bytes) -> ModelData:
 
 
 def _members(payload: bytes) -> dict[str, bytes]:
+    if not payload.startswith(b"PK\x03\x04"):  # zipfile would find an archive inside other bytes (a pickle)
+        raise BadPayload("not a faq model: not a zip archive")
     with zipfile.ZipFile(io.BytesIO(payload)) as archive:
         infos = archive.infolist()
         if sorted(info.filename for info in infos) != sorted(MEMBERS):
