@@ -10,6 +10,15 @@ from .demo import DemoTenant
 CLI = ".venv/bin/switchboard"
 
 
+def widget_lines(demo: DemoTenant) -> list[str]:
+    """The widget's demo shop (another origin than the hub), when the runtime serves it."""
+    page = str(demo.channels.get("widget", {}).get("host_page", ""))
+    if not page:
+        return []
+    return [f"  widget demo    {page}   (a shop page on another origin with the chat widget; "
+            f"{page}?user=ada signs in as a verified customer)"]
+
+
 def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
     sandbox = ", ".join(f"{name} {url}" for name, url in demo.sandbox.items()) or "(none)"
     return "\n".join([
@@ -23,6 +32,7 @@ def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
         f"  hub            {demo.hub_url}",
         f"  demo tenant    {demo.tenant_id}",
         f"  web channel    POST {demo.web_hook_url}",
+        *widget_lines(demo),
         f"  tickets API    GET  {demo.hub_url}/v1/tickets   (Authorization: Bearer {demo.api_key})",
         f"  receiver       {demo.receiver_url}   (the demo webhook connector delivers here; web replies too)",
         f"  sandbox        {sandbox}   (fake provider APIs: replies go here)",

@@ -168,6 +168,10 @@ class LocalRuntime:
         seed_demo_knowledge(hub, demo.tenant_id, demo.api_key)  # trained by the training pump, as in AWS
         # -- end of the assistant's demo knowledge base --
         # -- the widget's demo --
+        # the sample shop page on a second loopback port, and the demo tenant's widget allowing it
+        from .widget_demo import start_widget_demo
+
+        demo = start_widget_demo(hub, demo, host=self.host, cleanups=self._cleanups)
         # -- end of the widget's demo --
         return replace(demo, agent_email=agent.email, agent_password=agent.password, sandbox=sandbox.urls)
 
