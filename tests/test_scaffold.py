@@ -3,7 +3,7 @@ with pip, pass their own tests (the SDK's conformance suites among them), and lo
 the hub through their entry points.
 
 The install is the cheapest sound one: ``pip install --no-deps --no-build-isolation
---target`` of both generated projects into one directory (no network: setuptools comes
+--target`` of every generated project into one directory (no network: setuptools comes
 from this venv), which then goes on ``PYTHONPATH`` of subprocesses, where
 importlib.metadata finds its ``*.dist-info`` like any installed distribution's.
 """
@@ -30,10 +30,11 @@ from tools.cli import main
 from tools.scaffold.generate import Names, ScaffoldError, check_name, generate, installed_plugins, render
 
 ROOT = Path(__file__).resolve().parent.parent
-PLUGINS = {"channel": "acme_chat", "connector": "acme_crm"}
+PLUGINS = {"channel": "acme_chat", "connector": "acme_crm", "assistant": "acme_bot"}
 LAYOUT = {  # the modules plugins/tests/test_layout.py requires of the built-ins; a channel that answers has send
     "channel": {"__init__", "config", "hooks", "verify", "parse", "respond", "send"},
     "connector": {"__init__", "config", "hooks", "client", "deliver"},
+    "assistant": {"__init__", "config", "hooks", "model"},
 }
 PLACEHOLDER = re.compile(r"\$\{?[A-Za-z_]")
 HUB_LOAD = """
@@ -49,7 +50,7 @@ print(json.dumps({name: [info.kind, info.contract_version, info.config_model.__m
 @dataclass(frozen=True)
 class Installed:
     projects: dict[str, Path]  # kind -> generated project
-    site: Path  # where pip installed both
+    site: Path  # where pip installed them
 
     def env(self) -> dict[str, str]:
         """This environment plus the install, minus the hub tests' settings (the generated
@@ -178,7 +179,7 @@ def test_the_command_writes_the_project(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["plugin", "new", "web", "--kind", "channel"], "'web' is already the name of an installed plugin"),
     (["plugin", "new", "Acme", "--kind", "connector"], "must be a lower-case Python identifier"),
-    (["plugin", "new", "acme", "--kind", "crm"], "'crm' is not one of 'channel', 'connector'"),
+    (["plugin", "new", "acme", "--kind", "crm"], "'crm' is not one of 'channel', 'connector', 'assistant'"),
 ])
 def test_the_command_refuses_with_a_usage_error(tmp_path: Path, args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, [*args, "--dir", str(tmp_path / "out")])
@@ -200,7 +201,7 @@ def _pytest(project: Path, installed: Installed, log: IO[str]) -> subprocess.Pop
 
 @pytest.fixture(scope="module")
 def generated_runs(installed: Installed) -> Iterator[dict[str, tuple[int, str]]]:
-    """Both projects' tests at once (two cores); output to files, which never fill up as pipes do."""
+    """Every project's tests at once; output to files, which never fill up as pipes do."""
     logs = {kind: (installed.site.parent / f"{kind}.log").open("w+") for kind in installed.projects}
     running = {kind: _pytest(project, installed, logs[kind]) for kind, project in installed.projects.items()}
     try:
@@ -214,18 +215,22 @@ def generated_runs(installed: Installed) -> Iterator[dict[str, tuple[int, str]]]
 
 
 @pytest.mark.parametrize(("kind", "suite"), [("channel", "AcmeChatConformance"),
-                                             ("connector", "AcmeCrmConformance")])
+                                             ("connector", "AcmeCrmConformance"),
+                                             ("assistant", "AcmeBotConformance")])
 def test_the_generated_tests_pass_with_the_conformance_suite(
     generated_runs: dict[str, tuple[int, str]], kind: str, suite: str
 ) -> None:
     status, output = generated_runs[kind]
     assert status == 0, output
     assert " failed" not in output
-    assert re.search(rf"Test{suite}::test_declares_a_{kind} PASSED", output), output
+    assert re.search(rf"Test{suite}::test_declares_an?_{kind} PASSED", output), output
     assert "::test_is_discovered_through_its_entry_point PASSED" in output
     if kind == "channel":  # it answers customers too, and passes the send section
         assert "TestAcmeChatSends::test_success_is_sent_with_the_providers_id PASSED" in output
         assert "TestAcmeChatSends::test_a_provider_that_hangs_is_retried PASSED" in output
+    if kind == "assistant":  # trained, loaded and asked through the hub's registry
+        assert "TestAcmeBotConformance::test_training_is_deterministic PASSED" in output
+        assert "TestAcmeBotConformance::test_an_unreadable_model_is_a_bad_payload" in output
 
 
 def test_the_channels_hooks_load_their_modules_on_first_use() -> None:
@@ -238,13 +243,14 @@ def test_the_channels_hooks_load_their_modules_on_first_use() -> None:
     assert inner == {"verify", "parse", "respond", "send"}
 
 
-def test_the_hub_loads_both_plugins_by_entry_point(installed: Installed) -> None:
+def test_the_hub_loads_the_plugins_by_entry_point(installed: Installed) -> None:
     result = subprocess.run([sys.executable, "-c", HUB_LOAD], env=installed.env(), cwd=installed.site.parent,
                             capture_output=True, text=True, check=False, timeout=60)
     assert result.returncode == 0, result.stderr
     infos = json.loads(result.stdout)
     assert infos["acme_chat"] == ["channel", CONTRACT_VERSION, "switchboard_plugin_acme_chat.config"]
     assert infos["acme_crm"] == ["connector", CONTRACT_VERSION, "switchboard_plugin_acme_crm.config"]
+    assert infos["acme_bot"] == ["assistant", CONTRACT_VERSION, "switchboard_plugin_acme_bot.config"]
     assert {"web", "webhook"} <= set(infos)  # beside the built-ins, no clash
 
 

@@ -1,7 +1,7 @@
 """``switchboard plugin new``: write a standalone plugin package from ``templates/``.
 
 ``templates/common/`` holds what every plugin has (``pyproject.toml``, ``py.typed``),
-``templates/<kind>/`` the modules, tests and README of a channel or a connector. In
+``templates/<kind>/`` the modules, tests and README of a channel, a connector or an assistant. In
 their paths ``package`` becomes the import package and ``NAME`` the plugin's name; a
 ``.tmpl`` file is filled with :class:`string.Template` (``$name``, ``$package``, ...;
 Python's braces stay untouched), any other file is copied as it is.
@@ -23,7 +23,7 @@ from string import Template
 
 from switchboard_sdk.hookspecs import CONTRACT_VERSION, ENTRY_POINT_GROUP
 
-KINDS = ("channel", "connector")
+KINDS = ("channel", "connector", "assistant")
 TEMPLATE_SUFFIX = ".tmpl"
 # a lower-case Python identifier that the hub's registry also takes as a plugin name
 # (it allows [a-z][a-z0-9_-]{0,31}; the hyphen is left out because the name is part
@@ -32,6 +32,7 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]{0,31}")
 SUMMARIES = {
     "channel": "Signed JSON messages, verified with HMAC-SHA256",
     "connector": "POST every event as JSON to a URL",
+    "assistant": "Answers from the knowledge base by keyword overlap",
 }
 
 
