@@ -260,8 +260,8 @@ def plugin() -> None:
 
 @plugin.command("new")
 @click.argument("name")
-@click.option("--kind", type=click.Choice(["channel", "connector"]), required=True,
-              help="A channel (provider webhooks in) or a connector (events out).")
+@click.option("--kind", type=click.Choice(["channel", "connector", "assistant"]), required=True,
+              help="A channel (provider webhooks in), a connector (events out) or an assistant (answers).")
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where to write the project (default: ./switchboard-plugin-NAME, _ as -); "
                    "it must not exist, or be empty.")
