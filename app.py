@@ -800,7 +800,7 @@ TRAINING_QUEUE_PLACEHOLDER = "switchboard-training"
 def _no_content() -> Any:
     from chalice.app import Response
 
-    return Response(body="", status_code=204)
+    return Response(body="", status_code=204, headers={"Content-Type": "text/plain"})
 
 
 @app.route("/v1/knowledge/articles", methods=["GET"])

@@ -10,6 +10,7 @@ answer comes back at once and ``GET /v1/knowledge/model`` says how training goes
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Literal, TypeVar
@@ -39,6 +40,7 @@ from .access import ADMIN_SCOPES, Access, ApiCall, Caller
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LANGUAGE = re.compile(r"[a-z]{2,3}")
 WRITE_ATTEMPTS = 3  # a single change read again after another writer moved the version
 
 
@@ -91,7 +93,9 @@ class KnowledgeApi:
 
     def list_articles(self, call: ApiCall) -> ArticleList:
         caller = self._access.tenant(call)
-        language = call.param("language", 3)
+        language = call.query.get("language")
+        if language is not None and not LANGUAGE.fullmatch(language):
+            raise BadPayload("language must be a language code such as en or zh")
         articles = self._stores(caller.tenant_id).articles(language)
         return ArticleList(items=sorted(articles, key=lambda a: (a.id, a.language)))
 
@@ -269,9 +273,11 @@ def _parsed(call: ApiCall) -> Parsed:
     except UnicodeDecodeError:
         raise InvalidInput("the file must be UTF-8 (in Excel: Save As → CSV UTF-8)",
                            [{"field": "(file)", "message": "not UTF-8"}]) from None
+    replace = _replace(call.query.get("replace"))
     if text.lstrip("\ufeff \t\r\n").startswith("{"):
-        return parse_json(call.json(KnowledgeFile))
-    return parse_csv(text, _replace(call.param("replace", 5)))
+        parsed = parse_json(call.json(KnowledgeFile))
+        return Parsed(parsed.articles, parsed.intents, parsed.replace or replace)
+    return parse_csv(text, replace)
 
 
 def _replace(raw: str | None) -> bool:
