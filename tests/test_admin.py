@@ -268,8 +268,8 @@ def test_an_audit_write_that_fails_takes_the_key_with_it(client: Client, hub: Hu
     class BrokenAudit(AuditLog):
         def entry(self, *args: Any, **kwargs: Any) -> Any:
             record, put = super().entry(*args, **kwargs)
-            put["Put"]["ConditionExpression"] = "attribute_exists(pk)"  # can never hold for a new record
-            return record, put
+            # can never hold for a new record; a plain dict, so it cannot be placed again either
+            return record, {"Put": put["Put"] | {"ConditionExpression": "attribute_exists(pk)"}}
 
     hub.tenant_admin_api._desk = type(hub.tenant_admin_api._desk)(hub.api_keys, BrokenAudit(
         hub.aws.dynamodb, hub.settings.table_name, hub.clock))

@@ -83,9 +83,26 @@ def is_condition_failure(err: Exception, *, item: int | None = None) -> bool:
     return item < len(codes) and codes[item] == "ConditionalCheckFailed"
 
 
+REPLACEMENTS = 8  # how often a write that lost a race to its chain's head is placed again
+
+
 def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
     """``TransactWriteItems``: every write or none. Returns, per item, whether its
-    condition held; all ``True`` means written. Other failures propagate."""
+    condition held; all ``True`` means written. Other failures propagate.
+
+    A write that can place itself again (it has ``rechained()``: an audit record that
+    follows its chain's head) and lost only to another writer is placed again and the
+    whole write retried, a few times; a failed condition of any other write is the answer."""
+    for _ in range(REPLACEMENTS):
+        written = _write_once(client, items)
+        lost = {i for i, ok in enumerate(written) if not ok}
+        if not lost or not all(hasattr(items[i], "rechained") for i in lost):
+            return written
+        items = [item.rechained() if i in lost else item for i, item in enumerate(items)]  # type: ignore[attr-defined]
+    return _write_once(client, items)
+
+
+def _write_once(client: Any, items: list[dict[str, Any]]) -> list[bool]:
     if len(items) == 1:  # one conditional write needs no transaction
         op, request = next(iter(items[0].items()))
         try:
@@ -101,7 +118,13 @@ def write_together(client: Any, items: list[dict[str, Any]]) -> list[bool]:
         codes = cancellation_codes(err)
         # only failed conditions are an answer; a conflict or throttle cancelled
         # a transaction whose conditions may all hold: that is for the caller to retry
+        # (a conflict on a write that can place itself again counts as its lost race)
+        codes = [_lost_race(code, item) for code, item in zip(codes, items, strict=False)]
         if codes and set(codes) <= {"None", "ConditionalCheckFailed"}:
             return [code != "ConditionalCheckFailed" for code in codes]
         raise
     return [True] * len(items)
+
+
+def _lost_race(code: str, item: dict[str, Any]) -> str:
+    return "ConditionalCheckFailed" if code == "TransactionConflict" and hasattr(item, "rechained") else code

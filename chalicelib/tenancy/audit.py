@@ -1,11 +1,15 @@
-"""The audit log: one append-only record per admin action.
+"""The audit log: one append-only record per admin action and per read of personal data.
 
-Records live in the tenant's own partition (``T#<t>#AUDIT``, sort key
-``<time>#<random>``), so a tenant admin can read their tenant's log and nothing
-else; platform actions that concern no tenant go to ``PLATFORM#AUDIT``. Every
-write is conditional on the key being new and no code path updates or deletes a
-record (customer erasure leaves the audit log alone: records name ids, not
-personal data). Records expire by TTL after ``retention_days`` (3 years by default).
+Records live in the tenant's own partition (``T#<t>#AUDIT``), so a tenant admin can
+read their tenant's log and nothing else; platform actions that concern no tenant go
+to ``PLATFORM#AUDIT``. Each partition is a hash chain (:mod:`.audit_chain`): record
+``n`` sits at ``SEQ#<n>`` and carries the hash of record ``n - 1``, so an edited,
+deleted or reordered record shows up in :meth:`AuditLog.verify`. Every write is
+conditional on the key being new and no code path updates or deletes a record
+(customer erasure leaves the audit log alone: records name ids, not personal data).
+Records expire by TTL after ``retention_days`` (3 years by default), never before the
+record they follow. Records written before the chain existed (sort key
+``<time>#<id>``) are listed as before and are outside the chain.
 
 Callers pass *redacted* before/after views; as a second line of defence any
 value under a key that names a secret is replaced here too.
@@ -13,22 +17,27 @@ value under a key that names a secret is replaced here too.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
-from switchboard_sdk import BadPayload
+from switchboard_sdk import BadPayload, Unavailable
 
+from ..storage.aws import write_together
 from ..storage.conventions import iso
 from ..storage.items import from_item, to_item
-from ..storage.keys import PLATFORM_AUDIT, TenantKeys, audit_sort_key
+from ..storage.keys import PLATFORM_AUDIT, TenantKeys
+from .audit_chain import ChainedPut, ChainReader, VerificationReport, chained_item, verify
 
 DEFAULT_RETENTION_DAYS = 3 * 365 + 1
+CURSOR = re.compile(r"(SEQ#[0-9]{12}|[0-9T:.+Z-]{10,40}#aud_[0-9a-f]{20})")
 SECRET_WORDS = ("secret", "token", "password", "api_key", "aes_key", "signing_key")
 REDACTED = "[redacted]"
 MAX_PAGES_PER_CALL = 10
+ROUNDS = 4  # a record on its own waits for a place longer than one inside another change
 
 
 class Actor(BaseModel):
@@ -43,6 +52,7 @@ class Actor(BaseModel):
     agent_name: str | None = None
     scopes: list[str] = Field(default_factory=list)
     source_ip: str = ""
+    user_agent: str = Field(default="", max_length=200)
     via: str = "api"
 
 
@@ -71,37 +81,51 @@ class AuditLog:
         self._table = table_name
         self._clock = clock
         self._retention = timedelta(days=retention_days)
+        self._chain = ChainReader(client, table_name)
 
     def record(
         self, tenant_id: str | None, actor: Actor, action: str, target: str, *,
         before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     ) -> AuditRecord:
-        """Append one record on its own (``tenant_id`` None: a platform-wide action)."""
+        """Append one record on its own (``tenant_id`` None: a platform-wide action): one
+        ``Query`` for the head and one conditional ``PutItem`` (again on a lost race)."""
         record, put = self.entry(tenant_id, actor, action, target, before=before, after=after)
-        self._db.put_item(**put["Put"])
-        return record
+        for _ in range(ROUNDS):  # each round places it again up to storage.aws.REPLACEMENTS times
+            if all(write_together(self._db, [put])):
+                return record
+            put = put.rechained() if isinstance(put, ChainedPut) else put
+        raise Unavailable("the audit log is busy; try again")
 
     def entry(
         self, tenant_id: str | None, actor: Actor, action: str, target: str, *,
         before: dict[str, Any] | None = None, after: dict[str, Any] | None = None,
     ) -> tuple[AuditRecord, dict[str, Any]]:
         """A record and its conditional Put, for a ``TransactWriteItems`` with the
-        change it describes: both are written, or neither."""
+        change it describes: both are written, or neither. The Put follows the chain's
+        head as read now; ``write_together`` places it again if another writer got there first."""
         now = self._clock()
         record = AuditRecord(
             id=f"aud_{secrets.token_hex(10)}", at=iso(now), tenant_id=tenant_id, action=action,
             target=target, actor=actor, before=scrub(before), after=scrub(after),
         )
-        item = {"pk": _partition(tenant_id), "sk": audit_sort_key(record.at, record.id), "type": "audit",
-                "action": action, "doc": record.model_dump_json(),
-                "expires_at": int((now + self._retention).timestamp())}
-        return record, {"Put": {"TableName": self._table, "Item": to_item(item),
-                                "ConditionExpression": "attribute_not_exists(pk)"}}
+        partition, doc = _partition(tenant_id), record.model_dump_json()
+        expires_at = int((now + self._retention).timestamp())
+
+        def place() -> ChainedPut:
+            item = chained_item(partition, action, doc, self._chain.head(partition), expires_at)
+            return ChainedPut({"Put": {"TableName": self._table, "Item": to_item(item),
+                                       "ConditionExpression": "attribute_not_exists(pk)"}}, place)
+
+        return record, place()
+
+    def verify(self, tenant_id: str | None) -> VerificationReport:
+        """Walk the tenant's (or the platform's) chain oldest first: the first break, if any."""
+        return verify(self._chain, _partition(tenant_id), int(self._clock().timestamp()))
 
     def list(self, tenant_id: str | None, *, limit: int = 50, before: str | None = None,
              action: str | None = None) -> AuditPage:
         """Newest first; ``before`` is a cursor from the previous page."""
-        if before is not None and (len(before) > 100 or "#aud_" not in before):
+        if before is not None and not CURSOR.fullmatch(before):
             raise BadPayload("cursor is not one this API returned")
         condition = "pk = :p" + (" AND sk < :before" if before else "")
         values = {":p": _partition(tenant_id)} | ({":before": before} if before else {})
@@ -111,19 +135,20 @@ class AuditLog:
             kwargs |= {"FilterExpression": "#a = :a", "ExpressionAttributeNames": {"#a": "action"}}
             values[":a"] = action
         kwargs["ExpressionAttributeValues"] = to_item(values)
-        records: list[AuditRecord] = []
+        found: list[tuple[str, AuditRecord]] = []
         for _ in range(MAX_PAGES_PER_CALL):  # a rare action must not scan years in one request
             result = self._db.query(**kwargs)
-            records += [AuditRecord.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
+            found += [(str(item["sk"]), AuditRecord.model_validate_json(item["doc"]))
+                      for item in map(from_item, result.get("Items", []))]
             last = result.get("LastEvaluatedKey")
-            if last is None or len(records) > limit:
+            if last is None or len(found) > limit:
                 break
             kwargs["ExclusiveStartKey"] = last
-        page = records[:limit]
-        if len(records) > limit:
-            return AuditPage(records=page, next_cursor=audit_sort_key(page[-1].at, page[-1].id))
+        page = found[:limit]
+        if len(found) > limit:
+            return AuditPage(records=[r for _, r in page], next_cursor=page[-1][0])
         # fewer than asked: either the end, or the scan budget ran out (carry on from there)
-        return AuditPage(records=page, next_cursor=from_item(last)["sk"] if last else None)
+        return AuditPage(records=[r for _, r in page], next_cursor=from_item(last)["sk"] if last else None)
 
 
 def _partition(tenant_id: str | None) -> str:
