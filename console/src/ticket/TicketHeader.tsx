@@ -36,7 +36,7 @@ export function TicketHeader({ ticket, customerName, onMerge }: Props) {
         <StageBadge stage={ticket.stage} />
         <SlaBadge ticket={ticket} />
         {ticket.category && (
-          <span className="tag-chip" data-testid="ticket-category-chip">{t("category")}: {ticket.category}</span>
+          <span className="tag-chip" data-testid="ticket-category-chip">{t("categoryChip", { category: ticket.category })}</span>
         )}
         <span className="muted small">{t("created", { time: format(ticket.created_at) })}</span>
         {ticket.follow_up_of && (

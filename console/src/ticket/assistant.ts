@@ -53,7 +53,7 @@ function facts(detail: Record<string, unknown>, t: Translate, below: boolean): s
   const threshold = share(detail.threshold);
   if (confidence && below && threshold) parts.push(t("as_below", { confidence, threshold }));
   else if (confidence) parts.push(confidence);
-  return parts.join(", ");
+  return parts.join(t("as_sep"));
 }
 
 /** The headline of an assistant decision, or null for an entry that is not one. */

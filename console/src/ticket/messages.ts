@@ -21,7 +21,7 @@ type Key =
   | "assistant" | "assistantReply" | "as_answered" | "as_answered_plain" | "as_unsure" | "as_handed_off"
   | "as_handed_off_plain" | "as_feedback_yes" | "as_feedback_no" | "as_other" | "as_intent" | "as_below"
   | "as_reason_person" | "as_reason_unhelpful" | "as_reason_unsure" | "as_reason_no_answer" | "as_reason_visitor"
-  | "as_reason_no_model" | "as_reason_unavailable";
+  | "as_reason_no_model" | "as_reason_unavailable" | "as_sep" | "categoryChip";
 
 export const ticketMessages: Messages<Key> = {
   en: {
@@ -72,7 +72,7 @@ export const ticketMessages: Messages<Key> = {
     as_reason_person: "asked for a person", as_reason_unhelpful: "two unhelpful answers in a row",
     as_reason_unsure: "not confident enough", as_reason_no_answer: "no article answers it",
     as_reason_visitor: "the visitor pressed “Talk to a person”", as_reason_no_model: "no trained model",
-    as_reason_unavailable: "the assistant was unavailable",
+    as_reason_unavailable: "the assistant was unavailable", as_sep: ", ", categoryChip: "Category: {category}",
   },
   zh: {
     back: "← 收件箱", loading: "加载中…", notFound: "该工单不存在或您无权查看。", loadError: "无法加载工单：{message}",
@@ -113,7 +113,7 @@ export const ticketMessages: Messages<Key> = {
     as_feedback_no: "客户表示助手的回答没有帮助", as_other: "智能助手：{event}",
     as_intent: "意图 {intent}", as_below: "{confidence}，低于阈值 {threshold}",
     as_reason_person: "客户要求转人工", as_reason_unhelpful: "连续两次回答没有帮助", as_reason_unsure: "置信度不足",
-    as_reason_no_answer: "没有可用的文章", as_reason_visitor: "访客点击了“转人工”", as_reason_no_model: "没有训练好的模型", as_reason_unavailable: "智能助手暂不可用",
+    as_reason_no_answer: "没有可用的文章", as_reason_visitor: "访客点击了“转人工”", as_reason_no_model: "没有训练好的模型", as_reason_unavailable: "智能助手暂不可用", as_sep: "，", categoryChip: "分类：{category}",
   },
 };
 

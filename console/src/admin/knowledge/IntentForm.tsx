@@ -56,7 +56,7 @@ function IntentFields({ intent, onClose, onSaved }: { intent: Intent | null; onC
   return (
     <form className="admin-form" onSubmit={submit} noValidate>
       <div className="admin-row">
-        <Field label={t("intentName")} hint={t("intentHint")} problem={tried ? problem : null}>
+        <Field label={t("intentName")} hint={t("intentNameHint")} problem={tried ? problem : null}>
           <input value={name} disabled={!!intent} maxLength={64} data-testid="intent-name" autoFocus={!intent}
                  onChange={(event) => setName(event.target.value.trim())} />
         </Field>

@@ -15,10 +15,12 @@ const POLL_MS = 3000;
 const BUSY: ModelState[] = ["queued", "training"];
 const TONE: Record<ModelState, string> = { none: "", queued: "warn", training: "warn", ready: "on", failed: "off" };
 
-/** 0.93 → "93%" for shares, other figures as they are (rounded). */
+const SHARES = /accuracy|coverage|precision|recall|f1|rate|share/;
+
+/** Shares (cv_accuracy 0.93) as "93.0%", other figures (examples, features, temperature) as numbers. */
 function figure(name: string, value: number): string {
   if (!Number.isFinite(value)) return String(value);
-  const share = value >= 0 && value <= 1 && !/(seconds|_ms|_us|count|size|bytes)$/.test(name);
+  const share = value >= 0 && value <= 1 && SHARES.test(name);
   return share ? `${(value * 100).toFixed(1)}%` : Number.isInteger(value) ? String(value) : value.toFixed(3);
 }
 

@@ -13,6 +13,7 @@ const en = {
   intent: "Intent", intentHint: "Optional: the intent this article answers (e.g. account.password).",
   badIntent: "Letters, digits and _ . : - only, at most 64.", questionCount: "{count} questions", noIntent: "—",
   // intents
+  intentNameHint: "Letters, digits and _ . : - (e.g. card_arrival). A ticket the assistant hands off is filed under it as its category.",
   intents: "Intents", newIntent: "New intent", editIntent: "Edit intent", intentName: "Name", description: "Description",
   examples: "Examples", examplesHint: "One customer message per line.", exampleCount: "Examples",
   loadingIntent: "Loading the examples…",
@@ -47,6 +48,7 @@ export const knowledgeMessages: Messages<Key> = {
     questionsHint: "每行一个：客户的各种问法。第一行是帮助中心里的文章标题。", needQuestion: "至少填写一个问题。",
     answer: "答案", needAnswer: "请填写答案。", intent: "意图", intentHint: "可选：此文章回答的意图（如 account.password）。",
     badIntent: "仅限字母、数字和 _ . : -，最多 64 个字符。", questionCount: "{count} 个问题", noIntent: "—",
+    intentNameHint: "字母、数字和 _ . : -（如 card_arrival）。智能助手转人工的工单以它作为分类。",
     intents: "意图", newIntent: "新建意图", editIntent: "编辑意图", intentName: "名称", description: "描述",
     examples: "示例", examplesHint: "每行一条客户消息。", exampleCount: "示例数", loadingIntent: "正在加载示例…",
     importFile: "导入文件",
