@@ -34,8 +34,8 @@ from datetime import datetime
 
 from .errors import Unauthorized
 
-__all__ = ["MAX_TOKEN_CHARS", "PREFIX", "SEAL_HEADER", "VisitorClaims", "check_seal", "identity_hash", "identity_matches",
-           "issue", "seal", "verify"]
+__all__ = ["MAX_TOKEN_CHARS", "PREFIX", "SEAL_HEADER", "VisitorClaims", "check_seal", "identity_hash",
+           "identity_matches", "issue", "seal", "verify"]
 
 PREFIX = "sbv1"
 SEAL_HEADER = "x-switchboard-widget-seal"  # where the hub puts its seal on a forwarded widget message

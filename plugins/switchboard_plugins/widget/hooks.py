@@ -1,8 +1,6 @@
-"""The ``widget`` channel's hooks: thin, each hands over to ``verify``, ``parse`` or ``respond``.
-
-Those load on first use, like every built-in's internals: the stream and delivery
-functions never load them. ``send`` needs no module: there is no provider to call.
-"""
+"""The ``widget`` channel's hooks: thin, each hands over to ``verify``, ``parse``, ``respond``
+or ``send``, loaded on first use like every built-in's internals (the stream and delivery
+functions never load the request side)."""
 
 from __future__ import annotations
 
@@ -65,14 +63,9 @@ class WidgetChannel:
     def switchboard_channel_send(
         self, message: OutboundMessage, config: BaseModel, context: SendContext
     ) -> SendOutcome:
-        """Stored is sent: the widget fetches replies from the hub (its poll), under the
-        reply's own id. The poll moves it on to ``delivered`` (handed to the widget) and
-        ``read`` (shown in an open widget), so the status says how far it really got."""
-        _as_config(config)
-        if message.to.kind != "visitor":
-            return SendOutcome.failed("widget: the customer has no widget visitor to answer",
-                                      code="no_visitor")
-        return SendOutcome.sent(message.id)
+        from .send import send_reply
 
+        _as_config(config)
+        return send_reply(message)
 
 plugin = WidgetChannel()
