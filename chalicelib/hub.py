@@ -376,7 +376,8 @@ class Hub:
 
         return StreamProcessor(ConversationBuilder(self.store, self.retention), self.dispatcher, self.set_aside,
                                workflow=self.workflow_engine, changes=self.change_feeds,
-                               metrics=self.metrics, archive=self.event_archive)
+                               metrics=self.metrics, archive=self.event_archive,
+                               assistant=self.assistant_jobs)
 
     # -- KPIs (chalicelib/metrics): aggregates kept by the stream, the reports, the event archive --
 
@@ -484,7 +485,8 @@ class Hub:
         return WorkflowEngine(self.workflow, reactions, rules=self.rule_runner.triage, surveys=flow.answer,
                               on_survey_change=flow.on_survey, on_agent_change=routing.on_agent,
                               assign=lambda tenant_id, ticket_id, ticket: self.assigner.assign(
-                                  tenant_id, ticket_id, known=ticket))
+                                  tenant_id, ticket_id, known=ticket),
+                              held=self.assistant_holds)
 
     @functools.cached_property
     def assigner(self) -> Assigner:
