@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import io
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -143,3 +145,12 @@ def test_mismatched_shapes_are_refused(trained: TrainedModel) -> None:
     np.save(short, np.zeros(2, dtype=np.float32))
     with pytest.raises(BadPayload):
         REGISTRY.load_model("faq", _rezipped(trained.data, "bias.npy", short.getvalue()), CONFIG)
+
+
+def test_registering_the_plugin_loads_neither_numpy_nor_the_model() -> None:
+    """Every function of the hub registers every plugin at start-up: the webhook's must not pay for numpy."""
+    code = ("import sys; from switchboard_sdk import build_plugin_manager; build_plugin_manager(allowlist={'faq'}); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'snowballstemmer') "
+            "or m.startswith('switchboard_plugins.faq.')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)  # noqa: S603 -- a constant script
+    assert result.stdout.strip() == "['switchboard_plugins.faq.config', 'switchboard_plugins.faq.hooks']"
