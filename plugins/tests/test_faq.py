@@ -86,15 +86,26 @@ def test_a_message_of_unknown_words_recognises_nothing(model: object) -> None:
 def test_the_threshold_is_the_lowest_confidence_that_keeps_the_precision() -> None:
     confidence = np.array([0.99, 0.95, 0.9, 0.8, 0.7, 0.6, 0.5])
     correct = np.array([True, True, True, True, False, True, False])
-    chosen = choose_threshold(confidence, correct, 0.8)
+    chosen = choose_threshold(confidence, correct, 0.8, standard_errors=0)
     assert (chosen.threshold, chosen.coverage) == (0.6, 6 / 7)
     assert chosen.precision == pytest.approx(5 / 6)
-    strict = choose_threshold(confidence, correct, 0.95)
+    strict = choose_threshold(confidence, correct, 0.95, standard_errors=0)
     assert (strict.threshold, strict.precision) == (0.8, 1.0)
 
 
+def test_the_precision_must_be_reached_by_a_standard_error() -> None:
+    confidence = np.linspace(1.0, 0.01, 100)
+    correct = np.ones(100, dtype=bool)
+    correct[[40, 60, 80]] = False
+    exact = choose_threshold(confidence, correct, 0.96, standard_errors=0)
+    careful = choose_threshold(confidence, correct, 0.96)
+    assert exact.coverage == 1.0  # 97 of 100 right
+    # 40 of 40 clears 0.96 + sqrt(0.96 x 0.04 / 40) = 0.991; 59 of 60 misses 0.985; 97 of 100 misses 0.980
+    assert (careful.coverage, careful.precision) == (0.4, 1.0)
+
+
 def test_tied_confidences_are_answered_together_or_not_at_all() -> None:
-    chosen = choose_threshold(np.array([0.9, 0.9, 0.9]), np.array([True, False, True]), 0.9)
+    chosen = choose_threshold(np.array([0.9, 0.9, 0.9]), np.array([True, False, True]), 0.9, standard_errors=0)
     assert chosen.threshold == 1.0
     assert chosen.coverage == 0.0
 

@@ -8,7 +8,10 @@ the best intent leads the second, which is what separates the right answers from
 wrong ones.
 
 The threshold for precision ``P`` is the lowest out-of-fold confidence ``t`` at which the
-messages with confidence ≥ ``t`` are right at least ``P`` of the time.
+messages with confidence ≥ ``t`` are right at least ``P`` of the time, by one standard
+error (``P + sqrt(P(1 - P) / answered)``): chosen at exactly ``P``, new messages would
+fall short of it about half the time. On BANKING77 the margin costs one point of coverage;
+on a small knowledge base, whose estimate is rough, it costs more, as it should.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numpy.typing as npt
 
 Matrix = npt.NDArray[np.float64]
 TEMPERATURES = np.geomspace(0.005, 2.0, 121)  # the grid the temperature is chosen from
+STANDARD_ERRORS = 1.0  # how far above the precision asked the out-of-fold precision must be
 
 
 def softmax(scores: Matrix, temperature: float) -> Matrix:
@@ -52,16 +56,19 @@ class Operating:
     precision: float  # share of those whose best intent is right
 
 
-def choose_threshold(confidence: npt.NDArray[np.float64], correct: npt.NDArray[np.bool_],
-                     precision: float) -> Operating:
+def choose_threshold(confidence: npt.NDArray[np.float64], correct: npt.NDArray[np.bool_], precision: float,
+                     standard_errors: float = STANDARD_ERRORS) -> Operating:
     """The lowest confidence ``t`` among ``confidence`` whose answered set (``≥ t``) is right
-    at least ``precision`` of the time; 1.0 (answer almost nothing) when none is."""
+    at least ``precision`` of the time, by ``standard_errors``; 1.0 (answer almost nothing)
+    when none is."""
     order = np.argsort(-confidence, kind="stable")
     ranked, hits = confidence[order], correct[order].astype(np.float64)
-    cumulative = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    answered = np.arange(1, len(hits) + 1)
+    cumulative = np.cumsum(hits) / answered
+    needed = precision + standard_errors * np.sqrt(precision * (1.0 - precision) / answered)
     # ties: a threshold answers every message of its confidence, so only the last of a run counts
     last_of_run = np.append(ranked[1:] != ranked[:-1], True)
-    good = np.flatnonzero((cumulative >= precision) & last_of_run)
+    good = np.flatnonzero((cumulative >= needed) & last_of_run)
     if len(good) == 0:
         return Operating(threshold=1.0, coverage=float(np.mean(confidence >= 1.0)), precision=1.0)
     end = int(good[-1])
