@@ -76,6 +76,7 @@ export async function call<T>(path: string, options: RequestOptions = {}): Promi
   if (response.status === 401) signalSignedOut();
   if (response.status === 304) return { status: 304, body: null, etag: options.etag ?? null };
   if (!response.ok) throw await failure(response);
+  if (response.status === 204) return { status: 204, body: null, etag: null };  // (its Content-Type may still say JSON)
   const type = response.headers.get("Content-Type") ?? "";
   const body = type.includes("json") ? ((await response.json()) as T) : ((await response.text()) as unknown as T);
   return { status: response.status, body, etag: response.headers.get("ETag") };

@@ -1,7 +1,7 @@
 // The tenant's assistant model (GET /v1/knowledge/model): its state, the knowledge version it
 // was trained on against the current one, the threshold and the plugin's figures; re-read
 // every few seconds while a training is queued or running. "Retrain" queues one.
-import { useEffect } from "react";
+import { useEffect, useState } from "react";
 import { useT } from "../../i18n";
 import { useTimeFormat } from "../../i18n/time";
 import { ErrorBox } from "../common/ErrorBox";
@@ -41,8 +41,9 @@ export function ModelCard({ model }: { model: Load<ModelStatus> }) {
     }, POLL_MS);
     return () => window.clearInterval(timer);
   }, [busy, reload]);
+  const [queued, setQueued] = useState<number | null>(null);  // the knowledge version a Retrain queued
   const retrain = useAction(async () => {
-    await train();
+    setQueued((await train()).knowledge_version);
     reload();
   });
 
@@ -67,6 +68,9 @@ export function ModelCard({ model }: { model: Load<ModelStatus> }) {
       {!status && !model.error && <p className="admin-empty">{t("loading")}</p>}
       {status && <ModelFacts status={status} time={time} />}
       {busy && <small className="hint">{t("refreshing")}</small>}
+      {queued !== null && !busy && (
+        <small className="admin-ok" role="status" data-testid="model-retrain-queued">{t("retrainQueued", { version: queued })}</small>
+      )}
     </article>
   );
 }

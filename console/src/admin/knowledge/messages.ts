@@ -27,7 +27,7 @@ const en = {
   state_none: "Not trained", state_queued: "Queued", state_training: "Training…", state_ready: "Ready", state_failed: "Failed",
   knowledgeVersion: "Knowledge version", modelVersion: "Model version", upToDate: "up to date", behind: "behind the knowledge",
   trainedAt: "Trained", threshold: "Confidence threshold", thresholdTrained: "{value} (trained {trained})",
-  labels: "Labels", figures: "Figures", error: "Error", retrain: "Retrain", retrainQueued: "Training queued.",
+  labels: "Labels", figures: "Figures", error: "Error", retrain: "Retrain", retrainQueued: "Training of knowledge version {version} queued.",
   refreshing: "Refreshing while it trains…",
   // common
   save: "Save", create: "Create", edit: "Edit", delete: "Delete", actions: "Actions", updated: "Updated",
@@ -60,7 +60,7 @@ export const knowledgeMessages: Messages<Key> = {
     state_none: "未训练", state_queued: "排队中", state_training: "训练中…", state_ready: "就绪", state_failed: "失败",
     knowledgeVersion: "知识库版本", modelVersion: "模型版本", upToDate: "已是最新", behind: "落后于知识库",
     trainedAt: "训练时间", threshold: "置信度阈值", thresholdTrained: "{value}（训练所得 {trained}）",
-    labels: "标签数", figures: "指标", error: "错误", retrain: "重新训练", retrainQueued: "已排队训练。",
+    labels: "标签数", figures: "指标", error: "错误", retrain: "重新训练", retrainQueued: "已排队训练知识库版本 {version}。",
     refreshing: "训练期间自动刷新…",
     save: "保存", create: "创建", edit: "编辑", delete: "删除", actions: "操作", updated: "更新时间",
     empty: "暂无内容。", loading: "加载中…", working: "处理中…", required: "必填",
