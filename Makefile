@@ -76,6 +76,12 @@ chromium:
 	elif [ -n "$$CI" ]; then echo "make: $$missing missing and cannot be installed (need root and apt-get)" >&2; exit 1; \
 	else echo "make: $$missing missing (sudo apt-get install $$missing): the browser tests may skip" >&2; fi
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
 unit: $(STAMP) console chromium
 	$(BIN)/pytest -n 2 --dist loadgroup
 
