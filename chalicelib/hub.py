@@ -702,7 +702,7 @@ class Hub:
         with a trained model, so its ``new`` ticket waits for it instead of being routed."""
         from .assistant.responder import holds
 
-        return holds(lambda tenant_id: self.assistant_models.current(tenant_id), message)
+        return holds(self.assistant_models.trained_config, message)
 
     # -- end of the assistant: answering --
 

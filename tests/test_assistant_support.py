@@ -117,27 +117,12 @@ def enable(hub: Hub, tenant_id: str, plugin: str = "tiny", **config: Any) -> Non
 
 
 def wire(hub: Hub, jobs: Any = None) -> None:
-    """The hub's stream and engine with the assistant's hooks, as hub.py builds them once its
-    ``stream`` passes ``assistant=self.assistant_jobs`` and its ``workflow_engine`` passes
-    ``held=self.assistant_holds`` (kept here until then: both are outside the answering block)."""
-    from chalicelib.pipeline.conversations import ConversationBuilder
-    from chalicelib.pipeline.stream import StreamProcessor
-    from chalicelib.workflow.engine import WorkflowEngine
-    from chalicelib.workflow.reactions import Reactions
-    from chalicelib.workflow.routing import Routing
-    from chalicelib.workflow.triage import UpdatedRules
-
-    flow, routing = hub.survey_flow, Routing(hub.assigner)
-    reactions = Reactions(hub.store, listeners=[UpdatedRules(hub.rule_runner, hub.workflow, hub.store),
-                                                flow.on_change, routing.on_change])
-    hub.__dict__["workflow_engine"] = WorkflowEngine(
-        hub.workflow, reactions, rules=hub.rule_runner.triage, surveys=flow.answer, on_survey_change=flow.on_survey,
-        on_agent_change=routing.on_agent, held=hub.assistant_holds,
-        assign=lambda tenant_id, ticket_id, ticket: hub.assigner.assign(tenant_id, ticket_id, known=ticket))
-    hub.__dict__["stream"] = StreamProcessor(
-        ConversationBuilder(hub.store, hub.retention), hub.dispatcher, hub.set_aside, workflow=hub.workflow_engine,
-        changes=hub.change_feeds, metrics=hub.metrics, archive=hub.event_archive,
-        assistant=jobs or hub.assistant_jobs)
+    """Rebuild the stream's assistant hooks after a test changed the hub's settings (the hub
+    builds ``assistant_jobs`` and ``stream`` once); ``jobs`` replaces the queueing hook."""
+    for name in ("assistant_jobs", "stream"):
+        hub.__dict__.pop(name, None)
+    if jobs is not None:
+        hub.__dict__["assistant_jobs"] = jobs
 
 
 @dataclass

@@ -1,1 +1,2 @@
-"""The assistant: the tenant's knowledge base, training a model for it, and answering standard questions behind the stream (docs/assistant.md)."""
+"""The assistant: the tenant's knowledge base, training a model for it, and answering
+standard questions behind the stream (docs/assistant.md)."""

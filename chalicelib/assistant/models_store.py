@@ -80,6 +80,19 @@ class AssistantModels:
             return False
         return tenant.status == "active" and enabled_assistant(self._tenants, tenant) is not None
 
+    def trained_config(self, tenant_id: str) -> AssistantConfig | None:
+        """The tenant's assistant config when it has a model trained by that assistant, without
+        loading the model: what the stream function asks (holding a ticket), so it never pays
+        for the plugin's imports or the model's memory. ``None``: nothing would answer."""
+        if not self.enabled(tenant_id):
+            return None
+        tenant = self._tenants.get(tenant_id)
+        plugin = enabled_assistant(self._tenants, tenant)
+        pointer = self._pointer(tenant_id)
+        if plugin is None or pointer is None or pointer.plugin != plugin:
+            return None
+        return assistant_config(self._tenants, tenant, plugin)
+
     def current(self, tenant_id: str) -> CurrentModel | None:
         """The tenant's model, or ``None``: no assistant enabled, or none trained for it yet."""
         if not self.enabled(tenant_id):

@@ -65,11 +65,11 @@ def answers_on(config: AssistantConfig, channel: str) -> bool:
     return not config.channels or channel in config.channels
 
 
-def holds(models: Callable[[str], CurrentModel | None], message: Message) -> bool:
+def holds(trained_config: Callable[[str], AssistantConfig | None], message: Message) -> bool:
     """For the workflow engine: the tenant's assistant answers this message's channel with a
     trained model (so the ticket waits for it instead of being routed)."""
-    model = models(message.tenant_id)
-    return model is not None and answers_on(model.config, message.channel)
+    config = trained_config(message.tenant_id)
+    return config is not None and answers_on(config, message.channel)
 
 
 def passing(err: BaseException) -> bool:
