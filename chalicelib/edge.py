@@ -68,6 +68,7 @@ def api_call(request: Any) -> ApiCall:
     base = public_url(request).split("/v1/", 1)[0]
     return ApiCall(
         authorization=headers.get("authorization"), source_ip=_source_ip(request),
+        user_agent=str(headers.get("user-agent", ""))[:200],
         query=query, body=request.raw_body or b"", base_url=base,
         allowed_query=query_names(request.method, request.context.get("resourcePath", "")),
     )

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .api.customers import CustomerApi
     from .api.deliveries import DeliveryApi
     from .api.macros import MacroApi
+    from .api.pii_reads import PiiReads
     from .api.platform import PlatformApi
     from .api.replies import ReplyApi
     from .api.reports import ReportApi
@@ -180,7 +181,14 @@ class Hub:
     def api(self) -> TicketApi:
         from .api.tickets import TicketApi
 
-        return TicketApi(self.access, self.store, self.visibility, self.agent_store, self.clock)
+        return TicketApi(self.access, self.store, self.visibility, self.agent_store, self.clock, pii=self.pii_reads)
+
+    @functools.cached_property
+    def pii_reads(self) -> PiiReads:
+        """Customers' personal data leaving the API: masked per the tenant's setting, each read audited."""
+        from .api.pii_reads import PiiReads
+
+        return PiiReads(self.audit, self.workflow_settings)
 
     @functools.cached_property
     def changes_api(self) -> ChangeApi:
@@ -290,7 +298,7 @@ class Hub:
         """``PATCH /v1/customers/{id}``, merge and unmerge."""
         from .api.customers import CustomerApi
 
-        return CustomerApi(self.access, self.store, self.audit, self.clock)
+        return CustomerApi(self.access, self.store, self.audit, self.clock, pii=self.pii_reads)
 
     @functools.cached_property
     def survey_store(self) -> SurveyStore:

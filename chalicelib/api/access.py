@@ -131,7 +131,7 @@ class Access:
         self._admit(agent.tenant_id, agent.scopes, "this agent's tenant no longer exists")
         call.refuse_unknown_query()
         actor = Actor(agent_id=agent.id, agent_name=agent.name, scopes=sorted(agent.scopes),
-                      source_ip=call.source_ip)
+                      source_ip=call.source_ip, user_agent=call.user_agent[:200])
         return Caller(None, actor, agent)
 
     def _admit(self, tenant_id: str, scopes: frozenset[str], gone: str) -> None:
@@ -156,7 +156,8 @@ def _bearer(authorization: str | None) -> str | None:
 
 
 def _actor(key: ApiKey, call: ApiCall) -> Actor:
-    return Actor(key_id=key.key_id, key_name=key.name, scopes=list(key.scopes), source_ip=call.source_ip)
+    return Actor(key_id=key.key_id, key_name=key.name, scopes=list(key.scopes), source_ip=call.source_ip,
+                 user_agent=call.user_agent[:200])
 
 
 def page_limit(raw: str | None, maximum: int, default: int = 50) -> int:

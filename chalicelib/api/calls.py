@@ -18,6 +18,7 @@ class ApiCall:
 
     authorization: str | None = None
     source_ip: str = ""
+    user_agent: str = ""  # the first 200 characters, for the audit log's "from where"
     base_url: str = "http://localhost"  # scheme://host[/stage] the caller reached us at
     query: dict[str, str] = field(default_factory=dict)
     body: bytes = b""

@@ -3,7 +3,9 @@
 Agents (and tenant-admin keys) change a customer's tags, attributes and name; a
 supervisor (or a tenant admin) merges two customers and undoes a merge. Merges and
 their undoing are in the tenant's audit log, written with the step that starts them.
-The tenant always comes from the caller's key or token, never from the URL.
+The tenant always comes from the caller's key or token, never from the URL. Answers
+carry identities as the tenant's ``pii_full_view_roles`` allow (:mod:`.pii_reads`); a
+profile or the merges read back is one ``pii.read`` audit record.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
-from switchboard_sdk import Customer
+from switchboard_sdk import Customer, Identity
 
 from ..storage.store import TicketStore
 from ..tenancy.audit import AuditLog
@@ -20,6 +22,8 @@ from ..workflow.changes import ChangeActor
 from ..workflow.customer_merge import CustomerMerge
 from ..workflow.customers import CustomerPatch, CustomerWrites, customer_writes
 from .access import ADMIN_SCOPES, AGENT_SCOPES, READ_SCOPES, Access, ApiCall, Caller
+from .masking import mask_identity
+from .pii_reads import NO_AUDIT, PiiReads
 
 EDIT_SCOPES = AGENT_SCOPES | ADMIN_SCOPES
 MERGE_SCOPES = frozenset({"supervisor"}) | ADMIN_SCOPES
@@ -49,8 +53,10 @@ class MergeList(BaseModel):
 
 
 class CustomerApi:
-    def __init__(self, access: Access, store: TicketStore, audit: AuditLog, clock: Callable[[], datetime]) -> None:
+    def __init__(self, access: Access, store: TicketStore, audit: AuditLog, clock: Callable[[], datetime], *,
+                 pii: PiiReads = NO_AUDIT) -> None:
         self._access = access
+        self._pii = pii
         self._store = store
         self._audit = audit
         self._clock = clock
@@ -62,7 +68,10 @@ class CustomerApi:
         patch = CustomerPatch.model_validate(request.model_dump(exclude={"expected_version"}, exclude_unset=True))
         customer, version = self._writes(caller).update(customer_id, patch,
                                                         expected_version=request.expected_version)
-        return CustomerProfile(customer=customer, version=version)
+        full = self._pii.full_view(caller)
+        self._pii.record(caller, f"customer/{customer.id}", fields=["customer"], full=full,
+                         customer_ids=[customer.id])
+        return CustomerProfile(customer=customer if full else masked(customer), version=version)
 
     def merge_customers(self, call: ApiCall, customer_id: str) -> CustomerMerge:
         """Merge ``source_id`` into ``customer_id`` (a supervisor or a tenant admin); calling
@@ -71,7 +80,7 @@ class CustomerApi:
         source_id = call.json(MergeCustomers).source_id
         audit = self._audit.entry(caller.tenant_id, caller.actor, "customer.merge", f"customer/{customer_id}",
                                   after={"source_id": source_id, "merged_into": customer_id})[1]
-        return self._writes(caller).merge(customer_id, source_id, _actor(caller), audit=audit)
+        return self._shown(caller, self._writes(caller).merge(customer_id, source_id, _actor(caller), audit=audit))
 
     def unmerge_customer(self, call: ApiCall, customer_id: str) -> CustomerMerge:
         """Undo the merge of ``source_id`` into ``customer_id``; idempotent."""
@@ -79,14 +88,24 @@ class CustomerApi:
         source_id = call.json(MergeCustomers).source_id
         audit = self._audit.entry(caller.tenant_id, caller.actor, "customer.unmerge", f"customer/{customer_id}",
                                   before={"source_id": source_id, "merged_into": customer_id})[1]
-        return self._writes(caller).unmerge(customer_id, source_id, _actor(caller), audit=audit)
+        return self._shown(caller, self._writes(caller).unmerge(customer_id, source_id, _actor(caller), audit=audit))
 
     def list_merges(self, call: ApiCall, customer_id: str) -> MergeList:
         """The merges into ``customer_id`` (what moved; undone ones too)."""
         caller = self._access.tenant(call, READ_SCOPES)
         writes = self._writes(caller)
         writes.get(customer_id)  # 404 for a customer this tenant does not have
-        return MergeList(merges=writes.merges(customer_id))
+        merges = writes.merges(customer_id)
+        full = self._pii.full_view(caller)
+        self._pii.record(caller, f"customer/{customer_id}", fields=["merges"], full=full,
+                         customer_ids=[customer_id, *(m.source_id for m in merges)])
+        return MergeList(merges=[self._shown(caller, m, full) for m in merges])
+
+    def _shown(self, caller: Caller, merge: CustomerMerge, full: bool | None = None) -> CustomerMerge:
+        """A merge record as the caller may see it (identities are ``kind:value`` keys)."""
+        if full if full is not None else self._pii.full_view(caller):
+            return merge
+        return merge.model_copy(update={"identities": self._pii.identity_keys(merge.identities, False)})
 
     def _writes(self, caller: Caller) -> CustomerWrites:
         return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock)
@@ -99,3 +118,9 @@ def _actor(caller: Caller) -> ChangeActor:
     assert caller.key is not None
     return ChangeActor(kind="api_key", id=caller.key.key_id, name=caller.key.name)
 
+
+def masked(customer: Customer) -> Customer:
+    """The customer with masked identities (built without validation: a mask is no phone number)."""
+    identities = [Identity.model_construct(kind=i.kind, value=mask_identity(i.kind, i.value))
+                  for i in customer.identities]
+    return customer.model_copy(update={"identities": identities})

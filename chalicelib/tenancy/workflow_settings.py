@@ -21,10 +21,16 @@ DEFAULT_LINK_TEXTS = {"en": "Or choose with one click:", "zh": "或点击链接�
 
 Visibility = Literal["all", "groups", "assigned"]
 Role = Literal["agent", "supervisor", "admin"]
+PiiViewer = Literal["agent", "supervisor", "admin", "api_key"]  # agents by role; tenant-admin keys are "admin"
 
 
 def _all_see_all() -> dict[Role, Visibility]:
     return {"agent": "all", "supervisor": "all", "admin": "all"}
+
+
+def _full_view_default() -> list[PiiViewer]:
+    """Supervisors, admins and integrations' keys; plain agents see masks."""
+    return ["supervisor", "admin", "api_key"]
 
 
 class WorkflowSettings(BaseModel):
@@ -37,6 +43,15 @@ class WorkflowSettings(BaseModel):
     default_calendar_id: str | None = Field(default=None, max_length=64)
     # which tickets each role sees: every ticket, those of the agent's groups, or only the agent's own
     visibility: dict[Role, Visibility] = Field(default_factory=_all_see_all)
+    # who sees customers' phone numbers, emails and ids in full; everyone else sees them masked
+    pii_full_view_roles: list[PiiViewer] = Field(default_factory=_full_view_default, max_length=4)
+
+    @field_validator("pii_full_view_roles")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("name each role once")
+        return value
 
 
 class SurveySettings(BaseModel):
