@@ -293,6 +293,9 @@ def _register_admin_commands() -> None:
 
     for command in (*COMMANDS, *RULE_COMMANDS, templates, report, knowledge, assistant):
         main.add_command(command)
+    from .audit_cli import audit
+
+    main.add_command(audit)  # replaces the plain `audit` listing with a group: listing, and `verify`
 
 
 def _register_agent_commands() -> None:
