@@ -102,7 +102,7 @@ def _preflight(path: str, name: str) -> Operation:
 
 WIDGET_OPERATIONS: tuple[Operation, ...] = (
     Operation("get", "/widget.js", "widget_script", "The web chat widget's script", "widget", WidgetScript,
-              scopes=(), errors=(404,), media_type="text/javascript", etag=True),
+              scopes=(), errors=(400, 404), media_type="text/javascript", etag=True),
     Operation("post", "/widget/{tenant}/session", "widget_session", "A visitor token for this site's visitor",
               "widget", SessionAnswer, body=SessionRequest, scopes=(), errors=VISITOR_ERRORS),
     _preflight("/widget/{tenant}/session", "widget_session_preflight"),

@@ -37,6 +37,7 @@ from ..storage.keys import TenantKeys
 from ..storage.store import TicketStore
 from ..storage.table import TenantTable
 from ..workflow.surveys import SurveyStore
+from .http import entity_tags
 
 CHANNEL = "widget"
 MAX_MESSAGES = 200
@@ -114,7 +115,7 @@ class Conversations:
     def _unchanged(self, cursor: Cursor, secret: str, claims: VisitorClaims, if_none_match: str | None) -> Poll:
         encoded = cursor.encode(secret, claims)
         etag = _etag(encoded)
-        if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        if etag in entity_tags(if_none_match):
             return Poll(etag, None)
         return Poll(etag, {"cursor": encoded, "changed": False})
 

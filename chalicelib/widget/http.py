@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, SecretStr, ValidationError
-from switchboard_sdk import Forbidden, InvalidInput, SwitchboardError, WebhookRequest, WebhookResponse
+from switchboard_sdk import BadPayload, Forbidden, InvalidInput, SwitchboardError, WebhookRequest, WebhookResponse
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "authorization, content-type, if-none-match"
@@ -60,6 +60,16 @@ class WidgetSettings:
         if not origin or origin not in self.allowed_origins:
             raise OriginNotAllowed("this site is not allowed to use the widget (allowed_origins)")
         return origin
+
+
+MAX_IF_NONE_MATCH = 200  # as the OpenAPI document says
+
+
+def entity_tags(header: str | None) -> list[str]:
+    """The tags an ``If-None-Match`` names; 400 for one longer than any tag the hub hands out."""
+    if header and len(header) > MAX_IF_NONE_MATCH:
+        raise BadPayload(f"If-None-Match must be at most {MAX_IF_NONE_MATCH} characters")
+    return [tag.strip() for tag in (header or "").split(",") if tag.strip()]
 
 
 def cors(origin: str) -> dict[str, str]:

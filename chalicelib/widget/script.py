@@ -15,6 +15,8 @@ from pathlib import Path
 
 from switchboard_sdk import NotFound, WebhookResponse
 
+from .http import entity_tags
+
 BUILT = Path(__file__).resolve().parent / "static" / "widget.js"
 CACHE_CONTROL = "public, max-age=300"
 
@@ -36,6 +38,6 @@ class WidgetScript:
         body, etag = self._load()
         headers = {"Content-Type": "text/javascript; charset=utf-8", "Cache-Control": CACHE_CONTROL, "ETag": etag,
                    "Cross-Origin-Resource-Policy": "cross-origin", "X-Content-Type-Options": "nosniff"}
-        if if_none_match and etag in [tag.strip() for tag in if_none_match.split(",")]:
+        if etag in entity_tags(if_none_match):
             return WebhookResponse(304, "", headers)
         return WebhookResponse(200, body.decode("utf-8"), headers)

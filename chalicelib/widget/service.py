@@ -44,7 +44,7 @@ from ..tenancy.retention import Retention
 from ..tenancy.tenants import TenantDirectory
 from .actions import CsatRequest, FeedbackRequest, HandOffRequest, VisitorActions
 from .conversation import Conversations
-from .http import WidgetSettings, answer, body_of, error, preflight
+from .http import WidgetSettings, answer, body_of, entity_tags, error, preflight
 from .sessions import SessionRequest, open_session
 from .uploads import UploadRequest, Uploads
 
@@ -160,6 +160,7 @@ class WidgetApi:
 
     def _poll(self, visit: Visit) -> WebhookResponse:
         query = visit.request.query
+        entity_tags(visit.request.header("if-none-match"))  # 400 for an over-long one, cursor or not
         poll = self.conversations.poll(visit.visitor, visit.widget.token_secret, query.get("after"),
                                        visit.request.header("if-none-match"), pending=query.get("pending") == "1",
                                        shown=query.get("open") == "1")
