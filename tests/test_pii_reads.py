@@ -134,3 +134,33 @@ def test_reads_keep_the_chain_verifiable(client: Client, hub: Hub, demo: DemoTen
     report = hub.audit.verify(demo.tenant_id)
     assert report.ok
     assert report.records >= 4
+
+
+class Counting:
+    """Counts the AWS calls the audit log makes (a proxy around the real client)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.calls: list[str] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(name)
+            return attribute(*args, **kwargs)
+
+        return call
+
+
+def test_an_audited_read_costs_one_query_and_one_write(hub: Hub, world: dict[str, Any]) -> None:
+    from chalicelib.api.calls import ApiCall
+    from chalicelib.api.pii_reads import PiiReads
+    from chalicelib.api.tickets import TicketApi
+    from chalicelib.tenancy.audit import AuditLog
+
+    counting = Counting(hub.aws.dynamodb)
+    pii = PiiReads(AuditLog(counting, hub.settings.table_name, hub.clock), hub.workflow_settings)
+    api = TicketApi(hub.access, hub.store, hub.visibility, hub.agent_store, hub.clock, pii=pii)
+    api.get_ticket(ApiCall(authorization=world["admin"]["authorization"]), world["ticket"])
+    assert counting.calls == ["query", "put_item"]  # the chain's head, then the record
