@@ -227,3 +227,14 @@ def test_an_assistant_plugin_is_listed_and_enabled_through_the_plugins_api(hub: 
     assert {"name": "words", "kind": "assistant"}.items() <= next(p for p in listed if p["name"] == "words").items()
     assert hub.assistant_enabled("demo")
     assert hub.knowledge_api.model_status(call(demo.api_key)).assistant == "words"
+
+
+def test_a_labelled_file_s_categories_become_intent_names_as_evaluate_reads_them() -> None:
+    """BANKING77 has ``reverted_card_payment?``: the hub's import and ``switchboard assistant
+    evaluate`` read it as the same intent (switchboard_sdk.assistant.intent_name)."""
+    from chalicelib.assistant.knowledge_import import parse_csv
+
+    parsed = parse_csv("text,category\nWhy was my payment reverted?,reverted_card_payment?\n"
+                       "Payment reversed,reverted_card_payment?\n", replace=False)
+    assert [(intent.name, intent.examples) for intent in parsed.intents] == [
+        ("reverted_card_payment_", ["Why was my payment reverted?", "Payment reversed"])]

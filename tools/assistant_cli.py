@@ -19,20 +19,18 @@ Progress goes to stderr. ``benchmarks/assistant.py`` uses the same functions.
 from __future__ import annotations
 
 import csv
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
-from switchboard_sdk.assistant import AssistantQuery, IntentDefinition, KnowledgeBase, TrainedModel
+from switchboard_sdk.assistant import AssistantQuery, IntentDefinition, KnowledgeBase, TrainedModel, intent_name
 from switchboard_sdk.errors import SwitchboardError
 from switchboard_sdk.registry import PluginRegistry
 
 Labelled = list[tuple[str, str]]  # (text, category)
 TENANT = "evaluation"
-INVALID = re.compile(r"[^A-Za-z0-9_.:-]")
 
 
 def read_labelled(path: Path) -> Labelled:
@@ -44,10 +42,6 @@ def read_labelled(path: Path) -> Labelled:
         return [(row["text"], row["category"]) for row in reader if row["text"] and row["category"]]
 
 
-def intent_name(category: str) -> str:
-    """``category`` as an intent name: characters an intent cannot have become ``_``
-    (BANKING77 has ``reverted_card_payment?``)."""
-    return INVALID.sub("_", category.strip())[:64]
 
 
 def knowledge_of(rows: Labelled, tenant_id: str = TENANT) -> KnowledgeBase:

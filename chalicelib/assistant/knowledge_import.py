@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from switchboard_sdk import InvalidInput
+from switchboard_sdk.assistant import intent_name
 
 from .knowledge import Article, Intent, validated
 
@@ -92,7 +93,7 @@ def _intents(rows: list[tuple[int, list[str]]]) -> list[Intent]:
         if len(row) < 2 or not row[0].strip() or not row[1].strip():
             raise InvalidInput(f"row {number}: text and category are required",
                                [{"field": f"row {number}", "message": "text and category are required"}])
-        grouped.setdefault(row[1].strip(), []).append(row[0])
+        grouped.setdefault(intent_name(row[1]), []).append(row[0])
     errors: list[dict[str, str]] = []
     intents = _each(Intent, [{"name": name, "examples": examples} for name, examples in grouped.items()],
                     "category", errors)

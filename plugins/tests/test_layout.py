@@ -14,6 +14,7 @@ from switchboard_sdk import ENTRY_POINT_GROUP, build_plugin_manager
 REQUIRED = {
     "channel": {"__init__", "config", "hooks", "verify", "parse", "respond", "send"},
     "connector": {"__init__", "config", "hooks", "client", "deliver"},
+    "assistant": {"__init__", "config", "hooks", "training", "model"},
 }
 MAX_MODULE_LINES = 400
 BUILTINS = sorted(
@@ -29,7 +30,7 @@ def package_dir(value: str) -> Path:
 
 def test_the_builtins_are_found() -> None:
     assert {name for name, _ in BUILTINS} == {
-        "web", "twilio", "wechat", "email", "webhook", "hubspot", "salesforce", "odoo"
+        "web", "twilio", "wechat", "email", "webhook", "hubspot", "salesforce", "odoo", "widget", "faq"
     }
 
 

@@ -18,9 +18,21 @@ The flow, each step a hook (:mod:`.hookspecs`, "assistants"):
 
 from __future__ import annotations
 
+import re
+from itertools import pairwise
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 LANGUAGE_PATTERN = r"^[a-z]{2,3}$"  # an ISO 639 code: "en", "zh"
+INTENT_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+_NOT_IN_INTENT = re.compile(r"[^A-Za-z0-9_.:-]")
+
+
+def intent_name(category: str) -> str:
+    """A labelled file's category as an intent name: characters an intent cannot have become
+    ``_`` (BANKING77 has ``reverted_card_payment?``), at most 64 characters. The hub's import
+    and ``switchboard assistant evaluate`` both use it, so a file means the same in both."""
+    return _NOT_IN_INTENT.sub("_", category.strip())[:64]
 
 
 class _Frozen(BaseModel):
@@ -36,7 +48,7 @@ class FaqArticle(_Frozen):
     language: str = Field(pattern=LANGUAGE_PATTERN)
     questions: list[str] = Field(min_length=1, max_length=200)
     answer: str = Field(min_length=1, max_length=4000)
-    intent: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    intent: str | None = Field(default=None, pattern=INTENT_PATTERN)
 
     @property
     def label(self) -> str:
@@ -49,7 +61,7 @@ class IntentDefinition(_Frozen):
     article that answers it: an intent without one is still detected, and becomes the
     ticket's category when the assistant hands it to people."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    name: str = Field(pattern=INTENT_PATTERN)
     description: str = Field(default="", max_length=500)
     examples: list[str] = Field(default_factory=list, max_length=5000)
 
@@ -107,7 +119,7 @@ class Classification(_Frozen):
     @field_validator("intents")
     @classmethod
     def _best_first(cls, intents: list[IntentScore]) -> list[IntentScore]:
-        if any(a.confidence < b.confidence for a, b in zip(intents, intents[1:], strict=False)):
+        if any(a.confidence < b.confidence for a, b in pairwise(intents)):
             raise ValueError("intents must be ordered by confidence, highest first")
         return intents
 

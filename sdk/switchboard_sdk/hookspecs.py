@@ -367,7 +367,8 @@ def switchboard_assistant_answer(
     model: object, query: AssistantQuery, classification: Classification, config: BaseModel
 ) -> ProposedAnswer | None:
     """The answer the assistant proposes for a classified message, or ``None`` when no
-    article answers its top intent in the customer's language.
+    article answers its top intent. The answer is in the customer's language when the
+    article has it (the language detected, else ``query.language``), else in one it has.
 
     Called right after :func:`switchboard_assistant_classify`; the hub decides whether
     to send it (the tenant's threshold, hand-off phrases, unhelpful answers in a row).
