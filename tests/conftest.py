@@ -64,6 +64,7 @@ WORKER_GROUPS = {
     "tests.test_packaging": "packaging",
     "tests.test_aside_packaging": "packaging",
     "tests.test_console_browser": "console-browser",
+    "tests.test_widget_browser": "widget-browser",
     # one module-scoped world each (minutes of moto work): built once, on one worker
     "tests.test_metrics_kpis": "metrics-kpis",
     "tests.test_reports_api": "reports-api",

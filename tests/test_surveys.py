@@ -56,6 +56,7 @@ TICKET = "tkt_abcdefghijklmnopqrstuvwxyz"
     ("twilio", timedelta(hours=23), "whatsapp", None, True),
     ("twilio", timedelta(hours=25), "whatsapp", None, False),
     ("email", timedelta(days=90), None, None, True),
+    ("widget", timedelta(days=30), None, None, True),  # the visitor sees it when they next open the chat
     ("webhook", timedelta(minutes=1), None, None, False),
 ])
 def test_windows(channel: str, ago: timedelta, sub: str | None, text: str | None, sendable: bool) -> None:

@@ -77,7 +77,7 @@ def window_check(channel: str, last_customer_message_at: datetime | None, now: d
     ``sub_channel``: Twilio's (``sms``, ``mms``, ``whatsapp``: the message's ``twilio_channel``
     metadata); ``last_customer_text``: the customer's last message (an SMS opt-out)."""
     kind = "whatsapp" if channel == "twilio" and sub_channel == "whatsapp" else channel
-    if kind not in {"email", "web", "wechat", "twilio", "whatsapp"}:
+    if kind not in {"email", "web", "wechat", "twilio", "whatsapp", "widget"}:  # widget: no window, it polls
         return f"the {channel} channel does not carry surveys"
     if kind == "twilio" and last_customer_text is not None and is_opt_out(last_customer_text):
         return "the customer opted out of SMS (their last message was an opt-out keyword)"
