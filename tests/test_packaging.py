@@ -166,7 +166,8 @@ def test_sqs_event_source_uses_the_delivery_queue(package: Package) -> None:
 def test_every_function_knows_the_table(package: Package) -> None:
     functions = package.functions()
     assert set(functions) == {"APIHandler", "StoreChanges", "Deliveries", "StoredObjects",
-                              "StreamFailures", "ObjectFailures", "WorkflowTimers"}
+                              "StreamFailures", "ObjectFailures", "WorkflowTimers",
+                              "TrainAssistants", "AnswerCustomers", "AssistantDeadLetters"}
     for name, function in functions.items():
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["SWITCHBOARD_TABLE"] == {"Ref": "Table"}, name
