@@ -81,6 +81,18 @@ def test_zip_has_app_and_chalicelib(package: Package) -> None:
     assert "chalicelib/hub.py" in package.names
 
 
+LAMBDA_UNZIPPED_LIMIT = 250 * 2**20  # a function's code and layers, unzipped (AWS Lambda quotas)
+
+
+def test_the_package_fits_lambda_unzipped_with_the_widget_script(package: Package) -> None:
+    """numpy (the assistant's model) is the largest part; the whole must stay under Lambda's
+    250 MB unzipped, and the widget's built script ships with chalicelib (GET /widget.js)."""
+    unzipped = sum(info.file_size for info in package.zip.infolist())
+    assert unzipped < LAMBDA_UNZIPPED_LIMIT, f"{unzipped / 2**20:.0f} MB unzipped"
+    assert "chalicelib/widget/static/widget.js" in package.names
+    assert "numpy/__init__.py" in package.names  # chalice drops a dependency it has no Lambda wheel for
+
+
 def test_the_console_is_not_in_the_zip(package: Package) -> None:
     """The console is served by CloudFront from its bucket (and locally by the runtime's
     HTTP handler), never from Lambda: no build, no sources, no node_modules."""
