@@ -70,8 +70,22 @@ BODIES: dict[str, Any] = {
     "update_macro": macro | {"version": 1},
     "update_customer": {"add_tags": ["taken"]},
     "merge_customers": {"source_id": "cus_nobody"}, "unmerge_customer": {"source_id": "cus_nobody"},
+    # the knowledge base (docs/assistant.md)
+    "put_knowledge_article": {"questions": ["Taken over?"], "answer": "Taken over"},
+    "put_knowledge_intent": {"description": "Taken over", "examples": ["Taken over", "Taken over again"]},
+    "import_knowledge": {"intents": [{"name": "taken_over", "examples": ["Taken over", "Taken over again"]}]},
 }
 WORKFLOW_IDS = ("rule_id", "policy_id", "calendar_id", "code", "macro_id")
+# B's knowledge base: an article (its id and language) and intents (an intent's {name})
+KNOWLEDGE_IDS = ("article_id", "language", "intent")
+KNOWLEDGE_OF_B: dict[str, Any] = {
+    "articles": [{"id": "b-returns", "language": "en", "questions": ["B's private question?"],
+                  "answer": "B's private answer", "intent": "b_refunds"}],
+    "intents": [{"name": "b_refunds", "description": "B's intent",
+                 "examples": ["B's private example: refund me", "B's private example: money back"]},
+                {"name": "b_parcels", "description": "B's other intent",
+                 "examples": ["B's private example: where is my parcel", "B's private example: late parcel"]}],
+}
 
 
 @pytest.fixture
@@ -112,9 +126,14 @@ def other_tenant(client: Client, hub: Hub, pipeline: Pipeline) -> dict[str, str]
     group = Group(id=new_group_id(), name="B's group", created_at="2026-11-25T00:00:00Z",
                   updated_at="2026-11-25T00:00:00Z")
     hub.agent_store.of(B).add_group(group, hub.audit.entry(B, _actor(), "group.create", f"group/{group.id}")[1])
+    response = client.http.post("/v1/knowledge/import", body=json.dumps(KNOWLEDGE_OF_B),
+                                headers={"authorization": f"Bearer {key}", "content-type": "application/json"})
+    assert response.status_code == 200, response.body
+    [article], [intent, _] = KNOWLEDGE_OF_B["articles"], KNOWLEDGE_OF_B["intents"]
     return {"ticket_id": ticket.id, "customer_id": ticket.customer_id, "key_id": info.key_id, "message_id": reply,
             "name": "webhook", "tenant_id": B, "key": key, "web_secret": secret,
-            "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token} \
+            "agent_id": agent.agent.id, "group_id": group.id, "agent_token": agent.id_token,
+            "article_id": article["id"], "language": article["language"], "intent": intent["name"]} \
         | workflow_of_b(client, key)
 
 
@@ -211,10 +230,16 @@ def _of_b(everything: Everything) -> dict[str, Any]:
                     [p for p in params if f"/{B}/" in p[0]]))
 
 
+def is_intent(op: Operation) -> bool:
+    """Whether ``op``'s ``{name}`` is an intent's (a knowledge base's), not a plugin's."""
+    return op.path.startswith("/v1/knowledge/intents/{name}")
+
+
 def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tuple[int, str]:
     path = op.path
+    ids = ids | ({"name": ids["intent"]} if is_intent(op) else {})
     for name in ("ticket_id", "customer_id", "key_id", "name", "tenant_id", "tenant", "channel", "agent_id",
-                 "group_id", "message_id", *WORKFLOW_IDS):
+                 "group_id", "message_id", *WORKFLOW_IDS, *KNOWLEDGE_IDS):
         path = path.replace(f"{{{name}}}", {"tenant": B, "channel": "web"}.get(name) or ids.get(name, ""))
     assert "{" not in path, f"no id of tenant B to try for {op.path}: add it to other_tenant()"
     query = "?ticket_id=" + ids["ticket_id"] if op.operation_id == "list_deliveries" else ""
@@ -227,11 +252,25 @@ def request(client: Client, op: Operation, key: str, ids: dict[str, str]) -> tup
 
 
 def names_a_resource(op: Operation) -> bool:
-    return any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id", "agent_id",
-                                               "group_id", *WORKFLOW_IDS))
+    return (any(f"{{{p}}}" in op.path for p in ("ticket_id", "customer_id", "key_id", "tenant_id", "agent_id",
+                                                "group_id", *WORKFLOW_IDS, *KNOWLEDGE_IDS)) or is_intent(op))
 
 
-API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider and not op.page]
+def names_its_own(op: Operation) -> bool:
+    """A PUT of a knowledge article or intent: the caller names the record it creates or replaces,
+    in its own base, so B's id there makes a record of A's (B's stays as it was: checked too)."""
+    return op.method == "put" and op.path.startswith("/v1/knowledge/")
+
+
+def is_widget(op: Operation) -> bool:
+    """The web chat widget's routes: its script and /widget/{tenant}/... take no key (a visitor
+    token, or nothing), like a provider's webhooks; tests/test_widget*.py keep a visitor of one
+    tenant's from another's conversation."""
+    return op.tag == "widget"
+
+
+API_ROUTES = [op for op in OPERATIONS if op.path not in PUBLIC and not op.provider and not op.page
+              and not is_widget(op)]
 TENANT_ROUTES = [op for op in API_ROUTES if not op.path.startswith("/v1/admin/")]
 # A's tenant-admin key everywhere; A's lesser keys where they get in (the real test of
 # isolation for them), on every read and on every write naming one of B's resources; a
@@ -242,6 +281,13 @@ CASES: list[tuple[Operation, Scope]] = (
        if kind in op.scopes or op.method == "get" or names_a_resource(op)]
     + [(op, "platform-admin") for op in TENANT_ROUTES]
 )
+
+
+def test_the_routes_left_out_are_those_no_key_opens() -> None:
+    """Public routes, providers' webhooks, survey and help pages and the widget's routes take no key
+    (so no tenant's key is pointed at them here); every route a key opens is walked."""
+    left_out = [op for op in OPERATIONS if op not in API_ROUTES]
+    assert [f"{op.method.upper()} {op.path}" for op in left_out if op.scopes] == []
 
 
 def key_of_a(hub: Hub, demo: DemoTenant, kind: Scope) -> str:
@@ -263,6 +309,8 @@ def test_tenant_a_can_neither_read_nor_change_tenant_b(client: Client, world: Wo
     if kind not in op.scopes:
         assert status == 403, f"{where} answered {status}: {body[:300]}"
         assert everything_after == everything_before, f"a refused {where} changed something"
+    elif names_its_own(op):
+        assert status == op.status, f"{where} answered {status}: {body[:300]}"
     elif names_a_resource(op) or op.path.startswith("/v1/admin/"):
         assert status in (403, 404), f"{where} answered {status}: {body[:300]}"
     else:
@@ -278,7 +326,9 @@ def assert_nothing_leaked(op: Operation, ids: dict[str, str], body: str, where: 
     sent = json.dumps(template(ids) if callable(template) else template)
     for value in (ids["ticket_id"], ids["customer_id"], ids["key_id"], ids["agent_id"], ids["group_id"],
                   *(ids[name] for name in WORKFLOW_IDS), "B's private message", "B's private reply", "Other Co",
-                  "Bee Admin", "B's rule", "B's policy", "B's template", "B's words", "B's macro", "B's note"):
+                  "Bee Admin", "B's rule", "B's policy", "B's template", "B's words", "B's macro", "B's note",
+                  "B's private question", "B's private answer", "B's intent", "B's other intent",
+                  "B's private example"):
         assert value in sent or value not in body, f"{where} leaked {value!r}"
 
 

@@ -75,8 +75,18 @@ WORKFLOW_OBJECTS: dict[str, tuple[str, dict[str, Any], str]] = {
              "code"),
     "macro_id": ("/v1/macros", {"name": "Demo's macro", "actions": {"note": "Looked into it"}}, "id"),
 }
+# demo's knowledge base: two intents with examples (so there is something to train on) and an
+# article answering one of them, imported through its own key
+DEMO_KNOWLEDGE: dict[str, Any] = {
+    "articles": [{"id": "reset-password", "language": "en", "questions": ["How do I reset my password?"],
+                  "answer": "Use the link on the sign-in page.", "intent": "reset_password"}],
+    "intents": [{"name": "reset_password", "description": "Forgotten passwords",
+                 "examples": ["I forgot my password", "How do I reset my password?"]},
+                {"name": "track_parcel", "description": "Where a parcel is",
+                 "examples": ["Where is my parcel?", "My order has not arrived"]}],
+}
 DEMO_ID_NAMES = frozenset({"tenant_id", "name", "key_id", "ticket_id", "customer_id", "agent_id", "group_id",
-                           "message_id", *WORKFLOW_OBJECTS})
+                           "message_id", "article_id", "language", *WORKFLOW_OBJECTS})
 # path parameters of operations no key opens: a provider's tenant and channel, a survey link's token
 KEYLESS_PARAMS = frozenset({"tenant", "channel", "token"})
 # ids that exist nowhere, for the checks made before any id is looked up
@@ -84,7 +94,7 @@ UNKNOWN_IDS = {"tenant_id": "demo", "name": "webhook", "key_id": "0" * 16, "plat
                "ticket_id": "tkt_unknown", "customer_id": "cus_unknown", "agent_id": "unknown",
                "group_id": "grp_unknown", "message_id": "msg_unknown", "rule_id": "rul_unknown",
                "policy_id": "slp_unknown", "calendar_id": "cal_unknown", "code": "unknown",
-               "macro_id": "mac_unknown"}
+               "macro_id": "mac_unknown", "article_id": "unknown", "language": "en"}
 def op_id(op: Operation) -> str:
     return f"{op.method.upper()} {op.path}"
 
@@ -153,7 +163,8 @@ def new_ticket(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, n
 
 def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op: Operation) -> dict[str, str]:
     """Ids that exist for tenant demo (a ticket and its customer, a rule, ..., only when ``op`` names one),
-    and what the documented success needs: a second ticket to merge with, a merge to undo, a survey."""
+    and what the documented success needs: a second ticket to merge with, a merge to undo, a survey,
+    a knowledge base to read, change and train."""
     ids = {
         "tenant_id": demo.tenant_id, "name": "webhook",
         "key_id": hub.api_keys.create("demo", ["read-only"], name="victim")[0].key_id,
@@ -187,6 +198,13 @@ def demo_ids(client: Client, hub: Hub, demo: DemoTenant, pipeline: Pipeline, op:
             ids[name] = str(as_demo(client, demo, "POST", path, body, 201)[field])
     if "{message_id}" in op.path:
         ids["message_id"] = failed_reply(hub, "demo", ids["ticket_id"], ids["customer_id"], text="Sorry!")
+    if op.tag == "knowledge":  # demo's knowledge base; an intent's routes name one of its intents
+        imported = as_demo(client, demo, "POST", "/v1/knowledge/import", DEMO_KNOWLEDGE, 200)
+        assert imported["intents"] == len(DEMO_KNOWLEDGE["intents"]), imported
+        [article], [intent, _] = DEMO_KNOWLEDGE["articles"], DEMO_KNOWLEDGE["intents"]
+        ids |= {"article_id": article["id"], "language": article["language"]}
+        if op.path.startswith("/v1/knowledge/intents/{name}"):
+            ids["name"] = intent["name"]
     return ids
 
 
@@ -228,8 +246,10 @@ def call(client: Client, op: Operation, ids: dict[str, str], authorization: str 
 
 
 def assert_success_body(op: Operation, body: Any) -> None:
-    """``body`` is of ``op``'s documented model (a CSV export: the columns the model describes)."""
-    if isinstance(body, str):  # (only an operation documenting text answers text: see call())
+    """``body`` is of ``op``'s documented model (a CSV export: the columns the model describes; a 204: none)."""
+    if op.status == 204:
+        assert body is None, f"{op_id(op)} answered 204 with a body: {body!r}"
+    elif isinstance(body, str):  # (only an operation documenting text answers text: see call())
         assert next(csv.reader(io.StringIO(body.removeprefix("\ufeff")))) == list(COLUMNS), body[:200]
     else:
         op.response.model_validate(body)
