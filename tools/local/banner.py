@@ -33,6 +33,8 @@ def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
         f"  demo tenant    {demo.tenant_id}",
         f"  web channel    POST {demo.web_hook_url}",
         *widget_lines(demo),
+        f"  help centre    {demo.hub_url}/help/{demo.tenant_id}   (the demo FAQ the assistant answers from; "
+        f"Admin → Knowledge in the console)",
         f"  tickets API    GET  {demo.hub_url}/v1/tickets   (Authorization: Bearer {demo.api_key})",
         f"  receiver       {demo.receiver_url}   (the demo webhook connector delivers here; web replies too)",
         f"  sandbox        {sandbox}   (fake provider APIs: replies go here)",
@@ -42,6 +44,9 @@ def banner(demo: DemoTenant, state_file: Path, endpoint: str) -> str:
         "Demo agent (admin) sign-in:",
         f"  email          {demo.agent_email}",
         f"  password       {demo.agent_password}",
+        "",
+        "Ask the assistant: open the widget demo and write \"How do I reset my password?\" (answered at once),",
+        "then \"I want to talk to a person\" (the ticket lands in the console's inbox with its intent).",
         "",
         "Send a signed test message (in another terminal):",
         f'  {CLI} demo send "Hello, my order has not arrived"',
