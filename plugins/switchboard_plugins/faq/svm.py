@@ -58,12 +58,12 @@ def train(rows: Sequence[Row], labels: npt.NDArray[np.int64], n_classes: int, n_
     settings = settings or Settings()
     problem = _Problem(rows, labels, n_classes, n_features, settings.c)
     rng = np.random.default_rng(settings.seed)
-    everyone = np.arange(len(rows))
-    active = everyone
+    everyone: npt.NDArray[np.int64] = np.arange(len(rows), dtype=np.int64)
+    active: npt.NDArray[np.int64] = everyone
     for _ in range(settings.max_epochs):
         worst, settled = problem.epoch(rng.permutation(active).tolist())
         if worst > settings.tol:
-            active = np.setdiff1d(active, settled, assume_unique=True)
+            active = np.setdiff1d(active, settled, assume_unique=True).astype(np.int64, copy=False)
         elif len(active) < len(everyone):
             active = everyone  # converged on the active samples: check every sample again
         else:
