@@ -357,6 +357,20 @@ def aside_replay(ids: tuple[str, ...], **api: Any) -> None:
 # -- bootstrap (AWS credentials, no API key) ----------------------------------------------
 
 
+def operator_table(table: str | None, aws_endpoint: str | None, state_dir: Path) -> tuple[str, str | None]:
+    """The table (and endpoint) an operator command with AWS credentials works on: as given,
+    else the local runtime's (``make run``'s state file; its emulator takes any credentials)."""
+    local = state_dir / "demo.json"
+    if table is None and local.exists():
+        state = json.loads(local.read_text())
+        table, aws_endpoint = state["table"], aws_endpoint or state["aws_endpoint"]
+        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(variable, "local")
+    if table is None:
+        raise click.UsageError("give --table (or SWITCHBOARD_TABLE)")
+    return table, aws_endpoint
+
+
 @click.command()
 @click.option("--name", default="first platform key", show_default=True)
 @click.option("--table", envvar="SWITCHBOARD_TABLE", default=None, help="The hub's table (env SWITCHBOARD_TABLE).")
@@ -370,14 +384,7 @@ def bootstrap(name: str, table: str | None, aws_endpoint: str | None, state_dir:
     from chalicelib.tenancy.apikeys import ApiKeyInfo, ApiKeys
     from chalicelib.tenancy.audit import Actor, AuditLog
 
-    local = state_dir / "demo.json"
-    if table is None and local.exists():  # the local runtime's emulator takes any credentials
-        state = json.loads(local.read_text())
-        table, aws_endpoint = state["table"], aws_endpoint or state["aws_endpoint"]
-        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(variable, "local")
-    if table is None:
-        raise click.UsageError("give --table (or SWITCHBOARD_TABLE)")
+    table, aws_endpoint = operator_table(table, aws_endpoint, state_dir)
     db = AwsClients(region=Settings.from_env().region, endpoint=aws_endpoint).dynamodb
     audit = AuditLog(db, table, utc_now)
 

@@ -11,7 +11,6 @@ holds, 1 it is broken, 2 usage, 3 the table cannot be read.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ import click
 
 from .admin_cli import STATE_DIR, HubUnavailable
 from .admin_commands import audit as list_audit
+from .admin_commands import operator_table
 
 
 def verification(db: Any, table: str, tenant: str | None, clock: Callable[[], datetime]) -> Any:
@@ -67,7 +67,7 @@ def verify(tenant: str | None, table: str | None, aws_endpoint: str | None, as_j
     from chalicelib.settings import Settings
     from chalicelib.storage.aws import AwsClients
 
-    table, aws_endpoint = _table(table, aws_endpoint, state_dir)
+    table, aws_endpoint = operator_table(table, aws_endpoint, state_dir)
     db = AwsClients(region=Settings.from_env().region, endpoint=aws_endpoint).dynamodb
     try:
         report = verification(db, table, tenant, utc_now)
@@ -78,13 +78,3 @@ def verify(tenant: str | None, table: str | None, aws_endpoint: str | None, as_j
         raise SystemExit(1)
 
 
-def _table(table: str | None, aws_endpoint: str | None, state_dir: Path) -> tuple[str, str | None]:
-    local = state_dir / "demo.json"
-    if table is None and local.exists():  # the local runtime's emulator takes any credentials
-        state = json.loads(local.read_text())
-        table, aws_endpoint = state["table"], aws_endpoint or state["aws_endpoint"]
-        for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(variable, "local")
-    if table is None:
-        raise click.UsageError("give --table (or SWITCHBOARD_TABLE)")
-    return table, aws_endpoint

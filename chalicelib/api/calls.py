@@ -42,6 +42,21 @@ class ApiCall:
         except ValidationError as err:
             raise InvalidInput.from_validation_error(err, "invalid request body") from None
 
+    def file_text(self, what: str, max_bytes: int, *, limit_shown: int | None = None) -> str:
+        """An uploaded file's text (the body, UTF-8): 422s a person can act on when it is
+        missing, too large (``limit_shown``: the size to name, when the body may be bigger
+        than the file, e.g. escaped in JSON) or not UTF-8 (Excel's plain "CSV" is not)."""
+        if not self.body:
+            raise InvalidInput(f"{what} is required", [{"field": "(body)", "message": "missing"}])
+        if len(self.body) > max_bytes:
+            raise InvalidInput(f"the file is larger than {limit_shown or max_bytes:,} bytes: split it",
+                               [{"field": "(file)", "message": "too large"}])
+        try:
+            return self.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InvalidInput("the file must be UTF-8 (in Excel: Save As → CSV UTF-8)",
+                               [{"field": "(file)", "message": "not UTF-8"}]) from None
+
     def optional_json(self, model: type[M]) -> M:
         """The body as ``model``, or the model's defaults when there is none."""
         return self.json(model) if self.body else model()

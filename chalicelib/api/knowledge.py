@@ -263,16 +263,7 @@ def _import_changes(store: KnowledgeStore, parsed: Parsed, at: str) -> list[Chan
 
 
 def _parsed(call: ApiCall) -> Parsed:
-    if not call.body:
-        raise InvalidInput("a JSON or CSV file is required", [{"field": "(body)", "message": "missing"}])
-    if len(call.body) > MAX_FILE_BYTES:
-        raise InvalidInput(f"the file is larger than {MAX_FILE_BYTES:,} bytes: split it",
-                           [{"field": "(file)", "message": "too large"}])
-    try:
-        text = call.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("the file must be UTF-8 (in Excel: Save As → CSV UTF-8)",
-                           [{"field": "(file)", "message": "not UTF-8"}]) from None
+    text = call.file_text("a JSON or CSV file", MAX_FILE_BYTES)
     replace = _replace(call.query.get("replace"))
     if text.lstrip("\ufeff \t\r\n").startswith("{"):
         parsed = parse_json(call.json(KnowledgeFile))

@@ -312,16 +312,7 @@ def _mode(raw: str | None) -> ImportMode:
 
 def _csv_text(call: ApiCall) -> str:
     """The CSV file of an import: the body itself, or a JSON body's ``csv``."""
-    if not call.body:
-        raise InvalidInput("a CSV file is required", [{"field": "(body)", "message": "missing"}])
-    if len(call.body) > MAX_IMPORT_BODY:
-        raise InvalidInput(f"the file is larger than {MAX_BYTES:,} bytes: split it",
-                           [{"field": "(file)", "message": "too large"}])
-    try:
-        text = call.body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidInput("the file must be UTF-8 (in Excel: Save As → CSV UTF-8)",
-                           [{"field": "(file)", "message": "not UTF-8"}]) from None
+    text = call.file_text("a CSV file", MAX_IMPORT_BODY, limit_shown=MAX_BYTES)
     if text.lstrip("\ufeff \t\r\n").startswith("{"):  # a CSV file starts with its header, never a brace
         return call.json(ImportRequest).csv
     return text

@@ -84,29 +84,31 @@ class AssistantModels:
         """The tenant's assistant config when it has a model trained by that assistant, without
         loading the model: what the stream function asks (holding a ticket), so it never pays
         for the plugin's imports or the model's memory. ``None``: nothing would answer."""
-        if not self.enabled(tenant_id):
-            return None
-        tenant = self._tenants.get(tenant_id)
-        plugin = enabled_assistant(self._tenants, tenant)
-        pointer = self._pointer(tenant_id)
-        if plugin is None or pointer is None or pointer.plugin != plugin:
-            return None
-        return assistant_config(self._tenants, tenant, plugin)
+        trained = self._trained(tenant_id)
+        return None if trained is None else trained[1]
 
     def current(self, tenant_id: str) -> CurrentModel | None:
         """The tenant's model, or ``None``: no assistant enabled, or none trained for it yet."""
+        trained = self._trained(tenant_id)
+        if trained is None:
+            return None
+        pointer, config = trained
+        handle = self._handle(tenant_id, pointer, config)
+        threshold = config.threshold if config.threshold is not None else pointer.threshold
+        return CurrentModel(plugin=pointer.plugin, config=config, handle=handle, threshold=threshold,
+                            version=pointer.knowledge_version, pointer=pointer)
+
+    def _trained(self, tenant_id: str) -> tuple[ModelPointer, AssistantConfig] | None:
+        """The model pointer and config of the tenant's enabled assistant, when that assistant
+        trained the model the pointer names (a model another assistant trained does not fit)."""
         if not self.enabled(tenant_id):
             return None
         tenant = self._tenants.get(tenant_id)
         plugin = enabled_assistant(self._tenants, tenant)
         pointer = self._pointer(tenant_id)
         if plugin is None or pointer is None or pointer.plugin != plugin:
-            return None  # a model another assistant trained does not fit this one
-        config = assistant_config(self._tenants, tenant, plugin)
-        handle = self._handle(tenant_id, pointer, config)
-        threshold = config.threshold if config.threshold is not None else pointer.threshold
-        return CurrentModel(plugin=plugin, config=config, handle=handle, threshold=threshold,
-                            version=pointer.knowledge_version, pointer=pointer)
+            return None
+        return pointer, assistant_config(self._tenants, tenant, plugin)
 
     def forget(self, tenant_id: str) -> None:
         """Drop this container's copy (tests, and the trainer after a swap)."""
