@@ -135,7 +135,7 @@ class Settings:
     model_pointer_seconds: float = 30.0  # how long a container keeps a tenant's model pointer
     # -- end of the assistant's settings --
     # -- the widget's settings --
-    # the web chat widget (chalicelib/widget, docs/widget.md): writes (messages, uploads, CSAT,
+    # the web chat widget (chalicelib/widget, docs/channels/widget.md): writes (messages, uploads, CSAT,
     # feedback) per visitor, and sessions plus writes per client IP, in requests/s; uploads' size cap
     widget_visitor_rate: float = 1.0
     widget_ip_rate: float = 5.0

@@ -107,7 +107,7 @@ def test_every_builtin_plugin_is_documented() -> None:
     builtins = [ep.name for ep in entry_points(group=hookspecs.ENTRY_POINT_GROUP)
                 if ep.value.startswith("switchboard_plugins.")]
     assert builtins
-    folders = {"channel": "channels", "connector": "connectors"}
+    folders = {"channel": "channels", "connector": "connectors", "assistant": "assistants"}
     missing = [name for name in builtins
                if not (ROOT / "docs" / folders[registry.infos[name].kind] / f"{name}.md").is_file()]
     assert missing == []

@@ -344,6 +344,7 @@ def switchboard_assistant_load(data: bytes, config: BaseModel) -> object | None:
     the first message that model sees.
 
     :param data: ``TrainedModel.data`` as training produced it.
+    :param config: the tenant's validated config (an ``AssistantConfig`` subclass).
     :returns: an opaque handle passed to the two hooks below. ``BadPayload`` when the
         data cannot be read. Stops at first non-None result.
     """
@@ -357,6 +358,9 @@ def switchboard_assistant_classify(model: object, query: AssistantQuery, config:
     Called behind the stream for each new customer message on a ticket the assistant
     holds; pure: no I/O, no state kept between calls.
 
+    :param model: what :func:`switchboard_assistant_load` returned for the tenant's model.
+    :param query: the message's text, the ticket's language when known, the channel.
+    :param config: the tenant's validated config.
     :returns: the :class:`Classification` (empty intents: nothing recognised). Stops at
         first non-None result.
     """
@@ -374,6 +378,10 @@ def switchboard_assistant_answer(
     to send it (the tenant's threshold, hand-off phrases, unhelpful answers in a row).
     Pure, like classify.
 
+    :param model: what :func:`switchboard_assistant_load` returned.
+    :param query: the message, as classified.
+    :param classification: what :func:`switchboard_assistant_classify` returned for it.
+    :param config: the tenant's validated config.
     :returns: a :class:`ProposedAnswer`, or ``None``: nothing to propose. Stops at first
         non-None result.
     """

@@ -1,4 +1,4 @@
-// The hub's /widget/{tenant}/... routes, as the widget calls them (docs/widget.md).
+// The hub's /widget/{tenant}/... routes, as the widget calls them (docs/channels/widget.md).
 
 export interface Look {
   welcome: Record<string, string>;

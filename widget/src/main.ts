@@ -1,7 +1,7 @@
 // The Switchboard web chat widget. Embedded with one tag:
 //   <script src="https://HUB/widget.js" data-tenant="TENANT" async></script>
 // Optional, before it: window.SwitchboardSettings = { user_id, user_hash, email, email_hash, name, language }
-// (hashes from the business's backend: docs/widget.md, "Identity verification").
+// (hashes from the business's backend: docs/channels/widget.md, "Identity verification").
 //
 // It keeps in localStorage what makes a reload seamless — the visitor token (and so the
 // visitor's id), whether the chat was open, and messages not yet confirmed — and asks the hub

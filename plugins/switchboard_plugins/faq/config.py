@@ -11,4 +11,4 @@ class FaqConfig(AssistantConfig):
     """The settings every assistant has (the threshold, the precision it is chosen for,
     channels, hand-off phrases, unhelpful answers in a row); the model itself has no knob a
     tenant should turn: its settings were chosen once, on BANKING77's training data
-    (docs/assistant-model.md)."""
+    (docs/assistants/faq.md)."""

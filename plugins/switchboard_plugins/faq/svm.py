@@ -35,7 +35,7 @@ Matrix = npt.NDArray[np.float64]
 class Settings:
     c: float = 0.5
     max_epochs: int = 60
-    tol: float = 0.2  # 0.05 gave the same out-of-fold accuracy for 50% more CPU (docs/assistant-model.md)
+    tol: float = 0.2  # 0.05 gave the same out-of-fold accuracy for 50% more CPU (docs/assistants/faq.md)
     seed: int = 0
 
 

@@ -7,7 +7,7 @@ spelling mistakes and inflections still share most of their n-grams). Chinese ha
 spaces, so runs of CJK characters give character 1-3-grams instead of words: a word
 segmenter (jieba) would add ~20 MB of dictionary and ~1 s of start-up to the
 assistant's cold start and makes its own mistakes on short customer messages, while
-bigrams over characters already cover most two-character words (docs/assistant-model.md).
+bigrams over characters already cover most two-character words (docs/assistants/faq.md).
 
 The language of a message is the share of CJK characters among its letters.
 """

@@ -6,7 +6,7 @@ each message to the ingestor with the hub's seal (``switchboard_sdk.visitor_toke
 The plugin verifies all three (token, origin, seal), reads the message and answers with
 its id. Replies are not pushed anywhere: the widget polls the hub, so a reply is
 ``sent`` once stored, and the poll marks it ``delivered`` (handed to the widget) and
-``read`` (shown in an open widget). See ``docs/widget.md``.
+``read`` (shown in an open widget). See ``docs/channels/widget.md``.
 
 Modules: ``config`` (tenant settings), ``verify`` (token, origin, seal), ``parse`` (the
 body → ``InboundMessage``), ``respond`` (the 202 answer), ``hooks`` (the plugin object).

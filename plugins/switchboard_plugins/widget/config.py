@@ -46,7 +46,7 @@ class WidgetConfig(BaseModel):
 
     ``allowed_origins``: the sites that may embed it (exact origins). ``token_secret``
     signs visitor tokens (and the hub's seal); ``identity_secret``, when set, lets the
-    business's backend vouch for signed-in users (``user_hash``, docs/widget.md) — without
+    business's backend vouch for signed-in users (``user_hash``, docs/channels/widget.md) — without
     it every visitor is anonymous. Changing ``token_secret`` signs every visitor out.
     """
 

@@ -29,9 +29,9 @@ class WidgetChannel:
                 "List your site's origins in allowed_origins (e.g. https://shop.example.com) and set "
                 "token_secret to a long random string",
                 "Paste <script src=\"https://YOUR-HUB/widget.js\" data-tenant=\"YOUR-TENANT-ID\" async></script> "
-                "into your pages (docs/widget.md); the widget talks to /widget/..., not to a webhook URL",
+                "into your pages (docs/channels/widget.md); the widget talks to /widget/..., not to a webhook URL",
                 "Optional: set identity_secret and pass user_id and user_hash from your backend to identify "
-                "signed-in users (docs/widget.md, Identity verification)",
+                "signed-in users (docs/channels/widget.md, Identity verification)",
             ),
             sends_to=("visitor",),
         )
