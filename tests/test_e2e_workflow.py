@@ -78,7 +78,8 @@ class Desk:
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Hub, DemoTenant, ProviderSandbox]]:
     started: list[Any] = []
-    with local_runtime(tmp_path_factory.mktemp("state"), started=started, queue_workers=1) as (hub, demo):
+    with local_runtime(tmp_path_factory.mktemp("state"), started=started, queue_workers=1,
+                       demo_assistant=False) as (hub, demo):  # routing from the first message
         assert started[0].sandbox is not None
         yield hub, demo, started[0].sandbox
 

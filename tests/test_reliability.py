@@ -127,7 +127,8 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalRun
             env.setenv(name, value)
         env.delenv("SWITCHBOARD_AWS_ENDPOINT", raising=False)
         local = LocalRuntime(port=free_port(), receiver_port=free_port(),
-                             state_dir=tmp_path_factory.mktemp("state"))
+                             state_dir=tmp_path_factory.mktemp("state"),
+                             demo_assistant=False)  # its answers would add events to the count
         hub, demo = local.serve_in_background()
         try:
             yield local, hub, demo

@@ -104,6 +104,9 @@ class LocalRuntime:
     aws_endpoint: str | None = None
     host: str = "127.0.0.1"
     queue_workers: int = 3  # concurrent delivery-worker invocations, as Lambda would run
+    # the demo tenant's assistant (the faq plugin on a bilingual FAQ): off for tests of
+    # something else that count messages or events, which its answers would add to
+    demo_assistant: bool = True
     sandbox: ProviderSandbox | None = None  # the fake provider APIs, once started (tests reach them here)
     _stop: threading.Event = field(default_factory=threading.Event)
     _cleanups: list[Any] = field(default_factory=list)
@@ -165,7 +168,8 @@ class LocalRuntime:
         # -- the assistant's demo knowledge base --
         from tools.local.demo_knowledge import seed_demo_knowledge
 
-        seed_demo_knowledge(hub, demo.tenant_id, demo.api_key)  # trained by the training pump, as in AWS
+        if self.demo_assistant:
+            seed_demo_knowledge(hub, demo.tenant_id, demo.api_key)  # trained by the training pump, as in AWS
         # -- end of the assistant's demo knowledge base --
         # -- the widget's demo --
         # the sample shop page on a second loopback port, and the demo tenant's widget allowing it
