@@ -234,6 +234,12 @@ def list_audit() -> Any:
     return json_response(get_hub().tenant_admin_api.list_audit(_call()))
 
 
+@app.route("/v1/customers/{customer_id}/export", methods=["GET"])
+@guarded
+def export_customer(customer_id: str) -> Any:
+    return json_response(get_hub().customer_export_api.export(_call(), customer_id))
+
+
 @app.route("/v1/customers/{customer_id}", methods=["DELETE"])
 @guarded
 def erase_customer(customer_id: str) -> Any:

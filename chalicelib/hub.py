@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from .api.agents import AgentApi
     from .api.aside import AsideApi
     from .api.changes import ChangeApi
+    from .api.customer_export import CustomerExportApi
     from .api.customers import CustomerApi
     from .api.deliveries import DeliveryApi
     from .api.macros import MacroApi
@@ -189,6 +190,13 @@ class Hub:
         from .api.pii_reads import PiiReads
 
         return PiiReads(self.audit, self.workflow_settings)
+
+    @functools.cached_property
+    def customer_export_api(self) -> CustomerExportApi:
+        """``/v1/customers/{id}/export``: a subject-access export, admins only, audited per page."""
+        from .api.customer_export import CustomerExportApi
+
+        return CustomerExportApi(self.access, self.store, self.pii_reads)
 
     @functools.cached_property
     def changes_api(self) -> ChangeApi:

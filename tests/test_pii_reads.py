@@ -164,3 +164,32 @@ def test_an_audited_read_costs_one_query_and_one_write(hub: Hub, world: dict[str
     api = TicketApi(hub.access, hub.store, hub.visibility, hub.agent_store, hub.clock, pii=pii)
     api.get_ticket(ApiCall(authorization=world["admin"]["authorization"]), world["ticket"])
     assert counting.calls == ["query", "put_item"]  # the chain's head, then the record
+
+
+def exports(client: Client, admin: dict[str, str]) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = call(client, "get", "/v1/audit?action=pii.export&limit=100", admin)[1]["records"]
+    return records
+
+
+def test_an_admin_exports_a_customer_whole_and_each_page_is_audited(client: Client, world: dict[str, Any]) -> None:
+    status, page = call(client, "get", f"/v1/customers/{world['customer']}/export", world["admin"])
+    assert status == 200, page
+    assert page["format"] == "switchboard.customer-export/1"
+    assert values(page["customer"]) == {"phone": PHONE, "email": EMAIL, "visitor": VISITOR}  # never masked
+    assert [t["ticket"]["id"] for t in page["tickets"]] == [world["ticket"]]
+    assert page["tickets"][0]["messages"][0]["text"] == "where is my parcel"
+    assert (page["total_tickets"], page["next_cursor"]) == (1, None)
+    record = exports(client, world["admin"])[0]
+    assert record["target"] == f"customer/{world['customer']}"
+    assert record["after"] == {"customer_ids": [world["customer"]], "ticket_ids": [world["ticket"]],
+                               "fields": ["customer", "tickets", "messages"], "view": "full"}
+
+
+def test_exports_need_the_admin_role(client: Client, world: dict[str, Any]) -> None:
+    for who in ("agent", "supervisor"):
+        status, body = call(client, "get", f"/v1/customers/{world['customer']}/export", world[who])
+        assert (status, body["error"]["code"]) == (403, "forbidden"), who
+    status, body = call(client, "get", f"/v1/customers/{world['customer']}/export?cursor=x", world["admin"])
+    assert (status, body["error"]["code"]) == (400, "bad_payload")
+    assert call(client, "get", "/v1/customers/cus_nope/export", world["admin"])[0] == 404
+    assert exports(client, world["admin"]) == []  # refused and failed exports leave no record

@@ -84,6 +84,21 @@ class CustomerDetail(BaseModel):
     tickets: list[TicketView]
 
 
+class ExportedTicket(BaseModel):
+    ticket: TicketView
+    messages: list[Message]
+
+
+class CustomerExport(BaseModel):
+    """One page of a subject-access export: the profile unmasked, up to 10 tickets with their messages."""
+
+    format: str = Field(description="`switchboard.customer-export/1`")
+    customer: Customer
+    tickets: list[ExportedTicket]
+    total_tickets: int
+    next_cursor: str | None = Field(description="The next page's `cursor`; null on the last page.")
+
+
 class DeliveryAttempt(BaseModel):
     connector: str
     event_id: str
@@ -184,6 +199,9 @@ OPERATIONS: tuple[Operation, ...] = (
               TenantView, body=SettingsUpdate, scopes=TENANT_ADMIN, errors=(401, 403, 422, 429)),
     Operation("get", "/v1/audit", "list_audit", "The tenant's audit log, newest first", "audit", AuditPage,
               query=(Query("action", {"type": "string", "maxLength": 64}), LIMIT, CURSOR), scopes=TENANT_ADMIN),
+    Operation("get", "/v1/customers/{customer_id}/export", "export_customer",
+              "Export everything held about a customer, in pages (admins only; each page audited as pii.export)",
+              "customers", CustomerExport, query=(CURSOR,), scopes=TENANT_ADMIN, errors=(400, 401, 403, 404, 429)),
     Operation("delete", "/v1/customers/{customer_id}", "erase_customer", "Erase a customer's personal data",
               "customers", ErasureReport, scopes=TENANT_ADMIN, errors=(401, 403, 404, 429)),
     Operation("post", "/v1/session", "create_session", "Sign in (email and password): tokens, or a challenge",

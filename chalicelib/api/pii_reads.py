@@ -63,13 +63,14 @@ class PiiReads:
         return list(keys) if full else [mask_identity_key(k) for k in keys]
 
     def record(self, caller: Caller, target: str, *, fields: Sequence[str], full: bool,
-               customer_ids: Iterable[str] = (), ticket_ids: Iterable[str] = ()) -> None:
-        """The audit record of one response carrying personal data (one chained append)."""
+               customer_ids: Iterable[str] = (), ticket_ids: Iterable[str] = (), action: str = "pii.read") -> None:
+        """The audit record of one response carrying personal data (one chained append);
+        ``action`` is ``pii.read``, or ``pii.export`` for a subject-access export."""
         if self._audit is None:
             return
         customers = sorted(set(customer_ids))[:MAX_IDS]
         tickets = list(dict.fromkeys(ticket_ids))[:MAX_IDS]
-        self._audit.record(caller.tenant_id, caller.actor, "pii.read", target,
+        self._audit.record(caller.tenant_id, caller.actor, action, target,
                            after={"customer_ids": customers, "ticket_ids": tickets, "fields": list(fields),
                                   "view": "full" if full else "masked"})
 
