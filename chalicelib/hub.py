@@ -96,7 +96,27 @@ class Hub:
         from .storage.store import TicketStore
 
         return TicketStore(self.aws.dynamodb, self.settings.table_name,
-                           index_shards=self.settings.ticket_index_shards)
+                           index_shards=self.settings.ticket_index_shards, crypto=self.crypto)
+
+    # --- crypto (issue 15) ---
+    if TYPE_CHECKING:  # for the annotation below only: imported on first use
+        from .crypto.service import Crypto
+
+    @functools.cached_property
+    def crypto(self) -> Crypto:
+        """Personal fields sealed under KMS data keys cached in this container, blind indexes,
+        customers' keys (chalicelib/crypto, docs/encryption.md). Building it calls nothing:
+        the KMS client is made on the first seal or open."""
+        from .crypto.service import Crypto, LazyClient
+
+        return Crypto(LazyClient(lambda: self.aws.client("kms")), self.aws.dynamodb, self.settings.table_name,
+                      str(getattr(self.settings, "kms_key_id", "") or ""), self.tenant_kms_key, self.clock)
+
+    def tenant_kms_key(self, tenant_id: str) -> str | None:
+        """The tenant's own KMS key (bring-your-own-key), from its cached record."""
+        return self.tenants.get(tenant_id).settings.kms_key_id
+    # --- end crypto (issue 15) ---
+
 
     @functools.cached_property
     def tenants(self) -> TenantDirectory:

@@ -26,6 +26,7 @@ from .documents import MAX_DOCUMENT_BYTES, SPILLED, PartsMissing, is_large, ours
 from .ids import customer_id_for
 from .items import from_item, to_item
 from .keys import TenantKeys, activity_sort_key, shard_of
+from .sealing import Sealer
 from .table import TenantTable
 
 DAY = 24 * 3600
@@ -36,10 +37,11 @@ LINK_GRACE = 7 * DAY  # a customer→ticket link outlives its ticket by up to th
 
 class Conversations(TenantTable):
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4,
-                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES, crypto: Sealer | None = None) -> None:
         super().__init__(client, table_name, keys)
         self._index_shards = index_shards
         self._max_document_bytes = max_document_bytes
+        self._crypto = crypto  # inbound and parked documents are sealed (None: plain)
 
     def complete_inbound(self, message: InboundMessage) -> InboundMessage:
         """The whole message behind an inbound record's document: ``message`` itself,

@@ -18,14 +18,16 @@ from .aws import error_code, is_condition_failure
 from .documents import MAX_DOCUMENT_BYTES, inbound_stub, is_large, pack
 from .items import to_item
 from .keys import Key, TenantKeys
+from .sealing import Sealer
 from .table import TenantTable
 
 
 class InboundRecords(TenantTable):
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, *,
-                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES, crypto: Sealer | None = None) -> None:
         super().__init__(client, table_name, keys)
         self._max_document_bytes = max_document_bytes
+        self._crypto = crypto
 
     def record_inbound(
         self, message: InboundMessage, *, raw: bytes | None, expires_at: int, batch: list[str] | None = None

@@ -22,13 +22,15 @@ from .inbound import InboundRecords
 from .keys import TenantKeys
 from .reads import EVERYTHING, ReadScope, TicketReads
 from .replies import Replies
+from .sealing import Sealer
 from .tickets import TicketWrites
 
 
 class TicketStore:
     def __init__(self, client: Any, table_name: str, *, index_shards: int = 4,
-                 max_document_bytes: int = MAX_DOCUMENT_BYTES) -> None:
+                 max_document_bytes: int = MAX_DOCUMENT_BYTES, crypto: Sealer | None = None) -> None:
         self.client = client
+        self.crypto = crypto  # hub.crypto: personal fields sealed (None: stored plain, for stores built by hand)
         self.table_name = table_name
         self.index_shards = index_shards
         self.max_document_bytes = max_document_bytes
@@ -36,12 +38,12 @@ class TicketStore:
     def inbound(self, tenant_id: str) -> InboundRecords:
         """The tenant's inbound records and one-time tokens (the webhook path)."""
         return InboundRecords(self.client, self.table_name, TenantKeys(tenant_id),
-                              max_document_bytes=self.max_document_bytes)
+                              max_document_bytes=self.max_document_bytes, crypto=self.crypto)
 
     def conversations(self, tenant_id: str) -> Conversations:
         """The tenant's customers, tickets and messages as the stream handler builds them."""
         return Conversations(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards,
-                             max_document_bytes=self.max_document_bytes)
+                             max_document_bytes=self.max_document_bytes, crypto=self.crypto)
 
     def attempts(self, tenant_id: str) -> DeliveryAttempts:
         """The tenant's failed-attempt counters and connector external ids (the worker)."""

@@ -35,6 +35,10 @@ class PluginSetting(BaseModel):
     max_delivery_attempts: int | None = Field(default=None, ge=1, le=100)
 
 
+# a KMS key ARN or alias ARN (not an AWS managed key's alias, alias/aws/...: those make no data keys for us)
+KMS_KEY_ARN = r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:(key/[A-Za-z0-9-]{1,128}|alias/[A-Za-z0-9/_-]{1,250})$"
+
+
 class TenantSettings(BaseModel):
     """What a tenant admin may change about the tenant as a whole."""
 
@@ -48,6 +52,18 @@ class TenantSettings(BaseModel):
     time_zone: str = Field(default="UTC", max_length=64)
     workflow: WorkflowSettings = Field(default_factory=WorkflowSettings)
     surveys: SurveySettings = Field(default_factory=SurveySettings)
+    # --- byok (issue 15) ---
+    # the tenant's own KMS key (bring-your-own-key): its personal data's data keys are made
+    # under it instead of the stack's (docs/encryption.md); the stack's role must be allowed to use it
+    kms_key_id: str | None = Field(default=None, max_length=300, pattern=KMS_KEY_ARN)
+
+    @field_validator("kms_key_id")
+    @classmethod
+    def _customer_managed(cls, value: str | None) -> str | None:
+        if value is not None and ":alias/aws/" in value:
+            raise ValueError("a customer managed key (an AWS managed key's alias cannot be used)")
+        return value
+    # --- end byok (issue 15) ---
 
     @field_validator("time_zone")
     @classmethod

@@ -1,0 +1,126 @@
+"""Per-customer data keys: the customer's personal fields sealed under a key of their
+own, so erasing the customer (deleting that key) makes every copy unreadable at once —
+table items, point-in-time backups, S3 versions, archives, dead letters.
+
+A customer's key is a KMS data key (``GenerateDataKey``, context ``{"tenant": t,
+"customer": c}``) kept wrapped, with a random key id, in ``T#<t>#CKEY#<c>``/``KEY``;
+it is made on the first seal (a conditional put: the loser of a race reads the
+winner's). Values: ``sc1.<key id>.<nonce>.<ciphertext>``, associated data the format,
+tenant, customer, field and key id. :meth:`CustomerKeys.open` answers ``None`` when the
+key is gone or is a newer one than the value's (the customer was shredded, maybe made
+again since). Keys are cached per container for at most ``max_age`` seconds, so another
+warm container may still open a shredded customer's values for that long.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ..storage.aws import is_condition_failure
+from .datakeys import MAX_AGE_SECONDS, UNWRAPPED_KEYS, DataKeys
+from .envelope import CUSTOMER_FORMAT, associated_data, b64u, decrypt, encrypt, join, split
+from .key_items import customer_key
+
+KEY_ID_BYTES = 8
+
+
+@dataclass(frozen=True)
+class _Known:
+    key_id: bytes
+    wrapped: bytes
+    born: datetime
+
+
+class CustomerKeys:
+    def __init__(self, data_keys: DataKeys, table_client: Any, table_name: str, key_id_of: Callable[[str], str],
+                 clock: Callable[[], datetime], *, max_age_seconds: float = MAX_AGE_SECONDS,
+                 cached: int = UNWRAPPED_KEYS) -> None:
+        self._data_keys = data_keys
+        self._db = table_client
+        self._table = table_name
+        self._key_id_of = key_id_of
+        self._clock = clock
+        self._max_age = max_age_seconds
+        self._bound = cached
+        self._known: OrderedDict[tuple[str, str], _Known] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def seal(self, tenant_id: str, customer_id: str, field: str, plaintext: str) -> str:
+        known = self._cached(tenant_id, customer_id) or self._read(tenant_id, customer_id) \
+            or self._make(tenant_id, customer_id)
+        key = self._data_keys.unwrap(known.wrapped, _context(tenant_id, customer_id))
+        aad = associated_data(CUSTOMER_FORMAT, tenant_id, customer_id, field, b64u(known.key_id))
+        nonce, ciphertext = encrypt(key, plaintext.encode("utf-8"), aad)
+        return join(CUSTOMER_FORMAT, known.key_id, nonce, ciphertext)
+
+    def open(self, tenant_id: str, customer_id: str, field: str, sealed: str) -> str | None:
+        """The plaintext; ``None`` when the customer's key was shredded (or replaced since);
+        :class:`~.errors.Undecryptable` when the value is tampered or belongs elsewhere."""
+        key_id, nonce, ciphertext = split(CUSTOMER_FORMAT, sealed, 3)
+        known = self._cached(tenant_id, customer_id)
+        if known is None or known.key_id != key_id:
+            known = self._read(tenant_id, customer_id)
+        if known is None or known.key_id != key_id:
+            return None
+        key = self._data_keys.unwrap(known.wrapped, _context(tenant_id, customer_id))
+        aad = associated_data(CUSTOMER_FORMAT, tenant_id, customer_id, field, b64u(key_id))
+        return decrypt(key, nonce, ciphertext, aad).decode("utf-8")
+
+    def shred(self, tenant_id: str, customer_id: str) -> None:
+        """Delete the customer's key (every value sealed under it is unreadable from now on)."""
+        self._db.delete_item(TableName=self._table, Key=customer_key(tenant_id, customer_id))
+        with self._lock:
+            known = self._known.pop((tenant_id, customer_id), None)
+        if known is not None:
+            self._data_keys.forget(known.wrapped)
+
+    def _cached(self, tenant_id: str, customer_id: str) -> _Known | None:
+        with self._lock:
+            known = self._known.get((tenant_id, customer_id))
+            if known is None or (self._clock() - known.born).total_seconds() >= self._max_age:
+                return None
+            self._known.move_to_end((tenant_id, customer_id))
+            return known
+
+    def _remember(self, tenant_id: str, customer_id: str, known: _Known) -> _Known:
+        with self._lock:
+            self._known[(tenant_id, customer_id)] = known
+            self._known.move_to_end((tenant_id, customer_id))
+            while len(self._known) > self._bound:
+                self._known.popitem(last=False)
+        return known
+
+    def _read(self, tenant_id: str, customer_id: str) -> _Known | None:
+        item = self._db.get_item(TableName=self._table, Key=customer_key(tenant_id, customer_id),
+                                 ConsistentRead=True).get("Item")
+        if item is None:
+            return None
+        known = _Known(bytes(item["key_id"]["B"]), bytes(item["wrapped"]["B"]), self._clock())
+        return self._remember(tenant_id, customer_id, known)
+
+    def _make(self, tenant_id: str, customer_id: str) -> _Known:
+        _, wrapped = self._data_keys.generate(self._key_id_of(tenant_id), _context(tenant_id, customer_id))
+        known = _Known(os.urandom(KEY_ID_BYTES), wrapped, self._clock())
+        item = customer_key(tenant_id, customer_id) | {
+            "type": {"S": "customer_key"}, "tenant_id": {"S": tenant_id}, "customer_id": {"S": customer_id},
+            "key_id": {"B": known.key_id}, "wrapped": {"B": wrapped}}
+        try:
+            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except Exception as err:
+            if not is_condition_failure(err):
+                raise
+            theirs = self._read(tenant_id, customer_id)  # another container made it first
+            if theirs is None:
+                raise RuntimeError("the customer's key vanished while it was made") from err
+            return theirs
+        return self._remember(tenant_id, customer_id, known)
+
+
+def _context(tenant_id: str, customer_id: str) -> dict[str, str]:
+    return {"tenant": tenant_id, "customer": customer_id}
