@@ -141,6 +141,11 @@ class Settings:
     widget_ip_rate: float = 5.0
     widget_upload_max_bytes: int = 10 * MB
     # -- end of the widget's settings --
+    # -- the data key (issue 15) --
+    # the stack's KMS key (its ARN; stack output DataKeyArn): data keys for personal data, with the tenant in
+    # the encryption context (chalicelib/crypto), and SSE-KMS of the objects the hub puts (docs/deploy.md)
+    kms_key_id: str = ""
+    # -- end of the data key --
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -186,6 +191,7 @@ class Settings:
             widget_ip_rate=_float(env, "SWITCHBOARD_WIDGET_IP_RATE", 5.0),
             widget_upload_max_bytes=_int(env, "SWITCHBOARD_WIDGET_UPLOAD_MAX_BYTES", 10 * MB),
             # -- end of the widget's settings from the environment --
+            kms_key_id=env.get("SWITCHBOARD_KMS_KEY_ID", "").strip(),  # the data key (issue 15)
         )
 
     @property
