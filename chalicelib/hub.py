@@ -395,7 +395,7 @@ class Hub:
         rate = self.settings.webhook_rate
         return Ingestor(
             settings=self.settings, registry=self.registry, tenants=self.tenants, store=self.store,
-            archive=PayloadArchive(self.aws.s3, self.settings.bucket),
+            archive=PayloadArchive(self.aws.s3, self.settings.bucket, self.settings.kms_key_id),
             rate_limit=lambda tenant_id: self.rate_limiter.check(tenant_id, "webhook", rate),
         )
 
@@ -439,7 +439,8 @@ class Hub:
         from .metrics.archive import EventArchive
 
         return EventArchive(self.aws.s3, self.settings.bucket,
-                            lambda tenant_id: self.retention.for_tenant(tenant_id).message_days)
+                            lambda tenant_id: self.retention.for_tenant(tenant_id).message_days,
+                            kms_key_id=self.settings.kms_key_id)
 
     @functools.cached_property
     def reports_api(self) -> ReportApi:

@@ -9,6 +9,8 @@ batch handled again writes the same objects again; a batch Lambda splits differe
 when it retries writes the repeated events under another name, so queries count
 distinct ``id`` (docs/metrics.md). Objects carry the tenant's message retention as
 their ``retention-days`` tag: they hold messages and customers, and expire with them.
+With the stack's data key configured they are put with SSE-KMS under it, the tenant in
+the encryption context (:func:`chalicelib.storage.payloads.sse_kms`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any
 from switchboard_sdk import EventEnvelope
 
 from ..storage.conventions import object_tagging
+from ..storage.payloads import sse_kms
 
 PREFIX = "archive/events"
 
@@ -38,10 +41,12 @@ def ndjson_gz(events: list[EventEnvelope]) -> bytes:
 
 
 class EventArchive:
-    def __init__(self, s3: Any, bucket: str, retention_days: Callable[[str], int] | None = None) -> None:
+    def __init__(self, s3: Any, bucket: str, retention_days: Callable[[str], int] | None = None,
+                 kms_key_id: str = "") -> None:
         self._s3 = s3
         self._bucket = bucket
         self._retention_days = retention_days
+        self._kms_key_id = kms_key_id
 
     def put(self, events: list[EventEnvelope], batch_id: str) -> list[str]:
         """Write ``events`` (a stream batch's) as one object per tenant and day; their keys."""
@@ -54,7 +59,7 @@ class EventArchive:
             key = object_key(tenant_id, day, batch_id, (e.id for e in members))
             extra = {"Tagging": object_tagging(self._retention_days(tenant_id))} if self._retention_days else {}
             self._s3.put_object(Bucket=self._bucket, Key=key, Body=ndjson_gz(members),
-                                ContentType="application/x-ndjson", **extra)
+                                ContentType="application/x-ndjson", **extra, **sse_kms(self._kms_key_id, tenant_id))
             keys.append(key)
         return keys
 

@@ -11,11 +11,18 @@ under ``inbound/`` are tagged when they are ingested); the bucket's lifecycle
 rules expire each tag value after that many days. Every reference handed out is
 an ``s3://`` URL; :meth:`PayloadArchive.forget` deletes referenced objects, but
 only the calling tenant's.
+
+With the stack's data key configured (``Settings.kms_key_id``), every object is
+put with SSE-KMS under that key and the tenant in the encryption context
+(:func:`sse_kms`); objects S3 takes in on its own (SES mail, the widget's
+presigned uploads) get the bucket's default, the same key (docs/deploy.md).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
@@ -40,17 +47,32 @@ def target_of(key: str) -> tuple[str, str] | None:
     return match["tenant"], match["channel"]
 
 
+def sse_kms(kms_key_id: str, tenant_id: str) -> dict[str, Any]:
+    """``put_object`` arguments that encrypt an object of ``tenant_id`` with ``kms_key_id``
+    (SSE-KMS), the tenant in the encryption context; none without a key (the bucket's
+    default encryption applies). S3 keeps the context with the object and hands it to KMS
+    again on every read. The S3 Bucket Key is off for these objects, so KMS sees (and
+    CloudTrail records) each object's tenant rather than the bucket's shared key."""
+    if not kms_key_id:
+        return {}
+    context = json.dumps({"tenant": tenant_id}, separators=(",", ":")).encode()
+    return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms_key_id,
+            "SSEKMSEncryptionContext": base64.b64encode(context).decode(), "BucketKeyEnabled": False}
+
+
 class PayloadArchive:
-    def __init__(self, s3: Any, bucket: str) -> None:
+    def __init__(self, s3: Any, bucket: str, kms_key_id: str = "") -> None:
         self._s3 = s3
         self._bucket = bucket
+        self._kms_key_id = kms_key_id
 
     def keep_raw(
         self, keys: TenantKeys, channel: str, body: bytes, received_at: datetime, *, retention_days: int
     ) -> str:
         """Store a body too large to inline; returns its ``s3://`` reference."""
         key = f"raw/{keys.tenant_id}/{channel}/{received_at:%Y/%m/%d}/{_digest(body)}"
-        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, Tagging=object_tagging(retention_days))
+        self._s3.put_object(Bucket=self._bucket, Key=key, Body=body, Tagging=object_tagging(retention_days),
+                            **sse_kms(self._kms_key_id, keys.tenant_id))
         return f"s3://{self._bucket}/{key}"
 
     def keep_attachment(
@@ -61,7 +83,7 @@ class PayloadArchive:
         key = f"attachments/{keys.tenant_id}/{channel}/{message_id}/{_digest(content)}"
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=content,
                             ContentType=(content_type or "application/octet-stream")[:200],
-                            Tagging=object_tagging(retention_days))
+                            Tagging=object_tagging(retention_days), **sse_kms(self._kms_key_id, keys.tenant_id))
         return f"s3://{self._bucket}/{key}"
 
     def quarantine(
@@ -75,7 +97,7 @@ class PayloadArchive:
             Bucket=self._bucket, Key=key, Body=body, ContentType=content_type[:200],
             Metadata={"reason": _ascii(reason)[:1000], "channel": channel,
                       "received-at": received_at.isoformat()},
-            Tagging=object_tagging(retention_days),
+            Tagging=object_tagging(retention_days), **sse_kms(self._kms_key_id, keys.tenant_id),
         )
         return quarantine_id
 
