@@ -113,8 +113,13 @@ class Hub:
                       str(getattr(self.settings, "kms_key_id", "") or ""), self.tenant_kms_key, self.clock)
 
     def tenant_kms_key(self, tenant_id: str) -> str | None:
-        """The tenant's own KMS key (bring-your-own-key), from its cached record."""
-        return self.tenants.get(tenant_id).settings.kms_key_id
+        """The tenant's own KMS key (bring-your-own-key), from its cached record (none without a record)."""
+        from switchboard_sdk import NotFound
+
+        try:
+            return self.tenants.get(tenant_id).settings.kms_key_id
+        except NotFound:
+            return None
     # --- end crypto (issue 15) ---
 
 

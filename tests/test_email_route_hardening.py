@@ -22,6 +22,7 @@ from switchboard_sdk import ticket_ref
 import app as app_module
 from chalicelib.hub import Hub
 from tests.conftest import Pipeline, table_items
+from tests.sealed_docs import doc_of
 from tools.local import samples
 from tools.local.demo import DemoTenant
 
@@ -63,7 +64,7 @@ def _mail(headers: str, body: str = "hi", sender: str = "ada@example.com") -> by
 
 
 def _stored_texts(hub: Hub) -> list[str]:
-    return [json.loads(item["doc"])["text"] for item in table_items(hub, "inbound")]
+    return [doc_of(hub, item)["text"] for item in table_items(hub, "inbound")]
 
 
 # -- 2: CPU before authentication ----------------------------------------------------------

@@ -23,6 +23,7 @@ from chalicelib.storage.keys import HASHED, MAX_COMPONENT_BYTES, TenantKeys, com
 from chalicelib.storage.store import TicketStore
 from tests.conftest import Pipeline, bucket_keys, signed_web_headers, table_items, web_message
 from tests.helpers import limit_webhook_rate
+from tests.sealed_docs import doc_of
 from tools.local import samples
 from tools.local.demo import DemoTenant
 from tools.local.pumps import drain
@@ -356,7 +357,7 @@ def test_sms_over_the_tenant_rate_are_stored_while_retrying_channels_get_429(
     answers = [post(client, samples.twilio_sms("http://testserver/hooks/demo/twilio", token, text,
                                                sender="+14155550100")) for text in texts]
     assert [a.status_code for a in answers] == [200] * 4, "Twilio does not retry: never a 429"
-    assert {json.loads(i["doc"])["text"] for i in table_items(hub, "inbound")} == set(texts)
+    assert {doc_of(hub, i)["text"] for i in table_items(hub, "inbound")} == set(texts)
     body = web_message("from the site", client_id="web-over")
     web = client.http.post("/hooks/demo/web", body=body, headers=signed_web_headers(demo.web_secret, body))
     assert web.status_code == 429, "the SMS spent the budget: a channel whose sender retries waits"
@@ -374,7 +375,7 @@ def test_a_stub_keeps_what_erasure_and_the_stream_need(hub: Hub) -> None:
     tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(message, raw=None, expires_at=0)
     [inbound] = table_items(hub, "inbound")
-    stub = json.loads(inbound["doc"])
+    stub = doc_of(hub, inbound)
     assert stub["raw_payload_ref"] == message.raw_payload_ref
     assert [a["url"] for a in stub["attachments"]] == [attachment["url"]], "our objects, for erasure"
     assert stub["text"] == ""

@@ -9,7 +9,6 @@ import base64
 import hashlib
 import hmac
 import http.client
-import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +20,7 @@ from switchboard_sdk.testing import StatusServer
 
 from chalicelib.hub import Hub
 from tests.conftest import bucket_keys, table_items
+from tests.sealed_docs import doc_of
 from tests.test_local_runtime_http import TIMEOUT, served
 from tools.local.demo import DemoTenant, seed_demo_tenant
 
@@ -69,7 +69,7 @@ def test_twilio_sms_to_a_url_with_an_odd_query_is_stored(running: tuple[DemoTena
     assert status == 200, answer
     assert "<Response" in answer
     (stored,) = table_items(hub, "inbound")
-    assert json.loads(stored["doc"])["provider_message_id"] == "SM" + "ab" * 16
+    assert doc_of(hub, stored)["provider_message_id"] == "SM" + "ab" * 16
 
 
 def test_a_genuine_wechat_push_that_is_not_utf8_is_quarantined_and_answered_success(

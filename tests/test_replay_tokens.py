@@ -21,6 +21,7 @@ from switchboard_sdk import RateLimited
 import app as app_module
 from chalicelib.hub import Hub
 from tests.conftest import AtomicCalls, table_items
+from tests.sealed_docs import doc_of
 from tools.local import samples
 from tools.local.demo import DemoTenant
 
@@ -54,7 +55,7 @@ def post(client: Any, body: bytes) -> Any:
 
 
 def stored_ids(hub: Hub) -> set[str]:
-    return {json.loads(i["doc"])["provider_message_id"] for i in table_items(hub, "inbound")}
+    return {doc_of(hub, i)["provider_message_id"] for i in table_items(hub, "inbound")}
 
 
 def code(response: Any) -> str:

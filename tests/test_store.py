@@ -16,6 +16,7 @@ from chalicelib.hub import Hub
 from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, table_items
+from tests.sealed_docs import opened
 from tools.local.demo import DemoTenant
 from tools.local.pumps import StreamPump, drain
 
@@ -179,6 +180,7 @@ def big(pid: str, *identities: Identity, chars: int = 100_000, at: datetime = T0
 
 def test_a_large_inbound_message_is_one_transaction_and_a_duplicate_writes_nothing(hub: Hub) -> None:
     tenant, message = hub.store.inbound("demo"), big("p1", EMAIL)
+    hub.crypto.key_id_of("demo")  # the tenant's record (its own KMS key?) as the webhook path has it: cached
     calls: list[str] = []
     hub.aws.dynamodb.meta.events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))
     assert tenant.record_inbound(message, raw=None, expires_at=0)
@@ -187,7 +189,7 @@ def test_a_large_inbound_message_is_one_transaction_and_a_duplicate_writes_nothi
     assert calls == ["TransactWriteItems", "TransactWriteItems"], "one call each, the repeat writes nothing"
     [record] = table_items(hub, "inbound")
     assert len(table_items(hub, "inbound_part")) == record["parts"] == 1
-    stub = InboundMessage.model_validate_json(record["doc"])
+    stub = InboundMessage.model_validate_json(opened(hub, record))
     assert hub.store.conversations("demo").complete_inbound(stub) == message, "the first one, whole"
 
 
@@ -222,7 +224,7 @@ def test_a_large_follow_up_is_parked_as_its_stub_and_released_whole(hub: Hub, bu
                                thread={"provider_ids": ["call-1"]})
     tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(follow_up, raw=None, expires_at=0)
-    stub = InboundMessage.model_validate_json(table_items(hub, "inbound")[0]["doc"])
+    stub = InboundMessage.model_validate_json(opened(hub, table_items(hub, "inbound")[0]))
     assert builder.absorb(stub) is None, "parked: the call is not stored yet"
     [parked] = table_items(hub, "waiting")
     assert len(parked["doc"]) < 2000
@@ -245,7 +247,7 @@ def test_parts_that_are_gone_are_reported_not_invented(hub: Hub) -> None:
         hub.aws.dynamodb.delete_item(TableName=hub.settings.table_name,
                                      Key={"pk": {"S": part["pk"]}, "sk": {"S": part["sk"]}})
     with pytest.raises(PartsMissing):
-        hub.store.conversations("demo").complete_inbound(InboundMessage.model_validate_json(record["doc"]))
+        hub.store.conversations("demo").complete_inbound(InboundMessage.model_validate_json(opened(hub, record)))
 
 
 def test_inbound_part_keys_name_every_part_for_erasure(hub: Hub) -> None:
@@ -254,14 +256,14 @@ def test_inbound_part_keys_name_every_part_for_erasure(hub: Hub) -> None:
     tenant = hub.store.inbound("demo")
     assert tenant.record_inbound(big("p1", EMAIL), raw=None, expires_at=0)
     assert tenant.record_inbound(inbound("p2", EMAIL), raw=None, expires_at=0)
-    records = {json_pid(r): r for r in table_items(hub, "inbound")}
+    records = {json_pid(hub, r): r for r in table_items(hub, "inbound")}
     parts = {(p["pk"], p["sk"]) for p in table_items(hub, "inbound_part")}
-    assert {(k["pk"]["S"], k["sk"]["S"]) for k in inbound_part_keys(tenant.keys, records["p1"])} == parts
-    assert inbound_part_keys(tenant.keys, records["p2"]) == []
+    assert {(k["pk"]["S"], k["sk"]["S"]) for k in inbound_part_keys(tenant.keys, records["p1"], hub.crypto)} == parts
+    assert inbound_part_keys(tenant.keys, records["p2"], hub.crypto) == []
 
 
-def json_pid(record: dict[str, Any]) -> str:
-    return InboundMessage.model_validate_json(record["doc"]).provider_message_id
+def json_pid(hub: Hub, record: dict[str, Any]) -> str:
+    return InboundMessage.model_validate_json(opened(hub, record)).provider_message_id
 
 
 def test_one_time_tokens_are_claimed_once_per_request(hub: Hub) -> None:

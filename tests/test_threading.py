@@ -18,6 +18,7 @@ from chalicelib.hub import Hub
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import PROBE_TOKEN, ProbeChannel, spec
+from tests.sealed_docs import doc_of
 from tools.local.demo import DemoTenant
 
 
@@ -108,7 +109,7 @@ def test_attachment_bytes_go_to_s3_and_only_the_reference_is_stored(probe: Any, 
     attachment = {"filename": "invoice.pdf", "type": "application/pdf", "b64": base64.b64encode(content).decode()}
     assert send(probe, spec("m1", attachments_b64=[attachment])).status_code == 202
     [inbound] = table_items(hub, "inbound")
-    [stored] = json.loads(inbound["doc"])["attachments"]
+    [stored] = doc_of(hub, inbound)["attachments"]
     assert stored["url"].startswith(f"s3://{hub.settings.bucket}/attachments/demo/probe/")
     assert stored["size_bytes"] == len(content)
     assert "content" not in stored
@@ -122,7 +123,7 @@ def test_a_replayed_one_time_token_is_refused(probe: Any, hub: Hub) -> None:
     assert again.status_code == 401
     assert json.loads(again.body)["error"]["code"] == "verification_failed"
     assert send(probe, spec("m3"), **{"x-probe-once": "tok-2"}).status_code == 202
-    assert {json.loads(i["doc"])["provider_message_id"] for i in table_items(hub, "inbound")} == {"m1", "m3"}
+    assert {doc_of(hub, i)["provider_message_id"] for i in table_items(hub, "inbound")} == {"m1", "m3"}
 
 
 def test_a_token_is_remembered_only_after_the_request_was_kept(probe: Any, hub: Hub) -> None:

@@ -1,6 +1,7 @@
 """AES-256-GCM over one field's value, and the text forms sealed values are stored in.
 
-``sb1.<wrapped data key>.<nonce>.<ciphertext>`` (each part base64url without padding):
+``sb1.<wrapped data key>.<nonce>.<ciphertext>`` (each part base64url without padding;
+binary values: ``b"sb1."``, the wrapped key's length in two bytes, the wrapped key, nonce, ciphertext):
 the data key wrapped by KMS travels with the value, the nonce is 96 random bits, the
 ciphertext carries GCM's 128-bit tag. The associated data is :func:`associated_data` of
 the format, the tenant, the item and the field, so a value copied into another item,
@@ -18,6 +19,7 @@ import os
 from .errors import Undecryptable
 
 TENANT_FORMAT = "sb1"  # under a tenant's data key (the wrapped key rides along)
+BINARY_FORMAT = b"sb1."  # the same in binary (large documents' parts, raw bodies): no base64 on top
 CUSTOMER_FORMAT = "sc1"  # under a customer's data key (named by its key id; the key lives in its own item)
 NONCE_BYTES = 12
 KEY_BYTES = 32  # AES-256
@@ -71,3 +73,19 @@ def split(form: str, sealed: str, count: int) -> list[bytes]:
     if head != form or len(parts) != count:
         raise Undecryptable("a sealed value is not in a known format")
     return [unb64u(part) for part in parts]
+
+
+def join_binary(wrapped: bytes, nonce: bytes, ciphertext: bytes) -> bytes:
+    return BINARY_FORMAT + len(wrapped).to_bytes(2, "big") + wrapped + nonce + ciphertext
+
+
+def split_binary(sealed: bytes) -> tuple[bytes, bytes, bytes]:
+    """``(wrapped, nonce, ciphertext)`` of a binary sealed value; :class:`Undecryptable` if it is not one."""
+    head = len(BINARY_FORMAT)
+    if not sealed.startswith(BINARY_FORMAT) or len(sealed) < head + 2:
+        raise Undecryptable("a sealed value is not in a known format")
+    size = int.from_bytes(sealed[head : head + 2], "big")
+    wrapped, rest = sealed[head + 2 : head + 2 + size], sealed[head + 2 + size :]
+    if len(wrapped) != size or len(rest) <= NONCE_BYTES:
+        raise Undecryptable("a sealed value is not in a known format")
+    return wrapped, rest[:NONCE_BYTES], rest[NONCE_BYTES:]

@@ -37,6 +37,7 @@ from ..logs import log_event
 from ..storage.conversations import Conversations, Touched
 from ..storage.documents import PartsMissing
 from ..storage.ids import message_id_for, ticket_id_for
+from ..storage.inbound import inbound_document
 from ..storage.store import TicketStore
 from ..storage.tickets import WORKFLOW_ATTRIBUTES
 from ..tenancy.retention import RetentionSource
@@ -59,6 +60,11 @@ class ConversationBuilder:
     def __init__(self, store: TicketStore, retention: RetentionSource | None = None) -> None:
         self._store = store
         self._retention = retention
+
+    def inbound_of(self, image: dict[str, Any]) -> InboundMessage:
+        """The message an inbound record's image holds (its sealed document opened for the
+        tenant and item its key names: a document moved into another item does not open)."""
+        return InboundMessage.model_validate_json(inbound_document(self._store.crypto, image))
 
     def absorb(self, inbound: InboundMessage) -> Message | None:
         """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one.

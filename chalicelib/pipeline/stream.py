@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from switchboard_sdk import BadPayload, Customer, EventEnvelope, InboundMessage
+from switchboard_sdk import BadPayload, Customer, EventEnvelope
 
 from ..logs import log_context, log_event
 from ..storage.changes import ChangeFeeds
@@ -256,7 +256,7 @@ class StreamProcessor:
         if record.get("eventName") != "INSERT":
             return
         if image.get("type") == "inbound":
-            inbound = InboundMessage.model_validate_json(image["doc"])
+            inbound = self._conversations.inbound_of(image)
             _owned(record, inbound.tenant_id)
             message = self._conversations.absorb(inbound)
             self._conversations.mark_bounced(inbound)

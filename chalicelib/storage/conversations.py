@@ -25,8 +25,8 @@ from .conventions import iso
 from .documents import MAX_DOCUMENT_BYTES, SPILLED, PartsMissing, is_large, ours, pack, unpack
 from .ids import customer_id_for
 from .items import from_item, to_item
-from .keys import TenantKeys, activity_sort_key, shard_of
-from .sealing import Sealer
+from .keys import TenantKeys, activity_sort_key, key_of, shard_of
+from .sealing import Sealer, open_blob, open_document, seal_document
 from .table import TenantTable
 
 DAY = 24 * 3600
@@ -55,7 +55,10 @@ class Conversations(TenantTable):
             raise PartsMissing("the message's parts are not named")
         keys = [self.keys.inbound_part(message.channel, message.provider_message_id, n) for n in range(int(count))]
         found = {(str(i["pk"]), str(i["sk"])): i for i in self._get_many(keys)}
-        chunks = [found.get((k["pk"]["S"], k["sk"]["S"]), {}).get("blob") for k in keys]
+        blobs = [found.get((k["pk"]["S"], k["sk"]["S"]), {}).get("blob") for k in keys]
+        chunks = [None if blob is None else open_blob(self._crypto, self.tenant_id, key, "blob",
+                                                      bytes(getattr(blob, "value", blob)))
+                  for key, blob in zip(keys, blobs, strict=True)]
         return InboundMessage.model_validate_json(unpack(chunks, digest))
 
     def link_customer(
@@ -153,7 +156,9 @@ class Conversations(TenantTable):
         if is_large(doc):  # the stub of a large message names its inbound parts: park that
             raise ValueError("park a large message by its inbound record's stub")
         key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)
-        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": doc, "expires_at": expires_at})
+        sealed = seal_document(self._crypto, self.tenant_id, key, "doc", doc)  # holds the message, as IN# does
+        item = key | to_item({"type": "waiting", "tenant_id": self.tenant_id, "doc": sealed,
+                              "expires_at": expires_at})
         self._db.put_item(TableName=self._table, Item=item)
         expiry = "" if expires_at is None else ", expires_at = if_not_exists(expires_at, :exp)"
         self._db.update_item(  # after the put: whoever sees the mark finds the parked item
@@ -169,7 +174,9 @@ class Conversations(TenantTable):
             TableName=self._table, KeyConditionExpression="pk = :p", ConsistentRead=True,
             ExpressionAttributeValues=to_item({":p": self.keys.waiting_partition(channel, awaited_id)}),
         )
-        return [InboundMessage.model_validate_json(from_item(i)["doc"]) for i in result.get("Items", [])]
+        parked = [from_item(i) for i in result.get("Items", [])]
+        return [InboundMessage.model_validate_json(
+            open_document(self._crypto, self.tenant_id, key_of(i), "doc", str(i["doc"]))) for i in parked]
 
     def unpark(self, awaited_id: str, follow_up: InboundMessage) -> None:
         key = self.keys.waiting(follow_up.channel, awaited_id, follow_up.provider_message_id)

@@ -3,8 +3,13 @@
 The de-duplication record of each provider message (``IN#``; a large message's
 stub with its parts, :mod:`.documents`) and the one-time tokens some providers
 sign (``RP#``). The stream handler reads the records back
-(:mod:`.conversations`); erasure deletes them with their parts
-(:func:`inbound_part_keys`).
+(:mod:`.conversations`, :func:`inbound_document`); erasure deletes them with their
+parts (:func:`inbound_part_keys`).
+
+A record's ``doc`` (the whole message: identities, text, references), its inline
+``raw`` body and its parts' ``blob`` are sealed for their own item
+(:mod:`.sealing`, docs/encryption.md) under the container's cached data key, so
+sealing adds no AWS call to the webhook path.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from switchboard_sdk import InboundMessage, Unavailable
 from .aws import error_code, is_condition_failure
 from .documents import MAX_DOCUMENT_BYTES, inbound_stub, is_large, pack
 from .items import to_item
-from .keys import Key, TenantKeys
-from .sealing import Sealer
+from .keys import Key, TenantKeys, key_of, tenant_in
+from .sealing import Sealer, open_document, seal_blob, seal_document
 from .table import TenantTable
 
 
@@ -47,19 +52,28 @@ class InboundRecords(TenantTable):
         compressed document is over ``max_document_bytes``) before storing any of it."""
         self._check_tenant(message.tenant_id)
         key = self.keys.inbound(message.channel, message.provider_message_id)
-        values = {"type": "inbound", "tenant_id": self.tenant_id, "raw": raw, "expires_at": expires_at,
-                  "batch": batch or None}
+        values = {"type": "inbound", "tenant_id": self.tenant_id, "expires_at": expires_at, "batch": batch or None,
+                  "raw": None if raw is None else self._seal_blob(key, "raw", raw)}
         doc = message.model_dump_json()
         if not is_large(doc):
-            return InboundWrite(key | to_item(values | {"doc": doc}), [])
+            return InboundWrite(key | to_item(values | {"doc": self._seal(key, doc)}), [])
         packed = pack(doc, self._max_document_bytes)
         stub = inbound_stub(message, packed)
-        parts = [
-            self.keys.inbound_part(message.channel, message.provider_message_id, number) | to_item(
-                {"type": "inbound_part", "tenant_id": self.tenant_id, "blob": chunk, "expires_at": expires_at})
-            for number, chunk in enumerate(packed.parts)
-        ]
-        return InboundWrite(key | to_item(values | {"doc": stub.model_dump_json(), "parts": len(parts)}), parts)
+        parts = []
+        for number, chunk in enumerate(packed.parts):
+            part_key = self.keys.inbound_part(message.channel, message.provider_message_id, number)
+            parts.append(part_key | to_item({"type": "inbound_part", "tenant_id": self.tenant_id,
+                                             "blob": self._seal_blob(part_key, "blob", chunk),
+                                             "expires_at": expires_at}))
+        stub_doc = self._seal(key, stub.model_dump_json())
+        return InboundWrite(key | to_item(values | {"doc": stub_doc, "parts": len(parts)}), parts)
+
+    def _seal(self, key: Key, doc: str) -> str:
+        """The record's document sealed for its item (hub.crypto's cached data key: no call)."""
+        return seal_document(self._crypto, self.tenant_id, key, "doc", doc)
+
+    def _seal_blob(self, key: Key, field: str, data: bytes) -> bytes:
+        return seal_blob(self._crypto, self.tenant_id, key, field, data)
 
     def put_inbound(self, write: InboundWrite) -> bool:
         """One conditional write (a transaction with the parts of a large message);
@@ -99,12 +113,22 @@ class InboundWrite:
     parts: list[dict[str, Any]]
 
 
-def inbound_part_keys(keys: TenantKeys, record: dict[str, Any]) -> list[Key]:
+def inbound_document(crypto: Sealer | None, record: dict[str, Any]) -> str:
+    """The JSON an inbound record (as read, deserialised: a stream image, a Query's item)
+    holds in ``doc``: opened for the tenant and item its key names when it is sealed,
+    as it is when it was written before encryption."""
+    tenant_id = tenant_in(str(record["pk"]))
+    if tenant_id is None:
+        raise PermissionError("an inbound record outside any tenant's key space")
+    return open_document(crypto, tenant_id, key_of(record), "doc", str(record["doc"]))
+
+
+def inbound_part_keys(keys: TenantKeys, record: dict[str, Any], crypto: Sealer | None) -> list[Key]:
     """The keys of an inbound record's parts (a large message; none for others),
     from the record as read (deserialised): what erasure deletes with the record."""
     count = int(record.get("parts") or 0)
     if not count:
         return []
-    stub = InboundMessage.model_validate_json(str(record["doc"]))
+    stub = InboundMessage.model_validate_json(inbound_document(crypto, record))
     return [keys.inbound_part(stub.channel, stub.provider_message_id, n) for n in range(count)]
 

@@ -12,6 +12,7 @@ from typing import Protocol
 from .keys import Key
 
 SEALED_PREFIXES = ("sb1.", "sc1.")  # chalicelib.crypto's formats (under a tenant's / a customer's data key)
+SEALED_BINARY = b"sb1."  # its binary format (zlib's output, what parts held before, starts with 0x78)
 
 
 class CustomerSealer(Protocol):
@@ -25,6 +26,8 @@ class Sealer(Protocol):
 
     def seal(self, tenant_id: str, item: str, field: str, plaintext: str) -> str: ...
     def open(self, tenant_id: str, item: str, field: str, sealed: str) -> str: ...
+    def seal_bytes(self, tenant_id: str, item: str, field: str, data: bytes) -> bytes: ...
+    def open_bytes(self, tenant_id: str, item: str, field: str, sealed: bytes) -> bytes: ...
     def blind_index(self, tenant_id: str, kind: str, value: str) -> str: ...
     @property
     def customers(self) -> CustomerSealer: ...
@@ -56,3 +59,17 @@ def open_document(crypto: Sealer | None, tenant_id: str, key: Key, field: str, s
     if crypto is None:
         raise SealedWithoutCrypto("a sealed value was read by a store built without a crypto")
     return crypto.open(tenant_id, item_ref(key), field, stored)
+
+
+def seal_blob(crypto: Sealer | None, tenant_id: str, key: Key, field: str, data: bytes) -> bytes:
+    """:func:`seal_document` for binary values."""
+    return data if crypto is None else crypto.seal_bytes(tenant_id, item_ref(key), field, data)
+
+
+def open_blob(crypto: Sealer | None, tenant_id: str, key: Key, field: str, stored: bytes) -> bytes:
+    """:func:`open_document` for binary values (plain ones, written before encryption, as they are)."""
+    if not stored.startswith(SEALED_BINARY):
+        return stored
+    if crypto is None:
+        raise SealedWithoutCrypto("a sealed value was read by a store built without a crypto")
+    return crypto.open_bytes(tenant_id, item_ref(key), field, stored)

@@ -51,7 +51,7 @@ from switchboard_sdk import Identity, NotFound
 
 from ..logs import log_event
 from ..storage.conventions import ERASED
-from ..storage.inbound import inbound_part_keys
+from ..storage.inbound import inbound_document, inbound_part_keys
 from ..storage.keys import TenantKeys, key_of
 from ..storage.payloads import PayloadArchive
 from ..storage.store import TicketStore
@@ -162,14 +162,15 @@ class CustomerEraser:
         keys = purge.keys
         sources = [(str(m["channel"]), str(m["provider_message_id"])) for m in page]
         inbound = purge.existing(keys.inbound(channel, pid) for channel, pid in sources)
-        docs = [json.loads(str(i["doc"])) for i in inbound]
+        crypto = self._store.crypto  # inbound documents are sealed (docs/encryption.md)
+        docs = [json.loads(inbound_document(crypto, i)) for i in inbound]
         report.add("objects", self._archive.forget(keys, _refs(page) | _refs(docs)))
         report.add("parked_follow_ups", sum(purge.delete(purge.parked(channel, pid)) for channel, pid in sources))
         # messages parsed from the same body hold a copy of it: theirs goes, their message stays
         batch = [keys.inbound(str(doc["channel"]), str(pid)) for doc, i in zip(docs, inbound, strict=True)
                  for pid in i.get("batch") or ()]
         report.add("shared_raw_bodies", purge.strip_raw(batch))
-        report.add("inbound_record_parts", purge.delete(k for i in inbound for k in inbound_part_keys(keys, i)))
+        report.add("inbound_record_parts", purge.delete(k for i in inbound for k in inbound_part_keys(keys, i, crypto)))
         report.add("inbound_records", purge.delete(key_of(i) for i in inbound))
         maps = [keys.provider_message(channel, pid) for channel, pid in sources]
         report.add("provider_message_maps", purge.delete_existing(maps))

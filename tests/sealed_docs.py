@@ -1,0 +1,29 @@
+"""Reading sealed fields back in tests: inbound records' and parked follow-ups' ``doc``,
+inline ``raw`` bodies (docs/encryption.md). The hub opens them the same way."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalicelib.hub import Hub
+from chalicelib.storage.keys import key_of, tenant_in
+from chalicelib.storage.sealing import open_blob, open_document
+
+
+def opened(hub: Hub, item: dict[str, Any], field: str = "doc") -> str:
+    """The text a sealed field of an item (as :func:`tests.conftest.table_items` reads it) holds."""
+    return open_document(hub.crypto, str(tenant_in(str(item["pk"]))), key_of(item), field, str(item[field]))
+
+
+def doc_of(hub: Hub, item: dict[str, Any]) -> dict[str, Any]:
+    """An inbound record's or parked follow-up's document, opened and parsed."""
+    found: dict[str, Any] = json.loads(opened(hub, item))
+    return found
+
+
+def raw_of(hub: Hub, item: dict[str, Any]) -> bytes:
+    """An inbound record's inline raw body, opened."""
+    stored = item["raw"]
+    return open_blob(hub.crypto, str(tenant_in(str(item["pk"]))), key_of(item), "raw",
+                     bytes(getattr(stored, "value", stored)))
