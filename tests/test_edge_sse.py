@@ -1,5 +1,5 @@
 """The objects the hub puts in the payload bucket are encrypted with the stack's data key
-(SSE-KMS) under the tenant's encryption context (issue 15; docs/deploy.md#the-data-key),
+(SSE-KMS) under the tenant's encryption context (issue 15; docs/deploy.md#the-data-key-and-s3),
 and read back as before. moto's S3 and KMS, with the key the stack deploys."""
 
 from __future__ import annotations

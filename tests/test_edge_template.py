@@ -1,4 +1,4 @@
-"""The stack's edge and data key in infra/template.json (issue 15; docs/deploy.md#the-edge):
+"""The stack's edge and data key in infra/template.json (issue 15; docs/deploy.md#6-the-edge):
 the WAF web ACL and its rules, the custom domain's TLS policy, the KMS key, its alias and
 policy, the bucket's default encryption. What moto can deploy (the key, the bucket) is
 deployed and used; WAF and API Gateway domain names exist only in the packaged template

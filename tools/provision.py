@@ -32,7 +32,7 @@ NOT_EMULATED = frozenset({
     "AWS::CloudFront::Function",
     # the event archive's Glue catalog (docs/metrics.md): moto's CloudFormation has no Glue; Athena is AWS's alone
     "AWS::Glue::Database", "AWS::Glue::Table",
-    # the edge (docs/deploy.md#the-edge): moto's CloudFormation has no WAFv2 and no API Gateway domain names, and
+    # the edge (docs/deploy.md#6-the-edge): moto's CloudFormation has no WAFv2 and no API Gateway domain names, and
     # both attach to the API only `chalice package` generates; they are conditional on the stack's parameters too
     "AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation",
     "AWS::ApiGateway::DomainName", "AWS::ApiGateway::BasePathMapping",
