@@ -19,7 +19,7 @@ from tools.provision import NOT_EMULATED, TEMPLATE, deploy_stateful, settings_fo
 TEMPLATE_JSON: dict[str, Any] = json.loads(TEMPLATE.read_text())
 RESOURCES: dict[str, Any] = TEMPLATE_JSON["Resources"]
 MAX_BODY = 1048576  # SWITCHBOARD_MAX_BODY_BYTES in .chalice/config.json
-ON_FAILURE = {"StreamFailures", "ObjectFailures"}  # their entries hold no personal data: no key for them
+ON_FAILURE = ("StreamFailures", "ObjectFailures")  # their entries hold no personal data: no key for them
 
 
 def rules() -> dict[str, dict[str, Any]]:
