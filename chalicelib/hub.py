@@ -764,7 +764,7 @@ class Hub:
         from .widget.uploads import Uploads
 
         conversations = Conversations(self.store, self.change_feeds, self.survey_store,
-                                      lookup_for(self.aws.dynamodb, self.settings.table_name), self.clock)
+                                      lookup_for(self.store), self.clock)
         return WidgetApi(
             settings=self.settings, tenants=self.tenants, clock=self.clock,
             limit=lambda tenant_id, bucket, rate: self.rate_limiter.check(tenant_id, bucket, rate),

@@ -44,7 +44,7 @@ def pair(probe: Client, hub: Hub, pipeline: Pipeline) -> tuple[str, str]:
     """(target, source): the target with one ticket, the source with two identities and three tickets."""
     target = make_customer(probe, hub, pipeline, "tara", "email:tara@example.com")
     source = make_customer(probe, hub, pipeline, "sam", "email:sam@example.com", "phone:+14155550111", tickets=3)
-    writes = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock)
+    writes = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock, crypto=hub.crypto)
     writes.update_profile(target, CustomerPatch(tags=["vip"], attributes={"tier": "gold"}))
     writes.update_profile(source, CustomerPatch(tags=["churn-risk", "vip"], attributes={"tier": "silver",
                                                                                        "region": "emea"}))
@@ -63,10 +63,15 @@ def tickets_of(hub: Hub, customer: str) -> set[str]:
 
 def snapshot(hub: Hub) -> list[dict[str, Any]]:
     """Customers, identities, tickets and links, without the bookkeeping a change moves on
-    (no tags and an empty tag list are the same)."""
+    (no tags and an empty tag list are the same); a customer's sealed identities as the
+    values they open to under its key (a merge and its undo seal them again: new bytes)."""
     kinds = ("customer", "identity", "ticket", "customer_ticket")
     items = [{k: v for k, v in i.items() if k not in ("version", "updated_at") and v not in ([], {})}
              for i in table_items(hub) if i.get("type") in kinds]
+    personal = hub.store.personal("demo")
+    for i in items:
+        if "sealed_identities" in i:
+            i["sealed_identities"] = personal.open_identities(i["customer_id"], i["sealed_identities"])
     return sorted(items, key=lambda i: (i["pk"], i["sk"]))
 
 
@@ -180,7 +185,7 @@ def test_a_tag_union_past_the_limit_is_refused(
     customers: CustomerApi, hub: Hub, demo: DemoTenant, pair: tuple[str, str]
 ) -> None:
     target, source = pair
-    writes = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock)
+    writes = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock, crypto=hub.crypto)
     writes.update_profile(target, CustomerPatch(tags=[f"t{n}" for n in range(49)]))
     before = snapshot(hub)
     with pytest.raises(Conflict, match="more than 50 tags"):
@@ -230,7 +235,7 @@ def _counted(hub: Hub) -> Any:
                 raise AssertionError(f"a repeated merge wrote ({name})")
             return getattr(self._client, name)
 
-    return TicketStore(ReadOnly(hub.aws.dynamodb), hub.settings.table_name)
+    return TicketStore(ReadOnly(hub.aws.dynamodb), hub.settings.table_name, crypto=hub.crypto)
 
 
 @pytest.mark.parametrize("crash_at", [2, 3, 5, 7])
@@ -245,13 +250,13 @@ def test_a_merge_that_crashed_between_chunks_is_finished_by_calling_again(
     source_tickets = tickets_of(hub, source)
     table = hub.settings.table_name
     broken = customer_writes(Meddling(hub.aws.dynamodb, "transact_write_items", crash_at, crash), table, "demo",
-                             hub.clock, max_transaction_items=5)
+                             hub.clock, max_transaction_items=5, crypto=hub.crypto)
     with pytest.raises(Crash):
         broken.merge(target, source, SUPPORT)
     halfway = broken.merges(target)[0]
     assert halfway.state == "moving"
     assert len(halfway.identities) + len(halfway.tickets) < len(identities) + len(source_tickets)
-    fixed = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock, max_transaction_items=5)
+    fixed = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock, max_transaction_items=5, crypto=hub.crypto)
     done = fixed.merge(target, source, SUPPORT)
     assert done.state == "done"
     assert sorted(done.identities) == sorted(identities)
@@ -273,11 +278,11 @@ def test_an_undo_that_crashed_is_finished_and_a_half_done_merge_can_be_undone(
     table = hub.settings.table_name
     with pytest.raises(Crash):  # the merge stops after the first identity chunk and a ticket
         customer_writes(Meddling(hub.aws.dynamodb, "transact_write_items", 4, crash), table, "demo", hub.clock,
-                        max_transaction_items=5).merge(target, source, SUPPORT)
+                        max_transaction_items=5, crypto=hub.crypto).merge(target, source, SUPPORT)
     with pytest.raises(Crash):  # so does the undo, part-way back
         customer_writes(Meddling(hub.aws.dynamodb, "transact_write_items", 3, crash), table, "demo", hub.clock,
-                        max_transaction_items=5).unmerge(target, source, SUPPORT)
-    writes = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock, max_transaction_items=5)
+                        max_transaction_items=5, crypto=hub.crypto).unmerge(target, source, SUPPORT)
+    writes = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock, max_transaction_items=5, crypto=hub.crypto)
     with pytest.raises(Conflict, match="being undone"):
         writes.merge(target, source, SUPPORT)
     undone = writes.unmerge(target, source, SUPPORT)
@@ -294,7 +299,7 @@ def test_a_merge_stops_when_the_target_is_merged_on_meanwhile(
     source = make_customer(probe, hub, pipeline, "s", "email:s@example.com", "visitor:v-5", "visitor:v-6")
     third = make_customer(probe, hub, pipeline, "u", "email:u@example.com")
     table = hub.settings.table_name
-    plain = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock)
+    plain = customer_writes(hub.aws.dynamodb, table, "demo", hub.clock, crypto=hub.crypto)
 
     def target_merged_away() -> None:
         with pytest.raises(Conflict, match="still being merged"):
@@ -302,7 +307,7 @@ def test_a_merge_stops_when_the_target_is_merged_on_meanwhile(
         plain.update_profile(target, CustomerPatch(add_tags=["late"]))  # edits are fine meanwhile
 
     racing = customer_writes(Meddling(hub.aws.dynamodb, "transact_write_items", 2, target_merged_away), table,
-                             "demo", hub.clock, max_transaction_items=5)
+                             "demo", hub.clock, max_transaction_items=5, crypto=hub.crypto)
     assert racing.merge(target, source, SUPPORT).state == "done"
     assert plain.merge(third, target, SUPPORT).state == "done"
 

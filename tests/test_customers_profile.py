@@ -103,13 +103,13 @@ def test_a_stale_expected_version_is_a_conflict(customers: CustomerApi, demo: De
 def test_a_racing_writer_is_not_lost(hub: Hub, ada: str) -> None:
     """A rule and an agent change the customer at once: the one that loses the race
     re-reads and applies its change on top (no expected version given)."""
-    plain = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock)
+    plain = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock, crypto=hub.crypto)
 
     def agent_first() -> None:
         plain.update_profile(ada, CustomerPatch(add_tags=["agent-tag"], attributes={"owner": "bob"}))
 
     racing = customer_writes(Meddling(hub.aws.dynamodb, "update_item", 1, agent_first),
-                             hub.settings.table_name, "demo", hub.clock)
+                             hub.settings.table_name, "demo", hub.clock, crypto=hub.crypto)
     customer, version = racing.update(ada, CustomerPatch(add_tags=["rule-tag"], attributes={"segment": "b2b"}))
     assert set(customer.tags) == {"agent-tag", "rule-tag"}
     assert customer.attributes == {"owner": "bob", "segment": "b2b"}
@@ -122,7 +122,8 @@ def test_the_stream_leaves_the_profile_alone(
     patch(customers, demo.api_key, ada, {"tags": ["vip"], "display_name": "Ada L."})
     send(probe, message("ada-later", "email:ada@example.com", "visitor:v-9"))
     pipeline.drain()
-    customer, version = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock).get(ada)
+    customer, version = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock,
+                                        crypto=hub.crypto).get(ada)
     assert customer.tags == ["vip"]
     assert customer.display_name == "Ada L."
     assert version == 1
@@ -146,7 +147,8 @@ def test_unknown_and_other_tenants_customers_are_not_found(customers: CustomerAp
     for unknown in ("cus_" + "a" * 26, "nonsense", "../" + ada):
         with pytest.raises(NotFound):
             patch(customers, demo_key, unknown, {"add_tags": ["vip"]})
-    customer, version = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock).get(ada)
+    customer, version = customer_writes(hub.aws.dynamodb, hub.settings.table_name, "demo", hub.clock,
+                                        crypto=hub.crypto).get(ada)
     assert customer.tags == []
     assert version == 0
 

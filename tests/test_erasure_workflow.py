@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from chalice.test import Client
+from switchboard_sdk import Identity
 
 import app as app_module
 from chalicelib.hub import Hub
@@ -66,7 +67,8 @@ def desk(hub: Hub, demo: DemoTenant, pipeline: Pipeline) -> Iterator[Desk]:
 
 
 def customer_of(hub: Hub, email: str) -> str:
-    [link] = [i for i in table_items(hub, "identity") if i["identity"] == f"email:{email}"]
+    ref = hub.store.personal("demo").ref(Identity(kind="email", value=email))  # the key holds its blind index
+    [link] = [i for i in table_items(hub, "identity") if i["pk"] == f"T#demo#ID#{ref}"]
     return str(link["customer_id"])
 
 

@@ -145,11 +145,17 @@ def test_tenant_ids_that_could_escape_the_key_prefix_are_refused(tenant_id: str)
 
 def test_every_tenant_key_starts_with_the_tenant_prefix() -> None:
     keys = TenantKeys("acme")
-    built = [keys.inbound("web", "x#T#other#"), keys.identity(EMAIL), keys.customer("c"), keys.ticket("t"),
-             keys.message("t", "2026", "m")]
+    built = [keys.inbound("web", "x#T#other#"), keys.identity("email:" + "A" * 43), keys.customer("c"),
+             keys.ticket("t"), keys.message("t", "2026", "m")]
     assert all(k["pk"]["S"].startswith("T#acme#") for k in built)
     assert keys.activity_index(0).startswith("T#acme#")
     assert keys.status_index("open", 1).startswith("T#acme#")
+
+
+@pytest.mark.parametrize("value", [EMAIL.key, "email:" + "A" * 42, "email:" + "A" * 43 + "#T#other#ID", "email"])
+def test_an_identity_key_takes_only_a_blind_index_ref(value: str) -> None:
+    with pytest.raises(ValueError, match="blind-index ref"):
+        TenantKeys("acme").identity(value)
 
 
 def test_a_redelivered_stream_batch_delivers_each_event_once(

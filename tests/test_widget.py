@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from chalice.test import Client
-from switchboard_sdk import visitor_tokens
+from switchboard_sdk import Identity, visitor_tokens
 
 import app as app_module
 from chalicelib.hub import Hub
@@ -129,9 +129,14 @@ def test_a_valid_user_hash_makes_the_visitor_that_user_with_their_email(hub: Hub
     assert visitor.claims.identity_value == "user:u-1042"
     assert visitor.say("My card has not arrived")[0].status_code == 202
     pipeline.drain()
-    [customer] = [c for c in table_items(hub, "customer") if "visitor:user:u-1042" in c["identity_keys"]]
-    assert "email:ada@example.com" in customer["identity_keys"]
-    assert customer["display_name"] == "Ada"
+    customer = hub.store.reads(widget).find_customer(Identity(kind="visitor", value="user:u-1042"))
+    assert customer is not None
+    assert "email:ada@example.com" in {i.key for i in customer.identities}
+    assert customer.display_name == "Ada"
+    [item] = [c for c in table_items(hub, "customer") if c["customer_id"] == customer.id]
+    assert item["display_name"] != "Ada", "stored sealed"
+    assert "ada@example.com" not in json.dumps(item, default=sorted), "stored sealed"
+    assert "user:u-1042" not in json.dumps(item, default=sorted), "stored sealed"
 
 
 @pytest.mark.parametrize("identity", [

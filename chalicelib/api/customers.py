@@ -108,7 +108,8 @@ class CustomerApi:
         return merge.model_copy(update={"identities": self._pii.identity_keys(merge.identities, False)})
 
     def _writes(self, caller: Caller) -> CustomerWrites:
-        return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock)
+        return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock,
+                               crypto=self._store.crypto)
 
 
 def _actor(caller: Caller) -> ChangeActor:

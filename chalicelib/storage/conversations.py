@@ -1,6 +1,7 @@
 """Conversations: what the stream handler reads and writes behind each inbound record.
 
-Customers and their identities, tickets (with the customer's link to each),
+Customers and their identities (found by blind index; values and names sealed under the
+customer's key: :mod:`.personal`), tickets (with the customer's link to each),
 messages, the map from provider message ids to where they landed, and follow-ups
 parked until the message they follow is stored. Every write is conditional or
 convergent (the same call twice leaves the same item), so stream redeliveries
@@ -26,6 +27,7 @@ from .documents import MAX_DOCUMENT_BYTES, SPILLED, PartsMissing, is_large, ours
 from .ids import customer_id_for
 from .items import from_item, to_item
 from .keys import TenantKeys, activity_sort_key, key_of, shard_of
+from .personal import NAME, SEALED_IDENTITIES, PersonalFields, element_refs
 from .sealing import Sealer, open_blob, open_document, seal_document
 from .table import TenantTable
 
@@ -42,6 +44,7 @@ class Conversations(TenantTable):
         self._index_shards = index_shards
         self._max_document_bytes = max_document_bytes
         self._crypto = crypto  # inbound and parked documents are sealed (None: plain)
+        self._personal = PersonalFields(crypto, keys.tenant_id)  # identities by blind index, sealed customer fields
 
     def complete_inbound(self, message: InboundMessage) -> InboundMessage:
         """The whole message behind an inbound record's document: ``message`` itself,
@@ -76,47 +79,85 @@ class Conversations(TenantTable):
 
         ``expires_at`` is the message's expiry: the customer is kept
         :data:`CUSTOMER_GRACE` longer, its identities up to :data:`IDENTITY_GRACE`.
+
+        Identities are found by their blind-index refs (:mod:`.personal`); their values and
+        the name are stored sealed under the customer's key, only when new (:meth:`_sealed_fields`).
         """
-        known = self._known_identities(profile.identities)
-        customer_id = next(
-            (known[i.key]["customer_id"] for i in profile.identities if i.key in known),
-            customer_id_for(self.tenant_id, profile.identities[0].key),
-        )
+        refs = {i.key: self._personal.ref(i) for i in profile.identities}  # blind indexes: no call
+        known = self._known_identities(list(refs.values()))
+        customer_id = next((str(known[r]["customer_id"]) for r in refs.values() if r in known),
+                           customer_id_for(self.tenant_id, refs[profile.identities[0].key]))
+        fresh = [i for i in profile.identities if refs[i.key] not in known]
         grace = None if expires_at is None else expires_at + IDENTITY_GRACE
-        self._link_identities([i for i in profile.identities if i.key not in known], customer_id, grace)
+        self._link_identities([refs[i.key] for i in fresh], customer_id, grace)
         if expires_at is not None:  # known identities: rewritten only when about to fall behind
             self._extend_identities([
-                i for i in profile.identities if i.key in known and known[i.key]["customer_id"] == customer_id
-                and int(known[i.key].get("expires_at", 0)) < expires_at
+                r for r in refs.values() if r in known and known[r]["customer_id"] == customer_id
+                and int(known[r].get("expires_at", 0)) < expires_at
             ], customer_id, expires_at + IDENTITY_GRACE)
-        found = self._update_customer(profile, now, customer_id, candidate_ticket, expires_at)
+        sealed = self._sealed_fields(profile, refs, fresh, customer_id)
+        found = self._update_customer(refs, sealed, now, customer_id, candidate_ticket, expires_at)
+        found = self._complete_customer(found, profile, refs, customer_id)
         open_ticket = found.get("open_ticket_id")
         follows = found.get("closed_ticket_id") if open_ticket and open_ticket == candidate_ticket else None
         return Linked(customer_id, None if open_ticket is None else str(open_ticket),
                       None if follows is None else str(follows), customer_state(found))
 
+    def _sealed_fields(self, profile: CustomerProfile, refs: dict[str, str], fresh: list[Identity],
+                       customer_id: str) -> dict[str, Any]:
+        """What a message adds of the customer's personal fields, sealed under their key: its
+        identities not linked before (and the name, which only a new customer takes). A
+        message of a known customer from known identities seals nothing (no key is read)."""
+        if not fresh:
+            return {}
+        return {NAME: self._personal.seal_name(customer_id, profile.display_name),
+                SEALED_IDENTITIES: {self._personal.seal_identity(customer_id, refs[i.key], i.key) for i in fresh}}
+
     def _update_customer(
-        self, profile: CustomerProfile, now: datetime, customer_id: str, candidate_ticket: str | None,
-        expires_at: int | None,
+        self, refs: dict[str, str], sealed: dict[str, Any], now: datetime, customer_id: str,
+        candidate_ticket: str | None, expires_at: int | None,
     ) -> dict[str, Any]:
         pick = ", open_ticket_id = if_not_exists(open_ticket_id, :ticket)" if candidate_ticket else ""
         expiry = ", expires_at = :exp" if expires_at is not None else ""
+        name = ", display_name = if_not_exists(display_name, :name)" if NAME in sealed else ""
+        added = ", sealed_identities :sealed" if SEALED_IDENTITIES in sealed else ""
         result = self._db.update_item(
             TableName=self._table,
             Key=self.keys.customer(customer_id),
             UpdateExpression=(
                 "SET #t = :t, tenant_id = :tenant, customer_id = :cid,"
-                " created_at = if_not_exists(created_at, :now),"
-                f" display_name = if_not_exists(display_name, :name){pick}{expiry}"
-                " ADD identity_keys :ids"
+                f" created_at = if_not_exists(created_at, :now){name}{pick}{expiry}"
+                f" ADD identity_keys :ids{added}"
             ),
             ExpressionAttributeNames={"#t": "type"},
             ExpressionAttributeValues=to_item({
                 ":t": "customer", ":tenant": self.tenant_id, ":cid": customer_id, ":now": iso(now),
-                ":name": profile.display_name or "", ":ticket": candidate_ticket,
-                ":ids": {i.key for i in profile.identities},
+                ":name": sealed.get(NAME), ":ticket": candidate_ticket, ":ids": set(refs.values()),
+                ":sealed": sealed.get(SEALED_IDENTITIES),
                 ":exp": None if expires_at is None else expires_at + CUSTOMER_GRACE,
             }),
+            ReturnValues="ALL_NEW",
+        )
+        return from_item(result["Attributes"])
+
+    def _complete_customer(self, found: dict[str, Any], profile: CustomerProfile, refs: dict[str, str],
+                           customer_id: str) -> dict[str, Any]:
+        """Seal what the customer item still lacks of this profile: an identity linked by an
+        earlier try that failed before its customer write, or one another customer holds
+        (listed here too). Rare: an ordinary message finds everything there."""
+        have = element_refs(found.get(SEALED_IDENTITIES) or ())
+        missing = [i for i in profile.identities if refs[i.key] not in have]
+        if not missing and NAME in found:
+            return found
+        values: dict[str, Any] = {
+            ":name": None if NAME in found else self._personal.seal_name(customer_id, profile.display_name),
+            ":sealed": {self._personal.seal_identity(customer_id, refs[i.key], i.key) for i in missing} or None,
+        }
+        clauses = ["" if NAME in found else "SET display_name = if_not_exists(display_name, :name)",
+                   "ADD sealed_identities :sealed" if missing else ""]
+        result = self._db.update_item(
+            TableName=self._table, Key=self.keys.customer(customer_id),
+            UpdateExpression=" ".join(filter(None, clauses)), ExpressionAttributeValues=to_item(values),
             ReturnValues="ALL_NEW",
         )
         return from_item(result["Attributes"])
@@ -188,29 +229,32 @@ class Conversations(TenantTable):
         item = self._get(self.keys.ticket(ticket_id))
         return None if item is None or "erased_at" in item else str(item["customer_id"])
 
-    def _known_identities(self, identities: list[Identity]) -> dict[str, dict[str, Any]]:
-        """identity key → identity item, for the identities already linked (one call)."""
-        keys = [self.keys.identity(i) for i in identities]
-        request = {self._table: {"Keys": keys, "ConsistentRead": True}}
+    def _known_identities(self, refs: list[str]) -> dict[str, dict[str, Any]]:
+        """ref → identity item, for the identities already linked (one call)."""
+        keys = {self.keys.identity(ref)["pk"]["S"]: ref for ref in refs}
+        request = {self._table: {"Keys": [self.keys.identity(ref) for ref in dict.fromkeys(refs)],
+                                 "ConsistentRead": True}}
         found: list[dict[str, Any]] = []
         while request:
             result = self._db.batch_get_item(RequestItems=request)
             found += result.get("Responses", {}).get(self._table, [])
             request = result.get("UnprocessedKeys") or {}
-        return {item["identity"]: item for item in map(from_item, found)}
+        return {keys[str(item["pk"])]: item for item in map(from_item, found)}
 
-    def _link_identities(self, identities: list[Identity], customer_id: str, expires_at: int | None) -> None:
-        for identity in identities:
-            item = self.keys.identity(identity) | to_item(
+    def _link_identities(self, refs: list[str], customer_id: str, expires_at: int | None) -> None:
+        """Identity items hold the customer id only: the key is the blind index, and the
+        value itself is on the customer item, sealed under the customer's key."""
+        for ref in refs:
+            item = self.keys.identity(ref) | to_item(
                 {"type": "identity", "tenant_id": self.tenant_id, "customer_id": customer_id,
-                 "identity": identity.key, "expires_at": expires_at}
+                 "expires_at": expires_at}
             )
             # an identity already linked keeps its customer (merging comes later)
             self._put_new(item)
 
-    def _extend_identities(self, identities: list[Identity], customer_id: str, expires_at: int) -> None:
-        for identity in identities:
-            self._update_if(self.keys.identity(identity), "SET expires_at = :exp", "customer_id = :cid",
+    def _extend_identities(self, refs: list[str], customer_id: str, expires_at: int) -> None:
+        for ref in refs:
+            self._update_if(self.keys.identity(ref), "SET expires_at = :exp", "customer_id = :cid",
                             {":exp": expires_at, ":cid": customer_id})
 
     def touch_ticket(self, ticket: Ticket, *, expires_at: int | None = None) -> Touched:

@@ -21,8 +21,6 @@ import hashlib
 import re
 from typing import Any
 
-from switchboard_sdk import Identity
-
 TENANT_ID = re.compile(r"[a-z0-9][a-z0-9-]{1,62}")  # always fullmatch: "$" would admit a trailing newline
 KEY_ID = re.compile(r"[A-Za-z0-9]{8,32}")
 
@@ -39,7 +37,10 @@ MAX_COMPONENT_BYTES = 512
 SORT_KEY_BYTES = 1024  # DynamoDB's sort-key limit (a delivery-log sort key is built whole elsewhere)
 HASHED = "h:"  # prefix of a component replaced by its digest
 PART = "#P"  # a message part's sort key: the message's, then #P<nn>
-PERSONAL_KINDS = ("ID#",)  # key kinds whose component is personal data (an identity: kind:address)
+# key kinds whose component was personal data: identity keys written before blind indexes
+# (``ID#email:<address>``); a ref (``ID#email:<blind index>``) is withheld the same way
+PERSONAL_KINDS = ("ID#",)
+IDENTITY_REF = re.compile(r"[a-z_]{1,32}:[A-Za-z0-9_-]{43}")  # <kind>:<HMAC-SHA256, base64url unpadded>
 WITHHELD = "(withheld)"
 
 
@@ -87,9 +88,9 @@ def provider_message_of(pk: str) -> tuple[str, str]:
 
 
 def withhold_personal(key: str) -> str:
-    """``key`` without personal data: an identity's key embeds an address
-    (``T#<t>#ID#email:ada@example.com``) and becomes ``T#<t>#ID#(withheld)``;
-    any other key is returned as it is."""
+    """``key`` without personal data: an identity's key (its blind index; an address in
+    keys written before blind indexes, ``T#<t>#ID#email:ada@example.com``) becomes
+    ``T#<t>#ID#(withheld)``; any other key is returned as it is."""
     tenant, _, rest = key.partition("#")[2].partition("#")
     kind = next((k for k in PERSONAL_KINDS if rest.startswith(k)), None)
     return f"T#{tenant}#{kind}{WITHHELD}" if key.startswith("T#") and kind is not None else key
@@ -193,8 +194,13 @@ class TenantKeys:
         """A one-time token a provider signed (Mailgun's ``token``), once seen."""
         return _key(f"{self.prefix}RP#{_c(channel)}#{_c(replay_key)}", "RP")
 
-    def identity(self, identity: Identity) -> Key:
-        return _key(f"{self.prefix}ID#{_c(identity.key)}", "ID")
+    def identity(self, ref: str) -> Key:
+        """Identity → customer, by the identity's ref: ``<kind>:<blind index>``
+        (:meth:`chalicelib.storage.personal.PersonalFields.ref`), never the address itself.
+        :class:`ValueError` for anything else (a clear ``kind:value`` must not reach a key)."""
+        if not IDENTITY_REF.fullmatch(ref):
+            raise ValueError("an identity's key takes its blind-index ref, not its value")
+        return _key(f"{self.prefix}ID#{ref}", "ID")
 
     def provider_message(self, channel: str, provider_message_id: str) -> Key:
         """Where a provider message landed (threading by In-Reply-To, CallSid, ...)."""

@@ -17,6 +17,7 @@ from .conventions import MAX_PAGE, iso
 from .documents import parts_by_owner, unpack
 from .items import from_item, to_item
 from .keys import CUSTOMER_TICKET, TenantKeys, parts_prefix
+from .personal import PersonalFields
 from .table import TenantTable
 
 if TYPE_CHECKING:
@@ -54,9 +55,10 @@ EVERYTHING = ReadScope("all")
 
 
 class TicketReads(TenantTable):
-    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4,
-                 scope: ReadScope = EVERYTHING) -> None:
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, personal: PersonalFields, *,
+                 index_shards: int = 4, scope: ReadScope = EVERYTHING) -> None:
         super().__init__(client, table_name, keys)
+        self.personal = personal  # customers' names and identities are opened here, for every reader
         self._index_shards = index_shards
         self.scope = scope
 
@@ -155,17 +157,20 @@ class TicketReads(TenantTable):
                                                  "attachments": whole.attachments})
 
     def find_customer(self, identity: Identity) -> Customer | None:
-        link = self._get(self.keys.identity(identity))
+        """The customer an identity is linked to: one ``GetItem`` by its blind index (computed
+        here, no call), then the customer's."""
+        link = self._get(self.keys.identity(self.personal.ref(identity)))
         return None if link is None else self.get_customer(str(link["customer_id"]))
 
     def get_customer(self, customer_id: str) -> Customer | None:
+        """A customer, its name and identities opened (a shredded one's read as erased: none)."""
         item = self._get(self.keys.customer(customer_id))
-        return None if item is None else _customer(item)
+        return None if item is None else self.personal.customer(item)
 
     def get_customers(self, customer_ids: Iterable[str]) -> dict[str, Customer]:
         """Customers by id, 100 per consistent BatchGetItem; unknown ids are left out."""
         found = self._get_many([self.keys.customer(c) for c in dict.fromkeys(customer_ids)])
-        return {customer.id: customer for customer in map(_customer, found)}
+        return {customer.id: customer for customer in map(self.personal.customer, found)}
 
 
 _TICKET_FIELDS = set(Ticket.model_fields)
@@ -179,15 +184,3 @@ def _ticket(item: dict[str, Any]) -> Ticket:
 
 def _message(item: dict[str, Any]) -> Message:
     return Message.model_validate({k: v for k, v in item.items() if k in _MESSAGE_FIELDS})
-
-
-def _customer(item: dict[str, Any]) -> Customer:
-    # a merged customer's identities moved away: its set is gone (DynamoDB keeps no empty sets)
-    keys = sorted(item.get("identity_keys") or ())
-    identities = [Identity(kind=k, value=v) for k, _, v in (i.partition(":") for i in keys)]
-    return Customer(
-        id=item["customer_id"], tenant_id=item["tenant_id"], display_name=item.get("display_name") or None,
-        identities=identities, created_at=item["created_at"], tags=list(item.get("tags") or ()),
-        attributes=dict(item.get("attributes") or {}), merged_into=item.get("merged_into") or None,
-    )
-

@@ -8,7 +8,8 @@ bound to one tenant: :meth:`~TicketStore.inbound` (the webhook path's records),
 stream and the worker). Each extends :class:`~chalicelib.storage.table.TenantTable`
 and builds keys only through :class:`~chalicelib.storage.keys.TenantKeys`, whose
 constructor validates the tenant id, so none can read or write another tenant's
-items. Layout and access patterns: docs/storage.md.
+items. Customers' personal fields are sealed, and identities found by blind index,
+through the injected crypto (:mod:`.personal`). Layout and access patterns: docs/storage.md.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .conversations import Conversations
 from .documents import MAX_DOCUMENT_BYTES
 from .inbound import InboundRecords
 from .keys import TenantKeys
+from .personal import PersonalFields
 from .reads import EVERYTHING, ReadScope, TicketReads
 from .replies import Replies
 from .sealing import Sealer
@@ -60,5 +62,9 @@ class TicketStore:
     def reads(self, tenant_id: str, scope: ReadScope = EVERYTHING) -> TicketReads:
         """The tenant's tickets, messages and customers, read back — only the tickets
         ``scope`` sees (an agent's role may see only their groups' or their own)."""
-        return TicketReads(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards,
-                           scope=scope)
+        return TicketReads(self.client, self.table_name, TenantKeys(tenant_id), self.personal(tenant_id),
+                           index_shards=self.index_shards, scope=scope)
+
+    def personal(self, tenant_id: str) -> PersonalFields:
+        """The tenant's identity refs (blind indexes) and its customers' sealed fields."""
+        return PersonalFields(self.crypto, TenantKeys(tenant_id).tenant_id)

@@ -47,7 +47,7 @@ from datetime import datetime
 from itertools import chain
 from typing import Any
 
-from switchboard_sdk import Identity, NotFound
+from switchboard_sdk import NotFound
 
 from ..logs import log_event
 from ..storage.conventions import ERASED
@@ -203,8 +203,7 @@ class CustomerEraser:
 
     def _identities(self, purge: TenantPurge, customer: dict[str, Any], report: ErasureReport) -> None:
         """The customer's identity links, except those another customer holds."""
-        candidates = [purge.keys.identity(Identity(kind=kind, value=value))
-                      for kind, _, value in (k.partition(":") for k in customer.get("identity_keys") or ())]
+        candidates = [purge.keys.identity(ref) for ref in customer.get("identity_keys") or ()]
         ours = [i for i in purge.existing(candidates) if i.get("customer_id") == customer["customer_id"]]
         report.add("identities", purge.delete(key_of(i) for i in ours))
 

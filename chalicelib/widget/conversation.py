@@ -34,6 +34,7 @@ from switchboard_sdk.visitor_tokens import VisitorClaims
 
 from ..storage.changes import ChangeFeeds
 from ..storage.keys import TenantKeys
+from ..storage.personal import PersonalFields
 from ..storage.store import TicketStore
 from ..storage.table import TenantTable
 from ..workflow.surveys import SurveyStore
@@ -71,13 +72,20 @@ def _mac(secret: str, claims: VisitorClaims, seq: int, ticket_id: str) -> str:
 
 
 class VisitorLookup(TenantTable):
-    """Which customer a visitor is: their ``visitor`` identity's link (one ``GetItem``)."""
+    """Which customer a visitor is: their ``visitor`` identity's link, found by its blind
+    index (one ``GetItem``; the index is computed here)."""
+
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, personal: PersonalFields) -> None:
+        super().__init__(client, table_name, keys)
+        self._personal = personal
 
     def customer_id(self, claims: VisitorClaims) -> str | None:
         from switchboard_sdk import Identity
 
-        item = self._get(self.keys.identity(Identity(kind="visitor", value=claims.identity_value)))
+        ref = self._personal.ref(Identity(kind="visitor", value=claims.identity_value))
+        item = self._get(self.keys.identity(ref))
         return None if item is None else str(item["customer_id"])
+
 
 @dataclass(frozen=True)
 class Poll:
@@ -175,5 +183,6 @@ def _etag(cursor: str) -> str:
     return f'"{cursor}"'
 
 
-def lookup_for(client: Any, table_name: str) -> Callable[[str], VisitorLookup]:
-    return lambda tenant_id: VisitorLookup(client, table_name, TenantKeys(tenant_id))
+def lookup_for(store: TicketStore) -> Callable[[str], VisitorLookup]:
+    return lambda tenant_id: VisitorLookup(store.client, store.table_name, TenantKeys(tenant_id),
+                                           store.personal(tenant_id))

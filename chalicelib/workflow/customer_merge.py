@@ -1,7 +1,8 @@
 """Merging one customer into another, and undoing it, in chunks that survive a crash.
 
 A merge of S (source) into T (target) moves S's identities (each identity item's
-``customer_id``) and S's tickets (the ticket item's ``customer_id``, its link from S's
+``customer_id``, and the value sealed on S's item, sealed again under T's key: an erasure
+of T shreds it with T) and S's tickets (the ticket item's ``customer_id``, its link from S's
 partition to T's) over to T, unions S's tags and attributes into T's (T wins on a
 conflict), gives T S's open ticket when T has none, and marks S ``merged_into = T``.
 A merge record (``keys.customer_merge(T, S)``, in T's partition) says what moved.
@@ -35,6 +36,7 @@ from ..storage.aws import write_together
 from ..storage.conventions import iso
 from ..storage.items import to_item
 from ..storage.keys import TenantKeys
+from ..storage.personal import PersonalFields
 from .changes import MAX_TAGS, ChangeActor
 from .customer_moves import (
     MAX_TRANSACTION_ITEMS,
@@ -52,8 +54,8 @@ __all__ = ["MAX_TRANSACTION_ITEMS", "CustomerMerge", "CustomerMerges", "version_
 
 class CustomerMerges(CustomerMoves):
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, clock: Callable[[], datetime],
-                 max_items: int = MAX_TRANSACTION_ITEMS) -> None:
-        super().__init__(client, table_name, keys, max_items=max_items)
+                 personal: PersonalFields, max_items: int = MAX_TRANSACTION_ITEMS) -> None:
+        super().__init__(client, table_name, keys, personal=personal, max_items=max_items)
         self._clock = clock
 
     # -- merge -----------------------------------------------------------------

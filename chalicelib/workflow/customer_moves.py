@@ -13,11 +13,12 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from switchboard_sdk import Conflict, Identity, NotFound
+from switchboard_sdk import Conflict, NotFound
 
 from ..storage.aws import write_together
 from ..storage.items import from_item, to_item
 from ..storage.keys import CUSTOMER_TICKET, Key, TenantKeys
+from ..storage.personal import SEALED_IDENTITIES, PersonalFields
 from ..storage.table import TenantTable
 from .changes import ChangeActor
 
@@ -37,7 +38,8 @@ class SourceImage(BaseModel):
 
 
 class CustomerMerge(BaseModel):
-    """A merge record: ``identities`` (identity keys, ``kind:value``) and ``tickets`` that
+    """A merge record: ``identities`` (identity refs as stored, ``kind:<blind index>``; the
+    API shows them as ``kind:value``, opened from the customers) and ``tickets`` that
     moved, the tags and attributes the target gained, the source's before-image, and,
     once undone, what went back (``returned_*``) and what no longer could (``left_*``)."""
 
@@ -77,23 +79,24 @@ def chunks(values: list[str], size: int) -> Iterator[list[str]]:
 class CustomerMoves(TenantTable):
     """Chunked, conditional moves between two customers, and the merge record's reads."""
 
-    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *,
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, personal: PersonalFields,
                  max_items: int = MAX_TRANSACTION_ITEMS) -> None:
         super().__init__(client, table_name, keys)
+        self.personal = personal  # identities move sealed: opened under one customer's key, sealed under the other's
         self._identity_chunk = max(1, max_items - 3)  # + the record, the source and the target
         self._ticket_chunk = max(1, (max_items - 2) // 3)  # ticket + two links each; + record, target
 
     def shift_identities(self, keys: list[str], from_id: str, to_id: str, state: str, moved: str) -> None:
-        """Point the identities of ``keys`` that still point at ``from_id`` at ``to_id`` (an
+        """Point the identities of ``keys`` (refs) that still point at ``from_id`` at ``to_id`` (an
         expired identity item: only its key moves), recording them in the record's ``moved``
-        set in the same transaction; those pointing elsewhere are recorded ``left`` (undo)."""
+        set in the same transaction; those pointing elsewhere are recorded ``left`` (undo).
+        Their sealed values move with them, sealed again under ``to_id``'s key."""
         target_id, source_id = (from_id, to_id) if state == "undoing" else (to_id, from_id)
         for _ in range(RETRIES):
-            found = {str(i["identity"]): i for i in self._get_many([self._identity_key(k) for k in keys])}
-            owner = {k: found[k]["customer_id"] if k in found else None for k in keys}
+            owner = self._owners(keys)
             shifting = [k for k in keys if owner[k] in (from_id, None)]
             elsewhere = [k for k in keys if owner[k] not in (from_id, None)]
-            writes = [self._point(k, from_id, to_id) if owner[k] else self._absent(self._identity_key(k))
+            writes = [self._point(k, from_id, to_id) if owner[k] else self._absent(self.keys.identity(k))
                       for k in shifting]
             writes.append(self._record_add(target_id, source_id, state, {moved: shifting, **self._left(
                 state, "left_identities", elsewhere)}))
@@ -108,23 +111,40 @@ class CustomerMoves(TenantTable):
             self._stopped_unless_raced(results[len(shifting):], target_id, source_id, state)
         raise Conflict("the customer's identities kept changing; try again")
 
+    def _owners(self, refs: list[str]) -> dict[str, Any]:
+        """ref → the customer its identity item points at (``None``: no item, e.g. expired)."""
+        found = {str(i["pk"]): i for i in self._get_many([self.keys.identity(r) for r in refs])}
+        items = {r: found.get(self.keys.identity(r)["pk"]["S"]) for r in refs}
+        return {r: None if item is None else item["customer_id"] for r, item in items.items()}
+
     def _identity_sets(self, from_id: str, to_id: str, keys: list[str], state: str,
                        target_id: str) -> list[dict[str, Any]]:
-        """The identity keys leave one customer's set and join the other's. Merging: the
-        source is still merged into the target, the target stored and not merged on;
-        undoing: the target stored, the source still merged into it."""
+        """The identity refs leave one customer's set and join the other's, and so do their
+        sealed values: the source's elements deleted as they are, the target's sealed again
+        under the target's key. Merging: the source is still merged into the target, the
+        target stored and not merged on; undoing: the target stored, the source still merged
+        into it."""
         merged: tuple[str, dict[str, Any]] = ("merged_into = :t", {":t": target_id})
         mergeable: tuple[str, dict[str, Any]] = ("attribute_exists(pk) AND attribute_not_exists(merged_into)", {})
         stored: tuple[str, dict[str, Any]] = ("attribute_exists(pk)", {})
         conditions = (stored, merged) if state == "undoing" else (merged, mergeable)
+        leaving = self._sealed_elements(from_id, keys)
+        sealed = (leaving, self.personal.reseal(from_id, to_id, leaving))
         writes = []
-        for customer_id, verb, (condition, values) in zip((from_id, to_id), ("DELETE", "ADD"), conditions,
-                                                          strict=True):
+        for customer_id, verb, elements, (condition, values) in zip(
+                (from_id, to_id), ("DELETE", "ADD"), sealed, conditions, strict=True):
+            moves = f"{verb} identity_keys :k" + (f", {SEALED_IDENTITIES} :s" if elements else "")
             writes.append({"Update": {
                 "TableName": self._table, "Key": self.keys.customer(customer_id),
-                "UpdateExpression": f"{verb} identity_keys :k", "ConditionExpression": condition,
-                "ExpressionAttributeValues": to_item(values | {":k": set(keys)})}})
+                "UpdateExpression": moves, "ConditionExpression": condition,
+                "ExpressionAttributeValues": to_item(values | {":k": set(keys), ":s": set(elements) or None})}})
         return writes
+
+    def _sealed_elements(self, customer_id: str, refs: list[str]) -> list[str]:
+        """The customer's sealed identity elements for ``refs``, as stored (one consistent read)."""
+        item = self._get(self.keys.customer(customer_id)) or {}
+        wanted = set(refs)
+        return sorted(e for e in item.get(SEALED_IDENTITIES) or () if e.partition(" ")[0] in wanted)
 
     def shift_tickets(self, ticket_ids: list[str], from_id: str, to_id: str, state: str, moved: str) -> None:
         """Like :meth:`_shift_identities` for tickets: the ticket item's ``customer_id`` (if it
@@ -172,8 +192,8 @@ class CustomerMoves(TenantTable):
                            "UpdateExpression": "SET customer_id = :to", "ConditionExpression": "customer_id = :from",
                            "ExpressionAttributeValues": to_item({":to": to_id, ":from": from_id})}}
 
-    def _point(self, identity_key: str, from_id: str, to_id: str) -> dict[str, Any]:
-        return {"Update": {"TableName": self._table, "Key": self._identity_key(identity_key),
+    def _point(self, ref: str, from_id: str, to_id: str) -> dict[str, Any]:
+        return {"Update": {"TableName": self._table, "Key": self.keys.identity(ref),
                            "UpdateExpression": "SET customer_id = :to", "ConditionExpression": "customer_id = :from",
                            "ExpressionAttributeValues": to_item({":to": to_id, ":from": from_id})}}
 
@@ -259,10 +279,6 @@ class CustomerMoves(TenantTable):
         if merged_into is not None and item.get("merged_into") != merged_into:
             raise Conflict(f"{customer_id} is no longer merged into {merged_into}")
         return item
-
-    def _identity_key(self, identity_key: str) -> Key:
-        kind, _, value = identity_key.partition(":")
-        return self.keys.identity(Identity.model_construct(kind=kind, value=value))  # type: ignore[arg-type]
 
     def record_item(self, record: CustomerMerge) -> dict[str, Any]:
         return self.keys.customer_merge(record.target_id, record.source_id) | to_item({

@@ -25,7 +25,8 @@ from ..storage.aws import is_condition_failure
 from ..storage.conventions import iso
 from ..storage.items import from_item, to_item
 from ..storage.keys import TenantKeys
-from ..storage.reads import _customer  # the one place a customer item becomes a Customer
+from ..storage.personal import SEALED_IDENTITIES, PersonalFields, ref_kind
+from ..storage.sealing import Sealer
 from ..storage.table import TenantTable
 from .changes import MAX_TAGS, ChangeActor, valid_tags
 from .customer_merge import MAX_TRANSACTION_ITEMS, CustomerMerge, CustomerMerges, version_condition
@@ -35,6 +36,8 @@ MAX_ATTRIBUTES = 50
 ATTRIBUTE_VALUE_CHARS = 200
 RETRIES = 5
 CUSTOMER_ID = re.compile(r"cus_[a-z2-7]{26}")  # chalicelib.storage.ids.customer_id_for
+IDENTITY_FIELDS = ("identities", "returned_identities", "left_identities")  # a merge record's identity refs
+UNAVAILABLE = "(unavailable)"
 
 
 class CustomerPatch(BaseModel):
@@ -96,17 +99,19 @@ class CustomerWrites(TenantTable):
     """One tenant's customers, changed: profiles, merges and their undoing."""
 
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, clock: Callable[[], datetime],
-                 max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> None:
+                 personal: PersonalFields, max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> None:
         super().__init__(client, table_name, keys)
         self._clock = clock
-        self._merges = CustomerMerges(client, table_name, keys, clock=clock, max_items=max_transaction_items)
+        self._personal = personal  # the one place a customer item becomes a Customer: names, identities opened
+        self._merges = CustomerMerges(client, table_name, keys, clock=clock, personal=personal,
+                                      max_items=max_transaction_items)
 
     # -- profiles ----------------------------------------------------------------
 
     def get(self, customer_id: str) -> tuple[Customer, int]:
         """The customer and its version; :class:`NotFound` when there is none (or it was erased)."""
         item = self._item(customer_id)
-        return _customer(item), int(item.get("version") or 0)
+        return self._personal.customer(item), int(item.get("version") or 0)
 
     def update_profile(self, customer_id: str, patch: CustomerPatch, *,
                        expected_version: int | None = None) -> Customer:
@@ -127,18 +132,18 @@ class CustomerWrites(TenantTable):
             if expected_version is not None and expected_version != version:
                 raise Conflict(f"the customer changed meanwhile (version {version}); read it again and retry")
             tags, attributes = patch.applied(list(item.get("tags") or ()), dict(item.get("attributes") or {}))
-            name = patch.display_name
-            if tags == list(item.get("tags") or ()) and attributes == dict(item.get("attributes") or {}) \
-                    and name in (None, item.get("display_name")):
-                return _customer(item), version
-            written = self._write_profile(customer_id, version, tags, attributes, name)
+            current, name = self._personal.customer(item), patch.display_name
+            if tags == current.tags and attributes == current.attributes and name in (None, current.display_name):
+                return current, version
+            sealed = None if name is None else self._personal.seal_name(customer_id, name)
+            written = self._write_profile(customer_id, version, tags, attributes, sealed)
             if written is not None:
-                return _customer(written), version + 1
+                return self._personal.customer(written), version + 1
         raise Conflict("the customer kept changing; try again")
 
     def _write_profile(self, customer_id: str, version: int, tags: list[str], attributes: dict[str, str],
                        name: str | None) -> dict[str, Any] | None:
-        """The conditional write; the item after it, or ``None`` when the condition failed."""
+        """The conditional write (``name``: sealed); the item after it, or ``None`` when the condition failed."""
         condition, values = version_condition(version)
         values |= {":tags": tags, ":attrs": attributes, ":next": version + 1, ":now": iso(self._clock()),
                    ":name": name}
@@ -172,7 +177,7 @@ class CustomerWrites(TenantTable):
         for customer_id in (target_id, source_id):
             if not CUSTOMER_ID.fullmatch(customer_id):
                 raise NotFound("no such customer")
-        return self._merges.merge(target_id, source_id, actor, audit=audit)
+        return self._readable([self._merges.merge(target_id, source_id, actor, audit=audit)], target_id)[0]
 
     def unmerge(self, target_id: str, source_id: str, actor: ChangeActor, *,
                 audit: dict[str, Any] | None = None) -> CustomerMerge:
@@ -181,15 +186,31 @@ class CustomerWrites(TenantTable):
         for customer_id in (target_id, source_id):
             if not CUSTOMER_ID.fullmatch(customer_id):
                 raise NotFound("no such merge")
-        return self._merges.unmerge(target_id, source_id, actor, audit=audit)
+        return self._readable([self._merges.unmerge(target_id, source_id, actor, audit=audit)], target_id)[0]
 
     def merges(self, target_id: str) -> list[CustomerMerge]:
         """The merges into ``target_id`` (any state), oldest first."""
-        return self._merges.merges(target_id) if CUSTOMER_ID.fullmatch(target_id) else []
+        return self._readable(self._merges.merges(target_id), target_id) if CUSTOMER_ID.fullmatch(target_id) else []
+
+    def _readable(self, records: list[CustomerMerge], target_id: str) -> list[CustomerMerge]:
+        """Merge records with their identity refs (stored: ``kind:<blind index>``) as
+        ``kind:value``, opened from the customers holding them now; one neither holds (it
+        moved on, or its customer was erased) reads ``kind:(unavailable)``."""
+        if not any(getattr(r, name) for r in records for name in IDENTITY_FIELDS):
+            return records
+        values: dict[str, str] = {}
+        for customer_id in dict.fromkeys([target_id, *(r.source_id for r in records)]):
+            item = self._get(self.keys.customer(customer_id)) or {}
+            values |= self._personal.open_identities(customer_id, item.get(SEALED_IDENTITIES) or ())
+        return [record.model_copy(update={
+            name: sorted(values.get(ref, f"{ref_kind(ref)}:{UNAVAILABLE}") for ref in getattr(record, name))
+            for name in IDENTITY_FIELDS}) for record in records]
 
 
 def customer_writes(client: Any, table_name: str, tenant_id: str, clock: Callable[[], datetime], *,
-                    max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> CustomerWrites:
-    """The tenant's :class:`CustomerWrites` (validates the tenant id through its keys)."""
-    return CustomerWrites(client, table_name, TenantKeys(tenant_id), clock=clock,
+                    crypto: Sealer | None, max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> CustomerWrites:
+    """The tenant's :class:`CustomerWrites` (validates the tenant id through its keys);
+    ``crypto``: the store's (``hub.crypto``), for the customers' sealed fields."""
+    keys = TenantKeys(tenant_id)
+    return CustomerWrites(client, table_name, keys, clock=clock, personal=PersonalFields(crypto, keys.tenant_id),
                           max_transaction_items=max_transaction_items)

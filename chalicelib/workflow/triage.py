@@ -91,7 +91,8 @@ class RuleEffects:
         self._post(ticket, text, author, f"{key}:reply", internal=False)
 
     def _customer(self, ticket: Ticket, patch: CustomerPatch) -> None:
-        writes = customer_writes(self._store.client, self._store.table_name, ticket.tenant_id, self._clock)
+        writes = customer_writes(self._store.client, self._store.table_name, ticket.tenant_id, self._clock,
+                                 crypto=self._store.crypto)
         writes.update_profile(ticket.customer_id, patch)
 
 
