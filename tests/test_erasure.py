@@ -136,7 +136,7 @@ def test_nothing_of_the_customer_remains_and_others_keep_theirs(
                       # each ticket: its first save (history entry, backlog place); nothing else of the workflow
                       "ticket_history_entries": 2, "backlog_items": 2, "surveys": 0, "csat_records": 0,
                       "agent_loads_released": 0, "merge_records": 0, "merged_customers": 0,
-                      "client_message_claims": 0}
+                      "client_message_claims": 0, "customer_keys_shredded": 1}
     assert table_items(hub, "delivery") == [], "the failed-attempt counter went with the log"
     [bob_message] = table_items(hub, "message")
     [leaflet] = bob_message["attachments"]

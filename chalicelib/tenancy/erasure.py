@@ -29,6 +29,13 @@ another), the identities still pointing at the customer, and the customer item
 (with its tags, attributes, last agent). Timers (``DUE#…``) are left to their
 TTL: they name only ids, and find nothing to do.
 
+Crypto-shredding: the customer's key (``T#<t>#CKEY#<customer>``) is deleted first, so
+their name and identities, sealed under it, no longer open wherever a copy of them is
+kept without that key; and again just before the customer item, in case a message
+sealed under a new key while the erasure ran. Customers merged into them lose theirs
+with them. The key is an item of this table, so a restored backup of the table brings it
+back: what shredding does and does not reach is in docs/storage.md, "Crypto-shredding".
+
 Each step deletes what the next run would need only after everything found
 through it is gone, so a call that fails part-way is finished by calling again;
 a call after a complete erasure finds nothing and raises ``NotFound``.
@@ -63,7 +70,7 @@ KINDS = (
     "customer", "identities", "ticket_links", "tickets_redacted", "messages", "inbound_records",
     "inbound_record_parts", "provider_message_maps", "parked_follow_ups", "shared_raw_bodies", "delivery_log_items",
     "failed_attempt_counters", "objects", "ticket_history_entries", "surveys", "csat_records", "backlog_items",
-    "agent_loads_released", "merge_records", "merged_customers", "client_message_claims",
+    "agent_loads_released", "merge_records", "merged_customers", "client_message_claims", "customer_keys_shredded",
 )
 
 
@@ -101,6 +108,7 @@ class CustomerEraser:
         if customer is None and not first:
             raise NotFound("no such customer")
         report = ErasureReport(customer_id)
+        self._shred(tenant_id, customer_id, report)  # first: every copy of their sealed fields is unreadable now
         self._customer(purge, customer_id, customer, chain([first], links), report, "customer")
         log_event(log, "customer.erased", tenant=tenant_id, customer=customer_id,
                   tickets=len(report.ticket_ids), erased=dict(report.counts))
@@ -118,7 +126,17 @@ class CustomerEraser:
         self._merges(purge, customer_id, customer, report)
         if customer:
             self._identities(purge, customer, report)
+            # again, last: a key a message sealed under while the erasure ran goes with the item
+            self._shred(purge.tenant_id, customer_id, report)
             report.add(kind, purge.delete([purge.keys.customer(customer_id)]))
+
+    def _shred(self, tenant_id: str, customer_id: str, report: ErasureReport) -> None:
+        """Crypto-shredding: the customer's key goes, so their name and identities no longer
+        open wherever a copy is kept without it (counted once per customer)."""
+        self._store.personal(tenant_id).shred(customer_id)
+        if f"shredded:{customer_id}" not in report.looked_at:
+            report.looked_at.add(f"shredded:{customer_id}")
+            report.add("customer_keys_shredded")
 
     def _purge(self, tenant_id: str) -> TenantPurge:
         keys = TenantKeys(tenant_id)
