@@ -10,7 +10,16 @@ Prints ``name=value`` lines on stdout (details on stderr):
     (tenant record and plugin config warm in the cache); the count over N new
     messages is divided by N. Only calls inside the HTTP requests are counted;
     they include the rate limiter's lease writes (the bench tenant may send
-    ``WEBHOOK_RATE`` requests/s).
+    ``WEBHOOK_RATE`` requests/s) and any KMS call (the KMS client is built from the
+    same session): sealing the inbound record uses the container's cached data key.
+
+``kms_calls_per_1000_messages`` (target <= 2 at a steady rate)
+    KMS calls (every operation, counted on the same session from the hub's first
+    message on, so a cold container's ``GenerateDataKey`` is in) per 1,000 messages
+    through the hub over the whole run (the call count and the timed paths), at the
+    rate the run goes. A data key serves 300 s or 100,000 seals (chalicelib/crypto/datakeys.py):
+    at a steady rate of R messages/s a webhook container makes ``1000 / (300 R)`` calls
+    per 1,000 messages, plus one when it starts.
 
 ``hub_overhead_ratio`` (target <= 1.5)
     Median time per message of the full webhook path, driven through
@@ -113,10 +122,14 @@ class CallCounter:
     def __init__(self) -> None:
         self.active = False
         self.calls: Counter[str] = Counter()
+        self.kms: Counter[str] = Counter()
 
     def __call__(self, event_name: str = "", **_: Any) -> None:
+        name = event_name.removeprefix("before-call.")
+        if name.startswith("kms."):
+            self.kms[name] += 1  # KMS calls are counted from the first on (a cold container's included)
         if self.active:
-            self.calls[event_name.removeprefix("before-call.")] += 1
+            self.calls[name] += 1
 
     @contextmanager
     def counting(self) -> Iterator[None]:
@@ -137,6 +150,7 @@ class Bench:
     secret: str
     counter: CallCounter
     sent: int = 0
+    through_hub: int = 0  # messages the hub handled (the baseline's are not)
     hub_ns: list[int] = field(default_factory=list)
     direct_ns: list[int] = field(default_factory=list)
     base_ns: list[int] = field(default_factory=list)
@@ -192,12 +206,14 @@ def next_message(bench: Bench) -> tuple[bytes, dict[str, str]]:
 
 
 def via_chalice(bench: Bench, body: bytes, headers: dict[str, str]) -> None:
+    bench.through_hub += 1
     response = bench.http.post(f"/hooks/{TENANT}/web", body=body, headers=headers)
     if response.status_code != 202:
         raise RuntimeError(f"webhook answered {response.status_code}: {response.body!r}")
 
 
 def via_ingestor(bench: Bench, body: bytes, headers: dict[str, str]) -> None:
+    bench.through_hub += 1
     raw = WebhookRequest(tenant_id=TENANT, channel="web", method="POST", received_at=bench.hub.clock(),
                          public_url=f"http://testserver/hooks/{TENANT}/web", headers=headers, query={}, body=body)
     answer = bench.hub.ingestor.handle(raw)
@@ -292,11 +308,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def measure_hub(n: int) -> dict[str, float]:
     with moto_server() as endpoint:
         bench = build_bench(endpoint)
+        started = time.perf_counter()
         calls = count_calls(bench, n)
         time_paths(bench, n)
+        seconds = time.perf_counter() - started
+    log(f"KMS calls over {bench.through_hub} messages through the hub in {seconds:.0f} s "
+        f"({bench.through_hub / seconds:.0f}/s): {dict(bench.counter.kms)}")
+    kms_per_1000 = sum(bench.counter.kms.values()) * 1000 / bench.through_hub
     hub_us, direct_us, base_us = (median_us(s) for s in (bench.hub_ns, bench.direct_ns, bench.base_ns))
     return {
         "aws_calls_per_message": calls,
+        "kms_calls_per_1000_messages": kms_per_1000,
         "hub_overhead_ratio": hub_us / base_us,
         "hub_direct_overhead_ratio": direct_us / base_us,
         "hub_us_per_message": hub_us,

@@ -110,7 +110,7 @@ class Hub:
         from .crypto.service import Crypto, LazyClient
 
         return Crypto(LazyClient(lambda: self.aws.client("kms")), self.aws.dynamodb, self.settings.table_name,
-                      str(getattr(self.settings, "kms_key_id", "") or ""), self.tenant_kms_key, self.clock)
+                      self.settings.kms_key_id, self.tenant_kms_key, self.clock)
 
     def tenant_kms_key(self, tenant_id: str) -> str | None:
         """The tenant's own KMS key (bring-your-own-key), from its cached record (none without a record)."""
@@ -121,7 +121,6 @@ class Hub:
         except NotFound:
             return None
     # --- end crypto (issue 15) ---
-
 
     @functools.cached_property
     def tenants(self) -> TenantDirectory:

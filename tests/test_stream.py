@@ -103,7 +103,8 @@ def inbound_record(like: dict[str, Any], doc: str, sequence: str) -> dict[str, A
     """A new inbound record with ``doc``, keyed like the stream record ``like``."""
     record = copy.deepcopy(like)
     record["eventName"] = "INSERT"
-    record["dynamodb"]["NewImage"] = {"type": {"S": "inbound"}, "tenant_id": {"S": "demo"}, "doc": {"S": doc}}
+    record["dynamodb"]["NewImage"] = record["dynamodb"]["Keys"] | {  # an image holds the item's keys too
+        "type": {"S": "inbound"}, "tenant_id": {"S": "demo"}, "doc": {"S": doc}}
     record["dynamodb"]["SequenceNumber"] = sequence
     return record
 
