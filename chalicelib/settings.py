@@ -145,6 +145,9 @@ class Settings:
     # the stack's KMS key (its ARN; stack output DataKeyArn): data keys for personal data, with the tenant in
     # the encryption context (chalicelib/crypto), and SSE-KMS of the objects the hub puts (docs/deploy.md)
     kms_key_id: str = ""
+    # the table customers' data keys are kept in (stack output KeyTableName): no point-in-time recovery, so
+    # erasing a customer (deleting their key) also reaches the main table's backups (docs/encryption.md)
+    key_table_name: str = ""
     # -- end of the data key --
 
     @classmethod
@@ -192,6 +195,7 @@ class Settings:
             widget_upload_max_bytes=_int(env, "SWITCHBOARD_WIDGET_UPLOAD_MAX_BYTES", 10 * MB),
             # -- end of the widget's settings from the environment --
             kms_key_id=env.get("SWITCHBOARD_KMS_KEY_ID", "").strip(),  # the data key (issue 15)
+            key_table_name=env.get("SWITCHBOARD_KEY_TABLE", "").strip(),  # customers' keys (issue 15)
         )
 
     @property

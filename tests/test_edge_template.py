@@ -193,6 +193,48 @@ def test_tenants_own_keys_are_granted_only_when_named() -> None:
     assert TEMPLATE_JSON["Parameters"]["TenantKeyArns"]["Default"] == ""
 
 
+# -- the customer key table (docs/encryption.md#customer-keys-and-crypto-shredding) ---------------
+
+KEY_FUNCTIONS = ("APIHandler", "StoreChanges", "Deliveries", "StoredObjects", "WorkflowTimers", "TrainAssistants",
+                 "AnswerCustomers", "AssistantDeadLetters")
+
+
+def test_the_key_table_has_no_backups_and_the_main_table_has_them() -> None:
+    table, keys = RESOURCES["Table"], RESOURCES["KeyTable"]
+    assert table["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    # a restored backup of the main table must not bring erased customers' keys back
+    assert keys["Type"] == "AWS::DynamoDB::Table"
+    assert keys["Properties"]["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": False}
+    assert "StreamSpecification" not in keys["Properties"]
+    assert "TimeToLiveSpecification" not in keys["Properties"]
+    # nothing restores it either: deletion protection and Retain are what keeps it
+    assert keys["Properties"]["DeletionProtectionEnabled"] is True
+    assert (keys["DeletionPolicy"], keys["UpdateReplacePolicy"]) == ("Retain", "Retain")
+    assert keys["Properties"]["SSESpecification"] == {"SSEEnabled": True}
+    assert keys["Properties"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert [k["AttributeName"] for k in keys["Properties"]["KeySchema"]] == ["pk", "sk"]
+    assert TEMPLATE_JSON["Outputs"]["KeyTableName"]["Value"] == {"Ref": "KeyTable"}
+
+
+@pytest.mark.parametrize("function", [*KEY_FUNCTIONS, *ON_FAILURE])
+def test_the_functions_with_the_data_key_may_read_and_make_customer_keys_and_only_the_api_delete_them(
+    function: str
+) -> None:
+    variables = RESOURCES[function]["Properties"]["Environment"]["Variables"]
+    role = f"{'ApiHandler' if function == 'APIHandler' else function}Role"
+    [policy] = RESOURCES[role]["Properties"]["Policies"]
+    statements = [s for s in policy["PolicyDocument"]["Statement"] if "KeyTable" in json.dumps(s["Resource"])]
+    if function in ON_FAILURE:
+        assert "SWITCHBOARD_KEY_TABLE" not in variables
+        assert statements == []
+        return
+    assert variables["SWITCHBOARD_KEY_TABLE"] == {"Ref": "KeyTable"}
+    erases = function == "APIHandler"  # DELETE /v1/customers/{id} runs there (chalicelib/tenancy/erasure.py)
+    assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
+        ("Allow", ["dynamodb:GetItem", "dynamodb:PutItem", *(["dynamodb:DeleteItem"] if erases else [])],
+         {"Fn::GetAtt": ["KeyTable", "Arn"]})]
+
+
 # -- what moto deploys -----------------------------------------------------------------------------
 
 
@@ -217,6 +259,9 @@ def test_the_deployed_key_makes_tenant_data_keys_and_encrypts_the_bucket(aws: Aw
     settings = settings_for(outputs, Settings())
     kms, s3 = aws.client("kms"), aws.client("s3")
     assert settings.kms_key_id == outputs["DataKeyArn"]
+    assert settings.key_table_name == outputs["KeyTableName"] != settings.table_name
+    described = aws.dynamodb.describe_table(TableName=settings.key_table_name)["Table"]
+    assert described["DeletionProtectionEnabled"] is True
     assert kms.get_key_rotation_status(KeyId=settings.kms_key_id)["KeyRotationEnabled"] is True
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases(KeyId=settings.kms_key_id)["Aliases"]}
     assert aliases == {"alias/switchboard-data": settings.kms_key_id.rsplit("/", 1)[1]}
@@ -242,3 +287,5 @@ def test_settings_read_the_key_from_the_environment() -> None:
     assert Settings.from_env({"SWITCHBOARD_KMS_KEY_ID": " arn:aws:kms:eu-west-1:1:key/k \n"}).kms_key_id == (
         "arn:aws:kms:eu-west-1:1:key/k")
     assert Settings.from_env({}).kms_key_id == ""
+    assert Settings.from_env({"SWITCHBOARD_KEY_TABLE": " sb-KeyTable-1 "}).key_table_name == "sb-KeyTable-1"
+    assert Settings.from_env({}).key_table_name == ""

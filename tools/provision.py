@@ -104,4 +104,5 @@ def settings_for(outputs: dict[str, str], base: Settings) -> Settings:
         training_queue_url=outputs.get("TrainingQueueUrl", ""),
         assistant_queue_url=outputs.get("AssistantQueueUrl", ""),
         kms_key_id=outputs.get("DataKeyArn", ""),  # the data key (issue 15): personal data and SSE-KMS
+        key_table_name=outputs.get("KeyTableName", ""),  # customers' data keys, a table without backups
     )
