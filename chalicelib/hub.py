@@ -110,7 +110,8 @@ class Hub:
         from .crypto.service import Crypto, LazyClient
 
         return Crypto(LazyClient(lambda: self.aws.client("kms")), self.aws.dynamodb, self.settings.table_name,
-                      self.settings.kms_key_id, self.tenant_kms_key, self.clock)
+                      self.settings.kms_key_id, self.tenant_kms_key, self.clock,
+                      key_table_name=self.settings.key_table_name)
 
     def tenant_kms_key(self, tenant_id: str) -> str | None:
         """The tenant's own KMS key (bring-your-own-key), from its cached record (none without a record)."""

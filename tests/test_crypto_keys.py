@@ -19,6 +19,7 @@ from chalicelib.crypto.errors import CryptoNotConfigured, KeyServiceUnavailable,
 from chalicelib.crypto.service import Crypto
 
 TABLE = "crypto-test"
+KEY_TABLE = "crypto-test-keys"  # customers' keys: a table of their own (no backups in the stack)
 ITEM = '["T#acme#IN#web#m1","IN"]'
 
 
@@ -72,11 +73,12 @@ def aws() -> Iterator[tuple[Any, Any]]:
     with mock_aws():
         kms = boto3.client("kms", region_name="us-east-1")
         db = boto3.client("dynamodb", region_name="us-east-1")
-        db.create_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST",
-                        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                                              {"AttributeName": "sk", "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
-                                   {"AttributeName": "sk", "KeyType": "RANGE"}])
+        for name in (TABLE, KEY_TABLE):
+            db.create_table(TableName=name, BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
+                                                  {"AttributeName": "sk", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                                       {"AttributeName": "sk", "KeyType": "RANGE"}])
         yield kms, db
 
 
@@ -98,7 +100,8 @@ def crypto_for(aws: tuple[Any, Any], *, stack_key: str | None = None, own: dict[
                clock: Clock | None = None, kms: Any = None, **bounds: Any) -> Crypto:
     client, db = aws
     key = new_key(client) if stack_key is None else stack_key
-    return Crypto(kms or client, db, TABLE, key, lambda tenant: (own or {}).get(tenant), clock or Clock(), **bounds)
+    return Crypto(kms or client, db, TABLE, key, lambda tenant: (own or {}).get(tenant), clock or Clock(),
+                  key_table_name=KEY_TABLE, **bounds)
 
 
 def test_a_sealed_field_opens_where_it_was_sealed(aws: tuple[Any, Any]) -> None:
@@ -254,6 +257,9 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     with pytest.raises(Undecryptable):
         customers.open("acme", "c1", "address", sealed)
     assert customers.open("acme", "c2", "display_name", sealed) is None  # c2 has no key
+    keys = aws[1].scan(TableName=KEY_TABLE)["Items"]
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in keys] == [("T#acme#CKEY#c1", "KEY")]
+    assert aws[1].scan(TableName=TABLE)["Items"] == [], "no customer key in the main table"
     backup = [dict(i) for i in aws[1].scan(TableName=TABLE)["Items"]]  # a copy of the table before erasure
     other = crypto_for(aws, stack_key=key)
     assert other.customers.open("acme", "c1", "display_name", sealed) == "Ada Lovelace"
@@ -264,3 +270,17 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert customers.open("acme", "c1", "display_name", sealed) is None
     assert customers.open("acme", "c1", "display_name", again) == "Someone new"
     assert not any("Ada" in str(item) for item in backup)
+
+
+def test_without_a_key_table_customer_keys_are_a_configuration_error(aws: tuple[Any, Any]) -> None:
+    client, db = aws
+    kms = CountingKms(client)
+    crypto = Crypto(kms, db, TABLE, new_key(client), lambda tenant: None, Clock())
+    for call in (lambda: crypto.customers.seal("acme", "c1", "display_name", "Ada"),
+                 lambda: crypto.customers.open("acme", "c1", "display_name", "sc1.AAAAAAAAAAA.AAAA.AAAA"),
+                 lambda: crypto.customers.shred("acme", "c1")):
+        with pytest.raises(CryptoNotConfigured, match="SWITCHBOARD_KEY_TABLE"):
+            call()
+    assert kms.calls == {}, "refused before any key is made"
+    assert db.scan(TableName=TABLE)["Items"] == [], "and never in the main table instead"
+    assert crypto.seal("acme", ITEM, "doc", "x"), "the tenant's keys need no key table"

@@ -1,12 +1,14 @@
 """Customers' personal fields at rest (issue 15 §1-2): identities found by blind index,
 names and identities sealed under each customer's own key, merges that seal them again
 under the target's key, and erasure that shreds the key, so a copy of the table taken
-before the erasure no longer opens. Through the real webhook route, stream and table."""
+before the erasure — or a restored backup of the whole table, whose customer keys are in a
+key table without backups — no longer opens. Through the real webhook route, stream and table."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ from chalice.test import Client
 from switchboard_sdk import Identity
 
 from chalicelib.hub import Hub
-from chalicelib.storage.items import to_item
+from chalicelib.storage.items import from_item
 from chalicelib.storage.payloads import PayloadArchive
 from chalicelib.storage.personal import SEALED_IDENTITIES
 from chalicelib.tenancy.erasure import CustomerEraser
@@ -173,7 +175,7 @@ def test_erasure_shreds_the_customers_key_so_a_copy_taken_before_no_longer_opens
     report = eraser(hub).erase("demo", carla)
 
     assert report.counts["customer_keys_shredded"] == 2
-    assert [i for i in table_items(hub) if i["pk"].startswith("T#demo#CKEY#")] == []
+    assert [i for i in raw_scan(hub, hub.settings.key_table_name) if i["pk"]["S"].startswith("T#demo#CKEY#")] == []
     # this container, and another one that never saw the key, open nothing of the copy
     fresh = Hub(settings=hub.settings, aws=hub.aws, registry=hub.registry).store.personal("demo")
     for fields in (personal, fresh):
@@ -182,18 +184,53 @@ def test_erasure_shreds_the_customers_key_so_a_copy_taken_before_no_longer_opens
         assert fields.open_identities(carla, carla_ids) == {}
 
 
-@pytest.mark.xfail(strict=True, reason="customers' wrapped keys live in the same table (T#<t>#CKEY#<c>): a restored "
-                   "backup of the table restores them too, and the stack's KMS key still unwraps them")
+def raw_scan(hub: Hub, table: str) -> list[dict[str, Any]]:
+    """Every item of ``table`` as DynamoDB holds it (what a backup holds)."""
+    pages = hub.aws.dynamodb.get_paginator("scan").paginate(TableName=table)
+    return [item for page in pages for item in page["Items"]]
+
+
+def restore(hub: Hub, items: list[dict[str, Any]], name: str) -> str:
+    """A point-in-time restore: a new table shaped like the main one, holding ``items``."""
+    shape = hub.aws.dynamodb.describe_table(TableName=hub.settings.table_name)["Table"]
+    hub.aws.dynamodb.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST", AttributeDefinitions=shape["AttributeDefinitions"],
+        KeySchema=shape["KeySchema"],
+        GlobalSecondaryIndexes=[{k: index[k] for k in ("IndexName", "KeySchema", "Projection")}
+                                for index in shape["GlobalSecondaryIndexes"]])
+    for item in items:
+        hub.aws.dynamodb.put_item(TableName=name, Item=item)
+    return name
+
+
 def test_a_restored_backup_of_the_whole_table_reads_the_customer_as_erased(
     hub: Hub, probe: Client, pipeline: Pipeline
 ) -> None:
-    send(probe, spec("c1", customer=CARLA))
+    send(probe, spec("c1", customer=CARLA), spec("p1", customer=PHONE))
     pipeline.drain()
-    carla = customer_of(hub, "email", "carla.cipher@example.com")
-    backup = table_items(hub)
+    carla, pham = customer_of(hub, "email", "carla.cipher@example.com"), customer_of(hub, "phone", "+14155550142")
+    # the customers' keys are in the key table, none in the main table (which has point-in-time recovery)
+    keys = {item["pk"]["S"] for item in raw_scan(hub, hub.settings.key_table_name)}
+    assert keys == {f"T#demo#CKEY#{carla}", f"T#demo#CKEY#{pham}"}
+    assert not [i for i in table_items(hub) if i["pk"].startswith("T#demo#CKEY#")]
+    backup = raw_scan(hub, hub.settings.table_name)  # the whole table, as a backup taken now holds it
+    carla_name, carla_ids = sealed_fields([from_item(i) for i in backup], carla)
+
     eraser(hub).erase("demo", carla)
-    for item in backup:  # point-in-time recovery: every item as it was
-        hub.aws.dynamodb.put_item(TableName=hub.settings.table_name, Item=to_item(item))
-    restored = Hub(settings=hub.settings, aws=hub.aws, registry=hub.registry).store.reads("demo").get_customer(carla)
-    assert restored is not None
-    assert (restored.display_name, restored.identities) == (None, [])
+    restored = restore(hub, backup, "switchboard-restored")
+
+    # a new container on the restored table, with the key table as it is now
+    fresh = Hub(settings=replace(hub.settings, table_name=restored), aws=hub.aws, registry=hub.registry)
+    reads = fresh.store.reads("demo")
+    erased = reads.get_customer(carla)
+    assert erased is not None, "the restored table holds the customer item"
+    assert (erased.display_name, erased.identities) == (None, [])
+    assert reads.find_customer(Identity(kind="email", value="carla.cipher@example.com")) is not None, \
+        "found by its ref (the index key stays with the table), but nothing of it opens"
+    for fields in (hub.store.personal("demo"), fresh.store.personal("demo")):  # this container too
+        assert fields.open_name(carla, carla_name) is None
+        assert fields.open_identities(carla, carla_ids) == {}
+    # everyone not erased reads as before: their keys are still in the key table
+    kept = reads.get_customer(pham)
+    assert kept is not None
+    assert (kept.display_name, kept.identities) == ("Pham Phonewright", [Identity(kind="phone", value="+14155550142")])

@@ -1,17 +1,21 @@
 """Per-customer data keys: the customer's personal fields sealed under a key of their
-own, so erasing the customer (deleting that key) makes every copy unreadable at once —
-table items, point-in-time backups, S3 versions, archives, dead letters.
+own, so erasing the customer (deleting that key) makes every copy of those fields
+unreadable at once — the customer items in the table and in its point-in-time backups,
+stream images, scans and exports.
 
 A customer's key is a KMS data key (``GenerateDataKey``, context ``{"tenant": t,
-"customer": c}``) kept wrapped, with a random key id, in ``T#<t>#CKEY#<c>``/``KEY``;
-it is made on the first seal (a conditional put: the loser of a race reads the
+"customer": c}``) kept wrapped, with a random key id, in ``T#<t>#CKEY#<c>``/``KEY`` of
+the **key table** (``Settings.key_table_name``, stack output ``KeyTableName``), not the
+main table: the key table has no point-in-time recovery, so a restored backup of the main
+table brings the customer's sealed fields back without their key (docs/encryption.md).
+Without a key table every call raises :class:`~.errors.CryptoNotConfigured`.
+A key is made on the first seal (a conditional put: the loser of a race reads the
 winner's). Values: ``sc1.<key id>.<nonce>.<ciphertext>``, associated data the format,
 tenant, customer, field and key id. :meth:`CustomerKeys.open` answers ``None`` when the
 key is gone or is a newer one than the value's (the customer was shredded, maybe made
 again since). Keys are cached per container for at most ``max_age`` seconds, so another
 warm container may still open a shredded customer's values for that long.
 """
-
 from __future__ import annotations
 
 import os
@@ -25,6 +29,7 @@ from typing import Any
 from ..storage.aws import is_condition_failure
 from .datakeys import MAX_AGE_SECONDS, UNWRAPPED_KEYS, DataKeys
 from .envelope import CUSTOMER_FORMAT, associated_data, b64u, decrypt, encrypt, join, split
+from .errors import CryptoNotConfigured
 from .key_items import customer_key
 
 KEY_ID_BYTES = 8
@@ -38,12 +43,14 @@ class _Known:
 
 
 class CustomerKeys:
-    def __init__(self, data_keys: DataKeys, table_client: Any, table_name: str, key_id_of: Callable[[str], str],
+    """Customers' keys in the key table ``key_table_name`` (``""``: none configured)."""
+
+    def __init__(self, data_keys: DataKeys, table_client: Any, key_table_name: str, key_id_of: Callable[[str], str],
                  clock: Callable[[], datetime], *, max_age_seconds: float = MAX_AGE_SECONDS,
                  cached: int = UNWRAPPED_KEYS) -> None:
         self._data_keys = data_keys
         self._db = table_client
-        self._table = table_name
+        self._key_table = key_table_name
         self._key_id_of = key_id_of
         self._clock = clock
         self._max_age = max_age_seconds
@@ -74,11 +81,16 @@ class CustomerKeys:
 
     def shred(self, tenant_id: str, customer_id: str) -> None:
         """Delete the customer's key (every value sealed under it is unreadable from now on)."""
-        self._db.delete_item(TableName=self._table, Key=customer_key(tenant_id, customer_id))
+        self._db.delete_item(TableName=self._table(), Key=customer_key(tenant_id, customer_id))
         with self._lock:
             known = self._known.pop((tenant_id, customer_id), None)
         if known is not None:
             self._data_keys.forget(known.wrapped)
+
+    def _table(self) -> str:
+        if not self._key_table:
+            raise CryptoNotConfigured("no key table is configured for customers' keys (SWITCHBOARD_KEY_TABLE)")
+        return self._key_table
 
     def _cached(self, tenant_id: str, customer_id: str) -> _Known | None:
         with self._lock:
@@ -97,7 +109,7 @@ class CustomerKeys:
         return known
 
     def _read(self, tenant_id: str, customer_id: str) -> _Known | None:
-        item = self._db.get_item(TableName=self._table, Key=customer_key(tenant_id, customer_id),
+        item = self._db.get_item(TableName=self._table(), Key=customer_key(tenant_id, customer_id),
                                  ConsistentRead=True).get("Item")
         if item is None:
             return None
@@ -111,7 +123,7 @@ class CustomerKeys:
             "type": {"S": "customer_key"}, "tenant_id": {"S": tenant_id}, "customer_id": {"S": customer_id},
             "key_id": {"B": known.key_id}, "wrapped": {"B": wrapped}}
         try:
-            self._db.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)")
+            self._db.put_item(TableName=self._table(), Item=item, ConditionExpression="attribute_not_exists(pk)")
         except Exception as err:
             if not is_condition_failure(err):
                 raise

@@ -1,9 +1,10 @@
-"""Where wrapped keys are kept in the table: built on
-:class:`~chalicelib.storage.keys.TenantKeys`, so no value reaches another tenant's keys.
+"""Where wrapped keys are kept: built on :class:`~chalicelib.storage.keys.TenantKeys`,
+so no value reaches another tenant's keys.
 
-- ``T#<t>#KEYS`` / ``INDEX``: the tenant's blind-index key (wrapped), made once.
-- ``T#<t>#CKEY#<customer>`` / ``KEY``: a customer's data key (wrapped); deleting it
-  is the customer's crypto-shredding.
+- ``T#<t>#KEYS`` / ``INDEX`` in the main table: the tenant's blind-index key (wrapped),
+  made once.
+- ``T#<t>#CKEY#<customer>`` / ``KEY`` in the key table (no backups): a customer's data
+  key (wrapped); deleting it is the customer's crypto-shredding.
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ per container, context ``{"tenant": t}``) and returns
 ``sb1.<wrapped key>.<nonce>.<ciphertext>``; the associated data binds tenant, item and
 field (:func:`.envelope.associated_data`). The KMS key is the tenant's own
 (``kms_key_id`` in its settings, bring-your-own-key) or else the stack's
-(``Settings.kms_key_id``). Layout, formats and the call budget: docs/encryption.md.
+(``Settings.kms_key_id``). Customers' keys are kept in the key table
+(``key_table_name``, ``Settings.key_table_name``), everything else in the main table.
+Layout, formats and the call budget: docs/encryption.md.
 """
 
 from __future__ import annotations
@@ -35,12 +37,15 @@ from .errors import CryptoNotConfigured
 class Crypto:
     def __init__(self, kms_client: Any, table_client: Any, table_name: str, stack_key_id: str,
                  tenant_key_of: Callable[[str], str | None], clock: Callable[[], datetime], *,
-                 max_age_seconds: float = MAX_AGE_SECONDS, max_uses: int = MAX_USES) -> None:
+                 key_table_name: str = "", max_age_seconds: float = MAX_AGE_SECONDS,
+                 max_uses: int = MAX_USES) -> None:
         self._stack_key_id = stack_key_id
         self._tenant_key_of = tenant_key_of
         self.data_keys = DataKeys(kms_client, clock, max_age_seconds=max_age_seconds, max_uses=max_uses)
         self._index = IndexKeys(self.data_keys, table_client, table_name, self.key_id_of)
-        self._customers = CustomerKeys(self.data_keys, table_client, table_name, self.key_id_of, clock,
+        # customers' keys live in a table of their own, without backups (customer_keys.py); the
+        # tenant's index key stays in ``table_name``, beside the identity items it indexes
+        self._customers = CustomerKeys(self.data_keys, table_client, key_table_name, self.key_id_of, clock,
                                        max_age_seconds=max_age_seconds)
 
     def key_id_of(self, tenant_id: str) -> str:
