@@ -97,9 +97,27 @@ def aws() -> Iterator[AwsClients]:
         yield AwsClients(region="us-east-1", session=BOTO_SESSION)
 
 
+# the stack as deploy_stateful left it on a fresh moto, saved once per test process (tests/saved_state.py)
+_DEPLOYED: list[tuple[saved_state.Saved, dict[str, str]]] = []
+
+
 @pytest.fixture
 def outputs(aws: AwsClients) -> dict[str, str]:
-    return deploy_stateful(aws.client("cloudformation"))
+    """The stack of infra/template.json deployed on ``aws``'s fresh moto. The first test of a
+    process deploys it and saves moto's state; the next ones get a fresh copy of that state,
+    which is what deploying again would leave (the same resources and outputs), in ~2 ms
+    instead of ~150 ms. When something was made in moto before, it is deployed beside that."""
+    if not saved_state.untouched():
+        return deploy_stateful(aws.client("cloudformation"))
+    if _DEPLOYED:
+        saved, deployed = _DEPLOYED[0]
+        saved_state.restore(saved)
+        return dict(deployed)
+    deployed = deploy_stateful(aws.client("cloudformation"))
+    resources = aws.client("cloudformation").list_stack_resources(StackName="switchboard")["StackResourceSummaries"]
+    if not any(r["ResourceType"].startswith("AWS::IAM::") for r in resources):  # IAM is not saved
+        _DEPLOYED.append((saved_state.save(), dict(deployed)))
+    return deployed
 
 
 HUB_SETTINGS = Settings(max_delivery_attempts=3, delivery_timeout_seconds=2.0,

@@ -30,6 +30,10 @@ _NOT_SAVED = frozenset({"iam"})
 BackendKey = tuple[str, str, str]  # service, account, region
 Saved = dict[BackendKey, Any]
 
+# every service's BackendDict that save() saw: moto's reset (a new ``mock_aws()``) unregisters
+# them all, and restore() puts a state back into them from there (tests/conftest.py ``outputs``)
+_KNOWN: dict[str, BackendDict[Any]] = {}
+
 
 def _parameter_dict(account_id: str, region_name: str) -> ParameterDict:
     return ParameterDict(account_id, region_name)
@@ -62,8 +66,14 @@ def _backends() -> dict[str, BackendDict[Any]]:
     return {bd.service_name: bd for bd in BackendDict._instances if bd.service_name not in _NOT_SAVED}
 
 
+def untouched() -> bool:
+    """Whether moto holds nothing since its last reset (IAM aside): no backend made yet."""
+    return not _backends()
+
+
 def save() -> Saved:
     """A deep copy of every moto backend in use (but IAM's)."""
+    _KNOWN.update(_backends())
     live = {(service, account, region): backend for service, bd in _backends().items()
             for account, region, backend in bd.iter_backends()}
     with _copyable():
@@ -72,7 +82,8 @@ def save() -> Saved:
 
 def restore(saved: Saved) -> None:
     """Put a fresh copy of ``saved`` in moto's place; backends made since are dropped
-    (made anew on their next use, as after a fresh start)."""
+    (made anew on their next use, as after a fresh start). Also right after moto's reset:
+    the saved services are registered again (``BackendDict[account]`` registers its dict)."""
     with _copyable():
         fresh: Saved = copy.deepcopy(saved)
     services = _backends()
@@ -81,4 +92,4 @@ def restore(saved: Saved) -> None:
             for region in [r for r in regions if (service, account, r) not in fresh]:
                 dict.__delitem__(regions, region)
     for (service, account, region), backend in fresh.items():
-        dict.__setitem__(services[service][account], region, backend)
+        dict.__setitem__(services.get(service, _KNOWN[service])[account], region, backend)
