@@ -68,6 +68,14 @@ WORKER_GROUPS = {
     # one module-scoped world each (minutes of moto work): built once, on one worker
     "tests.test_metrics_kpis": "metrics-kpis",
     "tests.test_reports_api": "reports-api",
+    # a module-scoped local runtime, install or subprocess runs (seconds to a minute each) that a
+    # module's tests spread over both workers would start twice
+    "tests.test_scaffold": "scaffold",
+    "tests.test_schemathesis": "schemathesis",
+    "tests.test_e2e": "e2e",
+    "tests.test_e2e_replies": "e2e-replies",
+    "tests.test_agent_cli": "agent-cli",
+    "tests.test_admin_cli": "admin-cli",
 }
 
 
