@@ -259,7 +259,8 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert customers.open("acme", "c2", "display_name", sealed) is None  # c2 has no key
     keys = aws[1].scan(TableName=KEY_TABLE)["Items"]
     assert [(i["pk"]["S"], i["sk"]["S"]) for i in keys] == [("T#acme#CKEY#c1", "KEY")]
-    assert aws[1].scan(TableName=TABLE)["Items"] == [], "no customer key in the main table"
+    main = aws[1].scan(TableName=TABLE)["Items"]  # no customer's key: only the tenant's secret that wraps them
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in main] == [("T#acme#KEYS", "CUSTOMERS")]
     backup = [dict(i) for i in aws[1].scan(TableName=TABLE)["Items"]]  # a copy of the table before erasure
     other = crypto_for(aws, stack_key=key)
     assert other.customers.open("acme", "c1", "display_name", sealed) == "Ada Lovelace"
@@ -270,6 +271,22 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert customers.open("acme", "c1", "display_name", sealed) is None
     assert customers.open("acme", "c1", "display_name", again) == "Someone new"
     assert not any("Ada" in str(item) for item in backup)
+
+
+def test_customers_keys_cost_no_kms_call_each(aws: tuple[Any, Any]) -> None:
+    key, kms = new_key(aws[0]), CountingKms(aws[0])
+    crypto = crypto_for(aws, stack_key=key, kms=kms)
+    sealed = {f"c{n}": crypto.customers.seal("acme", f"c{n}", "display_name", f"Customer {n}") for n in range(20)}
+    assert kms.calls == {"generate_data_key": 1}  # the tenant's wrapping secret, made once
+    fresh = crypto_for(aws, stack_key=key, kms=kms)  # another container opens all twenty
+    assert {c: fresh.customers.open("acme", c, "display_name", v) for c, v in sealed.items()} == {
+        f"c{n}": f"Customer {n}" for n in range(20)}
+    assert kms.calls == {"generate_data_key": 1, "decrypt": 1}  # the secret, unwrapped once
+    stored = aws[1].get_item(TableName=KEY_TABLE, Key={"pk": {"S": "T#acme#CKEY#c3"}, "sk": {"S": "KEY"}})["Item"]
+    stored["customer_id"] = {"S": "c4"}  # a key item moved to another customer does not unwrap there
+    aws[1].put_item(TableName=KEY_TABLE, Item=stored | {"pk": {"S": "T#acme#CKEY#c4"}})
+    with pytest.raises(Undecryptable):
+        crypto_for(aws, stack_key=key).customers.open("acme", "c4", "display_name", sealed["c4"])
 
 
 def test_without_a_key_table_customer_keys_are_a_configuration_error(aws: tuple[Any, Any]) -> None:

@@ -3,9 +3,10 @@ own, so erasing the customer (deleting that key) makes every copy of those field
 unreadable at once — the customer items in the table and in its point-in-time backups,
 stream images, scans and exports.
 
-A customer's key is a KMS data key (``GenerateDataKey``, context ``{"tenant": t,
-"customer": c}``) kept wrapped, with a random key id, in ``T#<t>#CKEY#<c>``/``KEY`` of
-the **key table** (``Settings.key_table_name``, stack output ``KeyTableName``), not the
+A customer's key is 32 random bytes, wrapped (AES-256-GCM, associated data the tenant,
+customer and key id) under the tenant's ``customer-keys`` secret (:mod:`.tenant_secrets`:
+one KMS data key per tenant, unwrapped once per container) and kept with a random key id
+in ``T#<t>#CKEY#<c>``/``KEY`` of the **key table** (``Settings.key_table_name``, stack output ``KeyTableName``), not the
 main table: the key table has no point-in-time recovery, so a restored backup of the main
 table brings the customer's sealed fields back without their key (docs/encryption.md).
 Without a key table every call raises :class:`~.errors.CryptoNotConfigured`.
@@ -14,7 +15,9 @@ winner's). Values: ``sc1.<key id>.<nonce>.<ciphertext>``, associated data the fo
 tenant, customer, field and key id. :meth:`CustomerKeys.open` answers ``None`` when the
 key is gone or is a newer one than the value's (the customer was shredded, maybe made
 again since). Keys are cached per container for at most ``max_age`` seconds, so another
-warm container may still open a shredded customer's values for that long.
+warm container may still open a shredded customer's values for that long. Opening a
+customer's values therefore costs one ``GetItem`` on the key table per customer per
+``max_age`` and no KMS call, however many customers a container meets.
 """
 from __future__ import annotations
 
@@ -27,31 +30,32 @@ from datetime import datetime
 from typing import Any
 
 from ..storage.aws import is_condition_failure
-from .datakeys import MAX_AGE_SECONDS, UNWRAPPED_KEYS, DataKeys
-from .envelope import CUSTOMER_FORMAT, associated_data, b64u, decrypt, encrypt, join, split
+from .datakeys import MAX_AGE_SECONDS, UNWRAPPED_KEYS
+from .envelope import CUSTOMER_FORMAT, KEY_BYTES, associated_data, b64u, decrypt, encrypt, join, split
 from .errors import CryptoNotConfigured
 from .key_items import customer_key
+from .tenant_secrets import TenantSecrets
 
 KEY_ID_BYTES = 8
+WRAP_FORMAT = "ck1"  # a customer key wrapped under the tenant's customer-keys secret
 
 
 @dataclass(frozen=True)
 class _Known:
     key_id: bytes
-    wrapped: bytes
+    key: bytes
     born: datetime
 
 
 class CustomerKeys:
     """Customers' keys in the key table ``key_table_name`` (``""``: none configured)."""
 
-    def __init__(self, data_keys: DataKeys, table_client: Any, key_table_name: str, key_id_of: Callable[[str], str],
+    def __init__(self, wrapping: TenantSecrets, table_client: Any, key_table_name: str,
                  clock: Callable[[], datetime], *, max_age_seconds: float = MAX_AGE_SECONDS,
                  cached: int = UNWRAPPED_KEYS) -> None:
-        self._data_keys = data_keys
+        self._wrapping = wrapping
         self._db = table_client
         self._key_table = key_table_name
-        self._key_id_of = key_id_of
         self._clock = clock
         self._max_age = max_age_seconds
         self._bound = cached
@@ -61,9 +65,8 @@ class CustomerKeys:
     def seal(self, tenant_id: str, customer_id: str, field: str, plaintext: str) -> str:
         known = self._cached(tenant_id, customer_id) or self._read(tenant_id, customer_id) \
             or self._make(tenant_id, customer_id)
-        key = self._data_keys.unwrap(known.wrapped, _context(tenant_id, customer_id))
         aad = associated_data(CUSTOMER_FORMAT, tenant_id, customer_id, field, b64u(known.key_id))
-        nonce, ciphertext = encrypt(key, plaintext.encode("utf-8"), aad)
+        nonce, ciphertext = encrypt(known.key, plaintext.encode("utf-8"), aad)
         return join(CUSTOMER_FORMAT, known.key_id, nonce, ciphertext)
 
     def open(self, tenant_id: str, customer_id: str, field: str, sealed: str) -> str | None:
@@ -75,17 +78,14 @@ class CustomerKeys:
             known = self._read(tenant_id, customer_id)
         if known is None or known.key_id != key_id:
             return None
-        key = self._data_keys.unwrap(known.wrapped, _context(tenant_id, customer_id))
         aad = associated_data(CUSTOMER_FORMAT, tenant_id, customer_id, field, b64u(key_id))
-        return decrypt(key, nonce, ciphertext, aad).decode("utf-8")
+        return decrypt(known.key, nonce, ciphertext, aad).decode("utf-8")
 
     def shred(self, tenant_id: str, customer_id: str) -> None:
         """Delete the customer's key (every value sealed under it is unreadable from now on)."""
         self._db.delete_item(TableName=self._table(), Key=customer_key(tenant_id, customer_id))
         with self._lock:
-            known = self._known.pop((tenant_id, customer_id), None)
-        if known is not None:
-            self._data_keys.forget(known.wrapped)
+            self._known.pop((tenant_id, customer_id), None)
 
     def _table(self) -> str:
         if not self._key_table:
@@ -113,15 +113,18 @@ class CustomerKeys:
                                  ConsistentRead=True).get("Item")
         if item is None:
             return None
-        known = _Known(bytes(item["key_id"]["B"]), bytes(item["wrapped"]["B"]), self._clock())
-        return self._remember(tenant_id, customer_id, known)
+        key_id = bytes(item["key_id"]["B"])
+        key = decrypt(self._wrapping.key(tenant_id), bytes(item["nonce"]["B"]), bytes(item["wrapped"]["B"]),
+                      _wrap_aad(tenant_id, customer_id, key_id))
+        return self._remember(tenant_id, customer_id, _Known(key_id, key, self._clock()))
 
     def _make(self, tenant_id: str, customer_id: str) -> _Known:
-        _, wrapped = self._data_keys.generate(self._key_id_of(tenant_id), _context(tenant_id, customer_id))
-        known = _Known(os.urandom(KEY_ID_BYTES), wrapped, self._clock())
+        known = _Known(os.urandom(KEY_ID_BYTES), os.urandom(KEY_BYTES), self._clock())
+        nonce, wrapped = encrypt(self._wrapping.key(tenant_id), known.key,
+                                 _wrap_aad(tenant_id, customer_id, known.key_id))
         item = customer_key(tenant_id, customer_id) | {
             "type": {"S": "customer_key"}, "tenant_id": {"S": tenant_id}, "customer_id": {"S": customer_id},
-            "key_id": {"B": known.key_id}, "wrapped": {"B": wrapped}}
+            "key_id": {"B": known.key_id}, "nonce": {"B": nonce}, "wrapped": {"B": wrapped}}
         try:
             self._db.put_item(TableName=self._table(), Item=item, ConditionExpression="attribute_not_exists(pk)")
         except Exception as err:
@@ -134,5 +137,5 @@ class CustomerKeys:
         return self._remember(tenant_id, customer_id, known)
 
 
-def _context(tenant_id: str, customer_id: str) -> dict[str, str]:
-    return {"tenant": tenant_id, "customer": customer_id}
+def _wrap_aad(tenant_id: str, customer_id: str, key_id: bytes) -> bytes:
+    return associated_data(WRAP_FORMAT, tenant_id, customer_id, b64u(key_id))

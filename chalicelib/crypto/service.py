@@ -32,6 +32,7 @@ from .envelope import (
     split_binary,
 )
 from .errors import CryptoNotConfigured
+from .tenant_secrets import TenantSecrets
 
 
 class Crypto:
@@ -43,10 +44,11 @@ class Crypto:
         self._tenant_key_of = tenant_key_of
         self.data_keys = DataKeys(kms_client, clock, max_age_seconds=max_age_seconds, max_uses=max_uses)
         self._index = IndexKeys(self.data_keys, table_client, table_name, self.key_id_of)
-        # customers' keys live in a table of their own, without backups (customer_keys.py); the
-        # tenant's index key stays in ``table_name``, beside the identity items it indexes
-        self._customers = CustomerKeys(self.data_keys, table_client, key_table_name, self.key_id_of, clock,
-                                       max_age_seconds=max_age_seconds)
+        # customers' keys live in a table of their own, without backups (customer_keys.py), wrapped
+        # under a tenant secret kept (like the index key) in ``table_name``: no KMS call per customer
+        wrapping = TenantSecrets(self.data_keys, table_client, table_name, self.key_id_of,
+                                 purpose="customer-keys", name="CUSTOMERS")
+        self._customers = CustomerKeys(wrapping, table_client, key_table_name, clock, max_age_seconds=max_age_seconds)
 
     def key_id_of(self, tenant_id: str) -> str:
         """The KMS key new data keys of ``tenant_id`` are made under: its own, else the stack's."""
