@@ -63,8 +63,13 @@ def delivered_messages(demo: DemoTenant) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoTenant]:
-    state = tmp_path_factory.mktemp("state")
+def state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The runtime's state directory (demo.json, and dev.log: what the hub logged)."""
+    return tmp_path_factory.mktemp("state")
+
+
+@pytest.fixture(scope="module")
+def runtime(state: Path) -> Iterator[DemoTenant]:
     env = os.environ | {"PORT": str(free_port()), "RECEIVER_PORT": str(free_port())}
     env.pop("SWITCHBOARD_AWS_ENDPOINT", None)
     log = (state / "dev.log").open("w")
@@ -229,3 +234,57 @@ def test_an_ses_object_put_in_the_bucket_becomes_a_message(runtime: DemoTenant) 
     assert landed["channel"] == "email"
     assert landed["subject"] == "Via SES"
     assert landed["raw_payload_ref"].startswith(f"s3://{runtime.bucket}/inbound/{runtime.tenant_id}/email/")
+
+
+# What the tests above sent as customers (identities, names, texts, subjects): none of it may
+# be stored in clear (issue 15 §5). Runs last in this module (same worker, file order).
+PERSONAL = ("e2e@example.com", "+14155550177", "oRetryUser", "grace@example.com", "mallory@example.com",
+            "linus@example.com", "Where is my parcel?", "My parcel is late", "重试三次", "My invoice is wrong.",
+            "Here is the scan.", "Only once, please.", "Sent through SES.", "Invoice 42")
+
+
+def _clear(blob: str) -> list[str]:
+    escaped = {value: json.dumps(value)[1:-1] for value in PERSONAL}  # as a JSON body would carry it
+    return [v for v in PERSONAL if v in blob or escaped[v] in blob]
+
+
+def _hub_lines(log: Path) -> list[str]:
+    """What the hub logged: not the provider sandbox's, the demo receiver's or the web
+    backend's lines (``[twilio] …``: the customer's and the business's own side, printing
+    what they sent and got), nor the banner's example commands."""
+    return [line for line in log.read_text(errors="replace").splitlines()
+            if not line.startswith("[") and "switchboard demo " not in line]
+
+
+def test_nothing_personal_is_stored_in_clear(runtime: DemoTenant, state: Path) -> None:
+    import boto3
+
+    aws = {"endpoint_url": runtime.aws_endpoint, "region_name": "us-east-1",
+           "aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    db, sqs, s3 = (boto3.client(name, **aws) for name in ("dynamodb", "sqs", "s3"))
+    found: dict[str, list[str]] = {}
+    for table in db.list_tables()["TableNames"]:
+        for page in db.get_paginator("scan").paginate(TableName=table):
+            for item in page["Items"]:
+                if hits := _clear(str(item)):
+                    found[f"{table}: {item['pk']} {item['sk']}"] = hits
+    for url in sqs.list_queues().get("QueueUrls", []):
+        received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=0)
+        for message in received.get("Messages", []):
+            if hits := _clear(message["Body"]):
+                found[f"queue {url.rsplit('/', 1)[-1]}"] = hits
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=runtime.bucket):
+        for entry in page.get("Contents", []):
+            head = s3.head_object(Bucket=runtime.bucket, Key=entry["Key"])
+            if head.get("ServerSideEncryption") != "aws:kms":  # SSE-KMS: unreadable without the key
+                body = s3.get_object(Bucket=runtime.bucket, Key=entry["Key"])["Body"].read()
+                if hits := _clear(body.decode("utf-8", "replace")):
+                    found[f"s3 {entry['Key']} (not SSE-KMS)"] = hits
+    if hits := _clear("\n".join(_hub_lines(state / "dev.log"))):
+        found["the hub's log"] = hits
+    assert found == {}
+    auth = {"Authorization": f"Bearer {runtime.api_key}"}  # and the hub holds them: the API opens them
+    tickets = call(f"{runtime.hub_url}/v1/tickets?limit=100", headers=auth)[1]["tickets"]
+    texts = {m["text"].strip() for t in tickets
+             for m in call(f"{runtime.hub_url}/v1/tickets/{t['id']}", headers=auth)[1]["messages"]}
+    assert {"Where is my parcel?", "My parcel is late", "重试三次", "My invoice is wrong."} <= texts
