@@ -27,3 +27,15 @@ def raw_of(hub: Hub, item: dict[str, Any]) -> bytes:
     stored = item["raw"]
     return open_blob(hub.crypto, str(tenant_in(str(item["pk"]))), key_of(item), "raw",
                      bytes(getattr(stored, "value", stored)))
+
+
+def opened_item(hub: Hub, item: dict[str, Any]) -> dict[str, Any]:
+    """A message, ticket or history item (as :func:`tests.conftest.table_items` reads it) with
+    its sealed text, metadata, file names and subjects opened, as every reader of the hub
+    sees it (``chalicelib/storage/message_fields.py``); any other item as it is."""
+    tenant_id = tenant_in(str(item.get("pk", "")))
+    return item if tenant_id is None else hub.store.fields(tenant_id).open_item(item)
+
+
+def opened_items(hub: Hub, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [opened_item(hub, item) for item in items]

@@ -18,6 +18,7 @@ from chalicelib.storage.keys import TenantKeys
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
 from tests.conftest import Pipeline, table_items
 from tests.probe_plugin import ProbeChannel, spec
+from tests.sealed_docs import opened_items
 from tests.test_poison import write_inbound
 from tests.test_store import EMAIL, inbound
 from tools.local.demo import DemoTenant
@@ -102,7 +103,7 @@ def test_replay_takes_a_tenant_admin_key_and_is_audited(
     assert outcomes[ids["still-broken"]][1].startswith("ValidationError: ")
     assert report["next_cursor"] is None
     assert [e["id"] for e in hub.set_aside.entries("demo")] == [ids["still-broken"]]
-    [message] = table_items(hub, "message")
+    [message] = opened_items(hub, table_items(hub, "message"))
     assert message["text"] == "fixed repaired"
 
     [record] = [r for r in hub.audit.list("demo").records if r.action == "aside.replay"]
@@ -161,7 +162,7 @@ def test_a_set_aside_object_is_replayed_through_the_stored_object_handler(
     status, report = call(client, "POST", "/v1/stream/aside/replay", demo.api_key, {"ids": [entry["id"]]})
     assert (status, report["replayed"]) == (200, 1)
     pipeline.drain()
-    [message] = table_items(hub, "message")
+    [message] = opened_items(hub, table_items(hub, "message"))
     assert message["subject"] == "Hi"
 
 

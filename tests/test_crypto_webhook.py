@@ -20,7 +20,7 @@ from chalicelib.hub import Hub
 from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.storage.store import TicketStore
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
-from tests.sealed_docs import doc_of, opened
+from tests.sealed_docs import doc_of, opened, opened_items
 from tools.local.demo import DemoTenant
 
 PERSONAL = ("Ada@Example.com", "ada@example.com", "order is late", "shop.example.com", "Ada")
@@ -61,7 +61,8 @@ def test_the_inbound_record_holds_nothing_personal_in_clear(client: Any, demo: D
     docs = {doc_of(hub, i)["provider_message_id"]: doc_of(hub, i) for i in table_items(hub, "inbound")}
     assert docs["c-1"]["text"] == "Hello, my order is late"
     pipeline.drain()  # the stream opens them: both become messages, the large one whole
-    texts = {m["provider_message_id"]: m.get("text") for m in table_items(hub, "message")}
+    assert all(str(m["text"]).startswith("sc1.") for m in table_items(hub, "message") if m.get("text"))
+    texts = {m["provider_message_id"]: m.get("text") for m in opened_items(hub, table_items(hub, "message"))}
     assert texts["c-1"] == "Hello, my order is late"
     assert hub.store.reads("demo").get_message(*_message_key(hub, "c-big")).text.startswith("my order is late x")
 
@@ -118,7 +119,7 @@ def test_a_record_written_before_encryption_still_reads(hub: Hub, demo: DemoTena
     assert json.loads(str(record["doc"]))["text"] == "written before"
     assert opened(hub, record) == record["doc"]
     pipeline.drain()
-    assert [m["text"] for m in table_items(hub, "message")] == ["written before"]
+    assert [m["text"] for m in opened_items(hub, table_items(hub, "message"))] == ["written before"]
 
 
 def web_inbound_json() -> str:

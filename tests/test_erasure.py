@@ -23,6 +23,7 @@ from chalicelib.tenancy.purge import BatchIncomplete
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
+from tests.sealed_docs import opened_item
 from tools.local.demo import DemoTenant
 
 ZELDA = {"identities": [{"kind": "email", "value": "Zelda.Quux@example.com"},
@@ -58,8 +59,9 @@ def ref_of(hub: Hub, key: str) -> str:
 
 
 def everything(hub: Hub) -> str:
-    """Every item and every object (key, body, metadata) as one lower-case text."""
-    texts = [_flat(item) for item in table_items(hub)]
+    """Every item (its sealed message text and subjects opened, as the hub reads them) and
+    every object (key, body, metadata) as one lower-case text."""
+    texts = [_flat(opened_item(hub, item)) for item in table_items(hub)]
     s3, bucket = hub.aws.s3, hub.settings.bucket
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
@@ -273,7 +275,7 @@ def test_a_message_after_erasure_starts_afresh(hub: Hub, probe: Client, pipeline
     send(probe, spec("z2", customer=ZELDA, text="new conversation"))
     pipeline.drain()
     [message] = table_items(hub, "message")
-    assert message["text"] == "new conversation"
+    assert opened_item(hub, message)["text"] == "new conversation", "sealed under the new customer's new key"
     assert message["ticket_id"] not in report.ticket_ids
 
 

@@ -21,6 +21,7 @@ from chalicelib.pipeline.stream import StreamProcessor
 from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, table_items
+from tests.sealed_docs import opened_items
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import conversation, queued_jobs, stream_records
 from tools.local.demo import DemoTenant
@@ -124,7 +125,7 @@ def test_a_record_whose_jobs_sqs_refuses_is_set_aside_and_the_rest_are_queued(
     assert sorted(queued) == sorted(t for t in texts if t != "bob-2")
     [entry] = hub.set_aside.entries("demo")
     assert "InvalidMessageContents" in entry["reason"]
-    [refused] = [m for m in table_items(hub, "message") if m["text"] == "bob-2"]
+    [refused] = [m for m in opened_items(hub, table_items(hub, "message")) if m["text"] == "bob-2"]
     assert entry["record_keys"]["sk"].endswith(refused["id"]), "the message's own record"
 
 

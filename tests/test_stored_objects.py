@@ -14,7 +14,7 @@ from chalicelib.storage.payloads import target_of
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import ProbeChannel, spec
-from tests.sealed_docs import doc_of
+from tests.sealed_docs import doc_of, opened_items
 from tools.local.demo import DemoTenant
 
 
@@ -38,7 +38,7 @@ def test_an_s3_put_is_ingested_threaded_and_delivered(hub: Hub, object_pump: Any
     assert doc_of(hub, inbound)["raw_payload_ref"] == f"s3://{hub.settings.bucket}/{key}"
     assert "raw" not in inbound, "the object is the raw payload: not copied"
     pipeline.drain()
-    [message] = table_items(hub, "message")
+    [message] = opened_items(hub, table_items(hub, "message"))
     assert message["subject"] == "Invoice"
 
 

@@ -18,7 +18,7 @@ from chalicelib.hub import Hub
 from chalicelib.tenancy.tenants import PluginSetting
 from tests.conftest import Pipeline, bucket_keys, table_items
 from tests.probe_plugin import PROBE_TOKEN, ProbeChannel, spec
-from tests.sealed_docs import doc_of
+from tests.sealed_docs import doc_of, opened_items
 from tools.local.demo import DemoTenant
 
 
@@ -37,7 +37,7 @@ def send(client: Any, *specs: dict[str, Any], **headers: str) -> Any:
 
 
 def messages(hub: Hub) -> dict[str, dict[str, Any]]:
-    return {m["provider_message_id"]: m for m in table_items(hub, "message")}
+    return {m["provider_message_id"]: m for m in opened_items(hub, table_items(hub, "message"))}
 
 
 def test_a_ticket_reference_threads_only_for_the_tickets_customer(probe: Any, hub: Hub, pipeline: Pipeline) -> None:

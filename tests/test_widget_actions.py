@@ -11,6 +11,7 @@ from chalicelib.hub import Hub
 from chalicelib.tenancy.ratelimit import RateLimiter
 from chalicelib.workflow.surveys import Survey, survey_id_for
 from tests.conftest import Pipeline, table_items
+from tests.sealed_docs import opened_items
 from tests.test_widget_support import Visitor, call, enable_widget, unlimited
 from tools.local.demo import DemoTenant
 
@@ -74,7 +75,7 @@ def test_a_message_carries_an_uploaded_file_once_it_is_there(hub: Hub, widget: s
     pipeline.drain()
     [message] = visitor.poll(pending=True)[1]["messages"]
     assert message["attachments"] == [{"filename": "photo.png", "content_type": "image/png", "size_bytes": 4}]
-    [stored] = [m for m in table_items(hub, "message") if m["text"] == "see attached"]
+    [stored] = [m for m in opened_items(hub, table_items(hub, "message")) if m["text"] == "see attached"]
     assert stored["attachments"][0]["url"] == f"s3://{hub.settings.bucket}/{key}"
 
 

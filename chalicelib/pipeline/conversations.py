@@ -43,6 +43,7 @@ from ..storage.tickets import WORKFLOW_ATTRIBUTES
 from ..tenancy.retention import RetentionSource
 
 SUBJECT_CHARS = 120
+OPENED_TYPES = frozenset({"message", "ticket", "ticket_history"})  # stream images holding sealed text
 MAX_REDIRECTS = 4  # merged into a ticket that was merged …: a chain this long is a loop
 UNVERIFIED = "sender_unverified"  # Message.metadata flag: the provider failed to authenticate the sender
 log = logging.getLogger(__name__)
@@ -65,6 +66,14 @@ class ConversationBuilder:
         """The message an inbound record's image holds (its sealed document opened for the
         tenant and item its key names: a document moved into another item does not open)."""
         return InboundMessage.model_validate_json(inbound_document(self._store.crypto, image))
+
+    def opened(self, image: dict[str, Any]) -> dict[str, Any]:
+        """A stream image with the message text and ticket subjects it holds opened
+        (:mod:`chalicelib.storage.message_fields`): what the workflow, the assistant, the
+        metrics and the events read. Other items come back as they are, at no cost."""
+        if image.get("type") not in OPENED_TYPES or not isinstance(image.get("tenant_id"), str):
+            return image
+        return self._store.fields(image["tenant_id"]).open_item(image)
 
     def absorb(self, inbound: InboundMessage) -> Message | None:
         """Place ``inbound`` on a ticket; ``None`` when it is parked or may not open one.

@@ -217,7 +217,8 @@ class StoredEvents:
             item: dict[str, Any] | None = tenant.get_message_item(ref.ticket_id, ref.received_at, ref.message_id)
         elif ref.type == "ticket.created":
             items = _Items(self._store.client, self._store.table_name, tenant.keys)
-            item = items.get(tenant.keys.ticket(ref.ticket_id))
+            stored = items.get(tenant.keys.ticket(ref.ticket_id))
+            item = None if stored is None else tenant.fields.open_ticket(stored)  # its subject, sealed
         else:
             raise NotFound(f"event {ref.id} ({ref.type}) names no stored item")
         if item is None:

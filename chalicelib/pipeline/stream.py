@@ -160,8 +160,8 @@ class StreamProcessor:
             try:
                 if image is None:
                     raise BadPayload("the record's new image cannot be read")
-                with log_context(record=sequence):
-                    self._one(record, image, sequence, batch)
+                with log_context(record=sequence):  # message text and subjects opened once, for every hook
+                    self._one(record, self._conversations.opened(image), sequence, batch)
             except NotQueued as err:
                 log.exception("delivery jobs not queued; retrying from record %s", err.owner)
                 return err.owner

@@ -23,10 +23,21 @@ from switchboard_sdk import CustomerProfile, Identity, InboundMessage, Message, 
 
 from .aws import is_condition_failure
 from .conventions import iso
-from .documents import MAX_DOCUMENT_BYTES, SPILLED, PartsMissing, is_large, ours, pack, unpack
+from .documents import (
+    MAX_DOCUMENT_BYTES,
+    PART_BYTES,
+    SEALED_PART_BYTES,
+    SPILLED,
+    PartsMissing,
+    is_large,
+    ours,
+    pack,
+    unpack,
+)
 from .ids import customer_id_for
 from .items import from_item, to_item
 from .keys import TenantKeys, activity_sort_key, key_of, shard_of
+from .message_fields import MessageFields
 from .personal import NAME, SEALED_IDENTITIES, PersonalFields, element_refs
 from .sealing import Sealer, open_blob, open_document, seal_document
 from .table import TenantTable
@@ -45,6 +56,7 @@ class Conversations(TenantTable):
         self._max_document_bytes = max_document_bytes
         self._crypto = crypto  # inbound and parked documents are sealed (None: plain)
         self._personal = PersonalFields(crypto, keys.tenant_id)  # identities by blind index, sealed customer fields
+        self.fields = MessageFields(crypto, keys.tenant_id)  # message text under the customer's key, subjects
 
     def complete_inbound(self, message: InboundMessage) -> InboundMessage:
         """The whole message behind an inbound record's document: ``message`` itself,
@@ -290,7 +302,8 @@ class Conversations(TenantTable):
                 ExpressionAttributeNames={"#t": "type", "#ch": "channel", "#st": "status"},
                 ExpressionAttributeValues=to_item({
                     ":t": "ticket", ":tenant": self.tenant_id, ":id": ticket.id, ":cid": ticket.customer_id,
-                    ":ch": ticket.channel, ":st": ticket.status, ":subj": ticket.subject, ":at": activity,
+                    ":ch": ticket.channel, ":st": ticket.status, ":at": activity,
+                    ":subj": self.fields.seal_subject(ticket.id, ticket.subject),
                     ":g1": self.keys.activity_index(shard), ":gsk": activity_sort_key(activity, ticket.id),
                     ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
                     ":fu": ticket.follow_up_of, ":closed": "closed", ":merged": "merged",
@@ -303,10 +316,14 @@ class Conversations(TenantTable):
             old = from_item((getattr(err, "response", None) or {}).get("Item") or {})
             refused = old.get("status") if old.get("status") in ("closed", "merged") else None
             # else newer activity is already recorded (and linked)
-            return Touched(_subject_of(old, ticket), old, refused)
+            return Touched(self._subject_of(old, ticket), old, refused)
         old = from_item(result.get("Attributes") or {})
         self._link_ticket(ticket, old.get("link_expires_at"), expires_at)
-        return Touched(_subject_of(old, ticket), old)
+        return Touched(self._subject_of(old, ticket), old)
+
+    def _subject_of(self, old: dict[str, Any], ticket: Ticket) -> str:
+        """The stored ticket's subject (opened), or the new ticket's when there was none before."""
+        return self.fields.open_subject(ticket.id, str(old["subject"])) if "subject" in old else ticket.subject
 
     def follow_up_instead(self, customer_id: str, closed_ticket_id: str, follow_up_id: str) -> str:
         """Make ``follow_up_id`` the customer's open ticket in place of a closed (or
@@ -373,22 +390,23 @@ class Conversations(TenantTable):
         key = self.keys.message(message.ticket_id, stamp, message.id)
         doc = message.model_dump_json()
         ticket = ({} if ticket_subject is None else {"ticket_subject": ticket_subject}) | (extra or {})
-        if not is_large(doc):
-            return self._put_new(key | to_item(
-                {"type": "message", **message.model_dump(mode="json"), **ticket, "expires_at": expires_at}))
-        packed = pack(doc, self._max_document_bytes)
+        if not is_large(doc):  # text, subject, metadata and file names sealed under the customer's key
+            return self._put_new(key | to_item(self.fields.seal_message(
+                {"type": "message", **message.model_dump(mode="json"), **ticket, "expires_at": expires_at})))
+        packed = pack(doc, self._max_document_bytes, SEALED_PART_BYTES if self._crypto else PART_BYTES)
         for number, chunk in enumerate(packed.parts):
             part = self.keys.message_part(message.ticket_id, stamp, message.id, number) | to_item({
                 "type": "message_part", "tenant_id": self.tenant_id, "ticket_id": message.ticket_id,
                 "message_id": message.id, "channel": message.channel,
-                "provider_message_id": message.provider_message_id, "blob": chunk, "expires_at": expires_at,
+                "provider_message_id": message.provider_message_id, "expires_at": expires_at,
+                "blob": self.fields.seal_part(message.customer_id, message.id, number, chunk),
             })
             self._db.put_item(TableName=self._table, Item=part)
         skeleton = message.model_copy(update={"text": "", "metadata": {}, "attachments": ours(message.attachments)})
-        return self._put_new(key | to_item({
+        return self._put_new(key | to_item(self.fields.seal_message({
             "type": "message", **skeleton.model_dump(mode="json"), **ticket, "parts": len(packed.parts),
             "parts_digest": packed.digest, "expires_at": expires_at,
-        }))
+        })))
 
 
 class Linked(NamedTuple):
@@ -421,7 +439,3 @@ def has_parked_follow_ups(image: dict[str, Any]) -> bool:
     carries the mark :meth:`Conversations.park` leaves: follow-ups may wait for it."""
     return image.get("type") == "provider_message" and bool(image.get("parked"))
 
-
-def _subject_of(old: dict[str, Any], ticket: Ticket) -> str:
-    """The stored ticket's subject, or the new ticket's when there was none before."""
-    return str(old["subject"]) if "subject" in old else ticket.subject

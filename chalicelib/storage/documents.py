@@ -27,6 +27,9 @@ from .keys import split_part
 
 INLINE_DOCUMENT_BYTES = 64 * 1024  # a message whose JSON is larger is kept in parts
 PART_BYTES = 128 * 1024  # at most this much of the compressed document per part item
+# a message item's part is sealed as text (base64 inside, base64 around: 16/9 of the bytes): smaller parts
+# keep the item as far below DynamoDB's 400 KB as an inbound part (about 170 KB)
+SEALED_PART_BYTES = 96 * 1024
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024  # compressed; one TransactWriteItems carries at most 4 MB
 RESERVED_METADATA = "switchboard:"  # metadata keys with this prefix are the hub's, never a plugin's
 SPILLED = RESERVED_METADATA + "parts"  # an inbound stub's marker: "<parts>:<sha256 of the compressed document>"
@@ -51,12 +54,12 @@ def is_large(doc: str) -> bool:
     return len(doc) > INLINE_DOCUMENT_BYTES // 4 and len(doc.encode("utf-8")) > INLINE_DOCUMENT_BYTES
 
 
-def pack(doc: str, limit: int) -> Packed:
+def pack(doc: str, limit: int, part_bytes: int = PART_BYTES) -> Packed:
     blob = zlib.compress(doc.encode("utf-8"))
     if len(blob) > limit:
         raise PayloadTooLarge(f"the message is too large to store ({len(blob)} bytes compressed, "
                               f"at most {limit})")
-    parts = [blob[start : start + PART_BYTES] for start in range(0, len(blob), PART_BYTES)]
+    parts = [blob[start : start + part_bytes] for start in range(0, len(blob), part_bytes)]
     return Packed(parts, hashlib.sha256(blob).hexdigest())
 
 

@@ -17,7 +17,9 @@ from .conventions import MAX_PAGE, iso
 from .documents import parts_by_owner, unpack
 from .items import from_item, to_item
 from .keys import CUSTOMER_TICKET, TenantKeys, parts_prefix
+from .message_fields import MessageFields
 from .personal import PersonalFields
+from .sealing import Sealer
 from .table import TenantTable
 
 if TYPE_CHECKING:
@@ -56,9 +58,10 @@ EVERYTHING = ReadScope("all")
 
 class TicketReads(TenantTable):
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, personal: PersonalFields, *,
-                 index_shards: int = 4, scope: ReadScope = EVERYTHING) -> None:
+                 index_shards: int = 4, scope: ReadScope = EVERYTHING, crypto: Sealer | None = None) -> None:
         super().__init__(client, table_name, keys)
         self.personal = personal  # customers' names and identities are opened here, for every reader
+        self.fields = MessageFields(crypto, keys.tenant_id)  # and message text and subjects
         self._index_shards = index_shards
         self.scope = scope
 
@@ -70,14 +73,14 @@ class TicketReads(TenantTable):
         ``filters``: the inbox's (:mod:`.ticket_filters`; ``status`` is one of them)."""
         from .ticket_filters import TicketFilter, TicketLists
 
-        lists = TicketLists(self._db, self._table, self.keys, self._index_shards, self.scope)
+        lists = TicketLists(self._db, self._table, self.keys, self._index_shards, self.scope, self.fields)
         return lists.page(filters or TicketFilter(status=status), max(1, min(limit, MAX_PAGE)), before,
                           now or datetime.now(UTC))
 
     def get_ticket(self, ticket_id: str, *, message_limit: int = 1000) -> tuple[Ticket, list[Message]]:
         """A ticket and its messages in order, text in full (one Query over the ticket
         partition: a large message's parts come with it)."""
-        items: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []  # (tickets and messages opened when they become models)
         kwargs: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :p",
             "ExpressionAttributeValues": to_item({":p": self.keys.ticket_partition(ticket_id)}),
@@ -88,7 +91,7 @@ class TicketReads(TenantTable):
             if "LastEvaluatedKey" not in result:
                 break
             kwargs["ExclusiveStartKey"] = result["LastEvaluatedKey"]
-        tickets = [i for i in items if i["type"] == "ticket"]
+        tickets = [self.fields.open_ticket(i) for i in items if i["type"] == "ticket"]
         if not tickets or not self.scope.sees(_ticket(tickets[0])):
             raise NotFound("no such ticket")
         parts = parts_by_owner(items)
@@ -100,7 +103,7 @@ class TicketReads(TenantTable):
         item = self._get(self.keys.ticket(ticket_id))
         if item is None or item.get("type") != "ticket" or not self.scope.sees(_ticket(item)):
             raise NotFound("no such ticket")
-        return _ticket(item)
+        return _ticket(self.fields.open_ticket(item))
 
     def customer_tickets(self, customer_id: str, *, limit: int = 100) -> list[Ticket]:
         """A customer's tickets, newest first (their links in the customer's partition, then
@@ -112,7 +115,8 @@ class TicketReads(TenantTable):
         )
         links = [from_item(i) for i in result.get("Items", [])]
         ids = [str(link["ticket_id"]) for link in links if "ticket_id" in link]
-        found = [_ticket(i) for i in self._get_many([self.keys.ticket(t) for t in ids]) if i.get("type") == "ticket"]
+        found = [_ticket(self.fields.open_ticket(i)) for i in self._get_many([self.keys.ticket(t) for t in ids])
+                 if i.get("type") == "ticket"]
         seen = [ticket for ticket in found if self.scope.sees(ticket)]
         return sorted(seen, key=lambda t: t.last_activity_at, reverse=True)[:limit]
 
@@ -135,14 +139,16 @@ class TicketReads(TenantTable):
         main = next((i for i in items if i["sk"] == sort_key and i.get("type") == "message"), None)
         if main is None:
             raise NotFound("no such message")
-        return main | self._whole_message(main, parts_by_owner(items).get(sort_key, {})).model_dump(mode="json")
+        whole = self._whole_message(main, parts_by_owner(items).get(sort_key, {}))
+        return self.fields.open_message(main) | whole.model_dump(mode="json")
 
     def _whole_message(self, item: dict[str, Any], parts: dict[int, Any]) -> Message:
-        """A message item as a Message; a large one put back together from its parts
-        (read again if the Query that found the item stopped before them)."""
+        """A message item as a Message, its sealed fields opened (:mod:`.message_fields`); a
+        large one put back together from its parts (read again if the Query that found the
+        item stopped before them)."""
         count = int(item.get("parts") or 0)
         if not count:
-            return _message(item)
+            return _message(self.fields.open_message(item))
         if len(parts) < count:
             result = self._db.query(
                 TableName=self._table, KeyConditionExpression="pk = :p AND begins_with(sk, :s)",
@@ -150,11 +156,12 @@ class TicketReads(TenantTable):
                 ExpressionAttributeValues=to_item({":p": str(item["pk"]), ":s": parts_prefix(str(item["sk"]))}),
             )
             parts = parts_by_owner([from_item(i) for i in result.get("Items", [])]).get(str(item["sk"]), {})
-        chunks = [parts.get(n) for n in range(count)]
+        customer_id, message_id = str(item.get("customer_id", "")), str(item.get("id", ""))
+        chunks = [self.fields.open_part(customer_id, message_id, n, parts.get(n)) for n in range(count)]
         whole = Message.model_validate_json(unpack(chunks, str(item.get("parts_digest", ""))))
         # the parts hold what the item left out; the rest (a reply's status) is the item's, as it is now
-        return _message(item).model_copy(update={"text": whole.text, "metadata": whole.metadata,
-                                                 "attachments": whole.attachments})
+        return _message(self.fields.open_message(item)).model_copy(
+            update={"text": whole.text, "metadata": whole.metadata, "attachments": whole.attachments})
 
     def find_customer(self, identity: Identity) -> Customer | None:
         """The customer an identity is linked to: one ``GetItem`` by its blind index (computed

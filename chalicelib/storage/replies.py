@@ -48,21 +48,26 @@ class Replies(TenantTable):
         the reply that claimed it (as it is now) instead."""
         self._check_tenant(message.tenant_id)
         if message.client_message_id is not None:
-            claim = self.keys.client_message(message.client_message_id) | to_item({
-                "type": "client_message", "tenant_id": self.tenant_id, "doc": message.model_dump_json(),
-                "ticket_subject": ticket_subject, "expires_at": expires_at,
-            })
+            key = self.keys.client_message(message.client_message_id)
+            sealed = self._conversations.fields.seal_claim(key, message.customer_id, message.model_dump_json(),
+                                                            ticket_subject)
+            claim = key | to_item({"type": "client_message", "tenant_id": self.tenant_id, **sealed,
+                                   "expires_at": expires_at})
             if not self._put_new(claim):
                 return self._claimed(message.client_message_id, expires_at)
         self._write(message, ticket_subject, expires_at)
         return message
 
     def _claimed(self, client_message_id: str, expires_at: int | None) -> Message:
-        item = self._get(self.keys.client_message(client_message_id))
+        key = self.keys.client_message(client_message_id)
+        item = self._get(key)
         if item is None:  # claimed and expired between two reads: vanishingly rare, never silent
             raise NotFound("the reply with this client_message_id is no longer stored")
-        first = Message.model_validate_json(str(item["doc"]))
-        self._write(first, str(item.get("ticket_subject", "")), expires_at)  # the first request may have stopped
+        doc, subject = self._conversations.fields.open_claim(key, item)
+        if doc is None:  # its customer was erased since
+            raise NotFound("the reply with this client_message_id is no longer stored")
+        first = Message.model_validate_json(doc)
+        self._write(first, subject, expires_at)  # the first request may have stopped
         return self.get(first.ticket_id, first.received_at, first.id)
 
     def _write(self, message: Message, ticket_subject: str, expires_at: int | None) -> None:
@@ -93,7 +98,7 @@ class Replies(TenantTable):
         while True:
             result = self._db.query(**kwargs)
             for item in result.get("Items", []):
-                found = from_item(item)
+                found = self._conversations.fields.open_message(from_item(item))
                 if found.get("type") == "message":
                     return Message.model_validate({k: v for k, v in found.items() if k in Message.model_fields})
             if "LastEvaluatedKey" not in result:

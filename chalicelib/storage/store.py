@@ -21,6 +21,7 @@ from .conversations import Conversations
 from .documents import MAX_DOCUMENT_BYTES
 from .inbound import InboundRecords
 from .keys import TenantKeys
+from .message_fields import MessageFields
 from .personal import PersonalFields
 from .reads import EVERYTHING, ReadScope, TicketReads
 from .replies import Replies
@@ -57,13 +58,18 @@ class TicketStore:
 
     def tickets(self, tenant_id: str) -> TicketWrites:
         """The tenant's ticket workflow writes: fields, history, backlog and timers together."""
-        return TicketWrites(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards)
+        return TicketWrites(self.client, self.table_name, TenantKeys(tenant_id), index_shards=self.index_shards,
+                            crypto=self.crypto)
 
     def reads(self, tenant_id: str, scope: ReadScope = EVERYTHING) -> TicketReads:
         """The tenant's tickets, messages and customers, read back — only the tickets
         ``scope`` sees (an agent's role may see only their groups' or their own)."""
         return TicketReads(self.client, self.table_name, TenantKeys(tenant_id), self.personal(tenant_id),
-                           index_shards=self.index_shards, scope=scope)
+                           index_shards=self.index_shards, scope=scope, crypto=self.crypto)
+
+    def fields(self, tenant_id: str) -> MessageFields:
+        """The tenant's message text and ticket subjects, sealed and opened (:mod:`.message_fields`)."""
+        return MessageFields(self.crypto, TenantKeys(tenant_id).tenant_id)
 
     def personal(self, tenant_id: str) -> PersonalFields:
         """The tenant's identity refs (blind indexes) and its customers' sealed fields."""

@@ -29,6 +29,7 @@ from switchboard_sdk import SlaTarget, Ticket
 from .conventions import ACTIVITY_INDEX, STATUS_INDEX
 from .items import from_item, to_item
 from .keys import TenantKeys
+from .message_fields import MessageFields
 from .table import TenantTable
 from .tickets import ticket_of
 
@@ -162,9 +163,11 @@ class IndexPage:
 class TicketLists(TenantTable):
     """One tenant's tickets by filter, newest activity first, as ``scope`` lets its reader see them."""
 
-    def __init__(self, client: Any, table_name: str, keys: TenantKeys, shards: int, scope: ReadScope) -> None:
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, shards: int, scope: ReadScope,
+                 fields: MessageFields | None = None) -> None:
         super().__init__(client, table_name, keys)
         self._shards, self._scope = shards, scope
+        self._fields = fields or MessageFields(None, keys.tenant_id)  # subjects, sealed under the tenant's key
 
     def page(self, wanted: TicketFilter, limit: int, before: str | None,
              now: datetime) -> tuple[list[Ticket], str | None]:
@@ -192,11 +195,12 @@ class TicketLists(TenantTable):
             found += items
             if cursor is None or len(found) >= limit:
                 break
-        return [ticket_of(item) for item in found], cursor
+        return [ticket_of(self._fields.open_ticket(item)) for item in found], cursor
 
     def _by_ids(self, wanted: TicketFilter, now: datetime) -> list[Ticket]:
         items = self._get_many([self.keys.ticket(ticket_id) for ticket_id in dict.fromkeys(wanted.ids)])
-        tickets = [ticket_of(i) for i in items if i.get("type") == "ticket" and "erased_at" not in i]
+        tickets = [ticket_of(self._fields.open_ticket(i)) for i in items
+                   if i.get("type") == "ticket" and "erased_at" not in i]
         shown = [t for t in tickets if self._scope.sees(t) and wanted.matches(t, now)]
         return sorted(shown, key=lambda t: (t.last_activity_at, t.id), reverse=True)
 

@@ -32,6 +32,8 @@ from .aws import write_together
 from .conventions import iso
 from .items import from_item, to_item
 from .keys import TenantKeys, due_partition, due_sort_key, shard_of
+from .message_fields import MessageFields
+from .sealing import Sealer
 from .table import TenantTable
 
 # the ticket item's attributes this module owns (besides ``version`` and ``updated_at``)
@@ -69,16 +71,18 @@ class HistoryEntry:
 
 
 class TicketWrites(TenantTable):
-    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4) -> None:
+    def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, index_shards: int = 4,
+                 crypto: Sealer | None = None) -> None:
         super().__init__(client, table_name, keys)
         self._index_shards = index_shards
+        self.fields = MessageFields(crypto, keys.tenant_id)  # the subject, sealed under the tenant's key
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket as stored now (consistent); :class:`NotFound` if there is none."""
         item = self._get(self.keys.ticket(ticket_id))
         if item is None or "erased_at" in item:
             raise NotFound("no such ticket")
-        return ticket_of(item)
+        return ticket_of(self.fields.open_ticket(item))
 
     def save(self, before: Ticket, after: Ticket, entry: HistoryEntry, *, timers: Iterable[Timer] = (),
              extra: Sequence[dict[str, Any]] = (), expires_at: int | None = None,
@@ -113,7 +117,7 @@ class TicketWrites(TenantTable):
             TableName=self._table, KeyConditionExpression="pk = :p", ConsistentRead=True, Limit=limit,
             ExpressionAttributeValues=to_item({":p": self.keys.ticket_history_partition(ticket_id)}),
         )
-        entries = [_entry_doc(from_item(item)) for item in result.get("Items", [])]
+        entries = [_entry_doc(self.fields.open_item(from_item(item))) for item in result.get("Items", [])]
         return sorted(entries, key=lambda entry: (int(entry.get("version", 0)), str(entry.get("at", ""))))
 
     def backlog(self, group_id: str | None, *, limit: int = 25) -> list[str]:
@@ -146,8 +150,11 @@ class TicketWrites(TenantTable):
                 | ({"ExpressionAttributeNames": names} if names else {})}
 
     def _history_put(self, ticket_id: str, entry: HistoryEntry, expires_at: int | None) -> dict[str, Any]:
+        doc = entry.doc  # the ticket it keeps: its subject sealed, as on the ticket item
+        if isinstance(doc.get("ticket"), dict):
+            doc = doc | {"ticket": self.fields.seal_ticket(doc["ticket"])}
         item = self.keys.ticket_history(ticket_id, entry.at, entry.cause) | to_item(
-            {"type": "ticket_history", "tenant_id": self.tenant_id, "ticket_id": ticket_id, **entry.doc,
+            {"type": "ticket_history", "tenant_id": self.tenant_id, "ticket_id": ticket_id, **doc,
              "expires_at": expires_at})
         return {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
 

@@ -1,0 +1,216 @@
+"""Message text and ticket subjects at rest: sealed on the way into the table, opened on
+the way out, in one place for every reader (the API's reads, the stream's images, the
+worker's sends). docs/encryption.md, "What is sealed"; docs/storage.md, "Personal data".
+
+- A message item's ``text``, ``subject``, ``metadata`` (JSON, then sealed: providers put
+  headers, names and addresses there) and its attachments' ``filename`` are sealed under
+  the **customer's** key (``crypto.customers``; the item's ``customer_id``), each bound to
+  the message id and the field (``message:<id>:<field>``): a value copied into another
+  message does not open (:class:`Undecryptable`), and erasing the customer (shredding
+  their key) makes every copy unreadable — table items, stream images, backups. A merge
+  moving the message to another ticket keeps its id, so it still opens there. Agents'
+  replies and notes are sealed the same way: they are about the ticket's customer, and
+  the reply's ``customer_id`` names them.
+- A large message's parts (``MSG#…#P<nn>``) hold their chunk of the compressed message
+  sealed under the same key (``message:<id>:part:<n>``, base64 inside).
+- A ticket's ``subject`` is sealed under the **tenant's** data key (``crypto.seal``),
+  bound to the ticket item: list pages show 50 subjects of 50 customers and must not
+  open 50 customer keys. Its copies — a message's ``ticket_subject`` and
+  ``ticket_state.subject``, a history entry's ``ticket.subject``, a reply claim's
+  ``ticket_subject`` — are sealed under the tenant's key too. Shredding does not reach
+  them; erasure blanks or deletes the ones it finds (tenancy/erasure.py).
+- Items written before encryption hold plain values: whatever is not sealed
+  (:func:`~.sealing.is_sealed`) reads as it is. A value whose customer's key is shredded
+  reads as erased: no text, subject, metadata or file name.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from .keys import Key, TenantKeys
+from .sealing import SealedWithoutCrypto, Sealer, is_sealed, item_ref
+
+CUSTOMER_TEXT = ("text", "subject")  # a message item's strings sealed under the customer's key
+METADATA = "metadata"
+TICKET_COPIES = ("ticket_subject",)  # a message item's copies of its ticket's subject (tenant key)
+TICKET_STATE = "ticket_state"  # holds the ticket's subject too
+
+
+def message_field(message_id: str, field: str) -> str:
+    """What a message's value is bound to under its customer's key."""
+    return f"message:{message_id}:{field}"
+
+
+def message_ref(message_id: str) -> str:
+    """The item a message's tenant-key values (its ticket's subject) are bound to: the
+    message, wherever its item lies (a merge moves it to another ticket's partition)."""
+    return json.dumps(["message", message_id], separators=(",", ":"))
+
+
+class MessageFields:
+    """One tenant's message and ticket fields, sealed and opened (``crypto=None``: a store
+    built by hand; values are stored plain, and a sealed one met raises)."""
+
+    def __init__(self, crypto: Sealer | None, tenant_id: str) -> None:
+        self._crypto = crypto
+        self.tenant_id = tenant_id
+        self._keys = TenantKeys(tenant_id)
+
+    def _needed(self) -> Sealer:
+        if self._crypto is None:
+            raise SealedWithoutCrypto("a sealed message or subject was read by a store built without a crypto")
+        return self._crypto
+
+    # -- messages ----------------------------------------------------------------
+
+    def seal_message(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A message item's values (``Message.model_dump(mode="json")`` and what rides with
+        it) with the personal ones sealed; sealed ones are left as they are."""
+        if self._crypto is None:
+            return values
+        sealed = dict(values)
+        customer_id, message_id = str(values["customer_id"]), str(values["id"])
+        for name in CUSTOMER_TEXT:
+            value = sealed.get(name)
+            if isinstance(value, str) and value and not is_sealed(value):
+                sealed[name] = self._seal_customer(customer_id, message_id, name, value)
+        metadata = sealed.get(METADATA)
+        if isinstance(metadata, dict) and metadata:
+            sealed[METADATA] = self._seal_customer(customer_id, message_id, METADATA,
+                                                   json.dumps(metadata, ensure_ascii=False, sort_keys=True))
+        if sealed.get("attachments"):
+            sealed["attachments"] = [
+                a | {"filename": self._seal_customer(customer_id, message_id, f"attachment:{n}:filename",
+                                                     a["filename"])}
+                if isinstance(a.get("filename"), str) and a["filename"] and not is_sealed(a["filename"]) else a
+                for n, a in enumerate(sealed["attachments"])]
+        for name in TICKET_COPIES:
+            if isinstance(sealed.get(name), str) and not is_sealed(sealed[name]):
+                sealed[name] = self._crypto.seal(self.tenant_id, message_ref(message_id), name, sealed[name])
+        state = sealed.get(TICKET_STATE)
+        if isinstance(state, dict) and isinstance(state.get("subject"), str) and not is_sealed(state["subject"]):
+            sealed[TICKET_STATE] = state | {"subject": self._crypto.seal(
+                self.tenant_id, message_ref(message_id), "ticket_state.subject", state["subject"])}
+        return sealed
+
+    def open_message(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A message item (deserialised: read, or a stream image) with its sealed values
+        opened; a shredded customer's read as erased (empty)."""
+        if item.get("type") not in (None, "message"):
+            return item
+        opened = dict(item)
+        customer_id, message_id = str(item.get("customer_id", "")), str(item.get("id", ""))
+        for name in CUSTOMER_TEXT:
+            value = item.get(name)
+            if isinstance(value, str) and is_sealed(value):
+                found = self._open_customer(customer_id, message_id, name, value)
+                opened[name] = found if found is not None else ("" if name == "text" else None)
+        metadata = item.get(METADATA)
+        if isinstance(metadata, str) and is_sealed(metadata):
+            found = self._open_customer(customer_id, message_id, METADATA, metadata)
+            opened[METADATA] = {} if found is None else json.loads(found)
+        if item.get("attachments"):
+            opened["attachments"] = [
+                a | {"filename": self._open_customer(customer_id, message_id, f"attachment:{n}:filename",
+                                                     a["filename"])}
+                if isinstance(a, dict) and isinstance(a.get("filename"), str) and is_sealed(a["filename"]) else a
+                for n, a in enumerate(item["attachments"])]
+        for name in TICKET_COPIES:
+            value = item.get(name)
+            if isinstance(value, str) and is_sealed(value):
+                opened[name] = self._needed().open(self.tenant_id, message_ref(message_id), name, value)
+        state = item.get(TICKET_STATE)
+        if isinstance(state, dict) and isinstance(state.get("subject"), str) and is_sealed(state["subject"]):
+            opened[TICKET_STATE] = state | {"subject": self._needed().open(
+                self.tenant_id, message_ref(message_id), "ticket_state.subject", state["subject"])}
+        return opened
+
+    def seal_part(self, customer_id: str, message_id: str, number: int, chunk: bytes) -> str | bytes:
+        """A large message's part as stored: its chunk sealed under the customer's key."""
+        if self._crypto is None:
+            return chunk
+        encoded = base64.b64encode(chunk).decode("ascii")
+        return self._seal_customer(customer_id, message_id, f"part:{number}", encoded)
+
+    def open_part(self, customer_id: str, message_id: str, number: int, stored: Any) -> bytes | None:
+        """A part's chunk (``None``: missing, or its customer's key is shredded)."""
+        if stored is None:
+            return None
+        if isinstance(stored, str):
+            if not is_sealed(stored):
+                raise ValueError("a message part holds text that is not sealed")
+            found = self._open_customer(customer_id, message_id, f"part:{number}", stored)
+            return None if found is None else base64.b64decode(found)
+        return bytes(getattr(stored, "value", stored))  # written before encryption: the chunk itself
+
+    def _seal_customer(self, customer_id: str, message_id: str, field: str, value: str) -> str:
+        return self._needed().customers.seal(self.tenant_id, customer_id, message_field(message_id, field), value)
+
+    def _open_customer(self, customer_id: str, message_id: str, field: str, value: str) -> str | None:
+        return self._needed().customers.open(self.tenant_id, customer_id, message_field(message_id, field), value)
+
+    # -- a reply's claimed client_message_id (``CM#``) ------------------------------
+
+    def seal_claim(self, key: Key, customer_id: str, doc: str, ticket_subject: str) -> dict[str, Any]:
+        """What a claim item holds of the reply: its JSON under the customer's key, its
+        ticket's subject under the tenant's, both bound to the claim item."""
+        if self._crypto is None:
+            return {"doc": doc, "ticket_subject": ticket_subject}
+        ref = item_ref(key)
+        return {"customer_id": customer_id,
+                "doc": self._crypto.customers.seal(self.tenant_id, customer_id, f"claim:{ref}:doc", doc),
+                "ticket_subject": self._crypto.seal(self.tenant_id, ref, "ticket_subject", ticket_subject)}
+
+    def open_claim(self, key: Key, item: dict[str, Any]) -> tuple[str | None, str]:
+        """A claim item's reply JSON (``None``: its customer's key is shredded) and ticket subject."""
+        doc, subject = str(item["doc"]), str(item.get("ticket_subject", ""))
+        ref = item_ref(key)
+        if is_sealed(doc):
+            opened = self._needed().customers.open(self.tenant_id, str(item.get("customer_id", "")),
+                                                   f"claim:{ref}:doc", doc)
+        else:
+            opened = doc
+        if is_sealed(subject):
+            subject = self._needed().open(self.tenant_id, ref, "ticket_subject", subject)
+        return opened, subject
+
+    # -- tickets -----------------------------------------------------------------
+
+    def seal_subject(self, ticket_id: str, subject: str) -> str:
+        """A ticket's subject as its item (and the copies of it) hold it: under the tenant's key."""
+        if self._crypto is None or is_sealed(subject):
+            return subject
+        return self._crypto.seal(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", subject)
+
+    def open_subject(self, ticket_id: str, stored: str) -> str:
+        if not is_sealed(stored):
+            return stored
+        return self._needed().open(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", stored)
+
+    def open_ticket(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A ticket item (or a ticket as a history entry keeps it) with its subject opened."""
+        subject = item.get("subject")
+        if not isinstance(subject, str) or not is_sealed(subject):
+            return item
+        return item | {"subject": self.open_subject(str(item.get("ticket_id") or item.get("id")), subject)}
+
+    def seal_ticket(self, values: dict[str, Any]) -> dict[str, Any]:
+        """A ticket as a history entry keeps it (``Ticket.model_dump``), its subject sealed."""
+        subject = values.get("subject")
+        if not isinstance(subject, str) or self._crypto is None or is_sealed(subject):
+            return values
+        return values | {"subject": self.seal_subject(str(values.get("ticket_id") or values.get("id")), subject)}
+
+    def open_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Any item this module seals (a message, a ticket, a history entry), opened; others as they are."""
+        kind = item.get("type")
+        if kind == "message":
+            return self.open_message(item)
+        if kind == "ticket":
+            return self.open_ticket(item)
+        if kind == "ticket_history" and isinstance(item.get("ticket"), dict):
+            return item | {"ticket": self.open_ticket(item["ticket"])}
+        return item

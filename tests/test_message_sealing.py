@@ -1,0 +1,216 @@
+"""Message text and ticket subjects at rest (issue 15 §1-2, §5): customers' messages, agents'
+replies and notes sealed under the customer's key (text, subject, metadata, file names, a
+large message's parts, a reply's claim), subjects under the tenant's key; every reader
+opens them (the API's ticket view, the stream's hooks, the worker), a value moved to
+another message does not open, and after erasure a copy of the table taken before no
+longer opens. Through the real webhook route, stream, API and table
+(docs/encryption.md, chalicelib/storage/message_fields.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from chalice.test import Client
+from switchboard_sdk import Message
+
+from chalicelib.crypto.errors import Undecryptable
+from chalicelib.hub import Hub
+from chalicelib.storage.payloads import PayloadArchive
+from chalicelib.storage.store import TicketStore
+from chalicelib.tenancy.erasure import CustomerEraser
+from tests.conftest import Pipeline, table_items
+from tests.erasure_support import probe_client, send
+from tests.probe_plugin import spec
+from tests.sealed_docs import opened_item, opened_items
+from tools.local.demo import DemoTenant
+
+CARLA = {"identities": [{"kind": "email", "value": "carla@example.com"}]}
+PHONE = {"identities": [{"kind": "phone", "value": "+14155550142"}]}
+WECHAT = {"identities": [{"kind": "wechat_openid", "value": "oWx7SealOpenId"}]}
+LARGE = "MSGSEAL-LARGE " + "the parcel never came " * 4000  # 88,000 characters: kept in parts
+# every text, subject, metadata value and file name the run writes, as a search would look for it
+CLEAR = ("msgseal-carla", "msgseal-subject", "msgseal-phone", "msgseal-wechat", "msgseal-large",
+         "msgseal-meta", "msgseal-file", "msgseal-reply", "msgseal-note", "msgseal-claimed")
+
+
+@pytest.fixture
+def probe(hub: Hub, demo: DemoTenant) -> Iterator[Client]:
+    with probe_client(hub) as (client, _clock):
+        yield client
+
+
+@pytest.fixture
+def seen(hub: Hub) -> list[dict[str, Any]]:
+    """The message images the stream's workflow hook is handed (rules and routing read these)."""
+    images: list[dict[str, Any]] = []
+    workflow = hub.stream._workflow  # a spy on the hook, not a change of it
+    assert workflow is not None
+    real = workflow.on_message
+
+    def spy(image: dict[str, Any]) -> object:
+        images.append(image)
+        return real(image)
+
+    workflow.on_message = spy  # type: ignore[method-assign]
+    return images
+
+
+def agent_auth(hub: Hub) -> dict[str, str]:
+    _, key = hub.api_keys.create("demo", ["tenant-admin"], name="Sam Sealer")
+    return {"authorization": f"Bearer {key}", "content-type": "application/json"}
+
+
+def clear_in(items: list[dict[str, Any]]) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for item in items:
+        text = json.dumps(item, default=lambda v: sorted(v) if isinstance(v, set) else repr(v),
+                          ensure_ascii=False).lower()
+        for value in CLEAR:
+            if value in text:
+                found.setdefault(str(item.get("type")), set()).add(value)
+    return found
+
+
+def ticket_of(hub: Hub, provider_id: str) -> str:
+    [item] = [m for m in table_items(hub, "message") if m["provider_message_id"] == provider_id]
+    return str(item["ticket_id"])
+
+
+def a_busy_desk(hub: Hub, probe: Client, pipeline: Pipeline) -> dict[str, str]:
+    """Messages on several identities' channels (one large, one with metadata and a file),
+    an agent's reply (claimed by a client_message_id) and note, and a merge. Ticket ids by name."""
+    send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA where is my parcel", subject="MSGSEAL-SUBJECT late",
+                     metadata={"from_name": "MSGSEAL-META Carla"},
+                     attachments_b64=[{"filename": "MSGSEAL-FILE.png", "type": "image/png",
+                                       "b64": base64.b64encode(b"PNG").decode()}]),
+         spec("p1", email=None, customer=PHONE, text="MSGSEAL-PHONE call me"),
+         spec("w1", email=None, customer=WECHAT, text="MSGSEAL-WECHAT 你好"))
+    pipeline.drain()
+    send(probe, spec("c2", customer=CARLA, text=LARGE))
+    pipeline.drain()
+    carla, phone = ticket_of(hub, "c1"), ticket_of(hub, "p1")
+    import app as app_module
+
+    auth = agent_auth(hub)
+    with Client(app_module.app) as api:
+        for body in ({"text": "MSGSEAL-REPLY it leaves today", "client_message_id": "tab-1:1"},
+                     {"text": "MSGSEAL-NOTE customer is upset", "internal": True}):
+            answer = api.http.post(f"/v1/tickets/{carla}/messages", body=json.dumps(body), headers=auth)
+            assert answer.status_code == 202, answer.body
+        pipeline.drain()
+        answer = api.http.post(f"/v1/tickets/{phone}/merge", body=json.dumps({"into": carla}), headers=auth)
+        assert answer.status_code == 200, answer.body
+    pipeline.drain()
+    return {"carla": carla, "phone": phone}
+
+
+def test_no_message_text_or_subject_is_in_clear_in_the_table(hub: Hub, probe: Client, pipeline: Pipeline,
+                                                             seen: list[dict[str, Any]]) -> None:
+    tickets = a_busy_desk(hub, probe, pipeline)
+    items = table_items(hub)
+    # the delivery log's envelopes are sealed by the outbound side (tests of chalicelib/outbound)
+    assert set(clear_in([i for i in items if i.get("type") != "delivery_log"])) == set()
+    kinds = {str(i.get("type")) for i in items}
+    assert {"message", "message_part", "ticket", "ticket_history", "client_message"} <= kinds
+    assert all(str(i["text"]).startswith("sc1.") for i in table_items(hub, "message") if i.get("text"))
+    assert all(str(i["subject"]).startswith("sb1.") for i in table_items(hub, "ticket"))
+    assert all(str(p["blob"]).startswith("sc1.") for p in table_items(hub, "message_part"))
+    [claim] = table_items(hub, "client_message")
+    assert str(claim["doc"]).startswith("sc1.")
+    assert str(claim["ticket_subject"]).startswith("sb1.")
+    # what the hub's readers see: everything, in clear
+    assert set(clear_in(opened_items(hub, items))) >= {"message", "ticket", "ticket_history"}
+    ticket, messages = hub.store.reads("demo").get_ticket(tickets["carla"])
+    assert ticket.subject == "MSGSEAL-SUBJECT late"
+    texts = [m.text for m in messages]
+    assert "MSGSEAL-CARLA where is my parcel" in texts
+    assert LARGE in texts, "a large message read back whole from its sealed parts"
+    assert "MSGSEAL-PHONE call me" in texts, "a merged ticket's message opens in the target"
+    assert {"MSGSEAL-REPLY it leaves today", "MSGSEAL-NOTE customer is upset"} <= set(texts)
+    [first] = [m for m in messages if m.provider_message_id == "c1"]
+    assert first.metadata == {"from_name": "MSGSEAL-META Carla"}
+    assert [a.filename for a in first.attachments] == ["MSGSEAL-FILE.png"]
+    assert first.subject == "MSGSEAL-SUBJECT late"
+    history = hub.store.tickets("demo").history(tickets["carla"])
+    assert {e["ticket"]["subject"] for e in history if "ticket" in e} == {"MSGSEAL-SUBJECT late"}
+    # the stream's hooks (rules, routing, the assistant) were handed the text opened
+    by_text = {str(i.get("text")) for i in seen}
+    assert {"MSGSEAL-CARLA where is my parcel", "MSGSEAL-WECHAT 你好", "MSGSEAL-REPLY it leaves today"} <= by_text
+    assert {str((i.get("ticket_state") or {}).get("subject")) for i in seen if i.get("ticket_state")} >= {
+        "MSGSEAL-SUBJECT late"}
+
+
+def test_the_api_ticket_view_opens_text_and_subject(hub: Hub, probe: Client, pipeline: Pipeline) -> None:
+    tickets = a_busy_desk(hub, probe, pipeline)
+    import app as app_module
+
+    auth = agent_auth(hub)
+    with Client(app_module.app) as api:
+        view = json.loads(api.http.get(f"/v1/tickets/{tickets['carla']}", headers=auth).body)
+        listed = json.loads(api.http.get("/v1/tickets", headers=auth).body)["tickets"]
+    assert view["ticket"]["subject"] == "MSGSEAL-SUBJECT late"
+    assert "MSGSEAL-REPLY it leaves today" in [m["text"] for m in view["messages"]]
+    assert "MSGSEAL-SUBJECT late" in [t["subject"] for t in listed]
+    assert not any(str(t["subject"]).startswith(("sb1.", "sc1.")) for t in listed)
+
+
+def test_a_value_moved_to_another_message_or_ticket_does_not_open(hub: Hub, probe: Client,
+                                                                    pipeline: Pipeline) -> None:
+    send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA one"), spec("c2", customer=CARLA, text="two"),
+         spec("p1", email=None, customer=PHONE, text="MSGSEAL-PHONE three"))
+    pipeline.drain()
+    messages = {m["provider_message_id"]: m for m in table_items(hub, "message")}
+    fields = hub.store.fields("demo")
+    assert fields.open_message(messages["c1"])["text"] == "MSGSEAL-CARLA one"
+    with pytest.raises(Undecryptable):  # the same customer's other message: bound to the message id
+        fields.open_message(messages["c2"] | {"text": messages["c1"]["text"]})
+    with pytest.raises(Undecryptable):  # the same field name, another message of another customer
+        fields.open_message(messages["p1"] | {"id": messages["c1"]["id"], "text": messages["c1"]["text"]})
+    with pytest.raises(Undecryptable):  # another field of the same message
+        fields.open_message(messages["c1"] | {"subject": messages["c1"]["text"]})
+    tickets = {t["ticket_id"]: t for t in table_items(hub, "ticket")}
+    one, other = sorted(tickets)
+    with pytest.raises(Undecryptable):
+        fields.open_ticket(tickets[other] | {"subject": tickets[one]["subject"]})
+    with pytest.raises(Undecryptable):  # another tenant's key space
+        hub.store.fields("other-co").open_message(messages["c1"] | {"tenant_id": "other-co"})
+
+
+def test_after_erasure_a_copy_taken_before_opens_no_text(hub: Hub, probe: Client, pipeline: Pipeline) -> None:
+    send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA before", subject="MSGSEAL-SUBJECT x"),
+         spec("p1", email=None, customer=PHONE, text="MSGSEAL-PHONE stays"))
+    pipeline.drain()
+    send(probe, spec("c2", customer=CARLA, text=LARGE))
+    pipeline.drain()
+    before = table_items(hub)  # a copy of the table (a backup) taken before the erasure
+    carla = next(str(m["customer_id"]) for m in before if m.get("provider_message_id") == "c1")
+    CustomerEraser(hub.store, PayloadArchive(hub.aws.s3, hub.settings.bucket), hub.clock).erase("demo", carla)
+
+    fresh = Hub(settings=hub.settings, aws=hub.aws, registry=hub.registry)  # a new container: nothing cached
+    for fields in (hub.store.fields("demo"), fresh.store.fields("demo")):
+        opened = {m["provider_message_id"]: fields.open_message(m) for m in before if m.get("type") == "message"}
+        assert opened["c1"]["text"] == "", "shredded: reads as erased"
+        assert opened["c1"]["subject"] is None
+        assert opened["p1"]["text"] == "MSGSEAL-PHONE stays", "another customer's text still opens"
+        parts = [p for p in before if p.get("type") == "message_part"]
+        assert parts
+        assert all(fields.open_part(carla, str(p["message_id"]), int(str(p["sk"]).rsplit("P", 1)[1]), p["blob"])
+                   is None for p in parts)
+
+
+def test_messages_written_before_encryption_still_read(hub: Hub, demo: DemoTenant) -> None:
+    plain = TicketStore(hub.aws.dynamodb, hub.settings.table_name)  # no crypto: as items were written before
+    at = hub.clock()
+    message = Message(id="msg_old", tenant_id="demo", ticket_id="tkt_old", customer_id="cus_old", channel="probe",
+                      provider_message_id="old-1", text="written before", subject="old subject",
+                      received_at=at, metadata={"k": "v"})
+    assert plain.conversations("demo").add_message(message, ticket_subject="old ticket")
+    [item] = table_items(hub, "message")
+    assert item["text"] == "written before"
+    read = hub.store.reads("demo").get_message("tkt_old", at, "msg_old")
+    assert (read.text, read.subject, read.metadata) == ("written before", "old subject", {"k": "v"})
+    assert opened_item(hub, item)["ticket_subject"] == "old ticket"
