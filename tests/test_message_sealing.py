@@ -26,6 +26,7 @@ from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
 from tests.sealed_docs import opened_item, opened_items
+from tests.test_widget_support import Visitor, enable_widget, unlimited
 from tools.local.demo import DemoTenant
 
 CARLA = {"identities": [{"kind": "email", "value": "carla@example.com"}]}
@@ -33,7 +34,7 @@ PHONE = {"identities": [{"kind": "phone", "value": "+14155550142"}]}
 WECHAT = {"identities": [{"kind": "wechat_openid", "value": "oWx7SealOpenId"}]}
 LARGE = "MSGSEAL-LARGE " + "the parcel never came " * 4000  # 88,000 characters: kept in parts
 # every text, subject, metadata value and file name the run writes, as a search would look for it
-CLEAR = ("msgseal-carla", "msgseal-subject", "msgseal-phone", "msgseal-wechat", "msgseal-large",
+CLEAR = ("msgseal-carla", "msgseal-subject", "msgseal-widget", "msgseal-phone", "msgseal-wechat", "msgseal-large",
          "msgseal-meta", "msgseal-file", "msgseal-reply", "msgseal-note", "msgseal-claimed")
 
 
@@ -214,3 +215,23 @@ def test_messages_written_before_encryption_still_read(hub: Hub, demo: DemoTenan
     read = hub.store.reads("demo").get_message("tkt_old", at, "msg_old")
     assert (read.text, read.subject, read.metadata) == ("written before", "old subject", {"k": "v"})
     assert opened_item(hub, item)["ticket_subject"] == "old ticket"
+
+
+def test_the_widget_poll_shows_the_visitor_their_messages_and_the_agents_reply(hub: Hub, demo: DemoTenant,
+                                                                                pipeline: Pipeline) -> None:
+    enable_widget(hub, demo.tenant_id)
+    unlimited(hub)
+    visitor = Visitor.start(hub, demo.tenant_id)
+    visitor.say("MSGSEAL-WIDGET where is my parcel?")
+    pipeline.drain()
+    ticket_id = visitor.poll()[1]["ticket_id"]
+    import app as app_module
+
+    with Client(app_module.app) as api:
+        answer = api.http.post(f"/v1/tickets/{ticket_id}/messages", headers=agent_auth(hub),
+                               body=json.dumps({"text": "MSGSEAL-REPLY on its way"}))
+        assert answer.status_code == 202, answer.body
+    pipeline.drain()
+    _, body = visitor.poll()
+    assert [m["text"] for m in body["messages"]] == ["MSGSEAL-WIDGET where is my parcel?", "MSGSEAL-REPLY on its way"]
+    assert clear_in([i for i in table_items(hub) if i.get("type") != "delivery_log"]) == {}
