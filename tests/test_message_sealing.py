@@ -235,3 +235,20 @@ def test_the_widget_poll_shows_the_visitor_their_messages_and_the_agents_reply(h
     _, body = visitor.poll()
     assert [m["text"] for m in body["messages"]] == ["MSGSEAL-WIDGET where is my parcel?", "MSGSEAL-REPLY on its way"]
     assert clear_in([i for i in table_items(hub) if i.get("type") != "delivery_log"]) == {}
+
+
+def test_a_reply_given_the_ticket_as_stored_keeps_its_subject_readable(hub: Hub, probe: Client,
+                                                                        pipeline: Pipeline) -> None:
+    send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA hi", subject="MSGSEAL-SUBJECT as stored"))
+    pipeline.drain()
+    [ticket] = table_items(hub, "ticket")
+    assert str(ticket["subject"]).startswith("sb1.")
+    reply = Message(id="msg_r1", tenant_id="demo", ticket_id=str(ticket["ticket_id"]),
+                    customer_id=str(ticket["customer_id"]), direction="outbound", channel="probe",
+                    provider_message_id="out:msg_r1", text="MSGSEAL-REPLY", received_at=hub.clock(),
+                    status="queued", client_message_id="tab-2:1")
+    hub.store.replies("demo").add(reply, ticket_subject=str(ticket["subject"]))  # a ticket read without opening
+    [item] = [m for m in table_items(hub, "message") if m["id"] == "msg_r1"]
+    assert opened_item(hub, item)["ticket_subject"] == "MSGSEAL-SUBJECT as stored"
+    again = hub.store.replies("demo").add(reply, ticket_subject="ignored: the claim's")
+    assert again.text == "MSGSEAL-REPLY"

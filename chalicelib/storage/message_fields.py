@@ -68,7 +68,9 @@ class MessageFields:
 
     def seal_message(self, values: dict[str, Any]) -> dict[str, Any]:
         """A message item's values (``Message.model_dump(mode="json")`` and what rides with
-        it) with the personal ones sealed; sealed ones are left as they are."""
+        it) with the personal ones sealed; sealed ones are left as they are, but for a copy of
+        the ticket's subject sealed as the ticket item holds it (a ticket read without opening
+        it), which is opened and sealed again for the message."""
         if self._crypto is None:
             return values
         sealed = dict(values)
@@ -87,13 +89,16 @@ class MessageFields:
                                                      a["filename"])}
                 if isinstance(a.get("filename"), str) and a["filename"] and not is_sealed(a["filename"]) else a
                 for n, a in enumerate(sealed["attachments"])]
+        ticket_id = str(values.get("ticket_id", ""))
         for name in TICKET_COPIES:
-            if isinstance(sealed.get(name), str) and not is_sealed(sealed[name]):
-                sealed[name] = self._crypto.seal(self.tenant_id, message_ref(message_id), name, sealed[name])
+            if isinstance(sealed.get(name), str):
+                subject = self.open_subject(ticket_id, sealed[name])  # a ticket's own sealed subject: opened
+                sealed[name] = self._crypto.seal(self.tenant_id, message_ref(message_id), name, subject)
         state = sealed.get(TICKET_STATE)
-        if isinstance(state, dict) and isinstance(state.get("subject"), str) and not is_sealed(state["subject"]):
+        if isinstance(state, dict) and isinstance(state.get("subject"), str):
+            subject = self.open_subject(ticket_id, state["subject"])
             sealed[TICKET_STATE] = state | {"subject": self._crypto.seal(
-                self.tenant_id, message_ref(message_id), "ticket_state.subject", state["subject"])}
+                self.tenant_id, message_ref(message_id), "ticket_state.subject", subject)}
         return sealed
 
     def open_message(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -154,11 +159,12 @@ class MessageFields:
 
     # -- a reply's claimed client_message_id (``CM#``) ------------------------------
 
-    def seal_claim(self, key: Key, customer_id: str, doc: str, ticket_subject: str) -> dict[str, Any]:
+    def seal_claim(self, key: Key, ticket_id: str, customer_id: str, doc: str, ticket_subject: str) -> dict[str, Any]:
         """What a claim item holds of the reply: its JSON under the customer's key, its
         ticket's subject under the tenant's, both bound to the claim item."""
         if self._crypto is None:
             return {"doc": doc, "ticket_subject": ticket_subject}
+        ticket_subject = self.open_subject(ticket_id, ticket_subject)  # as the ticket item holds it: opened
         ref = item_ref(key)
         return {"customer_id": customer_id,
                 "doc": self._crypto.customers.seal(self.tenant_id, customer_id, f"claim:{ref}:doc", doc),

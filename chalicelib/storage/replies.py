@@ -49,8 +49,8 @@ class Replies(TenantTable):
         self._check_tenant(message.tenant_id)
         if message.client_message_id is not None:
             key = self.keys.client_message(message.client_message_id)
-            sealed = self._conversations.fields.seal_claim(key, message.customer_id, message.model_dump_json(),
-                                                            ticket_subject)
+            sealed = self._conversations.fields.seal_claim(key, message.ticket_id, message.customer_id,
+                                                            message.model_dump_json(), ticket_subject)
             claim = key | to_item({"type": "client_message", "tenant_id": self.tenant_id, **sealed,
                                    "expires_at": expires_at})
             if not self._put_new(claim):

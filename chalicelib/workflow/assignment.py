@@ -182,7 +182,7 @@ class Assigner:
             if item is None or "erased_at" in item:
                 table.drop_orphan(key, ticket_id)
                 continue
-            tickets.append(ticket_of(item))
+            tickets.append(ticket_of(self._store.fields(tenant_id).open_ticket(item)))  # its subject, sealed
         waiting = sorted((t for t in tickets if _waiting(t)), key=_backlog_order)[:limit]
         return [ticket_id for ticket_id, _ in self._assign_all(tenant_id, waiting)]
 
