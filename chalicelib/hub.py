@@ -480,7 +480,7 @@ class Hub:
         """Store changes → delivery jobs for the tenant's connectors."""
         from .pipeline.dispatch import Dispatcher
 
-        return Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url)
+        return Dispatcher(self.tenants, self.aws.sqs, self.settings.queue_url, crypto=self.crypto)
 
     @functools.cached_property
     def rule_runner(self) -> RuleRunner:

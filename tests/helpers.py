@@ -3,7 +3,6 @@ real SQS receives, tenants with their own webhook receivers, and sample events."
 
 from __future__ import annotations
 
-import json
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -17,6 +16,7 @@ from switchboard_sdk.testing import sample_event
 from chalicelib.hub import Hub, set_hub
 from chalicelib.pipeline.dispatch import Dispatcher
 from chalicelib.tenancy.tenants import PluginSetting, TenantRecord
+from tests.sealed_jobs import opened_body
 from tools.local.demo import DemoTenant, new_whsec
 
 
@@ -35,8 +35,9 @@ def event(tenant_id: str, number: int, ticket_id: str = "tkt_1") -> EventEnvelop
 
 
 def enqueue(hub: Hub, *events: EventEnvelope) -> int:
-    """Queue delivery jobs the way the stream handler does (one per enabled connector)."""
-    return Dispatcher(hub.tenants, hub.aws.sqs, hub.settings.queue_url).enqueue(events)
+    """Queue delivery jobs the way the stream handler does (one per enabled connector, the
+    event sealed)."""
+    return Dispatcher(hub.tenants, hub.aws.sqs, hub.settings.queue_url, crypto=hub.crypto).enqueue(events)
 
 
 def receive_records(hub: Hub) -> list[dict[str, Any]]:
@@ -81,10 +82,12 @@ def nothing_receivable(hub: Hub) -> bool:
 
 
 def dead_letters(hub: Hub) -> list[dict[str, Any]]:
+    """The dead letters, their sealed events opened under ``"event"`` (tests/sealed_jobs.py:
+    one carrying its event in clear fails)."""
     messages = hub.aws.sqs.receive_message(
         QueueUrl=hub.settings.dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=0
     ).get("Messages", [])
-    return [json.loads(m["Body"]) for m in messages]
+    return [opened_body(hub, m["Body"]) for m in messages]
 
 
 def failed_ids(result: dict[str, list[dict[str, str]]]) -> list[str]:

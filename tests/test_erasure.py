@@ -24,6 +24,7 @@ from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
 from tests.sealed_docs import opened_item
+from tests.sealed_jobs import logged
 from tools.local.demo import DemoTenant
 
 ZELDA = {"identities": [{"kind": "email", "value": "Zelda.Quux@example.com"},
@@ -62,6 +63,7 @@ def everything(hub: Hub) -> str:
     """Every item (its sealed message text and subjects opened, as the hub reads them) and
     every object (key, body, metadata) as one lower-case text."""
     texts = [_flat(opened_item(hub, item)) for item in table_items(hub)]
+    texts += [json.dumps(logged(hub, item)) for item in table_items(hub, "delivery_log")]  # envelopes, opened
     s3, bucket = hub.aws.s3, hub.settings.bucket
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
@@ -105,7 +107,7 @@ def zelda_everywhere(hub: Hub, probe: Client, pipeline: Pipeline, object_pump: A
     store = hub.store.conversations("demo")
     store.park("z3", InboundMessage.model_validate(spec("z3:rec", email=None, text="ZQ-SECRET-4 recording") | {
         "tenant_id": "demo", "channel": "probe", "received_at": hub.clock(), "thread": {"provider_ids": ["z3"]}}))
-    [attempt, *_] = [i for i in table_items(hub, "delivery_log") if "zelda" in i["event"].lower()]
+    [attempt, *_] = [i for i in table_items(hub, "delivery_log") if "zelda" in json.dumps(logged(hub, i)).lower()]
     hub.store.attempts("demo").count_failed_attempt("webhook", attempt["event_id"], expires_at=2_000_000_000)
 
 

@@ -22,6 +22,7 @@ from chalicelib.storage.items import to_item
 from chalicelib.storage.keys import TenantKeys
 from tests.conftest import Pipeline, table_items
 from tests.sealed_docs import opened_items
+from tests.sealed_jobs import opened_body
 from tests.test_store import EMAIL, inbound
 from tests.test_stream import conversation, queued_jobs, stream_records
 from tools.local.demo import DemoTenant
@@ -100,13 +101,16 @@ def test_a_record_naming_another_tenant_is_set_aside_in_its_own_and_writes_nothi
 
 
 class RefusingSqs:
-    """The SQS client, refusing (SenderFault) jobs whose body contains ``marker``."""
+    """The SQS client, refusing (SenderFault) jobs whose event (opened: it is sealed) contains ``marker``."""
 
-    def __init__(self, sqs: Any, marker: str) -> None:
-        self._sqs, self._marker = sqs, marker
+    def __init__(self, sqs: Any, marker: str, hub: Hub) -> None:
+        self._sqs, self._marker, self._hub = sqs, marker, hub
+
+    def _refused(self, body: str) -> bool:
+        return self._marker in json.dumps(opened_body(self._hub, body), ensure_ascii=False, separators=(",", ":"))
 
     def send_message_batch(self, **kwargs: Any) -> Any:
-        refused = [e for e in kwargs["Entries"] if self._marker in e["MessageBody"]]
+        refused = [e for e in kwargs["Entries"] if self._refused(e["MessageBody"])]
         kept = [e for e in kwargs["Entries"] if e not in refused]
         result = self._sqs.send_message_batch(**kwargs | {"Entries": kept}) if kept else {}
         return result | {"Failed": [{"Id": e["Id"], "Code": "InvalidMessageContents", "SenderFault": True}
@@ -117,9 +121,9 @@ def test_a_record_whose_jobs_sqs_refuses_is_set_aside_and_the_rest_are_queued(
     hub: Hub, demo: DemoTenant, pipeline: Pipeline
 ) -> None:
     texts = conversation(hub)  # 2 tickets + 12 messages, "ada-0" .. "bob-5"
-    sqs = RefusingSqs(hub.aws.sqs, '"text":"bob-2"')
-    processor = StreamProcessor(ConversationBuilder(hub.store), Dispatcher(hub.tenants, sqs, hub.settings.queue_url),
-                                hub.set_aside)
+    sqs = RefusingSqs(hub.aws.sqs, '"text":"bob-2"', hub)
+    processor = StreamProcessor(ConversationBuilder(hub.store),
+                                Dispatcher(hub.tenants, sqs, hub.settings.queue_url, crypto=hub.crypto), hub.set_aside)
     assert processor.process(stream_records(hub, pipeline)) == {"batchItemFailures": []}
     queued = [job["event"]["data"]["message"]["text"] for job in queued_jobs(hub) if "message" in job["event"]["data"]]
     assert sorted(queued) == sorted(t for t in texts if t != "bob-2")

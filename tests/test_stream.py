@@ -7,7 +7,6 @@ race, at the cost of one read only for messages a follow-up waits for."""
 from __future__ import annotations
 
 import copy
-import json
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from chalicelib.pipeline.dispatch import Dispatcher
 from chalicelib.pipeline.stream import StreamProcessor
 from chalicelib.storage.conversations import Conversations
 from tests.conftest import Pipeline, table_items
+from tests.sealed_jobs import opened_body
 from tests.test_store import EMAIL, T0, inbound
 from tools.local.demo import DemoTenant
 
@@ -58,11 +58,12 @@ def stream_records(hub: Hub, pipeline: Pipeline) -> list[dict[str, Any]]:
 
 
 def queued_jobs(hub: Hub) -> list[dict[str, Any]]:
-    """Every job in the delivery queue (received and deleted), in receive order."""
+    """Every job in the delivery queue (received and deleted), in receive order, its sealed
+    event opened (tests/sealed_jobs.py: a job carrying its event in clear fails)."""
     jobs = []
     while messages := hub.aws.sqs.receive_message(QueueUrl=hub.settings.queue_url, MaxNumberOfMessages=10,
                                                   VisibilityTimeout=0).get("Messages", []):
-        jobs += [json.loads(m["Body"]) for m in messages]
+        jobs += [opened_body(hub, m["Body"]) for m in messages]
         hub.aws.sqs.delete_message_batch(QueueUrl=hub.settings.queue_url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
     return jobs
@@ -82,7 +83,7 @@ def conversation(hub: Hub) -> list[str]:
 
 def processor(hub: Hub, sqs: CountingSqs, conversations: ConversationBuilder | None = None) -> StreamProcessor:
     return StreamProcessor(conversations or ConversationBuilder(hub.store),
-                           Dispatcher(hub.tenants, sqs, hub.settings.queue_url), hub.set_aside)
+                           Dispatcher(hub.tenants, sqs, hub.settings.queue_url, crypto=hub.crypto), hub.set_aside)
 
 
 class Throttled(ConversationBuilder):

@@ -28,6 +28,7 @@ from tests.helpers import (
     put_webhook_tenant,
     receive_records,
 )
+from tests.sealed_jobs import opened_body
 from tools.local.demo import DemoTenant
 
 
@@ -177,7 +178,7 @@ def test_retry_holds_back_its_group_but_not_others(
     enqueue(hub, a1, a2, b1)
     receiver.status = 503  # demo's receiver fails; other's is healthy
     records = receive_records(hub)
-    by_event = {json.loads(r["body"])["event"]["id"]: r for r in records}
+    by_event = {opened_body(hub, r["body"])["event"]["id"]: r for r in records}
     assert list(by_event) == [a1.id, a2.id, b1.id], "one batch, queue order"
     groups = {r["attributes"]["MessageGroupId"] for r in records}
     assert len(groups) == 2

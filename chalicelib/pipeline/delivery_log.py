@@ -2,9 +2,13 @@
 
 One item per attempt under its ticket (``T#<t>#DLOG#TK#<ticket>``), also
 indexed by connector in GSI1 (sharded like the ticket index), with the event
-envelope so a delivered event can be replayed from the log. Items expire after
-``Settings.delivery_log_days`` through TTL, or sooner when the tenant keeps
-messages for less (the envelope carries the message and the customer).
+envelope so a delivered event can be replayed from the log. The envelope is kept
+sealed as its job carried it (the tenant's data key, bound to the tenant, the event id
+and ``"envelope"``: :func:`~chalicelib.pipeline.jobs.seal_event`); ids, types, the
+connector and the outcome stay in clear for the API's listing, which shows no envelope.
+Items expire after ``Settings.delivery_log_days`` through TTL, or sooner when the tenant
+keeps messages for less (the envelope carries the message and the customer); erasure
+deletes a customer's tickets' items.
 """
 
 from __future__ import annotations
@@ -30,12 +34,16 @@ UNPROCESSED_PAUSE_SECONDS = 0.05  # doubling
 
 @dataclass(frozen=True)
 class Attempt:
+    """One attempt; ``event`` names it (ids), ``stored`` is what the log keeps of it
+    (:func:`~chalicelib.pipeline.jobs.logged`: sealed, or a large event's reference)."""
+
     connector: str
     event: EventEnvelope
     attempt: int
     outcome: DeliveryOutcome
     at: datetime
     latency_ms: int
+    stored: str
 
 
 class DeliveryLog:
@@ -79,7 +87,7 @@ class DeliveryLog:
             "event_id": event.id, "event_type": event.type, "ticket_id": event.ticket_id,
             "attempt": attempt.attempt, "outcome": attempt.outcome.kind,
             "status_code": attempt.outcome.status_code, "reason": attempt.outcome.reason,
-            "latency_ms": attempt.latency_ms, "at": iso(attempt.at), "event": event.model_dump_json(),
+            "latency_ms": attempt.latency_ms, "at": iso(attempt.at), "event": attempt.stored,
             "gsi1pk": keys.connector_log_index(attempt.connector, shard_of(event.id, self._shards)),
             "gsi1sk": sort_key, "expires_at": int((attempt.at + self._kept_for(event.tenant_id)).timestamp()),
         })

@@ -15,7 +15,10 @@ per record instead, so the stream handler sets that record aside.
 
 Jobs (:mod:`chalicelib.pipeline.jobs`) carry their event while it is small and a
 reference to the stored item otherwise; :class:`StoredEvents` rebuilds a
-referenced event for the worker.
+referenced event for the worker. An inline event is sealed once under the tenant's
+cached data key (no KMS call per message in steady state) and the same sealed text
+rides in each connector's job; when KMS does not answer, the record fails with a
+retryable ``key_service_unavailable`` and the stream tries it again.
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from switchboard_sdk import Customer, EventEnvelope, Message, NotFound, Ticket, 
 from ..storage.aws import SQS_BATCH, error_code
 from ..storage.ids import event_id_for
 from ..storage.keys import Key
+from ..storage.sealing import Sealer
 from ..storage.store import TicketStore
 from ..storage.table import TenantTable
 from ..tenancy.tenants import TenantDirectory
-from .jobs import EventRef, JobRefused, entry_size, fitting, job_for
+from .jobs import EventRef, JobRefused, entry_size, fitting, job_for, seal_event
 from .setaside import is_transient
 
 log = logging.getLogger(__name__)
@@ -159,10 +163,18 @@ class Outbox:
 
 
 class Dispatcher:
-    def __init__(self, tenants: TenantDirectory, sqs: Any, queue_url: str) -> None:
+    """``crypto`` (``hub.crypto``) seals the events jobs carry; without one (built by
+    hand) jobs carry them in clear."""
+
+    def __init__(self, tenants: TenantDirectory, sqs: Any, queue_url: str, crypto: Sealer | None = None) -> None:
         self._tenants = tenants
         self._sqs = sqs
         self._queue_url = queue_url
+        self._crypto = crypto
+
+    def _sealed(self, event: EventEnvelope, by_reference: bool = False) -> str | None:
+        """``event`` sealed for every connector's job (once); none for a job by reference."""
+        return None if by_reference or self._crypto is None else seal_event(self._crypto, event)
 
     def outbox(self) -> Outbox:
         return Outbox(self._sqs, self._queue_url)
@@ -177,8 +189,12 @@ class Dispatcher:
             except NotFound:  # tenant removed since: nobody to deliver to
                 log.warning("no tenant %s for event %s; not queued", event.tenant_id, event.id)
                 continue
-            entries += [job_for(name, event, by_reference=by_reference).entry()
-                        for name in self._tenants.enabled_of_kind(tenant, "connector")]
+            connectors = self._tenants.enabled_of_kind(tenant, "connector")
+            if not connectors:
+                continue
+            sealed = self._sealed(event, by_reference)
+            entries += [job_for(name, event, by_reference=by_reference, sealed=sealed).entry()
+                        for name in connectors]
         return entries
 
     def notify(self, connector: str, event: EventEnvelope) -> bool:
@@ -188,7 +204,8 @@ class Dispatcher:
         if connector not in self._tenants.enabled_of_kind(tenant, "connector"):
             log.warning("rule notifies connector %s, which tenant %s has not enabled", connector, event.tenant_id)
             return False
-        self._sqs.send_message(QueueUrl=self._queue_url, **job_for(connector, event).entry())
+        self._sqs.send_message(QueueUrl=self._queue_url,
+                               **job_for(connector, event, sealed=self._sealed(event)).entry())
         return True
 
     def enqueue(self, events: Iterable[EventEnvelope]) -> int:

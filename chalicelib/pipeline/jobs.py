@@ -15,17 +15,27 @@ batches by size, so a batch stays within SQS's classic limits (10 entries,
 
 Wire format (JSON)::
 
-    {"connector": "webhook", "event": {...the EventEnvelope...}}          inline
+    {"connector": "webhook", "ref": {"id", "type", "tenant_id", "ticket_id", "occurred_at"},
+     "sealed": "sb1.<wrapped key>.<nonce>.<ciphertext>"}                 inline, sealed
     {"connector": "webhook", "ref": {"id", "type", "tenant_id", "ticket_id",
-                                     "occurred_at", "message_id"?, "received_at"?}}
+                                     "occurred_at", "message_id"?, "received_at"?}}   by reference
+    {"connector": "webhook", "event": {...the EventEnvelope...}}          inline in clear (before sealing)
+
+An inline event is sealed (:func:`seal_event`): the whole envelope (the customer's name
+and identities, the message's text) under the tenant's cached data key, bound to the
+tenant, the event id and ``"envelope"``, so the same sealed text serves every connector's
+job, the delivery log and the dead letter, and opens nowhere else. The ids stay in clear
+(``ref``), so routing, retries, replay filters and metrics need no key. A hub without a
+crypto (stores built by hand) queues the clear form, which every reader still takes.
 
 A send job (a reply to send through a channel, :class:`SendJob`) names the
 stored reply and the send generation it was queued for; it is always small::
 
     {"send": {"tenant_id", "ticket_id", "message_id", "received_at", "channel", "generation"}}
 
-The inline form is the one jobs had before references existed, so jobs and
-dead letters written then still decode. The delivery log keeps a large event as its reference too (:func:`logged`).
+The clear inline form is the one jobs had before references and sealing existed, so jobs
+and dead letters written then still decode; the worker and replay seal them on their way on.
+The delivery log keeps a large event as its reference too (:func:`logged`).
 A dead letter is its job plus
 ``{"dead_letter": {"reason", "status_code", "attempts"}}``; one whose body could
 not be read keeps the start of it under ``"unreadable"`` instead.
@@ -36,6 +46,7 @@ SQS accepts only XML characters in a body: JSON escapes control characters, and
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import json
@@ -50,12 +61,14 @@ from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
 
 from ..storage.aws import SQS_BATCH
 from ..storage.conventions import iso
+from ..storage.sealing import SealedWithoutCrypto, Sealer, is_sealed
 
 INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
 SQS_BATCH_BYTES = 256 * 1024  # SQS's classic limit per message and per batch (conservative: 1 MiB since 2025)
 UNREADABLE_KEEP_BYTES = 64 * 1024  # of an unreadable body, kept in its dead letter
 REASON_CHARS = 2000
 STORED = "switchboard:stored"  # the data of a logged event that stayed in the table: its reference
+ENVELOPE = "envelope"  # the field a sealed event is bound to (with its tenant and id)
 
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
@@ -80,6 +93,28 @@ def dumps(value: Any) -> str:
 
 def utf8_size(text: str) -> int:
     return len(text.encode())
+
+
+def envelope_item(event_id: str) -> str:
+    """What a sealed event is bound to, as associated data: ``["event","<event id>"]`` (no
+    table item's ref starts so: theirs are ``["T#…",…]``)."""
+    return dumps(["event", event_id])
+
+
+def seal_event(crypto: Sealer, event: EventEnvelope) -> str:
+    """``event`` sealed under its tenant's data key, bound to its tenant, id and ``"envelope"``."""
+    return crypto.seal(event.tenant_id, envelope_item(event.id), ENVELOPE, dumps(event.model_dump(mode="json")))
+
+
+def open_event(crypto: Sealer | None, tenant_id: str, event_id: str, sealed: str) -> EventEnvelope:
+    """The event :func:`seal_event` sealed for exactly this tenant and id (``Undecryptable``
+    otherwise; ``KeyServiceUnavailable`` when KMS does not answer)."""
+    if crypto is None:
+        raise SealedWithoutCrypto("a sealed event was read without a crypto")
+    event = EventEnvelope.model_validate_json(crypto.open(tenant_id, envelope_item(event_id), ENVELOPE, sealed))
+    if (event.tenant_id, event.id) != (tenant_id, event_id):  # bound by the AAD already; never in practice
+        raise BadJob(f"sealed event {event_id} opened to another event")
+    return event
 
 
 class EventRef(BaseModel):
@@ -117,20 +152,44 @@ class EventRef(BaseModel):
 
 @dataclass(frozen=True)
 class Job:
-    """One delivery job: ``event`` when it rides inline, else only ``ref``."""
+    """One delivery job: ``sealed`` (and, where it was known or opened, ``event``) when
+    the event rides inline, else only ``ref``. The wire carries ``sealed`` when there
+    is one, ``event`` in clear only when there is not (no crypto, or a job queued before)."""
 
     connector: str
     ref: EventRef
     event: EventEnvelope | None = None
+    sealed: str | None = None
 
     @functools.cached_property
     def body(self) -> str:
         return dumps(self._wire())
 
+    @property
+    def inline(self) -> bool:
+        """The event rides in the job (sealed or in clear), not only its reference."""
+        return self.sealed is not None or self.event is not None
+
+    def sealing(self, crypto: Sealer | None) -> Job:
+        """This job with its clear event sealed (a job queued before sealing); as it is
+        when sealed already, a reference, or without a crypto."""
+        if crypto is None or self.sealed is not None or self.event is None:
+            return self
+        return dataclasses.replace(self, sealed=seal_event(crypto, self.event))
+
+    def opened(self, crypto: Sealer | None) -> Job:
+        """This job with its sealed event opened (``event``); the wire stays sealed."""
+        if self.sealed is None or self.event is not None:
+            return self
+        return dataclasses.replace(self, event=open_event(crypto, self.ref.tenant_id, self.ref.id, self.sealed))
+
     def _wire(self) -> dict[str, Any]:
+        ref = self.ref.model_dump(mode="json", exclude_none=True)
+        if self.sealed is not None:
+            return {"connector": self.connector, "ref": ref, "sealed": self.sealed}
         if self.event is not None:
             return {"connector": self.connector, "event": self.event.model_dump(mode="json")}
-        return {"connector": self.connector, "ref": self.ref.model_dump(mode="json", exclude_none=True)}
+        return {"connector": self.connector, "ref": ref}
 
     @property
     def group_id(self) -> str:
@@ -180,10 +239,11 @@ class SendJob(BaseModel):
         return dumps({"send": self.model_dump(mode="json")} | _verdict(reason, status_code, attempts))
 
 
-def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False) -> Job:
+def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False, sealed: str | None = None) -> Job:
     """The job delivering ``event`` to ``connector``: inline when small, else (or when
-    ``by_reference``: the event is not all there, its item keeps the rest apart) a reference."""
-    inline = Job(connector, EventRef.of(event), event)
+    ``by_reference``: the event is not all there, its item keeps the rest apart) a reference.
+    ``sealed``: the event as :func:`seal_event` sealed it (the job carries that, not the event)."""
+    inline = Job(connector, EventRef.of(event), event, sealed)
     if not by_reference and utf8_size(inline.body) <= INLINE_JOB_BYTES:
         return inline
     referenced = Job(connector, EventRef.to_stored(event))
@@ -192,21 +252,35 @@ def job_for(connector: str, event: EventEnvelope, *, by_reference: bool = False)
     return referenced
 
 
-def logged(job: Job, event: EventEnvelope) -> EventEnvelope:
-    """What the delivery log keeps of a delivered event: the event when its job
-    carried it, else only its reference (under :data:`STORED`): a large event would
-    not fit a log item (DynamoDB's 400 KB), and the table holds it anyway."""
+def logged(job: Job, event: EventEnvelope) -> str:
+    """What the delivery log keeps of a delivered event (its ``event`` attribute): the
+    event sealed as its job carried it; in clear only from a hub without a crypto; or,
+    for a job that carried only a reference, the envelope with the reference as its data
+    (under :data:`STORED`; ids only): a large event would not fit a log item (DynamoDB's
+    400 KB), and the table holds it anyway."""
+    if job.sealed is not None:
+        return job.sealed
     if job.event is not None:
-        return event
-    return event.model_copy(update={"data": {STORED: job.ref.model_dump(mode="json", exclude_none=True)}})
+        return event.model_dump_json()
+    return event.model_copy(update={"data": {STORED: job.ref.model_dump(mode="json", exclude_none=True)}}
+                            ).model_dump_json()
 
 
-def job_from_log(connector: str, event: EventEnvelope) -> Job:
-    """The job replaying a logged event (:func:`logged`)."""
+def logged_event(crypto: Sealer | None, item: Mapping[str, Any]) -> EventEnvelope:
+    """The event a delivery-log item keeps (:func:`logged`), opened when sealed."""
+    stored = str(item["event"])
+    if is_sealed(stored):
+        return open_event(crypto, str(item["tenant_id"]), str(item["event_id"]), stored)
+    return EventEnvelope.model_validate_json(stored)
+
+
+def job_from_log(connector: str, event: EventEnvelope, sealed: str | None = None) -> Job:
+    """The job replaying a logged event (:func:`logged`, :func:`logged_event`): its
+    reference when the log kept only that, else the event inline (``sealed``: as sealed)."""
     stored = event.data.get(STORED)
     if isinstance(stored, dict):
         return Job(connector, EventRef.model_validate(stored))
-    return job_for(connector, event)
+    return job_for(connector, event, sealed=sealed)
 
 
 def decode(body: str) -> Job | SendJob:
@@ -221,7 +295,13 @@ def decode(body: str) -> Job | SendJob:
         if "event" in wire:
             event = EventEnvelope.model_validate(wire["event"])
             return Job(connector, EventRef.of(event), event)
-        return Job(connector, EventRef.model_validate(wire["ref"]))
+        ref = EventRef.model_validate(wire["ref"])
+        if "sealed" in wire:
+            sealed = wire["sealed"]
+            if not isinstance(sealed, str) or not is_sealed(sealed):
+                raise TypeError("sealed is not a sealed value")
+            return Job(connector, ref, sealed=sealed)
+        return Job(connector, ref)
     except (ValueError, KeyError, TypeError) as err:  # pydantic's ValidationError is a ValueError
         raise BadJob(f"unreadable job: {type(err).__name__}") from err
 

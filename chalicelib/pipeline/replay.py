@@ -7,8 +7,12 @@ starts with a fresh attempt budget. Only the calling tenant's events are ever
 touched: dead letters of other tenants are left in place, untouched.
 
 Dead letters hold their job as it was queued (:mod:`chalicelib.pipeline.jobs`): with its
-event inline, or with a reference to the stored item for a large event; either
-goes back as it is, and the worker reads a referenced event when it delivers.
+event inline and sealed, or with a reference to the stored item for a large event;
+either goes back as it is (no key needed: the ids the filter reads are in clear), and
+the worker opens or reads the event when it delivers. A dead letter or a logged event
+from before sealing (in clear) goes back sealed. The log keeps events sealed: replay
+from it opens each (the tenant's data key, cached) to filter on its time, and queues
+the same sealed text.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ from typing import Any
 from switchboard_sdk import EventEnvelope, Unavailable
 
 from ..storage.aws import SQS_BATCH
+from ..storage.sealing import is_sealed
 from ..storage.store import TicketStore
 from .delivery_log import DeliveryLog
-from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log
+from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log, logged_event, seal_event
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
 DLQ_HOLD_SECONDS = 60  # how long a scanned dead letter stays hidden from a concurrent replay
@@ -93,19 +98,30 @@ class Replayer:
             page, cursor = self._log.by_connector_raw(tenant_id, connector, before=cursor)
             for item in page:
                 report.scanned += 1
-                event = EventEnvelope.model_validate_json(item["event"])
-                if event.id not in seen and wanted.matches(connector, EventRef.of(event)):
+                if str(item["event_id"]) in seen:
+                    continue
+                event = logged_event(self._store.crypto, item)
+                if wanted.matches(connector, EventRef.of(event)):
                     seen.add(event.id)
-                    self._requeue_batch([job_from_log(connector, event)])
+                    self._requeue_batch([self._job_from_log(connector, event, str(item["event"]))])
                     report.requeued.append(event.id)
             if cursor is None:
                 break
         return report
 
+    def _job_from_log(self, connector: str, event: EventEnvelope, stored: str) -> Job:
+        """The job replaying a logged event, with the sealed text the log kept (sealed now
+        when it was logged in clear, before sealing)."""
+        crypto = self._store.crypto
+        sealed = stored if is_sealed(stored) else None if crypto is None else seal_event(crypto, event)
+        return job_from_log(connector, event, sealed)
+
     def _requeue_batch(self, jobs: list[Job]) -> None:
-        """Up to ten jobs back on the delivery queue, each with a fresh attempt budget."""
+        """Up to ten jobs back on the delivery queue, each with a fresh attempt budget
+        (a job in clear, from before sealing, sealed on its way)."""
         if not jobs:
             return
+        jobs = [job.sealing(self._store.crypto) for job in jobs]
         for job in jobs:
             self._store.attempts(job.ref.tenant_id).reset_failed_attempts(job.connector, job.ref.id)
         # fresh de-duplication ids: the originals may still be inside SQS's 5-minute window

@@ -18,7 +18,12 @@ first-time delivery costs no table call.
 A job carries its event, or, when the event is too large to ride in a job, a
 reference to the stored item (:mod:`chalicelib.pipeline.jobs`): the worker then reads the
 event back from the table (two reads) before the attempt. Typical jobs carry
-their event and cost no read.
+their event and cost no read. A carried event is sealed: the worker opens it (the
+tenant's data key, cached per container) to hand the connector the envelope in clear,
+and the delivery log and the dead letter keep it sealed as it came. A job queued
+before sealing carries it in clear: the worker seals it for the log and the dead
+letter. When KMS does not answer the job waits (no attempt counted); an event that
+does not open goes to the dead-letter queue as it is.
 
 A batch's delivery-log entries, visibility changes and dead letters are
 written together at its end (one BatchWriteItem; ten per
@@ -150,6 +155,11 @@ class DeliveryWorker:
         wait = self.breakers.wait_seconds(ref.tenant_id, connector)
         if wait > 0:  # the endpoint is resting: wait without spending an attempt
             return math.ceil(wait)
+        if job.inline:
+            opened = self._opened(record, job, settle)
+            if opened is None or isinstance(opened, int):
+                return opened
+            job = opened
         event = job.event or self._rebuilt(record, job, settle)
         if event is None or isinstance(event, int):
             return event
@@ -163,6 +173,21 @@ class DeliveryWorker:
                                    ceiling=self.settings.retry_max_seconds)
         settle.dead_letter(record, job.dead_letter(outcome.reason, outcome.status_code, attempt))
         return None
+
+    def _opened(self, record: dict[str, Any], job: Job, settle: _Settlement) -> Job | int | None:
+        """The job with its event opened (a sealed job) or sealed (a clear one, queued
+        before sealing: the log and the dead letter keep it sealed); ``None`` when it is
+        dead-lettered, seconds to wait when KMS did not answer."""
+        try:
+            return job.opened(self.store.crypto).sealing(self.store.crypto)
+        except Exception as err:
+            if is_transient(err):  # no attempt was made: none is counted
+                log.warning("event %s not opened (%s); trying again", job.ref.id, describe(err))
+                return backoff_seconds(1, None, base=self.settings.retry_base_seconds,
+                                       ceiling=self.settings.retry_max_seconds)
+            log.error("event %s cannot be opened: %s", job.ref.id, describe(err))
+            settle.dead_letter(record, job.dead_letter(f"event not readable: {describe(err)}", None, 0))
+            return None
 
     def _rebuilt(self, record: dict[str, Any], job: Job, settle: _Settlement) -> EventEnvelope | int | None:
         """A referenced event, read back from the table (only jobs too large to carry
@@ -181,13 +206,14 @@ class DeliveryWorker:
             return None
 
     def _logged_attempt(self, connector: str, event: EventEnvelope, attempt: int,
-                        settle: _Settlement, log_as: EventEnvelope) -> DeliveryOutcome:
+                        settle: _Settlement, log_as: str) -> DeliveryOutcome:
         """One attempt, recorded in the endpoint's breaker and (at the batch's end) the
-        delivery log, which keeps ``log_as`` (a large event's reference: :func:`~chalicelib.pipeline.jobs.logged`)."""
+        delivery log, which keeps ``log_as`` (the event sealed, or a large event's reference:
+        :func:`~chalicelib.pipeline.jobs.logged`)."""
         started, clock_started = time.perf_counter(), self.clock()
         outcome = self._attempt(connector, event, attempt)
         latency_ms = round((time.perf_counter() - started) * 1000)
-        settle.attempts.append(Attempt(connector, log_as, attempt, outcome, clock_started, latency_ms))
+        settle.attempts.append(Attempt(connector, event, attempt, outcome, clock_started, latency_ms, log_as))
         self.breakers.record(event.tenant_id, connector, transient_failure=outcome.kind == "retry")
         _log_attempt(connector, event, attempt, outcome)
         return outcome
