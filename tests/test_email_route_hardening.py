@@ -22,7 +22,7 @@ from switchboard_sdk import ticket_ref
 import app as app_module
 from chalicelib.hub import Hub
 from tests.conftest import Pipeline, table_items
-from tests.sealed_docs import doc_of
+from tests.sealed_docs import doc_of, opened_items
 from tools.local import samples
 from tools.local.demo import DemoTenant
 
@@ -134,7 +134,7 @@ def test_json_nested_100000_deep_is_quarantined(client: Any, hub: Hub, demo: Dem
 
 
 def _ticket_of(hub: Hub, subject: str) -> str:
-    [ticket] = [m["ticket_id"] for m in table_items(hub, "message") if m["subject"] == subject]
+    [ticket] = [m["ticket_id"] for m in opened_items(hub, table_items(hub, "message")) if m["subject"] == subject]
     return str(ticket)
 
 
@@ -153,7 +153,7 @@ def test_a_forged_from_does_not_land_in_the_victims_ticket(
     forged = {"sender": "mallory@evil.example", "X-Mailgun-Spf": "Pass", "body-mime": forged_mail}
     assert post(client, _multipart(_signed(demo, forged))).status_code == 200
     pipeline.drain()
-    [stored] = [m for m in table_items(hub, "message") if m["subject"].startswith("Re:")]
+    [stored] = [m for m in opened_items(hub, table_items(hub, "message")) if m["subject"].startswith("Re:")]
     assert stored["ticket_id"] != ticket
     assert stored["metadata"]["sender_unverified"] == "true"
 
@@ -174,11 +174,12 @@ def test_an_ses_message_failing_dmarc_opens_its_own_ticket(
     hub.aws.s3.put_object(Bucket=hub.settings.bucket, Key=samples.ses_object_key("demo"), Body=ses_block + forged)
     assert object_pump.poll_once() == 1
     pipeline.drain()
-    [stored] = [m for m in table_items(hub, "message") if m["subject"] == "Re: Parcel"]
+    [stored] = [m for m in opened_items(hub, table_items(hub, "message")) if m["subject"] == "Re: Parcel"]
     assert stored["ticket_id"] != ticket
     assert stored["metadata"]["sender_unverified"] == "true"
 
 
 def _provider_id(hub: Hub, subject: str) -> str:
-    [found] = [m["provider_message_id"] for m in table_items(hub, "message") if m["subject"] == subject]
+    messages = opened_items(hub, table_items(hub, "message"))
+    [found] = [m["provider_message_id"] for m in messages if m["subject"] == subject]
     return str(found)
