@@ -43,10 +43,12 @@ from tests import saved_state  # noqa: E402
 from tests.agents_support import FakeJwks, ensure_user_pool  # noqa: E402
 from tools.local import moto_transactions  # noqa: E402
 from tools.local.demo import DemoTenant, seed_demo_tenant  # noqa: E402
+from tools.local.emulator import memoise_possible_keys  # noqa: E402
 from tools.local.pumps import QueuePump, StreamPump, drain  # noqa: E402
 from tools.provision import deploy_stateful, settings_for  # noqa: E402
 
 moto_transactions.install()  # item backups instead of whole-table copies per transaction (see the module)
+memoise_possible_keys()  # moto's serializer works out where each member's value is once per shape (see it)
 
 
 # one boto3 session per test process: clients built from it share the service models and

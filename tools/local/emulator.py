@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import os
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -42,6 +42,44 @@ class OneCallAtATime:
             return self._app(environ, start_response)
 
 
+def memoise_possible_keys() -> None:
+    """Keep moto's answers to "which attribute could hold this member?" instead of working
+    them out again for every member of every structure it answers with.
+
+    moto's response serializer asks its attribute picker that for each member of each
+    structure (every attribute of every DynamoDB item it returns): six alias providers are
+    built and asked each time, which made up most of the serializer's time. Their answer
+    depends only on the picker's class and providers, the class of the object read, the key
+    and the shape with the parent moto set on it, so it is kept per those (shapes live as
+    long as their service model, which moto caches). Objects that could answer differently
+    per instance (a ``Meta`` of their own, or a class with ``__getattr__``) are asked each time.
+    """
+    from moto.core import serialize
+
+    for picker in (serialize.AttributePicker, serialize.XFormedAttributePicker):
+        original = picker.__dict__["get_possible_keys"]
+        if getattr(original, "memoised", False):
+            continue
+        picker.get_possible_keys = _memoised(original)  # type: ignore[method-assign]
+
+
+def _memoised(original: Callable[[Any, Any], Iterable[str]]) -> Callable[[Any, Any], Iterator[str]]:
+    found: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+    def get_possible_keys(self: Any, context: Any) -> Iterator[str]:
+        obj, shape = context.obj, context.shape
+        if hasattr(type(obj), "__getattr__") or "Meta" in getattr(obj, "__dict__", ()):
+            return iter(tuple(original(self, context)))
+        key = (type(self), tuple(self.alias_providers), type(obj), context.key, shape, getattr(shape, "parent", None))
+        keys = found.get(key)
+        if keys is None:
+            keys = found[key] = tuple(original(self, context))
+        return iter(keys)
+
+    get_possible_keys.memoised = True  # type: ignore[attr-defined]
+    return get_possible_keys
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-H", "--host", default="127.0.0.1")
@@ -55,6 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     from tools.local import moto_transactions
 
     moto_transactions.install()  # a transaction's cost no longer grows with the table
+    memoise_possible_keys()  # the serializer's attribute lookups, worked out once per shape
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(args.host, args.port, OneCallAtATime(app), threaded=True, request_handler=MotoRequestHandler)
 
