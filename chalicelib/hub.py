@@ -264,7 +264,8 @@ class Hub:
             group=lambda tenant, group_id: agents(tenant).group(group_id) is not None,
             agent=lambda tenant, agent_id: getattr(agents(tenant).agent(agent_id), "status", None) == "active",
             policy=lambda tenant, policy_id: config(tenant).policy(policy_id) is not None,
-            template=lambda tenant, code: self.template_store(tenant).template(code) is not None)
+            template=lambda tenant, code: self.template_store(tenant).template(code) is not None,
+            personal_attributes=lambda tenant: self.workflow_settings(tenant).personal_attributes)
 
     @functools.cached_property
     def rule_cache(self) -> RuleCache:
@@ -488,7 +489,8 @@ class Hub:
         from .workflow.triage import RuleEffects, RuleRunner
 
         effects = RuleEffects(self.store, self.poster, self.template_store, self.dispatcher.notify, self.clock,
-                              self.tenant_language)
+                              self.tenant_language,
+                              lambda tenant_id: self.workflow_settings(tenant_id).personal_attributes)
         return RuleRunner(self.rule_cache.rules, self.customer_of, effects, self.business_hours)
 
     def business_hours(self, tenant_id: str) -> Callable[[datetime], bool] | None:

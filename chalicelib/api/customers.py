@@ -10,7 +10,7 @@ profile or the merges read back is one ``pii.read`` audit record.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,7 +22,7 @@ from ..workflow.changes import ChangeActor
 from ..workflow.customer_merge import CustomerMerge
 from ..workflow.customers import CustomerPatch, CustomerWrites, customer_writes
 from .access import ADMIN_SCOPES, AGENT_SCOPES, READ_SCOPES, Access, ApiCall, Caller
-from .masking import mask_identity
+from .masking import mask_attributes, mask_identity
 from .pii_reads import NO_AUDIT, PiiReads
 
 EDIT_SCOPES = AGENT_SCOPES | ADMIN_SCOPES
@@ -71,7 +71,8 @@ class CustomerApi:
         full = self._pii.full_view(caller)
         self._pii.record(caller, f"customer/{customer.id}", fields=["customer"], full=full,
                          customer_ids=[customer.id])
-        return CustomerProfile(customer=customer if full else masked(customer), version=version)
+        return CustomerProfile(customer=customer if full else masked(
+            customer, self._pii.personal_attributes(caller.tenant_id)), version=version)
 
     def merge_customers(self, call: ApiCall, customer_id: str) -> CustomerMerge:
         """Merge ``source_id`` into ``customer_id`` (a supervisor or a tenant admin); calling
@@ -109,7 +110,8 @@ class CustomerApi:
 
     def _writes(self, caller: Caller) -> CustomerWrites:
         return customer_writes(self._store.client, self._store.table_name, caller.tenant_id, self._clock,
-                               crypto=self._store.crypto)
+                               crypto=self._store.crypto,
+                               personal_attributes=self._pii.personal_attributes(caller.tenant_id))
 
 
 def _actor(caller: Caller) -> ChangeActor:
@@ -120,8 +122,10 @@ def _actor(caller: Caller) -> ChangeActor:
     return ChangeActor(kind="api_key", id=caller.key.key_id, name=caller.key.name)
 
 
-def masked(customer: Customer) -> Customer:
-    """The customer with masked identities (built without validation: a mask is no phone number)."""
+def masked(customer: Customer, personal: Collection[str] = ()) -> Customer:
+    """The customer with masked identities and personal attributes (``personal``: their
+    names; built without validation: a mask is no phone number)."""
     identities = [Identity.model_construct(kind=i.kind, value=mask_identity(i.kind, i.value))
                   for i in customer.identities]
-    return customer.model_copy(update={"identities": identities})
+    return customer.model_copy(update={"identities": identities,
+                                       "attributes": mask_attributes(customer.attributes, personal)})

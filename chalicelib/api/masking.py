@@ -4,12 +4,15 @@ Pure functions, no I/O. A masked value keeps what an agent needs to tell custome
 apart and confirm one on the phone — a phone number's country code and last four
 digits (``+86 138****5678``), an email address's first letter and domain
 (``j***@example.com``), a few characters of an opaque id (``oAb****x9Z``) — and never
-the whole value. Names are not masked: an agent addresses the customer by name
+the whole value. Attributes the tenant marks personal (``workflow.personal_attributes``:
+an address, a birthday) show their last two characters at most (``***op``). Names are
+not masked: an agent addresses the customer by name
 (docs/security.md says what is masked for whom).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 STARS = "****"
@@ -79,8 +82,20 @@ def mask_identity_key(key: str) -> str:
     return f"{kind}:{mask_identity(kind, value)}" if sep else mask_opaque(key)
 
 
-def mask_customer(view: dict[str, Any]) -> dict[str, Any]:
-    """A customer's JSON view with every identity's value masked (the rest as it was)."""
+def mask_attribute(value: str) -> str:
+    """A personal attribute's value: ``***`` and its last two characters when at least six stay hidden."""
+    return f"***{value[-2:]}" if len(value) >= 8 else "***"
+
+
+def mask_attributes(attributes: dict[str, str], personal: Collection[str]) -> dict[str, str]:
+    """``attributes`` with the values of those named in ``personal`` masked."""
+    return {k: mask_attribute(v) if k in personal else v for k, v in attributes.items()}
+
+
+def mask_customer(view: dict[str, Any], personal: Collection[str] = ()) -> dict[str, Any]:
+    """A customer's JSON view with every identity's value masked, and the values of the
+    attributes named in ``personal`` (the rest as it was)."""
     identities = [i | {"value": mask_identity(str(i.get("kind")), str(i.get("value", "")))}
                   for i in view.get("identities", [])]
-    return view | {"identities": identities}
+    return view | {"identities": identities, "attributes": mask_attributes(dict(view.get("attributes") or {}),
+                                                                           personal)}

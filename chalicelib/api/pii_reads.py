@@ -41,12 +41,16 @@ class PiiReads:
     def full_view(self, caller: Caller) -> bool:
         return viewer(caller) in self._settings_of(caller.tenant_id).pii_full_view_roles
 
+    def personal_attributes(self, tenant_id: str) -> list[str]:
+        """The tenant's ``workflow.personal_attributes``: sealed when written, masked when shown."""
+        return self._settings_of(tenant_id).personal_attributes
+
     def customer(self, customer: Customer | None, full: bool) -> dict[str, Any] | None:
         """A customer's JSON view as the caller may see it."""
         if customer is None:
             return None
         view = customer.model_dump(mode="json")
-        return view if full else mask_customer(view)
+        return view if full else mask_customer(view, self.personal_attributes(customer.tenant_id))
 
     def name(self, customer: Customer | None, full: bool) -> str | None:
         """A list row's name: the display name, else the first identity (masked as needed)."""

@@ -13,13 +13,17 @@ is bound to one tenant.
   ``identity:<ref>``, so an element copied under another ref does not open). A set, so
   the stream adds an identity with one ``ADD`` and no read; the same identity sealed
   twice by racing messages is two elements that open to the same value.
+- ``sealed_attributes`` maps each personal attribute's name (the tenant's
+  ``workflow.personal_attributes``) to its value sealed (field ``attribute:<name>``);
+  ``attributes`` keeps the others in clear, for the rules' ``customer_state`` snapshot.
+  :meth:`PersonalFields.customer` gives both as one ``attributes`` dict.
 - Erasure deletes the customer's key (crypto-shredding): every copy of these fields,
   backups included, then opens to nothing, and the customer reads as erased.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from switchboard_sdk import Customer, Identity
@@ -28,6 +32,9 @@ from .sealing import CustomerSealer, SealedWithoutCrypto, Sealer
 
 NAME = "display_name"
 SEALED_IDENTITIES = "sealed_identities"  # the customer item's set of "<ref> <sealed>" elements
+SEALED_ATTRIBUTES = "sealed_attributes"  # the customer item's map of personal attribute name → sealed value
+# attribute names whose values are personal unless the tenant says otherwise (workflow.personal_attributes)
+DEFAULT_PERSONAL_ATTRIBUTES = ("address", "birthday", "id_number")
 
 
 def ref_kind(ref: str) -> str:
@@ -75,7 +82,41 @@ class PersonalFields:
         opened = self.open_identities(from_id, elements)
         return [self.seal_identity(to_id, ref, identity_key) for ref, identity_key in opened.items()]
 
+    def seal_attribute(self, customer_id: str, name: str, value: str) -> str:
+        return self._keys.seal(self.tenant_id, customer_id, f"attribute:{name}", value)
+
+    def split_attributes(self, customer_id: str, attributes: Mapping[str, str], personal: Collection[str],
+                         stored: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+        """``(clear, sealed)``: ``attributes`` (all of a customer's, opened) as the item holds
+        them, those named in ``personal`` sealed. A value unchanged keeps its ``stored``
+        sealed form (no new ciphertext for what did not change)."""
+        clear = {k: v for k, v in attributes.items() if k not in personal}
+        was = self.open_attributes(customer_id, stored)
+        sealed = {k: stored[k] if was.get(k) == v else self.seal_attribute(customer_id, k, v)
+                  for k, v in attributes.items() if k in personal}
+        return clear, sealed
+
+    def reseal_attributes(self, from_id: str, to_id: str, sealed: Mapping[str, str]) -> dict[str, str]:
+        """``sealed`` attributes of ``from_id`` sealed again under ``to_id``'s key (a merge)."""
+        return {k: self.seal_attribute(to_id, k, v) for k, v in self.open_attributes(from_id, sealed).items()}
+
     # -- opening -----------------------------------------------------------------
+
+    def open_attributes(self, customer_id: str, sealed: Mapping[str, str]) -> dict[str, str]:
+        """name → value of a customer's ``sealed_attributes`` (none once shredded)."""
+        opened: dict[str, str] = {}
+        for name, value in sorted(sealed.items()):
+            plain = self._keys.open(self.tenant_id, customer_id, f"attribute:{name}", value)
+            if plain is None:
+                return {}
+            opened[name] = plain
+        return opened
+
+    def attributes(self, item: Mapping[str, Any]) -> dict[str, str]:
+        """All of a customer item's attributes: those in clear and the personal ones opened."""
+        sealed = item.get(SEALED_ATTRIBUTES) or {}
+        opened = self.open_attributes(str(item["customer_id"]), sealed) if sealed else {}
+        return dict(item.get("attributes") or {}) | opened
 
     def open_name(self, customer_id: str, sealed: str) -> str | None:
         if not sealed:
@@ -106,7 +147,7 @@ class PersonalFields:
             id=customer_id, tenant_id=item["tenant_id"], display_name=self.open_name(customer_id,
                                                                                    str(item.get(NAME) or "")),
             identities=identities, created_at=item["created_at"], tags=list(item.get("tags") or ()),
-            attributes=dict(item.get("attributes") or {}), merged_into=item.get("merged_into") or None,
+            attributes=self.attributes(item), merged_into=item.get("merged_into") or None,
         )
 
 

@@ -10,7 +10,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from ..storage.personal import DEFAULT_PERSONAL_ATTRIBUTES
+
 LANGUAGE_KEY = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+ATTRIBUTE_NAME = r"^[a-z][a-z0-9_]{0,39}$"  # as a customer's attributes are named (workflow.customers)
+MAX_PERSONAL_ATTRIBUTES = 50
 Language = str
 DEFAULT_TEXTS = {
     "en": "How satisfied were you with our help? Reply with a number from 1 (poor) to 5 (excellent).",
@@ -45,6 +49,10 @@ class WorkflowSettings(BaseModel):
     visibility: dict[Role, Visibility] = Field(default_factory=_all_see_all)
     # who sees customers' phone numbers, emails and ids in full; everyone else sees them masked
     pii_full_view_roles: list[PiiViewer] = Field(default_factory=_full_view_default, max_length=4)
+    # customer attributes whose values are personal: sealed under the customer's key, masked
+    # for roles without full view, left out of what rules match on
+    personal_attributes: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONAL_ATTRIBUTES),
+                                           max_length=MAX_PERSONAL_ATTRIBUTES)
 
     @field_validator("pii_full_view_roles")
     @classmethod
@@ -52,6 +60,14 @@ class WorkflowSettings(BaseModel):
         if len(set(value)) != len(value):
             raise ValueError("name each role once")
         return value
+
+    @field_validator("personal_attributes")
+    @classmethod
+    def _attribute_names(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not re.fullmatch(ATTRIBUTE_NAME, name):
+                raise ValueError(f"attribute names are a-z, then up to 39 of a-z, 0-9, _ (not {name[:50]!r})")
+        return list(dict.fromkeys(value))
 
 
 class SurveySettings(BaseModel):

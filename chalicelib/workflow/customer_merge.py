@@ -36,7 +36,7 @@ from ..storage.aws import write_together
 from ..storage.conventions import iso
 from ..storage.items import to_item
 from ..storage.keys import TenantKeys
-from ..storage.personal import PersonalFields
+from ..storage.personal import SEALED_ATTRIBUTES, PersonalFields
 from .changes import MAX_TAGS, ChangeActor
 from .customer_moves import (
     MAX_TRANSACTION_ITEMS,
@@ -97,9 +97,16 @@ class CustomerMerges(CustomerMoves):
                       actor: ChangeActor) -> tuple[CustomerMerge, list[dict[str, Any]]]:
         target_tags, source_tags = list(target.get("tags") or ()), list(source.get("tags") or ())
         target_attrs, source_attrs = dict(target.get("attributes") or {}), dict(source.get("attributes") or {})
+        target_sealed = dict(target.get(SEALED_ATTRIBUTES) or {})
+        taken_names = set(target_attrs) | set(target_sealed)
         tags_added = [t for t in source_tags if t not in target_tags]
-        attrs_added = {k: v for k, v in source_attrs.items() if k not in target_attrs}
-        if len(target_tags) + len(tags_added) > MAX_TAGS or len(target_attrs) + len(attrs_added) > MAX_ATTRIBUTES:
+        attrs_added = {k: v for k, v in source_attrs.items() if k not in taken_names}
+        # the source's personal attributes, sealed again under the target's key (the source keeps its own)
+        sealed_added = {k: v for k, v in self.personal.reseal_attributes(
+            str(source["customer_id"]), str(target["customer_id"]), source.get(SEALED_ATTRIBUTES) or {}).items()
+            if k not in taken_names and k not in attrs_added}
+        if len(target_tags) + len(tags_added) > MAX_TAGS \
+                or len(taken_names) + len(attrs_added) + len(sealed_added) > MAX_ATTRIBUTES:
             raise Conflict(f"together the customers have more than {MAX_TAGS} tags or {MAX_ATTRIBUTES} "
                            "attributes; remove some first")
         source_open = source.get("open_ticket_id")
@@ -108,6 +115,7 @@ class CustomerMerges(CustomerMoves):
         record = CustomerMerge(
             target_id=target["customer_id"], source_id=source["customer_id"], state="moving", actor=actor,
             started_at=now, tags_added=tags_added, attributes_added=attrs_added, open_ticket_taken=taken,
+            personal_attributes_added=sorted(sealed_added), sealed_attributes_added=sealed_added,
             source_before=SourceImage(tags=source_tags, attributes=source_attrs, open_ticket_id=source_open),
         )
         put = {"Put": {"TableName": self._table, "Item": self.record_item(record),
@@ -117,9 +125,10 @@ class CustomerMerges(CustomerMoves):
         mark = self._customer_update(source, "SET merged_into = :t, version = :next, updated_at = :now"
                                      " REMOVE open_ticket_id", {":t": record.target_id, ":now": now})
         union = self._customer_update(
-            target, "SET tags = :tags, #a = :attrs, version = :next, updated_at = :now"
+            target, f"SET tags = :tags, #a = :attrs, {SEALED_ATTRIBUTES} = :sealed, version = :next, updated_at = :now"
             + (", open_ticket_id = if_not_exists(open_ticket_id, :open)" if taken else ""),
-            {":tags": target_tags + tags_added, ":attrs": attrs_added | target_attrs, ":now": now, ":open": taken},
+            {":tags": target_tags + tags_added, ":attrs": attrs_added | target_attrs,
+             ":sealed": sealed_added | target_sealed, ":now": now, ":open": taken},
             names={"#a": "attributes"})
         return record, [put, mark, union]
 
@@ -205,6 +214,9 @@ class CustomerMerges(CustomerMoves):
         now, before = iso(self._clock()), record.source_before
         tags = [t for t in target.get("tags") or () if t not in record.tags_added]
         attrs = {k: v for k, v in (target.get("attributes") or {}).items() if record.attributes_added.get(k) != v}
+        # a personal attribute the target gained goes unless changed since (a change seals it anew)
+        sealed = {k: v for k, v in (target.get(SEALED_ATTRIBUTES) or {}).items()
+                  if record.sealed_attributes_added.get(k) != v}
         seen_open = target.get("open_ticket_id")
         # the source's open ticket is the source's again unless it could not go back (moved on)
         drop_open = bool(record.open_ticket_taken) and seen_open == record.open_ticket_taken \
@@ -214,12 +226,12 @@ class CustomerMerges(CustomerMoves):
         condition += " AND " + ("open_ticket_id = :seen" if seen_open else "attribute_not_exists(open_ticket_id)")
         target_write = {"Update": {
             "TableName": self._table, "Key": self.keys.customer(record.target_id),
-            "UpdateExpression": "SET tags = :tags, #a = :attrs, version = :next, updated_at = :now"
-            + (" REMOVE open_ticket_id" if drop_open else ""),
+            "UpdateExpression": f"SET tags = :tags, #a = :attrs, {SEALED_ATTRIBUTES} = :sealed, version = :next, "
+            "updated_at = :now" + (" REMOVE open_ticket_id" if drop_open else ""),
             "ConditionExpression": f"attribute_exists(pk) AND {condition}",
             "ExpressionAttributeNames": {"#a": "attributes"},
-            "ExpressionAttributeValues": to_item(was | {":tags": tags, ":attrs": attrs, ":next": version + 1,
-                                                        ":now": now, ":seen": seen_open})}}
+            "ExpressionAttributeValues": to_item(was | {":tags": tags, ":attrs": attrs, ":sealed": sealed,
+                                                        ":next": version + 1, ":now": now, ":seen": seen_open})}}
         reopen = before.open_ticket_id if before.open_ticket_id not in record.left_tickets else None
         source_write = {"Update": {
             "TableName": self._table, "Key": self.keys.customer(record.source_id),

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import SkipJsonSchema
 from switchboard_sdk import Conflict, NotFound
 
 from ..storage.aws import write_together
@@ -56,6 +57,11 @@ class CustomerMerge(BaseModel):
     tickets: list[str] = Field(default_factory=list)
     tags_added: list[str] = Field(default_factory=list)
     attributes_added: dict[str, str] = Field(default_factory=dict)
+    personal_attributes_added: list[str] = Field(
+        default_factory=list, description="The personal attributes the target gained (names; their values "
+        "are sealed on the customer, never in the record).")
+    # those values as sealed under the target's key on its item: the undo removes one still so
+    sealed_attributes_added: SkipJsonSchema[dict[str, str]] = Field(default_factory=dict, exclude=True)
     open_ticket_taken: str | None = None
     source_before: SourceImage
     returned_identities: list[str] = Field(default_factory=list)
@@ -285,7 +291,8 @@ class CustomerMoves(TenantTable):
             "type": "customer_merge", "tenant_id": self.tenant_id, "target_id": record.target_id,
             "source_id": record.source_id, "state": record.state, "actor": record.actor.model_dump_json(),
             "started_at": record.started_at, "tags_added": record.tags_added,
-            "attributes_added": record.attributes_added, "open_ticket_taken": record.open_ticket_taken,
+            "attributes_added": record.attributes_added,
+            "sealed_attributes_added": record.sealed_attributes_added, "open_ticket_taken": record.open_ticket_taken,
             "source_before": record.source_before.model_dump_json(),
         })
 
@@ -299,6 +306,8 @@ def record_of(item: dict[str, Any]) -> CustomerMerge:
         finished_at=item.get("finished_at"), undone_at=item.get("undone_at"),
         undone_by=ChangeActor.model_validate_json(item["undone_by"]) if item.get("undone_by") else None,
         tags_added=list(item.get("tags_added") or ()), attributes_added=dict(item.get("attributes_added") or {}),
+        personal_attributes_added=sorted(item.get("sealed_attributes_added") or {}),
+        sealed_attributes_added=dict(item.get("sealed_attributes_added") or {}),
         open_ticket_taken=item.get("open_ticket_taken"),
         source_before=SourceImage.model_validate(json.loads(item["source_before"])),
         **{name: sorted(item.get(name) or ()) for name in sets},

@@ -14,7 +14,7 @@ takes no changes until the merge is undone; an erased one has no item (``NotFoun
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
@@ -25,7 +25,13 @@ from ..storage.aws import is_condition_failure
 from ..storage.conventions import iso
 from ..storage.items import from_item, to_item
 from ..storage.keys import TenantKeys
-from ..storage.personal import SEALED_IDENTITIES, PersonalFields, ref_kind
+from ..storage.personal import (
+    DEFAULT_PERSONAL_ATTRIBUTES,
+    SEALED_ATTRIBUTES,
+    SEALED_IDENTITIES,
+    PersonalFields,
+    ref_kind,
+)
 from ..storage.sealing import Sealer
 from ..storage.table import TenantTable
 from .changes import MAX_TAGS, ChangeActor, valid_tags
@@ -99,10 +105,12 @@ class CustomerWrites(TenantTable):
     """One tenant's customers, changed: profiles, merges and their undoing."""
 
     def __init__(self, client: Any, table_name: str, keys: TenantKeys, *, clock: Callable[[], datetime],
-                 personal: PersonalFields, max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> None:
+                 personal: PersonalFields, max_transaction_items: int = MAX_TRANSACTION_ITEMS,
+                 personal_attributes: Collection[str] = DEFAULT_PERSONAL_ATTRIBUTES) -> None:
         super().__init__(client, table_name, keys)
         self._clock = clock
         self._personal = personal  # the one place a customer item becomes a Customer: names, identities opened
+        self._personal_attributes = frozenset(personal_attributes)  # sealed on the item, not in customer_state
         self._merges = CustomerMerges(client, table_name, keys, clock=clock, personal=personal,
                                       max_items=max_transaction_items)
 
@@ -131,27 +139,32 @@ class CustomerWrites(TenantTable):
                                "(or undo the merge)")
             if expected_version is not None and expected_version != version:
                 raise Conflict(f"the customer changed meanwhile (version {version}); read it again and retry")
-            tags, attributes = patch.applied(list(item.get("tags") or ()), dict(item.get("attributes") or {}))
             current, name = self._personal.customer(item), patch.display_name
-            if tags == current.tags and attributes == current.attributes and name in (None, current.display_name):
+            tags, attributes = patch.applied(list(item.get("tags") or ()), current.attributes)
+            stored = dict(item.get(SEALED_ATTRIBUTES) or {})
+            clear, sealed_attributes = self._personal.split_attributes(customer_id, attributes,
+                                                                      self._personal_attributes, stored)
+            if tags == current.tags and attributes == current.attributes and name in (None, current.display_name) \
+                    and clear == dict(item.get("attributes") or {}) and sealed_attributes == stored:
                 return current, version
             sealed = None if name is None else self._personal.seal_name(customer_id, name)
-            written = self._write_profile(customer_id, version, tags, attributes, sealed)
+            written = self._write_profile(customer_id, version, tags, (clear, sealed_attributes), sealed)
             if written is not None:
                 return self._personal.customer(written), version + 1
         raise Conflict("the customer kept changing; try again")
 
-    def _write_profile(self, customer_id: str, version: int, tags: list[str], attributes: dict[str, str],
-                       name: str | None) -> dict[str, Any] | None:
-        """The conditional write (``name``: sealed); the item after it, or ``None`` when the condition failed."""
+    def _write_profile(self, customer_id: str, version: int, tags: list[str],
+                       attributes: tuple[dict[str, str], dict[str, str]], name: str | None) -> dict[str, Any] | None:
+        """The conditional write (``attributes``: in clear, and the personal ones sealed;
+        ``name``: sealed); the item after it, or ``None`` when the condition failed."""
         condition, values = version_condition(version)
-        values |= {":tags": tags, ":attrs": attributes, ":next": version + 1, ":now": iso(self._clock()),
-                   ":name": name}
+        values |= {":tags": tags, ":attrs": attributes[0], ":sealed": attributes[1], ":next": version + 1,
+                   ":now": iso(self._clock()), ":name": name}
         try:
             result = self._db.update_item(
                 TableName=self._table, Key=self.keys.customer(customer_id),
-                UpdateExpression="SET tags = :tags, #a = :attrs, version = :next, updated_at = :now"
-                + (", display_name = :name" if name is not None else ""),
+                UpdateExpression=f"SET tags = :tags, #a = :attrs, {SEALED_ATTRIBUTES} = :sealed, version = :next, "
+                "updated_at = :now" + (", display_name = :name" if name is not None else ""),
                 ConditionExpression=f"attribute_exists(pk) AND attribute_not_exists(merged_into) AND {condition}",
                 ExpressionAttributeNames={"#a": "attributes"}, ExpressionAttributeValues=to_item(values),
                 ReturnValues="ALL_NEW",
@@ -208,9 +221,11 @@ class CustomerWrites(TenantTable):
 
 
 def customer_writes(client: Any, table_name: str, tenant_id: str, clock: Callable[[], datetime], *,
-                    crypto: Sealer | None, max_transaction_items: int = MAX_TRANSACTION_ITEMS) -> CustomerWrites:
+                    crypto: Sealer | None, max_transaction_items: int = MAX_TRANSACTION_ITEMS,
+                    personal_attributes: Collection[str] = DEFAULT_PERSONAL_ATTRIBUTES) -> CustomerWrites:
     """The tenant's :class:`CustomerWrites` (validates the tenant id through its keys);
-    ``crypto``: the store's (``hub.crypto``), for the customers' sealed fields."""
+    ``crypto``: the store's (``hub.crypto``), for the customers' sealed fields;
+    ``personal_attributes``: the tenant's ``workflow.personal_attributes`` (sealed when written)."""
     keys = TenantKeys(tenant_id)
     return CustomerWrites(client, table_name, keys, clock=clock, personal=PersonalFields(crypto, keys.tenant_id),
-                          max_transaction_items=max_transaction_items)
+                          max_transaction_items=max_transaction_items, personal_attributes=personal_attributes)

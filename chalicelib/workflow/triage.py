@@ -17,7 +17,7 @@ derives from them, customer tags and attributes converge.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from switchboard_sdk import Customer, EventEnvelope, InvalidInput, Message, Ticket
@@ -25,6 +25,7 @@ from switchboard_sdk import Customer, EventEnvelope, InvalidInput, Message, Tick
 from ..outbound.posting import MessagePoster
 from ..storage.conventions import iso
 from ..storage.ids import event_id_for
+from ..storage.personal import DEFAULT_PERSONAL_ATTRIBUTES
 from ..storage.store import TicketStore
 from .changes import ChangeActor, FieldChange, TicketPatch, Transition
 from .customers import CustomerPatch, customer_writes
@@ -43,8 +44,11 @@ Notify = Callable[[str, EventEnvelope], object]  # (connector, event) → queued
 class RuleEffects:
     def __init__(self, store: TicketStore, poster: MessagePoster, templates: Callable[[str], TemplateStore],
                  notify: Notify, clock: Callable[[], datetime],
-                 tenant_language: Callable[[str], str]) -> None:
+                 tenant_language: Callable[[str], str],
+                 personal_attributes: Callable[[str], Collection[str]] | None = None) -> None:
         self._store = store
+        # the tenant's workflow.personal_attributes: an attribute a rule sets is sealed when named there
+        self._personal_attributes = personal_attributes or (lambda _tenant_id: DEFAULT_PERSONAL_ATTRIBUTES)
         self._poster = poster
         self._templates = templates
         self._notify = notify
@@ -92,7 +96,8 @@ class RuleEffects:
 
     def _customer(self, ticket: Ticket, patch: CustomerPatch) -> None:
         writes = customer_writes(self._store.client, self._store.table_name, ticket.tenant_id, self._clock,
-                                 crypto=self._store.crypto)
+                                 crypto=self._store.crypto,
+                                 personal_attributes=self._personal_attributes(ticket.tenant_id))
         writes.update_profile(ticket.customer_id, patch)
 
 

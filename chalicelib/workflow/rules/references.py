@@ -2,11 +2,15 @@
 SLA policy it applies, the template it sends. A rule naming a group that never existed
 would otherwise fail silently on every ticket it fires on. Something deleted after the
 rule was saved is the run's business: a template reply becomes an internal note saying
-why, a ticket routed to a deleted group waits unassigned in the backlog."""
+why, a ticket routed to a deleted group waits unassigned in the backlog.
+
+A condition may not look at an attribute the tenant marks personal
+(``workflow.personal_attributes``): those are sealed on the customer and left out of the
+snapshot rules match on, so such a condition could never hold."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,10 +29,19 @@ class RuleReferences:
     agent: Exists
     policy: Exists
     template: Exists
+    personal_attributes: Callable[[str], Collection[str]] | None = None  # the tenant's workflow.personal_attributes
 
     def check(self, tenant_id: str, rule: Rule) -> None:
-        """:class:`InvalidInput` (422) listing every action naming what the tenant has not got."""
+        """:class:`InvalidInput` (422) listing every action naming what the tenant has not got,
+        and every condition on a personal attribute."""
         problems: list[dict[str, str]] = []
+        personal = set(self.personal_attributes(tenant_id)) if self.personal_attributes else set()
+        for group in ("all", "any"):
+            for n, condition in enumerate(getattr(rule.conditions, group)):
+                if condition.type == "customer_attribute" and condition.key in personal:
+                    problems.append({"field": f"conditions.{group}.{n}.key",
+                                     "message": f"{condition.key!r} is a personal attribute (sealed): rules "
+                                                "cannot match on it"})
         for n, action in enumerate(rule.actions):
             found = self._named(action.model_dump())
             if found is None:
