@@ -60,7 +60,7 @@ def memoise_possible_keys() -> None:
         original = picker.__dict__["get_possible_keys"]
         if getattr(original, "memoised", False):
             continue
-        picker.get_possible_keys = _memoised(original)  # type: ignore[method-assign]
+        picker.get_possible_keys = _memoised(original)  # type: ignore[method-assign,assignment]
 
 
 def _memoised(original: Callable[[Any, Any], Iterable[str]]) -> Callable[[Any, Any], Iterator[str]]:
