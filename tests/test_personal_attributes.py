@@ -14,6 +14,7 @@ import pytest
 from chalice.test import Client
 
 import app as app_module
+from chalicelib.api.masking import mask_attribute
 from chalicelib.hub import Hub
 from chalicelib.storage.payloads import PayloadArchive
 from chalicelib.storage.personal import SEALED_ATTRIBUTES
@@ -206,3 +207,11 @@ def test_erasure_leaves_a_copy_taken_before_with_a_sealed_address_that_no_longer
     for fields in (personal, fresh):
         assert fields.open_attributes(world["customer"], backup[SEALED_ATTRIBUTES]) == {}
         assert fields.customer(backup).attributes == {"tier": "gold"}, "a restored copy reads without the address"
+
+
+@pytest.mark.parametrize("value", ["", "a", "ab", "X1", "1990-1-1", "1990-01-01", ADDRESS, "**", "***op"])
+def test_a_personal_attributes_mask_never_holds_its_value(value: str) -> None:
+    masked = mask_attribute(value)
+    assert masked.startswith("***")
+    assert len(masked) <= 5
+    assert value not in masked or set(value) <= {"*"}, "only a value of stars is inside its mask"
