@@ -273,6 +273,28 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert not any("Ada" in str(item) for item in backup)
 
 
+def test_lasting_values_open_a_page_with_one_kms_call(aws: tuple[Any, Any]) -> None:
+    key, kms, clock = new_key(aws[0]), CountingKms(aws[0]), Clock()
+    sealer = crypto_for(aws, stack_key=key, kms=kms, clock=clock)
+    subjects = {}
+    for n in range(12):  # sealed across many data-key lifetimes, as a week of stream containers would
+        subjects[f"T{n}"] = sealer.seal_lasting("acme", f"T{n}", "subject", f"Order {n} is late")
+        clock.advance(301)
+    assert len({unb64u(v.split(".")[1]) for v in subjects.values()}) == 12  # a fresh salt (so key) each
+    assert "Order" not in "".join(subjects.values())
+    kms.calls.clear()
+    reader = crypto_for(aws, stack_key=key, kms=kms)  # a cold API container: the list page
+    assert [reader.open("acme", item, "subject", v) for item, v in subjects.items()] == [
+        f"Order {n} is late" for n in range(12)]
+    assert kms.calls == {"decrypt": 1}
+    with pytest.raises(Undecryptable):
+        reader.open("acme", "T2", "subject", subjects["T1"])  # moved to another item
+    with pytest.raises(Undecryptable):
+        reader.open("acme", "T1", "text", subjects["T1"])  # another field
+    with pytest.raises(Undecryptable):
+        reader.open("globex", "T1", "subject", subjects["T1"])  # another tenant (its own secret)
+
+
 def test_customers_keys_cost_no_kms_call_each(aws: tuple[Any, Any]) -> None:
     key, kms = new_key(aws[0]), CountingKms(aws[0])
     crypto = crypto_for(aws, stack_key=key, kms=kms)

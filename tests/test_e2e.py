@@ -287,4 +287,5 @@ def test_nothing_personal_is_stored_in_clear(runtime: DemoTenant, state: Path) -
     tickets = call(f"{runtime.hub_url}/v1/tickets?limit=100", headers=auth)[1]["tickets"]
     texts = {m["text"].strip() for t in tickets
              for m in call(f"{runtime.hub_url}/v1/tickets/{t['id']}", headers=auth)[1]["messages"]}
-    assert {"Where is my parcel?", "My parcel is late", "重试三次", "My invoice is wrong."} <= texts
+    missing = {"Where is my parcel?", "My parcel is late", "重试三次", "My invoice is wrong."} - texts
+    assert not missing, f"the API did not show {missing} (it showed {sorted(texts)})"

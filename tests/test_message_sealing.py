@@ -118,7 +118,7 @@ def test_no_message_text_or_subject_is_in_clear_in_the_table(hub: Hub, probe: Cl
     kinds = {str(i.get("type")) for i in items}
     assert {"message", "message_part", "ticket", "ticket_history", "client_message"} <= kinds
     assert all(str(i["text"]).startswith("sc1.") for i in table_items(hub, "message") if i.get("text"))
-    assert all(str(i["subject"]).startswith("sb1.") for i in table_items(hub, "ticket"))
+    assert all(str(i["subject"]).startswith("st1.") for i in table_items(hub, "ticket"))  # the lasting key
     assert all(str(p["blob"]).startswith("sc1.") for p in table_items(hub, "message_part"))
     [claim] = table_items(hub, "client_message")
     assert str(claim["doc"]).startswith("sc1.")
@@ -156,7 +156,7 @@ def test_the_api_ticket_view_opens_text_and_subject(hub: Hub, probe: Client, pip
     assert view["ticket"]["subject"] == "MSGSEAL-SUBJECT late"
     assert "MSGSEAL-REPLY it leaves today" in [m["text"] for m in view["messages"]]
     assert "MSGSEAL-SUBJECT late" in [t["subject"] for t in listed]
-    assert not any(str(t["subject"]).startswith(("sb1.", "sc1.")) for t in listed)
+    assert not any(str(t["subject"]).startswith(("sb1.", "sc1.", "st1.")) for t in listed)
 
 
 def test_a_value_moved_to_another_message_or_ticket_does_not_open(hub: Hub, probe: Client,
@@ -242,7 +242,7 @@ def test_a_reply_given_the_ticket_as_stored_keeps_its_subject_readable(hub: Hub,
     send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA hi", subject="MSGSEAL-SUBJECT as stored"))
     pipeline.drain()
     [ticket] = table_items(hub, "ticket")
-    assert str(ticket["subject"]).startswith("sb1.")
+    assert str(ticket["subject"]).startswith("st1.")
     reply = Message(id="msg_r1", tenant_id="demo", ticket_id=str(ticket["ticket_id"]),
                     customer_id=str(ticket["customer_id"]), direction="outbound", channel="probe",
                     provider_message_id="out:msg_r1", text="MSGSEAL-REPLY", received_at=hub.clock(),

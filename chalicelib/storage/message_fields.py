@@ -186,10 +186,11 @@ class MessageFields:
     # -- tickets -----------------------------------------------------------------
 
     def seal_subject(self, ticket_id: str, subject: str) -> str:
-        """A ticket's subject as its item (and the copies of it) hold it: under the tenant's key."""
+        """A ticket's subject as its item (and the copies of it) hold it: under the tenant's
+        lasting key (``seal_lasting``: a list page of subjects opens with one KMS call)."""
         if self._crypto is None or is_sealed(subject):
             return subject
-        return self._crypto.seal(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", subject)
+        return self._crypto.seal_lasting(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", subject)
 
     def open_subject(self, ticket_id: str, stored: str) -> str:
         if not is_sealed(stored):
