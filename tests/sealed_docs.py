@@ -39,3 +39,15 @@ def opened_item(hub: Hub, item: dict[str, Any]) -> dict[str, Any]:
 
 def opened_items(hub: Hub, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [opened_item(hub, item) for item in items]
+
+
+def clear_in(items: list[dict[str, Any]], values: tuple[str, ...]) -> dict[str, set[str]]:
+    """Which of ``values`` (lower case) each kind of item holds in clear (a search of its JSON)."""
+    found: dict[str, set[str]] = {}
+    for item in items:
+        text = json.dumps(item, default=lambda v: sorted(v) if isinstance(v, set) else repr(v),
+                          ensure_ascii=False).lower()
+        for value in values:
+            if value in text:
+                found.setdefault(str(item.get("type")), set()).add(value)
+    return found

@@ -6,7 +6,6 @@ key table without backups — no longer opens. Through the real webhook route, s
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -25,6 +24,7 @@ from chalicelib.workflow.customers import customer_writes
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
+from tests.sealed_docs import clear_in as values_in_clear
 from tools.local.demo import DemoTenant
 
 CARLA = {"identities": [{"kind": "email", "value": "Carla.Cipher@example.com"}], "display_name": "Carla Cipherton"}
@@ -53,15 +53,8 @@ def customer_of(hub: Hub, kind: str, value: str) -> str:
 
 
 def clear_in(items: list[dict[str, Any]]) -> dict[str, set[str]]:
-    """Which clear values each kind of item holds (lower-cased search of its JSON)."""
-    found: dict[str, set[str]] = {}
-    for item in items:
-        text = json.dumps(item, default=lambda v: sorted(v) if isinstance(v, set) else repr(v),
-                          ensure_ascii=False).lower()
-        for value in CLEAR:
-            if value in text:
-                found.setdefault(str(item.get("type")), set()).add(value)
-    return found
+    """Which of this module's values each kind of item holds in clear."""
+    return values_in_clear(items, CLEAR)
 
 
 def test_no_identity_or_name_is_in_clear_in_the_table(hub: Hub, probe: Client, pipeline: Pipeline) -> None:

@@ -25,6 +25,7 @@ from chalicelib.tenancy.erasure import CustomerEraser
 from tests.conftest import Pipeline, table_items
 from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
+from tests.sealed_docs import clear_in as values_in_clear
 from tests.sealed_docs import opened_item, opened_items
 from tests.test_widget_support import Visitor, enable_widget, unlimited
 from tools.local.demo import DemoTenant
@@ -66,14 +67,8 @@ def agent_auth(hub: Hub) -> dict[str, str]:
 
 
 def clear_in(items: list[dict[str, Any]]) -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for item in items:
-        text = json.dumps(item, default=lambda v: sorted(v) if isinstance(v, set) else repr(v),
-                          ensure_ascii=False).lower()
-        for value in CLEAR:
-            if value in text:
-                found.setdefault(str(item.get("type")), set()).add(value)
-    return found
+    """Which of this module's values each kind of item holds in clear."""
+    return values_in_clear(items, CLEAR)
 
 
 def ticket_of(hub: Hub, provider_id: str) -> str:

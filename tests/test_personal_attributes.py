@@ -23,6 +23,7 @@ from chalicelib.workflow.changes import ChangeActor
 from chalicelib.workflow.customers import CustomerPatch, customer_writes
 from tests.agents_support import SignedIn, signed_in
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
+from tests.console_support import call
 from tools.local.demo import DemoTenant
 
 ADDRESS = "1 Infinite Loop"
@@ -33,12 +34,6 @@ SUPPORT = ChangeActor(kind="agent", id="agent-1", name="Sam Supervisor")
 def client() -> Iterator[Client]:
     with Client(app_module.app) as test_client:
         yield test_client
-
-
-def call(client: Client, method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, Any]:
-    kwargs = {"headers": headers} | ({"body": json.dumps(body)} if body is not None else {})
-    answer = getattr(client.http, method)(path, **kwargs)
-    return answer.status_code, json.loads(answer.body)
 
 
 def web(client: Client, demo: DemoTenant, text: str, visitor: str, message_id: str) -> None:

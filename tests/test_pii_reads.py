@@ -14,6 +14,7 @@ import app as app_module
 from chalicelib.hub import Hub
 from tests.agents_support import SignedIn, signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
+from tests.console_support import call
 from tools.local.demo import DemoTenant
 
 PHONE, EMAIL, VISITOR = "+8613812345678", "li.lei@example.com", "visitor-0123456789"
@@ -24,12 +25,6 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) " + "x" * 300
 def client() -> Iterator[Client]:
     with Client(app_module.app) as test_client:
         yield test_client
-
-
-def call(client: Client, method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, Any]:
-    kwargs = {"headers": headers} | ({"body": json.dumps(body)} if body is not None else {})
-    answer = getattr(client.http, method)(path, **kwargs)
-    return answer.status_code, json.loads(answer.body)
 
 
 @pytest.fixture

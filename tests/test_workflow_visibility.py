@@ -3,7 +3,6 @@ assigned — enforced by the store for every read and list an agent makes."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +13,7 @@ import app as app_module
 from chalicelib.hub import Hub
 from tests.agents_support import SignedIn, signed_in
 from tests.conftest import Pipeline, signed_web_headers, web_message
+from tests.console_support import call
 from tools.local.demo import DemoTenant
 
 
@@ -21,12 +21,6 @@ from tools.local.demo import DemoTenant
 def client() -> Iterator[Client]:
     with Client(app_module.app) as test_client:
         yield test_client
-
-
-def call(client: Client, method: str, path: str, headers: dict[str, str], body: Any = None) -> tuple[int, Any]:
-    kwargs = {"headers": headers} | ({"body": json.dumps(body)} if body is not None else {})
-    answer = getattr(client.http, method)(path, **kwargs)
-    return answer.status_code, json.loads(answer.body)
 
 
 @pytest.fixture
