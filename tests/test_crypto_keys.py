@@ -4,6 +4,7 @@ a tenant's own key (BYOK), blind indexes, customers' keys and crypto-shredding."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,7 +15,15 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from chalicelib.crypto.envelope import unb64u
+from chalicelib.crypto.envelope import (
+    LASTING_FORMAT,
+    SALT_BYTES,
+    associated_data,
+    derive,
+    encrypt,
+    join,
+    unb64u,
+)
 from chalicelib.crypto.errors import CryptoNotConfigured, KeyServiceUnavailable, Undecryptable
 from chalicelib.crypto.service import Crypto
 
@@ -273,26 +282,71 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert not any("Ada" in str(item) for item in backup)
 
 
-def test_lasting_values_open_a_page_with_one_kms_call(aws: tuple[Any, Any]) -> None:
-    key, kms, clock = new_key(aws[0]), CountingKms(aws[0]), Clock()
-    sealer = crypto_for(aws, stack_key=key, kms=kms, clock=clock)
-    subjects = {}
-    for n in range(12):  # sealed across many data-key lifetimes, as a week of stream containers would
-        subjects[f"T{n}"] = sealer.seal_lasting("acme", f"T{n}", "subject", f"Order {n} is late")
-        clock.advance(301)
-    assert len({unb64u(v.split(".")[1]) for v in subjects.values()}) == 12  # a fresh salt (so key) each
-    assert "Order" not in "".join(subjects.values())
-    kms.calls.clear()
-    reader = crypto_for(aws, stack_key=key, kms=kms)  # a cold API container: the list page
-    assert [reader.open("acme", item, "subject", v) for item, v in subjects.items()] == [
-        f"Order {n} is late" for n in range(12)]
+def test_values_sealed_under_the_lasting_secret_before_still_open(aws: tuple[Any, Any]) -> None:
+    """Tickets' subjects were sealed under a key derived from the tenant's lasting secret
+    (``st1.``) before they moved under their customer's key: those values still open."""
+    key = new_key(aws[0])
+    sealer = crypto_for(aws, stack_key=key)
+    salt = os.urandom(SALT_BYTES)
+    derived = derive(sealer._lasting.key("acme"), salt)  # as the removed seal_lasting did
+    nonce, ciphertext = encrypt(derived, b"Order 1 is late", associated_data(LASTING_FORMAT, "acme", "T1", "subject"))
+    old = join(LASTING_FORMAT, salt, nonce, ciphertext)
+    reader = crypto_for(aws, stack_key=key)  # another container
+    assert reader.open("acme", "T1", "subject", old) == "Order 1 is late"
+    with pytest.raises(Undecryptable):
+        reader.open("acme", "T2", "subject", old)  # moved to another item
+    with pytest.raises(Undecryptable):
+        reader.open("globex", "T1", "subject", old)  # another tenant (its own secret)
+
+
+class CountingDb:
+    """The DynamoDB client, counting calls by operation; a first ``BatchGetItem`` leaves
+    some keys unprocessed when ``unprocessed`` is set, as DynamoDB may."""
+
+    def __init__(self, client: Any, *, unprocessed: int = 0) -> None:
+        self.client = client
+        self.calls: dict[str, int] = {}
+        self._unprocessed = unprocessed
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            if name == "batch_get_item" and self._unprocessed:
+                [(table, request)] = kwargs["RequestItems"].items()
+                held, asked = request["Keys"][:self._unprocessed], request["Keys"][self._unprocessed:]
+                self._unprocessed = 0
+                result = dict(self.client.batch_get_item(RequestItems={table: request | {"Keys": asked}}))
+                return result | {"UnprocessedKeys": {table: request | {"Keys": held}}}
+            return getattr(self.client, name)(**kwargs)
+
+        return call
+
+
+def test_a_page_of_customers_keys_loads_with_one_batch_get(aws: tuple[Any, Any]) -> None:
+    key = new_key(aws[0])
+    writer = crypto_for(aws, stack_key=key)
+    sealed = {f"c{n}": writer.customers.seal("acme", f"c{n}", "subject", f"Order {n}") for n in range(130)}
+    writer.customers.shred("acme", "c7")
+    kms, db = CountingKms(aws[0]), CountingDb(aws[1])
+    reader = Crypto(kms, db, TABLE, key, lambda tenant: None, Clock(), key_table_name=KEY_TABLE)  # a cold container
+    reader.customers.prefetch("acme", [*list(sealed)[:60], "c1", "nobody"])
+    assert db.calls == {"batch_get_item": 1, "get_item": 1}  # the keys; the tenant's wrapping secret
     assert kms.calls == {"decrypt": 1}
-    with pytest.raises(Undecryptable):
-        reader.open("acme", "T2", "subject", subjects["T1"])  # moved to another item
-    with pytest.raises(Undecryptable):
-        reader.open("acme", "T1", "text", subjects["T1"])  # another field
-    with pytest.raises(Undecryptable):
-        reader.open("globex", "T1", "subject", subjects["T1"])  # another tenant (its own secret)
+    db.calls.clear()
+    opened = {c: reader.customers.open("acme", c, "subject", v) for c, v in list(sealed.items())[:60]}
+    assert opened == {f"c{n}": None if n == 7 else f"Order {n}" for n in range(60)}
+    assert db.calls == {"get_item": 1}, "only the shredded one is asked again"
+    db.calls.clear()
+    reader.customers.prefetch("acme", list(sealed))  # 70 more, 40 known: one call, and the cache answers
+    assert db.calls == {"batch_get_item": 1}
+    assert kms.calls == {"decrypt": 1}
+    slow = Crypto(kms, CountingDb(aws[1], unprocessed=5), TABLE, key, lambda tenant: None, Clock(),
+                  key_table_name=KEY_TABLE)
+    slow.customers.prefetch("acme", list(sealed))  # 129 keys: two batches, the first answered in part
+    db_calls = slow.customers._db.calls
+    assert db_calls["batch_get_item"] == 3
+    assert slow.customers.open("acme", "c0", "subject", sealed["c0"]) == "Order 0"
+    assert db_calls.get("get_item", 0) == 1, "the wrapping secret only: every key came with the batches"
 
 
 def test_customers_keys_cost_no_kms_call_each(aws: tuple[Any, Any]) -> None:

@@ -63,15 +63,20 @@ def tickets_of(hub: Hub, customer: str) -> set[str]:
 
 def snapshot(hub: Hub) -> list[dict[str, Any]]:
     """Customers, identities, tickets and links, without the bookkeeping a change moves on
-    (no tags and an empty tag list are the same); a customer's sealed identities as the
-    values they open to under its key (a merge and its undo seal them again: new bytes)."""
+    (no tags and an empty tag list are the same); a customer's sealed identities and a
+    ticket's subject as the values they open to under its customer's key (a merge and its
+    undo seal them again: new bytes)."""
     kinds = ("customer", "identity", "ticket", "customer_ticket")
     items = [{k: v for k, v in i.items() if k not in ("version", "updated_at") and v not in ([], {})}
              for i in table_items(hub) if i.get("type") in kinds]
-    personal = hub.store.personal("demo")
-    for i in items:
+    personal, fields = hub.store.personal("demo"), hub.store.fields("demo")
+    for n, i in enumerate(items):
         if "sealed_identities" in i:
             i["sealed_identities"] = personal.open_identities(i["customer_id"], i["sealed_identities"])
+        if i.get("type") == "ticket" and i.get("subject"):
+            assert str(i["subject"]).startswith("sc1."), "under the ticket's customer's key"
+            items[n] = fields.open_ticket(i)
+            assert items[n]["subject"], "and it opens under the customer the ticket now points at"
     return sorted(items, key=lambda i: (i["pk"], i["sk"]))
 
 

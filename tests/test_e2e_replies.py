@@ -130,6 +130,8 @@ def test_a_refused_send_shows_why_and_retry_sends_it_again(desk: Desk) -> None:
     twilio = desk.sandbox.twilio
     assert twilio is not None
     ticket_id = sms(desk, "Stop texting me... actually, answer this", sender="+14155550143")
+    # the assistant's own answer goes out first: armed before it, the failure would be its
+    wait_for(lambda: any(m.to == "+14155550143" for m in twilio.accepted), "the assistant's answer")
     twilio.fail_next(21610)
     reply = desk.reply(ticket_id, "Sorry for the trouble")
     failed = desk.settled(ticket_id, reply["id"], "failed")

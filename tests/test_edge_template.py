@@ -231,7 +231,8 @@ def test_the_functions_with_the_data_key_may_read_and_make_customer_keys_and_onl
     assert variables["SWITCHBOARD_KEY_TABLE"] == {"Ref": "KeyTable"}
     erases = function == "APIHandler"  # DELETE /v1/customers/{id} runs there (chalicelib/tenancy/erasure.py)
     assert [(s["Effect"], s["Action"], s["Resource"]) for s in statements] == [
-        ("Allow", ["dynamodb:GetItem", "dynamodb:PutItem", *(["dynamodb:DeleteItem"] if erases else [])],
+        ("Allow", ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem",
+                   *(["dynamodb:DeleteItem"] if erases else [])],
          {"Fn::GetAtt": ["KeyTable", "Arn"]})]
 
 

@@ -1,9 +1,10 @@
 """Message text and ticket subjects at rest (issue 15 §1-2, §5): customers' messages, agents'
 replies and notes sealed under the customer's key (text, subject, metadata, file names, a
-large message's parts, a reply's claim), subjects under the tenant's key; every reader
-opens them (the API's ticket view, the stream's hooks, the worker), a value moved to
-another message does not open, and after erasure a copy of the table taken before no
-longer opens. Through the real webhook route, stream, API and table
+large message's parts, a reply's claim), and so is every copy of a ticket's subject; every
+reader opens them (the API's ticket view and list pages, the stream's hooks, the worker), a
+value moved to another message or ticket does not open, after erasure a copy of the table
+taken before no longer opens (subjects included), and a cold list page of N customers'
+tickets loads their keys with one BatchGetItem. Through the real webhook route, stream, API and table
 (docs/encryption.md, chalicelib/storage/message_fields.py)."""
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from chalice.test import Client
 from switchboard_sdk import Message
 
 from chalicelib.crypto.errors import Undecryptable
+from chalicelib.crypto.service import Crypto
 from chalicelib.hub import Hub
+from chalicelib.storage.keys import key_of
 from chalicelib.storage.payloads import PayloadArchive
 from chalicelib.storage.store import TicketStore
 from chalicelib.tenancy.erasure import CustomerEraser
@@ -27,6 +30,7 @@ from tests.erasure_support import probe_client, send
 from tests.probe_plugin import spec
 from tests.sealed_docs import clear_in as values_in_clear
 from tests.sealed_docs import opened_item, opened_items
+from tests.test_crypto_keys import CountingKms
 from tests.test_widget_support import Visitor, enable_widget, unlimited
 from tools.local.demo import DemoTenant
 
@@ -59,6 +63,29 @@ def seen(hub: Hub) -> list[dict[str, Any]]:
 
     workflow.on_message = spy  # type: ignore[method-assign]
     return images
+
+
+class CountingDb:
+    """The DynamoDB client, counting calls by operation and table."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def on(self, table: str) -> dict[str, int]:
+        counted: dict[str, int] = {}
+        for name, tables in self.calls:
+            if table in tables:
+                counted[name] = counted.get(name, 0) + 1
+        return counted
+
+    def __getattr__(self, name: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            tables = (kwargs["TableName"],) if "TableName" in kwargs else tuple(kwargs.get("RequestItems") or ())
+            self.calls.append((name, tables))
+            return getattr(self.client, name)(**kwargs)
+
+        return call
 
 
 def agent_auth(hub: Hub) -> dict[str, str]:
@@ -113,11 +140,18 @@ def test_no_message_text_or_subject_is_in_clear_in_the_table(hub: Hub, probe: Cl
     kinds = {str(i.get("type")) for i in items}
     assert {"message", "message_part", "ticket", "ticket_history", "client_message"} <= kinds
     assert all(str(i["text"]).startswith("sc1.") for i in table_items(hub, "message") if i.get("text"))
-    assert all(str(i["subject"]).startswith("st1.") for i in table_items(hub, "ticket"))  # the lasting key
+    assert all(str(i["subject"]).startswith("sc1.") for i in table_items(hub, "ticket"))  # the customer's key
+    assert all(str(e["ticket"]["subject"]).startswith("sc1.") for e in table_items(hub, "ticket_history")
+               if isinstance(e.get("ticket"), dict) and e["ticket"].get("subject"))
+    copies = [m for m in table_items(hub, "message") if m.get("ticket_subject")]
+    assert copies
+    assert all(str(m["ticket_subject"]).startswith("sc1.") for m in copies)
+    assert all(str(m["ticket_state"]["subject"]).startswith("sc1.") for m in table_items(hub, "message")
+               if isinstance(m.get("ticket_state"), dict) and m["ticket_state"].get("subject"))
     assert all(str(p["blob"]).startswith("sc1.") for p in table_items(hub, "message_part"))
     [claim] = table_items(hub, "client_message")
     assert str(claim["doc"]).startswith("sc1.")
-    assert str(claim["ticket_subject"]).startswith("sb1.")
+    assert str(claim["ticket_subject"]).startswith("sc1.")
     # what the hub's readers see: everything, in clear
     assert set(clear_in(opened_items(hub, items))) >= {"message", "ticket", "ticket_history"}
     ticket, messages = hub.store.reads("demo").get_ticket(tickets["carla"])
@@ -170,10 +204,14 @@ def test_a_value_moved_to_another_message_or_ticket_does_not_open(hub: Hub, prob
         fields.open_message(messages["c1"] | {"subject": messages["c1"]["text"]})
     tickets = {t["ticket_id"]: t for t in table_items(hub, "ticket")}
     one, other = sorted(tickets)
-    with pytest.raises(Undecryptable):
-        fields.open_ticket(tickets[other] | {"subject": tickets[one]["subject"]})
-    with pytest.raises(Undecryptable):  # another tenant's key space
-        hub.store.fields("other-co").open_message(messages["c1"] | {"tenant_id": "other-co"})
+    with pytest.raises(Undecryptable):  # the same customer's key, another ticket: bound to the ticket id
+        fields.open_ticket(tickets[other] | {"subject": tickets[one]["subject"],
+                                             "customer_id": tickets[one]["customer_id"]})
+    # under another customer: that customer's key is not the one it was sealed under (reads as none)
+    assert fields.open_ticket(tickets[other] | {"subject": tickets[one]["subject"]})["subject"] == ""
+    # another tenant's key space: no key of that customer there, nothing opens
+    elsewhere = hub.store.fields("other-co").open_message(messages["c1"] | {"tenant_id": "other-co"})
+    assert (elsewhere["text"], elsewhere.get("ticket_subject", "")) == ("", "")
 
 
 def test_after_erasure_a_copy_taken_before_opens_no_text(hub: Hub, probe: Client, pipeline: Pipeline) -> None:
@@ -182,8 +220,20 @@ def test_after_erasure_a_copy_taken_before_opens_no_text(hub: Hub, probe: Client
     pipeline.drain()
     send(probe, spec("c2", customer=CARLA, text=LARGE))
     pipeline.drain()
+    [carlas] = [t for t in table_items(hub, "ticket") if t["ticket_id"] == ticket_of(hub, "c1")]
+    reply = Message(id="msg_r1", tenant_id="demo", ticket_id=str(carlas["ticket_id"]),
+                    customer_id=str(carlas["customer_id"]), direction="outbound", channel="probe",
+                    provider_message_id="out:msg_r1", text="MSGSEAL-REPLY", received_at=hub.clock(),
+                    status="queued", client_message_id="tab-9:1")
+    hub.store.replies("demo").add(reply, ticket_subject="MSGSEAL-SUBJECT x")  # a claim, a message copy
     before = table_items(hub)  # a copy of the table (a backup) taken before the erasure
     carla = next(str(m["customer_id"]) for m in before if m.get("provider_message_id") == "c1")
+    # before the erasure, every copy of her ticket's subject opens
+    fields = hub.store.fields("demo")
+    [claim] = [i for i in before if i.get("type") == "client_message"]
+    assert fields.open_claim(key_of(claim), claim)[1] == "MSGSEAL-SUBJECT x"
+    assert {fields.open_ticket(t)["subject"] for t in before
+            if t.get("type") == "ticket" and t["customer_id"] == carla} == {"MSGSEAL-SUBJECT x"}
     CustomerEraser(hub.store, PayloadArchive(hub.aws.s3, hub.settings.bucket), hub.clock).erase("demo", carla)
 
     fresh = Hub(settings=hub.settings, aws=hub.aws, registry=hub.registry)  # a new container: nothing cached
@@ -196,6 +246,48 @@ def test_after_erasure_a_copy_taken_before_opens_no_text(hub: Hub, probe: Client
         assert parts
         assert all(fields.open_part(carla, str(p["message_id"]), int(str(p["sk"]).rsplit("P", 1)[1]), p["blob"])
                    is None for p in parts)
+        # every copy of her ticket's subject: the ticket item, its history, the messages', the claim's
+        assert {fields.open_ticket(t)["subject"] for t in before
+                if t.get("type") == "ticket" and t["customer_id"] == carla} == {""}
+        snapshots = [fields.open_item(h)["ticket"] for h in before
+                     if h.get("type") == "ticket_history" and isinstance(h.get("ticket"), dict)
+                     and h["ticket"].get("customer_id") == carla and h["ticket"].get("subject")]
+        assert snapshots
+        assert {t["subject"] for t in snapshots} == {""}
+        mine = [fields.open_message(m) for m in before if m.get("type") == "message" and m["customer_id"] == carla]
+        assert [m["ticket_subject"] for m in mine if "ticket_subject" in m]
+        assert {m["ticket_subject"] for m in mine if "ticket_subject" in m} == {""}
+        assert {m["ticket_state"]["subject"] for m in mine if isinstance(m.get("ticket_state"), dict)
+                and "subject" in m["ticket_state"]} <= {""}
+        assert fields.open_claim(key_of(claim), claim) == (None, "")
+        phones = [fields.open_ticket(t) for t in before if t.get("type") == "ticket" and t["customer_id"] != carla]
+        assert phones
+        assert all(t["subject"] for t in phones), "another customer's subject still opens"
+        assert values_in_clear([i for i in before if i.get("type") != "delivery_log"], ("msgseal-subject",)) == {}
+
+
+def test_a_cold_list_page_of_n_customers_costs_one_key_batch_and_one_decrypt(hub: Hub, probe: Client,
+                                                                             pipeline: Pipeline) -> None:
+    n = 7
+    send(probe, *[spec(f"n{i}", email=f"list{i}@example.com", text=f"MSGSEAL-CARLA {i}",
+                       subject=f"MSGSEAL-SUBJECT {i}") for i in range(n)])
+    pipeline.drain()
+    assert len({t["customer_id"] for t in table_items(hub, "ticket")}) == n
+    fresh = Hub(settings=hub.settings, aws=hub.aws, registry=hub.registry)  # a cold container
+    kms, db = CountingKms(hub.aws.client("kms")), CountingDb(hub.aws.dynamodb)
+    fresh.__dict__["crypto"] = Crypto(kms, db, hub.settings.table_name, hub.settings.kms_key_id,
+                                      fresh.tenant_kms_key, hub.clock, key_table_name=hub.settings.key_table_name)
+    page, _ = fresh.store.reads("demo").list_tickets(limit=50)
+    assert sorted(t.subject or "" for t in page) == sorted(f"MSGSEAL-SUBJECT {i}" for i in range(n))
+    key_table = hub.settings.key_table_name
+    assert db.on(key_table) == {"batch_get_item": 1}, "the page's customers' keys: one BatchGetItem"
+    assert kms.calls.get("decrypt", 0) <= 1
+    assert set(kms.calls) <= {"decrypt"}
+    kms.calls.clear()
+    db.calls.clear()
+    fresh.store.reads("demo").list_tickets(limit=50)  # warm: nothing more
+    assert db.on(key_table) == {}
+    assert kms.calls == {}
 
 
 def test_messages_written_before_encryption_still_read(hub: Hub, demo: DemoTenant) -> None:
@@ -237,7 +329,7 @@ def test_a_reply_given_the_ticket_as_stored_keeps_its_subject_readable(hub: Hub,
     send(probe, spec("c1", customer=CARLA, text="MSGSEAL-CARLA hi", subject="MSGSEAL-SUBJECT as stored"))
     pipeline.drain()
     [ticket] = table_items(hub, "ticket")
-    assert str(ticket["subject"]).startswith("st1.")
+    assert str(ticket["subject"]).startswith("sc1.")
     reply = Message(id="msg_r1", tenant_id="demo", ticket_id=str(ticket["ticket_id"]),
                     customer_id=str(ticket["customer_id"]), direction="outbound", channel="probe",
                     provider_message_id="out:msg_r1", text="MSGSEAL-REPLY", received_at=hub.clock(),

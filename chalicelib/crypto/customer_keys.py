@@ -17,14 +17,17 @@ key is gone or is a newer one than the value's (the customer was shredded, maybe
 again since). Keys are cached per container for at most ``max_age`` seconds, so another
 warm container may still open a shredded customer's values for that long. Opening a
 customer's values therefore costs one ``GetItem`` on the key table per customer per
-``max_age`` and no KMS call, however many customers a container meets.
+``max_age`` and no KMS call, however many customers a container meets; a page of many
+customers' values (tickets' subjects) loads their keys first with :meth:`CustomerKeys.prefetch`:
+one ``BatchGetItem`` per 100 uncached customers.
 """
 from __future__ import annotations
 
 import os
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -37,6 +40,8 @@ from .key_items import customer_key
 from .tenant_secrets import TenantSecrets
 
 KEY_ID_BYTES = 8
+BATCH_KEYS = 100  # BatchGetItem's limit
+BATCH_ATTEMPTS = 8  # calls for one batch's unprocessed keys before giving up
 WRAP_FORMAT = "ck1"  # a customer key wrapped under the tenant's customer-keys secret
 
 
@@ -81,6 +86,28 @@ class CustomerKeys:
         aad = associated_data(CUSTOMER_FORMAT, tenant_id, customer_id, field, b64u(key_id))
         return decrypt(known.key, nonce, ciphertext, aad).decode("utf-8")
 
+    def prefetch(self, tenant_id: str, customer_ids: Iterable[str]) -> None:
+        """Load the keys of those of ``customer_ids`` not cached, with one consistent
+        ``BatchGetItem`` on the key table per :data:`BATCH_KEYS` (their unprocessed keys
+        asked again), so a page of N customers' values opens without a ``GetItem`` per customer.
+        Customers without a key (never sealed, or shredded) are left out: :meth:`open`
+        answers ``None`` for them as before."""
+        wanted = [c for c in dict.fromkeys(customer_ids) if c and self._cached(tenant_id, c) is None]
+        for start in range(0, len(wanted), BATCH_KEYS):
+            keys = [customer_key(tenant_id, c) for c in wanted[start:start + BATCH_KEYS]]
+            request: dict[str, Any] = {self._table(): {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(BATCH_ATTEMPTS):
+                if attempt:
+                    time.sleep(min(1.0, 0.05 * 2 ** attempt))
+                result = self._db.batch_get_item(RequestItems=request)
+                for item in result.get("Responses", {}).get(self._table(), []):
+                    self._unwrap(tenant_id, item["customer_id"]["S"], item)
+                request = result.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError("the key table left customers' keys unprocessed; try again")
+
     def shred(self, tenant_id: str, customer_id: str) -> None:
         """Delete the customer's key (every value sealed under it is unreadable from now on)."""
         self._db.delete_item(TableName=self._table(), Key=customer_key(tenant_id, customer_id))
@@ -113,6 +140,9 @@ class CustomerKeys:
                                  ConsistentRead=True).get("Item")
         if item is None:
             return None
+        return self._unwrap(tenant_id, customer_id, item)
+
+    def _unwrap(self, tenant_id: str, customer_id: str, item: dict[str, Any]) -> _Known:
         key_id = bytes(item["key_id"]["B"])
         key = decrypt(self._wrapping.key(tenant_id), bytes(item["nonce"]["B"]), bytes(item["wrapped"]["B"]),
                       _wrap_aad(tenant_id, customer_id, key_id))

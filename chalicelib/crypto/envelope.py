@@ -21,7 +21,7 @@ from .errors import Undecryptable
 TENANT_FORMAT = "sb1"  # under a tenant's data key (the wrapped key rides along)
 BINARY_FORMAT = b"sb1."  # the same in binary (large documents' parts, raw bodies): no base64 on top
 CUSTOMER_FORMAT = "sc1"  # under a customer's data key (named by its key id; the key lives in its own item)
-LASTING_FORMAT = "st1"  # under a key derived (random salt) from the tenant's lasting secret: subjects
+LASTING_FORMAT = "st1"  # under a key derived (random salt) from the tenant's lasting secret: old subjects (read only)
 SALT_BYTES = 16
 NONCE_BYTES = 12
 KEY_BYTES = 32  # AES-256

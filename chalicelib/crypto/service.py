@@ -13,7 +13,6 @@ Layout, formats and the call budget: docs/encryption.md.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,6 @@ from .datakeys import MAX_AGE_SECONDS, MAX_USES, DataKeys
 from .envelope import (
     BINARY_FORMAT,
     LASTING_FORMAT,
-    SALT_BYTES,
     TENANT_FORMAT,
     associated_data,
     decrypt,
@@ -52,6 +50,7 @@ class Crypto:
         # under a tenant secret kept (like the index key) in ``table_name``: no KMS call per customer
         wrapping = TenantSecrets(self.data_keys, table_client, table_name, self.key_id_of,
                                  purpose="customer-keys", name="CUSTOMERS")
+        # only opened now: tickets' subjects sealed before they moved under their customer's key
         self._lasting = TenantSecrets(self.data_keys, table_client, table_name, self.key_id_of,
                                       purpose="lasting-fields", name="LASTING")
         self._customers = CustomerKeys(wrapping, table_client, key_table_name, clock, max_age_seconds=max_age_seconds)
@@ -69,20 +68,11 @@ class Crypto:
         nonce, ciphertext = encrypt(key, plaintext.encode("utf-8"), _aad(tenant_id, item, field))
         return join(TENANT_FORMAT, wrapped, nonce, ciphertext)
 
-    def seal_lasting(self, tenant_id: str, item: str, field: str, plaintext: str) -> str:
-        """:meth:`seal` for values read many at a time (tickets' subjects on a list page): under
-        a key derived with a random salt from the tenant's lasting secret (one KMS data key per
-        tenant, unwrapped once per container), so a cold container opens a whole page with one
-        KMS call instead of one per data key the stream's containers sealed them under."""
-        salt = os.urandom(SALT_BYTES)
-        key = derive(self._lasting.key(tenant_id), salt)
-        nonce, ciphertext = encrypt(key, plaintext.encode("utf-8"), associated_data(
-            LASTING_FORMAT, tenant_id, item, field))
-        return join(LASTING_FORMAT, salt, nonce, ciphertext)
-
     def open(self, tenant_id: str, item: str, field: str, sealed: str) -> str:
-        """What :meth:`seal` or :meth:`seal_lasting` sealed for exactly this tenant, item and field;
-        else :class:`~.errors.Undecryptable` (:class:`~.errors.KeyServiceUnavailable` when KMS fails)."""
+        """What :meth:`seal` sealed for exactly this tenant, item and field (or, ``st1.``, what was
+        sealed before under the tenant's lasting secret: tickets' subjects, now under their
+        customer's key); else :class:`~.errors.Undecryptable` (:class:`~.errors.KeyServiceUnavailable`
+        when KMS fails)."""
         if sealed.startswith(LASTING_FORMAT + "."):
             salt, nonce, ciphertext = split(LASTING_FORMAT, sealed, 3)
             key = derive(self._lasting.key(tenant_id), salt)

@@ -56,7 +56,7 @@ class Conversations(TenantTable):
         self._max_document_bytes = max_document_bytes
         self._crypto = crypto  # inbound and parked documents are sealed (None: plain)
         self._personal = PersonalFields(crypto, keys.tenant_id)  # identities by blind index, sealed customer fields
-        self.fields = MessageFields(crypto, keys.tenant_id)  # message text under the customer's key, subjects
+        self.fields = MessageFields(crypto, keys.tenant_id)  # message text and subjects under the customer's key
 
     def complete_inbound(self, message: InboundMessage) -> InboundMessage:
         """The whole message behind an inbound record's document: ``message`` itself,
@@ -303,7 +303,7 @@ class Conversations(TenantTable):
                 ExpressionAttributeValues=to_item({
                     ":t": "ticket", ":tenant": self.tenant_id, ":id": ticket.id, ":cid": ticket.customer_id,
                     ":ch": ticket.channel, ":st": ticket.status, ":at": activity,
-                    ":subj": self.fields.seal_subject(ticket.id, ticket.subject),
+                    ":subj": self.fields.seal_subject(ticket.id, ticket.customer_id, ticket.subject),
                     ":g1": self.keys.activity_index(shard), ":gsk": activity_sort_key(activity, ticket.id),
                     ":g2": self.keys.status_index(ticket.status, shard), ":exp": expires_at,
                     ":fu": ticket.follow_up_of, ":closed": "closed", ":merged": "merged",
@@ -323,7 +323,10 @@ class Conversations(TenantTable):
 
     def _subject_of(self, old: dict[str, Any], ticket: Ticket) -> str:
         """The stored ticket's subject (opened), or the new ticket's when there was none before."""
-        return self.fields.open_subject(ticket.id, str(old["subject"])) if "subject" in old else ticket.subject
+        if "subject" not in old:
+            return ticket.subject
+        sealed_for = str(old.get("customer_id") or ticket.customer_id)  # the customer it was sealed under
+        return self.fields.open_subject(ticket.id, sealed_for, str(old["subject"]))
 
     def follow_up_instead(self, customer_id: str, closed_ticket_id: str, follow_up_id: str) -> str:
         """Make ``follow_up_id`` the customer's open ticket in place of a closed (or

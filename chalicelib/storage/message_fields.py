@@ -13,12 +13,14 @@ worker's sends). docs/encryption.md, "What is sealed"; docs/storage.md, "Persona
   the reply's ``customer_id`` names them.
 - A large message's parts (``MSG#…#P<nn>``) hold their chunk of the compressed message
   sealed under the same key (``message:<id>:part:<n>``, base64 inside).
-- A ticket's ``subject`` is sealed under the **tenant's** data key (``crypto.seal``),
-  bound to the ticket item: list pages show 50 subjects of 50 customers and must not
-  open 50 customer keys. Its copies — a message's ``ticket_subject`` and
-  ``ticket_state.subject``, a history entry's ``ticket.subject``, a reply claim's
-  ``ticket_subject`` — are sealed under the tenant's key too. Shredding does not reach
-  them; erasure blanks or deletes the ones it finds (tenancy/erasure.py).
+- A ticket's ``subject`` is sealed under the **ticket's customer's** key too, bound to the
+  ticket (``ticket:<id>:subject``), and so are its copies — a history entry's
+  ``ticket.subject`` (same binding), a message's ``ticket_subject`` and
+  ``ticket_state.subject`` (bound to the message, under the message's customer), a reply
+  claim's ``ticket_subject`` (bound to the claim): shredding the customer reaches every
+  one, backups included. A list page of N customers' tickets loads their keys first with
+  one ``BatchGetItem`` on the key table (:meth:`open_tickets`). Subjects sealed before
+  under the tenant's key (``st1.``, ``sb1.``) still open with it.
 - Items written before encryption hold plain values: whatever is not sealed
   (:func:`~.sealing.is_sealed`) reads as it is. A value whose customer's key is shredded
   reads as erased: no text, subject, metadata or file name.
@@ -31,17 +33,23 @@ import json
 from typing import Any
 
 from .keys import Key, TenantKeys
-from .sealing import SealedWithoutCrypto, Sealer, is_sealed, item_ref
+from .sealing import CUSTOMER_PREFIX, SealedWithoutCrypto, Sealer, is_sealed, item_ref
 
 CUSTOMER_TEXT = ("text", "subject")  # a message item's strings sealed under the customer's key
 METADATA = "metadata"
-TICKET_COPIES = ("ticket_subject",)  # a message item's copies of its ticket's subject (tenant key)
+TICKET_COPIES = ("ticket_subject",)  # a message item's copies of its ticket's subject (customer's key)
 TICKET_STATE = "ticket_state"  # holds the ticket's subject too
 
 
 def message_field(message_id: str, field: str) -> str:
     """What a message's value is bound to under its customer's key."""
     return f"message:{message_id}:{field}"
+
+
+def ticket_field(ticket_id: str) -> str:
+    """What a ticket's subject (on its item and in its history) is bound to under the
+    ticket's customer's key."""
+    return f"ticket:{ticket_id}:subject"
 
 
 def message_ref(message_id: str) -> str:
@@ -90,15 +98,15 @@ class MessageFields:
                 if isinstance(a.get("filename"), str) and a["filename"] and not is_sealed(a["filename"]) else a
                 for n, a in enumerate(sealed["attachments"])]
         ticket_id = str(values.get("ticket_id", ""))
-        for name in TICKET_COPIES:
+        for name in TICKET_COPIES:  # the ticket's customer is the message's
             if isinstance(sealed.get(name), str):
-                subject = self.open_subject(ticket_id, sealed[name])  # a ticket's own sealed subject: opened
-                sealed[name] = self._crypto.seal(self.tenant_id, message_ref(message_id), name, subject)
+                subject = self.open_subject(ticket_id, customer_id, sealed[name])  # a ticket's own: opened
+                sealed[name] = self._seal_customer(customer_id, message_id, name, subject)
         state = sealed.get(TICKET_STATE)
         if isinstance(state, dict) and isinstance(state.get("subject"), str):
-            subject = self.open_subject(ticket_id, state["subject"])
-            sealed[TICKET_STATE] = state | {"subject": self._crypto.seal(
-                self.tenant_id, message_ref(message_id), "ticket_state.subject", subject)}
+            subject = self.open_subject(ticket_id, customer_id, state["subject"])
+            sealed[TICKET_STATE] = state | {"subject": self._seal_customer(
+                customer_id, message_id, "ticket_state.subject", subject)}
         return sealed
 
     def open_message(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -126,11 +134,11 @@ class MessageFields:
         for name in TICKET_COPIES:
             value = item.get(name)
             if isinstance(value, str) and is_sealed(value):
-                opened[name] = self._needed().open(self.tenant_id, message_ref(message_id), name, value)
+                opened[name] = self._open_copy(customer_id, message_id, name, value)
         state = item.get(TICKET_STATE)
         if isinstance(state, dict) and isinstance(state.get("subject"), str) and is_sealed(state["subject"]):
-            opened[TICKET_STATE] = state | {"subject": self._needed().open(
-                self.tenant_id, message_ref(message_id), "ticket_state.subject", state["subject"])}
+            opened[TICKET_STATE] = state | {"subject": self._open_copy(
+                customer_id, message_id, "ticket_state.subject", state["subject"])}
         return opened
 
     def seal_part(self, customer_id: str, message_id: str, number: int, chunk: bytes) -> str | bytes:
@@ -157,44 +165,61 @@ class MessageFields:
     def _open_customer(self, customer_id: str, message_id: str, field: str, value: str) -> str | None:
         return self._needed().customers.open(self.tenant_id, customer_id, message_field(message_id, field), value)
 
+    def _open_copy(self, customer_id: str, message_id: str, field: str, value: str) -> str:
+        """A message's copy of its ticket's subject: under the customer's key (``""`` once
+        shredded), or, sealed before, under the tenant's (bound to the message)."""
+        if value.startswith(CUSTOMER_PREFIX):
+            return self._open_customer(customer_id, message_id, field, value) or ""
+        return self._needed().open(self.tenant_id, message_ref(message_id), field, value)
+
     # -- a reply's claimed client_message_id (``CM#``) ------------------------------
 
     def seal_claim(self, key: Key, ticket_id: str, customer_id: str, doc: str, ticket_subject: str) -> dict[str, Any]:
-        """What a claim item holds of the reply: its JSON under the customer's key, its
-        ticket's subject under the tenant's, both bound to the claim item."""
+        """What a claim item holds of the reply: its JSON and its ticket's subject, both under
+        the customer's key and bound to the claim item."""
         if self._crypto is None:
             return {"doc": doc, "ticket_subject": ticket_subject}
-        ticket_subject = self.open_subject(ticket_id, ticket_subject)  # as the ticket item holds it: opened
+        ticket_subject = self.open_subject(ticket_id, customer_id, ticket_subject)  # as the ticket holds it: opened
         ref = item_ref(key)
+        customers = self._crypto.customers
         return {"customer_id": customer_id,
-                "doc": self._crypto.customers.seal(self.tenant_id, customer_id, f"claim:{ref}:doc", doc),
-                "ticket_subject": self._crypto.seal(self.tenant_id, ref, "ticket_subject", ticket_subject)}
+                "doc": customers.seal(self.tenant_id, customer_id, f"claim:{ref}:doc", doc),
+                "ticket_subject": customers.seal(self.tenant_id, customer_id, f"claim:{ref}:ticket_subject",
+                                                 ticket_subject)}
 
     def open_claim(self, key: Key, item: dict[str, Any]) -> tuple[str | None, str]:
-        """A claim item's reply JSON (``None``: its customer's key is shredded) and ticket subject."""
+        """A claim item's reply JSON (``None``: its customer's key is shredded) and ticket
+        subject (``""`` then)."""
         doc, subject = str(item["doc"]), str(item.get("ticket_subject", ""))
-        ref = item_ref(key)
+        ref, customer_id = item_ref(key), str(item.get("customer_id", ""))
         if is_sealed(doc):
-            opened = self._needed().customers.open(self.tenant_id, str(item.get("customer_id", "")),
-                                                   f"claim:{ref}:doc", doc)
+            opened = self._needed().customers.open(self.tenant_id, customer_id, f"claim:{ref}:doc", doc)
         else:
             opened = doc
-        if is_sealed(subject):
-            subject = self._needed().open(self.tenant_id, ref, "ticket_subject", subject)
+        if subject.startswith(CUSTOMER_PREFIX):
+            subject = self._needed().customers.open(
+                self.tenant_id, customer_id, f"claim:{ref}:ticket_subject", subject) or ""
+        elif is_sealed(subject):
+            subject = self._needed().open(self.tenant_id, ref, "ticket_subject", subject)  # sealed before
         return opened, subject
 
     # -- tickets -----------------------------------------------------------------
 
-    def seal_subject(self, ticket_id: str, subject: str) -> str:
-        """A ticket's subject as its item (and the copies of it) hold it: under the tenant's
-        lasting key (``seal_lasting``: a list page of subjects opens with one KMS call)."""
+    def seal_subject(self, ticket_id: str, customer_id: str, subject: str) -> str:
+        """A ticket's subject as its item (and its history's copies) hold it: under the ticket's
+        customer's key, bound to the ticket (``ticket:<id>:subject``), so erasing the customer
+        makes every copy unreadable."""
         if self._crypto is None or is_sealed(subject):
             return subject
-        return self._crypto.seal_lasting(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", subject)
+        return self._crypto.customers.seal(self.tenant_id, customer_id, ticket_field(ticket_id), subject)
 
-    def open_subject(self, ticket_id: str, stored: str) -> str:
+    def open_subject(self, ticket_id: str, customer_id: str, stored: str) -> str:
+        """A ticket's subject: ``""`` when its customer's key is shredded; one sealed before
+        under the tenant's key (``st1.``/``sb1.``) opens as it did."""
         if not is_sealed(stored):
             return stored
+        if stored.startswith(CUSTOMER_PREFIX):
+            return self._needed().customers.open(self.tenant_id, customer_id, ticket_field(ticket_id), stored) or ""
         return self._needed().open(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", stored)
 
     def open_ticket(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -202,14 +227,25 @@ class MessageFields:
         subject = item.get("subject")
         if not isinstance(subject, str) or not is_sealed(subject):
             return item
-        return item | {"subject": self.open_subject(str(item.get("ticket_id") or item.get("id")), subject)}
+        return item | {"subject": self.open_subject(str(item.get("ticket_id") or item.get("id")),
+                                                    str(item.get("customer_id", "")), subject)}
+
+    def open_tickets(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """:meth:`open_ticket` for a page of tickets: their customers' keys loaded first, with
+        one ``BatchGetItem`` on the key table (:meth:`CustomerKeys.prefetch`)."""
+        customers = [str(i.get("customer_id", "")) for i in items
+                     if isinstance(i.get("subject"), str) and str(i["subject"]).startswith(CUSTOMER_PREFIX)]
+        if customers and self._crypto is not None:
+            self._crypto.customers.prefetch(self.tenant_id, customers)
+        return [self.open_ticket(i) for i in items]
 
     def seal_ticket(self, values: dict[str, Any]) -> dict[str, Any]:
         """A ticket as a history entry keeps it (``Ticket.model_dump``), its subject sealed."""
         subject = values.get("subject")
         if not isinstance(subject, str) or self._crypto is None or is_sealed(subject):
             return values
-        return values | {"subject": self.seal_subject(str(values.get("ticket_id") or values.get("id")), subject)}
+        return values | {"subject": self.seal_subject(str(values.get("ticket_id") or values.get("id")),
+                                                      str(values.get("customer_id", "")), subject)}
 
     def open_item(self, item: dict[str, Any]) -> dict[str, Any]:
         """Any item this module seals (a message, a ticket, a history entry), opened; others as they are."""

@@ -50,6 +50,10 @@ class PersonalFields:
         self.tenant_id = tenant_id
 
     @property
+    def crypto(self) -> Sealer | None:
+        return self._crypto
+
+    @property
     def _keys(self) -> CustomerSealer:
         return self._needed().customers
 

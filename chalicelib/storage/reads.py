@@ -115,8 +115,8 @@ class TicketReads(TenantTable):
         )
         links = [from_item(i) for i in result.get("Items", [])]
         ids = [str(link["ticket_id"]) for link in links if "ticket_id" in link]
-        found = [_ticket(self.fields.open_ticket(i)) for i in self._get_many([self.keys.ticket(t) for t in ids])
-                 if i.get("type") == "ticket"]
+        found = [_ticket(i) for i in self.fields.open_tickets(
+            [i for i in self._get_many([self.keys.ticket(t) for t in ids]) if i.get("type") == "ticket"])]
         seen = [ticket for ticket in found if self.scope.sees(ticket)]
         return sorted(seen, key=lambda t: t.last_activity_at, reverse=True)[:limit]
 

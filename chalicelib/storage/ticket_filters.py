@@ -195,12 +195,12 @@ class TicketLists(TenantTable):
             found += items
             if cursor is None or len(found) >= limit:
                 break
-        return [ticket_of(self._fields.open_ticket(item)) for item in found], cursor
+        return [ticket_of(item) for item in self._fields.open_tickets(found)], cursor
 
     def _by_ids(self, wanted: TicketFilter, now: datetime) -> list[Ticket]:
         items = self._get_many([self.keys.ticket(ticket_id) for ticket_id in dict.fromkeys(wanted.ids)])
-        tickets = [ticket_of(self._fields.open_ticket(i)) for i in items
-                   if i.get("type") == "ticket" and "erased_at" not in i]
+        tickets = [ticket_of(i) for i in self._fields.open_tickets(
+            [i for i in items if i.get("type") == "ticket" and "erased_at" not in i])]
         shown = [t for t in tickets if self._scope.sees(t) and wanted.matches(t, now)]
         return sorted(shown, key=lambda t: (t.last_activity_at, t.id), reverse=True)
 

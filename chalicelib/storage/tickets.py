@@ -75,7 +75,7 @@ class TicketWrites(TenantTable):
                  crypto: Sealer | None = None) -> None:
         super().__init__(client, table_name, keys)
         self._index_shards = index_shards
-        self.fields = MessageFields(crypto, keys.tenant_id)  # the subject, sealed under the tenant's key
+        self.fields = MessageFields(crypto, keys.tenant_id)  # the subject, sealed under the customer's key
 
     def load(self, ticket_id: str) -> Ticket:
         """The ticket as stored now (consistent); :class:`NotFound` if there is none."""

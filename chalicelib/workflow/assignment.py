@@ -176,13 +176,15 @@ class Assigner:
         if not heads:
             return []
         found = table.items([table.keys.ticket(ticket_id) for ticket_id, _ in heads])
-        tickets = []
+        kept = []
         for ticket_id, key in heads:
             item = found.get(_flat(table.keys.ticket(ticket_id)))
             if item is None or "erased_at" in item:
                 table.drop_orphan(key, ticket_id)
                 continue
-            tickets.append(ticket_of(self._store.fields(tenant_id).open_ticket(item)))  # its subject, sealed
+            kept.append(item)
+        # their subjects, under their customers' keys: loaded with one BatchGetItem on the key table
+        tickets = [ticket_of(item) for item in self._store.fields(tenant_id).open_tickets(kept)]
         waiting = sorted((t for t in tickets if _waiting(t)), key=_backlog_order)[:limit]
         return [ticket_id for ticket_id, _ in self._assign_all(tenant_id, waiting)]
 

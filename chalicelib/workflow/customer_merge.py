@@ -2,9 +2,10 @@
 
 A merge of S (source) into T (target) moves S's identities (each identity item's
 ``customer_id``, and the value sealed on S's item, sealed again under T's key: an erasure
-of T shreds it with T) and S's tickets (the ticket item's ``customer_id``, its link from S's
-partition to T's) over to T, unions S's tags and attributes into T's (T wins on a
-conflict), gives T S's open ticket when T has none, and marks S ``merged_into = T``.
+of T shreds it with T) and S's tickets (the ticket item's ``customer_id`` and its subject,
+sealed again under T's key, and its link from S's partition to T's) over to T, unions S's
+tags and attributes into T's (T wins on a conflict), gives T S's open ticket when T has
+none, and marks S ``merged_into = T``.
 A merge record (``keys.customer_merge(T, S)``, in T's partition) says what moved.
 
 Steps, each one ``TransactWriteItems`` (at most :data:`MAX_TRANSACTION_ITEMS` items):

@@ -19,7 +19,9 @@ from switchboard_sdk import Conflict, NotFound
 from ..storage.aws import write_together
 from ..storage.items import from_item, to_item
 from ..storage.keys import CUSTOMER_TICKET, Key, TenantKeys
+from ..storage.message_fields import MessageFields
 from ..storage.personal import SEALED_IDENTITIES, PersonalFields
+from ..storage.sealing import is_sealed
 from ..storage.table import TenantTable
 from .changes import ChangeActor
 
@@ -89,6 +91,7 @@ class CustomerMoves(TenantTable):
                  max_items: int = MAX_TRANSACTION_ITEMS) -> None:
         super().__init__(client, table_name, keys)
         self.personal = personal  # identities move sealed: opened under one customer's key, sealed under the other's
+        self.fields = MessageFields(personal.crypto, keys.tenant_id)  # and tickets' subjects
         self._identity_chunk = max(1, max_items - 3)  # + the record, the source and the target
         self._ticket_chunk = max(1, (max_items - 2) // 3)  # ticket + two links each; + record, target
 
@@ -183,7 +186,7 @@ class CustomerMoves(TenantTable):
         """The ticket re-pointed (if it is still stored) and its link moved."""
         writes: list[dict[str, Any]] = []
         if ticket is not None:
-            writes.append(self._point_ticket(ticket_id, from_id, to_id))
+            writes.append(self._point_ticket(ticket_id, ticket, from_id, to_id))
         if link is not None:
             writes.append({"Delete": {"TableName": self._table, "Key": self.keys.customer_ticket(from_id, ticket_id)}})
         until = link.get("expires_at") if link else (ticket or {}).get("link_expires_at") or None
@@ -193,10 +196,21 @@ class CustomerMoves(TenantTable):
         writes.append({"Put": {"TableName": self._table, "Item": item}})
         return writes
 
-    def _point_ticket(self, ticket_id: str, from_id: str, to_id: str) -> dict[str, Any]:
+    def _point_ticket(self, ticket_id: str, ticket: dict[str, Any], from_id: str, to_id: str) -> dict[str, Any]:
+        """The ticket pointed at ``to_id``, its subject sealed again under ``to_id``'s key (on
+        condition it is still the one read)."""
+        subject = ticket.get("subject")
+        if not isinstance(subject, str) or not is_sealed(subject):
+            return {"Update": {"TableName": self._table, "Key": self.keys.ticket(ticket_id),
+                               "UpdateExpression": "SET customer_id = :to",
+                               "ConditionExpression": "customer_id = :from",
+                               "ExpressionAttributeValues": to_item({":to": to_id, ":from": from_id})}}
+        resealed = self.fields.seal_subject(ticket_id, to_id, self.fields.open_subject(ticket_id, from_id, subject))
         return {"Update": {"TableName": self._table, "Key": self.keys.ticket(ticket_id),
-                           "UpdateExpression": "SET customer_id = :to", "ConditionExpression": "customer_id = :from",
-                           "ExpressionAttributeValues": to_item({":to": to_id, ":from": from_id})}}
+                           "UpdateExpression": "SET customer_id = :to, subject = :subj",
+                           "ConditionExpression": "customer_id = :from AND subject = :was",
+                           "ExpressionAttributeValues": to_item({":to": to_id, ":from": from_id, ":subj": resealed,
+                                                                 ":was": subject})}}
 
     def _point(self, ref: str, from_id: str, to_id: str) -> dict[str, Any]:
         return {"Update": {"TableName": self._table, "Key": self.keys.identity(ref),
