@@ -155,9 +155,9 @@ class Hub:
     def access(self) -> Access:
         from .api.access import Access
 
-        api_rate = self.settings.api_rate
+        # the rate is read per call, so settings replaced later (tests, a reload) apply
         return Access(self.api_keys, self.tenants,
-                      limit=lambda tenant_id, bucket: self.rate_limiter.check(tenant_id, bucket, api_rate),
+                      limit=lambda tenant, bucket: self.rate_limiter.check(tenant, bucket, self.settings.api_rate),
                       # agents' tokens: the verifier and the directory load only when a token comes
                       verify_token=lambda token: self.token_verifier.verify(token),
                       load_agent=lambda tenant_id, agent_id: self.agent_store.of(tenant_id).agent(agent_id))

@@ -106,7 +106,9 @@ def test_a_failed_reply_shows_why_and_retry_sends_it(cli: Cli) -> None:
     assert cli.sandbox.twilio is not None
     cli.login()
     ticket = cli.sms("Please answer me", "+14155550162")
-    cli.sandbox.twilio.fail_next(21610)
+    twilio = cli.sandbox.twilio
+    wait_for(lambda: any(m.to == "+14155550162" for m in twilio.accepted), "the assistant's answer")  # sent first
+    twilio.fail_next(21610)
     cli.ok("tickets", "reply", ticket, "Here is your answer")
     def failed() -> str | None:
         out = cli.ok("tickets", "show", ticket)
@@ -115,7 +117,7 @@ def test_a_failed_reply_shows_why_and_retry_sends_it(cli: Cli) -> None:
     shown = wait_for(failed, "the reply to fail")
     assert "✗ not delivered [21610]: Twilio:" in shown
     message_id = next(m["id"] for m in json.loads(cli.ok("tickets", "show", ticket, "--json"))["messages"]
-                      if m["direction"] == "outbound")
+                      if m["direction"] == "outbound" and m["text"] == "Here is your answer")
     assert f"switchboard tickets retry {ticket} {message_id}" in shown
     assert "queued again" in cli.ok("tickets", "retry", ticket, message_id)
     wait_for(lambda: " delivered " in cli.ok("tickets", "show", ticket), "the retried reply to be delivered")
@@ -164,6 +166,10 @@ def test_demo_reply_shows_the_whole_round_trip(cli: Cli) -> None:
 def test_demo_reply_can_make_the_sandbox_refuse_and_says_why(cli: Cli) -> None:
     cli.login()
     ticket = cli.sms("Fail me once", "+14155550164")
+    twilio = cli.sandbox.twilio
+    assert twilio is not None
+    # the assistant's own answer goes out first: armed before it, the failure would be its
+    wait_for(lambda: any(m.to == "+14155550164" for m in twilio.accepted), "the assistant's answer")
     refused = cli.run("demo", "reply", ticket, "This one bounces", "--fail-with", "21610")
     assert refused.returncode == 1
     assert "the twilio sandbox will refuse the next send with 21610" in refused.stdout
