@@ -73,7 +73,6 @@ WORKER_GROUPS = {
     # a module-scoped local runtime, install or subprocess runs (seconds to a minute each) that a
     # module's tests spread over both workers would start twice
     "tests.test_scaffold": "scaffold",
-    "tests.test_schemathesis": "schemathesis",
     "tests.test_e2e": "e2e",
     "tests.test_e2e_replies": "e2e-replies",
     "tests.test_agent_cli": "agent-cli",
@@ -92,6 +91,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     pytest 9 reads it, as ``str(item._id)``; the id keeps its path and test name in front."""
     loadgroup = bool(getattr(config.option, "loadgroup", False))  # only xdist's workers set it
     for item in items:
+        _name_in_id(item)
         module = getattr(item, "module", None)
         group = WORKER_GROUPS.get(module.__name__) if module is not None else None
         if group is None:
@@ -99,6 +99,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.xdist_group(group))
         if loadgroup and not item.nodeid.endswith(f"@{group}"):
             item._id = NodeId.parse(f"{item.nodeid}@{group}")
+
+
+def _name_in_id(item: pytest.Item) -> None:
+    """Schemathesis 4 names its items ``test[GET /path]`` but leaves them the test function's
+    id under pytest 9, so its 128 operations share one id and xdist's scheduler, which keys
+    work by id, ran one of them and dropped the rest without a word. Each gets its name back."""
+    last = item.nodeid.rsplit("::", 1)[-1]
+    if item.parent is not None and last != item.name and item.name.startswith(f"{last}["):
+        item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")
 
 
 @pytest.fixture

@@ -352,8 +352,9 @@ def _operation(op: Operation) -> dict[str, Any]:
                                else f"Scopes: {', '.join(op.scopes)}.")
     params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string", "maxLength": size}}
               for name, size in PATH_PARAMS.items() if f"{{{name}}}" in op.path]
-    params += [{"name": q.name, "in": "query", "required": False, "schema": q.schema, "description": q.description}
-               for q in op.query]
+    # an empty query parameter (``?to=``) is read as an absent one (``Call.param``)
+    params += [{"name": q.name, "in": "query", "required": False, "allowEmptyValue": True, "schema": q.schema,
+                "description": q.description} for q in op.query]
     if params:
         spec["parameters"] = params
     if op.etag:
@@ -371,8 +372,8 @@ def _conditional(spec: dict[str, Any]) -> None:
     spec["responses"]["304"] = {"description": "Nothing changed since the cursor in If-None-Match (no body)",
                                 "headers": etag}
     spec.setdefault("parameters", []).append(
-        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
-         "description": "The ETag of the previous answer."})
+        {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+         "description": "The ETag of the previous answer (any other value: the full answer, as HTTP says)."})
 
 
 def _with_csv(answer: Any) -> dict[str, Any]:

@@ -24,7 +24,7 @@ TICKET_FILTERS = (
     Query("priority", {"type": "string", "enum": list(PRIORITIES)}),
     Query("channel", {"type": "string", "pattern": r"^[a-z0-9][a-z0-9_-]{0,63}$"}),
     Query("tag", {"type": "string", "pattern": r"^[\w][\w:./-]{0,63}$"}),
-    Query("ids", {"type": "string", "maxLength": MAX_IDS * 101},
+    Query("ids", {"type": "string", "maxLength": MAX_IDS * 101, "pattern": r"^[A-Za-z0-9_,-]+$"},
           f"Only these tickets: up to {MAX_IDS} ids, separated by commas (no cursor: one page)."),
 )
 

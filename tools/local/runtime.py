@@ -331,7 +331,8 @@ class _RequestHandler(ChaliceRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """The access log names the method, path and status, never the query: providers put
         personal data there (WeChat's ``openid``), and tokens (the CSAT links' signatures)."""
-        path = self.path.partition("?")[0]
+        # http.server answers a request line over 64 KiB 414 before it has read a path
+        path = getattr(self, "path", "").partition("?")[0]
         self.log_message('"%s %s" %s %s', self.command, path, str(code), str(size))
 
 
