@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.hub import Hub
 from chalicelib.pipeline.jobs import STORED, logged_event, open_event
+from chalicelib.storage.sealing import is_sealed
 
 
 def opened(hub: Hub, wire: dict[str, Any], *, clear_allowed: bool = False) -> dict[str, Any]:
@@ -18,7 +19,7 @@ def opened(hub: Hub, wire: dict[str, Any], *, clear_allowed: bool = False) -> di
     if "sealed" in wire:
         assert "event" not in wire, "a sealed job also carries its event in clear"
         ref = wire["ref"]
-        event = open_event(hub.crypto, ref["tenant_id"], ref["id"], wire["sealed"])
+        event = open_event(hub.crypto, ref["tenant_id"], ref["id"], wire["sealed"], ref.get("customer_id"))
         return wire | {"event": event.model_dump(mode="json")}
     assert clear_allowed or "event" not in wire, "a job carries its event in clear"
     return wire
@@ -33,6 +34,6 @@ def logged(hub: Hub, item: dict[str, Any], *, clear_allowed: bool = False) -> di
     """The envelope a delivery-log item keeps, opened (a large event's: its reference under
     ``switchboard:stored``). An envelope in clear fails the test unless ``clear_allowed``."""
     event = logged_event(hub.crypto, item).model_dump(mode="json")
-    assert clear_allowed or str(item["event"]).startswith("sb1.") or STORED in event["data"], \
+    assert clear_allowed or is_sealed(str(item["event"])) or STORED in event["data"], \
         "the delivery log keeps an event in clear"
     return event

@@ -4,7 +4,6 @@ a tenant's own key (BYOK), blind indexes, customers' keys and crypto-shredding."
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,12 +15,6 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from chalicelib.crypto.envelope import (
-    LASTING_FORMAT,
-    SALT_BYTES,
-    associated_data,
-    derive,
-    encrypt,
-    join,
     unb64u,
 )
 from chalicelib.crypto.errors import CryptoNotConfigured, KeyServiceUnavailable, Undecryptable
@@ -281,22 +274,6 @@ def test_customer_keys_seal_open_and_shred(aws: tuple[Any, Any]) -> None:
     assert customers.open("acme", "c1", "display_name", again) == "Someone new"
     assert not any("Ada" in str(item) for item in backup)
 
-
-def test_values_sealed_under_the_lasting_secret_before_still_open(aws: tuple[Any, Any]) -> None:
-    """Tickets' subjects were sealed under a key derived from the tenant's lasting secret
-    (``st1.``) before they moved under their customer's key: those values still open."""
-    key = new_key(aws[0])
-    sealer = crypto_for(aws, stack_key=key)
-    salt = os.urandom(SALT_BYTES)
-    derived = derive(sealer._lasting.key("acme"), salt)  # as the removed seal_lasting did
-    nonce, ciphertext = encrypt(derived, b"Order 1 is late", associated_data(LASTING_FORMAT, "acme", "T1", "subject"))
-    old = join(LASTING_FORMAT, salt, nonce, ciphertext)
-    reader = crypto_for(aws, stack_key=key)  # another container
-    assert reader.open("acme", "T1", "subject", old) == "Order 1 is late"
-    with pytest.raises(Undecryptable):
-        reader.open("acme", "T2", "subject", old)  # moved to another item
-    with pytest.raises(Undecryptable):
-        reader.open("globex", "T1", "subject", old)  # another tenant (its own secret)
 
 
 class CountingDb:

@@ -23,10 +23,11 @@ from chalicelib.crypto.service import Crypto
 from chalicelib.hub import Hub
 from chalicelib.pipeline.conversations import ConversationBuilder
 from chalicelib.pipeline.dispatch import Dispatcher
-from chalicelib.pipeline.jobs import Job, decode
+from chalicelib.pipeline.jobs import EventOfErasedCustomer, Job, customer_of, decode
 from chalicelib.pipeline.jobs import logged as logged_form
 from chalicelib.pipeline.replay import Replayer, ReplayFilter
 from chalicelib.pipeline.stream import StreamProcessor
+from chalicelib.storage.sealing import CUSTOMER_PREFIX
 from tests.conftest import Pipeline, signed_web_headers, table_items, web_message
 from tests.helpers import dead_letters, receive_records
 from tests.sealed_docs import without_ciphertexts
@@ -147,8 +148,36 @@ def test_a_sealed_event_serves_every_connector_and_opens_only_as_its_own_event(h
     with pytest.raises(Undecryptable):
         moved.opened(hub.crypto)  # bound to its event id: a copy under another event does not open
     foreign = Job("webhook", job.ref.model_copy(update={"tenant_id": "other-co"}), sealed=job.sealed)
-    with pytest.raises(Undecryptable):
+    with pytest.raises((Undecryptable, EventOfErasedCustomer)):  # that tenant holds no key of this customer
         foreign.opened(hub.crypto)
+    stranger = Job("webhook", job.ref.model_copy(update={"customer_id": "cus_" + "a" * 26}), sealed=job.sealed)
+    with pytest.raises((Undecryptable, EventOfErasedCustomer)):
+        stranger.opened(hub.crypto)
+
+
+def test_an_erased_customers_events_no_longer_open_anywhere_and_are_not_delivered(
+    hub: Hub, demo: DemoTenant, receiver: StatusServer
+) -> None:
+    event = sample_event(demo.tenant_id)
+    customer = customer_of(event)
+    assert customer is not None
+    dispatcher = Dispatcher(hub.tenants, hub.aws.sqs, hub.settings.queue_url, crypto=hub.crypto)
+    dispatcher.enqueue([event])
+    [record] = receive_records(hub)
+    job = decode(record["body"])
+    assert isinstance(job, Job)
+    assert job.sealed is not None
+    assert job.ref.customer_id == customer
+    assert job.sealed.startswith(CUSTOMER_PREFIX), "under the customer's own key"
+    assert job.opened(hub.crypto).event == event
+
+    hub.store.personal(demo.tenant_id).shred(customer)  # what erasure does first
+    with pytest.raises(EventOfErasedCustomer):
+        job.opened(hub.crypto)
+    receiver.requests[:] = []
+    assert hub.worker.process([record]) == {"batchItemFailures": []}
+    assert receiver.requests == [], "nothing of the erased customer is sent"
+    assert dead_letters(hub) == [], "nor kept"
 
 
 def test_jobs_and_log_items_written_in_clear_before_are_still_delivered_and_sealed_on_their_way(

@@ -15,6 +15,7 @@ from chalice.test import Client
 from switchboard_sdk import Identity, InboundMessage, NotFound, ticket_ref
 
 from chalicelib.hub import Hub
+from chalicelib.pipeline.jobs import EventOfErasedCustomer
 from chalicelib.storage.conventions import ERASED
 from chalicelib.storage.payloads import PayloadArchive
 from chalicelib.storage.store import TicketStore
@@ -63,13 +64,21 @@ def everything(hub: Hub) -> str:
     """Every item (its sealed message text and subjects opened, as the hub reads them) and
     every object (key, body, metadata) as one lower-case text; what is still sealed is left out."""
     texts = [_flat(opened_item(hub, item)) for item in table_items(hub)]
-    texts += [json.dumps(logged(hub, item)) for item in table_items(hub, "delivery_log")]  # envelopes, opened
+    texts += [json.dumps(opened_log(hub, item)) for item in table_items(hub, "delivery_log")]  # envelopes
     s3, bucket = hub.aws.s3, hub.settings.bucket
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         for obj in page.get("Contents", []):
             stored = s3.get_object(Bucket=bucket, Key=obj["Key"])
             texts += [obj["Key"], binary_text(stored["Body"].read()), str(stored.get("Metadata"))]
     return without_ciphertexts("\n".join(texts)).lower()
+
+
+def opened_log(hub: Hub, item: dict[str, Any]) -> dict[str, Any]:
+    """A delivery-log item's envelope opened; nothing when its customer's key is shredded."""
+    try:
+        return logged(hub, item)
+    except EventOfErasedCustomer:
+        return {}
 
 
 def bobs(hub: Hub) -> list[dict[str, Any]]:
@@ -215,7 +224,7 @@ def test_a_run_that_failed_part_way_is_finished_by_the_next(
         broken = eraser(hub, s3=flaky)
     with pytest.raises(ConnectionError):
         broken.erase("demo", zelda)
-    assert "zq-secret" in everything(hub), "the first run stopped part-way"
+    assert [i for i in table_items(hub, "customer") if i["customer_id"] == zelda], "the first run stopped part-way"
     report = eraser(hub).erase("demo", zelda)
     assert report.counts["customer"] == 1
     assert not any(trace.lower() in everything(hub) for trace in ZELDA_TRACES)

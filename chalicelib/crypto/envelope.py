@@ -21,8 +21,6 @@ from .errors import Undecryptable
 TENANT_FORMAT = "sb1"  # under a tenant's data key (the wrapped key rides along)
 BINARY_FORMAT = b"sb1."  # the same in binary (large documents' parts, raw bodies): no base64 on top
 CUSTOMER_FORMAT = "sc1"  # under a customer's data key (named by its key id; the key lives in its own item)
-LASTING_FORMAT = "st1"  # under a key derived (random salt) from the tenant's lasting secret: old subjects (read only)
-SALT_BYTES = 16
 NONCE_BYTES = 12
 KEY_BYTES = 32  # AES-256
 
@@ -64,15 +62,6 @@ def decrypt(key: bytes, nonce: bytes, ciphertext: bytes, aad: bytes) -> bytes:
     except InvalidTag as err:
         raise Undecryptable("a sealed value does not open in this place") from err
 
-
-def derive(secret: bytes, salt: bytes) -> bytes:
-    """A key of its own for one value (HKDF-SHA256 of a long-lived secret with a random
-    salt): the secret never meets GCM's limit on random nonces per key however many
-    values it seals."""
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=salt, info=b"switchboard st1").derive(secret)
 
 
 def join(form: str, *parts: bytes) -> str:

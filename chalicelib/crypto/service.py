@@ -22,11 +22,9 @@ from .customer_keys import CustomerKeys
 from .datakeys import MAX_AGE_SECONDS, MAX_USES, DataKeys
 from .envelope import (
     BINARY_FORMAT,
-    LASTING_FORMAT,
     TENANT_FORMAT,
     associated_data,
     decrypt,
-    derive,
     encrypt,
     join,
     join_binary,
@@ -50,9 +48,6 @@ class Crypto:
         # under a tenant secret kept (like the index key) in ``table_name``: no KMS call per customer
         wrapping = TenantSecrets(self.data_keys, table_client, table_name, self.key_id_of,
                                  purpose="customer-keys", name="CUSTOMERS")
-        # only opened now: tickets' subjects sealed before they moved under their customer's key
-        self._lasting = TenantSecrets(self.data_keys, table_client, table_name, self.key_id_of,
-                                      purpose="lasting-fields", name="LASTING")
         self._customers = CustomerKeys(wrapping, table_client, key_table_name, clock, max_age_seconds=max_age_seconds)
 
     def key_id_of(self, tenant_id: str) -> str:
@@ -69,14 +64,8 @@ class Crypto:
         return join(TENANT_FORMAT, wrapped, nonce, ciphertext)
 
     def open(self, tenant_id: str, item: str, field: str, sealed: str) -> str:
-        """What :meth:`seal` sealed for exactly this tenant, item and field (or, ``st1.``, what was
-        sealed before under the tenant's lasting secret: tickets' subjects, now under their
-        customer's key); else :class:`~.errors.Undecryptable` (:class:`~.errors.KeyServiceUnavailable`
-        when KMS fails)."""
-        if sealed.startswith(LASTING_FORMAT + "."):
-            salt, nonce, ciphertext = split(LASTING_FORMAT, sealed, 3)
-            key = derive(self._lasting.key(tenant_id), salt)
-            return decrypt(key, nonce, ciphertext, associated_data(LASTING_FORMAT, tenant_id, item, field)).decode()
+        """What :meth:`seal` sealed for exactly this tenant, item and field; else
+        :class:`~.errors.Undecryptable` (:class:`~.errors.KeyServiceUnavailable` when KMS fails)."""
         wrapped, nonce, ciphertext = split(TENANT_FORMAT, sealed, 3)
         key = self.data_keys.unwrap(wrapped, {"tenant": tenant_id})
         return decrypt(key, nonce, ciphertext, _aad(tenant_id, item, field)).decode("utf-8")

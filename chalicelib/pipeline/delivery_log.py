@@ -26,6 +26,7 @@ from ..storage.conventions import ACTIVITY_INDEX, MAX_PAGE, iso
 from ..storage.items import from_item, to_item
 from ..storage.keys import TenantKeys, delivery_log_sort_key, shard_of
 from ..tenancy.retention import RetentionSource
+from .jobs import customer_of
 
 WRITE_BATCH = 25  # BatchWriteItem's limit
 UNPROCESSED_TRIES = 5
@@ -88,6 +89,7 @@ class DeliveryLog:
             "attempt": attempt.attempt, "outcome": attempt.outcome.kind,
             "status_code": attempt.outcome.status_code, "reason": attempt.outcome.reason,
             "latency_ms": attempt.latency_ms, "at": iso(attempt.at), "event": attempt.stored,
+            "customer_id": customer_of(event),  # whose key seals ``event`` (None: the tenant's)
             "gsi1pk": keys.connector_log_index(attempt.connector, shard_of(event.id, self._shards)),
             "gsi1sk": sort_key, "expires_at": int((attempt.at + self._kept_for(event.tenant_id)).timestamp()),
         })

@@ -61,7 +61,7 @@ from switchboard_sdk import BadPayload, EventEnvelope, PayloadTooLarge
 
 from ..storage.aws import SQS_BATCH
 from ..storage.conventions import iso
-from ..storage.sealing import SealedWithoutCrypto, Sealer, is_sealed
+from ..storage.sealing import CUSTOMER_PREFIX, SealedWithoutCrypto, Sealer, is_sealed
 
 INLINE_JOB_BYTES = 24 * 1024  # ten such jobs still fit one batch
 SQS_BATCH_BYTES = 256 * 1024  # SQS's classic limit per message and per batch (conservative: 1 MiB since 2025)
@@ -75,6 +75,10 @@ _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 class BadJob(BadPayload):
     """A job body that cannot be understood."""
+
+
+class EventOfErasedCustomer(BadJob):
+    """A sealed event whose customer was erased: their key is gone, so is the event."""
 
 
 class JobTooLarge(PayloadTooLarge):
@@ -101,17 +105,48 @@ def envelope_item(event_id: str) -> str:
     return dumps(["event", event_id])
 
 
+def customer_of(event: EventEnvelope) -> str | None:
+    """The customer an event is about (its ``customer``, or its ticket's or message's), or
+    ``None``: an event of no customer, or of a ticket whose customer was erased."""
+    for part, name in (("customer", "id"), ("ticket", "customer_id"), ("message", "customer_id")):
+        found = event.data.get(part)
+        customer = found.get(name) if isinstance(found, dict) else None
+        if isinstance(customer, str) and customer.startswith("cus_"):  # not ERASED
+            return customer
+    return None
+
+
+def envelope_field(event_id: str) -> str:
+    """The field an event sealed under its customer's key is bound to: ``envelope:<event id>``."""
+    return f"{ENVELOPE}:{event_id}"
+
+
 def seal_event(crypto: Sealer, event: EventEnvelope) -> str:
-    """``event`` sealed under its tenant's data key, bound to its tenant, id and ``"envelope"``."""
-    return crypto.seal(event.tenant_id, envelope_item(event.id), ENVELOPE, dumps(event.model_dump(mode="json")))
+    """``event`` sealed under its customer's key (:func:`customer_of`; erasing them shreds
+    every copy: jobs, dead letters, the log) bound to its tenant, customer and id; an event
+    of no customer under its tenant's data key, bound to its tenant, id and ``"envelope"``."""
+    text, customer = dumps(event.model_dump(mode="json")), customer_of(event)
+    if customer is None:
+        return crypto.seal(event.tenant_id, envelope_item(event.id), ENVELOPE, text)
+    return crypto.customers.seal(event.tenant_id, customer, envelope_field(event.id), text)
 
 
-def open_event(crypto: Sealer | None, tenant_id: str, event_id: str, sealed: str) -> EventEnvelope:
-    """The event :func:`seal_event` sealed for exactly this tenant and id (``Undecryptable``
-    otherwise; ``KeyServiceUnavailable`` when KMS does not answer)."""
+def open_event(crypto: Sealer | None, tenant_id: str, event_id: str, sealed: str,
+               customer_id: str | None = None) -> EventEnvelope:
+    """The event :func:`seal_event` sealed for exactly this tenant, id (and ``customer_id``,
+    the customer its reference names); ``Undecryptable`` otherwise, ``EventOfErasedCustomer``
+    when the customer's key was shredded, ``KeyServiceUnavailable`` when KMS does not answer."""
     if crypto is None:
         raise SealedWithoutCrypto("a sealed event was read without a crypto")
-    event = EventEnvelope.model_validate_json(crypto.open(tenant_id, envelope_item(event_id), ENVELOPE, sealed))
+    if not sealed.startswith(CUSTOMER_PREFIX):
+        text = crypto.open(tenant_id, envelope_item(event_id), ENVELOPE, sealed)
+    elif not customer_id:
+        raise BadJob(f"sealed event {event_id} names no customer to open it with")
+    elif (opened := crypto.customers.open(tenant_id, customer_id, envelope_field(event_id), sealed)) is None:
+        raise EventOfErasedCustomer(f"event {event_id}: its customer was erased")
+    else:
+        text = opened
+    event = EventEnvelope.model_validate_json(text)
     if (event.tenant_id, event.id) != (tenant_id, event_id):  # bound by the AAD already; never in practice
         raise BadJob(f"sealed event {event_id} opened to another event")
     return event
@@ -131,11 +166,12 @@ class EventRef(BaseModel):
     occurred_at: datetime
     message_id: str | None = None
     received_at: str | None = None
+    customer_id: str | None = None  # whose key seals the event (:func:`seal_event`)
 
     @classmethod
     def of(cls, event: EventEnvelope) -> EventRef:
         return cls(id=event.id, type=event.type, tenant_id=event.tenant_id, ticket_id=event.ticket_id,
-                   occurred_at=event.occurred_at)
+                   occurred_at=event.occurred_at, customer_id=customer_of(event))
 
     @classmethod
     def to_stored(cls, event: EventEnvelope) -> EventRef:
@@ -181,7 +217,8 @@ class Job:
         """This job with its sealed event opened (``event``); the wire stays sealed."""
         if self.sealed is None or self.event is not None:
             return self
-        return dataclasses.replace(self, event=open_event(crypto, self.ref.tenant_id, self.ref.id, self.sealed))
+        event = open_event(crypto, self.ref.tenant_id, self.ref.id, self.sealed, self.ref.customer_id)
+        return dataclasses.replace(self, event=event)
 
     def _wire(self) -> dict[str, Any]:
         ref = self.ref.model_dump(mode="json", exclude_none=True)
@@ -270,7 +307,9 @@ def logged_event(crypto: Sealer | None, item: Mapping[str, Any]) -> EventEnvelop
     """The event a delivery-log item keeps (:func:`logged`), opened when sealed."""
     stored = str(item["event"])
     if is_sealed(stored):
-        return open_event(crypto, str(item["tenant_id"]), str(item["event_id"]), stored)
+        customer = item.get("customer_id")
+        return open_event(crypto, str(item["tenant_id"]), str(item["event_id"]), stored,
+                          str(customer) if customer else None)
     return EventEnvelope.model_validate_json(stored)
 
 

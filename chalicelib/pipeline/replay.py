@@ -28,7 +28,7 @@ from ..storage.aws import SQS_BATCH
 from ..storage.sealing import is_sealed
 from ..storage.store import TicketStore
 from .delivery_log import DeliveryLog
-from .jobs import BadJob, EventRef, Job, batches, decode, job_from_log, logged_event, seal_event
+from .jobs import BadJob, EventOfErasedCustomer, EventRef, Job, batches, decode, job_from_log, logged_event, seal_event
 
 SCAN_LIMIT = 10_000  # dead letters looked at in one replay, at most
 DLQ_HOLD_SECONDS = 60  # how long a scanned dead letter stays hidden from a concurrent replay
@@ -100,7 +100,10 @@ class Replayer:
                 report.scanned += 1
                 if str(item["event_id"]) in seen:
                     continue
-                event = logged_event(self._store.crypto, item)
+                try:
+                    event = logged_event(self._store.crypto, item)
+                except EventOfErasedCustomer:
+                    continue  # nothing left to send (erasure deletes such items; a restored table has them)
                 if wanted.matches(connector, EventRef.of(event)):
                     seen.add(event.id)
                     self._requeue_batch([self._job_from_log(connector, event, str(item["event"]))])

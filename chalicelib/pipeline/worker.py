@@ -66,7 +66,7 @@ from ..tenancy.tenants import TenantDirectory
 from .breaker import CircuitBreakers
 from .delivery_log import Attempt, DeliveryLog
 from .dispatch import StoredEvents
-from .jobs import BadJob, Job, SendJob, batches, decode, logged, unreadable_dead_letter
+from .jobs import BadJob, EventOfErasedCustomer, Job, SendJob, batches, decode, logged, unreadable_dead_letter
 from .setaside import describe, is_transient
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,10 @@ class DeliveryWorker:
         dead-lettered, seconds to wait when KMS did not answer."""
         try:
             return job.opened(self.store.crypto).sealing(self.store.crypto)
+        except EventOfErasedCustomer:  # nothing left to deliver, nothing to keep
+            log_event(log, "delivery.dropped", tenant=job.ref.tenant_id, event_id=job.ref.id,
+                      connector=job.connector, reason="customer erased")
+            return None
         except Exception as err:
             if is_transient(err):  # no attempt was made: none is counted
                 log.warning("event %s not opened (%s); trying again", job.ref.id, describe(err))

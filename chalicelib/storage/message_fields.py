@@ -20,7 +20,7 @@ worker's sends). docs/encryption.md, "What is sealed"; docs/storage.md, "Persona
   claim's ``ticket_subject`` (bound to the claim): shredding the customer reaches every
   one, backups included. A list page of N customers' tickets loads their keys first with
   one ``BatchGetItem`` on the key table (:meth:`open_tickets`). Subjects sealed before
-  under the tenant's key (``st1.``, ``sb1.``) still open with it.
+  under the tenant's key (``sb1.``) still open with it.
 - Items written before encryption hold plain values: whatever is not sealed
   (:func:`~.sealing.is_sealed`) reads as it is. A value whose customer's key is shredded
   reads as erased: no text, subject, metadata or file name.
@@ -215,7 +215,7 @@ class MessageFields:
 
     def open_subject(self, ticket_id: str, customer_id: str, stored: str) -> str:
         """A ticket's subject: ``""`` when its customer's key is shredded; one sealed before
-        under the tenant's key (``st1.``/``sb1.``) opens as it did."""
+        under the tenant's key (``sb1.``) opens as it did."""
         if not is_sealed(stored):
             return stored
         if stored.startswith(CUSTOMER_PREFIX):

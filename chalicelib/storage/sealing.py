@@ -12,7 +12,7 @@ from typing import Protocol
 
 from .keys import Key
 
-SEALED_PREFIXES = ("sb1.", "sc1.", "st1.")  # chalicelib.crypto's formats (a tenant's data key / a customer's / lasting)
+SEALED_PREFIXES = ("sb1.", "sc1.")  # chalicelib.crypto's formats (a tenant's data key / a customer's)
 CUSTOMER_PREFIX = "sc1."  # under a customer's key
 SEALED_BINARY = b"sb1."  # its binary format (zlib's output, what parts held before, starts with 0x78)
 
