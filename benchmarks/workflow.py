@@ -287,7 +287,7 @@ def tenant_rules(urgent_policy: str) -> list[dict[str, Any]]:
 
 
 def configure_workflow(bench: Bench) -> None:
-    """The demo tenant's calendar (its default), two SLA policies, 20 rules, a group of two online agents."""
+    """The demo tenant's calendar (its default), two SLA policies, a group of two online agents, 20 rules."""
     from chalicelib.agents.directory import Agent, Group
     from chalicelib.storage.conventions import iso
     from chalicelib.tenancy.audit import Actor
@@ -302,8 +302,6 @@ def configure_workflow(bench: Bench) -> None:
         "name": "Standard", "position": 10, "business_hours": True, "calendar_id": calendar,
         "targets": {p: {"first_response_minutes": m, "next_response_minutes": 2 * m, "resolution_minutes": 16 * m}
                     for p, m in (("urgent", 30), ("high", 60), ("normal", 120), ("low", 480))}})
-    for body in tenant_rules(urgent):
-        bench.call("post", "/v1/rules", body)
     tenant = hub.tenants.get(TENANT)
     workflow = tenant.settings.workflow.model_copy(update={"default_calendar_id": calendar})
     hub.tenants.put(tenant.model_copy(update={"settings": tenant.settings.model_copy(update={"workflow": workflow})}))
@@ -319,6 +317,8 @@ def configure_workflow(bench: Bench) -> None:
             "id": agent_id, "username": agent_id, "tenant_id": TENANT, "email": f"{agent_id}@demo.example",
             "name": agent_id, "role": "agent", "status": "active", "availability": "online",
             "group_ids": [GROUP], "capacity": 50, "created_at": now, "updated_at": now}), audit(f"agent/{agent_id}"))
+    for body in tenant_rules(urgent):  # after the group: a rule naming a group the tenant lacks is refused
+        bench.call("post", "/v1/rules", body)
 
 
 # -- the pipeline: stream and queue, as Lambda's event sources ------------------------------
