@@ -36,7 +36,8 @@ def intent_name(category: str) -> str:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # schemas compile on first use: every Lambda imports this module through the hookspecs
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class FaqArticle(_Frozen):
@@ -88,7 +89,7 @@ class TrainedModel(BaseModel):
     ``figures`` are the plugin's own measurements of it (``cv_accuracy``, ``coverage``…),
     shown to the tenant's admins. The same knowledge base must give the same model."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
     data: bytes
     threshold: float = Field(ge=0.0, le=1.0)
     labels: list[str]
@@ -146,7 +147,7 @@ class AssistantConfig(BaseModel):
     ``handoff_phrases``: besides the hub's own (转人工, 人工, agent, human…), what asks for a
     person. ``unhelpful_limit``: unhelpful answers in a row before it hands off."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     threshold: float | None = Field(default=None, ge=0.0, le=1.0)
     precision: float = Field(default=0.97, gt=0.0, lt=1.0)
     channels: list[str] = Field(default_factory=list)

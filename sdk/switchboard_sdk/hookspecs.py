@@ -34,17 +34,19 @@ the body in quarantine and gives the provider its normal answer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pluggy
 from pydantic import BaseModel
 
-from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 from .errors import PluginConfigError
 from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .sending import OutboundMessage, SendContext, SendOutcome, StatusUpdate
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
+
+if TYPE_CHECKING:  # only the assistant's Lambda uses these: the webhook path does not import them
+    from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 
 PROJECT_NAME = "switchboard"
 ENTRY_POINT_GROUP = "switchboard.plugins"

@@ -15,13 +15,12 @@ import re
 import warnings
 from collections.abc import Collection, Iterable
 from importlib.metadata import entry_points
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pluggy
 from pydantic import BaseModel, ValidationError
 
 from . import hookspecs
-from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 from .errors import (
     BadPayload,
     OutcomeReached,
@@ -35,6 +34,9 @@ from .models import DeliveryOutcome, EventEnvelope, InboundMessage
 from .sending import OutboundMessage, SendContext, SendOutcome, StatusUpdate
 from .transport import DeliveryContext
 from .webhooks import IngestReport, StoredObject, WebhookRequest, WebhookResponse
+
+if TYPE_CHECKING:  # imported where used: the webhook path never loads the assistant's models
+    from .assistant import AssistantQuery, Classification, KnowledgeBase, ProposedAnswer, TrainedModel
 
 _NAME = re.compile(r"[a-z][a-z0-9_-]{0,31}")
 _VERSION = re.compile(r"(0|[1-9][0-9]{0,3})\.(0|[1-9][0-9]{0,3})")
@@ -274,6 +276,8 @@ class PluginRegistry:
     # -- assistant hooks, typed ----------------------------------------------
 
     def train(self, name: str, knowledge: KnowledgeBase, config: BaseModel) -> TrainedModel:
+        from .assistant import TrainedModel
+
         result = self._call(name, "switchboard_assistant_train", knowledge=knowledge, config=config)
         model = _expect(result, TrainedModel, name, "train", optional=False)
         assert model is not None
@@ -286,6 +290,8 @@ class PluginRegistry:
         return result
 
     def classify(self, name: str, model: object, query: AssistantQuery, config: BaseModel) -> Classification:
+        from .assistant import Classification
+
         result = self._call(name, "switchboard_assistant_classify", model=model, query=query, config=config)
         classification = _expect(result, Classification, name, "classify", optional=False)
         assert classification is not None
@@ -293,6 +299,8 @@ class PluginRegistry:
 
     def answer(self, name: str, model: object, query: AssistantQuery, classification: Classification,
                config: BaseModel) -> ProposedAnswer | None:
+        from .assistant import ProposedAnswer
+
         result = self._call(name, "switchboard_assistant_answer", model=model, query=query,
                             classification=classification, config=config)
         return _expect(result, ProposedAnswer, name, "answer", optional=True)
