@@ -11,6 +11,7 @@ reason, except in CI (``CI`` set), where they fail: CI installs it (``make chrom
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import urllib.error
@@ -276,3 +277,24 @@ def test_an_admin_issues_a_key_sees_it_once_and_revokes_it(console: Console) -> 
     page.get_by_test_id("confirm-yes").click()
     row.get_by_text("Revoked").wait_for()
     assert harness.request(f"{console.hub}/v1/tickets", None, bearer, "GET")[0] == 401
+
+
+def test_an_admin_exports_a_customers_personal_data_and_the_export_is_audited(console: Console) -> None:
+    """The customer panel's export (admins only) downloads everything stored about the customer,
+    unmasked, as one JSON file; the audit log records it."""
+    page, text = console.page, f"Please send me all you hold about me {secrets.token_hex(3)}"
+    sms(console, text, sender="+14155550166")
+    ticket_id = console.ticket_with("twilio", text)
+    customer_id = console.api(f"/v1/tickets/{ticket_id}")["ticket"]["customer_id"]
+    page.goto(f"{console.hub}/console/tickets/{ticket_id}")
+    with page.expect_download() as started:
+        page.get_by_test_id("customer-export").click()
+    download = started.value
+    assert download.suggested_filename == f"customer-{customer_id}.json"
+    exported = json.loads(download.path().read_text(encoding="utf-8"))
+    assert exported["customer"]["id"] == customer_id
+    assert {"kind": "phone", "value": "+14155550166"} in exported["customer"]["identities"], "never masked"
+    texts = [m["text"].strip() for entry in exported["tickets"] for m in entry["messages"]]
+    assert text in texts
+    records = console.api("/v1/audit?action=pii.export&limit=100")["records"]
+    assert f"customer/{customer_id}" in [r["target"] for r in records]

@@ -1,9 +1,12 @@
+import { useState } from "react";
 import { Link } from "react-router-dom";
+import { useSession } from "../auth/session";
 import { useT } from "../i18n";
 import { useTimeFormat } from "../i18n/time";
 import { ticketMessages } from "./messages";
 import { ChannelBadge } from "./parts/ChannelBadge";
 import { StatusBadge } from "./parts/StatusBadge";
+import { customerExport, download } from "./exportCustomer";
 import type { Customer, CustomerDetail } from "./types";
 
 interface Props {
@@ -43,6 +46,7 @@ export function CustomerProfile({ customer: shown, detail, ticketId }: Props) {
           </dl>
         </>
       )}
+      <ExportButton customerId={customer.id} />
       <h3>{t("otherTickets")}</h3>
       {others.length === 0 && <p className="muted small">{t("noOtherTickets")}</p>}
       <ul className="other-tickets">
@@ -56,5 +60,32 @@ export function CustomerProfile({ customer: shown, detail, ticketId }: Props) {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** Admins only: the customer's subject-access export, downloaded as one JSON file. */
+function ExportButton({ customerId }: { customerId: string }) {
+  const t = useT(ticketMessages);
+  const { can } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  if (!can("tenant-admin")) return null;
+
+  const run = () => {
+    setBusy(true);
+    setError(null);
+    customerExport(customerId)
+      .then((data) => download(data, `customer-${customerId}.json`))
+      .catch((err: unknown) => setError(err instanceof Error ? err.message : String(err)))
+      .finally(() => setBusy(false));
+  };
+
+  return (
+    <p className="customer-export">
+      <button type="button" data-testid="customer-export" disabled={busy} onClick={run} title={t("exportHint")}>
+        {busy ? t("exporting") : t("exportData")}
+      </button>
+      {error && <span role="alert" className="error small">{t("exportFailed", { message: error })}</span>}
+    </p>
   );
 }

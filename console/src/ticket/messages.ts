@@ -12,6 +12,7 @@ type Key =
   | "merge" | "mergeTitle" | "mergeInto" | "mergeTargetPlaceholder" | "mergeReason" | "mergeConfirm" | "cancel"
   | "mergeExplain" | "mergeDone" | "mergeFailed" | "mergeSuggestions" | "mergedNotice"
   | "customer" | "identities" | "attributes" | "otherTickets" | "noOtherTickets" | "noCustomer" | "customerSince"
+  | "exportData" | "exporting" | "exportFailed" | "exportHint"
   | "sla" | "slaNone" | "slaDue" | "slaRemaining" | "businessHours"
   | "ev_status" | "ev_priority" | "ev_assigned" | "ev_unassigned" | "ev_group" | "ev_category" | "ev_language"
   | "ev_tags_added" | "ev_tags_removed" | "ev_sla_policy" | "ev_stage" | "ev_field"
@@ -51,6 +52,8 @@ export const ticketMessages: Messages<Key> = {
     mergeSuggestions: "This customer's open tickets", mergedNotice: "This ticket was merged into {id}.",
     customer: "Customer", identities: "Contact", attributes: "Attributes", otherTickets: "Other tickets",
     noOtherTickets: "No other tickets.", noCustomer: "No customer on record.", customerSince: "Customer since {date}",
+    exportData: "Export personal data", exporting: "Exporting…", exportFailed: "Export failed: {message}",
+    exportHint: "Everything stored about this customer, as a JSON file (recorded in the audit log).",
     sla: "SLA", slaNone: "No running SLA targets.", slaDue: "due {time}", slaRemaining: "{duration} left (paused)",
     businessHours: "business hours",
     ev_status: "Status {before} → {after}", ev_priority: "Priority {before} → {after}", ev_assigned: "Assigned to {name}",
@@ -95,6 +98,8 @@ export const ticketMessages: Messages<Key> = {
     mergeFailed: "未合并：{message}", mergeSuggestions: "该客户的未关闭工单", mergedNotice: "此工单已合并到 {id}。",
     customer: "客户", identities: "联系方式", attributes: "属性", otherTickets: "其他工单", noOtherTickets: "没有其他工单。",
     noCustomer: "没有客户记录。", customerSince: "{date} 起成为客户",
+    exportData: "导出个人数据", exporting: "正在导出…", exportFailed: "导出失败：{message}",
+    exportHint: "该客户的全部存储数据，导出为 JSON 文件（记入审计日志）。",
     sla: "SLA", slaNone: "没有进行中的 SLA 目标。", slaDue: "{time} 到期", slaRemaining: "剩余 {duration}（已暂停）",
     businessHours: "工作时间",
     ev_status: "状态 {before} → {after}", ev_priority: "优先级 {before} → {after}", ev_assigned: "分配给 {name}",
