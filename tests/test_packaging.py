@@ -68,7 +68,7 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Package]:
         capture_output=True, text=True, check=False, timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "[package] 4/4 cfn-lint" in result.stdout
+    assert "[package] 5/5 cfn-lint" in result.stdout
     assert wheel.name in result.stdout  # staged with the project's own wheels
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         template = json.loads((out / "sam.json").read_text())
@@ -79,6 +79,26 @@ def test_zip_has_app_and_chalicelib(package: Package) -> None:
     assert "app.py" in package.names
     assert "chalicelib/__init__.py" in package.names
     assert "chalicelib/hub.py" in package.names
+
+
+def test_every_module_ships_compiled_for_a_read_only_task_root(package: Package) -> None:
+    """Lambda's /var/task is read-only: without bytecode in the zip, every cold start compiles
+    every module it imports. The hub's, the SDK's and a dependency's are there, hash-based and
+    unchecked (no source time stamp read), naming their place in Lambda."""
+    import marshal
+
+    tag = sys.implementation.cache_tag
+    for module in ("app", "chalicelib/hub", "switchboard_sdk/models", "pydantic/main"):
+        directory, _, name = module.rpartition("/")
+        pyc = f"{directory + '/' if directory else ''}__pycache__/{name}.{tag}.pyc"
+        assert pyc in package.names, pyc
+        data = package.zip.read(pyc)
+        assert int.from_bytes(data[4:8], "little") == 0b01, "hash-based, source not checked (PEP 552)"
+        assert marshal.loads(data[16:]).co_filename == f"/var/task/{module}.py"  # noqa: S302 - our own build
+    sources = [n for n in package.names if n.endswith(".py") and n.startswith(("chalicelib/", "switchboard_"))]
+    missing = [n for n in sources if f"{n.rpartition('/')[0]}/__pycache__/{n.rpartition('/')[2][:-3]}.{tag}.pyc"
+               not in package.names]
+    assert missing == []
 
 
 LAMBDA_UNZIPPED_LIMIT = 250 * 2**20  # a function's code and layers, unzipped (AWS Lambda quotas)

@@ -11,7 +11,9 @@ their ``*.dist-info`` (so plugin entry points work in Lambda; docs/deploy.md,
    third-party plugin wheels given with ``--plugin-wheel`` (``make package
    EXTRA_PLUGINS="a.whl b.whl"``);
 3. runs ``chalice package --merge-template infra/template.json`` there into ``<out>``;
-4. runs cfn-lint on ``<out>/sam.json`` and fails on any finding.
+4. adds compiled bytecode to ``<out>/deployment.zip`` (:mod:`tools.bytecode`: Lambda's file
+   system is read-only, so a cold start would compile every module again);
+5. runs cfn-lint on ``<out>/sam.json`` and fails on any finding.
 
 Only what is built or given is packaged, not what is installed: a plugin installed in
 this environment from another distribution is missing in Lambda, so packaging warns
@@ -39,6 +41,8 @@ from email.parser import HeaderParser
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
+
+from tools.bytecode import add_bytecode
 
 ROOT = Path(__file__).resolve().parent.parent
 DISTRIBUTIONS = ("sdk", "plugins")
@@ -241,19 +245,21 @@ def lint(template: Path) -> None:
 
 
 def package(chalice_stage: str, out: Path, work: Path, plugin_wheels: Sequence[Path] = ()) -> None:
-    """All four steps, with a progress line for each."""
+    """All five steps, with a progress line for each."""
     started = time.monotonic()
     out, work = out.resolve(), work.resolve()
     extra = read_plugin_wheels(plugin_wheels)  # before the slow steps: a wrong path fails at once
     warn_left_out(left_out(installed_plugins(), extra))
-    step(f"1/4 building wheels of {', '.join(DISTRIBUTIONS)} into {work / 'wheels'}")
+    step(f"1/5 building wheels of {', '.join(DISTRIBUTIONS)} into {work / 'wheels'}")
     wheels = build_wheels(work)
     given = [wheel.path for wheel in extra]
-    step(f"2/4 staging the project in {work / 'stage'} ({', '.join(w.name for w in [*wheels, *given])})")
+    step(f"2/5 staging the project in {work / 'stage'} ({', '.join(w.name for w in [*wheels, *given])})")
     stage = stage_project(work, wheels, given)
-    step(f"3/4 chalice package --stage {chalice_stage} into {out}")
+    step(f"3/5 chalice package --stage {chalice_stage} into {out}")
     chalice_package(stage, chalice_stage, out)
-    step(f"4/4 cfn-lint {out / 'sam.json'}")
+    step(f"4/5 compiling bytecode into {out / 'deployment.zip'}")
+    step(f"    {add_bytecode(out / 'deployment.zip')} modules compiled")
+    step(f"5/5 cfn-lint {out / 'sam.json'}")
     lint(out / "sam.json")
     elapsed = time.monotonic() - started
     step(f"done in {elapsed:.1f}s: {out / 'deployment.zip'} and {out / 'sam.json'}")
