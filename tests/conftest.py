@@ -7,6 +7,7 @@ import json
 import os
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -92,6 +93,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     loadgroup = bool(getattr(config.option, "loadgroup", False))  # only xdist's workers set it
     for item in items:
         _name_in_id(item)
+    shared = sorted(node for node, count in Counter(item.nodeid for item in items).items() if count > 1)
+    if shared:  # xdist's scheduler keys work by id: all but one of them would not run, silently
+        raise pytest.UsageError(f"tests share a node id: {shared[:5]}")
+    for item in items:
         module = getattr(item, "module", None)
         group = WORKER_GROUPS.get(module.__name__) if module is not None else None
         if group is None:

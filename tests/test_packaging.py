@@ -93,6 +93,7 @@ def test_every_module_ships_compiled_for_a_read_only_task_root(package: Package)
         pyc = f"{directory + '/' if directory else ''}__pycache__/{name}.{tag}.pyc"
         assert pyc in package.names, pyc
         data = package.zip.read(pyc)
+        assert (package.zip.getinfo(pyc).external_attr >> 16) & 0o777 == 0o644, "readable by Lambda's user"
         assert int.from_bytes(data[4:8], "little") == 0b01, "hash-based, source not checked (PEP 552)"
         assert marshal.loads(data[16:]).co_filename == f"/var/task/{module}.py"  # noqa: S302 - our own build
     sources = [n for n in package.names if n.endswith(".py") and n.startswith(("chalicelib/", "switchboard_"))]

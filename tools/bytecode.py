@@ -22,6 +22,9 @@ import zipfile
 from pathlib import Path
 
 TASK_ROOT = "/var/task"  # where Lambda puts the package
+# rw-r--r--: Lambda runs the code as a user that does not own the files; a .pyc it may not read
+# is skipped without a word and the module compiled from source again
+MODE = 0o644
 
 
 def add_bytecode(package: Path) -> int:
@@ -41,5 +44,10 @@ def add_bytecode(package: Path) -> int:
     added = {name: data for name, data in sorted(compiled.items()) if name not in names}
     with zipfile.ZipFile(package, "a", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in added.items():
-            archive.writestr(name, data)
+            entry = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes every build
+            entry.external_attr = (0o100000 | MODE) << 16  # a regular file, MODE
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(entry, data)
+    if sources and not compiled:
+        raise RuntimeError(f"no module of {package} compiled")
     return len(added)
