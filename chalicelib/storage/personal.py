@@ -90,13 +90,13 @@ class PersonalFields:
         return self._keys.seal(self.tenant_id, customer_id, f"attribute:{name}", value)
 
     def split_attributes(self, customer_id: str, attributes: Mapping[str, str], personal: Collection[str],
-                         stored: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+                         stored: Mapping[str, str], was: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
         """``(clear, sealed)``: ``attributes`` (all of a customer's, opened) as the item holds
-        them, those named in ``personal`` sealed. A value unchanged keeps its ``stored``
-        sealed form (no new ciphertext for what did not change)."""
+        them, those named in ``personal`` sealed. A value unchanged (``was``: the customer's
+        attributes as already opened) keeps its ``stored`` sealed form (no new ciphertext, and
+        no second decryption, for what did not change)."""
         clear = {k: v for k, v in attributes.items() if k not in personal}
-        was = self.open_attributes(customer_id, stored)
-        sealed = {k: stored[k] if was.get(k) == v else self.seal_attribute(customer_id, k, v)
+        sealed = {k: stored[k] if k in stored and was.get(k) == v else self.seal_attribute(customer_id, k, v)
                   for k, v in attributes.items() if k in personal}
         return clear, sealed
 

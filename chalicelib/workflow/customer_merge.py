@@ -102,10 +102,11 @@ class CustomerMerges(CustomerMoves):
         taken_names = set(target_attrs) | set(target_sealed)
         tags_added = [t for t in source_tags if t not in target_tags]
         attrs_added = {k: v for k, v in source_attrs.items() if k not in taken_names}
-        # the source's personal attributes, sealed again under the target's key (the source keeps its own)
-        sealed_added = {k: v for k, v in self.personal.reseal_attributes(
-            str(source["customer_id"]), str(target["customer_id"]), source.get(SEALED_ATTRIBUTES) or {}).items()
-            if k not in taken_names and k not in attrs_added}
+        # the source's personal attributes the target lacks, sealed again under the target's key
+        # (the source keeps its own)
+        moving = {k: v for k, v in (source.get(SEALED_ATTRIBUTES) or {}).items()
+                  if k not in taken_names and k not in attrs_added}
+        sealed_added = self.personal.reseal_attributes(str(source["customer_id"]), str(target["customer_id"]), moving)
         if len(target_tags) + len(tags_added) > MAX_TAGS \
                 or len(taken_names) + len(attrs_added) + len(sealed_added) > MAX_ATTRIBUTES:
             raise Conflict(f"together the customers have more than {MAX_TAGS} tags or {MAX_ATTRIBUTES} "

@@ -143,7 +143,8 @@ class CustomerWrites(TenantTable):
             tags, attributes = patch.applied(list(item.get("tags") or ()), current.attributes)
             stored = dict(item.get(SEALED_ATTRIBUTES) or {})
             clear, sealed_attributes = self._personal.split_attributes(customer_id, attributes,
-                                                                      self._personal_attributes, stored)
+                                                                      self._personal_attributes, stored,
+                                                                      current.attributes)
             if tags == current.tags and attributes == current.attributes and name in (None, current.display_name) \
                     and clear == dict(item.get("attributes") or {}) and sealed_attributes == stored:
                 return current, version
