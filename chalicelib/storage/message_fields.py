@@ -168,9 +168,19 @@ class MessageFields:
     def _open_copy(self, customer_id: str, message_id: str, field: str, value: str) -> str:
         """A message's copy of its ticket's subject: under the customer's key (``""`` once
         shredded), or, sealed before, under the tenant's (bound to the message)."""
+        return self._open_subject_copy(customer_id, message_field(message_id, field),
+                                       message_ref(message_id), field, value)
+
+    def _open_subject_copy(self, customer_id: str, customer_field: str, tenant_item: str, tenant_field: str,
+                           value: str) -> str:
+        """A ticket's subject or a copy of it: as it is when in clear, under the customer's key
+        (``""`` once shredded) as ``customer_field``, or sealed before under the tenant's key
+        for ``tenant_field`` of ``tenant_item``."""
+        if not is_sealed(value):
+            return value
         if value.startswith(CUSTOMER_PREFIX):
-            return self._open_customer(customer_id, message_id, field, value) or ""
-        return self._needed().open(self.tenant_id, message_ref(message_id), field, value)
+            return self._needed().customers.open(self.tenant_id, customer_id, customer_field, value) or ""
+        return self._needed().open(self.tenant_id, tenant_item, tenant_field, value)
 
     # -- a reply's claimed client_message_id (``CM#``) ------------------------------
 
@@ -196,11 +206,7 @@ class MessageFields:
             opened = self._needed().customers.open(self.tenant_id, customer_id, f"claim:{ref}:doc", doc)
         else:
             opened = doc
-        if subject.startswith(CUSTOMER_PREFIX):
-            subject = self._needed().customers.open(
-                self.tenant_id, customer_id, f"claim:{ref}:ticket_subject", subject) or ""
-        elif is_sealed(subject):
-            subject = self._needed().open(self.tenant_id, ref, "ticket_subject", subject)  # sealed before
+        subject = self._open_subject_copy(customer_id, f"claim:{ref}:ticket_subject", ref, "ticket_subject", subject)
         return opened, subject
 
     # -- tickets -----------------------------------------------------------------
@@ -216,11 +222,8 @@ class MessageFields:
     def open_subject(self, ticket_id: str, customer_id: str, stored: str) -> str:
         """A ticket's subject: ``""`` when its customer's key is shredded; one sealed before
         under the tenant's key (``sb1.``) opens as it did."""
-        if not is_sealed(stored):
-            return stored
-        if stored.startswith(CUSTOMER_PREFIX):
-            return self._needed().customers.open(self.tenant_id, customer_id, ticket_field(ticket_id), stored) or ""
-        return self._needed().open(self.tenant_id, item_ref(self._keys.ticket(ticket_id)), "subject", stored)
+        return self._open_subject_copy(customer_id, ticket_field(ticket_id), item_ref(self._keys.ticket(ticket_id)),
+                                       "subject", stored)
 
     def open_ticket(self, item: dict[str, Any]) -> dict[str, Any]:
         """A ticket item (or a ticket as a history entry keeps it) with its subject opened."""
